@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .datasets import DatasetError
     from .tasks import InputFileError
 
     try:
@@ -167,5 +168,5 @@ def main(argv: list[str] | None = None) -> int:
         CheckpointError = InputFileError  # type: ignore[misc,assignment]
     try:
         return int(args.func(args) or 0)
-    except (InputFileError, CheckpointError, UsageError, FileNotFoundError) as exc:
+    except (InputFileError, DatasetError, CheckpointError, UsageError, FileNotFoundError) as exc:
         return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

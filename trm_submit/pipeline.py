@@ -1,0 +1,187 @@
+"""The recipe of a `submit` run, top to bottom: load the tasks, write the skeleton, solve tasks within the
+budget (one process or several workers), fill and rewrite the file after each task, then validate, score and
+summarise. The submission on disk is complete and valid at every moment."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from . import schedule, submission, tasks
+from .config import RunConfig
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts, fallbacks and why, time per stage, score when solutions were given."""
+
+    tasks_total: int = 0
+    tasks_model: int = 0
+    tasks_resumed: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    not_reached: int = 0
+    model_ran: bool = False
+    interrupted: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    score: dict[str, float] | None = None
+    valid: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+def side_paths(out: Path) -> dict[str, Path]:
+    """Files written beside the submission."""
+    stem = out.with_suffix("")
+    return {"journal": Path(f"{stem}.journal.jsonl"), "config": Path(f"{stem}.config.json"),
+            "summary": Path(f"{stem}.summary.json")}
+
+
+def resolve_device(name: str, rank: int = 0) -> Any:
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        return torch.device("cuda", rank % max(1, torch.cuda.device_count()))
+    return torch.device("cpu")
+
+
+def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int) -> schedule.Solver:
+    """Built inside each worker: pins threads/device, loads the weights once."""
+    import torch
+
+    from .solve import TaskSolver
+
+    device = resolve_device(cfg.device, rank)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_workers))
+    progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
+    return TaskSolver(cfg, device, run_end, progress=progress)
+
+
+def _results(cfg: RunConfig, pending: list[tasks.Task], deadline: schedule.Deadline,
+             stop: schedule.StopFlag) -> Iterator[dict]:
+    run_end = time.time() + deadline.left()
+    if cfg.workers <= 1:
+        solver = _make_solver(cfg, run_end, 0, 1)
+        yield from schedule.run_serial(pending, solver, deadline, cfg.seed, stop)
+    else:
+        make = functools.partial(_make_solver, cfg, run_end)
+        yield from schedule.run_parallel(pending, make, cfg.workers, deadline, cfg.seed, stop)
+
+
+def _apply(sub: dict, rec: dict) -> bool:
+    """Put a journal record's attempts into the submission; False if it holds none."""
+    attempts = rec.get("attempts")
+    if rec.get("status") != "model" or not attempts or len(attempts) != len(sub.get(rec["task_id"], [])):
+        return False
+    for i, (a1, a2) in enumerate(attempts):
+        submission.fill(sub, rec["task_id"], i, a1, a2)
+    return True
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="tasks", unit="task", disable=quiet or not sys.stderr.isatty())
+
+
+def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: schedule.Journal,
+              deadline: schedule.Deadline, summary: RunSummary, stop: schedule.StopFlag) -> None:
+    """Run every pending task; after each, fill, rewrite the file atomically and journal the result."""
+    done = journal.read() if cfg.resume else {}
+    if not cfg.resume:
+        journal.reset()
+    for rec in done.values():
+        if rec["task_id"] in ch.tasks and _apply(sub, rec):
+            summary.tasks_resumed += 1
+    submission.write_atomic(out, sub)
+    pending = [ch.tasks[t] for t in ch.order if t in ch.tasks and t not in done]
+    if not cfg.weights:
+        print("trm-submit: no model ran (no --weights given): the submission holds fallback attempts only",
+              file=sys.stderr)
+        summary.not_reached = len(pending)
+        return
+    summary.model_ran = True
+    finished = set()
+    with _progress(len(pending), cfg.quiet) as bar:
+        for rec in _results(cfg, pending, deadline, stop):
+            finished.add(rec["task_id"])
+            if _apply(sub, rec):
+                summary.tasks_model += 1
+                submission.write_atomic(out, sub)
+            else:
+                summary.errors[rec["task_id"]] = rec.get("reason", "no attempts")
+            journal.append(rec)
+            bar.update(1)
+    summary.not_reached = len(pending) - len(finished)
+    if stop:
+        summary.interrupted = f"signal {stop.signum}"
+
+
+def run(cfg: RunConfig) -> RunSummary:
+    """A whole `submit` run. Raises tasks.InputFileError / checkpoint.CheckpointError on whole-file problems."""
+    t_start = time.monotonic()
+    deadline = schedule.Deadline(cfg.time_budget, cfg.safety_margin)
+    stop = schedule.StopFlag().install()
+    out = Path(cfg.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    paths = side_paths(out)
+    summary = RunSummary()
+    try:
+        ch = tasks.load_challenges(cfg.challenges)
+        solutions = tasks.load_solutions(cfg.solutions) if cfg.solutions else None
+        if cfg.weights:
+            from . import checkpoint
+
+            checkpoint.load_bundled(cfg.weights)  # a broken weights file stops the run before any work
+        summary.tasks_total = len(ch.order)
+        summary.rejected = {t: r.reason for t, r in ch.rejected.items()}
+        sub = submission.skeleton(ch)
+        submission.write_atomic(out, sub)
+        paths["config"].write_bytes(orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
+        summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
+        solve_all(cfg, ch, sub, out, schedule.Journal(paths["journal"]), deadline, summary, stop)
+        summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
+        submission.write_atomic(out, sub)
+        summary.problems = submission.validate(sub, ch)
+        summary.valid = not summary.problems
+        if solutions is not None:
+            s = submission.score(sub, solutions)
+            summary.score = {"task_pass1": s.task_pass1, "task_pass2": s.task_pass2,
+                             "output_pass1": s.output_pass1, "output_pass2": s.output_pass2,
+                             "n_tasks": s.n_tasks, "n_outputs": s.n_outputs}
+            print(submission.format_score_table(s))
+    finally:
+        stop.restore()
+    summary.stage_seconds["total"] = round(time.monotonic() - t_start, 3)
+    paths["summary"].write_bytes(orjson.dumps(summary.__dict__, option=orjson.OPT_INDENT_2))
+    return summary
+
+
+def format_summary(s: RunSummary, out: str) -> str:
+    lines = [f"submission: {out} ({'valid' if s.valid else 'INVALID: ' + '; '.join(s.problems[:3])})",
+             f"tasks: {s.tasks_total} total, {s.tasks_model} solved by the model this run, "
+             f"{s.tasks_resumed} from the journal, {len(s.rejected)} rejected, {len(s.errors)} failed, "
+             f"{s.not_reached} not reached (fallbacks)"]
+    if not s.model_ran:
+        lines.append("NO MODEL RAN: every attempt is a fallback guess")
+    for tid, why in list(s.rejected.items()) + list(s.errors.items()):
+        lines.append(f"  fallback {tid}: {why}")
+    if s.interrupted:
+        lines.append(f"interrupted by {s.interrupted}; the file holds every task finished before it")
+    lines.append("time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s.stage_seconds.items()))
+    return "\n".join(lines)
+
+
+def main(cfg: RunConfig) -> int:
+    s = run(cfg)
+    print(format_summary(s, cfg.out))
+    return 0 if s.valid else 1

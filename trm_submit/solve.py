@@ -1,0 +1,154 @@
+"""One task, start to finish: plan views, fine-tune a fresh copy of the base weights, infer every view of every
+test input, decode, vote, pick two attempts. Returns a plain, picklable record (also the journal line)."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import augment, checkpoint, encoding, finetune, infer, kernels, vote
+from .config import RunConfig, TTFTConfig
+from .submission import fallback_attempts
+from .tasks import Task, grid_to_list
+
+TOP_CANDIDATES = 5  # candidates kept per test input in the journal (for the report)
+MAX_LOSS_POINTS = 100  # loss-curve points kept per task
+VIEW_CHUNK = 64  # views per inference call; the time limit is checked between chunks
+
+
+def is_oom(exc: BaseException) -> bool:
+    """True for an out-of-memory error of torch on any device."""
+    oom = getattr(torch, "OutOfMemoryError", ())
+    return (oom and isinstance(exc, oom)) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
+
+
+def canvas_side(task: Task, bundle: checkpoint.Bundle, cfg: RunConfig) -> int:
+    """Compact models run on a canvas the task's size (policy: largest grid side + margin); others on 30x30."""
+    compact = bundle.config.pos_encodings == "rope2d" and bundle.config.mask_pad
+    if cfg.infer.full_canvas or not compact:
+        return encoding.MAX_SIDE
+    return encoding.canvas_side_for(task, cfg.infer.canvas_margin)
+
+
+def _downsample(values: list[float], n: int) -> list[float]:
+    if len(values) <= n:
+        return [float(v) for v in values]
+    idx = np.linspace(0, len(values) - 1, n).round().astype(int)
+    return [float(values[i]) for i in idx]
+
+
+@dataclass
+class Limits:
+    """Absolute wall-clock ends (time.time()) for fine-tuning and for the whole task; the run end caps both."""
+
+    ttft_end: float
+    task_end: float
+    run_end: float
+
+    def ttft_over(self) -> bool:
+        return time.time() >= min(self.ttft_end, self.run_end)
+
+    def task_over(self) -> bool:
+        return time.time() >= min(self.task_end, self.run_end)
+
+
+def make_limits(cfg: RunConfig, seconds: float, run_end: float) -> Limits:
+    now = time.time()
+    if cfg.fixed_work:  # all planned work runs; only the run deadline cuts
+        return Limits(run_end, run_end, run_end)
+    return Limits(now + seconds * cfg.ttft_share, now + seconds, run_end)
+
+
+def predict_with_retry(model: torch.nn.Module, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
+                       device: torch.device, batch_size: int | None) -> tuple[infer.Prediction, int | None]:
+    """infer.predict; on out-of-memory halve the batch and retry (down to 1), then give up."""
+    while True:
+        try:
+            pred = infer.predict(model, tokens, ids, steps=cfg.infer.steps, batch_size=batch_size,
+                                 memory_budget_bytes=cfg.infer.memory_budget_mb * 2**20,
+                                 early_stop_k=cfg.infer.early_stop_k, device=device)
+            return pred, batch_size
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            current = batch_size or len(tokens)
+            if current <= 1:
+                raise
+            batch_size = max(1, current // 2)
+            print(f"trm-submit: out of memory, retrying with batch {batch_size}", file=sys.stderr)
+
+
+def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.Aug], side: int,
+                     cfg: RunConfig, device: torch.device, limits: Limits) -> dict[str, Any]:
+    """Every view of one test input through the model (chunked, cut at the task limit); decode and vote."""
+    tokens = np.stack([encoding.encode_grid(a.apply(x), side) for a in augs])
+    ids = np.asarray([checkpoint.view_puzzle_id(v) for v in range(len(augs))], dtype=np.int32)
+    preds, confs, batch = [], [], None
+    for start in range(0, len(augs), VIEW_CHUNK):
+        if start > 0 and limits.task_over():
+            break
+        pred, batch = predict_with_retry(model, tokens[start:start + VIEW_CHUNK],
+                                         ids[start:start + VIEW_CHUNK], cfg, device, batch)
+        preds.append(pred.tokens)
+        confs.append(pred.q_halt_prob)
+    n = sum(len(p) for p in preds)
+    dih, inv = augment.aug_arrays(augs[:n])
+    grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
+    cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs))
+    a1, a2 = vote.pick_attempts(cands, fallback_attempts(x))
+    return {"attempts": [grid_to_list(np.asarray(a1)), grid_to_list(np.asarray(a2))], "views": n,
+            "valid_views": int(valid.sum()),
+            "candidates": [{"grid": grid_to_list(c.grid), "count": c.count, "conf": round(c.mean_conf, 4)}
+                           for c in cands[:TOP_CANDIDATES]]}
+
+
+class TaskSolver:
+    """Holds the base weights of one worker; `solve(task, seconds, seed)` -> journal record."""
+
+    def __init__(self, cfg: RunConfig, device: torch.device, run_end: float, progress: bool = False):
+        self.cfg, self.device, self.run_end, self.progress = cfg, device, run_end, progress
+        self.bundle = checkpoint.load_bundled(cfg.weights)
+        self.ttft = TTFTConfig() if cfg.ttft_steps is None else TTFTConfig(steps=cfg.ttft_steps)
+
+    def __call__(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
+        return self.solve(task, seconds, seed)
+
+    def solve(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
+        t0 = time.time()
+        rec: dict[str, Any] = {"task_id": task.task_id, "seed": seed, "share_s": round(seconds, 2)}
+        try:
+            rec.update(self._solve(task, seconds, seed))
+            rec["status"] = "model"
+        except Exception as exc:  # one task's failure never ends the run
+            rec["status"], rec["reason"] = "error", f"{type(exc).__name__}: {exc}"
+            print(f"trm-submit: task {task.task_id} failed, keeping fallbacks: {rec['reason']}", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+        rec["seconds"] = round(time.time() - t0, 3)
+        return rec
+
+    def _solve(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
+        cfg, limits = self.cfg, make_limits(self.cfg, seconds, self.run_end)
+        side = canvas_side(task, self.bundle, cfg)
+        augs = augment.plan(task, cfg.infer.views, seed, permute_zero=cfg.infer.permute_zero)
+        t0 = time.time()
+        ft = finetune.adapt(self.bundle, task, augs, self.ttft, seed=seed, side=side, device=self.device,
+                            should_stop=limits.ttft_over, time_limit=None if cfg.ttft_steps else
+                            max(0.0, min(limits.ttft_end, limits.run_end) - time.time()),
+                            progress=self.progress)
+        t1 = time.time()
+        model = ft.model.eval()
+        per_test = [infer_test_input(model, x, augs, side, cfg, self.device, limits) for x in task.test_inputs]
+        t2 = time.time()
+        return {"attempts": [p["attempts"] for p in per_test], "side": side, "views_planned": len(augs),
+                "views": [p["views"] for p in per_test], "valid_views": [p["valid_views"] for p in per_test],
+                "candidates": [p["candidates"] for p in per_test], "ttft_steps": ft.steps_done,
+                "ttft_stopped_by": ft.stopped_by, "losses": _downsample(ft.losses, MAX_LOSS_POINTS),
+                "timings": {"ttft": round(t1 - t0, 3), "infer_vote": round(t2 - t1, 3)}}
