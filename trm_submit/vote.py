@@ -1,0 +1,167 @@
+"""Voting over decoded views: group identical grids into candidates, rank them with a named rule, and pick
+the two attempts of a test input (pure numpy/python)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+_CHUNK_BYTES = 112 * 1024  # size of the temporaries used to confirm hash groups
+
+@dataclass
+class Candidate:
+    """One distinct predicted grid: how many views voted for it and their mean confidence."""
+
+    grid: np.ndarray
+    count: int
+    mean_conf: float
+    hash: int
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Valid views grouped by identical grid; what a ranking rule sees.
+
+    view: index (into the rank() inputs) of each valid view; group: its group id; conf: its confidence;
+    count / mean_conf / first_view: per group (first_view = smallest view index voting for the group).
+    """
+
+    view: np.ndarray
+    group: np.ndarray
+    conf: np.ndarray
+    count: np.ndarray
+    mean_conf: np.ndarray
+    first_view: np.ndarray
+
+
+def count_then_confidence(groups: Groups) -> np.ndarray:
+    """The official rule: count descending, then mean confidence descending; remaining ties go to the group
+    whose first vote came from the earlier view (view 0 is the identity view)."""
+    return np.lexsort((groups.first_view, -groups.mean_conf, -groups.count))
+
+
+RULES: dict[str, Callable[[Groups], np.ndarray]] = {"count_then_confidence": count_then_confidence}
+
+
+def _same_grid(grids: np.ndarray, shapes: np.ndarray, a: int, b: int) -> bool:
+    h, w = shapes[a]
+    return bool((shapes[a] == shapes[b]).all() and np.array_equal(grids[a, :h, :w], grids[b, :h, :w]))
+
+
+def _exact_group_ids(grids: np.ndarray, shapes: np.ndarray, hashes: np.ndarray, views: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Slow path: compare cells inside each shape, so hash collisions and junk beyond a shape are harmless."""
+    reps: list[int] = []
+    ids = np.empty(len(views), dtype=np.int64)
+    by_hash: dict[int, list[int]] = {}
+    for pos, v in enumerate(views.tolist()):
+        bucket = by_hash.setdefault(int(hashes[v]), [])
+        match = next((g for g in bucket if _same_grid(grids, shapes, reps[g], v)), None)
+        if match is None:
+            match = len(reps)
+            reps.append(v)
+            bucket.append(match)
+        ids[pos] = match
+    return ids, np.array(reps, dtype=np.int64)
+
+
+def _group_ids(grids: np.ndarray, shapes: np.ndarray, hashes: np.ndarray, views: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(group id per valid view, first view of each group): equal hash AND equal cells share a group.
+
+    Fast path: views that hash alike must have the same shape and the same whole padded canvas (true for
+    `decode_views` output, which is zero outside each shape); any mismatch falls back to the exact path.
+    """
+    _, first, ids = np.unique(hashes[views], return_index=True, return_inverse=True)
+    ids = ids.ravel()
+    rep = views[first]
+    if (shapes[views] != shapes[rep][ids]).any() or not _same_canvases(grids, views, rep[ids]):
+        return _exact_group_ids(grids, shapes, hashes, views)
+    return ids, rep
+
+
+def _same_canvases(grids: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether grids[a[i]] == grids[b[i]] (whole padded canvases) for all i; done in chunks so the
+    temporaries stay below malloc's mmap threshold (no fresh pages to fault in on every call)."""
+    flat = np.ascontiguousarray(grids).reshape(len(grids), -1)
+    chunk = max(1, _CHUNK_BYTES // max(1, flat.shape[1]))
+    for start in range(0, len(a), chunk):
+        if not np.array_equal(np.take(flat, a[start:start + chunk], axis=0),
+                              np.take(flat, b[start:start + chunk], axis=0)):
+            return False
+    return True
+
+
+def group_views(
+    grids: np.ndarray, shapes: np.ndarray, hashes: np.ndarray, valid: np.ndarray, conf: np.ndarray
+) -> Groups:
+    """Group the valid views by identical grid and compute per-group count, mean confidence, first view."""
+    views = np.flatnonzero(np.asarray(valid, dtype=bool))
+    conf = np.asarray(conf, dtype=np.float64)
+    if len(views):
+        ids, first_view = _group_ids(grids, shapes, np.asarray(hashes), views)
+    else:
+        ids, first_view = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    count = np.bincount(ids, minlength=len(first_view))
+    mean_conf = np.bincount(ids, weights=conf[views], minlength=len(first_view)) / np.maximum(count, 1)
+    return Groups(views, ids, conf[views], count, mean_conf, first_view)
+
+
+def _check_rank_inputs(grids: np.ndarray, shapes: np.ndarray, hashes: np.ndarray, valid: np.ndarray,
+                       conf: np.ndarray) -> None:
+    n = len(valid)
+    if grids.ndim != 3 or grids.shape[0] != n:
+        raise ValueError(f"grids must be [V, H, W] with V = {n} views, got shape {grids.shape}")
+    for what, arr, shape in (("shapes", shapes, (n, 2)), ("hashes", hashes, (n,)), ("conf", conf, (n,))):
+        if arr.shape != shape:
+            raise ValueError(f"{what} must have shape {shape}, got {arr.shape}")
+
+
+def rank(
+    grids: np.ndarray,
+    shapes: np.ndarray,
+    hashes: np.ndarray,
+    valid: np.ndarray,
+    conf: np.ndarray,
+    rule: str = "count_then_confidence",
+) -> list[Candidate]:
+    """Candidates (distinct grids) best first under `rule`; invalid views cast no vote.
+
+    grids: [V, H, W] with each view's grid in its top-left `shapes[v]` corner (as `kernels.decode_views`
+    returns); hashes: equal for equal grids (cells are compared too, so collisions never merge grids);
+    conf: per-view confidence (sigmoid of q_halt).
+    """
+    grids, shapes, hashes = np.asarray(grids), np.asarray(shapes), np.asarray(hashes)
+    valid, conf = np.asarray(valid, dtype=bool), np.asarray(conf, dtype=np.float64)
+    _check_rank_inputs(grids, shapes, hashes, valid, conf)
+    if rule not in RULES:
+        raise ValueError(f"unknown voting rule {rule!r}; known: {sorted(RULES)}")
+    groups = group_views(grids, shapes, hashes, valid, conf)
+    order = RULES[rule](groups)
+    first = groups.first_view[order]
+    if len(first) == 0:
+        return []
+    sizes = shapes[first]
+    # One gather of every winning canvas; each Candidate.grid is a view of this private copy.
+    boxes = np.take(grids, first, axis=0)
+    rows = zip(range(len(first)), sizes.tolist(), groups.count[order].tolist(),
+               groups.mean_conf[order].tolist(), hashes[first].tolist())
+    return [Candidate(boxes[i, :h, :w], n, m, k) for i, (h, w), n, m, k in rows]
+
+
+def pick_attempts(candidates: list[Candidate], fallback: tuple[np.ndarray, np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(attempt_1, attempt_2): the top two candidates; missing ones are filled from `fallback`, in order,
+    skipping any fallback equal to attempt_1 (a duplicate is returned only if no distinct grid exists)."""
+    pool = [np.asarray(c.grid, dtype=np.uint8) for c in candidates[:2]]
+    for fb in fallback:
+        if len(pool) >= 2:
+            break
+        fb = np.asarray(fb, dtype=np.uint8)
+        if not pool or not np.array_equal(fb, pool[0]):
+            pool.append(fb)
+    while len(pool) < 2:
+        pool.append(pool[0] if pool else np.asarray(fallback[0], dtype=np.uint8))
+    return pool[0], pool[1]
