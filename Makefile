@@ -32,8 +32,11 @@ submission: venv
 	$(PY) -m trm_submit submit \
 		--challenges $(OUT)/data/arc-agi_$(SPLIT)_challenges.json \
 		--solutions $(OUT)/data/arc-agi_$(SPLIT)_solutions.json \
-		--weights $(WEIGHTS) --out $(OUT)/submission.json \
+		$(if $(wildcard $(WEIGHTS)),--weights $(WEIGHTS)) --out $(OUT)/submission.json \
 		--time-budget $(BUDGET) --workers $(WORKERS) $(ARGS)
+	$(PY) -m trm_submit report --submission $(OUT)/submission.json \
+		--challenges $(OUT)/data/arc-agi_$(SPLIT)_challenges.json \
+		--solutions $(OUT)/data/arc-agi_$(SPLIT)_solutions.json --out $(OUT)/report.html
 
 test: venv
 	$(PY) -m pytest -q -m "not slow"
@@ -47,3 +50,24 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
+
+# Kaggle (kernel/): `make kaggle-dataset` stages dist/kaggle-dataset (package wheel, weights, dependency
+# wheels) and dist/kaggle-kernel (notebook + metadata); `make dry-run` executes that notebook here against a
+# simulated /kaggle tree with the network unavailable and a short budget, then projects a full 4 x L4 run.
+KAGGLE_OWNER   ?=
+COMPETITION    ?=
+DRY_RUN_BUDGET ?= 60
+DRY_RUN_ARGS   ?=
+
+.PHONY: kaggle-dataset dry-run
+
+$(VENV)/.kaggle-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e ".[kaggle]"
+	@touch $@
+
+kaggle-dataset: venv
+	$(PY) scripts/kaggle_dataset.py --weights $(WEIGHTS) $(if $(KAGGLE_OWNER),--owner $(KAGGLE_OWNER)) \
+		$(if $(COMPETITION),--competition $(COMPETITION))
+
+dry-run: kaggle-dataset $(VENV)/.kaggle-installed
+	$(PY) scripts/dry_run.py --dataset dist/kaggle-dataset --budget $(DRY_RUN_BUDGET) $(DRY_RUN_ARGS)

