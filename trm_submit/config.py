@@ -51,6 +51,32 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class TTFTConfig:
+    """Per-task test-time fine-tuning (deep supervision on the task's demonstration pairs in every view)."""
+
+    steps: int = 1000  # optimiser steps per task (an upper bound when a time limit is given)
+    batch_size: int = 32
+    lr: float = 1e-4  # trunk AdamW
+    emb_lr: float = 1e-2  # puzzle-embedding rows
+    weight_decay: float = 0.1
+    emb_weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    emb_optimizer: str = "signsgd"  # "signsgd" (official) or "adam"
+    warmup_fraction: float = 0.25  # first fraction of the steps trains the embeddings only
+    lr_warmup_steps: int = 0  # linear lr warm-up (trunk: counted from the end of the embeddings-only phase)
+    min_lr_ratio: float = 1.0  # cosine decay to lr * min_lr_ratio at the last step (1.0 = constant)
+    grad_clip: float = 1.0  # trunk gradient-norm clip (<= 0: off)
+    autocast: str = "auto"  # "auto" (bf16 where the device supports it), "bf16", "off"
+    snapshot_every: int = 20  # steps between copies of the weights restored after a non-finite loss
+    canvas_margin: int = 1  # compact models: canvas side = largest grid side of the task + margin
+    translate: bool = True  # random placement of demonstration pairs (one per view stays at (0, 0))
+    calibration_steps: int = 5  # with a time limit: steps timed before the step count is fitted to it
+
+    def replace(self, **kw: Any) -> "TTFTConfig":
+        return dataclasses.replace(self, **kw)
+
+
+@dataclass(frozen=True)
 class InferConfig:
     """Inference and voting over augmented views of each test input."""
 
@@ -86,3 +112,75 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One pretraining run (`trm-submit train`); `train.preset(name)` gives the `paper` and `cpu` presets.
+
+    Fields that define the data and the optimisation (`DATA_FIELDS`) must not change when a run resumes.
+    """
+
+    run_dir: str = "runs/train"
+    preset: str = "custom"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    # training data
+    sources: tuple[tuple[str, str], ...] = (("arc-agi-1", "training"), ("arc-agi-2", "training"))
+    exclude: tuple[tuple[str, str], ...] = (
+        ("arc-agi-1", "evaluation"), ("arc-agi-2", "evaluation"), ("kaggle-2025", "evaluation"))
+    n_aug: int = 1000  # augmented versions per task besides the identity (official 1000)
+    compact: bool = False  # compact canvases (largest grid side + margin, bucketed); False = 30x30 (official)
+    buckets: tuple[int, ...] = (30,)  # canvas sides of the buckets (a task goes to the smallest that fits)
+    canvas_margin: int = 1
+    max_tasks: int = 0  # keep only the first N training tasks (0 = all; smoke runs)
+    max_task_side: int = 30  # keep only tasks whose grids all fit this side
+    # optimisation (official values)
+    global_batch_size: int = 768
+    max_steps: int = 0  # 0 = from `epochs` (official: epochs * groups * mean examples / global batch)
+    epochs: int = 100000
+    lr: float = 1e-4
+    lr_warmup_steps: int = 2000
+    lr_min_ratio: float = 1.0
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    puzzle_emb_lr: float = 1e-2
+    puzzle_emb_weight_decay: float = 0.1
+    ema_rate: float = 0.999  # EMA of the trunk parameters (0 = off)
+    grad_clip: float = 0.0  # trunk gradient-norm clip (<= 0: off, as officially)
+    autocast: str = "bfloat16"  # "bfloat16" or "off"
+    seed: int = 0
+    # runtime (may change between a run and its resume)
+    device: str = "auto"  # "auto", "cpu", "cuda"
+    num_threads: int = 0  # torch threads per process (0 = torch's default)
+    checkpoint_every_steps: int = 10000
+    checkpoint_every_seconds: float = 1800.0
+    keep_checkpoints: int = 2
+    log_every: int = 50
+    resume: bool = False
+    progress: bool = True  # tqdm bar on rank 0
+
+    DATA_FIELDS = ("model", "sources", "exclude", "n_aug", "compact", "buckets", "canvas_margin", "max_tasks",
+                   "max_task_side", "global_batch_size", "seed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown training config fields: {', '.join(unknown)}")
+        kw = dict(d)
+        if isinstance(kw.get("model"), dict):
+            kw["model"] = ModelConfig.from_dict(kw["model"])
+        for key in ("sources", "exclude"):
+            if key in kw:
+                kw[key] = tuple(tuple(x) for x in kw[key])
+        for key in ("buckets", "betas"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        return cls(**kw)
+
+    def replace(self, **kw: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **kw)
