@@ -53,7 +53,8 @@ def resolve_device(name: str, rank: int = 0) -> Any:
     return torch.device("cpu")
 
 
-def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int) -> schedule.Solver:
+def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int,
+                 stop: schedule.StopFlag | None = None) -> schedule.Solver:
     """Built inside each worker: pins threads/device, loads the weights once."""
     import torch
 
@@ -66,14 +67,14 @@ def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int) -> s
     if device.type == "cpu":
         torch.set_num_threads(threads)
     progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
-    return TaskSolver(cfg, device, run_end, progress=progress)
+    return TaskSolver(cfg, device, run_end, progress=progress, stop=(lambda: bool(stop)) if stop is not None else (lambda: False))
 
 
 def _results(cfg: RunConfig, pending: list[tasks.Task], deadline: schedule.Deadline,
              stop: schedule.StopFlag) -> Iterator[dict]:
     run_end = time.time() + deadline.left()
     if cfg.workers <= 1:
-        solver = _make_solver(cfg, run_end, 0, 1)
+        solver = _make_solver(cfg, run_end, 0, 1, stop)
         yield from schedule.run_serial(pending, solver, deadline, cfg.seed, stop)
     else:
         make = functools.partial(_make_solver, cfg, run_end)
@@ -99,7 +100,7 @@ def _progress(total: int, quiet: bool) -> Any:
 def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: schedule.Journal,
               deadline: schedule.Deadline, summary: RunSummary, stop: schedule.StopFlag) -> None:
     """Run every pending task; after each, fill, rewrite the file atomically and journal the result."""
-    done = journal.read() if cfg.resume else {}
+    done = {t: r for t, r in journal.read().items() if not r.get("cut")} if cfg.resume else {}
     if not cfg.resume:
         journal.reset()
     for rec in done.values():

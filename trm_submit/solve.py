@@ -7,7 +7,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -19,7 +19,8 @@ from .tasks import Task, grid_to_list
 
 TOP_CANDIDATES = 5  # candidates kept per test input in the journal (for the report)
 MAX_LOSS_POINTS = 100  # loss-curve points kept per task
-VIEW_CHUNK = 64  # views per inference call; the time limit is checked between chunks
+FIRST_CHUNK = 8  # views in the first inference call of a test input (it times the rest)
+MAX_CHUNK = 256  # most views per inference call; the time limit is checked between calls
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -50,19 +51,20 @@ class Limits:
     ttft_end: float
     task_end: float
     run_end: float
+    stop: Callable[[], bool] = lambda: False  # a stop signal reached this process
 
     def ttft_over(self) -> bool:
-        return time.time() >= min(self.ttft_end, self.run_end)
+        return time.time() >= min(self.ttft_end, self.run_end) or self.stop()
 
     def task_over(self) -> bool:
-        return time.time() >= min(self.task_end, self.run_end)
+        return time.time() >= min(self.task_end, self.run_end) or self.stop()
 
 
-def make_limits(cfg: RunConfig, seconds: float, run_end: float) -> Limits:
+def make_limits(cfg: RunConfig, seconds: float, run_end: float, stop: Callable[[], bool]) -> Limits:
     now = time.time()
     if cfg.fixed_work:  # all planned work runs; only the run deadline cuts
-        return Limits(run_end, run_end, run_end)
-    return Limits(now + seconds * cfg.ttft_share, now + seconds, run_end)
+        return Limits(run_end, run_end, run_end, stop)
+    return Limits(now + seconds * cfg.ttft_share, now + seconds, run_end, stop)
 
 
 def predict_with_retry(model: torch.nn.Module, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
@@ -88,21 +90,27 @@ def predict_with_retry(model: torch.nn.Module, tokens: np.ndarray, ids: np.ndarr
 
 def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.Aug], side: int,
                      cfg: RunConfig, device: torch.device, limits: Limits) -> dict[str, Any]:
-    """Every view of one test input through the model (chunked, cut at the task limit); decode and vote."""
+    """Every view of one test input through the model, in chunks sized to the time left (the limit is checked
+    before each chunk); then decode and vote. With no view run in time, the fallbacks stand."""
     tokens = np.stack([encoding.encode_grid(a.apply(x), side) for a in augs])
     ids = np.asarray([checkpoint.view_puzzle_id(v) for v in range(len(augs))], dtype=np.int32)
-    preds, confs, batch = [], [], None
-    for start in range(0, len(augs), VIEW_CHUNK):
-        if start > 0 and limits.task_over():
-            break
-        pred, batch = predict_with_retry(model, tokens[start:start + VIEW_CHUNK],
-                                         ids[start:start + VIEW_CHUNK], cfg, device, batch)
+    fixed = cfg.fixed_work  # fixed chunks: the same batches whatever the speed, for reproducible runs
+    preds, confs, batch, n, chunk = [], [], None, 0, MAX_CHUNK if fixed else FIRST_CHUNK
+    while n < len(augs) and not limits.task_over():
+        t0 = time.time()
+        pred, batch = predict_with_retry(model, tokens[n:n + chunk], ids[n:n + chunk], cfg, device, batch)
+        per_view = (time.time() - t0) / len(pred.tokens)
         preds.append(pred.tokens)
         confs.append(pred.q_halt_prob)
-    n = sum(len(p) for p in preds)
+        n += len(pred.tokens)
+        left = min(limits.task_end, limits.run_end) - time.time()
+        chunk = MAX_CHUNK if fixed else int(max(1, min(MAX_CHUNK, left / max(per_view, 1e-6))))
+    if n == 0:
+        a1, a2 = fallback_attempts(x)
+        return {"attempts": [a1, a2], "views": 0, "valid_views": 0, "candidates": []}
     dih, inv = augment.aug_arrays(augs[:n])
     grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
-    cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs))
+    cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
     a1, a2 = vote.pick_attempts(cands, fallback_attempts(x))
     return {"attempts": [grid_to_list(np.asarray(a1)), grid_to_list(np.asarray(a2))], "views": n,
             "valid_views": int(valid.sum()),
@@ -113,8 +121,9 @@ def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.A
 class TaskSolver:
     """Holds the base weights of one worker; `solve(task, seconds, seed)` -> journal record."""
 
-    def __init__(self, cfg: RunConfig, device: torch.device, run_end: float, progress: bool = False):
-        self.cfg, self.device, self.run_end, self.progress = cfg, device, run_end, progress
+    def __init__(self, cfg: RunConfig, device: torch.device, run_end: float, progress: bool = False,
+                 stop: Callable[[], bool] = lambda: False):
+        self.cfg, self.device, self.run_end, self.progress, self.stop = cfg, device, run_end, progress, stop
         self.bundle = checkpoint.load_bundled(cfg.weights)
         self.ttft = TTFTConfig() if cfg.ttft_steps is None else TTFTConfig(steps=cfg.ttft_steps)
 
@@ -135,7 +144,7 @@ class TaskSolver:
         return rec
 
     def _solve(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
-        cfg, limits = self.cfg, make_limits(self.cfg, seconds, self.run_end)
+        cfg, limits = self.cfg, make_limits(self.cfg, seconds, self.run_end, self.stop)
         side = canvas_side(task, self.bundle, cfg)
         augs = augment.plan(task, cfg.infer.views, seed, permute_zero=cfg.infer.permute_zero)
         t0 = time.time()
@@ -147,7 +156,8 @@ class TaskSolver:
         model = ft.model.eval()
         per_test = [infer_test_input(model, x, augs, side, cfg, self.device, limits) for x in task.test_inputs]
         t2 = time.time()
-        return {"attempts": [p["attempts"] for p in per_test], "side": side, "views_planned": len(augs),
+        cut = time.time() >= self.run_end or self.stop()  # cut by the run deadline or a signal: redo on resume
+        return {"cut": cut, "attempts": [p["attempts"] for p in per_test], "side": side, "views_planned": len(augs),
                 "views": [p["views"] for p in per_test], "valid_views": [p["valid_views"] for p in per_test],
                 "candidates": [p["candidates"] for p in per_test], "ttft_steps": ft.steps_done,
                 "ttft_stopped_by": ft.stopped_by, "losses": _downsample(ft.losses, MAX_LOSS_POINTS),

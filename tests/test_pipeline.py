@@ -1,0 +1,215 @@
+"""End-to-end `submit` runs with a tiny random model on real ARC tasks: validity, determinism across workers and
+task order, resume after kill -9, the deadline, SIGTERM, and per-task faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from trm_submit import pipeline, solve, submission, tasks
+from trm_submit.config import InferConfig, RunConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXED = ["--views", "8", "--ttft-steps", "3", "--fixed-work", "--quiet"]
+
+
+def _cfg(ch: Path, out: Path, weights: Path, **kw) -> RunConfig:
+    base = dict(challenges=str(ch), out=str(out), weights=str(weights), time_budget=600, ttft_steps=3,
+                fixed_work=True, quiet=True, infer=InferConfig(views=8))
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def _cli(*args: str, **popen) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "trm_submit", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def _journal(out: Path) -> dict:
+    return {r["task_id"]: r for r in map(json.loads, pipeline.side_paths(out)["journal"].read_text().splitlines())}
+
+
+@pytest.fixture(scope="module")
+def reference_run(tiny_weights, tmp_path_factory):
+    """One uninterrupted in-process run that other tests compare against."""
+    from conftest import small_eval_tasks
+
+    d = tmp_path_factory.mktemp("ref")
+    ch, sol = small_eval_tasks(3)
+    (d / "ch.json").write_text(json.dumps(ch))
+    (d / "sol.json").write_text(json.dumps(sol))
+    out = d / "submission.json"
+    summary = pipeline.run(_cfg(d / "ch.json", out, tiny_weights, solutions=str(d / "sol.json")))
+    return d, out, summary
+
+
+def test_run_writes_valid_complete_file_journal_and_score(reference_run):
+    d, out, summary = reference_run
+    ch = tasks.load_challenges(d / "ch.json")
+    sub = submission.load_submission(out)
+    assert submission.validate(sub, ch) == []
+    assert summary.valid and summary.model_ran and summary.tasks_model == 3
+    assert summary.score is not None and summary.score["n_tasks"] == 3
+    journal = _journal(out)
+    assert set(journal) == set(ch.order)
+    for tid, rec in journal.items():
+        assert rec["status"] == "model" and rec["ttft_steps"] == 3 and rec["views"] == [8] * len(rec["attempts"])
+        # the file holds exactly the journal's attempts
+        assert [[e["attempt_1"], e["attempt_2"]] for e in sub[tid]] == rec["attempts"]
+        assert rec["attempts"][0][0] != rec["attempts"][0][1]
+    cfg = json.loads(pipeline.side_paths(out)["config"].read_text())
+    assert cfg["ttft_steps"] == 3 and cfg["infer"]["views"] == 8
+
+
+def test_two_workers_and_reversed_task_order_give_the_same_file(reference_run, tiny_weights, tmp_path):
+    d, out, _ = reference_run
+    ch = json.loads((d / "ch.json").read_text())
+    rev = tmp_path / "reversed.json"
+    rev.write_text(json.dumps(dict(reversed(list(ch.items())))))
+    out2 = tmp_path / "w2.json"
+    pipeline.run(_cfg(rev, out2, tiny_weights, workers=2))
+    a, b = submission.load_submission(out), submission.load_submission(out2)
+    assert list(b) == list(reversed(list(a)))  # the file follows the input's order...
+    assert {k: a[k] for k in b} == b  # ...and every task's attempts are the same
+
+
+def test_resume_after_kill9_ends_with_the_same_file(reference_run, tiny_weights, tmp_path):
+    d, ref_out, _ = reference_run
+    out = tmp_path / "submission.json"
+    journal = pipeline.side_paths(out)["journal"]
+    args = ["submit", "--challenges", str(d / "ch.json"), "--weights", str(tiny_weights), "--out", str(out), *FIXED]
+    proc = _cli(*args)
+    t0 = time.time()
+    while time.time() - t0 < 120 and not (journal.exists() and journal.read_text().count("\n") >= 1):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    n_before = journal.read_text().count("\n")
+    assert n_before >= 1, "the run never finished a task"
+    assert submission.validate(submission.load_submission(out), tasks.load_challenges(d / "ch.json")) == []
+    proc = _cli(*args, "--resume")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert out.read_bytes() == ref_out.read_bytes()
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["tasks_resumed"] == min(n_before, 3)
+    assert summary["tasks_resumed"] + summary["tasks_model"] == 3
+
+
+def test_deadline_is_held_when_a_task_would_overrun(small_task_files, tiny_weights, tmp_path):
+    ch, _ = small_task_files
+    out = tmp_path / "s.json"
+    t0 = time.time()
+    proc = _cli("submit", "--challenges", str(ch), "--weights", str(tiny_weights), "--out", str(out),
+                "--time-budget", "12", "--safety-margin", "2", "--ttft-steps", "1000000", "--views", "8",
+                "--fixed-work", "--quiet")
+    _, err = proc.communicate(timeout=120)
+    wall = time.time() - t0
+    assert proc.returncode == 0, err
+    assert wall < 12 + 30
+    sub = submission.load_submission(out)
+    assert submission.validate(sub, tasks.load_challenges(ch)) == []
+    recs = list(_journal(out).values())
+    assert recs and recs[0]["ttft_stopped_by"] != "done" and recs[0]["cut"] is True
+
+
+def test_sigterm_writes_the_file_and_exits_cleanly(small_task_files, tiny_weights, tmp_path):
+    ch, _ = small_task_files
+    out = tmp_path / "s.json"
+    proc = _cli("submit", "--challenges", str(ch), "--weights", str(tiny_weights), "--out", str(out),
+                "--ttft-steps", "1000000", "--views", "8", "--fixed-work", "--quiet")
+    t0 = time.time()
+    while not out.exists() and time.time() - t0 < 60:
+        time.sleep(0.05)
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    stdout, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "interrupted by signal" in stdout
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["interrupted"] == f"signal {int(signal.SIGTERM)}"
+    assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
+
+
+def test_a_task_that_raises_keeps_fallbacks_and_the_run_goes_on(small_task_files, tiny_weights, tmp_path,
+                                                                 monkeypatch):
+    ch_path, _ = small_task_files
+    ch = tasks.load_challenges(ch_path)
+    bad = ch.order[1]
+    real_adapt = solve.finetune.adapt
+
+    def adapt(base, task, *a, **kw):
+        if task.task_id == bad:
+            raise RuntimeError("boom")
+        return real_adapt(base, task, *a, **kw)
+
+    monkeypatch.setattr(solve.finetune, "adapt", adapt)
+    out = tmp_path / "s.json"
+    summary = pipeline.run(_cfg(ch_path, out, tiny_weights))
+    assert summary.valid and summary.tasks_model == 2
+    assert "boom" in summary.errors[bad]
+    sub = submission.load_submission(out)
+    x = ch.tasks[bad].test_inputs[0]
+    assert [sub[bad][0]["attempt_1"], sub[bad][0]["attempt_2"]] == list(submission.fallback_attempts(x))
+    assert _journal(out)[bad]["status"] == "error"
+
+
+def test_out_of_memory_halves_the_batch_and_retries(monkeypatch):
+    seen = []
+
+    def predict(model, tokens, ids, *, batch_size=None, **kw):
+        seen.append(batch_size)
+        if batch_size is None or batch_size > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return solve.infer.Prediction(np.zeros_like(tokens), np.zeros(len(tokens), np.float32),
+                                      np.zeros(len(tokens), np.int32))
+
+    monkeypatch.setattr(solve.infer, "predict", predict)
+    cfg = RunConfig(challenges="-")
+    tokens = np.zeros((8, 16), np.uint8)
+    pred, batch = solve.predict_with_retry(None, tokens, np.zeros(8, np.int32), cfg, torch.device("cpu"), None)
+    assert seen == [None, 4, 2] and batch == 2 and pred.tokens.shape == (8, 16)
+
+
+def test_out_of_memory_at_batch_one_is_raised(monkeypatch):
+    def predict(*a, **kw):
+        raise torch.OutOfMemoryError("out of memory (simulated)")
+
+    monkeypatch.setattr(solve.infer, "predict", predict)
+    with pytest.raises(torch.OutOfMemoryError):
+        solve.predict_with_retry(None, np.zeros((1, 4), np.uint8), np.zeros(1, np.int32),
+                                 RunConfig(challenges="-"), torch.device("cpu"), None)
+
+
+def test_no_weights_writes_fallbacks_and_says_no_model_ran(small_task_files, tmp_path):
+    ch, sol = small_task_files
+    out = tmp_path / "s.json"
+    proc = _cli("submit", "--challenges", str(ch), "--solutions", str(sol), "--out", str(out))
+    stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert "no model ran" in err and "NO MODEL RAN" in stdout
+    c = tasks.load_challenges(ch)
+    sub = submission.load_submission(out)
+    for tid in c.order:
+        assert [sub[tid][0]["attempt_1"], sub[tid][0]["attempt_2"]] == \
+            list(submission.fallback_attempts(c.tasks[tid].test_inputs[0]))
+
+
+@pytest.mark.parametrize("content", [b"", b"not json", b"[1, 2]"])
+def test_broken_challenges_file_exits_2_with_one_line(tmp_path, content):
+    bad = tmp_path / "c.json"
+    bad.write_bytes(content)
+    proc = _cli("submit", "--challenges", str(bad), "--out", str(tmp_path / "s.json"))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and str(bad) in err
