@@ -35,6 +35,16 @@ def _cli(*args: str, **popen) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
+def _wait(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """communicate(), killing the process if it overruns so no run outlives its test."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+
+
 def _journal(out: Path) -> dict:
     return {r["task_id"]: r for r in map(json.loads, pipeline.side_paths(out)["journal"].read_text().splitlines())}
 
@@ -93,12 +103,12 @@ def test_resume_after_kill9_ends_with_the_same_file(reference_run, tiny_weights,
     while time.time() - t0 < 120 and not (journal.exists() and journal.read_text().count("\n") >= 1):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
-    proc.communicate()
+    _wait(proc, 60)
     n_before = journal.read_text().count("\n")
     assert n_before >= 1, "the run never finished a task"
     assert submission.validate(submission.load_submission(out), tasks.load_challenges(d / "ch.json")) == []
     proc = _cli(*args, "--resume")
-    _, err = proc.communicate(timeout=300)
+    _, err = _wait(proc, 300)
     assert proc.returncode == 0, err
     assert out.read_bytes() == ref_out.read_bytes()
     summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
@@ -113,7 +123,7 @@ def test_deadline_is_held_when_a_task_would_overrun(small_task_files, tiny_weigh
     proc = _cli("submit", "--challenges", str(ch), "--weights", str(tiny_weights), "--out", str(out),
                 "--time-budget", "12", "--safety-margin", "2", "--ttft-steps", "1000000", "--views", "8",
                 "--fixed-work", "--quiet")
-    _, err = proc.communicate(timeout=120)
+    _, err = _wait(proc, 120)
     wall = time.time() - t0
     assert proc.returncode == 0, err
     assert wall < 12 + 30
@@ -133,7 +143,7 @@ def test_sigterm_writes_the_file_and_exits_cleanly(small_task_files, tiny_weight
         time.sleep(0.05)
     time.sleep(3)
     proc.send_signal(signal.SIGTERM)
-    stdout, err = proc.communicate(timeout=60)
+    stdout, err = _wait(proc, 60)
     assert proc.returncode == 0, err
     assert "interrupted by signal" in stdout
     summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
@@ -195,7 +205,7 @@ def test_no_weights_writes_fallbacks_and_says_no_model_ran(small_task_files, tmp
     ch, sol = small_task_files
     out = tmp_path / "s.json"
     proc = _cli("submit", "--challenges", str(ch), "--solutions", str(sol), "--out", str(out))
-    stdout, err = proc.communicate(timeout=120)
+    stdout, err = _wait(proc, 120)
     assert proc.returncode == 0
     assert "no model ran" in err and "NO MODEL RAN" in stdout
     c = tasks.load_challenges(ch)
@@ -210,6 +220,6 @@ def test_broken_challenges_file_exits_2_with_one_line(tmp_path, content):
     bad = tmp_path / "c.json"
     bad.write_bytes(content)
     proc = _cli("submit", "--challenges", str(bad), "--out", str(tmp_path / "s.json"))
-    _, err = proc.communicate(timeout=120)
+    _, err = _wait(proc, 120)
     assert proc.returncode == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and str(bad) in err

@@ -1,0 +1,361 @@
+"""Checkpoint I/O: official `step_N` files, our bundled weights format, conversion and table slimming.
+
+Official checkpoints are plain state_dicts whose keys may carry `_orig_mod.` and `model.` prefixes; their
+architecture comes from `config.json` or `all_config.yaml` beside the file (the `arch` block), else from
+the tensors' shapes on top of the paper's ARC defaults, then from explicit overrides.
+
+Bundled file: `torch.save` of `{"format": "trm-submit-weights", "version": 1, "config", "trunk",
+"initial_puzzle_emb", "provenance"}`. Its checksum lives in a sibling `<file>.sha256` in `sha256sum`
+format (`<hex>  <file name>`); a `SHA256SUMS` file in the same folder listing the file is accepted too.
+A model built from a bundle has one puzzle-table row per view (row i = view i), every row initialised from
+the initial embedding; there is no blank row 0, since inference never pads a batch with a blank puzzle.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from trm_submit.config import ModelConfig
+from trm_submit.model import PUZZLE_TABLE_KEY, TRM
+
+BUNDLE_FORMAT = "trm-submit-weights"
+BUNDLE_VERSION = 1
+CHECKSUM_SUFFIX = ".sha256"
+CHECKSUM_LIST = "SHA256SUMS"
+_PREFIXES = ("_orig_mod.", "model.")
+
+
+class CheckpointError(Exception):
+    """A checkpoint or bundled weights file that cannot be used, with the reason."""
+
+
+@dataclass
+class Bundle:
+    config: ModelConfig
+    trunk_state: dict[str, torch.Tensor]
+    initial_puzzle_emb: torch.Tensor  # [puzzle_emb_ndim] fp32
+    provenance: dict[str, Any]
+    sha256: str
+
+
+def parse_scalar(text: str) -> Any:
+    """'4' -> 4, '1e-5' -> 1e-05, 'true' -> True, 'null' -> None, quoted or other text -> str."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none", "~", ""):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """`["H_cycles=3", "forward_dtype=float32"]` -> `{"H_cycles": 3, "forward_dtype": "float32"}`."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CheckpointError(f"override {item!r} is not of the form key=value")
+        out[key.strip()] = parse_scalar(value)
+    return out
+
+
+def parse_yaml_mappings(text: str) -> dict[str, Any]:
+    """Block-style YAML subset: nested mappings of scalars (list items and flow collections are skipped)."""
+    root: dict[str, Any] = {}
+    stack: list[tuple[int, dict]] = [(-1, root)]
+    for raw in text.splitlines():
+        line = re.sub(r"\s+#.*$", "", raw).rstrip()
+        content = line.strip()
+        if not content or content.startswith(("#", "- ", "---")) or content == "-" or ":" not in content:
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        while stack[-1][0] >= indent:
+            stack.pop()
+        key, _, value = content.partition(":")
+        key = str(parse_scalar(key))
+        if value.strip():
+            stack[-1][1][key] = parse_scalar(value)
+        else:
+            child: dict[str, Any] = {}
+            stack[-1][1][key] = child
+            stack.append((indent, child))
+    return root
+
+
+def read_arch_block(folder: Path) -> dict[str, Any] | None:
+    """The `arch` block of `config.json` or `all_config.yaml` in `folder`, or None when neither exists."""
+    json_path, yaml_path = folder / "config.json", folder / "all_config.yaml"
+    if json_path.is_file():
+        data = json.loads(json_path.read_text())
+    elif yaml_path.is_file():
+        try:
+            import yaml  # optional; the subset reader below covers what official dumps contain
+
+            data = yaml.safe_load(yaml_path.read_text())
+        except ImportError:
+            data = parse_yaml_mappings(yaml_path.read_text())
+    else:
+        return None
+    arch = data.get("arch", data) if isinstance(data, dict) else None
+    if not isinstance(arch, dict):
+        raise CheckpointError(f"{json_path.name if json_path.is_file() else yaml_path.name} has no arch mapping")
+    return arch
+
+
+def strip_prefixes(state: dict[str, Any]) -> dict[str, Any]:
+    """Drop leading `_orig_mod.` and `model.` from every key (official compile / loss-head wrappers)."""
+    out = {}
+    for key, value in state.items():
+        for prefix in _PREFIXES:
+            key = key.removeprefix(prefix)
+        out[key] = value
+    return out
+
+
+def infer_arch_from_state(state: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Fields the tensors determine: hidden_size, vocab_size, L_layers, puzzle_emb_ndim, forward_dtype."""
+    arch: dict[str, Any] = {}
+    if "inner.embed_tokens.embedding_weight" in state:
+        arch["vocab_size"], arch["hidden_size"] = state["inner.embed_tokens.embedding_weight"].shape
+    layers = {int(m.group(1)) for k in state if (m := re.match(r"inner\.L_level\.layers\.(\d+)\.", k))}
+    if layers:
+        arch["L_layers"] = max(layers) + 1
+    arch["puzzle_emb_ndim"] = state[PUZZLE_TABLE_KEY].shape[1] if PUZZLE_TABLE_KEY in state else 0
+    if "inner.H_init" in state:
+        arch["forward_dtype"] = str(state["inner.H_init"].dtype).removeprefix("torch.")
+    return arch
+
+
+def config_with_overrides(base: dict[str, Any], overrides: dict[str, Any] | None) -> ModelConfig:
+    """ModelConfig from an arch dict plus overrides (string values parsed); unknown override keys fail."""
+    fields = set(ModelConfig().to_dict())
+    merged = dict(base)
+    for key, value in (overrides or {}).items():
+        if key not in fields:
+            raise CheckpointError(f"unknown architecture override {key!r}; known: {', '.join(sorted(fields))}")
+        merged[key] = parse_scalar(value) if isinstance(value, str) else value
+    try:
+        return ModelConfig.from_dict(merged)
+    except TypeError as exc:
+        raise CheckpointError(f"bad architecture config: {exc}") from exc
+
+
+def expected_state_shapes(config: ModelConfig, num_puzzle_identifiers: int) -> dict[str, tuple[int, ...]]:
+    """Key -> shape of a TRM state_dict for `config`, built on the meta device (nothing allocated)."""
+    try:
+        with torch.device("meta"):
+            model = TRM(config, num_puzzle_identifiers)
+    except ValueError as exc:
+        raise CheckpointError(f"bad architecture config: {exc}") from exc
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def check_state_dict(
+    state: dict[str, torch.Tensor], config: ModelConfig, num_puzzle_identifiers: int, ignore: Iterable[str] = ()
+) -> None:
+    """Raise CheckpointError listing missing keys, unexpected keys and shape differences."""
+    expected = {k: v for k, v in expected_state_shapes(config, num_puzzle_identifiers).items() if k not in ignore}
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [
+        f"{k}: checkpoint {list(state[k].shape)} vs model {list(expected[k])}"
+        for k in sorted(set(expected) & set(state))
+        if tuple(state[k].shape) != expected[k]
+    ]
+    if missing or unexpected or shapes:
+        parts = [f"missing keys: {missing}" if missing else "", f"unexpected keys: {unexpected}" if unexpected else ""]
+        parts += [f"shape mismatch {s}" for s in shapes]
+        raise CheckpointError("checkpoint does not fit the model config; " + "; ".join(p for p in parts if p))
+
+
+def resolve_checkpoint_file(path: str | Path) -> Path:
+    """A checkpoint file, or the highest `step_N` file of a checkpoint folder."""
+    path = Path(path)
+    if path.is_dir():
+        steps = [p for p in path.iterdir() if re.fullmatch(r"step_\d+", p.name) and p.is_file()]
+        if not steps:
+            raise CheckpointError(f"no step_N checkpoint file in folder {path}")
+        return max(steps, key=lambda p: int(p.name.split("_")[1]))
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    return path
+
+
+def torch_load(path: Path) -> Any:
+    """`torch.load` with weights_only=True on CPU, memory-mapped where the file format allows."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # legacy (non-zip) files cannot be memory-mapped; retry plainly for the real error
+        pass
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling errors come in many types
+        raise CheckpointError(f"cannot load {path.name} as a weights-only torch file: {exc}") from exc
+
+
+def load_official(path: str | Path, arch_overrides: dict[str, Any] | None = None):
+    """Official checkpoint -> (ModelConfig, state_dict with keys as `TRM.state_dict()`), shape-checked."""
+    file = resolve_checkpoint_file(path)
+    raw = torch_load(file)
+    if not isinstance(raw, dict) or not raw:
+        raise CheckpointError(f"{file.name} is not a state_dict")
+    if raw.get("format") == BUNDLE_FORMAT:
+        raise CheckpointError(f"{file.name} is a bundled weights file; load it with load_bundled")
+    if not all(isinstance(v, torch.Tensor) for v in raw.values()):
+        raise CheckpointError(f"{file.name} is not a state_dict of tensors")
+    state = strip_prefixes(raw)
+    arch = read_arch_block(file.parent)
+    config = config_with_overrides(arch if arch is not None else infer_arch_from_state(state), arch_overrides)
+    num_ids = state[PUZZLE_TABLE_KEY].shape[0] if PUZZLE_TABLE_KEY in state else 1
+    check_state_dict(state, config, num_ids)
+    return config, state
+
+
+def slim_puzzle_table(table: torch.Tensor) -> torch.Tensor:
+    """Initial embedding for new puzzles: mean of the trained rows (row 0, the blank id, excluded)."""
+    if table.ndim != 2 or table.shape[0] < 2:
+        raise CheckpointError(f"puzzle table must be [num_ids >= 2, ndim], got {list(table.shape)}")
+    total = torch.zeros(table.shape[1], dtype=torch.float64)
+    for start in range(1, table.shape[0], 1 << 16):  # chunks: an official table is ~1.8 GB
+        total += table[start : start + (1 << 16)].to(torch.float64).sum(dim=0)
+    return (total / (table.shape[0] - 1)).to(torch.float32)
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_bundled(
+    path: str | Path,
+    config: ModelConfig,
+    trunk_state: dict[str, torch.Tensor],
+    initial_puzzle_emb: torch.Tensor,
+    provenance: dict[str, Any],
+) -> Path:
+    """Write the bundled weights file and its sibling `<file>.sha256`; returns the weights path."""
+    path = Path(path)
+    trunk = {k: v.detach().to("cpu").clone().contiguous() for k, v in trunk_state.items() if k != PUZZLE_TABLE_KEY}
+    check_state_dict(trunk, config, 1, ignore=(PUZZLE_TABLE_KEY,))
+    initial = initial_puzzle_emb.detach().to("cpu", torch.float32).clone().reshape(-1)
+    if initial.numel() != config.puzzle_emb_ndim:
+        raise CheckpointError(f"initial puzzle embedding has {initial.numel()} values, config wants {config.puzzle_emb_ndim}")
+    payload = {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "config": config.to_dict(),
+        "trunk": trunk,
+        "initial_puzzle_emb": initial,
+        "provenance": dict(provenance),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    Path(str(path) + CHECKSUM_SUFFIX).write_text(f"{sha256_file(path)}  {path.name}\n")
+    return path
+
+
+def expected_sha256(path: Path) -> str | None:
+    """Checksum recorded for `path` in `<file>.sha256` or in `SHA256SUMS` beside it, else None."""
+    candidates = [Path(str(path) + CHECKSUM_SUFFIX), path.parent / CHECKSUM_LIST]
+    for listing in candidates:
+        if listing.is_file():
+            for line in listing.read_text().splitlines():
+                digest, _, name = line.strip().partition(" ")
+                if name.strip().lstrip("*") == path.name:
+                    return digest.lower()
+    return None
+
+
+def load_bundled(path: str | Path, check_sha: bool = True) -> Bundle:
+    """Read a bundled weights file; with `check_sha` its sha256 must match the recorded one."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file not found: {path}")
+    actual = sha256_file(path)
+    if check_sha:
+        recorded = expected_sha256(path)
+        if recorded is None:
+            raise CheckpointError(f"no checksum for {path.name} ({path.name}{CHECKSUM_SUFFIX} or {CHECKSUM_LIST})")
+        if recorded != actual:
+            raise CheckpointError(f"sha256 mismatch for {path.name}: recorded {recorded}, file has {actual}")
+    payload = torch_load(path)
+    if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
+        raise CheckpointError(f"{path.name} is not a {BUNDLE_FORMAT} file")
+    if payload.get("version") != BUNDLE_VERSION:
+        raise CheckpointError(f"{path.name} has bundle version {payload.get('version')}, expected {BUNDLE_VERSION}")
+    config = config_with_overrides(payload["config"], None)
+    check_state_dict(payload["trunk"], config, 1, ignore=(PUZZLE_TABLE_KEY,))
+    return Bundle(config, payload["trunk"], payload["initial_puzzle_emb"], payload["provenance"], actual)
+
+
+def view_puzzle_id(view: int) -> int:
+    """Puzzle-table row of view `view` in a model from `build_model` (row i = view i, no blank row)."""
+    if view < 0:
+        raise ValueError(f"view index must be >= 0, got {view}")
+    return view
+
+
+def build_model(bundle: Bundle, num_views: int, device: str | torch.device = "cpu") -> TRM:
+    """TRM (eval mode) with the bundle's trunk and one puzzle row per view, each set to the initial embedding."""
+    if num_views < 1:
+        raise ValueError(f"num_views must be >= 1, got {num_views}")
+    model = TRM(bundle.config, num_views)
+    result = model.load_state_dict(bundle.trunk_state, strict=False)
+    if result.unexpected_keys or set(result.missing_keys) - {PUZZLE_TABLE_KEY}:
+        raise CheckpointError(f"trunk does not fit: missing {result.missing_keys}, unexpected {result.unexpected_keys}")
+    with torch.no_grad():
+        for param in model.puzzle_parameters():
+            param.copy_(bundle.initial_puzzle_emb.to(param.dtype).expand_as(param))
+    return model.to(device).eval()
+
+
+def load_official_model(path: str | Path, arch_overrides: dict[str, Any] | None = None) -> TRM:
+    """Official checkpoint -> TRM (eval mode, CPU) with the checkpoint's full puzzle table."""
+    config, state = load_official(path, arch_overrides)
+    num_ids = state[PUZZLE_TABLE_KEY].shape[0] if PUZZLE_TABLE_KEY in state else 1
+    model = TRM(config, num_ids)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def convert(
+    ckpt_path: str | Path,
+    out_path: str | Path,
+    arch_overrides: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Official checkpoint -> bundled file (trunk + slimmed puzzle table + provenance); returns its path."""
+    file = resolve_checkpoint_file(ckpt_path)
+    config, state = load_official(file, arch_overrides)
+    table = state.get(PUZZLE_TABLE_KEY)
+    initial = slim_puzzle_table(table) if table is not None else torch.zeros(0)
+    record = {
+        "source_checkpoint": f"{file.parent.name}/{file.name}",
+        "source_sha256": sha256_file(file),
+        "source_num_puzzle_identifiers": int(table.shape[0]) if table is not None else 0,
+        "converted_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    record.update(provenance or {})
+    trunk = {k: v for k, v in state.items() if k != PUZZLE_TABLE_KEY}
+    return save_bundled(out_path, config, trunk, initial, record)
