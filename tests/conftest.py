@@ -53,3 +53,12 @@ def small_task_files(tmp_path) -> tuple[Path, Path]:
     c.write_text(json.dumps(ch))
     s.write_text(json.dumps(sol))
     return c, s
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """In-process tests use one torch thread: on 2 cores shared with subprocess runs a second thread mostly waits."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
