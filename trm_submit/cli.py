@@ -94,9 +94,28 @@ def cmd_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
+    from . import checkpoint, train
+
+    over: dict = {}
+    for flag, field_name in (("run_dir", "run_dir"), ("max_steps", "max_steps"), ("n_aug", "n_aug"),
+                             ("batch", "global_batch_size"), ("lr", "lr"), ("threads", "num_threads"),
+                             ("checkpoint_every", "checkpoint_every_steps"),
+                             ("checkpoint_seconds", "checkpoint_every_seconds"), ("log_every", "log_every"),
+                             ("seed", "seed"), ("max_tasks", "max_tasks"), ("max_task_side", "max_task_side")):
+        if getattr(a, flag) is not None:
+            over[field_name] = getattr(a, flag)
+    cfg = train.preset(a.preset, device=a.device, resume=a.resume, progress=not a.no_progress, **over)
+    if a.arch:
+        cfg = cfg.replace(model=cfg.model.replace(**checkpoint.parse_overrides(a.arch)))
+    print(f"run directory: {train.run_train(cfg)}")
+    return 0
+
+
+def cmd_export_weights(a: argparse.Namespace) -> int:
     from . import train
 
-    return train.main_cli(a)
+    print(f"wrote {train.export_bundled(a.run_dir, a.out)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,9 +184,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.set_defaults(func=cmd_verify)
 
-    s = sub.add_parser("train", help="pretrain weights (one process, or under torchrun)", add_help=False)
-    s.add_argument("train_args", nargs=argparse.REMAINDER)
+    s = sub.add_parser("train", help="pretrain weights (one process, or under torchrun for DDP)")
+    s.add_argument("--preset", default="cpu", choices=["cpu", "paper"], help="config preset (see benchmarks/README.md)")
+    s.add_argument("--run-dir", default=None, help="checkpoints + metrics.jsonl (default: runs/<preset>)")
+    s.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --run-dir")
+    s.add_argument("--max-steps", type=int, default=None)
+    s.add_argument("--n-aug", type=int, default=None, help="augmented versions per task")
+    s.add_argument("--batch", type=int, default=None, help="global batch size")
+    s.add_argument("--lr", type=float, default=None)
+    s.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints")
+    s.add_argument("--checkpoint-seconds", type=float, default=None, help="seconds between checkpoints")
+    s.add_argument("--log-every", type=int, default=None)
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--max-tasks", type=int, default=None, help="first N training tasks only (smoke runs)")
+    s.add_argument("--max-task-side", type=int, default=None, help="only tasks whose grids fit this side")
+    s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--arch", action="append", metavar="KEY=VALUE", help="override a model config field")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("export-weights", help="training run -> bundled weights file (EMA trunk + initial embedding)")
+    s.add_argument("run_dir")
+    s.add_argument("out")
+    s.set_defaults(func=cmd_export_weights)
     return p
 
 
