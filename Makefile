@@ -5,8 +5,8 @@ PY         := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 SET        ?= arc-agi-2
 SPLIT      ?= evaluation
-BUDGET     ?= 3600
-WORKERS    ?= 1
+BUDGET     ?= 1800
+WORKERS    ?= 2
 WEIGHTS    ?= weights/trm.pt
 OUT        ?= out/$(SET)-$(SPLIT)
 ARGS       ?=

@@ -106,6 +106,8 @@ class RunConfig:
     device: str = "auto"  # "auto", "cpu", "cuda"
     quiet: bool = False
     ttft_steps: int | None = None  # fixed fine-tuning steps per task (None = from the time share)
+    ttft_batch: int = 16  # fine-tuning batch (rows per optimiser step)
+    threads: int = 0  # torch/numba threads per worker (0 = the cores divided among the workers)
     ttft_share: float = 0.6  # fraction of a task's time share spent fine-tuning when steps are not fixed
     fixed_work: bool = False  # run all views and TTFT steps; only the run deadline cuts (reproducible runs)
     infer: InferConfig = field(default_factory=InferConfig)

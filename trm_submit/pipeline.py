@@ -62,7 +62,7 @@ def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int,
     from .solve import TaskSolver
 
     device = resolve_device(cfg.device, rank)
-    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    threads = cfg.threads or max(1, (os.cpu_count() or 1) // n_workers)
     set_threads(threads)  # numba decode threads: this worker's share of the cores
     if device.type == "cpu":
         torch.set_num_threads(threads)

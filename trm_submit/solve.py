@@ -125,7 +125,9 @@ class TaskSolver:
                  stop: Callable[[], bool] = lambda: False):
         self.cfg, self.device, self.run_end, self.progress, self.stop = cfg, device, run_end, progress, stop
         self.bundle = checkpoint.load_bundled(cfg.weights)
-        self.ttft = TTFTConfig() if cfg.ttft_steps is None else TTFTConfig(steps=cfg.ttft_steps)
+        self.ttft = TTFTConfig(batch_size=cfg.ttft_batch)
+        if cfg.ttft_steps is not None:
+            self.ttft = self.ttft.replace(steps=cfg.ttft_steps)
 
     def __call__(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
         return self.solve(task, seconds, seed)
@@ -149,7 +151,7 @@ class TaskSolver:
         augs = augment.plan(task, cfg.infer.views, seed, permute_zero=cfg.infer.permute_zero)
         t0 = time.time()
         ft = finetune.adapt(self.bundle, task, augs, self.ttft, seed=seed, side=side, device=self.device,
-                            should_stop=limits.ttft_over, time_limit=None if cfg.ttft_steps else
+                            should_stop=limits.ttft_over, time_limit=None if cfg.ttft_steps is not None else
                             max(0.0, min(limits.ttft_end, limits.run_end) - time.time()),
                             progress=self.progress)
         t1 = time.time()
