@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{p.stat().st_size / 2**20:9.2f} MiB  {p.relative_to(REPO) if p.is_relative_to(REPO) else p}")
     print(f"package wheel: {wheel.name}; dataset id: {dataset_id}; competition: {args.competition}")
     if args.owner == OWNER_PLACEHOLDER:
-        print(f"set --owner (or KAGGLE_USERNAME) to your Kaggle user name before uploading", file=sys.stderr)
+        print("set --owner (or KAGGLE_USERNAME) to your Kaggle user name before uploading", file=sys.stderr)
     print(f"upload: kaggle datasets create -p {args.out} -r zip   (new versions: kaggle datasets version "
           f"-p {args.out} -r zip -m NOTES)\nrun:    kaggle kernels push -p {args.kernel_out} --accelerator NvidiaL4")
     return 0

@@ -9,21 +9,11 @@ import pytest
 import torch
 
 from trm_submit import checkpoint as ck
-from trm_submit.config import ModelConfig
 from trm_submit.model import PUZZLE_TABLE_KEY, TRM
 from trm_submit.verify import format_verify_table, verify
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 FP32 = REF / "small-fp32"
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models: a second OpenMP thread only adds synchronisation (badly so on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def official_state() -> dict:

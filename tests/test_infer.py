@@ -16,15 +16,6 @@ SMALL = ModelConfig(hidden_size=32, num_heads=2, expansion=2.0, L_layers=2, H_cy
                     puzzle_emb_ndim=32, halt_max_steps=5, seq_len=64, forward_dtype="float32")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models: a second OpenMP thread only adds synchronisation (badly so on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def reference_model() -> TRM:
     arch = json.loads((REF / "checkpoint" / "config.json").read_text())["arch"]
     state = torch.load(REF / "checkpoint" / "step_0", weights_only=True, map_location="cpu")

@@ -16,15 +16,6 @@ from trm_submit.model import TRM, apply_rope, fast_rms_norm, rms_norm, rope_tabl
 REF = Path(__file__).parent / "fixtures" / "reference"
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models: a second OpenMP thread only adds synchronisation (badly so on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def load_reference_model(name: str) -> tuple[TRM, dict]:
     folder = REF / name
     arch = json.loads((folder / "checkpoint" / "config.json").read_text())["arch"]
