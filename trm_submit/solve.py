@@ -3,6 +3,7 @@ test input, decode, vote, pick two attempts. Returns a plain, picklable record (
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 import traceback
@@ -52,6 +53,7 @@ class Limits:
     task_end: float
     run_end: float
     stop: Callable[[], bool] = lambda: False  # a stop signal reached this process
+    fixed: bool = False  # fixed work: only the run deadline (or a signal) cuts
 
     def ttft_over(self) -> bool:
         return time.time() >= min(self.ttft_end, self.run_end) or self.stop()
@@ -59,11 +61,18 @@ class Limits:
     def task_over(self) -> bool:
         return time.time() >= min(self.task_end, self.run_end) or self.stop()
 
+    def for_input(self, i: int, n: int) -> "Limits":
+        """Limits for test input i of n: an equal part of the task's time left, so every input gets views."""
+        if self.fixed:
+            return self
+        now = time.time()
+        return dataclasses.replace(self, task_end=now + max(0.0, self.task_end - now) / max(1, n - i))
+
 
 def make_limits(cfg: RunConfig, seconds: float, run_end: float, stop: Callable[[], bool]) -> Limits:
     now = time.time()
     if cfg.fixed_work:  # all planned work runs; only the run deadline cuts
-        return Limits(run_end, run_end, run_end, stop)
+        return Limits(run_end, run_end, run_end, stop, fixed=True)
     return Limits(now + seconds * cfg.ttft_share, now + seconds, run_end, stop)
 
 
@@ -156,7 +165,8 @@ class TaskSolver:
                             progress=self.progress)
         t1 = time.time()
         model = ft.model.eval()
-        per_test = [infer_test_input(model, x, augs, side, cfg, self.device, limits) for x in task.test_inputs]
+        per_test = [infer_test_input(model, x, augs, side, cfg, self.device, limits.for_input(i, task.n_test))
+                    for i, x in enumerate(task.test_inputs)]
         t2 = time.time()
         cut = time.time() >= self.run_end or self.stop()  # cut by the run deadline or a signal: redo on resume
         return {"cut": cut, "attempts": [p["attempts"] for p in per_test], "side": side, "views_planned": len(augs),
