@@ -17,6 +17,16 @@ TINY = ModelConfig(hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cyc
                    forward_dtype="float32")
 
 
+def random_model(config: ModelConfig, num_ids: int, q_std: float = 0.2) -> TRM:
+    """Seeded random model with a non-trivial puzzle table and q_head (both are zero-initialised officially)."""
+    torch.manual_seed(0)
+    model = TRM(config, num_ids)
+    with torch.no_grad():
+        model.inner.puzzle_emb.weights.normal_(0, 1)
+        model.inner.q_head.weight.normal_(0, q_std)
+    return model.eval()
+
+
 def make_tiny_weights(path: Path, config: ModelConfig = TINY, seed: int = 0) -> Path:
     """A random model of `config` in the bundled format (with its .sha256), for end-to-end runs."""
     torch.manual_seed(seed)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+import conftest
+
 from trm_submit.config import ModelConfig
 from trm_submit.infer import activation_bytes_per_sample, choose_batch_size, predict
 from trm_submit.model import TRM
@@ -25,12 +27,7 @@ def reference_model() -> TRM:
 
 
 def random_model(config: ModelConfig = SMALL, num_ids: int = 6) -> TRM:
-    torch.manual_seed(0)
-    model = TRM(config, num_ids)
-    with torch.no_grad():
-        model.inner.puzzle_emb.weights.normal_(0, 1)
-        model.inner.q_head.weight.normal_(0, 0.3)
-    return model.eval()
+    return conftest.random_model(config, num_ids, q_std=0.3)
 
 
 def random_rows(n: int, seq_len: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ import torch
 from trm_submit import encoding
 from trm_submit.config import ModelConfig
 from trm_submit.model import TRM, apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
+from conftest import random_model
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 
@@ -265,14 +266,6 @@ COMPACT = ModelConfig(hidden_size=64, num_heads=2, expansion=2.0, L_layers=2, H_
                       pos_encodings="rope2d", mask_pad=True)
 
 
-def random_model(config: ModelConfig, num_ids: int) -> TRM:
-    """Seeded random model with non-trivial puzzle table and q_head (both are zero-initialised officially)."""
-    torch.manual_seed(0)
-    model = TRM(config, num_ids)
-    with torch.no_grad():
-        model.inner.puzzle_emb.weights.normal_(0, 1)
-        model.inner.q_head.weight.normal_(0, 0.2)
-    return model.eval()
 
 
 def arc_grids(max_side: int = 12, tasks: int = 3) -> list[list[np.ndarray]]:
