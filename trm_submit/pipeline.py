@@ -54,7 +54,7 @@ def resolve_device(name: str, rank: int = 0) -> Any:
 
 
 def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int,
-                 stop: schedule.StopFlag | None = None) -> schedule.Solver:
+                 stop: schedule.StopFlag | None = None, bundle: Any = None) -> schedule.Solver:
     """Built inside each worker: pins threads/device, loads the weights once."""
     import torch
 
@@ -67,14 +67,15 @@ def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int,
     if device.type == "cpu":
         torch.set_num_threads(threads)
     progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
-    return TaskSolver(cfg, device, run_end, progress=progress, stop=(lambda: bool(stop)) if stop is not None else (lambda: False))
+    return TaskSolver(cfg, device, run_end, progress=progress,
+                      stop=(lambda: bool(stop)) if stop is not None else (lambda: False), bundle=bundle)
 
 
 def _results(cfg: RunConfig, pending: list[tasks.Task], deadline: schedule.Deadline,
-             stop: schedule.StopFlag) -> Iterator[dict]:
+             stop: schedule.StopFlag, bundle: Any) -> Iterator[dict]:
     run_end = time.time() + deadline.left()
     if cfg.workers <= 1:
-        solver = _make_solver(cfg, run_end, 0, 1, stop)
+        solver = _make_solver(cfg, run_end, 0, 1, stop, bundle)
         yield from schedule.run_serial(pending, solver, deadline, cfg.seed, stop)
     else:
         make = functools.partial(_make_solver, cfg, run_end)
@@ -98,7 +99,8 @@ def _progress(total: int, quiet: bool) -> Any:
 
 
 def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: schedule.Journal,
-              deadline: schedule.Deadline, summary: RunSummary, stop: schedule.StopFlag) -> None:
+              deadline: schedule.Deadline, summary: RunSummary, stop: schedule.StopFlag,
+              bundle: Any = None) -> None:
     """Run every pending task; after each, fill, rewrite the file atomically and journal the result."""
     done = {t: r for t, r in journal.read().items() if not r.get("cut")} if cfg.resume else {}
     if not cfg.resume:
@@ -116,7 +118,7 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journa
     summary.model_ran = True
     finished = set()
     with _progress(len(pending), cfg.quiet) as bar:
-        for rec in _results(cfg, pending, deadline, stop):
+        for rec in _results(cfg, pending, deadline, stop, bundle):
             finished.add(rec["task_id"])
             if _apply(sub, rec):
                 summary.tasks_model += 1
@@ -142,17 +144,18 @@ def run(cfg: RunConfig) -> RunSummary:
     try:
         ch = tasks.load_challenges(cfg.challenges)
         solutions = tasks.load_solutions(cfg.solutions) if cfg.solutions else None
+        bundle = None
         if cfg.weights:
             from . import checkpoint
 
-            checkpoint.load_bundled(cfg.weights)  # a broken weights file stops the run before any work
+            bundle = checkpoint.load_bundled(cfg.weights)  # a broken weights file stops the run before any work
         summary.tasks_total = len(ch.order)
         summary.rejected = {t: r.reason for t, r in ch.rejected.items()}
         sub = submission.skeleton(ch)
         submission.write_atomic(out, sub)
         paths["config"].write_bytes(orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
         summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
-        solve_all(cfg, ch, sub, out, schedule.Journal(paths["journal"]), deadline, summary, stop)
+        solve_all(cfg, ch, sub, out, schedule.Journal(paths["journal"]), deadline, summary, stop, bundle)
         summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
         submission.write_atomic(out, sub)
         summary.problems = submission.validate(sub, ch)

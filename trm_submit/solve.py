@@ -131,9 +131,9 @@ class TaskSolver:
     """Holds the base weights of one worker; `solve(task, seconds, seed)` -> journal record."""
 
     def __init__(self, cfg: RunConfig, device: torch.device, run_end: float, progress: bool = False,
-                 stop: Callable[[], bool] = lambda: False):
+                 stop: Callable[[], bool] = lambda: False, bundle: checkpoint.Bundle | None = None):
         self.cfg, self.device, self.run_end, self.progress, self.stop = cfg, device, run_end, progress, stop
-        self.bundle = checkpoint.load_bundled(cfg.weights)
+        self.bundle = bundle if bundle is not None else checkpoint.load_bundled(cfg.weights)
         self.ttft = TTFTConfig(batch_size=cfg.ttft_batch)
         if cfg.ttft_steps is not None:
             self.ttft = self.ttft.replace(steps=cfg.ttft_steps)
