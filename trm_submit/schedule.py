@@ -38,9 +38,6 @@ class Deadline:
         left = max(0.0, self.left())
         return min(left, left * workers / tasks_left)
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
 
 def task_seed(run_seed: int, task_id: str) -> int:
     """Seed of one task: a function of the run seed and the task id only (independent of order and workers)."""
