@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from trm_submit import checkpoint, train, trainset
+from trm_submit import checkpoint, supervision, train, trainset
 from trm_submit.config import ModelConfig, TrainConfig
 from trm_submit.model import PUZZLE_TABLE_KEY
 from trm_submit.tasks import Task
@@ -227,6 +227,35 @@ def ddp_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_dir: str) 
     trainer, record = run_steps(env, mine, steps=2)
     train.save_checkpoint(trainer, Path(out_dir) / "run", {"config": trainer.cfg.to_dict()})
     torch.save({"params": params_of(trainer), "record": record}, os.path.join(out_dir, f"rank{rank}.pt"))
+    torch.distributed.barrier()  # no rank tears the group down while the other still has traffic in flight
+    torch.distributed.destroy_process_group()
+
+
+def nan_first_loss(monkeypatch_target) -> None:
+    """Make the first ACT loss computed by supervision.py non-finite (later ones are real)."""
+    real, calls = supervision.act_loss, []
+
+    def act_loss(outputs, labels):
+        total, m = real(outputs, labels)
+        calls.append(1)
+        if len(calls) == 1:
+            return total * float("nan"), {**m, "lm_loss": float("nan")}
+        return total, m
+
+    monkeypatch_target.setattr(supervision, "act_loss", act_loss)
+
+
+def ddp_nonfinite_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_dir: str) -> None:
+    """Rank 1 alone sees a non-finite loss at step 1; each rank takes 2 rows per step."""
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
+    env = train.init_distributed("cpu")
+    if rank == 1:
+        nan_first_loss(pytest.MonkeyPatch())
+    pick = np.r_[2 * rank : 2 * rank + 2, 4 + 2 * rank : 6 + 2 * rank]
+    trainer, record = run_steps(env, {k: v[pick] for k, v in rows.items()}, steps=2)
+    torch.save({"params": params_of(trainer), "record": record}, os.path.join(out_dir, f"rank{rank}.pt"))
+    torch.distributed.barrier()
     torch.distributed.destroy_process_group()
 
 
@@ -255,3 +284,22 @@ def test_data_parallel_step_equals_single_process_step(tmp_path):
     assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])
     saved = train.latest_checkpoint(tmp_path / "run")
     assert sorted(p.name for p in saved.iterdir()) == ["rank0.pt", "rank1.pt", "shared.pt"]
+
+
+def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypatch):
+    """A non-finite loss on one rank only: both ranks skip that step (no rank waits on the other's
+    all-reduce) and end equal to one process that saw the non-finite loss on the whole batch."""
+    rows = trainset.BucketSource(ddp_data().buckets[0], seed=1).take(8)
+    nan_first_loss(monkeypatch)
+    trainer, record = run_steps(train.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
+    monkeypatch.undo()
+    assert record["nonfinite_steps"] == 1
+    single = params_of(trainer)
+    mp.spawn(ddp_nonfinite_worker, args=(free_port(), rows, str(tmp_path)), nprocs=2, join=True)
+    for rank in range(2):
+        ranked = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
+        assert ranked["record"]["nonfinite_steps"] == 1
+        for name, value in single.items():
+            torch.testing.assert_close(ranked["params"][name], value, atol=1e-6, rtol=0, msg=name)
+    initial = train.Trainer(ddp_cfg(), ddp_data(), train.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])  # step 2 trained

@@ -109,6 +109,10 @@ class Optimizers:
         for p in self.trunk_params + self.puzzle_params:
             p.grad = None
 
+    def agree_finite(self, finite: bool) -> bool:
+        """Whether every process sees a finite loss; one process: its own flag (see train.SyncedOptimizers)."""
+        return finite
+
     def clip_trunk_grads(self, max_norm: float | None) -> float:
         """Clip the trunk's gradient norm to `max_norm` (None or <= 0: measure only); return the norm before
         clipping (0.0 when the trunk is frozen or has no gradient; may be inf/nan)."""

@@ -120,7 +120,7 @@ class DeepSupervisor:
             self.carry, outputs = self.model(self.carry, batch)
         total, m = act_loss(outputs, self.carry.current_data["labels"])
         scale = 1.0 / self.batch_size
-        finite = math.isfinite(m["lm_loss"]) and math.isfinite(m["q_loss"])
+        finite = optimizers.agree_finite(math.isfinite(m["lm_loss"]) and math.isfinite(m["q_loss"]))
         norm = float("nan")
         if finite:
             (total * scale).backward()

@@ -94,8 +94,15 @@ class SyncedOptimizers(Optimizers):
     """`Optimizers` whose gradients are averaged over all ranks when the supervisor asks for the norm
     (between backward and the optimiser step), so clipping and the step see the global gradient.
 
-    A rank whose loss is not finite skips backward and this call (supervision.py); the other ranks then
-    wait here until the process-group timeout ends the run, which resumes from its last checkpoint."""
+    The ranks agree on finiteness before backward (`agree_finite`), so a non-finite loss on any rank makes
+    every rank skip backward, this all-reduce and the step together instead of leaving the others waiting
+    here; the gradient norm is taken after the all-reduce, so it is the same number on every rank."""
+
+    def agree_finite(self, finite: bool) -> bool:
+        device = (self.trunk_params + self.puzzle_params)[0].device  # nccl reduces CUDA tensors only
+        flag = torch.tensor([1.0 if finite else 0.0], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+        return bool(flag.item())
 
     def clip_trunk_grads(self, max_norm: float | None) -> float:
         self.all_reduce_grads()
@@ -335,7 +342,7 @@ class MetricsWindow:
         steps = (finite + nonfinite) / trainer.env.world
         lr, emb_lr = trainer.lrs(trainer.step - 1)
         rec = {"step": trainer.step, **{key: float(v / max(finite, 1)) for key, v in zip(self.KEYS, vals[:k])}}
-        rec.update(nonfinite_steps=int(nonfinite), lr=lr, emb_lr=emb_lr, examples=int(rows),
+        rec.update(nonfinite_steps=int(round(nonfinite / trainer.env.world)), lr=lr, emb_lr=emb_lr, examples=int(rows),
                    sample_steps_per_s=float(steps * trainer.cfg.global_batch_size / max(seconds, 1e-9)),
                    wall_time=round(trainer.elapsed, 3))
         return rec
@@ -482,6 +489,7 @@ def run_train(cfg: TrainConfig) -> Path:
     train_loop(trainer, run_dir, extra)
     _say(env, f"stopped at step {trainer.step}; checkpoint {latest_checkpoint(run_dir)}")
     if env.world > 1 and not joined:
+        dist.barrier()  # no rank tears the group down while another still has traffic in flight
         dist.destroy_process_group()
     return run_dir
 
