@@ -236,6 +236,25 @@ def test_notebook_is_thin_and_clean() -> None:
         assert needed in text
 
 
+def test_notebook_writes_a_valid_fallback_when_the_package_cannot_be_installed(tmp_path: Path, monkeypatch) -> None:
+    """The dataset is not attached (no wheel): the install cell records the failure instead of raising, the
+    next cell writes a valid submission from the competition's test file (BOM and all) with the standard
+    library, and the package's cells are skipped."""
+    comp = tmp_path / "input" / "competitions" / kaggle.COMPETITION / kaggle.TEST_FILE
+    _touch(comp, "")
+    comp.write_bytes(tasks.UTF8_BOM + json.dumps(TINY).encode())
+    _touch(tmp_path / "input" / "datasets" / "bob" / "copy" / kaggle.TEST_FILE, json.dumps({"other": TINY["t1"]}))
+    monkeypatch.setenv(kaggle.ROOT_ENV, str(tmp_path))
+    nb = json.loads((REPO / "kernel" / "trm-submit.ipynb").read_text())
+    scope: dict = {}
+    for cell in (c for c in nb["cells"] if c["cell_type"] == "code"):
+        exec("".join(cell["source"]), scope)  # noqa: S102 - the notebook's own code
+    assert scope["INSTALLED"] is False and "tk" not in scope
+    sub = submission.load_submission(tmp_path / "working" / "submission.json")
+    assert submission.validate(sub, TINY) == []
+    assert sub["t2"][1] == {"attempt_1": [[2, 2]], "attempt_2": [[0]]}
+
+
 def test_staged_kernel_and_dataset_metadata(tmp_path: Path) -> None:
     kaggle_dataset.stage_kernel(tmp_path / "k", "alice", "alice/trm-submit-offline", "arc-prize-2026-arc-agi-2")
     meta = json.loads((tmp_path / "k" / "kernel-metadata.json").read_text())

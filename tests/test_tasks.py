@@ -223,3 +223,23 @@ def test_parse_grid_and_grid_to_list():
 def test_expected_test_counts_covers_broken_tasks():
     raw = {"a": GOOD_TASK, "b": {"test": "x"}, "c": [1], "d": {"test": []}}
     assert tasks.expected_test_counts(raw) == {"a": 2, "b": 1, "c": 1, "d": 0}
+
+
+def test_utf8_bom_is_skipped_like_a_file_without_it(tmp_path):
+    """A byte-order mark in front of the JSON (Windows editors) parses exactly as the same bytes without it,
+    duplicate detection included; the mark anywhere else is still invalid JSON."""
+    second = _with(("test",), [{"input": [[5]]}])
+    raw = b'{"d1": ' + _bytes(GOOD_TASK) + b', "d1": ' + _bytes(second) + b', "t2": ' + _bytes(GOOD_TASK) + b'}'
+    plain, bom = tmp_path / "plain.json", tmp_path / "bom.json"
+    plain.write_bytes(raw)
+    bom.write_bytes(tasks.UTF8_BOM + raw)
+    a, b = (tasks.load_challenges(p, log=lambda _: None) for p in (plain, bom))
+    assert a.order == b.order == ["d1", "t2"] and a.duplicates == b.duplicates == ["d1"]
+    for tid in a.tasks:
+        assert [tasks.grid_to_list(g) for g in a.tasks[tid].test_inputs] == \
+            [tasks.grid_to_list(g) for g in b.tasks[tid].test_inputs]
+    sol = tmp_path / "s.json"
+    sol.write_bytes(tasks.UTF8_BOM + _bytes({"a": [[[1, 2]]]}))
+    assert [tasks.grid_to_list(g) for g in tasks.load_solutions(sol)["a"]] == [[[1, 2]]]
+    with pytest.raises(InputFileError, match="not valid JSON"):
+        tasks.parse_json_object(b" " + tasks.UTF8_BOM + raw, "c.json")

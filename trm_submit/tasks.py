@@ -170,8 +170,17 @@ def _read_bytes(path: str | Path) -> bytes:
         raise InputFileError(f"{p}: cannot read ({e.strerror or e})") from None
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(raw: bytes) -> bytes:
+    """`raw` without a leading UTF-8 byte-order mark (editors on Windows write one; JSON parsers refuse it)."""
+    return raw[len(UTF8_BOM):] if raw.startswith(UTF8_BOM) else raw
+
+
 def parse_json_object(raw: bytes, name: str) -> dict[str, Any]:
     """Bytes -> top-level JSON object; InputFileError (one line naming `name`) on whole-file problems."""
+    raw = without_bom(raw)
     if not raw.strip():
         raise InputFileError(f"{name}: file is empty")
     try:
@@ -191,7 +200,7 @@ def read_json_object(path: str | Path) -> dict[str, Any]:
 
 def duplicate_top_level_keys(raw: bytes) -> list[str]:
     """Keys that occur more than once in the top-level object of valid JSON `raw`, in order found."""
-    text = raw.decode("utf-8")
+    text = without_bom(raw).decode("utf-8")
     decoder, ws = json.JSONDecoder(), json.decoder.WHITESPACE
     i = ws.match(text, 0).end() + 1  # past '{'
     seen: set[str] = set()
