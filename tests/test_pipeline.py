@@ -70,6 +70,10 @@ def test_run_writes_valid_complete_file_journal_and_score(reference_run):
     assert submission.validate(sub, ch) == []
     assert summary.valid and summary.model_ran and summary.tasks_model == 3
     assert summary.score is not None and summary.score["n_tasks"] == 3
+    truth = tasks.load_solutions(d / "sol.json")
+    assert {k: v for k, v in summary.score.items() if k != "input_copies"} == \
+        submission.score_record(submission.score(sub, truth))
+    assert summary.score["input_copies"] == submission.score_record(submission.score(submission.skeleton(ch), truth))
     journal = _journal(out)
     assert set(journal) == set(ch.order)
     for tid, rec in journal.items():

@@ -79,6 +79,28 @@ def test_hand_built_fractions():
     assert "33.33%" in table and "50.00%" in table and "25.00%" in table and "(2/4)" in table
 
 
+def test_near_misses_by_hand():
+    """Right shape and the best cell fraction of the two attempts, per test output (0 for a wrong shape)."""
+    sub = {
+        "A": [{"attempt_1": [[1, 9]], "attempt_2": [[1, 2], [1, 2]]},  # A1 = [[1, 2]]: shape ok, 1 of 2 cells
+              {"attempt_1": [[3, 4]], "attempt_2": [[9], [4]]}],  # A2 = [[3], [4]]: attempt 2 has 1 of 2
+        "B": [{"attempt_1": [[0, 0]], "attempt_2": "junk"}],  # B1 = [[5]]: no attempt of the shape
+        "C": [{"attempt_1": [[6, 1], [1, 1]], "attempt_2": [[6, 6], [6, 1]]}],  # 3 of 4 cells in attempt 2
+    }
+    s = submission.score(sub, HAND_SOLUTIONS)
+    by_id = {r.task_id: r for r in s.results}
+    assert by_id["A"].shape_ok == (True, True) and by_id["A"].cells == (0.5, 0.5)
+    assert by_id["B"].shape_ok == (False,) and by_id["B"].cells == (0.0,)
+    assert by_id["C"].shape_ok == (True,) and by_id["C"].cells == (0.75,)
+    assert s.output_shape == pytest.approx(3 / 4)
+    assert s.output_cells == pytest.approx((0.5 + 0.5 + 0 + 0.75) / 4)
+    assert "75.0% right shape, 43.8% of cells right" in submission.format_score_table(s)
+    assert submission.score_record(s)["output_cells"] == s.output_cells and "results" not in submission.score_record(s)
+    perfect = submission.score({t: [{"attempt_1": g.tolist(), "attempt_2": [[0]]} for g in gs]
+                                for t, gs in HAND_SOLUTIONS.items()}, HAND_SOLUTIONS)
+    assert (perfect.output_shape, perfect.output_cells) == (1.0, 1.0)
+
+
 def test_malformed_attempts_score_as_unsolved():
     sub = {"A": [{"attempt_1": [[1, 2.0]]}, "junk"], "B": "junk", "C": [{"attempt_2": [[6, 6], [6]]}]}
     s = submission.score(sub, HAND_SOLUTIONS)

@@ -162,10 +162,12 @@ def run(cfg: RunConfig) -> RunSummary:
         summary.valid = not summary.problems
         if solutions is not None:
             s = submission.score(sub, solutions)
-            summary.score = {"task_pass1": s.task_pass1, "task_pass2": s.task_pass2,
-                             "output_pass1": s.output_pass1, "output_pass2": s.output_pass2,
-                             "n_tasks": s.n_tasks, "n_outputs": s.n_outputs}
+            summary.score = submission.score_record(s)
+            copies = submission.score(submission.skeleton(ch), solutions)  # the fallbacks: the input itself first
+            summary.score["input_copies"] = submission.score_record(copies)
             print(submission.format_score_table(s))
+            print(f"for comparison, the fallbacks alone (each test input as attempt 1): pass@2 {copies.task_pass2:.2%} "
+                  f"per task; near misses {copies.output_shape:.1%} right shape, {copies.output_cells:.1%} of cells")
     finally:
         stop.restore()
     summary.stage_seconds["total"] = round(time.monotonic() - t_start, 3)

@@ -288,6 +288,9 @@ def _score_rows(score: subio.Score | None, run: RunRecords) -> list[tuple[str, A
             value, total = sc.get(f"{key}_pass{k}"), sc.get(n)
             if type(value) in (int, float) and type(total) is int:
                 rows.append((f"{label} pass@{k}", f"{value:.2%} ({value * total:.4g}/{total})"))
+    shape, cells = sc.get("output_shape"), sc.get("output_cells")
+    if type(shape) in (int, float) and type(cells) in (int, float):
+        rows.append(("near misses per test output", f"{shape:.1%} right shape, {cells:.1%} of cells right"))
     return rows
 
 

@@ -160,11 +160,14 @@ def validate(sub: Any, challenges: dict[str, Any] | Challenges) -> list[str]:
 
 @dataclass(frozen=True)
 class TaskResult:
-    """Per-test-output results of one task: solved by attempt_1, and by either attempt."""
+    """Per-test-output results of one task: solved by attempt_1, and by either attempt; near misses: either
+    attempt has the true shape, and the larger fraction of true cells among the attempts (0 for a wrong shape)."""
 
     task_id: str
     pass1: tuple[bool, ...]
     pass2: tuple[bool, ...]
+    shape_ok: tuple[bool, ...] = ()
+    cells: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,26 +181,33 @@ class Score:
     n_tasks: int
     n_outputs: int
     results: tuple[TaskResult, ...]
+    output_shape: float = 0.0  # near misses, per test output: an attempt of the true shape
+    output_cells: float = 0.0  # mean best fraction of true cells (0 for a wrong shape)
 
 
-def _matches(attempt: Any, truth: np.ndarray) -> bool:
+def _compare(attempt: Any, truth: np.ndarray) -> tuple[bool, float]:
+    """(`attempt` has `truth`'s shape, fraction of its cells right); (False, 0.0) for an invalid grid."""
     truth = np.asarray(truth)
     try:
         guess = parse_grid(attempt)
     except GridError:
-        return False
-    return guess.shape == truth.shape and bool(np.array_equal(guess, truth))
+        return False, 0.0
+    if guess.shape != truth.shape:
+        return False, 0.0
+    return True, float((guess == truth).mean())
 
 
 def _task_result(task_id: str, entries: Any, truths: list[np.ndarray]) -> TaskResult:
     entries = entries if type(entries) is list else []
-    p1, p2 = [], []
+    p1, p2, shape, cells = [], [], [], []
     for i, truth in enumerate(truths):
         entry = entries[i] if i < len(entries) and type(entries[i]) is dict else {}
-        a1, a2 = _matches(entry.get("attempt_1"), truth), _matches(entry.get("attempt_2"), truth)
-        p1.append(a1)
-        p2.append(a1 or a2)
-    return TaskResult(task_id, tuple(p1), tuple(p2))
+        (s1, c1), (s2, c2) = (_compare(entry.get(k), truth) for k in ATTEMPTS)
+        p1.append(c1 == 1.0)
+        p2.append(c1 == 1.0 or c2 == 1.0)
+        shape.append(s1 or s2)
+        cells.append(max(c1, c2))
+    return TaskResult(task_id, tuple(p1), tuple(p2), tuple(shape), tuple(cells))
 
 
 def score(sub: dict, solutions: dict[str, list[np.ndarray]]) -> Score:
@@ -213,7 +223,12 @@ def score(sub: dict, solutions: dict[str, list[np.ndarray]]) -> Score:
         return sum(sum(getattr(r, flags)) for r in scored) / n_out if n_out else 0.0
 
     return Score(task_mean("pass1"), task_mean("pass2"), output_mean("pass1"), output_mean("pass2"),
-                 len(scored), n_out, results)
+                 len(scored), n_out, results, output_mean("shape_ok"), output_mean("cells"))
+
+
+def score_record(s: Score) -> dict[str, float | int]:
+    """The numbers of a Score without its per-task results (for the run summary JSON)."""
+    return {k: v for k, v in s.__dict__.items() if k != "results"}
 
 
 def format_score_table(s: Score) -> str:
@@ -226,5 +241,7 @@ def format_score_table(s: Score) -> str:
         f"{f'{s.task_pass2:.2%} ({t2:g}/{s.n_tasks})':>18}",
         f"{'per test output':<22}{f'{s.output_pass1:.2%} ({o1}/{s.n_outputs})':>18}"
         f"{f'{s.output_pass2:.2%} ({o2}/{s.n_outputs})':>18}",
+        f"near misses per test output: {s.output_shape:.1%} right shape, {s.output_cells:.1%} of cells right "
+        f"(best of the two attempts)",
     ]
     return "\n".join(rows)
