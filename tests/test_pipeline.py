@@ -3,6 +3,7 @@ task order, resume after kill -9, the deadline, SIGTERM, and per-task faults."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -227,3 +228,30 @@ def test_broken_challenges_file_exits_2_with_one_line(tmp_path, content):
     _, err = _wait(proc, 120)
     assert proc.returncode == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and str(bad) in err
+
+
+def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch):
+    """10 views, each predicting in its own augmented frame: 5 say the input x, 3 say y1, 2 say y2. The copy
+    wins the vote but the attempts are y1, y2; with --keep-input-first they are x, y1."""
+    from trm_submit import augment, encoding, infer
+
+    x = np.array([[1, 2, 0], [0, 3, 3]], np.uint8)
+    y1, y2 = np.array([[3, 3], [2, 1]], np.uint8), np.array([[4]], np.uint8)
+    augs = [augment.IDENTITY] + [augment.Aug(d % 8, tuple(np.roll(np.arange(10), d))) for d in range(1, 10)]
+    says = [x] * 5 + [y1] * 3 + [y2] * 2
+    side = 5
+
+    def fake_predict(model, tokens, ids, cfg, device, batch):
+        rows = np.stack([encoding.encode_grid(augs[i].apply(says[i]), side) for i in ids.tolist()])
+        n = len(rows)
+        return infer.Prediction(rows.astype(np.uint8), np.full(n, 0.5, np.float32), np.ones(n, np.int32)), batch
+
+    monkeypatch.setattr(solve, "predict_with_retry", fake_predict)
+    limits = solve.Limits(time.time() + 60, time.time() + 60, time.time() + 60)
+    cfg = _cfg(Path("c.json"), Path("s.json"), Path("w.pt"))
+    got = solve.infer_test_input(None, x, augs, side, cfg, torch.device("cpu"), limits)
+    assert [c["count"] for c in got["candidates"]] == [5, 3, 2] and got["candidates"][0]["grid"] == x.tolist()
+    assert got["attempts"] == [y1.tolist(), y2.tolist()]
+    keep = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, input_copy_last=False))
+    assert solve.infer_test_input(None, x, augs, side, keep, torch.device("cpu"), limits)["attempts"] == \
+        [x.tolist(), y1.tolist()]

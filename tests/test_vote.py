@@ -113,3 +113,12 @@ def test_candidates_do_not_alias_the_inputs() -> None:
     cands = rank(*packed, np.full(3, 0.5))
     packed[0][:] = 9  # the caller reuses its buffer
     assert [c.grid.tolist() for c in cands] == [A.tolist(), B.tolist()]
+
+
+def test_demote_copies_moves_only_the_input_to_the_end() -> None:
+    cands = [cand(A), cand(B), cand(C)]
+    assert [c.grid.tolist() for c in vote.demote_copies(cands, A)] == [B.tolist(), C.tolist(), A.tolist()]
+    assert [c.grid.tolist() for c in vote.demote_copies(cands, B.copy())] == [A.tolist(), C.tolist(), B.tolist()]
+    assert vote.demote_copies(cands, np.array([[1, 2]], np.uint8)) == cands  # no candidate equals the input
+    assert vote.demote_copies(cands, A.T) == cands  # the transpose is not a copy
+    assert [c.grid.tolist() for c in vote.demote_copies([cand(A)], A)] == [A.tolist()]  # the only one stays

@@ -34,7 +34,8 @@ def cmd_submit(a: argparse.Namespace) -> int:
 
     infer = InferConfig(views=a.views, steps=a.infer_steps, early_stop_k=a.early_stop,
                         memory_budget_mb=a.memory_mb, canvas_margin=a.canvas_margin,
-                        full_canvas=a.full_canvas, permute_zero=a.permute_zero)
+                        full_canvas=a.full_canvas, permute_zero=a.permute_zero,
+                        input_copy_last=not a.keep_input_first)
     cfg = RunConfig(challenges=a.challenges, out=a.out, weights=a.weights, solutions=a.solutions,
                     time_budget=a.time_budget, safety_margin=a.safety_margin, workers=a.workers,
                     resume=a.resume, seed=a.seed, device=a.device, quiet=a.quiet, ttft_steps=a.ttft_steps,
@@ -142,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--canvas-margin", type=int, default=InferConfig.canvas_margin, help="canvas = largest side + margin")
     s.add_argument("--full-canvas", action="store_true", help="always use the 30x30 canvas")
     s.add_argument("--permute-zero", action="store_true", help="also permute colour 0 in augmentations")
+    s.add_argument("--keep-input-first", action="store_true",
+                   help="rank a candidate equal to the test input by its votes (default: it goes last)")
     s.add_argument("--workers", type=int, default=1, help="processes: one per CUDA device, or CPU processes")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     s.add_argument("--resume", action="store_true", help="skip tasks finished in the journal of an earlier run")

@@ -88,6 +88,7 @@ class InferConfig:
     full_canvas: bool = False  # force the 30x30 canvas
     permute_zero: bool = False  # also permute colour 0 in augmentations
     vote_rule: str = "count_then_confidence"
+    input_copy_last: bool = True  # a candidate equal to the test input ranks last (vote.demote_copies)
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,8 @@ def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.A
     dih, inv = augment.aug_arrays(augs[:n])
     grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
     cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
-    a1, a2 = vote.pick_attempts(cands, fallback_attempts(x))
+    a1, a2 = vote.pick_attempts(vote.demote_copies(cands, x) if cfg.infer.input_copy_last else cands,
+                                fallback_attempts(x))
     return {"attempts": [grid_to_list(np.asarray(a1)), grid_to_list(np.asarray(a2))], "views": n,
             "valid_views": int(valid.sum()),
             "candidates": [{"grid": grid_to_list(c.grid), "count": c.count, "conf": round(c.mean_conf, 4)}
