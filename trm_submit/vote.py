@@ -155,8 +155,8 @@ def demote_copies(candidates: list[Candidate], test_input: np.ndarray) -> list[C
     """`candidates` with any candidate equal to the test input moved to the end (order otherwise kept).
 
     A weak or half-adapted model often votes for copying the input, while an ARC output equals its input in
-    4 of the 2,308 public evaluation pairs (0 of the 586 test pairs); with the copy last, both attempts go to the model's real guesses
-    (the copy still fills a slot when it is the only candidate)."""
+    4 of the 2,308 public evaluation pairs (0 of the 586 test pairs); with the copy last, both attempts go to
+    the model's real guesses (the copy still fills a slot when it is the only candidate)."""
     x = np.asarray(test_input)
     copies = [c for c in candidates if np.array_equal(np.asarray(c.grid), x)]
     return [c for c in candidates if not any(c is k for k in copies)] + copies
