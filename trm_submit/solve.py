@@ -97,6 +97,11 @@ def predict_with_retry(model: torch.nn.Module, tokens: np.ndarray, ids: np.ndarr
             print(f"trm-submit: out of memory, retrying with batch {batch_size}", file=sys.stderr)
 
 
+def pick_for_input(cands: list[vote.Candidate], x: np.ndarray, copy_last: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The two attempts for test input `x` from its ranked candidates (a copy of `x` last if `copy_last`)."""
+    return vote.pick_attempts(vote.demote_copies(cands, x) if copy_last else cands, fallback_attempts(x))
+
+
 def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.Aug], side: int,
                      cfg: RunConfig, device: torch.device, limits: Limits) -> dict[str, Any]:
     """Every view of one test input through the model, in chunks sized to the time left (the limit is checked
@@ -120,8 +125,7 @@ def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.A
     dih, inv = augment.aug_arrays(augs[:n])
     grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
     cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
-    a1, a2 = vote.pick_attempts(vote.demote_copies(cands, x) if cfg.infer.input_copy_last else cands,
-                                fallback_attempts(x))
+    a1, a2 = pick_for_input(cands, x, cfg.infer.input_copy_last)
     return {"attempts": [grid_to_list(np.asarray(a1)), grid_to_list(np.asarray(a2))], "views": n,
             "valid_views": int(valid.sum()),
             "candidates": [{"grid": grid_to_list(c.grid), "count": c.count, "conf": round(c.mean_conf, 4)}
