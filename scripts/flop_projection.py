@@ -19,7 +19,8 @@ import orjson
 
 from trm_submit import encoding
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
-from trm_submit.model import prefix_length, swiglu_width
+from trm_submit.layers import swiglu_width
+from trm_submit.model import prefix_length
 
 L4_BF16_PEAK = 121e12  # FLOP/s, dense bf16 tensor-core peak of one NVIDIA L4
 DEFAULT_UTILIZATION = 0.30  # assumed share of that peak a small-matrix recursive model sustains

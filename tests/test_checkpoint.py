@@ -189,6 +189,20 @@ def test_verify_bf16_rule_judges_argmax_and_q_halt(tmp_path):
     assert not result.passed and result.steps[1].max_abs_q_halt == pytest.approx(0.1, abs=0.01)
 
 
+def test_verify_bf16_rule_fails_a_decisive_argmax_difference(tmp_path):
+    """Raising one cell's runner-up logit by 1.0 in the trace makes it the trace's clear argmax: our argmax there
+    is now 1.0 below the top, far beyond a bf16 tie, and that step fails (the others still pass)."""
+    ref = torch.load(REF / "small-bf16" / "reference.pt", weights_only=True)
+    cell = ref["logits"][2, 1, 40].float()
+    runner_up = int(cell.argsort()[-2])
+    ref["logits"][2, 1, 40, runner_up] = cell.max() + 1.0
+    torch.save(ref, tmp_path / "reference.pt")
+    result = verify(REF / "small-bf16" / "checkpoint" / "step_0", tmp_path)
+    assert not result.passed
+    assert result.steps[2].max_argmax_gap >= 0.9
+    assert [s.max_argmax_gap <= 0.1 for i, s in enumerate(result.steps) if i != 2] == [True] * 3
+
+
 def test_verify_reads_the_config_from_the_checkpoint_folder(tmp_path):
     folder = tmp_path / "ckpt"
     write_checkpoint(folder, official_state())

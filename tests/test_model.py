@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit import encoding
+from trm_submit import encoding, verify
 from trm_submit.config import ModelConfig
-from trm_submit.model import TRM, apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
+from trm_submit.layers import apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
+from trm_submit.model import TRM
 from conftest import random_model
 
 REF = Path(__file__).parent / "fixtures" / "reference"
@@ -41,15 +42,22 @@ def ref_batch(ref: dict) -> dict:
     return {k: ref[k] for k in ("inputs", "labels", "puzzle_identifiers")}
 
 
+# fp32 agreement with the trace: rounding differs between CPUs (SIMD width, reduction order), and it grows
+# through the recursion: on one Intel Xeon (AVX-512 FP16) z_L differs by up to 2.9e-5 (values up to 3.8) after
+# the 4th ACT step, against 0 on the AMD EPYC the trace was first matched on. verify.py's pass rule is 1e-4.
+FP32_ATOL, FP32_RTOL = 1e-4, 1e-5
+
+
 def test_small_fp32_carries_logits_and_halting_match_the_official_trace():
     model, ref = load_reference_model("small-fp32")
     outs = run_steps(model, ref_batch(ref), ref["logits"].shape[0])
+    close = lambda a, b: torch.testing.assert_close(a, b, atol=FP32_ATOL, rtol=FP32_RTOL)  # noqa: E731
     for step, (carry, out) in enumerate(outs):
-        torch.testing.assert_close(carry.inner_carry.z_H, ref["z_H"][step], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(carry.inner_carry.z_L, ref["z_L"][step], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(out["logits"], ref["logits"][step], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(out["q_halt_logits"], ref["q_halt_logits"][step], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(out["q_continue_logits"], ref["q_continue_logits"][step], atol=1e-5, rtol=1e-5)
+        close(carry.inner_carry.z_H, ref["z_H"][step])
+        close(carry.inner_carry.z_L, ref["z_L"][step])
+        close(out["logits"], ref["logits"][step])
+        close(out["q_halt_logits"], ref["q_halt_logits"][step])
+        close(out["q_continue_logits"], ref["q_continue_logits"][step])
         assert torch.equal(carry.halted, ref["halted"][step])
         assert torch.equal(carry.steps, ref["steps"][step])
 
@@ -59,8 +67,8 @@ def test_small_bf16_matches_the_official_trace_within_bf16_tolerance():
     assert model.inner.H_init.dtype == torch.bfloat16
     for step, (_, out) in enumerate(run_steps(model, ref_batch(ref), ref["logits"].shape[0])):
         assert out["logits"].dtype == torch.bfloat16 and out["q_halt_logits"].dtype == torch.float32
-        agree = (out["logits"].argmax(-1) == ref["preds"][step]).float().mean().item()
-        assert agree >= 0.99
+        step_diff = verify.compare_step(step, out["logits"].float(), out["q_halt_logits"], ref)
+        assert step_diff.max_argmax_gap <= verify.LOW_PRECISION_MAX_ARGMAX_GAP  # only bf16 ties may differ
         torch.testing.assert_close(out["q_halt_logits"], ref["q_halt_logits"][step], atol=0.05, rtol=0)
 
 

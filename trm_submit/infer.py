@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from trm_submit.config import ModelConfig
-from trm_submit.model import TRM, InnerCarry, dtype_from_name, prefix_length
+from trm_submit.layers import dtype_from_name
+from trm_submit.model import TRM, InnerCarry, prefix_length
 
 DEFAULT_MEMORY_BUDGET_BYTES = 2 * 2**30
 MAX_AUTO_BATCH = 256

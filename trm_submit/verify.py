@@ -2,7 +2,9 @@
 
 The trace's inputs and puzzle ids are re-run through our model for the trace's number of ACT steps, with the
 checkpoint's full puzzle table. Pass rule: float32 max |delta logits| <= 1e-4 at every step; bfloat16 (and
-float16) argmax agreement >= 99% and max |delta q_halt| <= 0.05 at every step.
+float16) at every step: each cell's argmax is the reference's or a near tie in the reference (its reference
+logit within 0.1 of the reference's top logit: bf16 rounding differs between CPUs and GPUs, and a random
+model has many cells whose top two logits are one bf16 step apart), and max |delta q_halt| <= 0.05.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from trm_submit.checkpoint import CheckpointError, convert, load_official_model,
 from trm_submit.model import TRM
 
 FP32_MAX_ABS_LOGITS = 1e-4
-LOW_PRECISION_MIN_AGREEMENT = 0.99
+LOW_PRECISION_MAX_ARGMAX_GAP = 0.1
 LOW_PRECISION_MAX_ABS_Q_HALT = 0.05
 REFERENCE_FILE = "reference.pt"
 _REQUIRED = ("inputs", "puzzle_identifiers", "logits", "q_halt_logits")
@@ -31,6 +33,7 @@ class StepDiff:
     max_abs_logits: float
     max_abs_q_halt: float
     argmax_agreement: float  # fraction of cells whose argmax equals the reference's
+    max_argmax_gap: float = 0.0  # max over cells: reference top logit - reference logit of our argmax
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,14 @@ def compare_step(step: int, logits: torch.Tensor, q_halt: torch.Tensor, trace: d
     ref_logits = trace["logits"][step].float()
     if logits.shape != ref_logits.shape:
         raise CheckpointError(f"logits shape {list(logits.shape)} differs from the trace's {list(ref_logits.shape)}")
+    ours = logits.argmax(-1)
+    gap = ref_logits.max(-1).values - ref_logits.gather(-1, ours.unsqueeze(-1)).squeeze(-1)
     return StepDiff(
         step=step + 1,
         max_abs_logits=(logits - ref_logits).abs().max().item(),
         max_abs_q_halt=(q_halt - trace["q_halt_logits"][step].float()).abs().max().item(),
-        argmax_agreement=(logits.argmax(-1) == ref_logits.argmax(-1)).float().mean().item(),
+        argmax_agreement=(ours == ref_logits.argmax(-1)).float().mean().item(),
+        max_argmax_gap=gap.max().item(),
     )
 
 
@@ -98,11 +104,12 @@ def judge(dtype: torch.dtype, steps: list[StepDiff]) -> tuple[bool, str]:
         rule = f"float32: max |d logits| <= {FP32_MAX_ABS_LOGITS:g} at every step"
         return all(s.max_abs_logits <= FP32_MAX_ABS_LOGITS for s in steps), rule
     rule = (
-        f"{str(dtype).removeprefix('torch.')}: argmax agreement >= {LOW_PRECISION_MIN_AGREEMENT:.0%} "
-        f"and max |d q_halt| <= {LOW_PRECISION_MAX_ABS_Q_HALT:g} at every step"
+        f"{str(dtype).removeprefix('torch.')}: every argmax is the reference's or within "
+        f"{LOW_PRECISION_MAX_ARGMAX_GAP:g} of its top logit, and max |d q_halt| <= {LOW_PRECISION_MAX_ABS_Q_HALT:g}, "
+        f"at every step"
     )
     ok = all(
-        s.argmax_agreement >= LOW_PRECISION_MIN_AGREEMENT and s.max_abs_q_halt <= LOW_PRECISION_MAX_ABS_Q_HALT
+        s.max_argmax_gap <= LOW_PRECISION_MAX_ARGMAX_GAP and s.max_abs_q_halt <= LOW_PRECISION_MAX_ABS_Q_HALT
         for s in steps
     )
     return ok, rule
@@ -124,9 +131,10 @@ def verify(
 
 def format_verify_table(result: VerifyResult) -> str:
     """Plain-text table: one row per ACT step, then the verdict and the rule applied."""
-    lines = [f"{'step':>4}  {'max|d logits|':>13}  {'max|d q_halt|':>13}  {'argmax agree':>12}"]
+    lines = [f"{'step':>4}  {'max|d logits|':>13}  {'max|d q_halt|':>13}  {'argmax agree':>12}  {'max tie gap':>11}"]
     for s in result.steps:
-        lines.append(f"{s.step:>4}  {s.max_abs_logits:>13.3e}  {s.max_abs_q_halt:>13.3e}  {s.argmax_agreement:>12.4%}")
+        lines.append(f"{s.step:>4}  {s.max_abs_logits:>13.3e}  {s.max_abs_q_halt:>13.3e}  {s.argmax_agreement:>12.4%}"
+                     f"  {s.max_argmax_gap:>11.3e}")
     verdict = "PASS" if result.passed else "FAIL"
     lines.append(f"{verdict} ({result.dtype}) - rule: {result.rule}")
     return "\n".join(lines)
