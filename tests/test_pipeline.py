@@ -255,3 +255,16 @@ def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch)
     keep = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, input_copy_last=False))
     assert solve.infer_test_input(None, x, augs, side, keep, torch.device("cpu"), limits)["attempts"] == \
         [x.tolist(), y1.tolist()]
+
+
+def test_fine_tuning_learning_rates_reach_the_solver_from_the_cli(monkeypatch, tiny_weights):
+    from trm_submit import checkpoint, cli
+
+    seen: list[RunConfig] = []
+    monkeypatch.setattr(pipeline, "main", lambda cfg: seen.append(cfg) or 0)
+    assert cli.main(["submit", "--challenges", "c.json", "--ttft-lr", "3e-3", "--ttft-emb-lr", "0.05"]) == 0
+    solver = solve.TaskSolver(seen[0], torch.device("cpu"), time.time() + 60,
+                              bundle=checkpoint.load_bundled(tiny_weights))
+    assert (solver.ttft.lr, solver.ttft.emb_lr) == (3e-3, 0.05)
+    assert cli.main(["submit", "--challenges", "c.json"]) == 0
+    assert (seen[1].ttft_lr, seen[1].ttft_emb_lr) == (solve.TTFTConfig.lr, solve.TTFTConfig.emb_lr)

@@ -39,7 +39,7 @@ def cmd_submit(a: argparse.Namespace) -> int:
     cfg = RunConfig(challenges=a.challenges, out=a.out, weights=a.weights, solutions=a.solutions,
                     time_budget=a.time_budget, safety_margin=a.safety_margin, workers=a.workers,
                     resume=a.resume, seed=a.seed, device=a.device, quiet=a.quiet, ttft_steps=a.ttft_steps,
-                    ttft_batch=a.ttft_batch, threads=a.threads,
+                    ttft_batch=a.ttft_batch, ttft_lr=a.ttft_lr, ttft_emb_lr=a.ttft_emb_lr, threads=a.threads,
                     ttft_share=a.ttft_share, fixed_work=a.fixed_work, infer=infer)
     return pipeline.main(cfg)
 
@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--views", type=int, default=InferConfig.views, help="max augmented views per task")
     s.add_argument("--ttft-steps", type=int, default=None, help="fixed fine-tuning steps per task (default: from time)")
     s.add_argument("--ttft-batch", type=int, default=RunConfig.ttft_batch, help="fine-tuning rows per step")
+    s.add_argument("--ttft-lr", type=float, default=RunConfig.ttft_lr, help="fine-tuning lr of the trunk (AdamW)")
+    s.add_argument("--ttft-emb-lr", type=float, default=RunConfig.ttft_emb_lr,
+                   help="fine-tuning lr of the task's puzzle-embedding rows (sign-SGD)")
     s.add_argument("--threads", type=int, default=0, help="threads per worker (default: cores / workers)")
     s.add_argument("--ttft-share", type=float, default=RunConfig.ttft_share, help="fraction of a task's time for TTFT")
     s.add_argument("--fixed-work", action="store_true",

@@ -108,6 +108,8 @@ class RunConfig:
     quiet: bool = False
     ttft_steps: int | None = None  # fixed fine-tuning steps per task (None = from the time share)
     ttft_batch: int = 16  # fine-tuning batch (rows per optimiser step)
+    ttft_lr: float = TTFTConfig.lr  # fine-tuning lr of the trunk (AdamW)
+    ttft_emb_lr: float = TTFTConfig.emb_lr  # fine-tuning lr of the task's puzzle-embedding rows
     threads: int = 0  # torch/numba threads per worker (0 = the cores divided among the workers)
     ttft_share: float = 0.6  # fraction of a task's time share spent fine-tuning when steps are not fixed
     fixed_work: bool = False  # run all views and TTFT steps; only the run deadline cuts (reproducible runs)

@@ -139,7 +139,7 @@ class TaskSolver:
                  stop: Callable[[], bool] = lambda: False, bundle: checkpoint.Bundle | None = None):
         self.cfg, self.device, self.run_end, self.progress, self.stop = cfg, device, run_end, progress, stop
         self.bundle = bundle if bundle is not None else checkpoint.load_bundled(cfg.weights)
-        self.ttft = TTFTConfig(batch_size=cfg.ttft_batch)
+        self.ttft = TTFTConfig(batch_size=cfg.ttft_batch, lr=cfg.ttft_lr, emb_lr=cfg.ttft_emb_lr)
         if cfg.ttft_steps is not None:
             self.ttft = self.ttft.replace(steps=cfg.ttft_steps)
 
