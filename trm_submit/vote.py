@@ -158,8 +158,11 @@ def demote_copies(candidates: list[Candidate], test_input: np.ndarray) -> list[C
     4 of the 2,308 public evaluation pairs (0 of the 586 test pairs); with the copy last, both attempts go to
     the model's real guesses (the copy still fills a slot when it is the only candidate)."""
     x = np.asarray(test_input)
-    copies = [c for c in candidates if np.array_equal(np.asarray(c.grid), x)]
-    return [c for c in candidates if not any(c is k for k in copies)] + copies
+    others: list[Candidate] = []
+    copies: list[Candidate] = []
+    for c in candidates:
+        (copies if np.array_equal(c.grid, x) else others).append(c)
+    return others + copies
 
 
 def pick_attempts(candidates: list[Candidate], fallback: tuple[np.ndarray, np.ndarray]
