@@ -12,12 +12,19 @@ _CHUNK_BYTES = 112 * 1024  # size of the temporaries used to confirm hash groups
 
 @dataclass
 class Candidate:
-    """One distinct predicted grid: how many views voted for it and their mean confidence."""
+    """One distinct predicted grid and where it came from.
+
+    source "trm": `count` views voted for it with mean confidence `mean_conf`. source "search": `count`
+    distinct programs that fit every demonstration give it, `program` is the simplest one's text and
+    `mean_conf` 1.0 (exact on the demonstrations).
+    """
 
     grid: np.ndarray
     count: int
     mean_conf: float
     hash: int
+    source: str = "trm"
+    program: str | None = None
 
 
 @dataclass(frozen=True)
