@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import InferConfig, RunConfig
+from .config import ConfigError, InferConfig, RunConfig
+from .vote import MERGE_RULES
 
 EXIT_INPUT = 2
 
@@ -29,6 +30,18 @@ def _arch_overrides(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _sources(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    from .sources import KNOWN
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    bad = [n for n in names if n not in KNOWN]
+    if bad or not names:
+        raise UsageError(f"--sources takes a comma-separated list of {', '.join(KNOWN)}; got {text!r}")
+    return names
+
+
 def cmd_submit(a: argparse.Namespace) -> int:
     from . import pipeline
 
@@ -40,7 +53,9 @@ def cmd_submit(a: argparse.Namespace) -> int:
                     time_budget=a.time_budget, safety_margin=a.safety_margin, workers=a.workers,
                     resume=a.resume, seed=a.seed, device=a.device, quiet=a.quiet, ttft_steps=a.ttft_steps,
                     ttft_batch=a.ttft_batch, ttft_lr=a.ttft_lr, ttft_emb_lr=a.ttft_emb_lr, threads=a.threads,
-                    ttft_share=a.ttft_share, fixed_work=a.fixed_work, infer=infer)
+                    ttft_share=a.ttft_share, fixed_work=a.fixed_work, sources=_sources(a.sources),
+                    merge_rule=a.merge_rule, search_share=a.search_share, search_depth=a.search_depth,
+                    search_workers=a.search_workers, infer=infer)
     return pipeline.main(cfg)
 
 
@@ -148,6 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--permute-zero", action="store_true", help="also permute colour 0 in augmentations")
     s.add_argument("--keep-input-first", action="store_true",
                    help="rank a candidate equal to the test input by its votes (default: it goes last)")
+    s.add_argument("--sources", default=None,
+                   help="candidate sources, comma-separated: search, trm (default: both with --weights, "
+                        "search alone without)")
+    s.add_argument("--merge-rule", default=RunConfig.merge_rule,
+                   choices=sorted(MERGE_RULES),
+                   help="how the sources' candidates become two attempts (default: %(default)s: a program that "
+                        "fits every demonstration first, then TRM's first distinct guess)")
+    s.add_argument("--search-share", type=float, default=RunConfig.search_share,
+                   help="most of a task's time the search may use before TRM (default: %(default)s)")
+    s.add_argument("--search-depth", type=int, default=RunConfig.search_depth,
+                   help="deepest program the search composes (default: %(default)s)")
+    s.add_argument("--search-workers", type=int, default=RunConfig.search_workers,
+                   help="search in its own lane of N CPU processes beside the TRM workers (default 0: a lane "
+                        "of its own only when TRM runs on CUDA, using the cores the TRM workers leave)")
     s.add_argument("--workers", type=int, default=1, help="processes: one per CUDA device, or CPU processes")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     s.add_argument("--resume", action="store_true", help="skip tasks finished in the journal of an earlier run")
@@ -230,5 +259,5 @@ def main(argv: list[str] | None = None) -> int:
         CheckpointError = InputFileError  # type: ignore[misc,assignment]
     try:
         return int(args.func(args) or 0)
-    except (InputFileError, DatasetError, CheckpointError, UsageError, FileNotFoundError) as exc:
+    except (InputFileError, DatasetError, CheckpointError, UsageError, ConfigError, FileNotFoundError) as exc:
         return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class ConfigError(ValueError):
+    """A configuration that cannot work (a flag value out of range, a source without what it needs); the CLI
+    prints it as one line and exits 2."""
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """TRM architecture. Field names follow the official `arch` block; defaults are the paper's ARC config.
@@ -113,6 +118,12 @@ class RunConfig:
     threads: int = 0  # torch/numba threads per worker (0 = the cores divided among the workers)
     ttft_share: float = 0.6  # fraction of a task's time share spent fine-tuning when steps are not fixed
     fixed_work: bool = False  # run all views and TTFT steps; only the run deadline cuts (reproducible runs)
+    sources: tuple[str, ...] = ()  # candidate sources ("search", "trm"); () = both with weights, search alone without
+    merge_rule: str = "search_first"  # how the sources' candidates become two attempts (vote.MERGE_RULES)
+    search_share: float = 0.5  # most of a task's time share the search may use when it runs before TRM
+    search_depth: int = 3  # deepest composition the program search tries
+    search_workers: int = 0  # >0: search in its own lane of that many CPU processes beside the TRM workers;
+    # 0 = its own lane only when TRM runs on CUDA (then the CPU cores the TRM workers leave)
     infer: InferConfig = field(default_factory=InferConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,39 +8,16 @@ import functools
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 
-from . import schedule, submission, tasks
-from .config import RunConfig
-
-
-@dataclass
-class RunSummary:
-    """What a run did: counts, fallbacks and why, time per stage, score when solutions were given."""
-
-    tasks_total: int = 0
-    tasks_model: int = 0
-    tasks_resumed: int = 0
-    rejected: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    not_reached: int = 0
-    model_ran: bool = False
-    interrupted: str | None = None
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    score: dict[str, float] | None = None
-    valid: bool = False
-    problems: list[str] = field(default_factory=list)
-
-
-def side_paths(out: Path) -> dict[str, Path]:
-    """Files written beside the submission."""
-    stem = out.with_suffix("")
-    return {"journal": Path(f"{stem}.journal.jsonl"), "config": Path(f"{stem}.config.json"),
-            "summary": Path(f"{stem}.summary.json")}
+from . import records, schedule, submission, tasks
+from .budget import Budget
+from .config import ConfigError, RunConfig
+from .records import RunSummary, side_paths
+from .sources import LaneSolver, run_sources, task_attempts
 
 
 def resolve_device(name: str, rank: int = 0) -> Any:
@@ -53,43 +30,91 @@ def resolve_device(name: str, rank: int = 0) -> Any:
     return torch.device("cpu")
 
 
-def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int,
+def _cpu_threads(cfg: RunConfig, n_workers: int) -> int:
+    return cfg.threads or max(1, (os.cpu_count() or 1) // n_workers)
+
+
+def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], rank: int, n_workers: int,
                  stop: schedule.StopFlag | None = None, bundle: Any = None) -> schedule.Solver:
-    """Built inside each worker: pins threads/device, loads the weights once."""
+    """Built inside each worker: pins threads (and the device when TRM runs), loads the weights once."""
+    from .kernels import set_threads
+
+    stop_fn = (lambda: bool(stop)) if stop is not None else (lambda: False)
+    run_budget = Budget.from_wall(run_end_wall, stop_fn)
+    threads = _cpu_threads(cfg, n_workers)
+    set_threads(threads)  # numba threads: this worker's share of the cores
+
+    def make_trm() -> Any:
+        import torch
+
+        from .solve import TaskSolver
+
+        device = resolve_device(cfg.device, rank)
+        if device.type == "cpu":
+            torch.set_num_threads(threads)
+        progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
+        return TaskSolver(cfg, device, run_budget, progress=progress, bundle=bundle)
+
+    return LaneSolver(cfg, sources, run_budget, make_trm if "trm" in sources else None)
+
+
+def plan_lanes(cfg: RunConfig, sources: tuple[str, ...], gpus: int) -> list[tuple[str, tuple[str, ...], int]]:
+    """(name, sources, workers) of each lane. The search gets a lane of its own beside the TRM workers when
+    TRM runs on CUDA (the CPU cores the GPU workers leave) or when --search-workers asks for it; otherwise one
+    lane runs every source of a task in turn (search first)."""
+    if "search" in sources and "trm" in sources and (cfg.search_workers > 0 or gpus > 0):
+        n_search = cfg.search_workers or max(1, (os.cpu_count() or 1) - cfg.workers)
+        return [("trm", ("trm",), cfg.workers), ("search", ("search",), n_search)]
+    return [("+".join(sources), sources, cfg.workers)]
+
+
+def _gpus_for_trm(cfg: RunConfig, sources: tuple[str, ...]) -> int:
+    if "trm" not in sources or cfg.device == "cpu":
+        return 0
     import torch
 
-    from .kernels import set_threads
-    from .solve import TaskSolver
-
-    device = resolve_device(cfg.device, rank)
-    threads = cfg.threads or max(1, (os.cpu_count() or 1) // n_workers)
-    set_threads(threads)  # numba decode threads: this worker's share of the cores
-    if device.type == "cpu":
-        torch.set_num_threads(threads)
-    progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
-    return TaskSolver(cfg, device, run_end, progress=progress,
-                      stop=(lambda: bool(stop)) if stop is not None else (lambda: False), bundle=bundle)
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def _results(cfg: RunConfig, pending: list[tasks.Task], deadline: schedule.Deadline,
+def _results(cfg: RunConfig, lanes: list[tuple[str, tuple[str, ...], list[tasks.Task], int]], run_budget: Budget,
              stop: schedule.StopFlag, bundle: Any) -> Iterator[dict]:
-    run_end = time.time() + deadline.left()
-    if cfg.workers <= 1:
-        solver = _make_solver(cfg, run_end, 0, 1, stop, bundle)
-        yield from schedule.run_serial(pending, solver, deadline, cfg.seed, stop)
+    end_wall = run_budget.to_wall()
+    if len(lanes) == 1 and lanes[0][3] <= 1:
+        _, sources, items, _ = lanes[0]
+        solver = _make_solver(cfg, end_wall, sources, 0, 1, stop, bundle)
+        yield from schedule.run_serial(items, solver, run_budget, cfg.seed)
     else:
-        make = functools.partial(_make_solver, cfg, run_end)
-        yield from schedule.run_parallel(pending, make, cfg.workers, deadline, cfg.seed, stop)
+        plan = [schedule.Lane(name, items, functools.partial(_make_solver, cfg, end_wall, sources), workers)
+                for name, sources, items, workers in lanes]
+        yield from schedule.run_lanes(plan, run_budget, cfg.seed, stop)
 
 
-def _apply(sub: dict, rec: dict) -> bool:
-    """Put a journal record's attempts into the submission; False if it holds none."""
-    attempts = rec.get("attempts")
-    if rec.get("status") != "model" or not attempts or len(attempts) != len(sub.get(rec["task_id"], [])):
-        return False
+def _apply(sub: dict, ch: tasks.Challenges, recs: list[dict], cfg: RunConfig) -> dict | None:
+    """Merge every source known for a task into its attempts and fill them in; returns the combined view
+    with `attempts` and `attempt_sources`, or None when no source gave the task a candidate."""
+    tid = recs[-1]["task_id"]
+    if tid not in ch.tasks:
+        return None
+    view = records.combine(recs)
+    ok = {n: s for n, s in view["sources"].items() if isinstance(s, dict) and s.get("status") == "ok"}
+    attempts, origin, any_candidate = task_attempts(ch.tasks[tid].test_inputs, ok, cfg)
+    if not any_candidate:
+        return None
     for i, (a1, a2) in enumerate(attempts):
-        submission.fill(sub, rec["task_id"], i, a1, a2)
-    return True
+        submission.fill(sub, tid, i, a1, a2)
+    view["attempts"], view["attempt_sources"] = attempts, origin
+    return view
+
+
+def _count(summary: RunSummary, views: dict[str, dict]) -> None:
+    """Per source, the tasks it gave a candidate; per source, the attempts it gave."""
+    for view in views.values():
+        for name, src in view["sources"].items():
+            if isinstance(src, dict) and any(c for c in src.get("candidates") or []):
+                summary.sources[name] = summary.sources.get(name, 0) + 1
+        for pair in view.get("attempt_sources") or []:
+            for name in pair:
+                summary.attempts_from[name] = summary.attempts_from.get(name, 0) + 1
 
 
 def _progress(total: int, quiet: bool) -> Any:
@@ -98,36 +123,50 @@ def _progress(total: int, quiet: bool) -> Any:
     return tqdm(total=total, desc="tasks", unit="task", disable=quiet or not sys.stderr.isatty())
 
 
-def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: schedule.Journal,
-              deadline: schedule.Deadline, summary: RunSummary, stop: schedule.StopFlag,
-              bundle: Any = None) -> None:
-    """Run every pending task; after each, fill, rewrite the file atomically and journal the result."""
-    done = {t: r for t, r in journal.read().items() if not r.get("cut")} if cfg.resume else {}
+def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: records.Journal,
+              run_budget: Budget, summary: RunSummary, stop: schedule.StopFlag, bundle: Any = None) -> None:
+    """Run every pending (task, lane); after each result, merge the task's sources, fill, rewrite the file
+    atomically and journal the result."""
+    sources = run_sources(cfg)
+    summary.sources_run = list(sources)
+    past = journal.by_task() if cfg.resume else {}
     if not cfg.resume:
         journal.reset()
-    for rec in done.values():
-        if rec["task_id"] in ch.tasks and _apply(sub, rec):
+    known: dict[str, list[dict]] = {t: recs for t, recs in past.items() if t in ch.tasks}
+    views: dict[str, dict] = {}
+    for tid, recs in known.items():
+        view = _apply(sub, ch, recs, cfg)
+        if view is not None:
+            views[tid] = view
             summary.tasks_resumed += 1
     submission.write_atomic(out, sub)
-    pending = [ch.tasks[t] for t in ch.order if t in ch.tasks and t not in done]
-    if not cfg.weights:
-        print("trm-submit: no model ran (no --weights given): the submission holds fallback attempts only",
-              file=sys.stderr)
-        summary.not_reached = len(pending)
-        return
+    lanes = []
+    for name, lane_sources, workers in plan_lanes(cfg, sources, _gpus_for_trm(cfg, sources)):
+        items = [ch.tasks[t] for t in ch.order if t in ch.tasks
+                 and not set(lane_sources) <= records.sources_done(known.get(t, []))]
+        lanes.append((name, lane_sources, items, workers))
+    pending = {t.task_id for *_, items, _ in lanes for t in items}
     summary.model_ran = True
-    finished = set()
-    with _progress(len(pending), cfg.quiet) as bar:
-        for rec in _results(cfg, pending, deadline, stop, bundle):
-            finished.add(rec["task_id"])
-            if _apply(sub, rec):
-                summary.tasks_model += 1
+    finished: set[str] = set()
+    with _progress(sum(len(items) for *_, items, _ in lanes), cfg.quiet) as bar:
+        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, stop, bundle):
+            tid = rec["task_id"]
+            finished.add(tid)
+            known.setdefault(tid, []).append(rec)
+            view = _apply(sub, ch, known[tid], cfg)
+            if view is not None:
+                views[tid] = view
+                rec["attempts"], rec["attempt_sources"] = view["attempts"], view["attempt_sources"]
                 submission.write_atomic(out, sub)
-            else:
-                summary.errors[rec["task_id"]] = rec.get("reason", "no attempts")
+            failed = [f"{n}: {src.get('reason')}" for n, src in (rec.get("sources") or {}).items()
+                      if isinstance(src, dict) and src.get("status") == "error"]
+            if failed or rec.get("status") != "model":
+                summary.errors[tid] = "; ".join(failed) or rec.get("reason", "no attempts")
             journal.append(rec)
             bar.update(1)
-    summary.not_reached = len(pending) - len(finished)
+    summary.tasks_model = len([t for t in views if t in finished])
+    summary.not_reached = len(pending - finished)
+    _count(summary, views)
     if stop:
         summary.interrupted = f"signal {stop.signum}"
 
@@ -135,8 +174,10 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journa
 def run(cfg: RunConfig) -> RunSummary:
     """A whole `submit` run. Raises tasks.InputFileError / checkpoint.CheckpointError on whole-file problems."""
     t_start = time.monotonic()
-    deadline = schedule.Deadline(cfg.time_budget, cfg.safety_margin)
+    if "trm" in run_sources(cfg) and not cfg.weights:
+        raise ConfigError("--sources trm needs --weights")
     stop = schedule.StopFlag().install()
+    run_budget = Budget(t_start + max(0.0, cfg.time_budget - cfg.safety_margin), lambda: bool(stop))
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = side_paths(out)
@@ -145,7 +186,7 @@ def run(cfg: RunConfig) -> RunSummary:
         ch = tasks.load_challenges(cfg.challenges)
         solutions = tasks.load_solutions(cfg.solutions) if cfg.solutions else None
         bundle = None
-        if cfg.weights:
+        if cfg.weights and "trm" in run_sources(cfg):
             from . import checkpoint
 
             bundle = checkpoint.load_bundled(cfg.weights)  # a broken weights file stops the run before any work
@@ -155,7 +196,7 @@ def run(cfg: RunConfig) -> RunSummary:
         submission.write_atomic(out, sub)
         paths["config"].write_bytes(orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
         summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
-        solve_all(cfg, ch, sub, out, schedule.Journal(paths["journal"]), deadline, summary, stop, bundle)
+        solve_all(cfg, ch, sub, out, records.Journal(paths["journal"]), run_budget, summary, stop, bundle)
         summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
         submission.write_atomic(out, sub)
         summary.problems = submission.validate(sub, ch)
@@ -171,17 +212,21 @@ def run(cfg: RunConfig) -> RunSummary:
     finally:
         stop.restore()
     summary.stage_seconds["total"] = round(time.monotonic() - t_start, 3)
-    paths["summary"].write_bytes(orjson.dumps(summary.__dict__, option=orjson.OPT_INDENT_2))
+    summary.write(paths["summary"])
     return summary
 
 
 def format_summary(s: RunSummary, out: str) -> str:
     lines = [f"submission: {out} ({'valid' if s.valid else 'INVALID: ' + '; '.join(s.problems[:3])})",
-             f"tasks: {s.tasks_total} total, {s.tasks_model} solved by the model this run, "
+             f"tasks: {s.tasks_total} total, {s.tasks_model} answered by a candidate source this run, "
              f"{s.tasks_resumed} from the journal, {len(s.rejected)} rejected, {len(s.errors)} failed, "
              f"{s.not_reached} not reached (fallbacks)"]
     if not s.model_ran:
-        lines.append("NO MODEL RAN: every attempt is a fallback guess")
+        lines.append("NO SOURCE RAN: every attempt is a fallback guess")
+    else:
+        given = ", ".join(f"{n} {s.sources.get(n, 0)}" for n in s.sources_run)
+        origin = ", ".join(f"{n} {k}" for n, k in sorted(s.attempts_from.items()))
+        lines.append(f"sources: {'+'.join(s.sources_run)}; tasks with a candidate: {given}; attempts from: {origin}")
     for tid, why in list(s.rejected.items()) + list(s.errors.items()):
         lines.append(f"  fallback {tid}: {why}")
     if s.interrupted:

@@ -1,6 +1,7 @@
 """Self-contained HTML report of a `submit` run: a summary (score, task counts, fallbacks, time, config,
 weights), then per task its demonstration pairs, test inputs, both attempts, the true output when known,
-the top voted candidates, the fine-tuning loss curve and the time spent. No external assets, no script.
+every source's top candidates (the search's with their program text, TRM's with their votes), which source each
+attempt came from, the fine-tuning loss curve and the time spent. No external assets, no script.
 
 Each grid is a tiny inline SVG (a background rect, one path per other colour with the cells merged into
 rectangles) carrying `data-grid="<task>:<kind>:<index>"` and `data-cells="<row>/<row>/..."` (one digit per
@@ -21,8 +22,7 @@ import numpy as np
 
 from . import submission as subio
 from . import tasks
-from .pipeline import side_paths
-from .schedule import Journal
+from .records import Journal, side_paths
 
 PALETTE = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
            "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25")
@@ -213,39 +213,68 @@ def _attempt_mark(v: TaskView, i: int, key: str) -> str:
     return "ok" if (p2 and not p1) or (p1 and same) else "no"
 
 
-def _candidate_caption(rank: int, c: dict[str, Any]) -> str:
+def _candidate_caption(rank: int, c: dict[str, Any], source: str = "trm") -> str:
+    if source == "search":
+        return f"#{rank + 1} search ({c.get('count', '?')} programs): {c.get('program') or '?'}"
     conf = c.get("conf")
     conf_text = f"{conf:.3f}" if type(conf) in (int, float) else "?"
-    return f"#{rank + 1}: {c.get('count', '?')} votes, conf {conf_text}"
+    return f"#{rank + 1} {source}: {c.get('count', '?')} votes, conf {conf_text}"
+
+
+def record_sources(rec: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """A combined journal view's source records by name (records.combine)."""
+    sources = rec.get("sources") if rec else None
+    return {k: v for k, v in sources.items() if isinstance(v, dict)} if isinstance(sources, dict) else {}
 
 
 def _test_row(v: TaskView, i: int, x: np.ndarray | None) -> str:
     tid, entry = v.task_id, v.entry(i)
     parts = [_figure(x, f"{tid}:test_in:{i}", f"test {i} input")]
-    parts += [_figure(entry.get(key), f"{tid}:{key}:{i}", f"attempt {k}", _attempt_mark(v, i, key))
+    origin = (v.record or {}).get("attempt_sources")
+    pair = origin[i] if isinstance(origin, list) and i < len(origin) and isinstance(origin[i], list) else []
+    parts += [_figure(entry.get(key), f"{tid}:{key}:{i}",
+                      f"attempt {k}" + (f" ({pair[k - 1]})" if len(pair) >= k else ""), _attempt_mark(v, i, key))
               for k, key in enumerate(subio.ATTEMPTS, 1)]
     if v.truths is not None and i < len(v.truths):
         parts.append(_figure(v.truths[i], f"{tid}:truth:{i}", "true output"))
-    cands = (v.record or {}).get("candidates") or []
-    per_test = cands[i] if i < len(cands) and isinstance(cands[i], list) else []
-    parts += [_figure(c.get("grid"), f"{tid}:cand:{i}.{r}", _candidate_caption(r, c))
-              for r, c in enumerate(per_test) if isinstance(c, dict)]
+    shown = []
+    for name, src in record_sources(v.record).items():
+        cands = src.get("candidates") or []
+        per_test = cands[i] if i < len(cands) and isinstance(cands[i], list) else []
+        shown += [(name, r, c) for r, c in enumerate(per_test) if isinstance(c, dict)]
+    parts += [_figure(c.get("grid"), f"{tid}:cand:{i}.{k}", _candidate_caption(r, c, name))
+              for k, (name, r, c) in enumerate(shown)]
     return f'<div class="row">{"".join(parts)}</div>'
 
 
+def _details_line(rec: dict[str, Any], shown: list[tuple[str, Any, str]]) -> str:
+    text = lambda v: ", ".join(map(str, v)) if isinstance(v, list) else str(v)  # noqa: E731 - one per test input
+    return " | ".join(f"{k} {text(rec.get(key))}{unit}" for k, key, unit in shown if rec.get(key) is not None)
+
+
 def _record_details(rec: dict[str, Any] | None) -> str:
-    """Time, views, fine-tuning steps and loss curve of a task's journal record (fields it lacks are skipped)."""
+    """Time and seed of a task's journal record, then per source: the search's programs and depth; TRM's views,
+    fine-tuning steps and loss curve (fields a record lacks are skipped)."""
     if not rec:
         return ""
-    t = rec.get("timings") if isinstance(rec.get("timings"), dict) else {}
-    shown = [("time", rec.get("seconds"), " s"), ("share", rec.get("share_s"), " s"), ("TTFT", t.get("ttft"), " s"),
-             ("infer+vote", t.get("infer_vote"), " s"), ("views", rec.get("views"), ""),
-             ("valid views", rec.get("valid_views"), ""), ("planned views", rec.get("views_planned"), ""),
-             ("canvas", rec.get("side"), ""), ("TTFT steps", rec.get("ttft_steps"), ""),
-             ("stopped by", rec.get("ttft_stopped_by"), ""), ("seed", rec.get("seed"), "")]
-    text = lambda v: ", ".join(map(str, v)) if isinstance(v, list) else str(v)  # noqa: E731 - one per test input
-    line = " | ".join(f"{k} {text(v)}{unit}" for k, v, unit in shown if v is not None)
-    return f'<div class="muted">{html.escape(line)}</div><div>{loss_svg(rec.get("losses"))}</div>'
+    lines = [_details_line(rec, [("time", "seconds", " s"), ("share", "share_s", " s"), ("seed", "seed", "")])]
+    sources = record_sources(rec)
+    search = sources.get("search")
+    if search:
+        lines.append("search: " + _details_line(search, [
+            ("programs", "programs", ""), ("states", "states", ""), ("depth", "depth", ""),
+            ("stopped by", "stopped_by", ""), ("time", "seconds", " s"), ("error", "reason", "")]))
+    trm = sources.get("trm")
+    loss = ""
+    if trm:
+        t = trm.get("timings") if isinstance(trm.get("timings"), dict) else {}
+        lines.append("trm: " + _details_line({**trm, **{f"t_{k}": v for k, v in t.items()}}, [
+            ("TTFT", "t_ttft", " s"), ("infer+vote", "t_infer_vote", " s"), ("views", "views", ""),
+            ("valid views", "valid_views", ""), ("planned views", "views_planned", ""), ("canvas", "side", ""),
+            ("TTFT steps", "ttft_steps", ""), ("stopped by", "ttft_stopped_by", ""), ("error", "reason", "")]))
+        loss = loss_svg(trm.get("losses"))
+    body = "".join(f'<div class="muted">{html.escape(line)}</div>' for line in lines if line.strip(": "))
+    return f"{body}<div>{loss}</div>"
 
 
 def task_section(v: TaskView) -> str:
@@ -301,6 +330,9 @@ def _count_rows(views: list[TaskView], counts: dict[str, int], run: RunRecords) 
     s = run.summary or {}
     rows += [(f"run {key.replace('_', ' ')}", s[key]) for key in ("not_reached", "interrupted", "model_ran", "valid")
              if s.get(key) is not None]
+    for key, label in (("sources", "tasks with a candidate, by source"), ("attempts_from", "attempts by source")):
+        if isinstance(s.get(key), dict) and s[key]:
+            rows.append((label, ", ".join(f"{k} {n}" for k, n in sorted(s[key].items()))))
     secs = [v.record["seconds"] for v in views if v.record and type(v.record.get("seconds")) in (int, float)]
     if secs:
         total = sum(secs)

@@ -1,79 +1,25 @@
-"""Time budget, per-task time shares, the journal of finished tasks (resume), and worker processes.
+"""Task order and seeds, stop signals, and worker processes: lanes of workers (e.g. TRM on the GPUs, the
+program search on the CPU cores) pulling from their own task queues under one run deadline.
 
-The parent process is the only writer of the submission and the journal; workers (one per CUDA device, or
-CPU processes sharing the cores) pull tasks from one queue and send back results.
+The parent process is the only writer of the submission and the journal; workers send back results.
 """
 
 from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
-import os
 import queue
 import signal
-import time
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-import orjson
-
-
-class Deadline:
-    """Wall-clock deadline of the run: `budget` seconds from `start`, minus a safety margin for the final write."""
-
-    def __init__(self, budget: float, margin: float, start: float | None = None):
-        self.start = time.monotonic() if start is None else start
-        self.end = self.start + max(0.0, budget - margin)
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def passed(self) -> bool:
-        return time.monotonic() >= self.end
-
-    def share(self, tasks_left: int, workers: int = 1) -> float:
-        """Seconds one task may use now: time left spread over the tasks left, `workers` at a time."""
-        if tasks_left <= 0:
-            return 0.0
-        left = max(0.0, self.left())
-        return min(left, left * workers / tasks_left)
+from .budget import Budget
 
 
 def task_seed(run_seed: int, task_id: str) -> int:
     """Seed of one task: a function of the run seed and the task id only (independent of order and workers)."""
     digest = hashlib.sha256(f"{run_seed}:{task_id}".encode()).digest()
     return int.from_bytes(digest[:4], "little")
-
-
-class Journal:
-    """Append-only JSONL record of finished tasks beside the submission; read back by `--resume`."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-
-    def read(self) -> dict[str, dict[str, Any]]:
-        """Finished tasks by id; a torn last line (crash mid-write) is ignored."""
-        done: dict[str, dict[str, Any]] = {}
-        if not self.path.exists():
-            return done
-        for line in self.path.read_bytes().splitlines():
-            try:
-                rec = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(rec, dict) and isinstance(rec.get("task_id"), str):
-                done[rec["task_id"]] = rec
-        return done
-
-    def reset(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_bytes(b"")
-
-    def append(self, record: dict[str, Any]) -> None:
-        with open(self.path, "ab") as f:
-            f.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
 
 
 class StopFlag:
@@ -102,27 +48,37 @@ class StopFlag:
             signal.signal(sig, old)
 
 
-# A solver takes (task, seconds allowed for it, seed) and returns a picklable result dict.
-Solver = Callable[[Any, float, int], dict]
+# A solver takes (task, its budget, seed) and returns a picklable result dict.
+Solver = Callable[[Any, Budget, int], dict]
 
 
-def run_serial(items: Iterable[Any], solve: Solver, deadline: Deadline, run_seed: int,
-               stop: StopFlag) -> Iterator[dict]:
+@dataclass
+class Lane:
+    """A group of workers with one task queue: `make_solver(rank, n_workers)` builds a worker's solver (inside
+    the worker process); every lane's workers share the run's deadline and send results to one queue."""
+
+    name: str
+    items: list[Any]
+    make_solver: Callable[[int, int], Solver]
+    workers: int = 1
+
+
+def run_serial(items: Iterable[Any], solve: Solver, run: Budget, run_seed: int) -> Iterator[dict]:
     """Solve tasks one after another in this process; yields each result as it finishes."""
     items = list(items)
     for i, task in enumerate(items):
-        if deadline.passed() or stop:
+        if run.over():
             return
-        share = deadline.share(len(items) - i)
-        yield solve(task, share, task_seed(run_seed, task.task_id))
+        yield solve(task, run.share(len(items) - i), task_seed(run_seed, task.task_id))
 
 
 def _worker_main(rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
-                 results_q: Any, remaining: Any, deadline_end_wall: float, run_seed: int) -> None:
-    """Worker process: build the solver once (model load), then pull tasks until the queue is empty."""
+                 results_q: Any, remaining: Any, run_end_wall: float, run_seed: int) -> None:
+    """Worker process: build the solver once (model load), then pull its lane's tasks until none is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    run = Budget.from_wall(run_end_wall)
     solve = make_solver(rank, n_workers)
-    while True:
+    while not run.over():
         try:
             task = tasks_q.get_nowait()
         except queue.Empty:
@@ -130,39 +86,37 @@ def _worker_main(rank: int, n_workers: int, make_solver: Callable[[int, int], So
         with remaining.get_lock():
             tasks_left = remaining.value
             remaining.value -= 1
-        left = deadline_end_wall - time.time()
-        if left <= 0:
-            break
-        share = min(left, left * n_workers / max(1, tasks_left))
         try:
-            results_q.put(solve(task, share, task_seed(run_seed, task.task_id)))
+            results_q.put(solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id)))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
             results_q.put({"task_id": task.task_id, "status": "error", "reason": repr(exc)})
     results_q.put(None)
 
 
-def run_parallel(items: Iterable[Any], make_solver: Callable[[int, int], Solver], n_workers: int,
-                 deadline: Deadline, run_seed: int, stop: StopFlag, grace: float = 5.0) -> Iterator[dict]:
-    """Solve tasks in `n_workers` spawned processes pulling from one queue; yields results as they arrive.
-
-    At the deadline (or on a stop signal) the workers are terminated; tasks they were running keep fallbacks.
-    """
+def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, stop: StopFlag,
+              grace: float = 5.0) -> Iterator[dict]:
+    """Solve every lane's tasks in spawned worker processes (`lane.workers` per lane, each lane pulling from its
+    own queue); yields results as they arrive. At the deadline (or on a stop signal) the workers are
+    terminated; tasks they were running keep what the file already holds."""
     ctx = mp.get_context("spawn")
-    items = list(items)
-    tasks_q, results_q = ctx.Queue(), ctx.Queue()
-    for task in items:
-        tasks_q.put(task)
-    remaining = ctx.Value("i", len(items))
-    end_wall = time.time() + deadline.left()
-    procs = [ctx.Process(target=_worker_main, daemon=True,
-                         args=(r, n_workers, make_solver, tasks_q, results_q, remaining, end_wall, run_seed))
-             for r in range(n_workers)]
+    results_q = ctx.Queue()
+    end_wall = run.to_wall()
+    procs = []
+    for lane in lanes:
+        tasks_q = ctx.Queue()
+        for task in lane.items:
+            tasks_q.put(task)
+        remaining = ctx.Value("i", len(lane.items))
+        procs += [ctx.Process(target=_worker_main, daemon=True, name=f"trm-submit-{lane.name}-{r}",
+                              args=(r, lane.workers, lane.make_solver, tasks_q, results_q, remaining, end_wall,
+                                    run_seed))
+                  for r in range(lane.workers)]
     for p in procs:
         p.start()
     finished = 0
     try:
-        while finished < n_workers:
-            if stop or deadline.left() < -grace:
+        while finished < len(procs):
+            if stop or run.left() < -grace:
                 break
             try:
                 res = results_q.get(timeout=0.5)

@@ -1,19 +1,17 @@
-"""One task, start to finish: plan views, fine-tune a fresh copy of the base weights, infer every view of every
-test input, decode, vote, pick two attempts. Returns a plain, picklable record (also the journal line)."""
+"""The TRM candidate source on one task: plan views, fine-tune a fresh copy of the base weights, infer every view
+of every test input, decode, vote. Returns a plain, picklable source record (see records.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
-import traceback
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from . import augment, checkpoint, encoding, finetune, infer, kernels, vote
+from .budget import Budget
 from .config import RunConfig, TTFTConfig
 from .submission import fallback_attempts
 from .tasks import Task, grid_to_list
@@ -45,37 +43,6 @@ def _downsample(values: list[float], n: int) -> list[float]:
     return [float(values[i]) for i in idx]
 
 
-@dataclass
-class Limits:
-    """Absolute wall-clock ends (time.time()) for fine-tuning and for the whole task; the run end caps both."""
-
-    ttft_end: float
-    task_end: float
-    run_end: float
-    stop: Callable[[], bool] = lambda: False  # a stop signal reached this process
-    fixed: bool = False  # fixed work: only the run deadline (or a signal) cuts
-
-    def ttft_over(self) -> bool:
-        return time.time() >= min(self.ttft_end, self.run_end) or self.stop()
-
-    def task_over(self) -> bool:
-        return time.time() >= min(self.task_end, self.run_end) or self.stop()
-
-    def for_input(self, i: int, n: int) -> "Limits":
-        """Limits for test input i of n: an equal part of the task's time left, so every input gets views."""
-        if self.fixed:
-            return self
-        now = time.time()
-        return dataclasses.replace(self, task_end=now + max(0.0, self.task_end - now) / max(1, n - i))
-
-
-def make_limits(cfg: RunConfig, seconds: float, run_end: float, stop: Callable[[], bool]) -> Limits:
-    now = time.time()
-    if cfg.fixed_work:  # all planned work runs; only the run deadline cuts
-        return Limits(run_end, run_end, run_end, stop, fixed=True)
-    return Limits(now + seconds * cfg.ttft_share, now + seconds, run_end, stop)
-
-
 def predict_with_retry(model: torch.nn.Module, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
                        device: torch.device, batch_size: int | None) -> tuple[infer.Prediction, int | None]:
     """infer.predict; on out-of-memory halve the batch and retry (down to 1), then give up."""
@@ -103,21 +70,21 @@ def pick_for_input(cands: list[vote.Candidate], x: np.ndarray, copy_last: bool) 
 
 
 def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.Aug], side: int,
-                     cfg: RunConfig, device: torch.device, limits: Limits) -> dict[str, Any]:
+                     cfg: RunConfig, device: torch.device, budget: Budget) -> dict[str, Any]:
     """Every view of one test input through the model, in chunks sized to the time left (the limit is checked
     before each chunk); then decode and vote. With no view run in time, the fallbacks stand."""
     tokens = np.stack([encoding.encode_grid(a.apply(x), side) for a in augs])
     ids = np.asarray([checkpoint.view_puzzle_id(v) for v in range(len(augs))], dtype=np.int32)
     fixed = cfg.fixed_work  # fixed chunks: the same batches whatever the speed, for reproducible runs
     preds, confs, batch, n, chunk = [], [], None, 0, MAX_CHUNK if fixed else FIRST_CHUNK
-    while n < len(augs) and not limits.task_over():
+    while n < len(augs) and not budget.over():
         t0 = time.time()
         pred, batch = predict_with_retry(model, tokens[n:n + chunk], ids[n:n + chunk], cfg, device, batch)
         per_view = (time.time() - t0) / len(pred.tokens)
         preds.append(pred.tokens)
         confs.append(pred.q_halt_prob)
         n += len(pred.tokens)
-        left = min(limits.task_end, limits.run_end) - time.time()
+        left = budget.left()
         chunk = MAX_CHUNK if fixed else int(max(1, min(MAX_CHUNK, left / max(per_view, 1e-6))))
     if n == 0:
         a1, a2 = fallback_attempts(x)
@@ -133,49 +100,38 @@ def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.A
 
 
 class TaskSolver:
-    """Holds the base weights of one worker; `solve(task, seconds, seed)` -> journal record."""
+    """Holds the base weights of one worker; `solve(task, budget, seed)` -> the TRM source record.
 
-    def __init__(self, cfg: RunConfig, device: torch.device, run_end: float, progress: bool = False,
-                 stop: Callable[[], bool] = lambda: False, bundle: checkpoint.Bundle | None = None):
-        self.cfg, self.device, self.run_end, self.progress, self.stop = cfg, device, run_end, progress, stop
+    `run` is the whole run's budget: with `fixed_work` it is the only limit, and a task it cuts is marked
+    `cut` (redone on resume)."""
+
+    def __init__(self, cfg: RunConfig, device: torch.device, run: Budget, progress: bool = False,
+                 bundle: checkpoint.Bundle | None = None):
+        self.cfg, self.device, self.run, self.progress = cfg, device, run, progress
         self.bundle = bundle if bundle is not None else checkpoint.load_bundled(cfg.weights)
         self.ttft = TTFTConfig(batch_size=cfg.ttft_batch, lr=cfg.ttft_lr, emb_lr=cfg.ttft_emb_lr)
         if cfg.ttft_steps is not None:
             self.ttft = self.ttft.replace(steps=cfg.ttft_steps)
 
-    def __call__(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
-        return self.solve(task, seconds, seed)
-
-    def solve(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
-        t0 = time.time()
-        rec: dict[str, Any] = {"task_id": task.task_id, "seed": seed, "share_s": round(seconds, 2)}
-        try:
-            rec.update(self._solve(task, seconds, seed))
-            rec["status"] = "model"
-        except Exception as exc:  # one task's failure never ends the run
-            rec["status"], rec["reason"] = "error", f"{type(exc).__name__}: {exc}"
-            print(f"trm-submit: task {task.task_id} failed, keeping fallbacks: {rec['reason']}", file=sys.stderr)
-            traceback.print_exc(file=sys.stderr)
-        rec["seconds"] = round(time.time() - t0, 3)
-        return rec
-
-    def _solve(self, task: Task, seconds: float, seed: int) -> dict[str, Any]:
-        cfg, limits = self.cfg, make_limits(self.cfg, seconds, self.run_end, self.stop)
+    def solve(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
+        cfg = self.cfg
+        task_budget = self.run if cfg.fixed_work else budget  # fixed work: only the run deadline cuts
+        ttft_budget = task_budget if cfg.fixed_work else task_budget.fraction(cfg.ttft_share)
         side = canvas_side(task, self.bundle, cfg)
         augs = augment.plan(task, cfg.infer.views, seed, permute_zero=cfg.infer.permute_zero)
         t0 = time.time()
         ft = finetune.adapt(self.bundle, task, augs, self.ttft, seed=seed, side=side, device=self.device,
-                            should_stop=limits.ttft_over, time_limit=None if cfg.ttft_steps is not None else
-                            max(0.0, min(limits.ttft_end, limits.run_end) - time.time()),
-                            progress=self.progress)
+                            should_stop=ttft_budget.over, time_limit=None if cfg.ttft_steps is not None else
+                            max(0.0, ttft_budget.left()), progress=self.progress)
         t1 = time.time()
         model = ft.model.eval()
-        per_test = [infer_test_input(model, x, augs, side, cfg, self.device, limits.for_input(i, task.n_test))
+        n = task.n_test
+        per_test = [infer_test_input(model, x, augs, side, cfg, self.device,
+                                     task_budget if cfg.fixed_work else task_budget.share(n - i))
                     for i, x in enumerate(task.test_inputs)]
         t2 = time.time()
-        cut = time.time() >= self.run_end or self.stop()  # cut by the run deadline or a signal: redo on resume
-        return {"cut": cut, "attempts": [p["attempts"] for p in per_test], "side": side, "views_planned": len(augs),
-                "views": [p["views"] for p in per_test], "valid_views": [p["valid_views"] for p in per_test],
-                "candidates": [p["candidates"] for p in per_test], "ttft_steps": ft.steps_done,
+        return {"status": "ok", "candidates": [p["candidates"] for p in per_test], "side": side,
+                "views_planned": len(augs), "views": [p["views"] for p in per_test],
+                "valid_views": [p["valid_views"] for p in per_test], "ttft_steps": ft.steps_done,
                 "ttft_stopped_by": ft.stopped_by, "losses": _downsample(ft.losses, MAX_LOSS_POINTS),
                 "timings": {"ttft": round(t1 - t0, 3), "infer_vote": round(t2 - t1, 3)}}

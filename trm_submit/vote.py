@@ -186,3 +186,37 @@ def pick_attempts(candidates: list[Candidate], fallback: tuple[np.ndarray, np.nd
     while len(pool) < 2:
         pool.append(pool[0] if pool else np.asarray(fallback[0], dtype=np.uint8))
     return pool[0], pool[1]
+
+
+def candidates_from_records(items: list[dict], source: str) -> list[Candidate]:
+    """Journal candidate dicts (`grid`, `count`, `conf`[, `program`]) of one test input -> Candidates."""
+    return [Candidate(np.asarray(c["grid"], dtype=np.uint8), int(c.get("count", 1)), float(c.get("conf", 0.0)), 0,
+                      source, c.get("program")) for c in items if isinstance(c, dict) and "grid" in c]
+
+
+def _interleave_firsts(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
+    """first[0], second[0], then the rest of `first`, then the rest of `second` (the Omni-ARC merge: each
+    source's first guess before anyone's second)."""
+    return first[:1] + second[:1] + first[1:] + second[1:]
+
+
+MERGE_RULES: dict[str, Callable[[dict[str, list[Candidate]]], list[Candidate]]] = {
+    # attempt 1 from the more precise source: a program that reproduces every demonstration; attempt 2 the
+    # other source's first distinct guess. Without a program, TRM's own two guesses.
+    "search_first": lambda s: _interleave_firsts(s.get("search", []), s.get("trm", [])),
+    "trm_first": lambda s: _interleave_firsts(s.get("trm", []), s.get("search", [])),
+    "search_only": lambda s: list(s.get("search", [])),
+    "trm_only": lambda s: list(s.get("trm", [])),
+}
+
+
+def merge(per_source: dict[str, list[Candidate]], rule: str = "search_first") -> list[Candidate]:
+    """One ranked list of distinct grids from every source's ranked candidates under merge rule `rule`
+    (a grid two sources agree on stays at its first place)."""
+    if rule not in MERGE_RULES:
+        raise ValueError(f"unknown merge rule {rule!r}; known: {sorted(MERGE_RULES)}")
+    out: list[Candidate] = []
+    for c in MERGE_RULES[rule](per_source):
+        if not any(c.grid.shape == o.grid.shape and np.array_equal(c.grid, o.grid) for o in out):
+            out.append(c)
+    return out

@@ -1,0 +1,125 @@
+"""Run records: the files a `submit` run writes beside its submission (journal, config, summary), the journal
+record format and how records of one task from several candidate sources combine. Read by the recipe
+(pipeline), the report and the benchmarks alike; imports no model code.
+
+A journal line is one result of one lane (a worker group running some candidate sources on a task):
+`{"task_id", "lane", "status", "seed", "share_s", "seconds", "cut", "sources": {name: source record},
+"attempts", "attempt_sources"}`; `attempts` are the merged attempts of the task over every source known when
+the line was written. Each source record holds `candidates`: per test input a list of
+`{"grid", "count", "conf"[, "program"]}`, best first.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def side_paths(out: Path) -> dict[str, Path]:
+    """Files written beside the submission."""
+    stem = Path(out).with_suffix("")
+    return {"journal": Path(f"{stem}.journal.jsonl"), "config": Path(f"{stem}.config.json"),
+            "summary": Path(f"{stem}.summary.json")}
+
+
+def combine(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One task's view over its journal lines, oldest first: every source's latest record; attempts, status
+    and cut from the latest line (a later line merged every source known before it). A line of the earlier
+    one-source layout (TRM's fields at the top level) counts as the trm source's record."""
+    view: dict[str, Any] = dict(recs[-1])
+    sources: dict[str, Any] = {}
+    for rec in recs:
+        if isinstance(rec.get("sources"), dict):
+            sources.update(rec["sources"])
+        elif "candidates" in rec:
+            sources["trm"] = {**rec, "status": "ok" if rec.get("status") == "model" else "error"}
+    view["sources"] = sources
+    view["lanes"] = sorted({str(r.get("lane", "")) for r in recs})
+    if any(r.get("status") == "model" for r in recs):
+        view["status"] = "model"
+        last_ok = [r for r in recs if r.get("status") == "model" and r.get("attempts")]
+        if last_ok:
+            view["attempts"] = last_ok[-1]["attempts"]
+            view["attempt_sources"] = last_ok[-1].get("attempt_sources")
+    return view
+
+
+class Journal:
+    """Append-only JSONL record of finished lane results beside the submission; read back by `--resume`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every well-formed record in file order; a torn line (crash mid-write) is skipped."""
+        out: list[dict[str, Any]] = []
+        if not self.path.exists():
+            return out
+        for line in self.path.read_bytes().splitlines():
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("task_id"), str):
+                out.append(rec)
+        return out
+
+    def by_task(self) -> dict[str, list[dict[str, Any]]]:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for rec in self.lines():
+            grouped.setdefault(rec["task_id"], []).append(rec)
+        return grouped
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        """Each task's combined view (`combine`) by task id."""
+        return {tid: combine(recs) for tid, recs in self.by_task().items()}
+
+    def reset(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_bytes(b"")
+
+    def append(self, record: dict[str, Any]) -> None:
+        with open(self.path, "ab") as f:
+            f.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def sources_done(recs: list[dict[str, Any]]) -> set[str]:
+    """Sources whose result for the task is final (a line not cut by the deadline or a signal)."""
+    done: set[str] = set()
+    for rec in recs:
+        if not rec.get("cut"):
+            done.update(combine([rec])["sources"])
+    return done
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts, fallbacks and why, time per stage, score when solutions were given.
+
+    tasks_model counts tasks answered by at least one candidate source this run; `sources` counts, per source,
+    the tasks where it gave a candidate; `attempts_from` counts attempts by the source that gave them."""
+
+    tasks_total: int = 0
+    tasks_model: int = 0
+    tasks_resumed: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    not_reached: int = 0
+    model_ran: bool = False
+    sources_run: list[str] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)
+    attempts_from: dict[str, int] = field(default_factory=dict)
+    interrupted: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    score: dict[str, Any] | None = None
+    valid: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    def write(self, path: Path) -> None:
+        path.write_bytes(orjson.dumps(self.__dict__, option=orjson.OPT_INDENT_2))
