@@ -12,28 +12,47 @@ from pathlib import Path
 
 import orjson
 
-from trm_submit import pipeline
+from trm_submit.records import Journal, side_paths
 
 
 def _spread(values: list[float]) -> str:
     return f"median {statistics.median(values):g} (min {min(values):g}, max {max(values):g})" if values else "none"
 
 
+def _p90(values: list[float]) -> float:
+    return sorted(values)[min(len(values) - 1, int(0.9 * len(values)))] if values else 0.0
+
+
+def search_rows(views: list[dict]) -> list[tuple[str, str]]:
+    """Time per task and tasks with a fitting program, of the search source."""
+    search = [v["sources"]["search"] for v in views if v["sources"].get("search", {}).get("status") == "ok"]
+    if not search:
+        return []
+    secs = [float(s["seconds"]) for s in search]
+    fitted = sum(any(s.get("candidates") or []) for s in search)
+    return [("search time per task", f"median {statistics.median(secs):.2f} s, p90 {_p90(secs):.2f} s, "
+                                     f"max {max(secs):.2f} s over {len(secs)} tasks"),
+            ("search: tasks with a program that fits every demonstration", f"{fitted} of {len(search)}")]
+
+
 def run_table(submission_path: str) -> list[tuple[str, str]]:
-    paths = pipeline.side_paths(Path(submission_path))
+    paths = side_paths(Path(submission_path))
     summary = orjson.loads(paths["summary"].read_bytes())
-    journal = [orjson.loads(line) for line in paths["journal"].read_bytes().splitlines() if line.strip()]
-    model = [r for r in journal if r.get("status") == "model"]
+    views = list(Journal(paths["journal"]).read().values())
+    model = [{**v["sources"]["trm"], "cut": v.get("cut")} for v in views
+             if v["sources"].get("trm", {}).get("status") == "ok"]
     secs = summary["stage_seconds"]
     ttft = [r["timings"]["ttft"] for r in model]
     infer = [r["timings"]["infer_vote"] for r in model]
     rows = [
         ("wall time, `submit` step", f"{secs['total']:.1f} s (load {secs['load']:.1f} s, solve {secs['solve']:.1f} s)"),
-        ("tasks answered by the model", f"{summary['tasks_model']} of {summary['tasks_total']} ({summary['not_reached']} "
-                                        f"not reached, {len(summary['errors'])} errors, "
-                                        f"{sum(bool(r.get('cut')) for r in model)} cut by the deadline)"),
+        ("tasks answered by a source", f"{summary['tasks_model']} of {summary['tasks_total']} ({summary['not_reached']} "
+                                       f"not reached, {len(summary['errors'])} errors, "
+                                       f"{sum(bool(v.get('cut')) for v in views)} cut by the deadline)"),
+        ("attempts by source", ", ".join(f"{k} {n}" for k, n in sorted(summary.get("attempts_from", {}).items()))),
         ("throughput", f"{3600 * summary['tasks_model'] / max(secs['solve'], 1e-9):.0f} tasks/hour"),
     ]
+    rows += search_rows(views)
     if model:
         rows += [
             ("time per task (mean)", f"fine-tuning {statistics.mean(ttft):.1f} s, inference + decode + vote "

@@ -1,5 +1,6 @@
-"""Replay a `submit` run's journal with the input-copy rule on and off: the attempts each rule would pick
-from the same recorded candidates (top 5 per test input, in vote order), scored against the solutions.
+"""Replay a `submit` run's journal under every merge rule (search_first, trm_first, search_only, trm_only), with
+the input-copy rule on and off: the attempts each rule would pick from the same recorded candidates (top 5 per
+test input and source), scored against the solutions. The rule the run used reproduces the run's own file.
 
     python benchmarks/vote_rule_replay.py --journal out/arc-agi-1-evaluation/submission.journal.jsonl \
         --challenges out/.../arc-agi_evaluation_challenges.json --solutions out/.../arc-agi_evaluation_solutions.json
@@ -8,33 +9,46 @@ from the same recorded candidates (top 5 per test input, in vote order), scored 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
-import orjson
 
 from trm_submit import submission, tasks
-from trm_submit.solve import pick_for_input
-from trm_submit.vote import Candidate
+from trm_submit.config import RunConfig
+from trm_submit.records import Journal
+from trm_submit.sources import task_attempts
+from trm_submit.vote import MERGE_RULES
 
 
-def replay(journal: str, ch: tasks.Challenges, copy_last: bool) -> tuple[dict, int, int]:
-    """(submission with the replayed attempts, test inputs answered by the model, of them with a copy on top)."""
-    sub, answered, copy_top = submission.skeleton(ch), 0, 0
-    with open(journal, "rb") as f:
-        records = [orjson.loads(line) for line in f if line.strip()]
-    for rec in records:
-        task = ch.tasks.get(rec.get("task_id"))
-        if task is None or rec.get("status") != "model":
+def replay(journal: str, ch: tasks.Challenges, cfg: RunConfig) -> tuple[dict, int]:
+    """(submission with the replayed attempts, tasks with a candidate under cfg's merge rule)."""
+    sub, answered = submission.skeleton(ch), 0
+    for tid, view in Journal(journal).read().items():
+        task = ch.tasks.get(tid)
+        if task is None:
             continue
-        for i, (x, cands) in enumerate(zip(task.test_inputs, rec["candidates"])):
-            if not cands:
-                continue
-            grids = [Candidate(np.array(c["grid"], np.uint8), c["count"], c["conf"], 0) for c in cands]
+        ok = {n: s for n, s in view["sources"].items() if isinstance(s, dict) and s.get("status") == "ok"}
+        attempts, _, any_candidate = task_attempts(task.test_inputs, ok, cfg)
+        if any_candidate:
             answered += 1
-            copy_top += np.array_equal(grids[0].grid, x)
-            a1, a2 = pick_for_input(grids, x, copy_last)
-            sub[task.task_id][i] = {"attempt_1": a1.tolist(), "attempt_2": a2.tolist()}
-    return sub, answered, copy_top
+            sub[tid] = [{"attempt_1": a1, "attempt_2": a2} for a1, a2 in attempts]
+    return sub, answered
+
+
+def search_precision(journal: str, sol: dict[str, list[np.ndarray]]) -> tuple[int, int, int]:
+    """(test inputs with a search program, of them right on the first program's answer, right on either of
+    the first two)."""
+    fitted = first = two = 0
+    for tid, view in Journal(journal).read().items():
+        search = view["sources"].get("search")
+        if not isinstance(search, dict) or tid not in sol:
+            continue
+        for cands, truth in zip(search.get("candidates") or [], sol[tid]):
+            if cands:
+                fitted += 1
+                hits = [np.array_equal(np.asarray(c["grid"]), truth) for c in cands[:2]]
+                first, two = first + hits[0], two + any(hits)
+    return fitted, first, two
 
 
 def main() -> None:
@@ -45,13 +59,21 @@ def main() -> None:
     a = ap.parse_args()
     ch = tasks.load_challenges(a.challenges, log=lambda _: None)
     sol = tasks.load_solutions(a.solutions)
-    for copy_last in (False, True):
-        sub, answered, copy_top = replay(a.journal, ch, copy_last)
-        s = submission.score(sub, sol)
-        print(f"copy {'last ' if copy_last else 'first'}: pass@2 {s.task_pass2:.2%} per task "
-              f"({s.task_pass2 * s.n_tasks:g}/{s.n_tasks}), {s.output_pass2:.2%} per output; near misses "
-              f"{s.output_shape:.2%} right shape, {s.output_cells:.2%} cells; {copy_top} of {answered} answered "
-              f"test inputs have the copy on top")
+    base = RunConfig(challenges=a.challenges)
+    print("| merge rule | copy of the input | pass@2 per task | per output | pass@1 per task | tasks answered |")
+    print("|---|---|---|---|---|---|")
+    for rule in MERGE_RULES:
+        for copy_last in (True, False):
+            cfg = dataclasses.replace(base, merge_rule=rule,
+                                      infer=dataclasses.replace(base.infer, input_copy_last=copy_last))
+            sub, answered = replay(a.journal, ch, cfg)
+            s = submission.score(sub, sol)
+            print(f"| {rule} | {'last' if copy_last else 'by votes'} | {s.task_pass2:.2%} "
+                  f"({s.task_pass2 * s.n_tasks:g}/{s.n_tasks}) | {s.output_pass2:.2%} | {s.task_pass1:.2%} | "
+                  f"{answered} |")
+    fitted, first, two = search_precision(a.journal, sol)
+    print(f"search: {fitted} test inputs with a program that fits every demonstration; its first answer right on "
+          f"{first} ({first / max(fitted, 1):.1%}), one of its first two on {two} ({two / max(fitted, 1):.1%})")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import kaggle_dataset
 import flop_projection as fp
 from trm_submit import datasets, kaggle, submission, tasks
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
-from trm_submit.pipeline import side_paths
+from trm_submit.records import side_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent

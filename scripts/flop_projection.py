@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import orjson
-
 from trm_submit import encoding
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
 from trm_submit.layers import swiglu_width
 from trm_submit.model import prefix_length
+from trm_submit.records import Journal
 
 L4_BF16_PEAK = 121e12  # FLOP/s, dense bf16 tensor-core peak of one NVIDIA L4
 DEFAULT_UTILIZATION = 0.30  # assumed share of that peak a small-matrix recursive model sustains
@@ -54,17 +53,14 @@ def default_side(task: Any, cfg: ModelConfig, margin: int = InferConfig.canvas_m
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Records of tasks the model finished (status 'model'); a missing journal or torn line gives none."""
-    if not path.is_file():
-        return []
+    """TRM source records of the tasks the model ran on (`side`, `ttft_steps`, `views`, and `seconds` = its
+    fine-tuning + inference time); a missing journal or torn line gives none."""
     out = []
-    for line in path.read_bytes().splitlines():
-        try:
-            rec = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and rec.get("status") == "model":
-            out.append(rec)
+    for view in Journal(path).read().values():
+        trm = view["sources"].get("trm")
+        if isinstance(trm, dict) and trm.get("status") == "ok" and "side" in trm:
+            t = trm.get("timings") if isinstance(trm.get("timings"), dict) else {}
+            out.append({**trm, "seconds": float(sum(v for v in t.values() if isinstance(v, (int, float))))})
     return out
 
 

@@ -314,12 +314,18 @@ def test_measured_work_reads_the_journal(tmp_path: Path) -> None:
 
     cfg = ModelConfig(hidden_size=64, num_heads=4)
     journal = tmp_path / "submission.journal.jsonl"
-    lines = [{"task_id": "a", "status": "model", "side": 10, "ttft_steps": 7, "views": [5, 3], "seconds": 2.0},
-             {"task_id": "b", "status": "error", "reason": "x"},
-             {"task_id": "c", "status": "model", "side": 4, "ttft_steps": 0, "views": [2], "seconds": 1.0}]
+    def trm(side, steps, views, ttft, infer):
+        return {"status": "ok", "side": side, "ttft_steps": steps, "views": views,
+                "timings": {"ttft": ttft, "infer_vote": infer}}
+
+    lines = [{"task_id": "a", "status": "model", "sources": {"search": {"status": "ok", "candidates": [[], []]}}},
+             {"task_id": "a", "status": "model", "sources": {"trm": trm(10, 7, [5, 3], 1.5, 0.5)}},
+             {"task_id": "b", "status": "error", "sources": {"trm": {"status": "error", "reason": "x"}}},
+             {"task_id": "d", "status": "model", "sources": {"search": {"status": "ok", "candidates": [[]]}}},
+             {"task_id": "c", "status": "model", "sources": {"trm": trm(4, 0, [2], 0.25, 0.75)}}]
     journal.write_text("\n".join(json.dumps(r) for r in lines) + "\n{\"task_id\": \"torn")
     records = fp.read_journal(journal)
-    assert [r["task_id"] for r in records] == ["a", "c"]
+    assert [r["side"] for r in records] == [10, 4]  # tasks a and c: the search-only and failed ones have no TRM work
     work = fp.measured_work(records, cfg, batch=8, act_steps=2)
     f10, f4 = fp.forward_flops(cfg, 10), fp.forward_flops(cfg, 4)
     assert work.tasks == 2 and work.seconds == 3.0
