@@ -14,9 +14,10 @@ from . import augment, checkpoint, encoding, finetune, infer, kernels, vote
 from .budget import Budget
 from .config import RunConfig, TTFTConfig
 from .submission import fallback_attempts
+from .sources import TOP_CANDIDATES
 from .tasks import Task, grid_to_list
 
-TOP_CANDIDATES = 5  # candidates kept per test input in the journal (for the report)
+
 MAX_LOSS_POINTS = 100  # loss-curve points kept per task
 FIRST_CHUNK = 8  # views in the first inference call of a test input (it times the rest)
 MAX_CHUNK = 256  # most views per inference call; the time limit is checked between calls
