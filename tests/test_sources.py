@@ -96,3 +96,20 @@ def test_journal_groups_lines_by_task_and_skips_a_torn_line(tmp_path):
     grouped = j.by_task()
     assert [r["lane"] for r in grouped["a"]] == ["search", "trm"] and len(grouped["b"]) == 1
     assert set(j.read()["a"]["sources"]) == {"search", "trm"}
+
+
+def test_lanes_one_for_both_sources_on_cpu_a_search_lane_beside_gpu_workers(monkeypatch):
+    from trm_submit import pipeline
+
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(pipeline, "_memory_gib", lambda: 128)
+    both = ("search", "trm")
+    cfg = RunConfig(challenges="-", weights="w.pt", workers=2)
+    assert pipeline.plan_lanes(cfg, both, gpus=0) == [("search+trm", both, 2)]
+    gpu = RunConfig(challenges="-", weights="w.pt", workers=4)
+    assert pipeline.plan_lanes(gpu, both, gpus=4) == [("trm", ("trm",), 4), ("search", ("search",), 12)]
+    monkeypatch.setattr(pipeline, "_memory_gib", lambda: 16)  # 2 GiB per search worker, as much again spare
+    assert pipeline.plan_lanes(gpu, both, gpus=4)[1] == ("search", ("search",), 4)
+    asked = RunConfig(challenges="-", weights="w.pt", workers=1, search_workers=1)
+    assert pipeline.plan_lanes(asked, both, gpus=0) == [("trm", ("trm",), 1), ("search", ("search",), 1)]
+    assert pipeline.plan_lanes(cfg, ("search",), gpus=4) == [("search", ("search",), 2)]

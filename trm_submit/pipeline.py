@@ -63,9 +63,17 @@ def plan_lanes(cfg: RunConfig, sources: tuple[str, ...], gpus: int) -> list[tupl
     TRM runs on CUDA (the CPU cores the GPU workers leave) or when --search-workers asks for it; otherwise one
     lane runs every source of a task in turn (search first)."""
     if "search" in sources and "trm" in sources and (cfg.search_workers > 0 or gpus > 0):
-        n_search = cfg.search_workers or max(1, (os.cpu_count() or 1) - cfg.workers)
+        n_search = cfg.search_workers or max(1, min((os.cpu_count() or 1) - cfg.workers, _memory_gib() // 4))
         return [("trm", ("trm",), cfg.workers), ("search", ("search",), n_search)]
     return [("+".join(sources), sources, cfg.workers)]
+
+
+def _memory_gib() -> int:
+    """Physical memory in GiB (a search worker stays under 2 GiB; auto lanes leave as much again spare)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30)
+    except (ValueError, OSError, AttributeError):
+        return 8
 
 
 def _gpus_for_trm(cfg: RunConfig, sources: tuple[str, ...]) -> int:
