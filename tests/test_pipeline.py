@@ -22,7 +22,7 @@ from trm_submit.budget import Budget
 from trm_submit.config import InferConfig, RunConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("trm",)
+SOURCES = ("search", "trm")
 FIXED = ["--views", "8", "--ttft-steps", "3", "--fixed-work", "--quiet", "--search-depth", "1",
          "--sources", ",".join(SOURCES)]
 
@@ -219,18 +219,46 @@ def test_out_of_memory_at_batch_one_is_raised(monkeypatch):
                                  RunConfig(challenges="-"), torch.device("cpu"), None)
 
 
-def test_no_weights_writes_fallbacks_and_says_no_model_ran(small_task_files, tmp_path):
+def test_no_weights_runs_the_search_alone(small_task_files, tmp_path):
     ch, sol = small_task_files
     out = tmp_path / "s.json"
-    proc = _cli("submit", "--challenges", str(ch), "--solutions", str(sol), "--out", str(out))
+    proc = _cli("submit", "--challenges", str(ch), "--solutions", str(sol), "--out", str(out), "--quiet",
+                "--search-depth", "1", "--time-budget", "60")
     stdout, err = _wait(proc, 120)
-    assert proc.returncode == 0
-    assert "no model ran" in err and "NO MODEL RAN" in stdout
+    assert proc.returncode == 0, err
+    assert "sources: search;" in stdout and "Traceback" not in err
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["sources_run"] == ["search"] and summary["not_reached"] == 0
     c = tasks.load_challenges(ch)
     sub = submission.load_submission(out)
+    journal = _journal(out)
     for tid in c.order:
-        assert [sub[tid][0]["attempt_1"], sub[tid][0]["attempt_2"]] == \
-            list(submission.fallback_attempts(c.tasks[tid].test_inputs[0]))
+        rec = journal[tid]
+        assert set(rec["sources"]) == {"search"} and "trm" not in rec["lanes"][0]
+        search = rec["sources"]["search"]["candidates"][0]
+        pair = [sub[tid][0]["attempt_1"], sub[tid][0]["attempt_2"]]
+        if search:  # the program's answer first, then the search's second or the input
+            assert pair[0] == search[0]["grid"]
+        else:
+            assert pair == list(submission.fallback_attempts(c.tasks[tid].test_inputs[0]))
+
+
+def test_trm_source_without_weights_is_one_line_exit_2(small_task_files, tmp_path):
+    ch, _ = small_task_files
+    proc = _cli("submit", "--challenges", str(ch), "--out", str(tmp_path / "s.json"), "--sources", "trm")
+    _, err = _wait(proc, 60)
+    assert proc.returncode == 2 and err.strip() == "trm-submit: error: --sources trm needs --weights"
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_search_lane_beside_trm_workers_gives_the_same_file(reference_run, tiny_weights, tmp_path):
+    """--search-workers 1: the search in a lane of its own, concurrently with a TRM worker, same attempts."""
+    d, out, _ = reference_run
+    out2 = tmp_path / "lanes.json"
+    summary = pipeline.run(_cfg(d / "ch.json", out2, tiny_weights, search_workers=1))
+    assert summary.valid and summary.not_reached == 0
+    assert out2.read_bytes() == out.read_bytes()
+    assert {tuple(v["lanes"]) for v in _journal(out2).values()} == {("search", "trm")}
 
 
 @pytest.mark.parametrize("content", [b"", b"not json", b"[1, 2]"])

@@ -175,6 +175,37 @@ def test_hand_made_run_draws_every_grid_and_the_journal(tmp_path):
     assert re.findall(r"\.c(\d)\{fill:(#[0-9A-F]{6})\}", html_text) == [(str(i), c) for i, c in enumerate(PALETTE)]
 
 
+def test_two_sources_show_their_candidates_programs_and_the_origin_of_each_attempt(tmp_path):
+    """A task answered by two lanes (search, then trm): both sources' candidates are drawn, the search's with
+    its program, and each attempt names the source it came from."""
+    p = _hand_made_run(tmp_path)
+    wrong = [[1, 1], [1, 1]]
+    search = {"status": "ok", "programs": 2, "depth": 1, "stopped_by": "done", "seconds": 0.75,
+              "candidates": [[{"grid": A_TRUTH[0], "count": 2, "conf": 1.0, "program": "rot180"}], []]}
+    trm = {"status": "ok", "candidates": [[{"grid": wrong, "count": 5, "conf": 0.5}], [{"grid": [[2]], "count": 1,
+                                                                                        "conf": 0.1}]],
+           "views": [8, 8], "ttft_steps": 12, "losses": LOSSES, "timings": {"ttft": 1.0, "infer_vote": 0.5}}
+    lines = [{"task_id": "aa000001", "lane": "search", "status": "model", "sources": {"search": search},
+              "attempts": [[A_TRUTH[0], A_TESTS[0]], [A_TESTS[1], [[0]]]],
+              "attempt_sources": [["search", "fallback"], ["fallback", "fallback"]], "seconds": 0.8},
+             {"task_id": "aa000001", "lane": "trm", "status": "model", "sources": {"trm": trm},
+              "attempts": [[A_TRUTH[0], wrong], [[[2]], A_TESTS[1]]],
+              "attempt_sources": [["search", "trm"], ["trm", "fallback"]], "seconds": 2.0}]
+    (tmp_path / "run.journal.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in lines))
+    sub = json.loads(p["submission"].read_text())
+    sub["aa000001"] = [{"attempt_1": A_TRUTH[0], "attempt_2": wrong}, {"attempt_1": [[2]], "attempt_2": A_TESTS[1]}]
+    write_json(p["submission"], sub)
+    doc = parse_report(report.write_report(p["submission"], p["challenges"], tmp_path / "r.html", p["solutions"]))
+    cells = {k: np.asarray(v).tolist() for k, v in doc.cells.items()}
+    assert cells["aa000001:cand:0.0"] == A_TRUTH[0] and cells["aa000001:cand:0.1"] == wrong
+    assert cells["aa000001:cand:1.0"] == [[2]] and "aa000001:cand:1.1" not in cells
+    text = " ".join(" ".join(doc.text).split())
+    for shown in ("#1 search (2 programs): rot180", "#1 trm: 5 votes, conf 0.500", "attempt 1 (search)",
+                  "attempt 2 (trm)", "attempt 2 (fallback)", "search: programs 2 | depth 1 | stopped by done",
+                  "trm: TTFT 1.0 s", "TTFT steps 12"):
+        assert shown in text, shown
+
+
 def test_renders_from_the_submission_and_challenges_alone(tmp_path):
     p = _hand_made_run(tmp_path)
     for side in ("run.journal.jsonl", "run.config.json", "run.summary.json"):

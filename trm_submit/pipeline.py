@@ -153,13 +153,13 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journa
         items = [ch.tasks[t] for t in ch.order if t in ch.tasks
                  and not set(lane_sources) <= records.sources_done(known.get(t, []))]
         lanes.append((name, lane_sources, items, workers))
-    pending = {t.task_id for *_, items, _ in lanes for t in items}
+    pending = {(name, t.task_id) for name, _, items, _ in lanes for t in items}
     summary.model_ran = True
-    finished: set[str] = set()
+    finished: set[tuple[str, str]] = set()
     with _progress(sum(len(items) for *_, items, _ in lanes), cfg.quiet) as bar:
         for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, stop, bundle):
             tid = rec["task_id"]
-            finished.add(tid)
+            finished.add((str(rec.get("lane")), tid))
             known.setdefault(tid, []).append(rec)
             view = _apply(sub, ch, known[tid], cfg)
             if view is not None:
@@ -172,8 +172,12 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journa
                 summary.errors[tid] = "; ".join(failed) or rec.get("reason", "no attempts")
             journal.append(rec)
             bar.update(1)
-    summary.tasks_model = len([t for t in views if t in finished])
-    summary.not_reached = len(pending - finished)
+    ran = {tid for _, tid in finished}
+    summary.tasks_model = len([t for t in views if t in ran])
+    missed = pending - finished
+    summary.not_reached = len({tid for _, tid in missed})
+    if missed:
+        summary.lanes_not_reached = {lane: len([1 for n, _ in missed if n == lane]) for lane, _ in missed}
     _count(summary, views)
     if stop:
         summary.interrupted = f"signal {stop.signum}"
@@ -237,6 +241,8 @@ def format_summary(s: RunSummary, out: str) -> str:
         lines.append(f"sources: {'+'.join(s.sources_run)}; tasks with a candidate: {given}; attempts from: {origin}")
     for tid, why in list(s.rejected.items()) + list(s.errors.items()):
         lines.append(f"  fallback {tid}: {why}")
+    if s.lanes_not_reached:
+        lines.append("not reached by lane: " + ", ".join(f"{k} {n}" for k, n in sorted(s.lanes_not_reached.items())))
     if s.interrupted:
         lines.append(f"interrupted by {s.interrupted}; the file holds every task finished before it")
     lines.append("time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s.stage_seconds.items()))

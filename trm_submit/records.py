@@ -110,7 +110,8 @@ class RunSummary:
     tasks_resumed: int = 0
     rejected: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    not_reached: int = 0
+    not_reached: int = 0  # tasks some lane never returned (their attempts are what the other lanes gave)
+    lanes_not_reached: dict[str, int] = field(default_factory=dict)
     model_ran: bool = False
     sources_run: list[str] = field(default_factory=list)
     sources: dict[str, int] = field(default_factory=dict)

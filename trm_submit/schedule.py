@@ -72,7 +72,7 @@ def run_serial(items: Iterable[Any], solve: Solver, run: Budget, run_seed: int) 
         yield solve(task, run.share(len(items) - i), task_seed(run_seed, task.task_id))
 
 
-def _worker_main(rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
+def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
                  results_q: Any, remaining: Any, run_end_wall: float, run_seed: int) -> None:
     """Worker process: build the solver once (model load), then pull its lane's tasks until none is left."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
@@ -89,7 +89,7 @@ def _worker_main(rank: int, n_workers: int, make_solver: Callable[[int, int], So
         try:
             results_q.put(solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id)))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
-            results_q.put({"task_id": task.task_id, "status": "error", "reason": repr(exc)})
+            results_q.put({"task_id": task.task_id, "lane": lane, "status": "error", "reason": repr(exc)})
     results_q.put(None)
 
 
@@ -101,15 +101,17 @@ def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, stop: StopFlag,
     ctx = mp.get_context("spawn")
     results_q = ctx.Queue()
     end_wall = run.to_wall()
-    procs = []
+    procs, shared = [], []  # `shared` keeps each lane's queue and counter alive: Process.start() drops its
+    # args, and a queue or counter collected before its worker unpickles it takes its semaphores with it
     for lane in lanes:
         tasks_q = ctx.Queue()
         for task in lane.items:
             tasks_q.put(task)
         remaining = ctx.Value("i", len(lane.items))
+        shared.append((tasks_q, remaining))
         procs += [ctx.Process(target=_worker_main, daemon=True, name=f"trm-submit-{lane.name}-{r}",
-                              args=(r, lane.workers, lane.make_solver, tasks_q, results_q, remaining, end_wall,
-                                    run_seed))
+                              args=(lane.name, r, lane.workers, lane.make_solver, tasks_q, results_q, remaining,
+                                    end_wall, run_seed))
                   for r in range(lane.workers)]
     for p in procs:
         p.start()
