@@ -6,8 +6,8 @@ demonstration pairs in every view, placed on the canvas by the official train-sp
 randomly chosen pair at (0, 0), the others at random offsets; drawn afresh each epoch when `translate`),
 served in shuffled epochs to the deep supervisor (one optimiser step per ACT step, carry kept). The first
 `warmup_fraction` of the steps trains the embedding rows only, then the whole model. A non-finite loss stops
-fine-tuning and restores the last snapshot of the weights. Results depend only on the seed (unless a time
-limit fits the step count to measured speed).
+fine-tuning and restores the last snapshot of the weights. Results depend only on the seed (unless the step
+count is fitted to the budget at the measured speed).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from trm_submit import checkpoint, encoding
 from trm_submit.augment import Aug
+from trm_submit.budget import Budget
 from trm_submit.config import ModelConfig, TTFTConfig
 from trm_submit.model import TRM
 from trm_submit.optim import Optimizers, lr_schedule
@@ -37,8 +38,7 @@ class FineTuneResult:
     model: TRM  # eval mode
     losses: list[float]  # loss per finite step (per batch row)
     steps_done: int  # optimiser steps reflected in the returned weights
-    stopped_by: str  # "done", "deadline" (should_stop) or "nan" (non-finite loss; weights restored)
-    seconds: float
+    stopped_by: str  # "done", "deadline" (the budget was over) or "nan" (non-finite loss; weights restored)
 
 
 class TaskRows:
@@ -168,17 +168,17 @@ def adapt(
     seed: int,
     side: int | None = None,
     device: str | torch.device | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
+    budget: Budget | None = None,
+    fit_to_budget: bool = False,
     progress: bool | None = None,
-    time_limit: float | None = None,
 ) -> FineTuneResult:
     """Fine-tune a fresh copy of `base` on `task` seen through `augs` (view i <-> view_puzzle_id(i)).
 
-    `should_stop` is checked before every step. `time_limit` (seconds from the call) shrinks the step count
-    to what fits at the speed measured over the first `cfg.calibration_steps` steps (re-measured once the
-    trunk trains). `progress`: None/True = a tqdm bar on a TTY, False = none.
+    `budget.over()` is checked before every step (None: no limit). With `fit_to_budget` the step count shrinks
+    to what fits in `budget.left()` at the speed measured over the first `cfg.calibration_steps` steps
+    (re-measured once the trunk trains). `progress`: None/True = a tqdm bar on a TTY, False = none.
     """
-    start = time.perf_counter()
+    budget = budget if budget is not None else Budget(math.inf)
     if not augs:
         raise ValueError(f"task {task.task_id}: adapt needs at least one view")
     if cfg.snapshot_every < 1 or cfg.batch_size < 1 or cfg.steps < 0:
@@ -197,20 +197,20 @@ def adapt(
         sup = DeepSupervisor(model, cfg.batch_size, side * side, dev, autocast_dtype(cfg.autocast, dev))
         bar = tqdm(total=cfg.steps, desc=f"ttft {task.task_id}", leave=False, disable=(progress is False) or None)
         try:
-            result = _train(model, sup, source, opt, cfg, should_stop, bar, start, time_limit)
+            result = _train(model, sup, source, opt, cfg, budget, bar, fit_to_budget)
         finally:
             bar.close()
             opt.trunk_frozen = False  # restore requires_grad
     losses, steps_done, stopped_by = result
-    return FineTuneResult(model.eval(), losses, steps_done, stopped_by, time.perf_counter() - start)
+    return FineTuneResult(model.eval(), losses, steps_done, stopped_by)
 
 
 class TimeFit:
-    """Fits the plan to a time limit: per phase (embeddings-only, full) the speed is measured over
-    `calibration` steps, starting after the phase's first step (which pays one-off costs)."""
+    """Fits the plan to the budget: per phase (embeddings-only, full) the speed is measured on the budget's
+    clock over `calibration` steps, starting after the phase's first step (which pays one-off costs)."""
 
-    def __init__(self, plan: StepPlan, time_limit: float | None, start: float, calibration: int):
-        self.plan, self.time_limit, self.start = plan, time_limit, start
+    def __init__(self, plan: StepPlan, budget: Budget | None, calibration: int):
+        self.plan, self.budget = plan, budget
         self.calibration = max(1, calibration)
         self.new_phase()
 
@@ -219,26 +219,27 @@ class TimeFit:
         self.fitted = False
 
     def after_step(self, step: int) -> None:
-        if self.time_limit is None or self.fitted:
+        if self.budget is None or self.fitted:
             return
-        now = time.perf_counter()
+        now = time.monotonic()
         if self.mark is None:
             self.mark = (step, now)
         elif step - self.mark[0] >= self.calibration:
             per_step = (now - self.mark[1]) / (step - self.mark[0])
-            self.plan.fit_to_time(step, per_step, self.time_limit - (now - self.start))
+            self.plan.fit_to_time(step, per_step, self.budget.left())
             self.fitted = True
 
 
-def _train(model, sup, source, opt, cfg, should_stop, bar, start, time_limit) -> tuple[list[float], int, str]:
+def _train(model: TRM, sup: DeepSupervisor, source: TaskRows, opt: Optimizers, cfg: TTFTConfig, budget: Budget,
+           bar: Any, fit_to_budget: bool) -> tuple[list[float], int, str]:
     """The step loop: (losses, steps reflected in the weights, stopped_by)."""
     plan = StepPlan(cfg, cfg.steps)
-    fit = TimeFit(plan, time_limit, start, cfg.calibration_steps)
+    fit = TimeFit(plan, budget if fit_to_budget else None, cfg.calibration_steps)
     last_good, good_step = snapshot(model), 0
     losses: list[float] = []
     step = 0
     while step < plan.total:
-        if should_stop():
+        if budget.over():
             return losses, step, "deadline"
         frozen = step < plan.frozen_steps
         if step > 0 and frozen != opt.trunk_frozen:

@@ -122,8 +122,7 @@ class TaskSolver:
         augs = augment.plan(task, cfg.infer.views, seed, permute_zero=cfg.infer.permute_zero)
         t0 = time.time()
         ft = finetune.adapt(self.bundle, task, augs, self.ttft, seed=seed, side=side, device=self.device,
-                            should_stop=ttft_budget.over, time_limit=None if cfg.ttft_steps is not None else
-                            max(0.0, ttft_budget.left()), progress=self.progress)
+                            budget=ttft_budget, fit_to_budget=cfg.ttft_steps is None, progress=self.progress)
         t1 = time.time()
         model = ft.model.eval()
         n = task.n_test
