@@ -36,7 +36,7 @@ def measure(model: ModelConfig, compact: bool, batch: int, steps: int, dtype: st
     random order of buckets adds no noise."""
     model = model.replace(forward_dtype="bfloat16" if dtype == "bf16" else "float32")
     cfg = train.preset("cpu", model=model, compact=compact, n_aug=2, global_batch_size=batch,
-                       autocast="bfloat16" if dtype == "bf16" else "off", progress=False)
+                       autocast="bf16" if dtype == "bf16" else "off", progress=False)
     data, _ = train.build_data(cfg)
     trainer = train.Trainer(cfg, data, train.DistEnv(0, 1, torch.device("cpu")), total_steps=10**6)
     per_side, expected = {}, 0.0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit import augment, checkpoint, datasets, encoding, finetune, supervision
+from trm_submit import augment, checkpoint, datasets, finetune, supervision
 from trm_submit.budget import Budget
 from trm_submit.config import ModelConfig, TTFTConfig
 from trm_submit.model import TRM
@@ -144,56 +144,6 @@ def test_fit_to_budget_fits_the_step_count(task, augs):
     unfitted = finetune.adapt(tiny_model(len(augs)), task, augs, cfg.replace(steps=6), seed=0,
                               budget=SpentButNotOver(), progress=False)
     assert (unfitted.steps_done, unfitted.stopped_by) == (6, "done")  # without fit_to_budget: all steps
-
-
-def test_canvas_side_defaults(task):
-    cfg = TTFTConfig()
-    assert finetune.resolve_side(task, TINY, cfg, None) == encoding.canvas_side_for(task, cfg.canvas_margin) == 4
-    assert finetune.resolve_side(task, ModelConfig(), cfg, None) == 30
-    assert finetune.resolve_side(task, TINY, cfg, 12) == 12
-    with pytest.raises(ValueError, match="canvas side"):
-        finetune.resolve_side(task, TINY, cfg, 31)
-
-
-def grid_on_canvas(tokens: np.ndarray, side: int) -> tuple[tuple[int, int], np.ndarray]:
-    canvas = tokens.reshape(side, side).astype(int)
-    rows, cols = np.nonzero(canvas >= encoding.COLOR_OFFSET)
-    top, left = rows.min(), cols.min()
-    return (top, left), canvas[top:rows.max() + 1, left:cols.max() + 1] - encoding.COLOR_OFFSET
-
-
-def test_training_rows_are_every_pair_of_every_view_with_one_pair_per_view_at_origin(task, augs):
-    side = 8
-    source = finetune.TaskRows(task, augs, side, np.random.default_rng(0))
-    n_pairs = len(task.train)
-    rows = source.take(len(augs) * n_pairs)  # exactly one epoch
-    assert rows["inputs"].dtype == np.uint8 and rows["labels"].dtype == np.int32
-    assert rows["labels"].min() == encoding.IGNORE_LABEL  # PAD cells are ignored
-    for view, aug in enumerate(augs):
-        mine = np.nonzero(rows["puzzle_identifiers"] == view)[0]
-        assert len(mine) == n_pairs
-        placed = [grid_on_canvas(rows["inputs"][i], side) for i in mine]
-        want = sorted(aug.apply(i).tobytes() for i, _ in task.train)
-        assert sorted(g.astype(np.uint8).tobytes() for _, g in placed) == want
-        assert any(offset == (0, 0) for offset, _ in placed)
-        view_pairs = [(aug.apply(a), aug.apply(b)) for a, b in task.train]
-        for i in mine:  # the label is the output of the same pair, at the same offset
-            offset, grid = grid_on_canvas(rows["inputs"][i], side)
-            out_offset, out = grid_on_canvas(np.where(rows["labels"][i] < 0, 0, rows["labels"][i]), side)
-            assert out_offset == offset
-            assert any(np.array_equal(grid, a) and np.array_equal(out, b) for a, b in view_pairs)
-    assert len(source.take(3)["inputs"]) == 3  # the next epoch starts seamlessly
-
-
-def test_bad_input_is_named(task, augs):
-    with pytest.raises(ValueError, match="does not fit"):
-        finetune.TaskRows(task, augs, 2, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="at least one view"):
-        finetune.adapt(tiny_model(1), task, [], FAST, seed=0)
-    with pytest.raises(ValueError, match="autocast"):
-        finetune.adapt(tiny_model(len(augs)), task, augs, FAST.replace(autocast="fp8"), seed=0)
-    with pytest.raises(ValueError, match="puzzle rows"):
-        finetune.adapt(tiny_model(2), task, augs, FAST, seed=0)
 
 
 def test_embeddings_only_phase_leaves_the_trunk_alone(task, augs):

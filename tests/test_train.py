@@ -123,7 +123,7 @@ def test_resume_refuses_missing_or_changed_runs(tmp_path):
 
 def test_export_bundled_writes_ema_trunk_and_mean_embedding(tmp_path):
     run = tmp_path / "run"
-    train.run_train(tiny_cfg(run, max_steps=6, autocast="bfloat16", ema_rate=0.9))
+    train.run_train(tiny_cfg(run, max_steps=6, autocast="bf16", ema_rate=0.9))
     out = train.export_bundled(run, tmp_path / "w" / "tiny.pt")
     bundle = checkpoint.load_bundled(out)
     shared = load_shared(run)
@@ -150,7 +150,7 @@ def test_export_bundled_writes_ema_trunk_and_mean_embedding(tmp_path):
 def test_buckets_are_drawn_in_proportion_to_examples():
     tasks = [Task(f"t{i}", ((np.full((s, s), 1, np.uint8), np.full((s, s), 2, np.uint8)),) * (1 + i % 2), ())
              for i, s in enumerate([3, 3, 3, 9, 9, 20])]
-    data = trainset.build_training_set(tasks, n_aug=2, seed=0, buckets=(8, 12, 30))
+    data = trainset.build_training_set(tasks, n_aug=2, seed=0, buckets=(8, 12, 30), compact=True, margin=1)
     cfg = tiny_cfg("unused", global_batch_size=2, ema_rate=0.0)
     trainer = train.Trainer(cfg, data, train.DistEnv(0, 1, torch.device("cpu")), total_steps=10)
     draws = np.array([trainer.bucket_for(s) for s in range(6000)])
@@ -165,9 +165,12 @@ def test_presets():
     assert (paper.global_batch_size, paper.lr, paper.lr_warmup_steps, paper.ema_rate) == (768, 1e-4, 2000, 0.999)
     assert (paper.weight_decay, paper.puzzle_emb_lr, paper.puzzle_emb_weight_decay) == (0.1, 1e-2, 0.1)
     assert paper.betas == (0.9, 0.95) and paper.n_aug == 1000 and paper.buckets == (30,)
+    assert paper == TrainConfig(preset="paper", run_dir="runs/paper")  # the paper's values are the defaults
     cpu = train.preset("cpu", max_steps=7)
     assert cpu.compact and cpu.model.pos_encodings == "rope2d" and cpu.model.mask_pad and cpu.max_steps == 7
     assert TrainConfig.from_dict(cpu.to_dict()) == cpu
+    old_spelling = {**cpu.to_dict(), "autocast": "bfloat16"}  # run folders written before one vocabulary
+    assert TrainConfig.from_dict(old_spelling) == cpu and cpu.autocast == "bf16"
     with pytest.raises(ValueError, match="unknown training preset"):
         train.preset("gpu")
     with pytest.raises(ValueError, match="rope2d"):
@@ -197,7 +200,7 @@ def ddp_data() -> trainset.TrainingSet:
     rng = np.random.default_rng(0)
     tasks = [Task(f"t{i}", tuple((rng.integers(0, 10, (3, 4)).astype(np.uint8), rng.integers(0, 10, (4, 2)).astype(np.uint8))
                                  for _ in range(2)), ()) for i in range(4)]
-    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,))
+    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,), compact=True, margin=1)
 
 
 def ddp_cfg() -> TrainConfig:

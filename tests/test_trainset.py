@@ -96,7 +96,7 @@ def _tasks() -> list[Task]:
 
 def test_build_encodes_every_version_like_the_plain_path():
     tasks = _tasks()
-    data = trainset.build_training_set(tasks, n_aug=5, seed=7, buckets=(8, 12, 30), compact=True)
+    data = trainset.build_training_set(tasks, n_aug=5, seed=7, buckets=(8, 12, 30), compact=True, margin=1)
     assert [b.side for b in data.buckets] == [8, 12, 30]  # needed sides 5, 10, 21
     next_id = 1
     for task, bucket in zip(tasks, data.buckets):
@@ -123,19 +123,19 @@ def test_build_encodes_every_version_like_the_plain_path():
 
 def test_build_is_deterministic_and_official_layout_uses_30():
     tasks = _tasks()
-    a = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30))
-    b = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30))
-    c = trainset.build_training_set(tasks, n_aug=3, seed=2, buckets=(8, 12, 30))
+    a = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30), compact=True, margin=1)
+    b = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30), compact=True, margin=1)
+    c = trainset.build_training_set(tasks, n_aug=3, seed=2, buckets=(8, 12, 30), compact=True, margin=1)
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
-    full = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(30,), compact=False)
+    full = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(30,), compact=False, margin=1)
     assert [bk.side for bk in full.buckets] == [30] and full.buckets[0].num_groups == 3
     with pytest.raises(ValueError, match="no bucket side fits"):
-        trainset.build_training_set(tasks, n_aug=1, seed=1, buckets=(8, 12))
+        trainset.build_training_set(tasks, n_aug=1, seed=1, buckets=(8, 12), compact=True, margin=1)
 
 
 def _source_data() -> trainset.Bucket:
     tasks = [make_task(f"t{i}", [(g([[i % 10, 1]]), g([[2, i % 10]]))] * (1 + i % 3)) for i in range(7)]
-    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,)).buckets[0]
+    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,), compact=True, margin=1).buckets[0]
 
 
 def test_epoch_visits_each_group_once_with_all_examples_of_one_version():

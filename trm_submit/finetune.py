@@ -22,16 +22,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from trm_submit import checkpoint, encoding
+from trm_submit import canvas, checkpoint, encoding
 from trm_submit.augment import Aug
 from trm_submit.budget import Budget
-from trm_submit.config import ModelConfig, TTFTConfig
+from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
 from trm_submit.model import TRM
 from trm_submit.optim import Optimizers, lr_schedule
-from trm_submit.supervision import DeepSupervisor
-
-AUTOCAST_CHOICES = ("auto", "bf16", "off")
-
+from trm_submit.supervision import DeepSupervisor, autocast_dtype
 
 @dataclass
 class FineTuneResult:
@@ -117,28 +114,13 @@ class StepPlan:
         return lr_schedule(trunk_step, trunk_total, cfg.lr_warmup_steps, cfg.lr, cfg.min_lr_ratio), emb
 
 
-def autocast_dtype(choice: str, device: torch.device) -> torch.dtype | None:
-    """bf16 for "bf16", and for "auto" where the device supports it; None for "off"."""
-    if choice not in AUTOCAST_CHOICES:
-        raise ValueError(f"TTFTConfig.autocast must be one of {AUTOCAST_CHOICES}, got {choice!r}")
-    if choice == "off":
-        return None
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        if choice == "bf16":
-            raise ValueError(f"bf16 autocast is not supported on {device}")
-        return None
-    return torch.bfloat16
-
-
-def resolve_side(task: Any, config: ModelConfig, cfg: TTFTConfig, side: int | None) -> int:
-    """The given side; else the compact canvas for compact models (rope2d + mask_pad), 30 otherwise."""
+def resolve_side(task: Any, config: ModelConfig, side: int | None) -> int:
+    """The given side; else the canvas policy's side at the default margin (canvas.model_canvas_side)."""
     if side is not None:
         if not 1 <= int(side) <= encoding.MAX_SIDE:
             raise ValueError(f"canvas side must be in 1..{encoding.MAX_SIDE}, got {side}")
         return int(side)
-    if config.pos_encodings == "rope2d" and config.mask_pad:
-        return encoding.canvas_side_for(task, cfg.canvas_margin)
-    return encoding.MAX_SIDE
+    return canvas.model_canvas_side(config, task, InferConfig.canvas_margin)
 
 
 def fresh_model(base: checkpoint.Bundle | TRM, num_views: int, device: str | torch.device | None) -> TRM:
@@ -185,7 +167,7 @@ def adapt(
         raise ValueError(f"TTFTConfig needs snapshot_every >= 1, batch_size >= 1, steps >= 0: {cfg}")
     model = fresh_model(base, len(augs), device)
     dev = next(model.parameters()).device
-    side = resolve_side(task, model.config, cfg, side)
+    side = resolve_side(task, model.config, side)
     cuda_devices = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         rng = np.random.default_rng(seed)

@@ -27,22 +27,21 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from . import checkpoint, trainset
+from . import canvas, checkpoint, trainset
 from .config import ModelConfig, TrainConfig
 from .model import PUZZLE_TABLE_KEY, TRM, Carry, InnerCarry
 from .optim import Optimizers, lr_schedule
-from .supervision import DeepSupervisor, StepMetrics
+from .supervision import DeepSupervisor, StepMetrics, autocast_dtype
 
 CKPT_DIR = "checkpoints"
 METRICS_FILE = "metrics.jsonl"
 
 CPU_MODEL = ModelConfig(hidden_size=128, num_heads=4, L_layers=2, H_cycles=2, L_cycles=2, puzzle_emb_ndim=128,
                         puzzle_emb_len=1, halt_max_steps=6, pos_encodings="rope2d", mask_pad=True)
-PRESETS: dict[str, dict[str, Any]] = {
-    # The paper's ARC run (spec 3): official architecture and 1-D rope on 30x30 canvases.
-    "paper": dict(model=ModelConfig(), n_aug=1000, compact=False, buckets=(30,), global_batch_size=768,
-                  lr=1e-4, lr_warmup_steps=2000, weight_decay=0.1, puzzle_emb_lr=1e-2,
-                  puzzle_emb_weight_decay=0.1, ema_rate=0.999, betas=(0.9, 0.95), run_dir="runs/paper"),
+PRESETS: dict[str, dict[str, Any]] = {  # differences from TrainConfig's defaults
+    # The paper's ARC run (spec 3): TrainConfig's defaults are its values (official architecture, 1-D rope,
+    # 30x30 canvases, batch 768, lr 1e-4 with 2000 warm-up steps, EMA 0.999).
+    "paper": dict(run_dir="runs/paper"),
     # A small compact-canvas model chosen by measured sample-steps/s on a 2-core CPU (benchmarks/README.md,
     # "Training"); runs until stopped (SIGTERM checkpoints) and resumes with `resume=True`.
     "cpu": dict(model=CPU_MODEL, n_aug=32, compact=True, buckets=(8, 12, 16, 20, 24, 30), global_batch_size=32,
@@ -185,7 +184,7 @@ class Trainer:
             self.model, lr=cfg.lr, emb_lr=cfg.puzzle_emb_lr, weight_decay=cfg.weight_decay,
             emb_weight_decay=cfg.puzzle_emb_weight_decay, betas=tuple(cfg.betas))
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema_rate > 0 else None
-        autocast = None if cfg.autocast == "off" else getattr(torch, cfg.autocast)
+        autocast = autocast_dtype(cfg.autocast, env.device)
         local_batch = cfg.global_batch_size // env.world
         self.sources = [trainset.BucketSource(b, cfg.seed, env.rank, env.world) for b in data.buckets]
         self.supervisors = [DeepSupervisor(self.model, local_batch, b.side * b.side, env.device, autocast)
@@ -415,13 +414,15 @@ def train_loop(trainer: Trainer, run_dir: Path, extra: dict[str, Any]) -> None:
 
 def build_data(cfg: TrainConfig) -> tuple[trainset.TrainingSet, dict[str, Any]]:
     """The training set of a config and its description (selection report, counts, fingerprint)."""
-    if cfg.compact and cfg.model.pos_encodings != "rope2d":
-        raise ValueError("compact canvases need pos_encodings='rope2d' (1-D rope positions depend on the side)")
+    if cfg.compact and not canvas.is_compact(cfg.model):
+        raise ValueError("compact canvases need a compact model: pos_encodings='rope2d' and mask_pad "
+                         "(1-D rope positions and attention to PAD depend on the side)")
     chosen = trainset.load_training_tasks(cfg.sources, cfg.exclude)
     tasks = [t for t in chosen.tasks if t.max_side <= cfg.max_task_side]
     tasks = tasks[: cfg.max_tasks] if cfg.max_tasks > 0 else tasks
     buckets = cfg.buckets if cfg.compact else (30,)
-    data = trainset.build_training_set(tasks, cfg.n_aug, cfg.seed, buckets, cfg.compact, cfg.canvas_margin)
+    data = trainset.build_training_set(tasks, cfg.n_aug, cfg.seed, buckets, compact=cfg.compact,
+                                       margin=cfg.canvas_margin)
     info = {"selection": chosen.summary(), "trained_tasks": len(tasks), "max_task_side": cfg.max_task_side,
             "max_tasks": cfg.max_tasks, "set": data.info, "fingerprint": data.fingerprint()}
     return data, info
