@@ -15,7 +15,8 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from trm_submit import checkpoint, supervision, train, trainset
+from trm_submit import (checkpoint, supervision, train, train_checkpoints, train_export, train_loop, train_ranks,
+                        train_state, trainset)
 from trm_submit.config import ModelConfig, TrainConfig
 from trm_submit.model import PUZZLE_TABLE_KEY
 from trm_submit.tasks import Task
@@ -47,7 +48,7 @@ def tiny_cfg(run_dir, **kw) -> TrainConfig:
 
 
 def load_shared(run_dir) -> dict:
-    return torch.load(train.latest_checkpoint(run_dir) / "shared.pt", map_location="cpu", weights_only=True)
+    return torch.load(train_checkpoints.latest_checkpoint(run_dir) / "shared.pt", map_location="cpu", weights_only=True)
 
 
 def assert_states_equal(a, b):
@@ -74,27 +75,27 @@ def test_resume_is_bitwise_exact_and_log_is_written(tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
     train.run_train(tiny_cfg(straight))
     train.run_train(tiny_cfg(split, max_steps=5))
-    assert train.list_checkpoints(split)[-1][0] == 5
+    assert train_checkpoints.list_checkpoints(split)[-1][0] == 5
     train.run_train(tiny_cfg(split, resume=True))
     a, b = load_shared(straight), load_shared(split)
     assert a["step"] == b["step"] == 12
     for key in ("model", "ema", "optimizers"):
         assert_states_equal(a[key], b[key])
-    rank_a, rank_b = (torch.load(train.latest_checkpoint(d) / "rank0.pt", weights_only=True) for d in (straight, split))
+    rank_a, rank_b = (torch.load(train_checkpoints.latest_checkpoint(d) / "rank0.pt", weights_only=True) for d in (straight, split))
     assert_states_equal(rank_a, rank_b)  # carries, data positions, RNG states
-    log = strip_timing(straight / train.METRICS_FILE)
+    log = strip_timing(straight / train_loop.METRICS_FILE)
     assert [r["step"] for r in log] == [4, 8, 12]
-    resumed = strip_timing(split / train.METRICS_FILE)
+    resumed = strip_timing(split / train_loop.METRICS_FILE)
     assert [r["step"] for r in resumed] == [4, 5, 8, 12]  # 5: the first run's last (partial) window
     assert [log[0], log[2]] == [resumed[0], resumed[3]]  # whole windows agree exactly
-    first = json.loads(open(straight / train.METRICS_FILE).readline())
+    first = json.loads(open(straight / train_loop.METRICS_FILE).readline())
     for key in ("loss", "lm_loss", "q_loss", "accuracy", "exact_accuracy", "lr", "sample_steps_per_s", "wall_time"):
         assert np.isfinite(first[key])
     assert first["examples"] >= 4 and first["lr"] == pytest.approx(3e-4)  # warm-up (3 steps) is over
 
 
 def test_sigterm_checkpoints_then_resume_finishes(tmp_path, monkeypatch):
-    original = train.Trainer.train_step
+    original = train_state.Trainer.train_step
 
     def step_then_signal(self):
         out = original(self)
@@ -102,11 +103,11 @@ def test_sigterm_checkpoints_then_resume_finishes(tmp_path, monkeypatch):
             os.kill(os.getpid(), signal.SIGTERM)
         return out
 
-    monkeypatch.setattr(train.Trainer, "train_step", step_then_signal)
+    monkeypatch.setattr(train_state.Trainer, "train_step", step_then_signal)
     train.run_train(tiny_cfg(tmp_path))
-    assert [s for s, _ in train.list_checkpoints(tmp_path)] == [4]
-    assert not list((tmp_path / train.CKPT_DIR).glob("*.tmp"))
-    monkeypatch.setattr(train.Trainer, "train_step", original)
+    assert [s for s, _ in train_checkpoints.list_checkpoints(tmp_path)] == [4]
+    assert not list((tmp_path / train_checkpoints.CKPT_DIR).glob("*.tmp"))
+    monkeypatch.setattr(train_state.Trainer, "train_step", original)
     train.run_train(tiny_cfg(tmp_path, resume=True))
     assert load_shared(tmp_path)["step"] == 12
 
@@ -124,7 +125,7 @@ def test_resume_refuses_missing_or_changed_runs(tmp_path):
 def test_export_bundled_writes_ema_trunk_and_mean_embedding(tmp_path):
     run = tmp_path / "run"
     train.run_train(tiny_cfg(run, max_steps=6, autocast="bf16", ema_rate=0.9))
-    out = train.export_bundled(run, tmp_path / "w" / "tiny.pt")
+    out = train_export.export_bundled(run, tmp_path / "w" / "tiny.pt")
     bundle = checkpoint.load_bundled(out)
     shared = load_shared(run)
     assert bundle.config == TINY
@@ -152,7 +153,7 @@ def test_buckets_are_drawn_in_proportion_to_examples():
              for i, s in enumerate([3, 3, 3, 9, 9, 20])]
     data = trainset.build_training_set(tasks, n_aug=2, seed=0, buckets=(8, 12, 30), compact=True, margin=1)
     cfg = tiny_cfg("unused", global_batch_size=2, ema_rate=0.0)
-    trainer = train.Trainer(cfg, data, train.DistEnv(0, 1, torch.device("cpu")), total_steps=10)
+    trainer = train_state.Trainer(cfg, data, train_ranks.DistEnv(0, 1, torch.device("cpu")), total_steps=10)
     draws = np.array([trainer.bucket_for(s) for s in range(6000)])
     freq = np.bincount(draws, minlength=3) / len(draws)
     np.testing.assert_allclose(freq, trainer.bucket_p, atol=0.02)
@@ -207,28 +208,28 @@ def ddp_cfg() -> TrainConfig:
     return tiny_cfg("unused", model=TINY.replace(halt_exploration_prob=0.0), lr=1e-3, lr_warmup_steps=0)
 
 
-def run_steps(env: train.DistEnv, rows: dict[str, np.ndarray], steps: int) -> tuple[train.Trainer, dict]:
+def run_steps(env: train_ranks.DistEnv, rows: dict[str, np.ndarray], steps: int) -> tuple[train_state.Trainer, dict]:
     """`steps` optimiser steps on fixed rows; returns the trainer and the logged record of those steps."""
-    trainer = train.Trainer(ddp_cfg(), ddp_data(), env, total_steps=10)
+    trainer = train_state.Trainer(ddp_cfg(), ddp_data(), env, total_steps=10)
     trainer.sources = [FixedRows(rows)]
-    window = train.MetricsWindow()
+    window = train_loop.MetricsWindow()
     for _ in range(steps):
         window.add(trainer.train_step()[1])
     return trainer, window.record(trainer)
 
 
-def params_of(trainer: train.Trainer) -> dict[str, torch.Tensor]:
+def params_of(trainer: train_state.Trainer) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
 
 
 def ddp_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_dir: str) -> None:
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
-    env = train.init_distributed("cpu")
+    env = train_ranks.init_distributed("cpu")
     half = len(rows["inputs"]) // 2
     mine = {k: v[rank * half : (rank + 1) * half] for k, v in rows.items()}
     trainer, record = run_steps(env, mine, steps=2)
-    train.save_checkpoint(trainer, Path(out_dir) / "run", {"config": trainer.cfg.to_dict()})
+    train_checkpoints.save_checkpoint(trainer, Path(out_dir) / "run", {"config": trainer.cfg.to_dict()})
     torch.save({"params": params_of(trainer), "record": record}, os.path.join(out_dir, f"rank{rank}.pt"))
     torch.distributed.barrier()  # no rank tears the group down while the other still has traffic in flight
     torch.distributed.destroy_process_group()
@@ -252,7 +253,7 @@ def ddp_nonfinite_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_
     """Rank 1 alone sees a non-finite loss at step 1; each rank takes 2 rows per step."""
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
-    env = train.init_distributed("cpu")
+    env = train_ranks.init_distributed("cpu")
     if rank == 1:
         nan_first_loss(pytest.MonkeyPatch())
     pick = np.r_[2 * rank : 2 * rank + 2, 4 + 2 * rank : 6 + 2 * rank]
@@ -272,10 +273,10 @@ def test_data_parallel_step_equals_single_process_step(tmp_path):
     """Two gloo ranks with 2 rows each == one process with the same 4 rows (two optimiser steps, the
     second on the carried rows); checks trunk and puzzle-table updates."""
     rows = trainset.BucketSource(ddp_data().buckets[0], seed=1).take(4)
-    trainer, record = run_steps(train.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
+    trainer, record = run_steps(train_ranks.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
     single = params_of(trainer)
     mp.spawn(ddp_worker, args=(free_port(), rows, str(tmp_path)), nprocs=2, join=True)
-    initial = train.Trainer(ddp_cfg(), ddp_data(), train.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
     for rank in range(2):
         ranked = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
         for name, value in single.items():
@@ -285,7 +286,7 @@ def test_data_parallel_step_equals_single_process_step(tmp_path):
     moved = single[PUZZLE_TABLE_KEY].ne(initial[PUZZLE_TABLE_KEY]).any(dim=1)
     assert moved.sum() >= 2  # rows of both halves of the batch were updated
     assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])
-    saved = train.latest_checkpoint(tmp_path / "run")
+    saved = train_checkpoints.latest_checkpoint(tmp_path / "run")
     assert sorted(p.name for p in saved.iterdir()) == ["rank0.pt", "rank1.pt", "shared.pt"]
 
 
@@ -294,7 +295,7 @@ def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypat
     all-reduce) and end equal to one process that saw the non-finite loss on the whole batch."""
     rows = trainset.BucketSource(ddp_data().buckets[0], seed=1).take(8)
     nan_first_loss(monkeypatch)
-    trainer, record = run_steps(train.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
+    trainer, record = run_steps(train_ranks.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
     monkeypatch.undo()
     assert record["nonfinite_steps"] == 1
     single = params_of(trainer)
@@ -304,5 +305,5 @@ def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypat
         assert ranked["record"]["nonfinite_steps"] == 1
         for name, value in single.items():
             torch.testing.assert_close(ranked["params"][name], value, atol=1e-6, rtol=0, msg=name)
-    initial = train.Trainer(ddp_cfg(), ddp_data(), train.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
     assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])  # step 2 trained
