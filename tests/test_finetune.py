@@ -9,15 +9,12 @@ import torch
 
 from trm_submit import augment, checkpoint, datasets, finetune, supervision
 from trm_submit.budget import Budget
-from trm_submit.config import ModelConfig, TTFTConfig
+from trm_submit.config import TTFTConfig
 from trm_submit.model import TRM
 from trm_submit.tasks import Task
+from conftest import tiny_config
 
-TINY = ModelConfig(
-    hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
-    puzzle_emb_len=1, halt_max_steps=2, pos_encodings="rope2d", mask_pad=True, seq_len=900,
-    forward_dtype="float32",
-)
+TINY = tiny_config()
 FAST = TTFTConfig(steps=12, batch_size=8, lr=3e-3, emb_lr=1e-2, warmup_fraction=0.25, snapshot_every=4,
                   autocast="off")
 EASY_TASK = "0d3d703e"  # ARC-AGI-1 training: a fixed colour mapping on 3x3 grids

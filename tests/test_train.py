@@ -20,9 +20,9 @@ from trm_submit import (checkpoint, supervision, train, train_checkpoints, train
 from trm_submit.config import ModelConfig, TrainConfig
 from trm_submit.model import PUZZLE_TABLE_KEY
 from trm_submit.tasks import Task
+from conftest import FixedRows, tiny_config
 
-TINY = ModelConfig(hidden_size=32, num_heads=2, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
-                   puzzle_emb_len=1, halt_max_steps=3, pos_encodings="rope2d", mask_pad=True, forward_dtype="float32")
+TINY = tiny_config(expansion=4.0, halt_max_steps=3)
 
 
 _SELECTION: list = []
@@ -181,22 +181,6 @@ def test_presets():
 # ---------------------------------------------------------------------------------------------- data parallel
 
 
-class FixedRows:
-    """Row source that hands out a fixed array of rows in order."""
-
-    def __init__(self, rows: dict[str, np.ndarray]) -> None:
-        self.rows, self.pos = rows, 0
-
-    def take(self, n: int) -> dict[str, np.ndarray]:
-        out = {k: v[self.pos : self.pos + n] for k, v in self.rows.items()}
-        self.pos += n
-        assert len(out["inputs"]) == n, "fixed rows exhausted"
-        return out
-
-    def state_dict(self) -> dict[str, int]:
-        return {"position": self.pos}
-
-
 def ddp_data() -> trainset.TrainingSet:
     rng = np.random.default_rng(0)
     tasks = [Task(f"t{i}", tuple((rng.integers(0, 10, (3, 4)).astype(np.uint8), rng.integers(0, 10, (4, 2)).astype(np.uint8))
@@ -211,7 +195,7 @@ def ddp_cfg() -> TrainConfig:
 def run_steps(env: train_ranks.DistEnv, rows: dict[str, np.ndarray], steps: int) -> tuple[train_state.Trainer, dict]:
     """`steps` optimiser steps on fixed rows; returns the trainer and the logged record of those steps."""
     trainer = train_state.Trainer(ddp_cfg(), ddp_data(), env, total_steps=10)
-    trainer.sources = [FixedRows(rows)]
+    trainer.sources = [FixedRows(rows, cycle=False)]
     window = train_loop.MetricsWindow()
     for _ in range(steps):
         window.add(trainer.train_step()[1])
