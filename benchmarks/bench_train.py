@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from trm_submit import train
+from trm_submit import train, train_ranks, train_state
 from trm_submit.config import ModelConfig
 
 BASE = dict(num_heads=4, L_layers=2, puzzle_emb_len=1, pos_encodings="rope2d", mask_pad=True)
@@ -36,9 +36,9 @@ def measure(model: ModelConfig, compact: bool, batch: int, steps: int, dtype: st
     random order of buckets adds no noise."""
     model = model.replace(forward_dtype="bfloat16" if dtype == "bf16" else "float32")
     cfg = train.preset("cpu", model=model, compact=compact, n_aug=2, global_batch_size=batch,
-                       autocast="bfloat16" if dtype == "bf16" else "off", progress=False)
+                       autocast="bf16" if dtype == "bf16" else "off", progress=False)
     data, _ = train.build_data(cfg)
-    trainer = train.Trainer(cfg, data, train.DistEnv(0, 1, torch.device("cpu")), total_steps=10**6)
+    trainer = train_state.Trainer(cfg, data, train_ranks.DistEnv(0, 1, torch.device("cpu")), total_steps=10**6)
     per_side, expected = {}, 0.0
     for b, bucket in enumerate(data.buckets):
         trainer.bucket_for = lambda step, b=b: b

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import torch
 
-from trm_submit import augment, checkpoint, datasets, encoding, finetune
+from trm_submit import augment, canvas, checkpoint, datasets, finetune
 from trm_submit.config import TTFTConfig
 
 
@@ -45,7 +45,7 @@ def main() -> None:
         ratios = []
         for tid in pick:
             task = ch.tasks[tid]
-            side = encoding.canvas_side_for(task, 1)
+            side = canvas.fit_side(task, 1)
             small = seconds_per_step(bundle, task, side, args.steps, args.batch)
             full = seconds_per_step(bundle, task, 30, args.steps, args.batch)
             ratios.append(full / small)

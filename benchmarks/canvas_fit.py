@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from trm_submit import datasets, encoding
+from trm_submit import canvas, datasets
 
 
 def main() -> None:
@@ -24,7 +24,7 @@ def main() -> None:
             lost = total = 0
             tokens = []
             for tid, task in ch.tasks.items():
-                side = encoding.canvas_side_for(task, margin)
+                side = canvas.fit_side(task, margin)
                 tokens.append(side * side / 900)
                 for out in sol[tid]:
                     total += 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from trm_submit import encoding
+from trm_submit import canvas
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
 from trm_submit.layers import swiglu_width
 from trm_submit.model import prefix_length
@@ -47,9 +47,8 @@ def task_flops(cfg: ModelConfig, side: int, ttft_steps: int, batch: int, views: 
 
 
 def default_side(task: Any, cfg: ModelConfig, margin: int = InferConfig.canvas_margin) -> int:
-    """Canvas side the pipeline uses for `task`: compact models size it to the task, others use 30x30."""
-    compact = cfg.pos_encodings == "rope2d" and cfg.mask_pad
-    return encoding.canvas_side_for(task, margin) if compact else encoding.MAX_SIDE
+    """Canvas side the pipeline uses for `task` (canvas.model_canvas_side)."""
+    return canvas.model_canvas_side(cfg, task, margin)
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 KERNEL_DIR = REPO / "kernel"
 # Usually in Kaggle's image; shipped anyway so a missing one never stops the offline install.
-DEPENDENCY_WHEELS = ("orjson>=3.8", "tqdm>=4.60", "numba>=0.59", "llvmlite")
+DEPENDENCY_WHEELS = ("orjson>=3.8", "tqdm>=4.60", "numba>=0.59", "llvmlite", "pyyaml>=6.0")
 PYTHON_VERSIONS = ("3.11", "3.12")
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
 OWNER_PLACEHOLDER = "your-kaggle-username"

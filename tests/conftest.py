@@ -1,10 +1,12 @@
-"""Shared test fixtures: a tiny random compact-canvas model saved in the bundled format, small real tasks."""
+"""Shared test fixtures: the tiny model configs of the tests (`tiny_config`), a fixed row source for the deep
+supervisor (`FixedRows`), a tiny random compact-canvas model saved in the bundled format, small real tasks."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,9 +14,47 @@ from trm_submit import checkpoint
 from trm_submit.config import ModelConfig
 from trm_submit.model import TRM
 
-TINY = ModelConfig(hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=1, L_cycles=1,
-                   puzzle_emb_ndim=32, halt_max_steps=2, pos_encodings="rope2d", mask_pad=True,
-                   forward_dtype="float32")
+TINY_BASE = dict(hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
+                 puzzle_emb_len=1, halt_max_steps=2, pos_encodings="rope2d", mask_pad=True, forward_dtype="float32")
+
+
+def tiny_config(**changes: object) -> ModelConfig:
+    """A tiny fp32 compact-canvas TRM (D 32, 2 heads, one layer, one H and L cycle, 2 ACT steps, a 1-slot puzzle
+    prefix) with `changes`; every test that needs a small model starts here."""
+    return ModelConfig(**{**TINY_BASE, **changes})
+
+
+TINY = tiny_config(puzzle_emb_len=16)  # the bundled weights of the end-to-end tests (make_tiny_weights)
+
+
+def colour_rule_rows(n_rows: int = 8, seq_len: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random training rows of a per-cell colour rule (label = input colour + 3 mod 10), the last 3 cells of
+    each row ignored; puzzle ids cycle through 0..3."""
+    colours = np.random.default_rng(seed).integers(0, 10, size=(n_rows, seq_len))
+    labels = ((colours + 3) % 10 + 2).astype(np.int32)
+    labels[:, -3:] = -100
+    return {"inputs": (colours + 2).astype(np.uint8), "labels": labels,
+            "puzzle_identifiers": (np.arange(n_rows) % 4).astype(np.int32)}
+
+
+class FixedRows:
+    """A RowSource over a fixed set of rows, handed out in order; with `cycle` it starts again after the last
+    row, without it running out fails the test. Records the size of every `take` in `requests`."""
+
+    def __init__(self, rows: dict[str, np.ndarray] | None = None, cycle: bool = True) -> None:
+        self.rows = rows if rows is not None else colour_rule_rows()
+        self.cycle, self.pos, self.requests = cycle, 0, []
+
+    def take(self, n: int) -> dict[str, np.ndarray]:
+        self.requests.append(n)
+        total = len(self.rows["inputs"])
+        assert self.cycle or self.pos + n <= total, "fixed rows exhausted"
+        idx = (self.pos + np.arange(n)) % total
+        self.pos += n
+        return {k: v[idx] for k, v in self.rows.items()}
+
+    def state_dict(self) -> dict[str, int]:
+        return {"position": self.pos}
 
 
 def random_model(config: ModelConfig, num_ids: int, q_std: float = 0.2) -> TRM:

@@ -156,9 +156,19 @@ def test_save_bundled_rejects_a_trunk_that_does_not_fit_the_config(tmp_path):
                         torch.zeros(32), {})
 
 
-def test_yaml_subset_reader_reads_nested_mappings_and_skips_lists():
-    parsed = ck.parse_yaml_mappings("a:\n  b: 1\n  c:\n    d: 'x'\n  e: [1, 2]\nlist:\n- 1\n- 2\nf: 2.5e-3\n")
-    assert parsed == {"a": {"b": 1, "c": {"d": "x"}, "e": "[1, 2]"}, "list": {}, "f": 2.5e-3}
+def test_a_malformed_all_config_yaml_is_one_checkpoint_error_line(tmp_path):
+    path = write_checkpoint(tmp_path, official_state(), config=False)
+    (tmp_path / "all_config.yaml").write_text("arch:\n  hidden_size: 64\n   num_heads: [2\n")
+    with pytest.raises(ck.CheckpointError, match=r"all_config.yaml is not valid YAML \(line \d+") as info:
+        ck.load_official(path)
+    assert "\n" not in str(info.value)
+
+
+def test_an_all_config_yaml_without_an_arch_mapping_is_refused(tmp_path):
+    path = write_checkpoint(tmp_path, official_state(), config=False)
+    (tmp_path / "all_config.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ck.CheckpointError, match="all_config.yaml has no arch mapping"):
+        ck.load_official(path)
 
 
 # --- verify ------------------------------------------------------------------------------------------------

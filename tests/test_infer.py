@@ -14,8 +14,8 @@ from trm_submit.infer import activation_bytes_per_sample, choose_batch_size, pre
 from trm_submit.model import TRM
 
 REF = Path(__file__).parent / "fixtures" / "reference" / "small-fp32"
-SMALL = ModelConfig(hidden_size=32, num_heads=2, expansion=2.0, L_layers=2, H_cycles=2, L_cycles=2,
-                    puzzle_emb_ndim=32, halt_max_steps=5, seq_len=64, forward_dtype="float32")
+SMALL = conftest.tiny_config(L_layers=2, H_cycles=2, L_cycles=2, puzzle_emb_len=16, halt_max_steps=5, seq_len=64,
+                             pos_encodings="rope", mask_pad=False)
 
 
 def reference_model() -> TRM:

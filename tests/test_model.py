@@ -13,7 +13,7 @@ from trm_submit import encoding, verify
 from trm_submit.config import ModelConfig
 from trm_submit.layers import apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
 from trm_submit.model import TRM
-from conftest import random_model
+from conftest import random_model, tiny_config
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 
@@ -183,8 +183,7 @@ def test_truncated_normal_has_the_requested_std_and_bounds():
     assert torch.count_nonzero(trunc_normal_(torch.empty(10), std=0)) == 0
 
 
-TINY = ModelConfig(hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=2, L_cycles=1,
-                   puzzle_emb_ndim=32, puzzle_emb_len=2, halt_max_steps=3, seq_len=9, forward_dtype="float32")
+TINY = tiny_config(H_cycles=2, puzzle_emb_len=2, halt_max_steps=3, seq_len=9, pos_encodings="rope", mask_pad=False)
 
 
 def tiny_batch(rows: int = 3, seed: int = 0) -> dict:
@@ -269,9 +268,7 @@ def test_bad_configs_are_rejected_naming_the_problem(change, message):
 
 # --- compact canvas (rope2d + mask_pad): predictions do not depend on the canvas side ---------------------
 
-COMPACT = ModelConfig(hidden_size=64, num_heads=2, expansion=2.0, L_layers=2, H_cycles=2, L_cycles=2,
-                      puzzle_emb_ndim=64, halt_max_steps=2, forward_dtype="float32",
-                      pos_encodings="rope2d", mask_pad=True)
+COMPACT = tiny_config(hidden_size=64, puzzle_emb_ndim=64, puzzle_emb_len=16, L_layers=2, H_cycles=2, L_cycles=2)
 
 
 

@@ -4,16 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit.config import ModelConfig
 from trm_submit.model import TRM
 from trm_submit.optim import Optimizers
 from trm_submit.supervision import DeepSupervisor
+from conftest import FixedRows, colour_rule_rows, tiny_config
 
 SEQ = 16
-TINY = ModelConfig(
-    hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
-    puzzle_emb_len=1, halt_max_steps=2, seq_len=SEQ, forward_dtype="float32",
-)
+TINY = tiny_config(pos_encodings="rope", mask_pad=False, seq_len=SEQ)
 
 
 def tiny_model(num_ids: int = 4, seed: int = 0) -> TRM:
@@ -21,28 +18,9 @@ def tiny_model(num_ids: int = 4, seed: int = 0) -> TRM:
     return TRM(TINY, num_ids)
 
 
-class FixedRows:
-    """Cycles through a fixed set of rows; records how many rows each `take` asked for."""
-
-    def __init__(self, n_rows: int = 8, seed: int = 0):
-        rng = np.random.default_rng(seed)
-        colours = rng.integers(0, 10, size=(n_rows, SEQ))
-        self.inputs = (colours + 2).astype(np.uint8)
-        self.labels = ((colours + 3) % 10 + 2).astype(np.int32)  # a per-cell colour rule
-        self.labels[:, -3:] = -100
-        self.ids = (np.arange(n_rows) % 4).astype(np.int32)
-        self.cursor, self.requests = 0, []
-
-    def take(self, n: int) -> dict[str, np.ndarray]:
-        self.requests.append(n)
-        idx = (self.cursor + np.arange(n)) % len(self.inputs)
-        self.cursor += n
-        return {"inputs": self.inputs[idx], "labels": self.labels[idx], "puzzle_identifiers": self.ids[idx]}
-
-
 def test_loss_of_a_fixed_set_falls():
     model = tiny_model()
-    source = FixedRows()
+    source = FixedRows(colour_rule_rows(seq_len=SEQ))
     opt = Optimizers.for_model(model, lr=3e-3, emb_lr=1e-2)
     sup = DeepSupervisor(model, batch_size=8, seq_len=SEQ, device="cpu")
     losses = [sup.step(source, opt, grad_clip=1.0) for _ in range(50)]
@@ -55,7 +33,7 @@ def test_loss_of_a_fixed_set_falls():
 
 def test_halted_rows_are_refilled_and_others_keep_their_data():
     model = tiny_model()
-    source = FixedRows(n_rows=12)
+    source = FixedRows(colour_rule_rows(n_rows=12, seq_len=SEQ))
     opt = Optimizers.for_model(model, lr=0.0, emb_lr=0.0)  # q_halt stays < 0: rows halt only at step 2
     sup = DeepSupervisor(model, batch_size=4, seq_len=SEQ, device="cpu")
     taken = [sup.step(source, opt).rows_taken for _ in range(5)]
@@ -63,7 +41,7 @@ def test_halted_rows_are_refilled_and_others_keep_their_data():
     assert source.requests == [4, 4, 4]  # the source is never asked for zero rows
     # after 5 steps the rows held are the third batch of 4 fresh rows (rows 8..11 of the source)
     held = sup.carry.current_data["inputs"].numpy()
-    np.testing.assert_array_equal(held, source.inputs[8:12])
+    np.testing.assert_array_equal(held, source.rows["inputs"][8:12])
     assert sup.carry.steps.tolist() == [1, 1, 1, 1]
 
 
@@ -71,7 +49,7 @@ def test_autocast_bf16_step_runs_and_is_finite():
     model = tiny_model()
     opt = Optimizers.for_model(model, lr=1e-3)
     sup = DeepSupervisor(model, batch_size=4, seq_len=SEQ, device="cpu", autocast_dtype=torch.bfloat16)
-    metrics = sup.step(FixedRows(), opt, grad_clip=1.0)
+    metrics = sup.step(FixedRows(colour_rule_rows(seq_len=SEQ)), opt, grad_clip=1.0)
     assert metrics.finite and metrics.grad_norm > 0
 
 
@@ -82,7 +60,7 @@ def test_non_finite_loss_is_reported_and_changes_nothing():
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opt = Optimizers.for_model(model, lr=1e-2, emb_lr=1e-2)
     sup = DeepSupervisor(model, batch_size=4, seq_len=SEQ, device="cpu")
-    metrics = sup.step(FixedRows(), opt, grad_clip=1.0)
+    metrics = sup.step(FixedRows(colour_rule_rows(seq_len=SEQ)), opt, grad_clip=1.0)
     assert not metrics.finite
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, before[key], rtol=0, atol=0, equal_nan=True)
@@ -100,4 +78,4 @@ def test_source_returning_wrong_shapes_is_named():
 
     sup = DeepSupervisor(tiny_model(), batch_size=2, seq_len=SEQ, device="cpu")
     with pytest.raises(ValueError, match="labels of shape"):
-        sup.step(Bad(), Optimizers.for_model(sup.model))
+        sup.step(Bad(colour_rule_rows(seq_len=SEQ)), Optimizers.for_model(sup.model))

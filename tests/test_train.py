@@ -15,13 +15,14 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from trm_submit import checkpoint, supervision, train, trainset
+from trm_submit import (checkpoint, supervision, train, train_checkpoints, train_export, train_loop, train_ranks,
+                        train_state, trainset)
 from trm_submit.config import ModelConfig, TrainConfig
 from trm_submit.model import PUZZLE_TABLE_KEY
 from trm_submit.tasks import Task
+from conftest import FixedRows, tiny_config
 
-TINY = ModelConfig(hidden_size=32, num_heads=2, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
-                   puzzle_emb_len=1, halt_max_steps=3, pos_encodings="rope2d", mask_pad=True, forward_dtype="float32")
+TINY = tiny_config(expansion=4.0, halt_max_steps=3)
 
 
 _SELECTION: list = []
@@ -47,7 +48,7 @@ def tiny_cfg(run_dir, **kw) -> TrainConfig:
 
 
 def load_shared(run_dir) -> dict:
-    return torch.load(train.latest_checkpoint(run_dir) / "shared.pt", map_location="cpu", weights_only=True)
+    return torch.load(train_checkpoints.latest_checkpoint(run_dir) / "shared.pt", map_location="cpu", weights_only=True)
 
 
 def assert_states_equal(a, b):
@@ -74,27 +75,27 @@ def test_resume_is_bitwise_exact_and_log_is_written(tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
     train.run_train(tiny_cfg(straight))
     train.run_train(tiny_cfg(split, max_steps=5))
-    assert train.list_checkpoints(split)[-1][0] == 5
+    assert train_checkpoints.list_checkpoints(split)[-1][0] == 5
     train.run_train(tiny_cfg(split, resume=True))
     a, b = load_shared(straight), load_shared(split)
     assert a["step"] == b["step"] == 12
     for key in ("model", "ema", "optimizers"):
         assert_states_equal(a[key], b[key])
-    rank_a, rank_b = (torch.load(train.latest_checkpoint(d) / "rank0.pt", weights_only=True) for d in (straight, split))
+    rank_a, rank_b = (torch.load(train_checkpoints.latest_checkpoint(d) / "rank0.pt", weights_only=True) for d in (straight, split))
     assert_states_equal(rank_a, rank_b)  # carries, data positions, RNG states
-    log = strip_timing(straight / train.METRICS_FILE)
+    log = strip_timing(straight / train_loop.METRICS_FILE)
     assert [r["step"] for r in log] == [4, 8, 12]
-    resumed = strip_timing(split / train.METRICS_FILE)
+    resumed = strip_timing(split / train_loop.METRICS_FILE)
     assert [r["step"] for r in resumed] == [4, 5, 8, 12]  # 5: the first run's last (partial) window
     assert [log[0], log[2]] == [resumed[0], resumed[3]]  # whole windows agree exactly
-    first = json.loads(open(straight / train.METRICS_FILE).readline())
+    first = json.loads(open(straight / train_loop.METRICS_FILE).readline())
     for key in ("loss", "lm_loss", "q_loss", "accuracy", "exact_accuracy", "lr", "sample_steps_per_s", "wall_time"):
         assert np.isfinite(first[key])
     assert first["examples"] >= 4 and first["lr"] == pytest.approx(3e-4)  # warm-up (3 steps) is over
 
 
 def test_sigterm_checkpoints_then_resume_finishes(tmp_path, monkeypatch):
-    original = train.Trainer.train_step
+    original = train_state.Trainer.train_step
 
     def step_then_signal(self):
         out = original(self)
@@ -102,11 +103,11 @@ def test_sigterm_checkpoints_then_resume_finishes(tmp_path, monkeypatch):
             os.kill(os.getpid(), signal.SIGTERM)
         return out
 
-    monkeypatch.setattr(train.Trainer, "train_step", step_then_signal)
+    monkeypatch.setattr(train_state.Trainer, "train_step", step_then_signal)
     train.run_train(tiny_cfg(tmp_path))
-    assert [s for s, _ in train.list_checkpoints(tmp_path)] == [4]
-    assert not list((tmp_path / train.CKPT_DIR).glob("*.tmp"))
-    monkeypatch.setattr(train.Trainer, "train_step", original)
+    assert [s for s, _ in train_checkpoints.list_checkpoints(tmp_path)] == [4]
+    assert not list((tmp_path / train_checkpoints.CKPT_DIR).glob("*.tmp"))
+    monkeypatch.setattr(train_state.Trainer, "train_step", original)
     train.run_train(tiny_cfg(tmp_path, resume=True))
     assert load_shared(tmp_path)["step"] == 12
 
@@ -123,8 +124,8 @@ def test_resume_refuses_missing_or_changed_runs(tmp_path):
 
 def test_export_bundled_writes_ema_trunk_and_mean_embedding(tmp_path):
     run = tmp_path / "run"
-    train.run_train(tiny_cfg(run, max_steps=6, autocast="bfloat16", ema_rate=0.9))
-    out = train.export_bundled(run, tmp_path / "w" / "tiny.pt")
+    train.run_train(tiny_cfg(run, max_steps=6, autocast="bf16", ema_rate=0.9))
+    out = train_export.export_bundled(run, tmp_path / "w" / "tiny.pt")
     bundle = checkpoint.load_bundled(out)
     shared = load_shared(run)
     assert bundle.config == TINY
@@ -150,9 +151,9 @@ def test_export_bundled_writes_ema_trunk_and_mean_embedding(tmp_path):
 def test_buckets_are_drawn_in_proportion_to_examples():
     tasks = [Task(f"t{i}", ((np.full((s, s), 1, np.uint8), np.full((s, s), 2, np.uint8)),) * (1 + i % 2), ())
              for i, s in enumerate([3, 3, 3, 9, 9, 20])]
-    data = trainset.build_training_set(tasks, n_aug=2, seed=0, buckets=(8, 12, 30))
+    data = trainset.build_training_set(tasks, n_aug=2, seed=0, buckets=(8, 12, 30), compact=True, margin=1)
     cfg = tiny_cfg("unused", global_batch_size=2, ema_rate=0.0)
-    trainer = train.Trainer(cfg, data, train.DistEnv(0, 1, torch.device("cpu")), total_steps=10)
+    trainer = train_state.Trainer(cfg, data, train_ranks.DistEnv(0, 1, torch.device("cpu")), total_steps=10)
     draws = np.array([trainer.bucket_for(s) for s in range(6000)])
     freq = np.bincount(draws, minlength=3) / len(draws)
     np.testing.assert_allclose(freq, trainer.bucket_p, atol=0.02)
@@ -165,9 +166,12 @@ def test_presets():
     assert (paper.global_batch_size, paper.lr, paper.lr_warmup_steps, paper.ema_rate) == (768, 1e-4, 2000, 0.999)
     assert (paper.weight_decay, paper.puzzle_emb_lr, paper.puzzle_emb_weight_decay) == (0.1, 1e-2, 0.1)
     assert paper.betas == (0.9, 0.95) and paper.n_aug == 1000 and paper.buckets == (30,)
+    assert paper == TrainConfig(preset="paper", run_dir="runs/paper")  # the paper's values are the defaults
     cpu = train.preset("cpu", max_steps=7)
     assert cpu.compact and cpu.model.pos_encodings == "rope2d" and cpu.model.mask_pad and cpu.max_steps == 7
     assert TrainConfig.from_dict(cpu.to_dict()) == cpu
+    old_spelling = {**cpu.to_dict(), "autocast": "bfloat16"}  # run folders written before one vocabulary
+    assert TrainConfig.from_dict(old_spelling) == cpu and cpu.autocast == "bf16"
     with pytest.raises(ValueError, match="unknown training preset"):
         train.preset("gpu")
     with pytest.raises(ValueError, match="rope2d"):
@@ -177,55 +181,39 @@ def test_presets():
 # ---------------------------------------------------------------------------------------------- data parallel
 
 
-class FixedRows:
-    """Row source that hands out a fixed array of rows in order."""
-
-    def __init__(self, rows: dict[str, np.ndarray]) -> None:
-        self.rows, self.pos = rows, 0
-
-    def take(self, n: int) -> dict[str, np.ndarray]:
-        out = {k: v[self.pos : self.pos + n] for k, v in self.rows.items()}
-        self.pos += n
-        assert len(out["inputs"]) == n, "fixed rows exhausted"
-        return out
-
-    def state_dict(self) -> dict[str, int]:
-        return {"position": self.pos}
-
-
 def ddp_data() -> trainset.TrainingSet:
     rng = np.random.default_rng(0)
     tasks = [Task(f"t{i}", tuple((rng.integers(0, 10, (3, 4)).astype(np.uint8), rng.integers(0, 10, (4, 2)).astype(np.uint8))
                                  for _ in range(2)), ()) for i in range(4)]
-    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,))
+    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,), compact=True, margin=1)
 
 
 def ddp_cfg() -> TrainConfig:
     return tiny_cfg("unused", model=TINY.replace(halt_exploration_prob=0.0), lr=1e-3, lr_warmup_steps=0)
 
 
-def run_steps(env: train.DistEnv, rows: dict[str, np.ndarray], steps: int) -> tuple[train.Trainer, dict]:
+def run_steps(env: train_ranks.DistEnv, rows: dict[str, np.ndarray], steps: int) -> tuple[train_state.Trainer, dict]:
     """`steps` optimiser steps on fixed rows; returns the trainer and the logged record of those steps."""
-    trainer = train.Trainer(ddp_cfg(), ddp_data(), env, total_steps=10)
-    trainer.sources = [FixedRows(rows)]
-    window = train.MetricsWindow()
+    trainer = train_state.Trainer(ddp_cfg(), ddp_data(), env, total_steps=10)
+    trainer.sources = [FixedRows(rows, cycle=False)]
+    window = train_loop.MetricsWindow()
     for _ in range(steps):
         window.add(trainer.train_step()[1])
     return trainer, window.record(trainer)
 
 
-def params_of(trainer: train.Trainer) -> dict[str, torch.Tensor]:
+def params_of(trainer: train_state.Trainer) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
 
 
 def ddp_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_dir: str) -> None:
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
-    env = train.init_distributed("cpu")
+    env = train_ranks.init_distributed("cpu")
     half = len(rows["inputs"]) // 2
     mine = {k: v[rank * half : (rank + 1) * half] for k, v in rows.items()}
     trainer, record = run_steps(env, mine, steps=2)
-    train.save_checkpoint(trainer, Path(out_dir) / "run", {"config": trainer.cfg.to_dict()})
+    train_checkpoints.save_checkpoint(trainer, Path(out_dir) / "run", {"config": trainer.cfg.to_dict()})
     torch.save({"params": params_of(trainer), "record": record}, os.path.join(out_dir, f"rank{rank}.pt"))
     torch.distributed.barrier()  # no rank tears the group down while the other still has traffic in flight
     torch.distributed.destroy_process_group()
@@ -249,7 +237,7 @@ def ddp_nonfinite_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_
     """Rank 1 alone sees a non-finite loss at step 1; each rank takes 2 rows per step."""
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
-    env = train.init_distributed("cpu")
+    env = train_ranks.init_distributed("cpu")
     if rank == 1:
         nan_first_loss(pytest.MonkeyPatch())
     pick = np.r_[2 * rank : 2 * rank + 2, 4 + 2 * rank : 6 + 2 * rank]
@@ -269,10 +257,10 @@ def test_data_parallel_step_equals_single_process_step(tmp_path):
     """Two gloo ranks with 2 rows each == one process with the same 4 rows (two optimiser steps, the
     second on the carried rows); checks trunk and puzzle-table updates."""
     rows = trainset.BucketSource(ddp_data().buckets[0], seed=1).take(4)
-    trainer, record = run_steps(train.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
+    trainer, record = run_steps(train_ranks.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
     single = params_of(trainer)
     mp.spawn(ddp_worker, args=(free_port(), rows, str(tmp_path)), nprocs=2, join=True)
-    initial = train.Trainer(ddp_cfg(), ddp_data(), train.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
     for rank in range(2):
         ranked = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
         for name, value in single.items():
@@ -282,7 +270,7 @@ def test_data_parallel_step_equals_single_process_step(tmp_path):
     moved = single[PUZZLE_TABLE_KEY].ne(initial[PUZZLE_TABLE_KEY]).any(dim=1)
     assert moved.sum() >= 2  # rows of both halves of the batch were updated
     assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])
-    saved = train.latest_checkpoint(tmp_path / "run")
+    saved = train_checkpoints.latest_checkpoint(tmp_path / "run")
     assert sorted(p.name for p in saved.iterdir()) == ["rank0.pt", "rank1.pt", "shared.pt"]
 
 
@@ -291,7 +279,7 @@ def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypat
     all-reduce) and end equal to one process that saw the non-finite loss on the whole batch."""
     rows = trainset.BucketSource(ddp_data().buckets[0], seed=1).take(8)
     nan_first_loss(monkeypatch)
-    trainer, record = run_steps(train.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
+    trainer, record = run_steps(train_ranks.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
     monkeypatch.undo()
     assert record["nonfinite_steps"] == 1
     single = params_of(trainer)
@@ -301,5 +289,5 @@ def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypat
         assert ranked["record"]["nonfinite_steps"] == 1
         for name, value in single.items():
             torch.testing.assert_close(ranked["params"][name], value, atol=1e-6, rtol=0, msg=name)
-    initial = train.Trainer(ddp_cfg(), ddp_data(), train.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
     assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])  # step 2 trained

@@ -3,10 +3,13 @@ of augmented versions checked against the plain augment/encoding path, and the r
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from trm_submit import augment, encoding, trainset
+from trm_submit.config import TrainConfig
 from trm_submit.tasks import Task
 
 
@@ -62,9 +65,47 @@ def test_select_removes_eval_overlap_and_dedups_by_content():
     assert summary["removed_duplicates"] == 2 and summary["sources"] == {"one": 2, "two": 5}
 
 
+def _independent_selection_counts() -> dict[str, int]:
+    """The selection counted again straight from the raw JSON (`datasets.load_split`), with none of
+    trainset's code: a task is the multiset of its (input, output) pairs as JSON text, train and test pairs
+    together; removed if an evaluation task has the same pairs, the same id or any one of its pairs; then the
+    first of equal multisets is kept."""
+    from trm_submit import datasets
+
+    def pairs(name: str, split: str) -> list[tuple[str, tuple[str, ...]]]:
+        ch, sol = datasets.load_split(name, split)
+        out = []
+        for tid, task in ch.items():
+            if len(sol.get(tid) or []) != len(task["test"]):
+                continue
+            io = [(p["input"], p["output"]) for p in task["train"]] + [
+                (p["input"], o) for p, o in zip(task["test"], sol[tid])]
+            out.append((tid, tuple(sorted(json.dumps(x) for x in io))))
+        return out
+
+    evals = [t for n, s in TrainConfig.exclude for t in pairs(n, s)]
+    eval_ids, eval_tasks = {tid for tid, _ in evals}, {key for _, key in evals}
+    eval_pairs = {p for _, key in evals for p in key}
+    counts = {"removed": 0, "removed_agi2": 0, "duplicates": 0, "kept": 0}
+    seen: set[tuple[str, ...]] = set()
+    for name, split in TrainConfig.sources:
+        for tid, key in pairs(name, split):
+            if key in eval_tasks or tid in eval_ids or eval_pairs.intersection(key):
+                counts["removed"] += 1
+                counts["removed_agi2"] += name == "arc-agi-2"
+            elif key in seen:
+                counts["duplicates"] += 1
+            else:
+                seen.add(key)
+                counts["kept"] += 1
+    return counts
+
+
 def test_real_sets_selection_counts():
-    """ARC-AGI-1 + ARC-AGI-2 training minus the evaluation sets (counts in benchmarks/README.md)."""
+    """ARC-AGI-1 + ARC-AGI-2 training minus the evaluation sets (counts in benchmarks/README.md). The numbers
+    below are also counted independently of trainset from the raw JSON (`_independent_selection_counts`)."""
     sel = trainset.load_training_tasks()
+    assert _independent_selection_counts() == {"removed": 377, "removed_agi2": 376, "duplicates": 391, "kept": 632}
     removed = {(s, t): r for s, t, r in sel.removed}
     # ARC-AGI-1 training holds one evaluation task under another id (spec: 40853293 == 070dd51e).
     assert "arc-agi-1/evaluation/070dd51e" in removed[("arc-agi-1/training", "40853293")]
@@ -96,7 +137,7 @@ def _tasks() -> list[Task]:
 
 def test_build_encodes_every_version_like_the_plain_path():
     tasks = _tasks()
-    data = trainset.build_training_set(tasks, n_aug=5, seed=7, buckets=(8, 12, 30), compact=True)
+    data = trainset.build_training_set(tasks, n_aug=5, seed=7, buckets=(8, 12, 30), compact=True, margin=1)
     assert [b.side for b in data.buckets] == [8, 12, 30]  # needed sides 5, 10, 21
     next_id = 1
     for task, bucket in zip(tasks, data.buckets):
@@ -123,19 +164,19 @@ def test_build_encodes_every_version_like_the_plain_path():
 
 def test_build_is_deterministic_and_official_layout_uses_30():
     tasks = _tasks()
-    a = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30))
-    b = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30))
-    c = trainset.build_training_set(tasks, n_aug=3, seed=2, buckets=(8, 12, 30))
+    a = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30), compact=True, margin=1)
+    b = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(8, 12, 30), compact=True, margin=1)
+    c = trainset.build_training_set(tasks, n_aug=3, seed=2, buckets=(8, 12, 30), compact=True, margin=1)
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
-    full = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(30,), compact=False)
+    full = trainset.build_training_set(tasks, n_aug=3, seed=1, buckets=(30,), compact=False, margin=1)
     assert [bk.side for bk in full.buckets] == [30] and full.buckets[0].num_groups == 3
     with pytest.raises(ValueError, match="no bucket side fits"):
-        trainset.build_training_set(tasks, n_aug=1, seed=1, buckets=(8, 12))
+        trainset.build_training_set(tasks, n_aug=1, seed=1, buckets=(8, 12), compact=True, margin=1)
 
 
 def _source_data() -> trainset.Bucket:
     tasks = [make_task(f"t{i}", [(g([[i % 10, 1]]), g([[2, i % 10]]))] * (1 + i % 3)) for i in range(7)]
-    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,)).buckets[0]
+    return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,), compact=True, margin=1).buckets[0]
 
 
 def test_epoch_visits_each_group_once_with_all_examples_of_one_version():

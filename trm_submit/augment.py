@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .encoding import NUM_COLORS
+
 DIHEDRAL_INVERSE = (0, 3, 2, 1, 4, 5, 6, 7)
 NAME_SEP = "|||"
-_NUM_COLORS = 10
 
 
 def dihedral(grid: np.ndarray, k: int) -> np.ndarray:
@@ -51,7 +52,7 @@ class Aug:
         if not isinstance(self.dihedral, (int, np.integer)) or not 0 <= self.dihedral <= 7:
             raise ValueError(f"Aug.dihedral must be an int in 0..7, got {self.dihedral!r}")
         colors = tuple(int(c) for c in self.colors)
-        if sorted(colors) != list(range(_NUM_COLORS)):
+        if sorted(colors) != list(range(NUM_COLORS)):
             raise ValueError(f"Aug.colors must be a permutation of 0..9, got {self.colors!r}")
         object.__setattr__(self, "dihedral", int(self.dihedral))
         object.__setattr__(self, "colors", colors)
@@ -95,7 +96,7 @@ class Aug:
         return dataclasses.replace(task, train=train, test_inputs=tests)
 
 
-IDENTITY = Aug(0, tuple(range(_NUM_COLORS)))
+IDENTITY = Aug(0, tuple(range(NUM_COLORS)))
 
 
 def parse_name(name: str) -> tuple[str, Aug]:
@@ -106,15 +107,15 @@ def parse_name(name: str) -> tuple[str, Aug]:
     digits = parts[2] if len(parts) == 3 else ""
     if len(parts) != 3 or not parts[1].startswith("t") or not parts[1][1:].isdigit() or not digits.isdigit():
         raise ValueError(f"not an official version name (<id>|||t<k>|||<10 digits>): {name!r}")
-    if len(digits) != _NUM_COLORS:
-        raise ValueError(f"version name {name!r} must end in {_NUM_COLORS} colour digits")
+    if len(digits) != NUM_COLORS:
+        raise ValueError(f"version name {name!r} must end in {NUM_COLORS} colour digits")
     return parts[0], Aug(int(parts[1][1:]), tuple(int(c) for c in digits))
 
 
 def aug_arrays(augs: list[Aug]) -> tuple[np.ndarray, np.ndarray]:
     """Arrays for the decode kernel: (forward dihedral ids int64[V], inverse colour tables uint8[V, 10])."""
     ks = np.array([a.dihedral for a in augs], dtype=np.int64)
-    inv = np.zeros((len(augs), _NUM_COLORS), dtype=np.uint8)
+    inv = np.zeros((len(augs), NUM_COLORS), dtype=np.uint8)
     for row, a in enumerate(augs):
         inv[row] = a.inverse_colors
     return ks, inv
@@ -137,9 +138,9 @@ def task_digest(task: Any) -> str:
 def _draw(rng: np.random.Generator, permute_zero: bool) -> Aug:
     k = int(rng.integers(0, 8))
     if permute_zero:
-        colors = rng.permutation(_NUM_COLORS)
+        colors = rng.permutation(NUM_COLORS)
     else:
-        colors = np.concatenate(([0], rng.permutation(_NUM_COLORS - 1) + 1))
+        colors = np.concatenate(([0], rng.permutation(NUM_COLORS - 1) + 1))
     return Aug(k, tuple(int(c) for c in colors))
 
 

@@ -75,46 +75,36 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def parse_yaml_mappings(text: str) -> dict[str, Any]:
-    """Block-style YAML subset: nested mappings of scalars (list items and flow collections are skipped)."""
-    root: dict[str, Any] = {}
-    stack: list[tuple[int, dict]] = [(-1, root)]
-    for raw in text.splitlines():
-        line = re.sub(r"\s+#.*$", "", raw).rstrip()
-        content = line.strip()
-        if not content or content.startswith(("#", "- ", "---")) or content == "-" or ":" not in content:
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        while stack[-1][0] >= indent:
-            stack.pop()
-        key, _, value = content.partition(":")
-        key = str(parse_scalar(key))
-        if value.strip():
-            stack[-1][1][key] = parse_scalar(value)
-        else:
-            child: dict[str, Any] = {}
-            stack[-1][1][key] = child
-            stack.append((indent, child))
-    return root
+def _read_config_file(path: Path) -> Any:
+    """A `config.json` (json) or an official `all_config.yaml` (PyYAML's safe loader); an unreadable file is a
+    CheckpointError of one line."""
+    text = path.read_text()
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise CheckpointError(f"{path.name} is not valid JSON: {exc}") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where is not None else ""
+        reason = getattr(exc, "problem", None) or type(exc).__name__
+        raise CheckpointError(f"{path.name} is not valid YAML{at}: {reason}") from None
 
 
 def read_arch_block(folder: Path) -> dict[str, Any] | None:
     """The `arch` block of `config.json` or `all_config.yaml` in `folder`, or None when neither exists."""
     json_path, yaml_path = folder / "config.json", folder / "all_config.yaml"
-    if json_path.is_file():
-        data = json.loads(json_path.read_text())
-    elif yaml_path.is_file():
-        try:
-            import yaml  # optional; the subset reader below covers what official dumps contain
-
-            data = yaml.safe_load(yaml_path.read_text())
-        except ImportError:
-            data = parse_yaml_mappings(yaml_path.read_text())
-    else:
+    path = json_path if json_path.is_file() else yaml_path if yaml_path.is_file() else None
+    if path is None:
         return None
+    data = _read_config_file(path)
     arch = data.get("arch", data) if isinstance(data, dict) else None
     if not isinstance(arch, dict):
-        raise CheckpointError(f"{json_path.name if json_path.is_file() else yaml_path.name} has no arch mapping")
+        raise CheckpointError(f"{path.name} has no arch mapping")
     return arch
 
 

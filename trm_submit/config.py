@@ -59,8 +59,8 @@ class ModelConfig:
 class TTFTConfig:
     """Per-task test-time fine-tuning (deep supervision on the task's demonstration pairs in every view)."""
 
-    steps: int = 1000  # optimiser steps per task (an upper bound when a time limit is given)
-    batch_size: int = 32
+    steps: int = 1000  # optimiser steps per task (an upper bound when the steps are fitted to a budget)
+    batch_size: int = 16  # rows per optimiser step (`trm-submit submit --ttft-batch`)
     lr: float = 1e-4  # trunk AdamW
     emb_lr: float = 1e-2  # puzzle-embedding rows
     weight_decay: float = 0.1
@@ -71,11 +71,10 @@ class TTFTConfig:
     lr_warmup_steps: int = 0  # linear lr warm-up (trunk: counted from the end of the embeddings-only phase)
     min_lr_ratio: float = 1.0  # cosine decay to lr * min_lr_ratio at the last step (1.0 = constant)
     grad_clip: float = 1.0  # trunk gradient-norm clip (<= 0: off)
-    autocast: str = "auto"  # "auto" (bf16 where the device supports it), "bf16", "off"
+    autocast: str = "auto"  # supervision.AUTOCAST_CHOICES: "auto" (bf16 where supported), "bf16", "off"
     snapshot_every: int = 20  # steps between copies of the weights restored after a non-finite loss
-    canvas_margin: int = 1  # compact models: canvas side = largest grid side of the task + margin
     translate: bool = True  # random placement of demonstration pairs (one per view stays at (0, 0))
-    calibration_steps: int = 5  # with a time limit: steps timed before the step count is fitted to it
+    calibration_steps: int = 5  # fitting to a budget: steps timed before the step count is fitted to it
 
     def replace(self, **kw: Any) -> "TTFTConfig":
         return dataclasses.replace(self, **kw)
@@ -89,7 +88,8 @@ class InferConfig:
     steps: int | None = None  # ACT steps at inference; None = the model's halt_max_steps
     early_stop_k: int | None = None  # stop a row whose argmax is unchanged for k steps
     memory_budget_mb: int = 2048  # activation memory for one inference batch
-    canvas_margin: int = 1  # canvas side = largest grid side of the task + margin (compact models)
+    canvas_margin: int = 1  # compact models: canvas side = largest grid side of the task + margin (canvas.py);
+    # the margin of submit and of fine-tuning alike
     full_canvas: bool = False  # force the 30x30 canvas
     permute_zero: bool = False  # also permute colour 0 in augmentations
     vote_rule: str = "count_then_confidence"
@@ -112,7 +112,7 @@ class RunConfig:
     device: str = "auto"  # "auto", "cpu", "cuda"
     quiet: bool = False
     ttft_steps: int | None = None  # fixed fine-tuning steps per task (None = from the time share)
-    ttft_batch: int = 16  # fine-tuning batch (rows per optimiser step)
+    ttft_batch: int = TTFTConfig.batch_size  # fine-tuning batch (rows per optimiser step)
     ttft_lr: float = TTFTConfig.lr  # fine-tuning lr of the trunk (AdamW)
     ttft_emb_lr: float = TTFTConfig.emb_lr  # fine-tuning lr of the task's puzzle-embedding rows
     threads: int = 0  # torch/numba threads per worker (0 = the cores divided among the workers)
@@ -147,7 +147,7 @@ class TrainConfig:
     n_aug: int = 1000  # augmented versions per task besides the identity (official 1000)
     compact: bool = False  # compact canvases (largest grid side + margin, bucketed); False = 30x30 (official)
     buckets: tuple[int, ...] = (30,)  # canvas sides of the buckets (a task goes to the smallest that fits)
-    canvas_margin: int = 1
+    canvas_margin: int = InferConfig.canvas_margin  # compact: canvas = largest grid side + margin, then bucketed
     max_tasks: int = 0  # keep only the first N training tasks (0 = all; smoke runs)
     max_task_side: int = 30  # keep only tasks whose grids all fit this side
     # optimisation (official values)
@@ -163,7 +163,7 @@ class TrainConfig:
     puzzle_emb_weight_decay: float = 0.1
     ema_rate: float = 0.999  # EMA of the trunk parameters (0 = off)
     grad_clip: float = 0.0  # trunk gradient-norm clip (<= 0: off, as officially)
-    autocast: str = "bfloat16"  # "bfloat16" or "off"
+    autocast: str = "bf16"  # supervision.AUTOCAST_CHOICES: "auto", "bf16", "off"
     seed: int = 0
     # runtime (may change between a run and its resume)
     device: str = "auto"  # "auto", "cpu", "cuda"
@@ -188,6 +188,8 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training config fields: {', '.join(unknown)}")
         kw = dict(d)
+        if kw.get("autocast") == "bfloat16":  # the spelling of run folders written before one vocabulary
+            kw["autocast"] = "bf16"
         if isinstance(kw.get("model"), dict):
             kw["model"] = ModelConfig.from_dict(kw["model"])
         for key in ("sources", "exclude"):

@@ -112,37 +112,3 @@ def crop(tokens: Any, side: int = MAX_SIDE) -> np.ndarray:
 def decode_grid(tokens: Any, side: int = MAX_SIDE) -> np.ndarray:
     """Crop a predicted canvas and turn its tokens back into colours 0..9 (uint8 [h, w]; 0x0 when empty)."""
     return (crop(tokens, side) - COLOR_OFFSET).astype(np.uint8)
-
-
-def canvas_side_for(task: Any, margin: int) -> int:
-    """Canvas side for a task: the largest side of any of its grids plus `margin`, capped at MAX_SIDE.
-
-    Policy: the test output is unknown, so it is assumed to be no larger than the largest known grid of the
-    task (train inputs, train outputs, test inputs) plus `margin`. With margin >= 1 the largest known grid
-    keeps its EOS markers; a test output larger than the canvas cannot be predicted.
-    """
-    if margin < 0:
-        raise ValueError(f"margin must be >= 0, got {margin}")
-    grids = [g for pair in task.train for g in pair] + list(task.test_inputs)
-    if not grids:
-        raise ValueError(f"task {getattr(task, 'task_id', '?')} has no grids")
-    largest = max(max(np.shape(g)) for g in grids)
-    return min(MAX_SIDE, int(largest) + int(margin))
-
-
-def tokens_to_side(tokens: Any, from_side: int, to_side: int) -> np.ndarray:
-    """Re-embed canvases (shape [..., from_side**2]) into `to_side` canvases, top-left aligned.
-
-    Growing fills the new cells with PAD (no EOS is added, so a grid that filled the small canvas ends at
-    PAD, which the crop treats like EOS); shrinking drops the rows and columns beyond `to_side`.
-    """
-    from_side, to_side = _check_side(from_side), _check_side(to_side)
-    arr = np.asarray(tokens)
-    if arr.ndim < 1 or arr.shape[-1] != from_side * from_side:
-        raise ValueError(f"last axis must have {from_side * from_side} tokens, got shape {arr.shape}")
-    lead = arr.shape[:-1]
-    src = arr.reshape(*lead, from_side, from_side)
-    out = np.full((*lead, to_side, to_side), PAD, dtype=arr.dtype)
-    keep = min(from_side, to_side)
-    out[..., :keep, :keep] = src[..., :keep, :keep]
-    return out.reshape(*lead, to_side * to_side)

@@ -6,8 +6,8 @@ demonstration pairs in every view, placed on the canvas by the official train-sp
 randomly chosen pair at (0, 0), the others at random offsets; drawn afresh each epoch when `translate`),
 served in shuffled epochs to the deep supervisor (one optimiser step per ACT step, carry kept). The first
 `warmup_fraction` of the steps trains the embedding rows only, then the whole model. A non-finite loss stops
-fine-tuning and restores the last snapshot of the weights. Results depend only on the seed (unless a time
-limit fits the step count to measured speed).
+fine-tuning and restores the last snapshot of the weights. Results depend only on the seed (unless the step
+count is fitted to the budget at the measured speed).
 """
 
 from __future__ import annotations
@@ -16,29 +16,26 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from trm_submit import checkpoint, encoding
+from trm_submit import canvas, checkpoint, encoding
 from trm_submit.augment import Aug
-from trm_submit.config import ModelConfig, TTFTConfig
+from trm_submit.budget import Budget
+from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
 from trm_submit.model import TRM
 from trm_submit.optim import Optimizers, lr_schedule
-from trm_submit.supervision import DeepSupervisor
-
-AUTOCAST_CHOICES = ("auto", "bf16", "off")
-
+from trm_submit.supervision import DeepSupervisor, autocast_dtype
 
 @dataclass
 class FineTuneResult:
     model: TRM  # eval mode
     losses: list[float]  # loss per finite step (per batch row)
     steps_done: int  # optimiser steps reflected in the returned weights
-    stopped_by: str  # "done", "deadline" (should_stop) or "nan" (non-finite loss; weights restored)
-    seconds: float
+    stopped_by: str  # "done", "deadline" (the budget was over) or "nan" (non-finite loss; weights restored)
 
 
 class TaskRows:
@@ -117,28 +114,13 @@ class StepPlan:
         return lr_schedule(trunk_step, trunk_total, cfg.lr_warmup_steps, cfg.lr, cfg.min_lr_ratio), emb
 
 
-def autocast_dtype(choice: str, device: torch.device) -> torch.dtype | None:
-    """bf16 for "bf16", and for "auto" where the device supports it; None for "off"."""
-    if choice not in AUTOCAST_CHOICES:
-        raise ValueError(f"TTFTConfig.autocast must be one of {AUTOCAST_CHOICES}, got {choice!r}")
-    if choice == "off":
-        return None
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        if choice == "bf16":
-            raise ValueError(f"bf16 autocast is not supported on {device}")
-        return None
-    return torch.bfloat16
-
-
-def resolve_side(task: Any, config: ModelConfig, cfg: TTFTConfig, side: int | None) -> int:
-    """The given side; else the compact canvas for compact models (rope2d + mask_pad), 30 otherwise."""
+def resolve_side(task: Any, config: ModelConfig, side: int | None) -> int:
+    """The given side; else the canvas policy's side at the default margin (canvas.model_canvas_side)."""
     if side is not None:
         if not 1 <= int(side) <= encoding.MAX_SIDE:
             raise ValueError(f"canvas side must be in 1..{encoding.MAX_SIDE}, got {side}")
         return int(side)
-    if config.pos_encodings == "rope2d" and config.mask_pad:
-        return encoding.canvas_side_for(task, cfg.canvas_margin)
-    return encoding.MAX_SIDE
+    return canvas.model_canvas_side(config, task, InferConfig.canvas_margin)
 
 
 def fresh_model(base: checkpoint.Bundle | TRM, num_views: int, device: str | torch.device | None) -> TRM:
@@ -168,24 +150,24 @@ def adapt(
     seed: int,
     side: int | None = None,
     device: str | torch.device | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
+    budget: Budget | None = None,
+    fit_to_budget: bool = False,
     progress: bool | None = None,
-    time_limit: float | None = None,
 ) -> FineTuneResult:
     """Fine-tune a fresh copy of `base` on `task` seen through `augs` (view i <-> view_puzzle_id(i)).
 
-    `should_stop` is checked before every step. `time_limit` (seconds from the call) shrinks the step count
-    to what fits at the speed measured over the first `cfg.calibration_steps` steps (re-measured once the
-    trunk trains). `progress`: None/True = a tqdm bar on a TTY, False = none.
+    `budget.over()` is checked before every step (None: no limit). With `fit_to_budget` the step count shrinks
+    to what fits in `budget.left()` at the speed measured over the first `cfg.calibration_steps` steps
+    (re-measured once the trunk trains). `progress`: None/True = a tqdm bar on a TTY, False = none.
     """
-    start = time.perf_counter()
+    budget = budget if budget is not None else Budget(math.inf)
     if not augs:
         raise ValueError(f"task {task.task_id}: adapt needs at least one view")
     if cfg.snapshot_every < 1 or cfg.batch_size < 1 or cfg.steps < 0:
         raise ValueError(f"TTFTConfig needs snapshot_every >= 1, batch_size >= 1, steps >= 0: {cfg}")
     model = fresh_model(base, len(augs), device)
     dev = next(model.parameters()).device
-    side = resolve_side(task, model.config, cfg, side)
+    side = resolve_side(task, model.config, side)
     cuda_devices = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         rng = np.random.default_rng(seed)
@@ -197,20 +179,20 @@ def adapt(
         sup = DeepSupervisor(model, cfg.batch_size, side * side, dev, autocast_dtype(cfg.autocast, dev))
         bar = tqdm(total=cfg.steps, desc=f"ttft {task.task_id}", leave=False, disable=(progress is False) or None)
         try:
-            result = _train(model, sup, source, opt, cfg, should_stop, bar, start, time_limit)
+            result = _train(model, sup, source, opt, cfg, budget, bar, fit_to_budget)
         finally:
             bar.close()
             opt.trunk_frozen = False  # restore requires_grad
     losses, steps_done, stopped_by = result
-    return FineTuneResult(model.eval(), losses, steps_done, stopped_by, time.perf_counter() - start)
+    return FineTuneResult(model.eval(), losses, steps_done, stopped_by)
 
 
 class TimeFit:
-    """Fits the plan to a time limit: per phase (embeddings-only, full) the speed is measured over
-    `calibration` steps, starting after the phase's first step (which pays one-off costs)."""
+    """Fits the plan to the budget: per phase (embeddings-only, full) the speed is measured on the budget's
+    clock over `calibration` steps, starting after the phase's first step (which pays one-off costs)."""
 
-    def __init__(self, plan: StepPlan, time_limit: float | None, start: float, calibration: int):
-        self.plan, self.time_limit, self.start = plan, time_limit, start
+    def __init__(self, plan: StepPlan, budget: Budget | None, calibration: int):
+        self.plan, self.budget = plan, budget
         self.calibration = max(1, calibration)
         self.new_phase()
 
@@ -219,26 +201,27 @@ class TimeFit:
         self.fitted = False
 
     def after_step(self, step: int) -> None:
-        if self.time_limit is None or self.fitted:
+        if self.budget is None or self.fitted:
             return
-        now = time.perf_counter()
+        now = time.monotonic()
         if self.mark is None:
             self.mark = (step, now)
         elif step - self.mark[0] >= self.calibration:
             per_step = (now - self.mark[1]) / (step - self.mark[0])
-            self.plan.fit_to_time(step, per_step, self.time_limit - (now - self.start))
+            self.plan.fit_to_time(step, per_step, self.budget.left())
             self.fitted = True
 
 
-def _train(model, sup, source, opt, cfg, should_stop, bar, start, time_limit) -> tuple[list[float], int, str]:
+def _train(model: TRM, sup: DeepSupervisor, source: TaskRows, opt: Optimizers, cfg: TTFTConfig, budget: Budget,
+           bar: Any, fit_to_budget: bool) -> tuple[list[float], int, str]:
     """The step loop: (losses, steps reflected in the weights, stopped_by)."""
     plan = StepPlan(cfg, cfg.steps)
-    fit = TimeFit(plan, time_limit, start, cfg.calibration_steps)
+    fit = TimeFit(plan, budget if fit_to_budget else None, cfg.calibration_steps)
     last_good, good_step = snapshot(model), 0
     losses: list[float] = []
     step = 0
     while step < plan.total:
-        if should_stop():
+        if budget.over():
             return losses, step, "deadline"
         frozen = step < plan.frozen_steps
         if step > 0 and frozen != opt.trunk_frozen:

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trm_submit.config import ModelConfig
+from trm_submit.config import InferConfig, ModelConfig
 from trm_submit.layers import dtype_from_name
 from trm_submit.model import TRM, InnerCarry, prefix_length
 
-DEFAULT_MEMORY_BUDGET_BYTES = 2 * 2**30
 MAX_AUTO_BATCH = 256
 
 
@@ -115,7 +114,7 @@ def predict(
     early_stop_k: int | None = None,
     device: str | torch.device = "cpu",
     dtype: str | torch.dtype | None = None,
-    memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES,
+    memory_budget_bytes: int = InferConfig.memory_budget_mb * 2**20,
 ) -> Prediction:
     """Run every row for `steps` ACT steps (default halt_max_steps) and return its last-step argmax and
     sigmoid(q_halt); with `early_stop_k` a row stops once its argmax was unchanged for k consecutive steps.

@@ -11,7 +11,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-IGNORE_LABEL = -100
+from trm_submit.encoding import IGNORE_LABEL
+
+Q_LOSS_WEIGHT = 0.5  # weight of the q_halt loss in the total (official)
 
 
 def _stablemax_s(x: torch.Tensor) -> torch.Tensor:
@@ -70,7 +72,7 @@ def act_loss(
     q_loss = F.binary_cross_entropy_with_logits(
         q_halt.float(), seq_correct.to(torch.float32), reduction="sum"
     )
-    total = lm + 0.5 * q_loss
+    total = lm + Q_LOSS_WEIGHT * q_loss
     with torch.no_grad():
         rows = counts > 0
         cell_acc = (correct.sum(-1).double() / divisor)[rows].sum()

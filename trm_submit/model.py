@@ -40,10 +40,6 @@ class Carry:
     halted: torch.Tensor  # bool [B]
     current_data: dict[str, torch.Tensor] = field(default_factory=dict)
 
-    @property
-    def inner(self) -> InnerCarry:
-        return self.inner_carry
-
 
 def prefix_length(config: ModelConfig) -> int:
     """Official puzzle-prefix length: `puzzle_emb_len`, or ceil(puzzle_emb_ndim / D) when that is 0."""

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import augment, checkpoint, encoding, finetune, infer, kernels, vote
+from . import augment, canvas, checkpoint, encoding, finetune, infer, kernels, vote
 from .budget import Budget
 from .config import RunConfig, TTFTConfig
 from .submission import fallback_attempts
@@ -30,11 +30,8 @@ def is_oom(exc: BaseException) -> bool:
 
 
 def canvas_side(task: Task, bundle: checkpoint.Bundle, cfg: RunConfig) -> int:
-    """Compact models run on a canvas the task's size (policy: largest grid side + margin); others on 30x30."""
-    compact = bundle.config.pos_encodings == "rope2d" and bundle.config.mask_pad
-    if cfg.infer.full_canvas or not compact:
-        return encoding.MAX_SIDE
-    return encoding.canvas_side_for(task, cfg.infer.canvas_margin)
+    """The canvas side of `task` in this run (canvas.model_canvas_side with the run's margin and full_canvas)."""
+    return canvas.model_canvas_side(bundle.config, task, cfg.infer.canvas_margin, full=cfg.infer.full_canvas)
 
 
 def _downsample(values: list[float], n: int) -> list[float]:
@@ -122,8 +119,7 @@ class TaskSolver:
         augs = augment.plan(task, cfg.infer.views, seed, permute_zero=cfg.infer.permute_zero)
         t0 = time.time()
         ft = finetune.adapt(self.bundle, task, augs, self.ttft, seed=seed, side=side, device=self.device,
-                            should_stop=ttft_budget.over, time_limit=None if cfg.ttft_steps is not None else
-                            max(0.0, ttft_budget.left()), progress=self.progress)
+                            budget=ttft_budget, fit_to_budget=cfg.ttft_steps is None, progress=self.progress)
         t1 = time.time()
         model = ft.model.eval()
         n = task.n_test

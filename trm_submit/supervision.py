@@ -17,10 +17,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from trm_submit.losses import IGNORE_LABEL, act_loss
+from trm_submit.encoding import IGNORE_LABEL
+from trm_submit.losses import Q_LOSS_WEIGHT, act_loss
 from trm_submit.optim import Optimizers
 
 ROW_KEYS = ("inputs", "labels", "puzzle_identifiers")
+AUTOCAST_CHOICES = ("auto", "bf16", "off")  # the one autocast vocabulary (TTFTConfig and TrainConfig)
+
+
+def autocast_dtype(choice: str, device: torch.device) -> torch.dtype | None:
+    """bf16 for "bf16", and for "auto" where the device supports it; None for "off"."""
+    if choice not in AUTOCAST_CHOICES:
+        raise ValueError(f"autocast must be one of {AUTOCAST_CHOICES}, got {choice!r}")
+    if choice == "off":
+        return None
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        if choice == "bf16":
+            raise ValueError(f"bf16 autocast is not supported on {device}")
+        return None
+    return torch.bfloat16
 
 
 class RowSource(Protocol):
@@ -132,7 +147,7 @@ class DeepSupervisor:
             self.reset()
         optimizers.zero_grad()
         return StepMetrics(
-            loss=(m["lm_loss"] + 0.5 * m["q_loss"]) * scale,
+            loss=(m["lm_loss"] + Q_LOSS_WEIGHT * m["q_loss"]) * scale,
             lm_loss=m["lm_loss"] * scale,
             q_loss=m["q_loss"] * scale,
             accuracy=m["accuracy"],

@@ -16,12 +16,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import augment, datasets, encoding
+from . import augment, canvas, datasets, encoding
+from .config import TrainConfig
 from .tasks import Task
-
-DEFAULT_SOURCES = (("arc-agi-1", "training"), ("arc-agi-2", "training"))
-DEFAULT_EXCLUDE = (("arc-agi-1", "evaluation"), ("arc-agi-2", "evaluation"), ("kaggle-2025", "evaluation"))
-DEFAULT_BUCKETS = (8, 12, 16, 20, 24, 30)
 
 Labeled = tuple[str, Sequence[Task]]  # (source label such as "arc-agi-1/training", tasks)
 
@@ -128,7 +125,7 @@ def load_merged(name: str, split: str) -> list[Task]:
 
 
 def load_training_tasks(
-    sources: Sequence[tuple[str, str]] = DEFAULT_SOURCES, exclude: Sequence[tuple[str, str]] = DEFAULT_EXCLUDE
+    sources: Sequence[tuple[str, str]] = TrainConfig.sources, exclude: Sequence[tuple[str, str]] = TrainConfig.exclude
 ) -> TrainingTasks:
     """The pretraining tasks from the public sets (via `datasets`), evaluation overlap removed."""
     train_sets = [(f"{n}/{s}", load_merged(n, s)) for n, s in sources]
@@ -186,11 +183,6 @@ def task_seed(seed: int, task_id: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}|{task_id}".encode()).digest()[:8], "little")
 
 
-def canvas_side(task: Task, compact: bool, margin: int = 1) -> int:
-    """Canvas side a task needs: largest grid side + margin (capped at 30) when compact, else 30."""
-    return encoding.canvas_side_for(task, margin) if compact else encoding.MAX_SIDE
-
-
 def bucket_side(needed: int, buckets: Sequence[int]) -> int:
     """The smallest bucket side >= `needed`."""
     fitting = [b for b in buckets if b >= needed]
@@ -242,13 +234,13 @@ class _BucketBuilder:
 
 
 def build_training_set(
-    tasks: Sequence[Task], n_aug: int, seed: int, buckets: Sequence[int] = DEFAULT_BUCKETS,
-    compact: bool = True, margin: int = 1,
+    tasks: Sequence[Task], n_aug: int, seed: int, buckets: Sequence[int], *, compact: bool, margin: int,
 ) -> TrainingSet:
     """Encode `tasks` (merged puzzles) with up to `n_aug` augmented versions each (plus the identity).
 
     Puzzle ids are assigned in task order, identity first then the plan's order; deterministic from
-    `seed`. With `compact=False` every task is put on the 30x30 canvas (the official layout)."""
+    `seed`. A task's canvas side is `canvas.side_for` (largest grid side + `margin` when `compact`), rounded
+    up to a bucket; with `compact=False` every task is put on the 30x30 canvas (the official layout)."""
     if n_aug < 0:
         raise ValueError(f"n_aug must be >= 0, got {n_aug}")
     if not buckets or any(not 1 <= int(b) <= encoding.MAX_SIDE for b in buckets):
@@ -258,7 +250,7 @@ def build_training_set(
     for task in tasks:
         if not task.train:
             raise ValueError(f"task {task.task_id} has no (input, output) pairs")
-        side = bucket_side(canvas_side(task, compact, margin), list(builders))
+        side = bucket_side(canvas.side_for(task, margin, compact=compact), list(builders))
         tseed = task_seed(seed, task.task_id)
         augs = augment.plan(task, n_aug + 1, tseed)
         builders[side].add_group(task, augs, next_id, np.random.default_rng(tseed))
