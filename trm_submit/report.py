@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,32 +22,9 @@ import numpy as np
 from . import submission as subio
 from . import tasks
 from .records import Journal, side_paths
+from .report_draw import CSS, GRIDLINES, figure, loss_svg
 
-PALETTE = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
-           "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25")
-GRID_PX, MIN_CELL_PX, MAX_CELL_PX = 150, 4, 16  # a grid's longest side is drawn about GRID_PX pixels
-LOSS_W, LOSS_H = 180, 44
 FILTERS = ("all", "solved", "partial", "unsolved", "unscored", "model", "fallback", "missing")
-CSS = "".join(f".c{i}{{fill:{c}}}" for i, c in enumerate(PALETTE)) + """
-body{font:13px/1.35 system-ui,sans-serif;margin:12px;background:#fafafa;color:#222}h1{font-size:18px}
-h2{font-size:14px;margin:0 0 6px}table{border-collapse:collapse;margin:4px 0 8px}
-td,th{padding:1px 8px;border-bottom:1px solid #ddd;text-align:left}.f{display:none}
-nav label{display:inline-block;padding:2px 8px;margin:2px;border:1px solid #999;border-radius:10px;cursor:pointer}
-.task{background:#fff;border:1px solid #ccc;border-radius:6px;padding:8px;margin:8px 0;
-content-visibility:auto;contain-intrinsic-size:auto 420px}
-.row{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start;margin:4px 0}
-figure{margin:0;display:inline-flex;flex-direction:column;align-items:center;font-size:11px;color:#555}
-.pair{display:flex;gap:3px;align-items:center;border:1px dashed #ddd;padding:3px}
-svg.g{border:1px solid #888;display:block}svg.g path,svg.g rect{shape-rendering:crispEdges}
-svg.g .gl{fill:url(#gl);shape-rendering:auto}.ok{outline:3px solid #2ECC40}.no{outline:3px solid #FF4136}
-.b{display:inline-block;padding:0 6px;border-radius:8px;font-size:11px;margin-left:4px;color:#fff;background:#777}
-.b.solved{background:#2a9d3a}.b.partial{background:#d08c00}.b.unsolved{background:#c0392b}.b.model{background:#0074D9}
-.b.fallback{background:#555}.b.missing{background:#000}.muted{color:#888}.bad{color:#c0392b}
-svg.loss{background:#f4f4f4;border:1px solid #ccc}svg.loss polyline{fill:none;stroke:#0074D9;stroke-width:1.5}
-"""
-GRIDLINES = ('<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs><pattern id="gl" '
-             'width="1" height="1" patternUnits="userSpaceOnUse"><path d="M1 0V1H0" fill="none" stroke="#555" '
-             'stroke-width="0.06"/></pattern></defs></svg>')
 
 
 @dataclass
@@ -139,69 +115,6 @@ def task_views(ch: tasks.Challenges, sub: dict[str, Any], solutions: dict[str, l
     return views
 
 
-def cell_rectangles(g: np.ndarray) -> list[list[int]]:
-    """Cells of a grid merged into [colour, row, col, width, height] rectangles: the runs of one colour in a
-    row, each stacked with the identical runs directly below it. They tile the grid exactly."""
-    h, w = g.shape
-    change = np.ones((h, w), dtype=bool)
-    change[:, 1:] = g[:, 1:] != g[:, :-1]
-    rows, cols = np.nonzero(change)
-    ends = np.where(np.append(rows[1:], -1) == rows, np.append(cols[1:], w), w)
-    latest: dict[tuple[int, int, int], list[int]] = {}
-    rects: list[list[int]] = []
-    for r, c, n, colour in zip(rows.tolist(), cols.tolist(), (ends - cols).tolist(), g[rows, cols].tolist()):
-        rect = latest.get((c, n, colour))
-        if rect is not None and rect[1] + rect[4] == r:
-            rect[4] += 1
-        else:
-            latest[(c, n, colour)] = rect = [colour, r, c, n, 1]
-            rects.append(rect)
-    return rects
-
-
-def grid_svg(grid: np.ndarray, key: str) -> str:
-    """One grid as an inline SVG: a background rect of the commonest colour, one path per other colour."""
-    g = np.ascontiguousarray(grid, dtype=np.uint8)
-    h, w = g.shape
-    px = max(MIN_CELL_PX, min(MAX_CELL_PX, GRID_PX // max(h, w)))
-    bg = int(np.bincount(g.ravel(), minlength=10).argmax())
-    paths: dict[int, list[str]] = {}
-    for colour, r, c, n, m in cell_rectangles(g):
-        if colour != bg:
-            paths.setdefault(colour, []).append(f"M{c} {r}h{n}v{m}h-{n}z")
-    shapes = "".join(f'<path class="c{k}" d="{"".join(d)}"/>' for k, d in sorted(paths.items()))
-    cells = "/".join(bytes(row).decode() for row in g + 48)
-    return (f'<svg class="g" data-grid="{html.escape(key)}" data-cells="{cells}" viewBox="0 0 {w} {h}" '
-            f'width="{w * px}" height="{h * px}"><rect class="c{bg}" width="{w}" height="{h}"/>'
-            f'{shapes}<rect class="gl" width="{w}" height="{h}"/></svg>')
-
-
-def _figure(value: Any, key: str, caption: str, mark: str = "") -> str:
-    """A captioned grid; a value that is not a valid grid is shown as a note saying why."""
-    try:
-        body = grid_svg(value if isinstance(value, np.ndarray) else tasks.parse_grid(value), key)
-    except tasks.GridError as e:
-        body = f'<span class="bad">not a grid: {html.escape(str(e))}</span>'
-    cls = f' class="{mark}"' if mark else ""
-    return f"<figure><div{cls}>{body}</div><figcaption>{html.escape(caption)}</figcaption></figure>"
-
-
-def loss_svg(losses: Any) -> str:
-    """The fine-tuning loss curve as a small polyline (non-finite points left out), with first/last values."""
-    losses = losses if isinstance(losses, list) else []
-    pts = [(i, float(v)) for i, v in enumerate(losses)
-           if type(v) in (int, float) and math.isfinite(v)]
-    if len(pts) < 2:
-        return '<span class="muted">no loss curve</span>'
-    lo = min(v for _, v in pts)
-    span = (max(v for _, v in pts) - lo) or 1.0
-    coords = " ".join(f"{i * LOSS_W / (len(losses) - 1):.1f},{LOSS_H - 2 - (v - lo) / span * (LOSS_H - 4):.1f}"
-                      for i, v in pts)
-    return (f'<svg class="loss" data-points="{len(pts)}" viewBox="0 0 {LOSS_W} {LOSS_H}" width="{LOSS_W}" '
-            f'height="{LOSS_H}"><polyline points="{coords}"/></svg>'
-            f'<span class="muted"> loss {pts[0][1]:.4g} &rarr; {pts[-1][1]:.4g} (min {lo:.4g})</span>')
-
-
 def _attempt_mark(v: TaskView, i: int, key: str) -> str:
     """'ok' / 'no' outline for an attempt, from the scorer's flags; '' when the output is not known."""
     if v.result is None or i >= len(v.result.pass1):
@@ -229,20 +142,20 @@ def record_sources(rec: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
 
 def _test_row(v: TaskView, i: int, x: np.ndarray | None) -> str:
     tid, entry = v.task_id, v.entry(i)
-    parts = [_figure(x, f"{tid}:test_in:{i}", f"test {i} input")]
+    parts = [figure(x, f"{tid}:test_in:{i}", f"test {i} input")]
     origin = (v.record or {}).get("attempt_sources")
     pair = origin[i] if isinstance(origin, list) and i < len(origin) and isinstance(origin[i], list) else []
-    parts += [_figure(entry.get(key), f"{tid}:{key}:{i}",
+    parts += [figure(entry.get(key), f"{tid}:{key}:{i}",
                       f"attempt {k}" + (f" ({pair[k - 1]})" if len(pair) >= k else ""), _attempt_mark(v, i, key))
               for k, key in enumerate(subio.ATTEMPTS, 1)]
     if v.truths is not None and i < len(v.truths):
-        parts.append(_figure(v.truths[i], f"{tid}:truth:{i}", "true output"))
+        parts.append(figure(v.truths[i], f"{tid}:truth:{i}", "true output"))
     shown = []
     for name, src in record_sources(v.record).items():
         cands = src.get("candidates") or []
         per_test = cands[i] if i < len(cands) and isinstance(cands[i], list) else []
         shown += [(name, r, c) for r, c in enumerate(per_test) if isinstance(c, dict)]
-    parts += [_figure(c.get("grid"), f"{tid}:cand:{i}.{k}", _candidate_caption(r, c, name))
+    parts += [figure(c.get("grid"), f"{tid}:cand:{i}.{k}", _candidate_caption(r, c, name))
               for k, (name, r, c) in enumerate(shown)]
     return f'<div class="row">{"".join(parts)}</div>'
 
@@ -284,8 +197,8 @@ def task_section(v: TaskView) -> str:
     head = (f'<h2>{html.escape(tid)}<span class="b {v.outcome}">{v.outcome}{solved}</span>'
             f'<span class="b {v.source}">{v.source}</span></h2>')
     why = f'<div class="muted">{html.escape(v.reason)}</div>' if v.reason else ""
-    pairs = "".join(f'<div class="pair">{_figure(a, f"{tid}:train_in:{j}", f"demo {j} in")}&rarr;'
-                    f'{_figure(b, f"{tid}:train_out:{j}", "out")}</div>' for j, (a, b) in enumerate(v.train))
+    pairs = "".join(f'<div class="pair">{figure(a, f"{tid}:train_in:{j}", f"demo {j} in")}&rarr;'
+                    f'{figure(b, f"{tid}:train_out:{j}", "out")}</div>' for j, (a, b) in enumerate(v.train))
     tests = "".join(_test_row(v, i, x) for i, x in enumerate(v.test_inputs))
     return (f'<section class="task {v.outcome} {v.source}" id="t-{html.escape(tid)}">{head}{why}'
             f'<div class="row">{pairs}</div>{tests}{_record_details(v.record)}</section>')
