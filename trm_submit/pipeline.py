@@ -4,6 +4,7 @@ summarise. The submission on disk is complete and valid at every moment."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
@@ -14,7 +15,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from . import schedule, submission, tasks
+from . import flags, outpath, records, schedule, submission, tasks
 from .config import RunConfig
 
 
@@ -34,6 +35,9 @@ class RunSummary:
     score: dict[str, float] | None = None
     valid: bool = False
     problems: list[str] = field(default_factory=list)
+    no_views: list[str] = field(default_factory=list)  # the model ran no view in time: fallbacks stand
+    incidents: list[str] = field(default_factory=list)  # worker deaths, unusable journal records, failed writes
+    lacking_on_disk: int = 0  # tasks answered in memory that a failed rewrite kept out of the file on disk
 
 
 def side_paths(out: Path) -> dict[str, Path]:
@@ -41,6 +45,13 @@ def side_paths(out: Path) -> dict[str, Path]:
     stem = out.with_suffix("")
     return {"journal": Path(f"{stem}.journal.jsonl"), "config": Path(f"{stem}.config.json"),
             "summary": Path(f"{stem}.summary.json")}
+
+
+def check_outputs(cfg: RunConfig) -> Path:
+    """The real submission path, after refusing folders, device files, inputs and unwritable folders."""
+    inputs = {"--challenges": cfg.challenges, "--solutions": cfg.solutions, "--weights": cfg.weights,
+              "--weights checksum": f"{cfg.weights}.sha256" if cfg.weights else None}
+    return outpath.prepare_outputs(cfg.out, lambda t: side_paths(t).values(), inputs)
 
 
 def resolve_device(name: str, rank: int = 0) -> Any:
@@ -72,7 +83,7 @@ def _make_solver(cfg: RunConfig, run_end: float, rank: int, n_workers: int,
 
 
 def _results(cfg: RunConfig, pending: list[tasks.Task], deadline: schedule.Deadline,
-             stop: schedule.StopFlag, bundle: Any) -> Iterator[dict]:
+             stop: schedule.StopFlag, bundle: Any, notify: Any = None) -> Iterator[dict]:
     run_end = time.time() + deadline.left()
     if cfg.workers <= 1:
         solver = _make_solver(cfg, run_end, 0, 1, stop, bundle)
@@ -98,34 +109,71 @@ def _progress(total: int, quiet: bool) -> Any:
     return tqdm(total=total, desc="tasks", unit="task", disable=quiet or not sys.stderr.isatty())
 
 
-def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: schedule.Journal,
-              deadline: schedule.Deadline, summary: RunSummary, stop: schedule.StopFlag,
-              bundle: Any = None) -> None:
+def _note(summary: RunSummary, line: str) -> None:
+    """An incident of the run: one stderr line, kept in the summary."""
+    print(f"trm-submit: {line}", file=sys.stderr)
+    summary.incidents.append(line)
+
+
+def _take_result(sub: dict, rec: dict, summary: RunSummary, writer: outpath.SubmissionWriter) -> None:
+    """Apply a fresh task record when it holds valid attempts, then rewrite the file (retried on failure)."""
+    task_id = rec["task_id"]
+    problem = records.record_problem(rec, len(sub.get(task_id, [])))
+    if rec.get("status") != "model" or problem is not None or not _apply(sub, rec):
+        summary.errors[task_id] = rec.get("reason") or problem or "no attempts"
+        return
+    if records.views_run(rec) > 0:
+        summary.tasks_model += 1
+    else:
+        summary.no_views.append(task_id)
+    writer.answer(task_id)
+    writer.write(sub)
+
+
+def _append_journal(journal: schedule.Journal, rec: dict, summary: RunSummary) -> None:
+    """Journal a record; a failed append (disk full) is reported once and the run goes on."""
+    try:
+        journal.append(rec)
+    except OSError as exc:
+        if not any(line.startswith("cannot append to the journal") for line in summary.incidents):
+            _note(summary, f"cannot append to the journal {journal.path} ({outpath.describe_os_error(exc)}); "
+                           f"the run goes on, --resume will redo the tasks it lacks")
+
+
+def _workers_capped(cfg: RunConfig, n_pending: int) -> RunConfig:
+    workers, why = flags.cap_workers(cfg.workers, n_pending, cfg.device)
+    if why:
+        print(why, file=sys.stderr)
+    return dataclasses.replace(cfg, workers=workers)
+
+
+def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.SubmissionWriter,
+              journal: schedule.Journal, deadline: schedule.Deadline, summary: RunSummary,
+              stop: schedule.StopFlag, bundle: Any = None) -> None:
     """Run every pending task; after each, fill, rewrite the file atomically and journal the result."""
-    done = {t: r for t, r in journal.read().items() if not r.get("cut")} if cfg.resume else {}
+    done = records.resumable(journal.read(), ch, lambda line: _note(summary, line.removeprefix("trm-submit: "))) \
+        if cfg.resume else {}
     if not cfg.resume:
         journal.reset()
     for rec in done.values():
-        if rec["task_id"] in ch.tasks and _apply(sub, rec):
+        if _apply(sub, rec):
             summary.tasks_resumed += 1
-    submission.write_atomic(out, sub)
+            writer.answer(rec["task_id"])
+    writer.write(sub)
     pending = [ch.tasks[t] for t in ch.order if t in ch.tasks and t not in done]
     if not cfg.weights:
         print("trm-submit: no model ran (no --weights given): the submission holds fallback attempts only",
               file=sys.stderr)
         summary.not_reached = len(pending)
         return
+    cfg = _workers_capped(cfg, len(pending))
     summary.model_ran = True
     finished = set()
     with _progress(len(pending), cfg.quiet) as bar:
-        for rec in _results(cfg, pending, deadline, stop, bundle):
+        for rec in _results(cfg, pending, deadline, stop, bundle, lambda line: _note(summary, line)):
             finished.add(rec["task_id"])
-            if _apply(sub, rec):
-                summary.tasks_model += 1
-                submission.write_atomic(out, sub)
-            else:
-                summary.errors[rec["task_id"]] = rec.get("reason", "no attempts")
-            journal.append(rec)
+            _take_result(sub, rec, summary, writer)
+            _append_journal(journal, rec, summary)
             bar.update(1)
     summary.not_reached = len(pending) - len(finished)
     if stop:
@@ -135,10 +183,10 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journa
 def run(cfg: RunConfig) -> RunSummary:
     """A whole `submit` run. Raises tasks.InputFileError / checkpoint.CheckpointError on whole-file problems."""
     t_start = time.monotonic()
+    flags.check_run_config(cfg)  # a bad flag value stops the run before any work (one line, exit 2)
+    out = check_outputs(cfg)
     deadline = schedule.Deadline(cfg.time_budget, cfg.safety_margin)
     stop = schedule.StopFlag().install()
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     paths = side_paths(out)
     summary = RunSummary()
     try:
@@ -152,12 +200,16 @@ def run(cfg: RunConfig) -> RunSummary:
         summary.tasks_total = len(ch.order)
         summary.rejected = {t: r.reason for t, r in ch.rejected.items()}
         sub = submission.skeleton(ch)
-        submission.write_atomic(out, sub)
-        paths["config"].write_bytes(orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
+        submission.write_atomic(out, sub)  # a file that cannot be written at all stops the run here
+        writer = outpath.SubmissionWriter(out, submission.encode)
+        outpath.write_atomic(paths["config"], orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
         summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
-        solve_all(cfg, ch, sub, out, schedule.Journal(paths["journal"]), deadline, summary, stop, bundle)
+        solve_all(cfg, ch, sub, writer, schedule.Journal(paths["journal"]), deadline, summary, stop, bundle)
         summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
-        submission.write_atomic(out, sub)
+        writer.write(sub)
+        summary.lacking_on_disk = writer.lacking
+        if writer.lacking:
+            summary.incidents.append(writer.final_line() or "")
         summary.problems = submission.validate(sub, ch)
         summary.valid = not summary.problems
         if solutions is not None:
@@ -171,8 +223,16 @@ def run(cfg: RunConfig) -> RunSummary:
     finally:
         stop.restore()
     summary.stage_seconds["total"] = round(time.monotonic() - t_start, 3)
-    paths["summary"].write_bytes(orjson.dumps(summary.__dict__, option=orjson.OPT_INDENT_2))
+    write_summary(paths["summary"], summary)
     return summary
+
+
+def write_summary(path: Path, summary: RunSummary) -> None:
+    """The summary JSON beside the submission; a failed write is one stderr line (the run's work stands)."""
+    try:
+        outpath.write_atomic(path, orjson.dumps(summary.__dict__, option=orjson.OPT_INDENT_2))
+    except OSError as exc:
+        print(f"trm-submit: cannot write the summary {path} ({outpath.describe_os_error(exc)})", file=sys.stderr)
 
 
 def format_summary(s: RunSummary, out: str) -> str:
@@ -184,6 +244,9 @@ def format_summary(s: RunSummary, out: str) -> str:
         lines.append("NO MODEL RAN: every attempt is a fallback guess")
     for tid, why in list(s.rejected.items()) + list(s.errors.items()):
         lines.append(f"  fallback {tid}: {why}")
+    if s.no_views:
+        lines.append(f"{len(s.no_views)} tasks ran out of time before any view (fallbacks): {', '.join(s.no_views)}")
+    lines += [f"  {line}" for line in s.incidents]
     if s.interrupted:
         lines.append(f"interrupted by {s.interrupted}; the file holds every task finished before it")
     lines.append("time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s.stage_seconds.items()))
@@ -193,4 +256,7 @@ def format_summary(s: RunSummary, out: str) -> str:
 def main(cfg: RunConfig) -> int:
     s = run(cfg)
     print(format_summary(s, cfg.out))
+    if s.lacking_on_disk:
+        print(f"trm-submit: error: {s.incidents[-1]}", file=sys.stderr)
+        return outpath.EXIT_WRITE
     return 0 if s.valid else 1

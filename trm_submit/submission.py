@@ -6,8 +6,6 @@ Format: `{task_id: [{"attempt_1": grid, "attempt_2": grid} per test input, in or
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from . import outpath
 from .tasks import Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, read_json_object
 
 Grid = list[list[int]]
@@ -83,35 +82,15 @@ def fill(sub: dict, task_id: str, index: int, attempt_1: Any, attempt_2: Any) ->
     }
 
 
+def encode(sub: dict) -> bytes:
+    """The bytes of a submission file."""
+    return orjson.dumps(sub, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def write_atomic(path: str | Path, sub: dict) -> None:
-    """Write `sub` as JSON to `path` atomically: temp file in the same folder, fsync, os.replace."""
-    path = Path(path)
-    data = orjson.dumps(sub, option=orjson.OPT_SERIALIZE_NUMPY)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Write `sub` as JSON to the real file behind `path` atomically (outpath.write_atomic: temp file beside
+    it, fsync, os.replace; mode 0o644 under umask 022, or the existing file's mode)."""
+    outpath.write_atomic(path, encode(sub))
 
 
 def load_submission(path: str | Path) -> dict[str, Any]:
