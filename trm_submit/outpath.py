@@ -183,5 +183,4 @@ class SubmissionWriter:
         if not self.lacking:
             return None
         return (f"{self.path} lacks {self.lacking} of the {len(self.answered)} tasks answered in this run "
-                f"({self.error}); it is a valid file with fallbacks for them. Free space and rerun with --resume "
-                f"to write them from the journal")
+                f"({self.error}); it is a valid file with fallbacks for them: free space and rerun with --resume")
