@@ -14,7 +14,8 @@ import numpy as np
 import orjson
 
 from . import outpath
-from .tasks import Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, read_json_object
+from .tasks import (Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, read_json_object,
+                    shorten)
 
 Grid = list[list[int]]
 ATTEMPTS = ("attempt_1", "attempt_2")
@@ -100,16 +101,16 @@ def load_submission(path: str | Path) -> dict[str, Any]:
 
 def _entry_problems(task_id: str, i: int, entry: Any) -> list[str]:
     if type(entry) is not dict:
-        return [f"{task_id}[{i}]: entry is not an object with attempt_1 and attempt_2"]
+        return [f"{shorten(task_id)}[{i}]: entry is not an object with attempt_1 and attempt_2"]
     problems = []
     for key in ATTEMPTS:
         if key not in entry:
-            problems.append(f"{task_id}[{i}]: missing '{key}'")
+            problems.append(f"{shorten(task_id)}[{i}]: missing '{key}'")
             continue
         try:
             parse_grid(entry[key])
         except GridError as e:
-            problems.append(f"{task_id}[{i}].{key}: {e}")
+            problems.append(f"{shorten(task_id)}[{i}].{key}: {e}")
     return problems
 
 
@@ -121,17 +122,17 @@ def validate(sub: Any, challenges: dict[str, Any] | Challenges) -> list[str]:
         expected = expected_test_counts(challenges)
     if type(sub) is not dict:
         return ["submission is not a JSON object of task ids"]
-    problems = [f"{t}: task missing from submission" for t in expected if t not in sub]
-    problems += [f"{t}: task not in challenges" for t in sub if t not in expected]
+    problems = [f"{shorten(t)}: task missing from submission" for t in expected if t not in sub]
+    problems += [f"{shorten(t)}: task not in challenges" for t in sub if t not in expected]
     for task_id, n in expected.items():
         entries = sub.get(task_id)
         if task_id not in sub:
             continue
         if type(entries) is not list:
-            problems.append(f"{task_id}: value is not a list of entries")
+            problems.append(f"{shorten(task_id)}: value is not a list of entries")
             continue
         if len(entries) != n:
-            problems.append(f"{task_id}: {len(entries)} entries, expected {n} (one per test input)")
+            problems.append(f"{shorten(task_id)}: {len(entries)} entries, expected {n} (one per test input)")
         for i, entry in enumerate(entries):
             problems += _entry_problems(task_id, i, entry)
     return problems
