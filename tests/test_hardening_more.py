@@ -109,3 +109,64 @@ def test_duplicate_scan_hand_cases():
     assert tasks.duplicate_top_level_keys(b'\xef\xbb\xbf{"a":"}","a":"{"}') == ["a"]
     assert tasks.duplicate_top_level_keys(('{"x": %s, "y": 1, "x": 2}' % _deep(20000)).encode()) == ["x"]
     assert tasks.duplicate_top_level_keys(b"{}") == []
+
+
+# ---- 6. weights that match their checksum but are malformed; bad checksum files -------------------------------
+
+class _RunsCode:
+    """Pickles to a call of os.system: a weights-only load must refuse it without running it."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _with_checksum(path: Path) -> Path:
+    path.with_name(path.name + ".sha256").write_text(f"{checkpoint.sha256_file(path)}  {path.name}\n")
+    return path
+
+
+def _bad_weights(case: str, folder: Path, tiny: Path) -> tuple[Path, tuple[str, ...]]:
+    """(a weights file that fails in the way `case` names, words of the expected line)."""
+    good = torch.load(tiny, weights_only=True)
+    path = folder / f"{case}.pt"
+    if case == "no-config":
+        torch.save({k: v for k, v in good.items() if k != "config"}, path)
+        return _with_checksum(path), (f"{case}.pt: 'config' is missing, expected a dict",)
+    if case == "zero-heads":
+        torch.save(dict(good, config=dict(good["config"], num_heads=0)), path)
+        return _with_checksum(path), ("bad architecture config: num_heads is", "expected a whole number >= 1")
+    if case == "trunk-not-tensors":
+        torch.save(dict(good, trunk={"a": [1, 2]}), path)
+        return _with_checksum(path), ("'trunk' is not a state_dict",)
+    if case == "short-embedding":
+        torch.save(dict(good, initial_puzzle_emb=torch.zeros(3)), path)
+        return _with_checksum(path), ("initial puzzle embedding", "3 values", "wants 32 floats")
+    if case == "binary-sidecar":
+        path.write_bytes(tiny.read_bytes())
+        path.with_name(path.name + ".sha256").write_bytes(b"\xff\xfe\x00\x9c garbage")
+        return path, (f"checksum file {case}.pt.sha256 is not text", "byte 0 is not UTF-8")
+    if case == "empty":
+        path.write_bytes(b"")
+        return _with_checksum(path), (f"{case}.pt is empty (0 bytes)",)
+    if case == "code-running-pickle":
+        torch.save({"format": checkpoint.BUNDLE_FORMAT, "x": _RunsCode(folder / "RAN")}, path)
+        return _with_checksum(path), ("weights-only", "posix.system", "nothing in it ran")
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["no-config", "zero-heads", "trunk-not-tensors", "short-embedding",
+                                  "binary-sidecar", "empty", "code-running-pickle"])
+def test_malformed_weights_are_one_line_before_any_work(case, tmp_path, small_task_files, tiny_weights, capsys):
+    weights, words = _bad_weights(case, tmp_path, tiny_weights)
+    before = weights.read_bytes()
+    out = tmp_path / "o" / "submission.json"
+    code, stdout, err = run_cli(capsys, "submit", "--challenges", str(small_task_files[0]), "--weights",
+                                str(weights), "--out", str(out), *FAST)
+    assert code == 2 and stdout == ""
+    line = one_error_line(err, *words)
+    assert "weights_only=False" not in line and "set to `False`" not in line and len(line) < 400
+    assert not out.exists() and weights.read_bytes() == before
+    assert not (tmp_path / "RAN").exists()  # the pickle's code never ran
