@@ -170,3 +170,119 @@ def test_malformed_weights_are_one_line_before_any_work(case, tmp_path, small_ta
     assert "weights_only=False" not in line and "set to `False`" not in line and len(line) < 400
     assert not out.exists() and weights.read_bytes() == before
     assert not (tmp_path / "RAN").exists()  # the pickle's code never ran
+
+
+# ---- 8. --resume checks each journal record like a task's attempts ---------------------------------------------
+
+def test_resume_recomputes_bad_journal_records_and_keeps_good_ones(tmp_path, small_task_files, tiny_weights, capsys):
+    ch, _ = small_task_files
+    out = tmp_path / "submission.json"
+    args = ["submit", "--challenges", str(ch), "--weights", str(tiny_weights), "--out", str(out), *FAST]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    reference = out.read_bytes()
+    journal = pipeline.side_paths(out)["journal"]
+    recs = [json.loads(line) for line in journal.read_text().splitlines()]
+    ids = [r["task_id"] for r in recs]
+    recs[0]["attempts"][0][0] = [[12]]  # a colour outside 0..9
+    recs[1]["attempts"] = 5  # not a list at all
+    lines = [json.dumps(r) for r in recs] + ["{not json"]  # and a torn line at the end
+    journal.write_text("\n".join(lines) + "\n")
+    code, stdout, err = run_cli(capsys, *args, "--resume")
+    assert code == 0, err
+    assert err == [f"trm-submit: journal record of task {ids[0]} is unusable (test 0 attempt 1: value 12 at row 0, "
+                   f"column 0 is outside 0..9); the task runs again",
+                   f"trm-submit: journal record of task {ids[1]} is unusable (attempts is not a list); "
+                   f"the task runs again"]
+    assert "2 solved by the model this run, 1 from the journal" in stdout
+    assert out.read_bytes() == reference  # the recomputed tasks give the same answers (fixed work, same seeds)
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["tasks_resumed"] == 1 and summary["tasks_model"] == 2 and len(summary["incidents"]) == 2
+
+
+# ---- 9. the smaller cases ---------------------------------------------------------------------------------------
+
+def test_submit_help_shows_defaults_and_no_internal_docstring(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["submit", "--help"])
+    assert e.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "wall-clock seconds, all included (default: 3600.0)" in text
+    assert "--safety-margin" in text and "the budget must exceed it (default: 20.0)" in text
+    assert "(default: 256)" in text and "(default: 1)" in text and "(default: None)" not in text
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: trm-submit") and "no logic" not in text and "Write ARC Prize" in text
+
+
+def _closed_pipe_run(*args: str) -> subprocess.CompletedProcess:
+    """Run the CLI with a stdout whose reader is gone (as `| head` after its line)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "trm_submit", *args], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    finally:
+        os.close(write_end)
+
+
+def test_closed_stdout_ends_quietly_with_141(tmp_path, small_task_files):
+    ch, sol = small_task_files
+    sub = tmp_path / "sub.json"
+    sub.write_text(json.dumps({"x": []}))
+    for args in (["validate", "--submission", str(sub), "--challenges", str(ch)],
+                 ["score", "--submission", str(sub), "--solutions", str(sol)]):
+        res = _closed_pipe_run(*args)
+        assert res.returncode == cli.EXIT_PIPE and res.stderr == "", res.stderr
+
+
+def test_validate_into_head_ends_quietly(tmp_path):
+    """Many problem lines, more than a pipe holds; the reader takes one line and goes."""
+    ch = tmp_path / "many.json"
+    task = {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]}
+    ch.write_text(json.dumps({f"task{i:05d}": task for i in range(4000)}))
+    sub = tmp_path / "sub.json"
+    sub.write_text(json.dumps({"x": [{"attempt_1": [[1]], "attempt_2": [[1]]}]}))
+    proc = subprocess.Popen([sys.executable, "-m", "trm_submit", "validate", "--submission", str(sub),
+                             "--challenges", str(ch)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout.readline() == "task00000: task missing from submission\n"
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == cli.EXIT_PIPE and err == ""
+
+
+@pytest.mark.parametrize("which", ["challenges", "solutions"])
+def test_score_refuses_a_challenges_or_solutions_file_as_the_submission(which, small_task_files, capsys):
+    ch, sol = small_task_files
+    given = ch if which == "challenges" else sol
+    before = given.read_bytes()
+    code, stdout, err = run_cli(capsys, "score", "--submission", str(given), "--solutions", str(sol))
+    assert code == 2 and stdout == ""
+    one_error_line(err, f"{given} looks like a {which} file", "not a submission")
+    code, stdout, err = run_cli(capsys, "validate", "--submission", str(given), "--challenges", str(ch))
+    assert code == 2 and stdout == ""
+    one_error_line(err, f"{given} looks like a {which} file")
+    assert given.read_bytes() == before
+
+
+def test_task_with_no_view_in_time_is_not_counted_as_solved_by_the_model(tmp_path, small_task_files, tiny_weights,
+                                                                          capsys):
+    """Fine-tuning takes the task's whole share (--ttft-share 1, steps without end), so no view runs."""
+    ch = json.loads(small_task_files[0].read_text())
+    first = next(iter(ch))
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({first: ch[first]}))
+    out = tmp_path / "submission.json"
+    code, stdout, err = run_cli(capsys, "submit", "--challenges", str(one), "--weights", str(tiny_weights), "--out",
+                                str(out), "--quiet", "--time-budget", "9", "--safety-margin", "5", "--ttft-share", "1",
+                                "--ttft-steps", "1000000", "--views", "2")
+    assert code == 0, err
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    journal = json.loads(pipeline.side_paths(out)["journal"].read_text())
+    assert journal["status"] == "model" and journal["views"] == [0] * len(journal["attempts"])  # the oracle
+    assert summary["tasks_model"] == 0 and summary["no_views"] == [first]
+    assert "0 solved by the model this run" in stdout
+    assert f"1 tasks ran out of time before any view (fallbacks): {first}" in stdout
+    assert submission.load_submission(out) == submission.skeleton(tasks.load_challenges(one))

@@ -14,8 +14,8 @@ import numpy as np
 import orjson
 
 from . import outpath
-from .tasks import (Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, read_json_object,
-                    shorten)
+from .tasks import (Challenges, GridError, InputFileError, expected_test_counts, grid_to_list, parse_grid,
+                    read_json_object, shorten)
 
 Grid = list[list[int]]
 ATTEMPTS = ("attempt_1", "attempt_2")
@@ -94,9 +94,26 @@ def write_atomic(path: str | Path, sub: dict) -> None:
     outpath.write_atomic(path, encode(sub))
 
 
+def other_file_kind(data: dict[str, Any]) -> str | None:
+    """'a challenges file' / 'a solutions file' when every task of `data` has that shape, else None."""
+    values = list(data.values())
+    if not values:
+        return None
+    if all(type(v) is dict and ("train" in v or "test" in v) for v in values):
+        return "a challenges file (tasks with 'train' and 'test')"
+    if all(type(v) is list and v and all(type(g) is list and g and type(g[0]) is list for g in v) for v in values):
+        return "a solutions file (grids, not attempt_1/attempt_2 entries)"
+    return None
+
+
 def load_submission(path: str | Path) -> dict[str, Any]:
-    """Read a submission file (InputFileError on a missing, empty, non-JSON or non-object file)."""
-    return read_json_object(path)
+    """Read a submission file (InputFileError on a missing, empty, non-JSON or non-object file, and on a
+    challenges or solutions file given in its place)."""
+    data = read_json_object(path)
+    kind = other_file_kind(data)
+    if kind is not None:
+        raise InputFileError(f"{path} looks like {kind}, not a submission")
+    return data
 
 
 def _entry_problems(task_id: str, i: int, entry: Any) -> list[str]:
