@@ -90,7 +90,7 @@ def _results(cfg: RunConfig, pending: list[tasks.Task], deadline: schedule.Deadl
         yield from schedule.run_serial(pending, solver, deadline, cfg.seed, stop)
     else:
         make = functools.partial(_make_solver, cfg, run_end)
-        yield from schedule.run_parallel(pending, make, cfg.workers, deadline, cfg.seed, stop)
+        yield from schedule.run_parallel(pending, make, cfg.workers, deadline, cfg.seed, stop, notify=notify)
 
 
 def _apply(sub: dict, rec: dict) -> bool:

@@ -11,11 +11,14 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import orjson
+
+from . import lifeline
 
 
 class Deadline:
@@ -118,15 +121,19 @@ def run_serial(items: Iterable[Any], solve: Solver, deadline: Deadline, run_seed
 
 
 def _worker_main(rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
-                 results_q: Any, remaining: Any, deadline_end_wall: float, run_seed: int) -> None:
-    """Worker process: build the solver once (model load), then pull tasks until the queue is empty."""
+                 results_q: Any, remaining: Any, deadline_end_wall: float, run_seed: int, current: Any) -> None:
+    """Worker process: build the solver once (model load), then pull tasks until the queue is empty.
+    `current[rank]` holds the index of the task being solved (-1: none), for the parent to name it if we die."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    parent = mp.parent_process()
+    lifeline.die_with_parent(parent.pid if parent is not None else None)
     solve = make_solver(rank, n_workers)
     while True:
         try:
-            task = tasks_q.get_nowait()
+            index, task = tasks_q.get_nowait()
         except queue.Empty:
             break
+        current[rank] = index
         with remaining.get_lock():
             tasks_left = remaining.value
             remaining.value -= 1
@@ -138,45 +145,130 @@ def _worker_main(rank: int, n_workers: int, make_solver: Callable[[int, int], So
             results_q.put(solve(task, share, task_seed(run_seed, task.task_id)))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
             results_q.put({"task_id": task.task_id, "status": "error", "reason": repr(exc)})
-    results_q.put(None)
+        current[rank] = -1
+    results_q.put(("done", rank))
+
+
+def _exit_reason(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def _notify_stderr(line: str) -> None:
+    print(f"trm-submit: {line}", file=sys.stderr, flush=True)
+
+
+def _drain(results_q: Any) -> list[Any]:
+    """Messages already in the queue, without waiting."""
+    out = []
+    while True:
+        try:
+            out.append(results_q.get_nowait())
+        except queue.Empty:
+            return out
+
+
+class _Pool:
+    """The parent's view of the workers: who is running, who said done, which tasks came back or were retried."""
+
+    def __init__(self, ctx: Any, items: list[Any], start_args: tuple, n_workers: int, tasks_q: Any, remaining: Any,
+                 notify: Callable[[str], None]):
+        self.ctx, self.items, self.start_args, self.tasks_q, self.remaining = ctx, items, start_args, tasks_q, remaining
+        self.notify = notify
+        self.current = ctx.Array("i", [-1] * n_workers)
+        self.procs = {r: self._start(r) for r in range(n_workers)}
+        self.done: set[int] = set()
+        self.answered: set[str] = set()
+        self.retried: set[str] = set()
+
+    def _start(self, rank: int) -> Any:
+        p = self.ctx.Process(target=_worker_main, daemon=True, args=(rank, *self.start_args, self.current))
+        p.start()
+        return p
+
+    def take(self, msg: Any) -> dict | None:
+        """A message from a worker -> a result to yield (None for a done message or a duplicate)."""
+        if isinstance(msg, tuple):
+            self.done.add(msg[1])
+            return None
+        if msg["task_id"] in self.answered:  # a retried task whose first answer arrived after all
+            return None
+        self.answered.add(msg["task_id"])
+        return msg
+
+    def finished(self) -> bool:
+        return len(self.done) >= len(self.procs)
+
+    def deaths(self, time_left: float) -> list[dict]:
+        """Workers gone without saying done: name the task each was solving; retry it once (in a fresh worker
+        of the same rank) while time is left, else return an error record for it."""
+        records = []
+        for rank, p in list(self.procs.items()):
+            if rank in self.done or p.exitcode in (None, 0):
+                continue
+            why, index = _exit_reason(p.exitcode), self.current[rank]
+            self.current[rank] = -1
+            self.done.add(rank)
+            task = self.items[index] if index >= 0 else None
+            if task is None or task.task_id in self.answered:
+                self.notify(f"worker {rank} died ({why}) while holding no task")
+                continue
+            if task.task_id not in self.retried and time_left > 0:
+                self.retried.add(task.task_id)
+                self.notify(f"worker {rank} died ({why}) while solving task {task.task_id}; retrying it once")
+                with self.remaining.get_lock():
+                    self.remaining.value += 1
+                self.tasks_q.put((index, task))
+                self.procs[rank] = self._start(rank)
+                self.done.discard(rank)
+                continue
+            self.notify(f"worker {rank} died ({why}) while solving task {task.task_id}; it keeps its fallbacks")
+            self.answered.add(task.task_id)
+            records.append({"task_id": task.task_id, "status": "error", "cut": True,
+                            "reason": f"worker died ({why}) while solving it"})
+        return records
 
 
 def run_parallel(items: Iterable[Any], make_solver: Callable[[int, int], Solver], n_workers: int,
-                 deadline: Deadline, run_seed: int, stop: StopFlag, grace: float = 5.0) -> Iterator[dict]:
+                 deadline: Deadline, run_seed: int, stop: StopFlag, grace: float = 5.0,
+                 notify: Callable[[str], None] | None = None) -> Iterator[dict]:
     """Solve tasks in `n_workers` spawned processes pulling from one queue; yields results as they arrive.
 
     At the deadline (or on a stop signal) the workers are terminated; tasks they were running keep fallbacks.
+    A worker that dies is named with its task (`notify`, default stderr); the task is retried once.
     """
     ctx = mp.get_context("spawn")
     items = list(items)
     tasks_q, results_q = ctx.Queue(), ctx.Queue()
-    for task in items:
-        tasks_q.put(task)
+    for index, task in enumerate(items):
+        tasks_q.put((index, task))
     remaining = ctx.Value("i", len(items))
     end_wall = time.time() + deadline.left()
-    procs = [ctx.Process(target=_worker_main, daemon=True,
-                         args=(r, n_workers, make_solver, tasks_q, results_q, remaining, end_wall, run_seed))
-             for r in range(n_workers)]
-    for p in procs:
-        p.start()
-    finished = 0
+    pool = _Pool(ctx, items, (n_workers, make_solver, tasks_q, results_q, remaining, end_wall, run_seed), n_workers,
+                 tasks_q, remaining, notify or _notify_stderr)
     try:
-        while finished < n_workers:
+        while not pool.finished():
             if stop or deadline.left() < -grace:
                 break
             try:
-                res = results_q.get(timeout=0.5)
+                messages = [results_q.get(timeout=0.5)] + _drain(results_q)
             except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    break
-                continue
-            if res is None:
-                finished += 1
-            else:
-                yield res
+                messages = []
+            for msg in messages:
+                if (res := pool.take(msg)) is not None:
+                    yield res
+            yield from pool.deaths(deadline.left())
+        if pool.finished():  # results of a worker that died after sending them
+            for msg in _drain(results_q):
+                if (res := pool.take(msg)) is not None:
+                    yield res
     finally:
-        for p in procs:
+        for p in pool.procs.values():
             if p.is_alive():
                 p.terminate()
-        for p in procs:
+        for p in pool.procs.values():
             p.join(timeout=5)
