@@ -87,7 +87,7 @@ def prepare_outputs(out: str | Path, side: Callable[[Path], Iterable[Path]], inp
     The paths `side(target)` are checked like `out`; `inputs` maps a flag to an input path that no output
     may be (the same file under any name, hard links included)."""
     target = resolve_target(out, flag)
-    outputs = [target] + [resolve_target(p, flag) for p in side(target)]
+    outputs = [target] + [resolve_target(p, f"the file beside {flag}") for p in side(target)]
     for name, given in inputs.items():
         if not given:
             continue
@@ -124,6 +124,14 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+
+
+def write_or_refuse(path: Path, data: bytes) -> None:
+    """write_atomic for the files a run writes before its first task: a failure is an OutputError (one line)."""
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({describe_os_error(exc)})") from None
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -200,9 +200,9 @@ def run(cfg: RunConfig) -> RunSummary:
         summary.tasks_total = len(ch.order)
         summary.rejected = {t: r.reason for t, r in ch.rejected.items()}
         sub = submission.skeleton(ch)
-        submission.write_atomic(out, sub)  # a file that cannot be written at all stops the run here
+        outpath.write_or_refuse(out, submission.encode(sub))  # a file that cannot be written stops the run here
         writer = outpath.SubmissionWriter(out, submission.encode)
-        outpath.write_atomic(paths["config"], orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
+        outpath.write_or_refuse(paths["config"], orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
         summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
         solve_all(cfg, ch, sub, writer, schedule.Journal(paths["journal"]), deadline, summary, stop, bundle)
         summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
