@@ -265,7 +265,7 @@ def test_disk_full_mid_run_answers_every_task_and_exits_3_with_one_line(small_di
     out = disk / "submission.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "trm_submit", "submit", "--challenges", str(ch), "--weights",
-                             str(tiny_weights), "--out", str(out), "--views", "8", "--ttft-steps", "4",
+                             str(tiny_weights), "--out", str(out), "--views", "4", "--ttft-steps", "2",
                              "--fixed-work", "--quiet", "--time-budget", "300", "--safety-margin", "5"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     config = pipeline.side_paths(out)["config"]

@@ -190,6 +190,20 @@ class _Pool:
         p.start()
         return p
 
+    def _restart(self, rank: int, index: int, task: Any) -> bool:
+        """Queue `task` again and start a fresh worker of `rank` for it; False when no process can start."""
+        try:
+            proc = self._start(rank)
+        except OSError:  # out of processes or memory: the task keeps its fallbacks
+            return False
+        self.retried.add(task.task_id)
+        with self.remaining.get_lock():
+            self.remaining.value += 1
+        self.tasks_q.put((index, task))
+        self.procs[rank] = proc
+        self.done.discard(rank)
+        return True
+
     def take(self, msg: Any) -> dict | None:
         """A message from a worker -> a result to yield (None for a done message or a duplicate)."""
         if isinstance(msg, tuple):
@@ -217,14 +231,8 @@ class _Pool:
             if task is None or task.task_id in self.answered:
                 self.notify(f"worker {rank} died ({why}) while holding no task")
                 continue
-            if task.task_id not in self.retried and time_left > 0:
-                self.retried.add(task.task_id)
+            if task.task_id not in self.retried and time_left > 0 and self._restart(rank, index, task):
                 self.notify(f"worker {rank} died ({why}) while solving task {task.task_id}; retrying it once")
-                with self.remaining.get_lock():
-                    self.remaining.value += 1
-                self.tasks_q.put((index, task))
-                self.procs[rank] = self._start(rank)
-                self.done.discard(rank)
                 continue
             self.notify(f"worker {rank} died ({why}) while solving task {task.task_id}; it keeps its fallbacks")
             self.answered.add(task.task_id)
