@@ -58,7 +58,8 @@ def resolve_target(path: str | Path, flag: str = "--out") -> Path:
     except OSError as exc:
         raise OutputError(f"{flag} {text}: cannot inspect {target} ({exc.strerror or exc})") from None
     if stat.S_ISDIR(st.st_mode):
-        raise OutputError(f"{flag} {text} is a folder; give a file path such as {text}/submission.json")
+        hint = f"; give a file path such as {text}/submission.json" if flag.startswith("--") else ""
+        raise OutputError(f"{flag} {text} is a folder{hint}")
     if not stat.S_ISREG(st.st_mode):
         raise OutputError(f"{flag} {text} is {_kind_of(st.st_mode)} ({target}), not a regular file")
     return target
@@ -158,7 +159,7 @@ class SubmissionWriter:
     retried after the next task. The last file written stays on disk; `lacking` counts the tasks answered
     in memory that it does not hold."""
 
-    def __init__(self, path: Path, encode):
+    def __init__(self, path: Path, encode: Callable[[dict], bytes]):
         self.path, self.encode = path, encode
         self.answered: set[str] = set()  # tasks whose model answers are in memory
         self.on_disk: set[str] = set()  # of those, the ones the file on disk holds
