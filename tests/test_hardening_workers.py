@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from trm_submit import lifeline, pipeline, submission, tasks
+from trm_submit import flags, lifeline, pipeline, submission, tasks
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc")
+pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc"),
+              pytest.mark.skipif(flags.usable_devices("cpu")[0] < 2,
+                                 reason="one CPU core: --workers 2 is reduced to 1, no worker process runs")]
 
 
 def children(pid: int) -> list[int]:
@@ -51,8 +53,9 @@ def alive(pid: int) -> bool:
 def start_run(ch: Path, weights: Path, out: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "trm_submit", "submit", "--challenges", str(ch), "--weights",
-                             str(weights), "--out", str(out), "--workers", "2", "--views", "4", "--ttft-steps", "12",
-                             "--fixed-work", "--quiet", "--time-budget", "300", "--safety-margin", "5"],
+                             str(weights), "--out", str(out), "--device", "cpu", "--workers", "2", "--views", "4",
+                             "--ttft-steps", "12", "--fixed-work", "--quiet", "--time-budget", "300",
+                             "--safety-margin", "5"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
