@@ -208,8 +208,8 @@ def test_failed_write_keeps_old_file(tmp_path, monkeypatch, where):
     def boom(*_a, **_k):
         raise OSError(f"simulated {where} failure")
 
-    target = {"dumps": (submission.orjson, "dumps"), "replace": (submission.os, "replace"),
-              "fsync": (submission.os, "fsync")}[where]
+    target = {"dumps": (submission.orjson, "dumps"), "replace": (os, "replace"),
+              "fsync": (os, "fsync")}[where]
     monkeypatch.setattr(*target, boom)
     with pytest.raises(OSError, match="simulated"):
         submission.write_atomic(path, {"other": []})

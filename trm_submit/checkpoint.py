@@ -31,6 +31,8 @@ BUNDLE_VERSION = 1
 CHECKSUM_SUFFIX = ".sha256"
 CHECKSUM_LIST = "SHA256SUMS"
 _PREFIXES = ("_orig_mod.", "model.")
+POSITIVE_FIELDS = ("hidden_size", "num_heads", "L_layers", "H_cycles", "L_cycles", "vocab_size", "seq_len",
+                   "halt_max_steps")
 
 
 class CheckpointError(Exception):
@@ -141,9 +143,14 @@ def config_with_overrides(base: dict[str, Any], overrides: dict[str, Any] | None
             raise CheckpointError(f"unknown architecture override {key!r}; known: {', '.join(sorted(fields))}")
         merged[key] = parse_scalar(value) if isinstance(value, str) else value
     try:
-        return ModelConfig.from_dict(merged)
+        config = ModelConfig.from_dict(merged)
     except TypeError as exc:
         raise CheckpointError(f"bad architecture config: {exc}") from exc
+    for key in POSITIVE_FIELDS:
+        value = getattr(config, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise CheckpointError(f"bad architecture config: {key} is {str(value)[:40]!r}, expected a whole number >= 1")
+    return config
 
 
 def expected_state_shapes(config: ModelConfig, num_puzzle_identifiers: int) -> dict[str, tuple[int, ...]]:
@@ -151,8 +158,8 @@ def expected_state_shapes(config: ModelConfig, num_puzzle_identifiers: int) -> d
     try:
         with torch.device("meta"):
             model = TRM(config, num_puzzle_identifiers)
-    except ValueError as exc:
-        raise CheckpointError(f"bad architecture config: {exc}") from exc
+    except Exception as exc:  # zero heads, a string for a size, ...: the model cannot be built
+        raise CheckpointError(f"bad architecture config: {type(exc).__name__}: {exc}") from None
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
@@ -187,8 +194,29 @@ def resolve_checkpoint_file(path: str | Path) -> Path:
     return path
 
 
+MAX_REASON = 200  # characters of a relayed torch message
+
+
+def load_failure_reason(exc: BaseException) -> str:
+    """The part of a torch.load error that says what is wrong with the file, never its advice on unsafe
+    options (`weights_only=False` runs code from the file: it is never an option here)."""
+    text = " ".join(str(exc).split())
+    if "weights_only" in text or "Weights only load failed" in text:
+        found = re.search(r"(Unsupported global: [^.]*|Trying to load unsupported GLOBAL \S+|"
+                          r"Unsupported operand \S+|WeightsUnpickler error: [^.]*)", text)
+        what = found.group(1) if found else "an object type outside plain tensors and containers"
+        return f"it holds objects beyond tensors and plain containers ({what}); it was not loaded, nothing in it ran"
+    text = text or type(exc).__name__
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+
+
 def torch_load(path: Path) -> Any:
     """`torch.load` with weights_only=True on CPU, memory-mapped where the file format allows."""
+    try:
+        if path.stat().st_size == 0:
+            raise CheckpointError(f"{path.name} is empty (0 bytes); expected a torch weights file")
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {path.name} ({exc.strerror or exc})") from None
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception:  # legacy (non-zip) files cannot be memory-mapped; retry plainly for the real error
@@ -196,7 +224,8 @@ def torch_load(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling errors come in many types
-        raise CheckpointError(f"cannot load {path.name} as a weights-only torch file: {exc}") from exc
+        raise CheckpointError(f"cannot load {path.name} as a weights-only torch file: "
+                              f"{load_failure_reason(exc)}") from None
 
 
 def load_official(path: str | Path, arch_overrides: dict[str, Any] | None = None):
@@ -270,7 +299,14 @@ def expected_sha256(path: Path) -> str | None:
     candidates = [Path(str(path) + CHECKSUM_SUFFIX), path.parent / CHECKSUM_LIST]
     for listing in candidates:
         if listing.is_file():
-            for line in listing.read_text().splitlines():
+            try:
+                text = listing.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise CheckpointError(f"checksum file {listing.name} is not text (byte {exc.start} is not UTF-8); "
+                                      f"expected '<sha256>  {path.name}'") from None
+            except OSError as exc:
+                raise CheckpointError(f"cannot read checksum file {listing.name} ({exc.strerror or exc})") from None
+            for line in text.splitlines():
                 digest, _, name = line.strip().partition(" ")
                 if name.strip().lstrip("*") == path.name:
                     return digest.lower()
@@ -289,14 +325,31 @@ def load_bundled(path: str | Path, check_sha: bool = True) -> Bundle:
             raise CheckpointError(f"no checksum for {path.name} ({path.name}{CHECKSUM_SUFFIX} or {CHECKSUM_LIST})")
         if recorded != actual:
             raise CheckpointError(f"sha256 mismatch for {path.name}: recorded {recorded}, file has {actual}")
-    payload = torch_load(path)
+    return bundle_from_payload(torch_load(path), path.name, actual)
+
+
+def bundle_from_payload(payload: Any, name: str, sha256: str) -> Bundle:
+    """A Bundle from a loaded bundled file, every part checked: CheckpointError (one line) when malformed."""
     if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
-        raise CheckpointError(f"{path.name} is not a {BUNDLE_FORMAT} file")
+        raise CheckpointError(f"{name} is not a {BUNDLE_FORMAT} file")
     if payload.get("version") != BUNDLE_VERSION:
-        raise CheckpointError(f"{path.name} has bundle version {payload.get('version')}, expected {BUNDLE_VERSION}")
+        raise CheckpointError(f"{name} has bundle version {str(payload.get('version'))[:20]}, expected {BUNDLE_VERSION}")
+    parts = {"config": dict, "trunk": dict, "initial_puzzle_emb": torch.Tensor}
+    for key, kind in parts.items():
+        if not isinstance(payload.get(key), kind):
+            got = "missing" if key not in payload else f"a {type(payload[key]).__name__}"
+            raise CheckpointError(f"{name}: '{key}' is {got}, expected a {kind.__name__}")
+    trunk = payload["trunk"]
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in trunk.items()):
+        raise CheckpointError(f"{name}: 'trunk' is not a state_dict (names to tensors)")
     config = config_with_overrides(payload["config"], None)
-    check_state_dict(payload["trunk"], config, 1, ignore=(PUZZLE_TABLE_KEY,))
-    return Bundle(config, payload["trunk"], payload["initial_puzzle_emb"], payload["provenance"], actual)
+    check_state_dict(trunk, config, 1, ignore=(PUZZLE_TABLE_KEY,))
+    initial = payload["initial_puzzle_emb"]
+    if initial.numel() != config.puzzle_emb_ndim or not initial.is_floating_point():
+        raise CheckpointError(f"{name}: initial puzzle embedding is {initial.dtype} with {initial.numel()} values, "
+                              f"the config wants {config.puzzle_emb_ndim} floats")
+    provenance = payload.get("provenance", {})
+    return Bundle(config, trunk, initial, provenance if isinstance(provenance, dict) else {}, sha256)
 
 
 def view_puzzle_id(view: int) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any
 
 from .config import ConfigError, InferConfig, RunConfig
 from .vote import MERGE_RULES
 
 EXIT_INPUT = 2
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe
 
 
 class UsageError(Exception):
@@ -134,17 +137,43 @@ def cmd_export_weights(a: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="trm-submit", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
+DESCRIPTION = ("Write ARC Prize submission.json files with Tiny Recursive Model weights, offline: "
+               "fine-tune per task, infer augmented views, vote, within a time budget.")
 
-    s = sub.add_parser("submit", help="fine-tune, infer, vote and write submission.json within a time budget")
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Help lines end with the flag's default, where it has one worth showing (not None/False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings
+                or isinstance(action, argparse._HelpAction)):
+            return text
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help (and its subcommands' help) shows defaults."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="trm-submit", description=DESCRIPTION)
+    sub = p.add_subparsers(dest="cmd", required=True)  # subcommand parsers are of the same class
+
+    s = sub.add_parser("submit", help="fine-tune, infer, vote and write submission.json within a time budget",
+                       description="Fine-tune, infer, vote and write submission.json within a time budget. "
+                                   "Every value is checked before any work: a bad one is one line, exit code 2.")
     s.add_argument("--challenges", required=True, help="Kaggle challenges JSON")
     s.add_argument("--weights", default=None, help="bundled weights (.pt); without them only fallbacks are written")
     s.add_argument("--out", default="submission.json", help="submission path (journal, config, summary beside it)")
     s.add_argument("--solutions", default=None, help="solutions JSON: score the run at the end")
     s.add_argument("--time-budget", type=float, default=RunConfig.time_budget, help="wall-clock seconds, all included")
-    s.add_argument("--safety-margin", type=float, default=RunConfig.safety_margin, help="seconds kept for the final write")
+    s.add_argument("--safety-margin", type=float, default=RunConfig.safety_margin, help="seconds of the budget kept for the final write; the budget must exceed it")
     s.add_argument("--views", type=int, default=InferConfig.views, help="max augmented views per task")
     s.add_argument("--ttft-steps", type=int, default=None, help="fixed fine-tuning steps per task (default: from time)")
     s.add_argument("--ttft-batch", type=int, default=RunConfig.ttft_batch, help="fine-tuning rows per step")
@@ -177,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--search-workers", type=int, default=RunConfig.search_workers,
                    help="search in its own lane of N CPU processes beside the TRM workers (default 0: a lane "
                         "of its own only when TRM runs on CUDA, using the cores the TRM workers leave)")
-    s.add_argument("--workers", type=int, default=1, help="processes: one per CUDA device, or CPU processes")
+    s.add_argument("--workers", type=int, default=RunConfig.workers,
+                   help="processes: one per CUDA device, or CPU processes (capped at the tasks and the devices or "
+                        "cores)")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     s.add_argument("--resume", action="store_true", help="skip tasks finished in the journal of an earlier run")
     s.add_argument("--seed", type=int, default=0)
@@ -248,9 +279,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stdout_closed() -> int:
+    """The reader of our stdout went away (`| head`): stop quietly, as a program killed by SIGPIPE would."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not raise again
+    return EXIT_PIPE
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .datasets import DatasetError
+    from .flags import FlagError
+    from .outpath import OutputError
     from .tasks import InputFileError
 
     try:
@@ -259,5 +308,11 @@ def main(argv: list[str] | None = None) -> int:
         CheckpointError = InputFileError  # type: ignore[misc,assignment]
     try:
         return int(args.func(args) or 0)
-    except (InputFileError, DatasetError, CheckpointError, UsageError, ConfigError, FileNotFoundError) as exc:
+    except (InputFileError, DatasetError, CheckpointError, UsageError, ConfigError, FlagError, OutputError,
+            FileNotFoundError) as exc:
         return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # e.g. the disk full before the first file could be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _die(f"{where}{exc.strerror or exc}")

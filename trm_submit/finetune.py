@@ -30,6 +30,7 @@ from trm_submit.model import TRM
 from trm_submit.optim import Optimizers, lr_schedule
 from trm_submit.supervision import DeepSupervisor, autocast_dtype
 
+
 @dataclass
 class FineTuneResult:
     model: TRM  # eval mode

@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from trm_submit.config import ModelConfig
-from trm_submit.encoding import MAX_SIDE  # rope2d: prefix slot i sits at (MAX_SIDE + i, MAX_SIDE + i)
+from trm_submit.encoding import (
+    MAX_SIDE,  # rope2d: prefix slot i sits at (MAX_SIDE + i, MAX_SIDE + i)
+)
 
 
 def dtype_from_name(name: str | torch.dtype) -> torch.dtype:

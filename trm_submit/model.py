@@ -20,9 +20,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from trm_submit.config import ModelConfig
-from trm_submit.encoding import PAD as PAD_TOKEN  # keys holding it are masked when `mask_pad`
-from trm_submit.layers import (Block, CastedEmbedding, CastedLinear, PuzzleEmbedding, ReasoningModule,
-                               dtype_from_name, rope_tables, trunc_normal_)
+from trm_submit.encoding import (
+    PAD as PAD_TOKEN,  # keys holding it are masked when `mask_pad`
+)
+from trm_submit.layers import (
+    Block,
+    CastedEmbedding,
+    CastedLinear,
+    PuzzleEmbedding,
+    ReasoningModule,
+    dtype_from_name,
+    rope_tables,
+    trunc_normal_,
+)
 
 PUZZLE_TABLE_KEY = "inner.puzzle_emb.weights"
 

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from . import records, schedule, submission, tasks
+from . import flags, outpath, records, schedule, submission, tasks
 from .budget import Budget
 from .config import ConfigError, RunConfig
 from .records import RunSummary, side_paths
@@ -85,7 +85,7 @@ def _gpus_for_trm(cfg: RunConfig, sources: tuple[str, ...]) -> int:
 
 
 def _results(cfg: RunConfig, lanes: list[tuple[str, tuple[str, ...], list[tasks.Task], int]], run_budget: Budget,
-             stop: schedule.StopFlag, bundle: Any) -> Iterator[dict]:
+             stop: schedule.StopFlag, bundle: Any, notify: Any = None) -> Iterator[dict]:
     end_wall = run_budget.to_wall()
     if len(lanes) == 1 and lanes[0][3] <= 1:
         _, sources, items, _ = lanes[0]
@@ -94,7 +94,7 @@ def _results(cfg: RunConfig, lanes: list[tuple[str, tuple[str, ...], list[tasks.
     else:
         plan = [schedule.Lane(name, items, functools.partial(_make_solver, cfg, end_wall, sources), workers)
                 for name, sources, items, workers in lanes]
-        yield from schedule.run_lanes(plan, run_budget, cfg.seed, stop)
+        yield from schedule.run_lanes(plan, run_budget, cfg.seed, stop, notify=notify)
 
 
 def _apply(sub: dict, ch: tasks.Challenges, recs: list[dict], cfg: RunConfig) -> dict | None:
@@ -131,46 +131,93 @@ def _progress(total: int, quiet: bool) -> Any:
     return tqdm(total=total, desc="tasks", unit="task", disable=quiet or not sys.stderr.isatty())
 
 
-def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journal: records.Journal,
-              run_budget: Budget, summary: RunSummary, stop: schedule.StopFlag, bundle: Any = None) -> None:
+def _note(summary: RunSummary, line: str) -> None:
+    """An incident of the run: one stderr line, kept in the summary."""
+    print(f"trm-submit: {line}", file=sys.stderr)
+    summary.incidents.append(line)
+
+
+def _append_journal(journal: records.Journal, rec: dict, summary: RunSummary) -> None:
+    """Journal a record; a failed append (disk full) is reported once and the run goes on."""
+    try:
+        journal.append(rec)
+    except OSError as exc:
+        if not any(line.startswith("cannot append to the journal") for line in summary.incidents):
+            _note(summary, f"cannot append to the journal {journal.path} ({outpath.describe_os_error(exc)}); "
+                           f"the run goes on, --resume will redo the tasks it lacks")
+
+
+def _lanes(cfg: RunConfig, ch: tasks.Challenges, sources: tuple[str, ...], known: dict[str, list[dict]]
+           ) -> list[tuple[str, tuple[str, ...], list[tasks.Task], int]]:
+    """(name, sources, pending tasks, workers) of each lane; workers capped at what can help (one line when a
+    request is reduced)."""
+    lanes = []
+    for name, lane_sources, workers in plan_lanes(cfg, sources, _gpus_for_trm(cfg, sources)):
+        items = [ch.tasks[t] for t in ch.order if t in ch.tasks
+                 and not set(lane_sources) <= records.sources_done(known.get(t, []))]
+        device = cfg.device if "trm" in lane_sources else "cpu"
+        capped, why = flags.cap_workers(workers, len(items), device)
+        if why:
+            print(why, file=sys.stderr)
+        lanes.append((name, lane_sources, items, capped))
+    return lanes
+
+
+def _take(rec: dict, ch: tasks.Challenges, sub: dict, known: dict[str, list[dict]], cfg: RunConfig,
+          summary: RunSummary, writer: outpath.SubmissionWriter) -> dict | None:
+    """A fresh lane record: checked, merged with the task's other sources, filled in and written (the write is
+    retried after each task when it fails). Returns the task's view, None when it holds no candidate."""
+    tid = rec["task_id"]
+    problem = records.record_problem(rec, ch.tasks[tid].n_test) if tid in ch.tasks else "unknown task"
+    failed = [f"{n}: {src.get('reason')}" for n, src in (rec.get("sources") or {}).items()
+              if isinstance(src, dict) and src.get("status") == "error"]
+    if problem is not None or failed or rec.get("status") != "model":
+        summary.errors[tid] = "; ".join(failed) or problem or rec.get("reason", "no attempts")
+    if problem is not None:
+        return None
+    trm = (rec.get("sources") or {}).get("trm")
+    if isinstance(trm, dict) and trm.get("status") == "ok" and records.views_run(trm) == 0:
+        summary.no_views.append(tid)
+    known.setdefault(tid, []).append(rec)
+    view = _apply(sub, ch, known[tid], cfg)
+    if view is not None:
+        rec["attempts"], rec["attempt_sources"] = view["attempts"], view["attempt_sources"]
+        writer.answer(tid)
+        writer.write(sub)
+    return view
+
+
+def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.SubmissionWriter,
+              journal: records.Journal, run_budget: Budget, summary: RunSummary, stop: schedule.StopFlag,
+              bundle: Any = None) -> None:
     """Run every pending (task, lane); after each result, merge the task's sources, fill, rewrite the file
     atomically and journal the result."""
     sources = run_sources(cfg)
     summary.sources_run = list(sources)
-    past = journal.by_task() if cfg.resume else {}
+    past = records.resumable(journal.by_task(), ch, lambda line: _note(summary, line)) if cfg.resume else {}
     if not cfg.resume:
         journal.reset()
-    known: dict[str, list[dict]] = {t: recs for t, recs in past.items() if t in ch.tasks}
+    known: dict[str, list[dict]] = dict(past)
     views: dict[str, dict] = {}
     for tid, recs in known.items():
         view = _apply(sub, ch, recs, cfg)
         if view is not None:
             views[tid] = view
             summary.tasks_resumed += 1
-    submission.write_atomic(out, sub)
-    lanes = []
-    for name, lane_sources, workers in plan_lanes(cfg, sources, _gpus_for_trm(cfg, sources)):
-        items = [ch.tasks[t] for t in ch.order if t in ch.tasks
-                 and not set(lane_sources) <= records.sources_done(known.get(t, []))]
-        lanes.append((name, lane_sources, items, workers))
+            writer.answer(tid)
+    writer.write(sub)
+    lanes = _lanes(cfg, ch, sources, known)
     pending = {(name, t.task_id) for name, _, items, _ in lanes for t in items}
     summary.model_ran = True
     finished: set[tuple[str, str]] = set()
-    with _progress(sum(len(items) for *_, items, _ in lanes), cfg.quiet) as bar:
-        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, stop, bundle):
-            tid = rec["task_id"]
-            finished.add((str(rec.get("lane")), tid))
-            known.setdefault(tid, []).append(rec)
-            view = _apply(sub, ch, known[tid], cfg)
+    with _progress(len(pending), cfg.quiet) as bar:
+        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, stop, bundle,
+                            lambda line: _note(summary, line)):
+            finished.add((str(rec.get("lane")), rec["task_id"]))
+            view = _take(rec, ch, sub, known, cfg, summary, writer)
             if view is not None:
-                views[tid] = view
-                rec["attempts"], rec["attempt_sources"] = view["attempts"], view["attempt_sources"]
-                submission.write_atomic(out, sub)
-            failed = [f"{n}: {src.get('reason')}" for n, src in (rec.get("sources") or {}).items()
-                      if isinstance(src, dict) and src.get("status") == "error"]
-            if failed or rec.get("status") != "model":
-                summary.errors[tid] = "; ".join(failed) or rec.get("reason", "no attempts")
-            journal.append(rec)
+                views[rec["task_id"]] = view
+            _append_journal(journal, rec, summary)
             bar.update(1)
     ran = {tid for _, tid in finished}
     summary.tasks_model = len([t for t in views if t in ran])
@@ -183,15 +230,33 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, out: Path, journa
         summary.interrupted = f"signal {stop.signum}"
 
 
+def check_outputs(cfg: RunConfig) -> Path:
+    """The real submission path, after refusing folders, device files, inputs and unwritable folders."""
+    inputs = {"--challenges": cfg.challenges, "--solutions": cfg.solutions, "--weights": cfg.weights,
+              "--weights checksum": f"{cfg.weights}.sha256" if cfg.weights else None}
+    return outpath.prepare_outputs(cfg.out, lambda t: side_paths(t).values(), inputs)
+
+
+def write_summary(path: Path, summary: RunSummary) -> None:
+    """The summary JSON beside the submission; a failed write is one stderr line (the run's work stands)."""
+    try:
+        outpath.write_atomic(path, summary.encode())
+    except OSError as exc:
+        print(f"trm-submit: cannot write the summary {path} ({outpath.describe_os_error(exc)})", file=sys.stderr)
+
+
 def run(cfg: RunConfig) -> RunSummary:
     """A whole `submit` run. Raises tasks.InputFileError / checkpoint.CheckpointError on whole-file problems."""
     t_start = time.monotonic()
+    flags.check_run_config(cfg)  # a bad flag value stops the run before any work (one line, exit 2)
     if "trm" in run_sources(cfg) and not cfg.weights:
         raise ConfigError("--sources trm needs --weights")
+    out = check_outputs(cfg)
+    if cfg.time_budget <= cfg.safety_margin:
+        print(f"trm-submit: --time-budget {cfg.time_budget:g} is within the safety margin ({cfg.safety_margin:g} s): "
+              f"no source runs, the file holds fallbacks", file=sys.stderr)
     stop = schedule.StopFlag().install()
     run_budget = Budget(t_start + max(0.0, cfg.time_budget - cfg.safety_margin), lambda: bool(stop))
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     paths = side_paths(out)
     summary = RunSummary()
     try:
@@ -205,12 +270,16 @@ def run(cfg: RunConfig) -> RunSummary:
         summary.tasks_total = len(ch.order)
         summary.rejected = {t: r.reason for t, r in ch.rejected.items()}
         sub = submission.skeleton(ch)
-        submission.write_atomic(out, sub)
-        paths["config"].write_bytes(orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
+        outpath.write_or_refuse(out, submission.encode(sub))  # a file that cannot be written stops the run here
+        writer = outpath.SubmissionWriter(out, submission.encode)
+        outpath.write_or_refuse(paths["config"], orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
         summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
-        solve_all(cfg, ch, sub, out, records.Journal(paths["journal"]), run_budget, summary, stop, bundle)
+        solve_all(cfg, ch, sub, writer, records.Journal(paths["journal"]), run_budget, summary, stop, bundle)
         summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
-        submission.write_atomic(out, sub)
+        writer.write(sub)
+        summary.lacking_on_disk = writer.lacking
+        if writer.lacking:
+            summary.incidents.append(writer.final_line() or "")
         summary.problems = submission.validate(sub, ch)
         summary.valid = not summary.problems
         if solutions is not None:
@@ -224,7 +293,7 @@ def run(cfg: RunConfig) -> RunSummary:
     finally:
         stop.restore()
     summary.stage_seconds["total"] = round(time.monotonic() - t_start, 3)
-    summary.write(paths["summary"])
+    write_summary(paths["summary"], summary)
     return summary
 
 
@@ -241,6 +310,9 @@ def format_summary(s: RunSummary, out: str) -> str:
         lines.append(f"sources: {'+'.join(s.sources_run)}; tasks with a candidate: {given}; attempts from: {origin}")
     for tid, why in list(s.rejected.items()) + list(s.errors.items()):
         lines.append(f"  fallback {tid}: {why}")
+    if s.no_views:
+        lines.append(f"{len(s.no_views)} tasks where TRM ran out of time before any view: {', '.join(s.no_views)}")
+    lines += [f"  {line}" for line in s.incidents]
     if s.lanes_not_reached:
         lines.append("not reached by lane: " + ", ".join(f"{k} {n}" for k, n in sorted(s.lanes_not_reached.items())))
     if s.interrupted:
@@ -252,4 +324,7 @@ def format_summary(s: RunSummary, out: str) -> str:
 def main(cfg: RunConfig) -> int:
     s = run(cfg)
     print(format_summary(s, cfg.out))
+    if s.lacking_on_disk:
+        print(f"trm-submit: error: {s.incidents[-1]}", file=sys.stderr)
+        return outpath.EXIT_WRITE
     return 0 if s.valid else 1

@@ -14,9 +14,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import orjson
+
+from .tasks import Challenges, GridError, parse_grid
+
+MAX_SHOWN = 200  # characters of a reason shown in a message
 
 
 def side_paths(out: Path) -> dict[str, Path]:
@@ -83,18 +87,90 @@ class Journal:
         self.path.write_bytes(b"")
 
     def append(self, record: dict[str, Any]) -> None:
+        """One line, flushed and fsynced; an OSError (disk full) reaches the caller."""
         with open(self.path, "ab") as f:
             f.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
             f.flush()
             os.fsync(f.fileno())
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+
+
+def candidates_problem(cands: Any, n_test: int) -> str | None:
+    """Why a source's `candidates` is not [[{"grid": valid grid, ...}, ...] per test input], or None."""
+    if type(cands) is not list or len(cands) != n_test:
+        return f"candidates for {len(cands) if type(cands) is list else 'no'} test inputs, the task has {n_test}"
+    for i, per_test in enumerate(cands):
+        if type(per_test) is not list:
+            return f"test {i}: candidates are not a list"
+        for r, c in enumerate(per_test):
+            if type(c) is not dict:
+                return f"test {i} candidate {r}: not a record"
+            try:
+                parse_grid(c.get("grid"))
+            except GridError as exc:
+                return f"test {i} candidate {r}: {_short(str(exc))}"
+    return None
+
+
+def views_run(src: dict[str, Any]) -> int:
+    """Views TRM ran for the task (0 when none ran in time: its candidates are empty)."""
+    views = src.get("views")
+    if type(views) is list and all(type(v) is int and v >= 0 for v in views):
+        return sum(views)
+    return 0
+
+
+def record_problem(rec: Any, n_test: int) -> str | None:
+    """Why a lane record (fresh from a worker or from the journal) cannot be used, or None when it can."""
+    if type(rec) is not dict or type(rec.get("task_id")) is not str:
+        return "not a task record"
+    sources = rec.get("sources", {})
+    if type(sources) is not dict:
+        return "sources is not a record"
+    for name, src in sources.items():
+        if type(src) is not dict:
+            return f"source {_short(repr(name))}: not a record"
+        if src.get("status") == "error":
+            if type(src.get("reason")) is not str:
+                return f"source {name}: error without a reason"
+        elif src.get("status") == "ok":
+            problem = candidates_problem(src.get("candidates"), n_test)
+            if problem is not None:
+                return f"source {name}: {problem}"
+        else:
+            return f"source {name}: unknown status {_short(repr(src.get('status')))}"
+    return None
+
+
+def resumable(grouped: dict[str, list[dict[str, Any]]], ch: Challenges,
+              log: Callable[[str], None]) -> dict[str, list[dict[str, Any]]]:
+    """Lines of an earlier run that `--resume` may keep, by task: valid for the task as it is now (in the
+    one-source or the per-source layout). A bad line is logged and dropped: its sources run again."""
+    keep: dict[str, list[dict[str, Any]]] = {}
+    for task_id, recs in grouped.items():
+        if task_id not in ch.tasks:
+            continue
+        for rec in recs:
+            view = combine([rec])
+            problem = record_problem({**rec, "sources": view["sources"]}, ch.tasks[task_id].n_test)
+            if problem is not None:
+                log(f"journal record of task {task_id} is unusable ({problem}); the task runs again")
+            else:
+                keep.setdefault(task_id, []).append(rec)
+    return keep
+
+
 def sources_done(recs: list[dict[str, Any]]) -> set[str]:
-    """Sources whose result for the task is final (a line not cut by the deadline or a signal)."""
+    """Sources whose result for the task is final: from a line not cut by the deadline or a signal, and for TRM
+    with at least one view run (a TRM that ran no view in time is tried again on resume)."""
     done: set[str] = set()
     for rec in recs:
         if not rec.get("cut"):
-            done.update(combine([rec])["sources"])
+            done.update(name for name, src in combine([rec])["sources"].items()
+                        if name != "trm" or src.get("status") == "error" or views_run(src) > 0)
     return done
 
 
@@ -121,6 +197,9 @@ class RunSummary:
     score: dict[str, Any] | None = None
     valid: bool = False
     problems: list[str] = field(default_factory=list)
+    no_views: list[str] = field(default_factory=list)  # TRM ran no view in time: its candidates are empty
+    incidents: list[str] = field(default_factory=list)  # worker deaths, unusable journal records, failed writes
+    lacking_on_disk: int = 0  # tasks answered in memory that a failed rewrite kept out of the file on disk
 
-    def write(self, path: Path) -> None:
-        path.write_bytes(orjson.dumps(self.__dict__, option=orjson.OPT_INDENT_2))
+    def encode(self) -> bytes:
+        return orjson.dumps(self.__dict__, option=orjson.OPT_INDENT_2)

@@ -10,9 +10,11 @@ import hashlib
 import multiprocessing as mp
 import queue
 import signal
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+from . import lifeline
 from .budget import Budget
 
 
@@ -73,16 +75,21 @@ def run_serial(items: Iterable[Any], solve: Solver, run: Budget, run_seed: int) 
 
 
 def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
-                 results_q: Any, remaining: Any, run_end_wall: float, run_seed: int) -> None:
-    """Worker process: build the solver once (model load), then pull its lane's tasks until none is left."""
+                 results_q: Any, remaining: Any, run_end_wall: float, run_seed: int, current: Any) -> None:
+    """Worker process: build the solver once (model load), then pull its lane's tasks until none is left.
+    `current[rank]` holds the index of the task being solved (-1: none), for the parent to name it if we die;
+    the worker dies with its parent (lifeline)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    parent = mp.parent_process()
+    lifeline.die_with_parent(parent.pid if parent is not None else None)
     run = Budget.from_wall(run_end_wall)
     solve = make_solver(rank, n_workers)
     while not run.over():
         try:
-            task = tasks_q.get_nowait()
+            index, task = tasks_q.get_nowait()
         except queue.Empty:
             break
+        current[rank] = index
         with remaining.get_lock():
             tasks_left = remaining.value
             remaining.value -= 1
@@ -90,49 +97,151 @@ def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[in
             results_q.put(solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id)))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
             results_q.put({"task_id": task.task_id, "lane": lane, "status": "error", "reason": repr(exc)})
-    results_q.put(None)
+        current[rank] = -1
+    results_q.put(("done", lane, rank))
 
 
-def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, stop: StopFlag,
-              grace: float = 5.0) -> Iterator[dict]:
+def _exit_reason(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def _notify_stderr(line: str) -> None:
+    print(f"trm-submit: {line}", file=sys.stderr, flush=True)
+
+
+def _drain(results_q: Any) -> list[Any]:
+    """Messages already in the queue, without waiting."""
+    out = []
+    while True:
+        try:
+            out.append(results_q.get_nowait())
+        except queue.Empty:
+            return out
+
+
+class _Pool:
+    """The parent's view of one lane's workers: who is running, who said done, which tasks came back or were
+    retried. Holds the lane's queue and counter for the workers' whole life (Process.start() drops its args,
+    and a queue collected before its worker unpickles it takes its semaphores with it)."""
+
+    def __init__(self, ctx: Any, lane: Lane, results_q: Any, end_wall: float, run_seed: int,
+                 notify: Callable[[str], None]):
+        self.ctx, self.lane, self.notify = ctx, lane, notify
+        self.tasks_q = ctx.Queue()
+        for index, task in enumerate(lane.items):
+            self.tasks_q.put((index, task))
+        self.remaining = ctx.Value("i", len(lane.items))
+        self.current = ctx.Array("i", [-1] * lane.workers)
+        self.start_args = (lane.workers, lane.make_solver, self.tasks_q, results_q, self.remaining, end_wall,
+                           run_seed, self.current)
+        self.procs = {r: self._start(r) for r in range(lane.workers)}
+        self.done: set[int] = set()
+        self.answered: set[str] = set()
+        self.retried: set[str] = set()
+
+    def _start(self, rank: int) -> Any:
+        p = self.ctx.Process(target=_worker_main, daemon=True, name=f"trm-submit-{self.lane.name}-{rank}",
+                             args=(self.lane.name, rank, *self.start_args))
+        p.start()
+        return p
+
+    def _restart(self, rank: int, index: int, task: Any) -> bool:
+        """Queue `task` again and start a fresh worker of `rank` for it; False when no process can start."""
+        try:
+            proc = self._start(rank)
+        except OSError:  # out of processes or memory: the task keeps what it has
+            return False
+        self.retried.add(task.task_id)
+        with self.remaining.get_lock():
+            self.remaining.value += 1
+        self.tasks_q.put((index, task))
+        self.procs[rank] = proc
+        self.done.discard(rank)
+        return True
+
+    def take(self, msg: Any) -> dict | None:
+        """A message from one of this lane's workers -> a result to yield (None: a done message or a duplicate)."""
+        if isinstance(msg, tuple):
+            self.done.add(msg[2])
+            return None
+        if msg["task_id"] in self.answered:  # a retried task whose first answer arrived after all
+            return None
+        self.answered.add(msg["task_id"])
+        return msg
+
+    def finished(self) -> bool:
+        return len(self.done) >= len(self.procs)
+
+    def deaths(self, time_left: float) -> list[dict]:
+        """Workers gone without saying done: name the task each was solving; retry it once (in a fresh worker
+        of the same rank) while time is left, else return an error record for it."""
+        records = []
+        for rank, p in list(self.procs.items()):
+            if rank in self.done or p.exitcode in (None, 0):
+                continue
+            why, index = _exit_reason(p.exitcode), self.current[rank]
+            self.current[rank] = -1
+            self.done.add(rank)
+            task = self.lane.items[index] if index >= 0 else None
+            who = f"{self.lane.name} worker {rank}"
+            if task is None or task.task_id in self.answered:
+                self.notify(f"{who} died ({why}) while holding no task")
+                continue
+            if task.task_id not in self.retried and time_left > 0 and self._restart(rank, index, task):
+                self.notify(f"{who} died ({why}) while solving task {task.task_id}; retrying it once")
+                continue
+            self.notify(f"{who} died ({why}) while solving task {task.task_id}; it keeps what it has")
+            self.answered.add(task.task_id)
+            records.append({"task_id": task.task_id, "lane": self.lane.name, "status": "error", "cut": True,
+                            "reason": f"worker died ({why}) while solving it"})
+        return records
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            if p.is_alive():
+                p.terminate()
+        for p in self.procs.values():
+            p.join(timeout=5)
+
+
+def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, stop: StopFlag, grace: float = 5.0,
+              notify: Callable[[str], None] | None = None) -> Iterator[dict]:
     """Solve every lane's tasks in spawned worker processes (`lane.workers` per lane, each lane pulling from its
-    own queue); yields results as they arrive. At the deadline (or on a stop signal) the workers are
-    terminated; tasks they were running keep what the file already holds."""
+    own queue); yields results as they arrive. A worker that dies is named with its task (`notify`, default
+    stderr) and the task is retried once. At the deadline (or on a stop signal) the workers are terminated;
+    tasks they were running keep what the file already holds."""
     ctx = mp.get_context("spawn")
     results_q = ctx.Queue()
     end_wall = run.to_wall()
-    procs, shared = [], []  # `shared` keeps each lane's queue and counter alive: Process.start() drops its
-    # args, and a queue or counter collected before its worker unpickles it takes its semaphores with it
-    for lane in lanes:
-        tasks_q = ctx.Queue()
-        for task in lane.items:
-            tasks_q.put(task)
-        remaining = ctx.Value("i", len(lane.items))
-        shared.append((tasks_q, remaining))
-        procs += [ctx.Process(target=_worker_main, daemon=True, name=f"trm-submit-{lane.name}-{r}",
-                              args=(lane.name, r, lane.workers, lane.make_solver, tasks_q, results_q, remaining,
-                                    end_wall, run_seed))
-                  for r in range(lane.workers)]
-    for p in procs:
-        p.start()
-    finished = 0
+    pools: dict[str, _Pool] = {}
     try:
-        while finished < len(procs):
+        for lane in lanes:
+            pools[lane.name] = _Pool(ctx, lane, results_q, end_wall, run_seed, notify or _notify_stderr)
+        while not all(p.finished() for p in pools.values()):
             if stop or run.left() < -grace:
                 break
             try:
-                res = results_q.get(timeout=0.5)
+                messages = [results_q.get(timeout=0.5)] + _drain(results_q)
             except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    break
-                continue
-            if res is None:
-                finished += 1
-            else:
-                yield res
+                messages = []
+            yield from _taken(pools, messages)
+            for pool in pools.values():
+                yield from pool.deaths(run.left())
+        if all(p.finished() for p in pools.values()):  # results of a worker that died after sending them
+            yield from _taken(pools, _drain(results_q))
     finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(timeout=5)
+        for pool in pools.values():
+            pool.stop()
+
+
+def _taken(pools: dict[str, _Pool], messages: list[Any]) -> Iterator[dict]:
+    for msg in messages:
+        lane = msg[1] if isinstance(msg, tuple) else msg.get("lane")
+        pool = pools.get(str(lane))
+        if pool is not None and (res := pool.take(msg)) is not None:
+            yield res

@@ -13,10 +13,9 @@ import torch
 from . import augment, canvas, checkpoint, encoding, finetune, infer, kernels, vote
 from .budget import Budget
 from .config import RunConfig, TTFTConfig
-from .submission import fallback_attempts
 from .sources import TOP_CANDIDATES
+from .submission import fallback_attempts
 from .tasks import Task, grid_to_list
-
 
 MAX_LOSS_POINTS = 100  # loss-curve points kept per task
 FIRST_CHUNK = 8  # views in the first inference call of a test input (it times the rest)

@@ -6,8 +6,6 @@ Format: `{task_id: [{"attempt_1": grid, "attempt_2": grid} per test input, in or
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,17 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .tasks import Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, read_json_object
+from . import outpath
+from .tasks import (
+    Challenges,
+    GridError,
+    InputFileError,
+    expected_test_counts,
+    grid_to_list,
+    parse_grid,
+    read_json_object,
+    shorten,
+)
 
 Grid = list[list[int]]
 ATTEMPTS = ("attempt_1", "attempt_2")
@@ -83,54 +91,51 @@ def fill(sub: dict, task_id: str, index: int, attempt_1: Any, attempt_2: Any) ->
     }
 
 
+def encode(sub: dict) -> bytes:
+    """The bytes of a submission file."""
+    return orjson.dumps(sub, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def write_atomic(path: str | Path, sub: dict) -> None:
-    """Write `sub` as JSON to `path` atomically: temp file in the same folder, fsync, os.replace."""
-    path = Path(path)
-    data = orjson.dumps(sub, option=orjson.OPT_SERIALIZE_NUMPY)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Write `sub` as JSON to the real file behind `path` atomically (outpath.write_atomic: temp file beside
+    it, fsync, os.replace; mode 0o644 under umask 022, or the existing file's mode)."""
+    outpath.write_atomic(path, encode(sub))
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def other_file_kind(data: dict[str, Any]) -> str | None:
+    """'a challenges file' / 'a solutions file' when every task of `data` has that shape, else None."""
+    values = list(data.values())
+    if not values:
+        return None
+    if all(type(v) is dict and ("train" in v or "test" in v) for v in values):
+        return "a challenges file (tasks with 'train' and 'test')"
+    if all(type(v) is list and v and all(type(g) is list and g and type(g[0]) is list for g in v) for v in values):
+        return "a solutions file (grids, not attempt_1/attempt_2 entries)"
+    return None
 
 
 def load_submission(path: str | Path) -> dict[str, Any]:
-    """Read a submission file (InputFileError on a missing, empty, non-JSON or non-object file)."""
-    return read_json_object(path)
+    """Read a submission file (InputFileError on a missing, empty, non-JSON or non-object file, and on a
+    challenges or solutions file given in its place)."""
+    data = read_json_object(path)
+    kind = other_file_kind(data)
+    if kind is not None:
+        raise InputFileError(f"{path} looks like {kind}, not a submission")
+    return data
 
 
 def _entry_problems(task_id: str, i: int, entry: Any) -> list[str]:
     if type(entry) is not dict:
-        return [f"{task_id}[{i}]: entry is not an object with attempt_1 and attempt_2"]
+        return [f"{shorten(task_id)}[{i}]: entry is not an object with attempt_1 and attempt_2"]
     problems = []
     for key in ATTEMPTS:
         if key not in entry:
-            problems.append(f"{task_id}[{i}]: missing '{key}'")
+            problems.append(f"{shorten(task_id)}[{i}]: missing '{key}'")
             continue
         try:
             parse_grid(entry[key])
         except GridError as e:
-            problems.append(f"{task_id}[{i}].{key}: {e}")
+            problems.append(f"{shorten(task_id)}[{i}].{key}: {e}")
     return problems
 
 
@@ -142,17 +147,17 @@ def validate(sub: Any, challenges: dict[str, Any] | Challenges) -> list[str]:
         expected = expected_test_counts(challenges)
     if type(sub) is not dict:
         return ["submission is not a JSON object of task ids"]
-    problems = [f"{t}: task missing from submission" for t in expected if t not in sub]
-    problems += [f"{t}: task not in challenges" for t in sub if t not in expected]
+    problems = [f"{shorten(t)}: task missing from submission" for t in expected if t not in sub]
+    problems += [f"{shorten(t)}: task not in challenges" for t in sub if t not in expected]
     for task_id, n in expected.items():
         entries = sub.get(task_id)
         if task_id not in sub:
             continue
         if type(entries) is not list:
-            problems.append(f"{task_id}: value is not a list of entries")
+            problems.append(f"{shorten(task_id)}: value is not a list of entries")
             continue
         if len(entries) != n:
-            problems.append(f"{task_id}: {len(entries)} entries, expected {n} (one per test input)")
+            problems.append(f"{shorten(task_id)}: {len(entries)} entries, expected {n} (one per test input)")
         for i, entry in enumerate(entries):
             problems += _entry_problems(task_id, i, entry)
     return problems

@@ -8,6 +8,7 @@ Grids are C-contiguous uint8 2-D numpy arrays.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from itertools import chain
@@ -108,13 +109,27 @@ def _kind(value: Any) -> str:
     return name if value is None else ("an " if name[0] in "aeiou" else "a ") + name
 
 
+MAX_SHOWN = 60  # characters of a user's value or id shown in a message
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` cut to `limit` characters with '...' (messages stay one short line whatever the input)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown_value(v: Any) -> str:
+    """A cell value for a message: scalars as JSON (cut short), containers by kind (never walked)."""
+    if type(v) in (type(None), bool, float, str):
+        return shorten(json.dumps(v)) + " "
+    return ""
+
+
 def _bad_cell(grid: list) -> str:
     """Describe the first cell that is not an integer 0..9 (slow path, only on error)."""
     for r, row in enumerate(grid):
         for c, v in enumerate(row):
             if type(v) is not int:
-                shown = json.dumps(v) if type(v) in (type(None), bool, float, str) else repr(v)
-                return f"non-integer value {shown} ({_type_name(v)}) at row {r}, column {c}"
+                return f"non-integer value {_shown_value(v)}({_type_name(v)}) at row {r}, column {c}"
             if not 0 <= v < N_COLOURS:
                 return f"value {v} at row {r}, column {c} is outside 0..9"
     raise AssertionError("no bad cell found")
@@ -198,26 +213,41 @@ def read_json_object(path: str | Path) -> dict[str, Any]:
     return parse_json_object(_read_bytes(path), str(path))
 
 
+_STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # the rest of a JSON string after its '"'
+_AT_TOP = re.compile(r'[\[\]{}",]')  # what matters between the values of the top-level object
+_INSIDE = re.compile(r'[\[\]{}"]')  # what matters inside a value: only nesting and strings
+
+
 def duplicate_top_level_keys(raw: bytes) -> list[str]:
-    """Keys that occur more than once in the top-level object of valid JSON `raw`, in order found."""
+    """Keys that occur more than once in the top-level object of valid JSON `raw`, in order found.
+
+    One flat scan (no recursion, whatever the nesting depth): counts brackets, skips strings, and reads a key
+    at depth 1 after the opening brace or a comma."""
     text = without_bom(raw).decode("utf-8")
-    decoder, ws = json.JSONDecoder(), json.decoder.WHITESPACE
-    i = ws.match(text, 0).end() + 1  # past '{'
     seen: set[str] = set()
     dups: list[str] = []
+    depth, expect_key, i = 0, False, 0
     while True:
-        i = ws.match(text, i).end()
-        if text[i] == "}":
+        m = (_AT_TOP if depth <= 1 else _INSIDE).search(text, i)
+        if m is None:
             return dups
-        key, i = json.decoder.scanstring(text, i + 1)
-        if key in seen and key not in dups:
-            dups.append(key)
-        seen.add(key)
-        i = ws.match(text, i).end() + 1  # past ':'
-        _, i = decoder.raw_decode(text, ws.match(text, i).end())
-        i = ws.match(text, i).end()
-        if text[i] == ",":
-            i += 1
+        c, i = m.group(), m.end()
+        if c == '"':
+            end = _STRING_BODY.match(text, i).end()
+            if expect_key:
+                key = json.decoder.scanstring(text, i)[0]
+                if key in seen and key not in dups:
+                    dups.append(key)
+                seen.add(key)
+                expect_key = False
+            i = end
+        elif c in "[{":
+            depth += 1
+            expect_key = depth == 1 and c == "{"
+        elif c in "]}":
+            depth -= 1
+        else:  # a comma at depth 1
+            expect_key = depth == 1
 
 
 def _pairs(task: dict, key: str, need_output: bool) -> list:
@@ -269,7 +299,7 @@ def _reject(task_id: str, task: Any, err: _TaskProblem) -> Rejected:
     inputs = (None,) if tests is None else tuple(
         _grid_or_none(p.get("input")) if type(p) is dict else None for p in tests
     )
-    reason = f"{task_id} {err.where}: {err.problem}" if err.where else f"{task_id}: {err.problem}"
+    reason = f"{shorten(task_id)} {err.where}: {err.problem}" if err.where else f"{shorten(task_id)}: {err.problem}"
     return Rejected(task_id, reason, len(inputs), inputs)
 
 
@@ -281,7 +311,7 @@ def challenges_from_dict(data: dict[str, Any], log: Log = log_stderr) -> Challen
             ch.tasks[task_id] = _parse_task(task_id, task)
         except _TaskProblem as err:
             ch.rejected[task_id] = _reject(task_id, task, err)
-            log(f"trm-submit: task {task_id} rejected: {err.detail()}")
+            log(f"trm-submit: task {shorten(task_id)} rejected: {err.detail()}")
     return ch
 
 
@@ -291,7 +321,7 @@ def parse_challenges(raw: bytes, name: str, log: Log = log_stderr) -> Challenges
     ch = challenges_from_dict(data, log)
     ch.duplicates = duplicate_top_level_keys(raw)
     for task_id in ch.duplicates:
-        log(f"trm-submit: task {task_id} appears more than once in {name}; the last occurrence is used")
+        log(f"trm-submit: task {shorten(task_id)} appears more than once in {name}; the last occurrence is used")
     return ch
 
 
@@ -306,12 +336,12 @@ def solutions_from_dict(data: dict[str, Any], log: Log = log_stderr) -> dict[str
     for task_id, grids in data.items():
         if type(grids) is not list or not grids:
             problem = "empty list of solutions" if grids == [] else f"is {_kind(grids)}, not a list"
-            log(f"trm-submit: solution {task_id} skipped: {problem}")
+            log(f"trm-submit: solution {shorten(task_id)} skipped: {problem}")
             continue
         try:
             out[task_id] = [_grid_at(g, f"[{i}]") for i, g in enumerate(grids)]
         except _TaskProblem as err:
-            log(f"trm-submit: solution {task_id} skipped: {err.detail()}")
+            log(f"trm-submit: solution {shorten(task_id)} skipped: {err.detail()}")
     return out
 
 
@@ -319,7 +349,7 @@ def parse_solutions(raw: bytes, name: str, log: Log = log_stderr) -> dict[str, l
     """Solutions file bytes -> {task_id: [grid, ...]}; duplicates are reported, the last one kept."""
     out = solutions_from_dict(parse_json_object(raw, name), log)
     for task_id in duplicate_top_level_keys(raw):
-        log(f"trm-submit: solution {task_id} appears more than once in {name}; the last occurrence is used")
+        log(f"trm-submit: solution {shorten(task_id)} appears more than once in {name}; the last occurrence is used")
     return out
 
 
