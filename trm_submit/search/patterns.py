@@ -1,0 +1,226 @@
+"""Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
+rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter).
+Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`.
+
+Parameters come from the demonstrations: fill colour = the colour outputs add on enclosed background, ray
+seed colours = the colours the outputs add, a variant is offered only where it agrees with the outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+from .kernels import border_reach, draw_rays, gravity_down, label_components
+from .objects import Obj, components, grid_background, place
+
+# Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
+_FRAMES: dict[str, tuple[Callable, Callable]] = {
+    "down": (lambda g: g, lambda g: g),
+    "up": (np.flipud, np.flipud),
+    "right": (lambda g: g.T, lambda g: g.T),
+    "left": (lambda g: np.flipud(g.T), lambda g: np.flipud(g).T),
+}
+RAY_DIRS: dict[str, tuple[tuple[int, int], ...]] = {
+    "up": ((-1, 0),), "down": ((1, 0),), "left": ((0, -1),), "right": ((0, 1),),
+    "h": ((0, -1), (0, 1)), "v": ((-1, 0), (1, 0)), "hv": ((0, -1), (0, 1), (-1, 0), (1, 0)),
+    "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
+    "all": ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)),
+}
+MAX_RAY_OPS = 4
+
+
+def _c(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.uint8)
+
+
+def gravity_cells(grid: np.ndarray, ctx_bg: int, direction: str) -> np.ndarray:
+    """Every non-bg cell slides to the `direction` wall of its row/column, keeping their order."""
+    to_frame, from_frame = _FRAMES[direction]
+    bg = grid_background(grid, ctx_bg)
+    return _c(from_frame(gravity_down(_c(to_frame(grid)), bg)))
+
+
+def _drop(canvas: np.ndarray, obj: Obj, bg: int) -> Obj:
+    """`obj` moved down until the border or a non-bg canvas cell stops it."""
+    top = obj.top
+    while top + obj.height < canvas.shape[0]:
+        region = canvas[top + 1:top + 1 + obj.height, obj.left:obj.left + obj.width]
+        if (region[obj.mask] != bg).any():
+            break
+        top += 1
+    return Obj(top, obj.left, obj.grid, obj.mask, bg)
+
+
+def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "m8") -> np.ndarray | None:
+    """Objects fall as rigid units toward `direction`, the one nearest the wall first, until they rest on
+    the border or an object that has already settled."""
+    to_frame, from_frame = _FRAMES[direction]
+    g = _c(to_frame(grid))
+    bg = grid_background(g, ctx_bg)
+    objs = components(g, bg, mode)
+    if not objs:
+        return None
+    canvas = np.full(g.shape, bg, dtype=np.uint8)
+    for obj in sorted(objs, key=lambda o: -(o.top + o.height)):
+        place(canvas, _drop(canvas, obj, bg))
+    return _c(from_frame(canvas))
+
+
+def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Background cells not 4-connected to the border through background, painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    enclosed = (grid == bg) & ~border_reach(_c(grid), bg)
+    if not enclosed.any():
+        return None
+    out = grid.copy()
+    out[enclosed] = colour
+    return out
+
+
+def rays(grid: np.ndarray, ctx_bg: int, seed_colours: tuple[int, ...], dirs: str, through: bool) -> np.ndarray | None:
+    """Rays from every cell of a seed colour, in the seed's colour, over background cells."""
+    bg = grid_background(grid, ctx_bg)
+    seeds = np.isin(grid, seed_colours) & (grid != bg)
+    if not seeds.any():
+        return None
+    return draw_rays(_c(grid), seeds, np.array(RAY_DIRS[dirs], dtype=np.int64), bg, through)
+
+
+def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8") -> np.ndarray | None:
+    """Components (under `mode`) of at most `max_size` cells painted background."""
+    bg = grid_background(grid, ctx_bg)
+    diag, multi = (True, True) if mode == "m8" else (mode == "c8", False)
+    labels, n = label_components(_c(grid), bg, diag, multi)
+    if n == 0:
+        return None
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    small = sizes[labels] <= max_size
+    small &= labels > 0
+    if not small.any():
+        return None
+    out = grid.copy()
+    out[small] = bg
+    return out
+
+
+def majority_filter(grid: np.ndarray) -> np.ndarray:
+    """Each cell takes the most frequent colour of its 3x3 neighbourhood (inside the grid); a tie keeps it."""
+    h, w = grid.shape
+    counts = np.zeros((10, h, w), dtype=np.int16)
+    padded = np.pad(grid.astype(np.int16), 1, constant_values=-1)
+    for dr in range(3):
+        for dc in range(3):
+            window = padded[dr:dr + h, dc:dc + w]
+            for colour in range(10):
+                counts[colour] += window == colour
+    best = counts.max(axis=0)
+    own = np.take_along_axis(counts, grid[None].astype(np.int64), axis=0)[0]
+    winner = counts.argmax(axis=0).astype(np.uint8)
+    n_best = (counts == best[None]).sum(axis=0)
+    return np.where((own == best) | (n_best > 1), grid, winner).astype(np.uint8)
+
+
+def _same_shape_pairs(ctx: TaskContext) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(i, o) for i, o in zip(ctx.train_in, ctx.train_out) if i.shape == o.shape]
+
+
+def _added_colours(ctx: TaskContext, enclosed_only: bool) -> set[int]:
+    """Colours the outputs paint over input background cells (enclosed ones only if asked)."""
+    found: set[int] = set()
+    for i, o in _same_shape_pairs(ctx):
+        bg = grid_background(i, ctx.bg)
+        changed = (i == bg) & (o != i)
+        if enclosed_only:
+            changed &= ~border_reach(_c(i), bg)
+        found.update(int(c) for c in np.unique(o[changed]))
+    return found
+
+
+def _agrees(fn: Callable, ctx: TaskContext, exact: bool) -> bool:
+    """`fn` applies to every same-shape train input, changes something, and every cell it changes takes
+    the output's colour (or, `exact`, it reproduces the output)."""
+    pairs = _same_shape_pairs(ctx)
+    if not pairs:
+        return False
+    changed_any = False
+    for i, o in pairs:
+        r = fn(i)
+        if r is None or r.shape != o.shape:
+            return False
+        diff = r != i
+        changed_any |= bool(diff.any())
+        if (exact and not (r == o).all()) or (r[diff] != o[diff]).any():
+            return False
+    return changed_any
+
+
+def gravity_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    found = []
+    for d in _FRAMES:
+        found.append(Op(f"gravity_cells({d})", lambda g, d=d: gravity_cells(g, bg, d)))
+        found.append(Op(f"gravity_objects({d})", lambda g, d=d: gravity_objects(g, bg, d)))
+    pairs = _same_shape_pairs(ctx)
+    if not pairs:
+        return []
+
+    def mask_fits(op: Op) -> bool:  # the moved mask matches the output's non-bg mask
+        for i, o in pairs:
+            r = op.fn(i)
+            b = grid_background(i, bg)
+            if r is None or not ((r != b) == (o != b)).all():
+                return False
+        return True
+    return [op for op in found if mask_fits(op)]
+
+
+def fill_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    colours = _added_colours(ctx, enclosed_only=True) if ctx.train_in else set()
+    if not colours and not ctx.same_shape:
+        colours = set(ctx.new_colours)
+    return [Op(f"fill_enclosed({c})", lambda g, c=c: fill_enclosed(g, bg, c)) for c in sorted(colours)[:2]]
+
+
+def ray_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    seeds = tuple(sorted(_added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
+    if not seeds:
+        return []
+    found = []
+    for name in RAY_DIRS:
+        for through in (False, True):
+            op = Op(f"rays({name},{'through' if through else 'stop'})",
+                    lambda g, n=name, t=through: rays(g, bg, seeds, n, t))
+            if _agrees(op.fn, ctx, exact=False):
+                found.append((not _agrees(op.fn, ctx, exact=True), op))
+    found.sort(key=lambda v: v[0])
+    return [op for _, op in found[:MAX_RAY_OPS]]
+
+
+def denoise_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
+    removed = []
+    for i, o in _same_shape_pairs(ctx):
+        b = grid_background(i, bg)
+        labels, n = label_components(_c(i), b, True, True)
+        sizes = np.bincount(labels.ravel(), minlength=n + 1)
+        gone = np.unique(labels[(o == b) & (i != b)])
+        removed += [int(sizes[k]) for k in gone if k > 0]
+    if removed and max(removed) > 1:
+        k = max(removed)
+        result.append(Op(f"remove_small({k})", lambda g: remove_small(g, bg, k)))
+    return result
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
+    return gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx)
+
+
+def finishers(ctx: TaskContext) -> list:
+    return []
