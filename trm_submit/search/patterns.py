@@ -186,17 +186,22 @@ def fill_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ray_ops(ctx: TaskContext) -> list[Op]:
+    """Ray variants that agree with the outputs; seeds are all non-bg cells, or else the cells of the
+    colours the outputs add."""
     bg = ctx.bg
-    seeds = tuple(sorted(_added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
-    if not seeds:
+    fitted = tuple(sorted(_added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
+    if not fitted:
         return []
+    every = tuple(c for c in range(10) if c != bg)
     found = []
     for name in RAY_DIRS:
         for through in (False, True):
-            op = Op(f"rays({name},{'through' if through else 'stop'})",
-                    lambda g, n=name, t=through: rays(g, bg, seeds, n, t))
-            if _agrees(op.fn, ctx, exact=False):
-                found.append((not _agrees(op.fn, ctx, exact=True), op))
+            for seeds, label in ((every, "all"), (fitted, ",".join(map(str, fitted)))):
+                op = Op(f"rays({name},{'through' if through else 'stop'},{label})",
+                        lambda g, n=name, t=through, s=seeds: rays(g, bg, s, n, t))
+                if _agrees(op.fn, ctx, exact=False):
+                    found.append((not _agrees(op.fn, ctx, exact=True), op))
+                    break
     found.sort(key=lambda v: v[0])
     return [op for _, op in found[:MAX_RAY_OPS]]
 
