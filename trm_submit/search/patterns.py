@@ -44,7 +44,7 @@ def gravity_cells(grid: np.ndarray, ctx_bg: int, direction: str) -> np.ndarray:
 
 
 def _drop(canvas: np.ndarray, obj: Obj, bg: int) -> Obj:
-    """`obj` moved down until the border or a non-bg canvas cell stops it."""
+    """`obj` (already lifted off `canvas`) moved down until the border or a non-bg canvas cell stops it."""
     top = obj.top
     while top + obj.height < canvas.shape[0]:
         region = canvas[top + 1:top + 1 + obj.height, obj.left:obj.left + obj.width]
@@ -55,17 +55,24 @@ def _drop(canvas: np.ndarray, obj: Obj, bg: int) -> Obj:
 
 
 def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "m8") -> np.ndarray | None:
-    """Objects fall as rigid units toward `direction`, the one nearest the wall first, until they rest on
-    the border or an object that has already settled."""
+    """Objects fall as rigid units toward `direction` until each rests on the border or on another object:
+    drop them one by one (nearest the wall first), repeated until none moves."""
     to_frame, from_frame = _FRAMES[direction]
     g = _c(to_frame(grid))
     bg = grid_background(g, ctx_bg)
-    objs = components(g, bg, mode)
+    objs = sorted(components(g, bg, mode), key=lambda o: -(o.top + o.height))
     if not objs:
         return None
-    canvas = np.full(g.shape, bg, dtype=np.uint8)
-    for obj in sorted(objs, key=lambda o: -(o.top + o.height)):
-        place(canvas, _drop(canvas, obj, bg))
+    canvas = g.copy()
+    for _ in range(len(objs)):
+        moved = False
+        for k, obj in enumerate(objs):
+            place(canvas, obj, bg)
+            objs[k] = _drop(canvas, obj, bg)
+            place(canvas, objs[k])
+            moved |= objs[k].top != obj.top
+        if not moved:
+            break
     return _c(from_frame(canvas))
 
 
