@@ -13,6 +13,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 
 Grid = np.ndarray
+FITTED_COST = 2  # a fitted colour map ranks after a named op that explains the same demonstrations
 
 
 def keep_colour(g: Grid, colour: int, bg: int) -> Optional[Grid]:
@@ -96,7 +97,7 @@ def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     if not changed:
         return None
     name = "colour_map(" + ", ".join(f"{a}->{b}" for a, b in changed) + ")"
-    return Op(name, partial(_apply_lut, lut=lut))
+    return Op(name, partial(_apply_lut, lut=lut), cost=FITTED_COST)
 
 
 def _apply_lut(g: Grid, lut: np.ndarray) -> Grid:

@@ -7,7 +7,8 @@ every value: a None (or an exception) on any train value drops the child; a None
 child, but that test input gets no candidate from it or its descendants.
 
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
-first (cost = sum of op costs, finisher included; every op costs 1 unless it says otherwise), then the most
+first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted
+colour map costs 2), then the most
 distinct consistent programs giving that grid, then discovery order (breadth-first, library order).
 """
 
@@ -30,7 +31,7 @@ from .verify import Solutions, Verifier
 MAX_CANDIDATES = 5
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
-CHECK_EVERY = 32            # op applications between two budget checks
+CHECK_EVERY = 4             # op applications between two budget checks
 
 
 @dataclass
