@@ -1,6 +1,7 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
 rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter).
-Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`.
+Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
+the line ops of `lines` (connect, surround).
 
 Parameters come from the demonstrations: fill colour = the colour outputs add on enclosed background, ray
 seed colours = the colours the outputs add, a variant is offered only where it agrees with the outputs.
@@ -12,7 +13,9 @@ from typing import Callable
 
 import numpy as np
 
+from . import lines
 from .dsl import Op, TaskContext
+from .fitting import added_colours, agrees, same_shape_pairs
 from .kernels import border_reach, draw_rays, gravity_down, label_components
 from .objects import Obj, components, grid_background, place
 
@@ -130,47 +133,13 @@ def majority_filter(grid: np.ndarray) -> np.ndarray:
     return np.where((own == best) | (n_best > 1), grid, winner).astype(np.uint8)
 
 
-def _same_shape_pairs(ctx: TaskContext) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(i, o) for i, o in zip(ctx.train_in, ctx.train_out) if i.shape == o.shape]
-
-
-def _added_colours(ctx: TaskContext, enclosed_only: bool) -> set[int]:
-    """Colours the outputs paint over input background cells (enclosed ones only if asked)."""
-    found: set[int] = set()
-    for i, o in _same_shape_pairs(ctx):
-        bg = grid_background(i, ctx.bg)
-        changed = (i == bg) & (o != i)
-        if enclosed_only:
-            changed &= ~border_reach(_c(i), bg)
-        found.update(int(c) for c in np.unique(o[changed]))
-    return found
-
-
-def _agrees(fn: Callable, ctx: TaskContext, exact: bool) -> bool:
-    """`fn` applies to every same-shape train input, changes something, and every cell it changes takes
-    the output's colour (or, `exact`, it reproduces the output)."""
-    pairs = _same_shape_pairs(ctx)
-    if not pairs:
-        return False
-    changed_any = False
-    for i, o in pairs:
-        r = fn(i)
-        if r is None or r.shape != o.shape:
-            return False
-        diff = r != i
-        changed_any |= bool(diff.any())
-        if (exact and not (r == o).all()) or (r[diff] != o[diff]).any():
-            return False
-    return changed_any
-
-
 def gravity_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     found = []
     for d in _FRAMES:
         found.append(Op(f"gravity_cells({d})", lambda g, d=d: gravity_cells(g, bg, d)))
         found.append(Op(f"gravity_objects({d})", lambda g, d=d: gravity_objects(g, bg, d)))
-    pairs = _same_shape_pairs(ctx)
+    pairs = same_shape_pairs(ctx)
     if not pairs:
         return []
 
@@ -186,7 +155,7 @@ def gravity_ops(ctx: TaskContext) -> list[Op]:
 
 def fill_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
-    colours = _added_colours(ctx, enclosed_only=True) if ctx.train_in else set()
+    colours = added_colours(ctx, enclosed_only=True) if ctx.train_in else set()
     if not colours and not ctx.same_shape:
         colours = set(ctx.new_colours)
     return [Op(f"fill_enclosed({c})", lambda g, c=c: fill_enclosed(g, bg, c)) for c in sorted(colours)[:2]]
@@ -196,7 +165,7 @@ def ray_ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the outputs; seeds are all non-bg cells, or else the cells of the
     colours the outputs add."""
     bg = ctx.bg
-    fitted = tuple(sorted(_added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
+    fitted = tuple(sorted(added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
     if not fitted:
         return []
     every = tuple(c for c in range(10) if c != bg)
@@ -206,8 +175,8 @@ def ray_ops(ctx: TaskContext) -> list[Op]:
             for seeds, label in ((every, "all"), (fitted, ",".join(map(str, fitted)))):
                 op = Op(f"rays({name},{'through' if through else 'stop'},{label})",
                         lambda g, n=name, t=through, s=seeds: rays(g, bg, s, n, t))
-                if _agrees(op.fn, ctx, exact=False):
-                    found.append((not _agrees(op.fn, ctx, exact=True), op))
+                if agrees(op.fn, ctx, exact=False):
+                    found.append((not agrees(op.fn, ctx, exact=True), op))
                     break
     found.sort(key=lambda v: v[0])
     return [op for _, op in found[:MAX_RAY_OPS]]
@@ -217,7 +186,7 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
     removed = []
-    for i, o in _same_shape_pairs(ctx):
+    for i, o in same_shape_pairs(ctx):
         b = grid_background(i, bg)
         labels, n = label_components(_c(i), b, True, True)
         sizes = np.bincount(labels.ravel(), minlength=n + 1)
@@ -231,7 +200,7 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
-    return gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx)
+    return gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx)
 
 
 def finishers(ctx: TaskContext) -> list:

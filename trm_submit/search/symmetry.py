@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .patterns import _agrees
+from .fitting import agrees
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
 MAX_PERIOD_TRIES = 400
@@ -138,7 +138,7 @@ def ops(ctx: TaskContext) -> list[Op]:
         for kind in KINDS:
             if ctx.same_shape:
                 op = Op(f"symmetry({kind},{m})", lambda g, k=kind, m=m: complete(g, m, k))
-                if _agrees(op.fn, ctx, exact=False):
+                if agrees(op.fn, ctx, exact=False):
                     result.append(op)
             else:
                 result.append(Op(f"symmetry_patch({kind},{m})", lambda g, k=kind, m=m: symmetry_patch(g, m, k)))

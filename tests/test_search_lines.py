@@ -1,0 +1,69 @@
+"""Line primitives of the search (connect, surround) against loops written by hand and real ARC-AGI-1
+training tasks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves, random_sparse
+
+from trm_submit.search import patterns
+from trm_submit.search.lines import connect, surround
+
+
+def _ref_connect_rows(g: np.ndarray, colour) -> np.ndarray:
+    out = g.copy()
+    for r in range(g.shape[0]):
+        last = None
+        for c in range(g.shape[1]):
+            if g[r, c] == 0:
+                continue
+            if last is not None and g[r, last] == g[r, c]:
+                for x in range(last + 1, c):
+                    out[r, x] = g[r, c] if colour is None else colour
+            last = c
+    return out
+
+
+@pytest.mark.parametrize("colour", [None, 7])
+def test_connect_equals_reference(colour):
+    rng = np.random.default_rng(40)
+    for _ in range(40):
+        g = random_sparse(rng, 9, 11, colours=2, fill=0.15)
+        for axes, want in (("h", _ref_connect_rows(g, colour)), ("v", _ref_connect_rows(g.T.copy(), colour).T)):
+            got = connect(g, 0, axes, colour)
+            assert got is None if (want == g).all() else (got == want).all()
+        both = _ref_connect_rows(g, colour)
+        vert = _ref_connect_rows(g.T.copy(), colour).T
+        both[vert != g] = vert[vert != g]   # columns painted over rows
+        got = connect(g, 0, "hv", colour)
+        assert got is None if (both == g).all() else (got == both).all()
+
+
+@pytest.mark.parametrize("diag", [False, True])
+def test_surround_equals_reference(diag):
+    rng = np.random.default_rng(41)
+    for _ in range(30):
+        g = random_sparse(rng, 8, 8, fill=0.1)
+        h, w = g.shape
+        want = g.copy()
+        for r in range(h):
+            for c in range(w):
+                if g[r, c] != 0:
+                    continue
+                near = [(r + dy, c + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                        if (dy or dx) and (diag or not (dy and dx))]
+                if any(0 <= y < h and 0 <= x < w and g[y, x] != 0 for y, x in near):
+                    want[r, c] = 9
+        got = surround(g, 0, 9, diag)
+        assert got is None if (want == g).all() else (got == want).all()
+
+
+@pytest.mark.parametrize("task_id,names", [
+    ("40853293", ["connect(hv,same)"]),
+    ("dbc1a6ce", ["connect(hv,8)"]),
+    ("a699fb00", ["connect(h,2)"]),
+    ("4258a5f9", ["surround(1,8)"]),
+])
+def test_real_training_tasks(task_id, names):
+    assert_op_solves(patterns, task_id, names)
