@@ -8,6 +8,7 @@ import pytest
 from search_reference import assert_op_solves
 
 from trm_submit.search import symmetry
+from trm_submit.search.kernels import mirror_axis, periodic_fill
 from trm_submit.search.symmetry import complete, fit_axis, symmetry_patch
 
 
@@ -78,3 +79,55 @@ def test_nothing_masked_or_no_axis_gives_none():
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(symmetry, task_id, names)
+
+
+def _ref_mirror_axis(grid: np.ndarray, known: np.ndarray) -> int:
+    h, w = grid.shape
+    best, best_s = 0, -1
+    for s in range(1, 2 * w - 2):
+        pairs = [(r, c, s - c) for r in range(h) for c in range(w) if c < s - c < w and known[r, c] and known[r, s - c]]
+        if not pairs or any(grid[r, c] != grid[r, p] for r, c, p in pairs):
+            continue
+        if len(pairs) > best or (len(pairs) == best and abs(s - (w - 1)) < abs(best_s - (w - 1))):
+            best, best_s = len(pairs), s
+    return best_s
+
+
+def test_mirror_axis_kernel_equals_reference():
+    rng = np.random.default_rng(23)
+    for _ in range(200):
+        h, w = int(rng.integers(1, 8)), int(rng.integers(1, 9))
+        grid = rng.integers(0, 2, size=(h, w)).astype(np.uint8)
+        known = rng.random((h, w)) < 0.7
+        assert mirror_axis(grid, known) == _ref_mirror_axis(grid, known)
+
+
+def _ref_periodic(grid: np.ndarray, mask: np.ndarray, periods) -> np.ndarray | None:
+    h, w = grid.shape
+    for pr, pc in periods:
+        classes: dict = {}
+        if any(classes.setdefault((r % pr, c % pc), grid[r, c]) != grid[r, c]
+               for r in range(h) for c in range(w) if not mask[r, c]):
+            continue
+        if all((r % pr, c % pc) in classes for r in range(h) for c in range(w) if mask[r, c]):
+            out = grid.copy()
+            for r in range(h):
+                for c in range(w):
+                    if mask[r, c]:
+                        out[r, c] = classes[(r % pr, c % pc)]
+            return out
+    return None
+
+
+def test_periodic_fill_kernel_equals_reference():
+    rng = np.random.default_rng(24)
+    for _ in range(100):
+        tile = rng.integers(0, 3, size=(int(rng.integers(1, 4)), int(rng.integers(1, 4)))).astype(np.uint8)
+        grid = np.tile(tile, (4, 4))[:int(rng.integers(2, 10)), :int(rng.integers(2, 10))].copy()
+        if rng.random() < 0.3:
+            grid[rng.integers(0, grid.shape[0]), rng.integers(0, grid.shape[1])] = 7   # may break the period
+        mask = rng.random(grid.shape) < 0.2
+        periods = [tuple(p) for p in symmetry._periods(*grid.shape)]
+        got = periodic_fill(grid, mask, np.array(periods, dtype=np.int64).reshape(-1, 2))
+        want = _ref_periodic(grid, mask, periods)
+        assert (got.size == 0) if want is None else (got == want).all()

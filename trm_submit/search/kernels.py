@@ -117,3 +117,117 @@ def gravity_down(grid: np.ndarray, bg: int) -> np.ndarray:
                 out[r_out, c] = grid[r, c]
                 r_out -= 1
     return out
+
+
+@njit(cache=True)
+def mirror_axis(grid: np.ndarray, known: np.ndarray) -> int:
+    """The sum s (column c mirrors to s - c) under which the most pairs of distinct known cells agree and
+    none disagree; ties go to the s nearest the centre (w - 1), then the smaller. -1 when no pair agrees."""
+    h, w = grid.shape
+    best, best_s = 0, -1
+    for s in range(1, 2 * w - 2):
+        agree = 0
+        bad = False
+        for c in range(max(0, s - w + 1), min(w, s + 1)):
+            p = s - c
+            if p <= c:
+                continue
+            for r in range(h):
+                if known[r, c] and known[r, p]:
+                    if grid[r, c] != grid[r, p]:
+                        bad = True
+                        break
+                    agree += 1
+            if bad:
+                break
+        if bad or agree == 0:
+            continue
+        if agree > best or (agree == best and abs(s - (w - 1)) < abs(best_s - (w - 1))):
+            best, best_s = agree, s
+    return best_s
+
+
+@njit(cache=True)
+def majority3x3(grid: np.ndarray) -> np.ndarray:
+    """Each cell takes the single most frequent colour of its 3x3 neighbourhood inside the grid; a tie
+    for the most frequent, or the cell's own colour among the most frequent, keeps the cell."""
+    h, w = grid.shape
+    out = grid.copy()
+    counts = np.zeros(10, dtype=np.int64)
+    for r in range(h):
+        for c in range(w):
+            counts[:] = 0
+            for y in range(max(0, r - 1), min(h, r + 2)):
+                for x in range(max(0, c - 1), min(w, c + 2)):
+                    counts[grid[y, x]] += 1
+            best = counts.max()
+            n_best = 0
+            winner = 0
+            for k in range(10):
+                if counts[k] == best:
+                    n_best += 1
+                    winner = k
+            if n_best == 1 and counts[grid[r, c]] != best:
+                out[r, c] = winner
+    return out
+
+
+@njit(cache=True)
+def periodic_fill(grid: np.ndarray, mask: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """`grid` with its masked cells filled from the first period (pr, pc) of `periods` under which every
+    class of cells (r mod pr, c mod pc) holds one known colour and every class of a masked cell has one;
+    an empty (0 x 0) array when none fits."""
+    h, w = grid.shape
+    for k in range(periods.shape[0]):
+        pr, pc = periods[k, 0], periods[k, 1]
+        table = np.full(pr * pc, -1, dtype=np.int64)
+        ok = True
+        for r in range(h):
+            for c in range(w):
+                if mask[r, c]:
+                    continue
+                i = (r % pr) * pc + c % pc
+                if table[i] < 0:
+                    table[i] = grid[r, c]
+                elif table[i] != grid[r, c]:
+                    ok = False
+                    break
+            if not ok:
+                break
+        if not ok:
+            continue
+        out = grid.copy()
+        for r in range(h):
+            for c in range(w):
+                if mask[r, c]:
+                    v = table[(r % pr) * pc + c % pc]
+                    if v < 0:
+                        ok = False
+                        break
+                    out[r, c] = v
+            if not ok:
+                break
+        if ok:
+            return out
+    return np.empty((0, 0), dtype=np.uint8)
+
+
+@njit(cache=True)
+def component_boxes(labels: np.ndarray, n: int) -> np.ndarray:
+    """(n, 4) int64 array: top, left, bottom + 1, right + 1 of each label 1..n (row k-1 for label k)."""
+    h, w = labels.shape
+    boxes = np.empty((n, 4), dtype=np.int64)
+    boxes[:, 0] = h
+    boxes[:, 1] = w
+    boxes[:, 2] = 0
+    boxes[:, 3] = 0
+    for r in range(h):
+        for c in range(w):
+            k = labels[r, c] - 1
+            if k < 0:
+                continue
+            boxes[k, 0] = min(boxes[k, 0], r)
+            boxes[k, 1] = min(boxes[k, 1], c)
+            boxes[k, 2] = max(boxes[k, 2], r + 1)
+            boxes[k, 3] = max(boxes[k, 3], c + 1)
+    return boxes

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
-from .kernels import label_components
+from .kernels import component_boxes, label_components
 
 # Segmentation modes: (name, 8-neighbour, multicolour)
 MODES: tuple[tuple[str, bool, bool], ...] = (("c4", False, False), ("c8", True, False), ("m8", True, True))
@@ -78,9 +78,7 @@ def _components_cached(raw: bytes, h: int, w: int, bg: int, mode: str) -> tuple[
     if n == 0 or n > MAX_OBJECTS:
         return ()
     objs = []
-    for k in range(1, n + 1):
-        rows, cols = np.nonzero(labels == k)
-        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    for k, (r0, c0, r1, c1) in enumerate(component_boxes(labels, n).tolist(), start=1):
         mask = labels[r0:r1, c0:c1] == k
         crop = np.where(mask, grid[r0:r1, c0:c1], np.uint8(bg)).astype(np.uint8)
         crop.flags.writeable = False

@@ -16,7 +16,7 @@ import numpy as np
 from . import lines
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs
-from .kernels import border_reach, draw_rays, gravity_down, label_components
+from .kernels import border_reach, draw_rays, gravity_down, label_components, majority3x3
 from .objects import Obj, components, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -118,19 +118,7 @@ def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8")
 
 def majority_filter(grid: np.ndarray) -> np.ndarray:
     """Each cell takes the most frequent colour of its 3x3 neighbourhood (inside the grid); a tie keeps it."""
-    h, w = grid.shape
-    counts = np.zeros((10, h, w), dtype=np.int16)
-    padded = np.pad(grid.astype(np.int16), 1, constant_values=-1)
-    for dr in range(3):
-        for dc in range(3):
-            window = padded[dr:dr + h, dc:dc + w]
-            for colour in range(10):
-                counts[colour] += window == colour
-    best = counts.max(axis=0)
-    own = np.take_along_axis(counts, grid[None].astype(np.int64), axis=0)[0]
-    winner = counts.argmax(axis=0).astype(np.uint8)
-    n_best = (counts == best[None]).sum(axis=0)
-    return np.where((own == best) | (n_best > 1), grid, winner).astype(np.uint8)
+    return majority3x3(_c(grid))
 
 
 def gravity_ops(ctx: TaskContext) -> list[Op]:
@@ -185,6 +173,8 @@ def ray_ops(ctx: TaskContext) -> list[Op]:
 def denoise_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
+    if ctx.same_shape:
+        result = [op for op in result if agrees(op.fn, ctx, exact=False)]
     removed = []
     for i, o in same_shape_pairs(ctx):
         b = grid_background(i, bg)

@@ -17,15 +17,18 @@ LOGIC = ("and", "or", "xor", "nor")
 
 
 def separator_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list[int]] | None:
-    """(colour, separator rows, separator columns): full lines of one non-bg colour; None when none."""
+    """(colour, separator rows, separator columns): the full lines of the smallest non-bg colour that has
+    any (not every row or every column); None when there are none."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
-    for colour in np.unique(grid):
-        if colour == bg:
+    row_colour = np.where((grid == grid[:, :1]).all(axis=1), grid[:, 0].astype(np.int16), -1)
+    col_colour = np.where((grid == grid[:1, :]).all(axis=0), grid[0, :].astype(np.int16), -1)
+    for colour in sorted(set(row_colour.tolist()) | set(col_colour.tolist())):
+        if colour < 0 or colour == bg:
             continue
-        rows = [r for r in range(h) if (grid[r] == colour).all()]
-        cols = [c for c in range(w) if (grid[:, c] == colour).all()]
-        if (rows or cols) and len(rows) < h and len(cols) < w:
+        rows = np.nonzero(row_colour == colour)[0].tolist()
+        cols = np.nonzero(col_colour == colour)[0].tolist()
+        if len(rows) < h and len(cols) < w:
             return int(colour), rows, cols
     return None
 

@@ -12,30 +12,18 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees
+from .kernels import mirror_axis, periodic_fill
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
 MAX_PERIOD_TRIES = 400
 
 
 def fit_axis(grid: np.ndarray, mask: np.ndarray, axis: int) -> int | None:
-    """The sum s (mirror of index i is s - i along `axis`) under which the most pairs of known, distinct
-    cells agree with no pair disagreeing; ties go to the centre. None when no pair agrees."""
-    g = grid if axis == 1 else grid.T
-    known = ~(mask if axis == 1 else mask.T)
-    n = g.shape[1]
-    best, best_s = 0, None
-    for s in range(1, 2 * n - 2):
-        idx = np.arange(n)
-        part = s - idx
-        ok = (part >= 0) & (part < n) & (part != idx)
-        a, b = idx[ok], part[ok]
-        both = known[:, a] & known[:, b]
-        if (g[:, a][both] != g[:, b][both]).any():
-            continue
-        agree = int(both.sum())
-        if agree > best or (agree == best and best_s is not None and abs(s - (n - 1)) < abs(best_s - (n - 1))):
-            best, best_s = agree, s
-    return best_s if best > 0 else None
+    """The sum s (mirror of index i is s - i along `axis`: 0 rows, 1 columns) under which the most pairs of
+    known, distinct cells agree with no pair disagreeing; ties go to the centre. None when no pair agrees."""
+    g, known = (grid, ~mask) if axis == 1 else (grid.T, ~mask.T)
+    s = mirror_axis(np.ascontiguousarray(g), np.ascontiguousarray(known))
+    return None if s < 0 else int(s)
 
 
 def _partners(kind: str, shape: tuple[int, int], s_rows: int | None, s_cols: int | None) -> list:
@@ -56,27 +44,19 @@ def _partners(kind: str, shape: tuple[int, int], s_rows: int | None, s_cols: int
     return maps
 
 
+def _periods(h: int, w: int) -> np.ndarray:
+    """Periods (pr, pc) other than the whole grid, smallest area first, at most MAX_PERIOD_TRIES."""
+    found = sorted(((pr, pc) for pr in range(1, h + 1) for pc in range(1, w + 1) if pr < h or pc < w),
+                   key=lambda p: (p[0] * p[1], p))
+    return np.array(found[:MAX_PERIOD_TRIES], dtype=np.int64).reshape(-1, 2)
+
+
 def complete_periodic(grid: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """`grid` with its masked cells filled from the smallest-area period (pr, pc) under which every class
     of cells (r mod pr, c mod pc) holds one known colour; None when no period of the first
     MAX_PERIOD_TRIES by area fits."""
-    h, w = grid.shape
-    r, c = np.indices(grid.shape)
-    known = ~mask
-    periods = sorted(((pr, pc) for pr in range(1, h + 1) for pc in range(1, w + 1) if pr < h or pc < w),
-                     key=lambda p: (p[0] * p[1], p))
-    for pr, pc in periods[:MAX_PERIOD_TRIES]:
-        cls = (r % pr) * pc + c % pc
-        lo = np.full(pr * pc, 10, dtype=np.int16)
-        hi = np.full(pr * pc, -1, dtype=np.int16)
-        np.minimum.at(lo, cls[known], grid[known])
-        np.maximum.at(hi, cls[known], grid[known])
-        if (lo[hi >= 0] != hi[hi >= 0]).any() or (hi[cls[mask]] < 0).any():
-            continue
-        out = grid.copy()
-        out[mask] = hi[cls[mask]].astype(np.uint8)
-        return out
-    return None
+    out = periodic_fill(np.ascontiguousarray(grid), np.ascontiguousarray(mask), _periods(*grid.shape))
+    return out if out.size else None
 
 
 def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
@@ -131,10 +111,22 @@ def _mask_colours(ctx: TaskContext) -> list[int]:
     return sorted(in_all - set(ctx.out_colours))[:1]
 
 
+def _patch_shapes_fit(ctx: TaskContext, mask_colour: int) -> bool:
+    """Every train output has the shape of its input's `mask_colour` bounding box."""
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        rows, cols = np.nonzero(i == mask_colour)
+        if not len(rows) or (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) != o.shape:
+            return False
+    return True
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Completion ops (same-shape tasks, kinds that agree with the outputs) or patch ops (other tasks)."""
+    """Completion ops (same-shape tasks, kinds that agree with the outputs) or patch ops (tasks whose
+    outputs have the shape of the masked region)."""
     result = []
     for m in _mask_colours(ctx):
+        if not ctx.same_shape and not _patch_shapes_fit(ctx, m):
+            continue
         for kind in KINDS:
             if ctx.same_shape:
                 op = Op(f"symmetry({kind},{m})", lambda g, k=kind, m=m: complete(g, m, k))
