@@ -133,9 +133,11 @@ def stack(items: tuple, axis: int) -> np.ndarray | None:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Object-list splits (one per segmentation mode) and the list -> grid joins."""
+    """Object-list splits (one per segmentation mode; not for tasks whose outputs keep the input shape,
+    where a list of cropped objects leads nowhere) and the list -> grid joins."""
     bg = ctx.bg
-    result = [Op(f"objects({m})", lambda g, m=m: object_list(g, bg, m), GRID, LIST) for m, _, _ in MODES]
+    result = [] if ctx.same_shape else [
+        Op(f"objects({m})", lambda g, m=m: object_list(g, bg, m), GRID, LIST) for m, _, _ in MODES]
     result += [
         Op("first", first_item, LIST, GRID),
         Op("overlay", lambda items: overlay(items, bg), LIST, GRID),

@@ -43,7 +43,6 @@ KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
     "shape_unique": lambda objs, _: [Counter(p.shape_key() for p in objs)[o.shape_key()] == 1 for o in objs],
     "is_rectangle": lambda objs, _: [bool(o.mask.all()) for o in objs],
     "shape": lambda objs, _: [o.shape_key() for o in objs],
-    "colour": lambda objs, _: [o.colour for o in objs],
 }
 
 

@@ -90,7 +90,10 @@ def _out_palette(ctx: TaskContext) -> tuple[int, int] | None:
 
 
 def split_ops(ctx: TaskContext) -> list[Op]:
-    """Splits whose parts match the train output shapes (all splits when the task keeps its shape)."""
+    """Splits whose first part has the train outputs' shape (up to transpose); none when the outputs keep
+    the input shape."""
+    if ctx.same_shape:
+        return []
     bg = ctx.bg
     found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST)]
     for n in (2, 3):
@@ -100,7 +103,7 @@ def split_ops(ctx: TaskContext) -> list[Op]:
     def fits(op: Op) -> bool:
         for i, o in zip(ctx.train_in, ctx.train_out):
             parts = op.fn(i)
-            if parts is None or (not ctx.same_shape and parts[0].shape not in (o.shape, o.shape[::-1])):
+            if parts is None or parts[0].shape not in (o.shape, o.shape[::-1]):
                 return False
         return True
     return [op for op in found if fits(op)]
