@@ -95,3 +95,13 @@ def test_colour_map_solves_real_training_tasks(training, task_id, name):
     assert op is not None and op.name == name
     for t, sol in zip(task.test_inputs, solutions[task_id]):
         assert np.array_equal(op.fn(t), sol)
+
+
+def test_ops_flagged_shape_keeping_keep_the_shape():
+    g = rand(3, 5)
+    o = g.copy()
+    o[0, 0] = 7
+    for op in col.ops(make_context(Task("k", ((g, o),), (g,)))):
+        r = op.fn(g)
+        if op.keeps_shape and r is not None:
+            assert r.shape == g.shape, op.name

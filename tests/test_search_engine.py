@@ -190,3 +190,39 @@ def test_context_facts():
     assert ctx.bg == 0 and ctx.new_colours == (5,) and ctx.colours == (0, 1, 2, 5)
     assert ctx.const_shape == (1, 2) and not ctx.same_shape
     assert value_key(i1) == value_key(i1.copy()) != value_key(i1.T)
+
+
+def symmetric_overlay(g: np.ndarray) -> np.ndarray:
+    """Reference: each background cell takes the colour of its left-right mirror cell."""
+    h, w = g.shape
+    return np.array([[g[i, j] if g[i, j] else g[i, w - 1 - j] for j in range(w)] for i in range(h)], np.uint8)
+
+
+def test_stacker_combines_pieces_that_each_fit_part_of_the_output():
+    rng = np.random.default_rng(9)
+    inputs = []
+    for _ in range(4):
+        g = rng.integers(1, 5, size=(4, 6), dtype=np.uint8)
+        g[rng.random(g.shape) < 0.5] = 0
+        inputs.append(g)
+    task, truth = make_task(symmetric_overlay, inputs)
+    res = solve_task(task, Budget.seconds(5), max_depth=2, collect=only(Op("flip_h", lambda g: g[:, ::-1])))
+    best = res.candidates[0][0]
+    assert np.array_equal(best.grid, truth[0])
+    assert best.program == "stack(identity [fg] ; flip_h [all])"
+
+
+def test_last_level_skips_shape_keeping_ops_on_states_of_the_wrong_shape():
+    calls = []
+
+    def recolour(g):
+        calls.append(g.shape)
+        return np.where(g > 0, 5, 0).astype(np.uint8)
+
+    task, truth = make_task(lambda g: np.where(g[:2] > 0, 5, 0), [grid(4, 3), grid(4, 5), grid(4, 4)])
+    ops = only(Op("top_half", lambda g: g[: g.shape[0] // 2]), Op("recolour", recolour, keeps_shape=True))
+    res = solve_task(task, Budget.seconds(5), max_depth=2, collect=ops)
+    assert np.array_equal(res.candidates[0][0].grid, truth[0])
+    assert res.candidates[0][0].program == "top_half | recolour"
+    # level 1 calls recolour on every input (3 values); level 2 only on the half-height state (2 train + 1 test)
+    assert len(calls) == 3 + 3

@@ -141,3 +141,13 @@ def test_one_geometry_op_solves_a_real_training_task(training, task_id, op_name)
         assert np.array_equal(op.fn(i), o)
     for t, sol in zip(task.test_inputs, solutions[task_id]):
         assert np.array_equal(op.fn(t), sol)
+
+
+def test_ops_flagged_shape_keeping_keep_the_shape():
+    g = np.zeros((5, 7), np.uint8)
+    g[1:3, 2:6] = rand(2, 4)
+    ctx = make_context(Task("k", ((g, g),), (g,)))
+    for op in geo.ops(ctx):
+        r = op.fn(g)
+        if op.keeps_shape and r is not None:
+            assert r.shape == g.shape, op.name

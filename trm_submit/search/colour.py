@@ -110,13 +110,13 @@ def ops(ctx: TaskContext) -> list[Op]:
     out = []
     for c in ctx.in_colours:
         if c != bg:
-            out.append(Op(f"keep_colour({c})", partial(keep_colour, colour=c, bg=bg)))
-            out.append(Op(f"erase_colour({c})", partial(erase_colour, colour=c, bg=bg)))
+            out.append(Op(f"keep_colour({c})", partial(keep_colour, colour=c, bg=bg), keeps_shape=True))
+            out.append(Op(f"erase_colour({c})", partial(erase_colour, colour=c, bg=bg), keeps_shape=True))
     for c in ctx.out_colours:
         if c != bg:
-            out.append(Op(f"recolour_non_bg({c})", partial(recolour_non_bg, colour=c, bg=bg)))
+            out.append(Op(f"recolour_non_bg({c})", partial(recolour_non_bg, colour=c, bg=bg), keeps_shape=True))
     for c in ctx.new_colours:
-        out.append(Op(f"fill_bg({c})", partial(fill_bg, colour=c, bg=bg)))
+        out.append(Op(f"fill_bg({c})", partial(fill_bg, colour=c, bg=bg), keeps_shape=True))
     out.append(Op("majority_colour", partial(majority_colour, bg=bg)))
     out.append(Op("minority_colour", partial(minority_colour, bg=bg)))
     return out

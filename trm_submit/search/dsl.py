@@ -34,6 +34,8 @@ class Op:
     arg: str = GRID
     ret: str = GRID
     cost: int = 1
+    keeps_shape: bool = False       # True: the result always has the argument's shape (lets the last level
+                                    # skip the op on states of the wrong shape without calling it)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,12 @@ import numpy as np
 from .. import vote
 from ..budget import Budget
 from ..tasks import Task
-from . import library
+from . import library, stack
 from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, grid_hash, make_context, value_key
 from .verify import Solutions, Verifier
 
 MAX_CANDIDATES = 5
+SEARCH_SHARE = 0.85         # of the budget for the enumeration; the stacker (stack.py) may use the rest
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
 CHECK_EVERY = 4             # op applications between two budget checks
@@ -130,6 +131,8 @@ class _Search:
     def try_last(self, state: _State, op: Op) -> None:
         """Last level: apply `op` to the train values one by one, stop at the first that cannot fit."""
         self.tick()
+        if op.keeps_shape and not self.verifier.shape_fits(0, state.values[0]):
+            return
         train = []
         for i in range(self.n_train):
             r = self.call(op, state.values[i])
@@ -157,7 +160,7 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     ctx = make_context(task)
     ops, finishers = collect(ctx)
     verifier = Verifier(ctx, finishers, task.n_test)
-    search = _Search(task, ops, verifier, budget, max_states, len(task.train))
+    search = _Search(task, ops, verifier, budget.fraction(SEARCH_SHARE), max_states, len(task.train))
     start = _initial(task)
     search.seen.add(hash(tuple(value_key(v) for v in start.values)))
     verifier.check(start.values, (), 0)
@@ -172,6 +175,8 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         stopped = "time"
     if stopped == "done" and search.full:
         stopped = "states"
+    for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
+        verifier.solutions.add(text, cost, tests)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped,
                  applications=search.applications, errors=search.errors)
     return verifier.solutions, stats

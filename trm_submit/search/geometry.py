@@ -166,7 +166,7 @@ def _concat_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """The task's geometry ops."""
-    out = [Op(name, fn) for name, fn in DIHEDRAL.items()]
+    out = [Op(name, fn, keeps_shape=name in ("rot180", "flip_h", "flip_v")) for name, fn in DIHEDRAL.items()]
     out.append(Op("crop(non_bg)", partial(crop_non_bg, bg=ctx.bg)))
     for c in ctx.in_colours:
         if c != ctx.bg:

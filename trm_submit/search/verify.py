@@ -13,6 +13,7 @@ from typing import Optional
 import numpy as np
 
 from .dsl import Fitter, TaskContext, as_grid, value_key
+from .stack import Pieces
 
 
 @dataclass
@@ -44,7 +45,8 @@ def program_text(program: tuple[str, ...]) -> str:
 
 
 class Verifier:
-    """Checks states against the train outputs and records the solutions."""
+    """Checks states against the train outputs and records the solutions, and the states of the train
+    outputs' shapes that solve nothing alone (pieces for the stacker)."""
 
     def __init__(self, ctx: TaskContext, finishers: list[Fitter], n_test: int) -> None:
         self.targets = ctx.train_out
@@ -52,6 +54,7 @@ class Verifier:
         self.n_train = len(ctx.train_out)
         self.finishers = finishers
         self.solutions = Solutions()
+        self.pieces = Pieces()
         self.fit_errors = 0
 
     def shape_fits(self, i: int, value: object) -> bool:
@@ -70,6 +73,7 @@ class Verifier:
         if all(np.array_equal(v, t) for v, t in zip(train, self.targets)):
             self.solutions.add(program_text(program), cost, tests)
             return True
+        self.pieces.add(program_text(program), cost, tuple(train), tuple(tests))
         found = False
         for fit in self.finishers:
             try:
