@@ -63,11 +63,14 @@ def test_periodic_completion_recovers_tiling():
         assert (complete(masked, 0, "tile") == full).all()
 
 
-def test_nothing_masked_or_no_axis_gives_none():
+def test_no_axis_gives_none_and_nothing_masked_keeps_the_grid():
     g = (np.arange(24).reshape(4, 6) % 9 + 1).astype(np.uint8)   # no two cells of a row or column agree
     g[0, 0] = 0
     assert all(complete(g, 0, kind) is None for kind in ("lr", "ud", "lrud", "d4"))
-    assert complete(np.ones((3, 3), np.uint8), 0, "lr") is None
+    ones = np.ones((3, 3), np.uint8)
+    assert (complete(ones, 0, "lr") == ones).all()
+    assert complete(np.zeros((3, 3), np.uint8), 0, "lr") is None      # everything masked
+    assert symmetry_patch(ones, 0, "lr") is None                       # no patch to return
 
 
 @pytest.mark.parametrize("task_id,names", [

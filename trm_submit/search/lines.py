@@ -24,7 +24,7 @@ def _connect_rows(grid: np.ndarray, out: np.ndarray, bg: int, colour: int | None
 
 def connect(grid: np.ndarray, ctx_bg: int, axes: str, colour: int | None) -> np.ndarray | None:
     """Background runs between two consecutive same-coloured cells filled, along rows ("h"), columns
-    ("v") or both ("hv": columns painted over rows); None when nothing is filled."""
+    ("v") or both ("hv": columns painted over rows); the grid itself when nothing is filled."""
     bg = grid_background(grid, ctx_bg)
     out = grid.copy()
     if "h" in axes:
@@ -33,7 +33,7 @@ def connect(grid: np.ndarray, ctx_bg: int, axes: str, colour: int | None) -> np.
         out_t = np.ascontiguousarray(out.T)
         _connect_rows(np.ascontiguousarray(grid.T), out_t, bg, colour)
         out = np.ascontiguousarray(out_t.T)
-    return None if (out == grid).all() else out
+    return grid if (out == grid).all() else out
 
 
 def surround(grid: np.ndarray, ctx_bg: int, colour: int, diag: bool) -> np.ndarray | None:
@@ -48,7 +48,7 @@ def surround(grid: np.ndarray, ctx_bg: int, colour: int, diag: bool) -> np.ndarr
                 near |= solid[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
     near &= grid == bg
     if not near.any():
-        return None
+        return grid
     out = grid.copy()
     out[near] = colour
     return out

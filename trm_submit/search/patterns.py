@@ -65,7 +65,7 @@ def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "
     bg = grid_background(g, ctx_bg)
     objs = sorted(components(g, bg, mode), key=lambda o: -(o.top + o.height))
     if not objs:
-        return None
+        return grid
     canvas = g.copy()
     for _ in range(len(objs)):
         moved = False
@@ -80,11 +80,12 @@ def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "
 
 
 def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
-    """Background cells not 4-connected to the border through background, painted `colour`."""
+    """Background cells not 4-connected to the border through background, painted `colour` (a grid
+    without such cells is returned as it is, as by every op here that finds nothing to do)."""
     bg = grid_background(grid, ctx_bg)
     enclosed = (grid == bg) & ~border_reach(_c(grid), bg)
     if not enclosed.any():
-        return None
+        return grid
     out = grid.copy()
     out[enclosed] = colour
     return out
@@ -95,7 +96,7 @@ def rays(grid: np.ndarray, ctx_bg: int, seed_colours: tuple[int, ...], dirs: str
     bg = grid_background(grid, ctx_bg)
     seeds = np.isin(grid, seed_colours) & (grid != bg)
     if not seeds.any():
-        return None
+        return grid
     return draw_rays(_c(grid), seeds, np.array(RAY_DIRS[dirs], dtype=np.int64), bg, through)
 
 
@@ -105,12 +106,12 @@ def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8")
     diag, multi = (True, True) if mode == "m8" else (mode == "c8", False)
     labels, n = label_components(_c(grid), bg, diag, multi)
     if n == 0:
-        return None
+        return grid
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
     small = sizes[labels] <= max_size
     small &= labels > 0
     if not small.any():
-        return None
+        return grid
     out = grid.copy()
     out[small] = bg
     return out

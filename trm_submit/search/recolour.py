@@ -64,9 +64,9 @@ def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int
         if i.shape != o.shape:
             return None
         bg = grid_background(i, ctx_bg)
-        objs = components(i, bg, mode)
-        if not objs or ((i == bg) & (o != i)).any():
+        if ((i == bg) & (o != i)).any():
             return None
+        objs = components(i, bg, mode)
         for k, obj in zip(KEYS[key](objs, i.shape), objs):
             t = _target(obj, o)
             if t is None or table.setdefault(k, t) != t:
@@ -78,7 +78,7 @@ def apply_table(grid: np.ndarray, ctx_bg: int, mode: str, key: str, table: dict)
     bg = grid_background(grid, ctx_bg)
     objs = components(grid, bg, mode)
     if not objs:
-        return None
+        return grid
     out = grid.copy()
     for k, obj in zip(KEYS[key](objs, grid.shape), objs):
         if k not in table:

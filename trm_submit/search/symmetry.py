@@ -61,9 +61,11 @@ def complete_periodic(grid: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
 
 def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
     """`grid` with its `mask_colour` cells copied from a mirror image that is known; None when no axis
-    fits, a masked cell stays unknown, or nothing is masked."""
+    fits, a masked cell stays unknown, or every cell is masked (`grid` itself when none is)."""
     mask = grid == mask_colour
-    if not mask.any() or mask.all():
+    if not mask.any():
+        return grid
+    if mask.all():
         return None
     if kind == "tile":
         return complete_periodic(grid, mask)
@@ -90,10 +92,10 @@ def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None
 
 def symmetry_patch(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
     """The completed cells of `complete`, cropped to the bounding box of the masked cells."""
-    done = complete(grid, mask_colour, kind)
+    rows, cols = np.nonzero(grid == mask_colour)
+    done = complete(grid, mask_colour, kind) if len(rows) else None
     if done is None:
         return None
-    rows, cols = np.nonzero(grid == mask_colour)
     return np.ascontiguousarray(done[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
 
 
