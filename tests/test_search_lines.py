@@ -1,5 +1,5 @@
-"""Line primitives of the search (connect, surround) against loops written by hand and real ARC-AGI-1
-training tasks."""
+"""Line and stamp primitives of the search (connect, surround, stamp) against loops written by hand and real
+ARC-AGI-1 training tasks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from search_reference import assert_op_solves, random_sparse
 
 from trm_submit.search import patterns
 from trm_submit.search.lines import connect, surround
+from trm_submit.search.stamp import apply_stamps, fit_stamps
 
 
 def _ref_connect_rows(g: np.ndarray, colour) -> np.ndarray:
@@ -59,7 +60,41 @@ def test_surround_equals_reference(diag):
         assert (got == want).all()
 
 
+def _ref_stamp(g: np.ndarray, stamps: dict) -> np.ndarray:
+    h, w = g.shape
+    out = g.copy()
+    for colour, entries in sorted(stamps.items()):   # later colours, then later entries, paint over
+        for dy, dx, value in entries:
+            for r in range(h):
+                for c in range(w):
+                    if g[r, c] != colour:
+                        continue
+                    y, x = r + dy, c + dx
+                    if 0 <= y < h and 0 <= x < w and g[y, x] == 0:
+                        out[y, x] = value
+    return out
+
+
+def test_stamp_apply_equals_reference_and_fit_recovers_it():
+    rng = np.random.default_rng(42)
+    stamps = {1: ((-1, -1, 4), (1, 1, 4), (0, 2, 7)), 2: ((-1, 0, 6), (1, 0, 6), (0, -1, 6), (0, 1, 6))}
+    ins = [random_sparse(rng, 12, 12, colours=2, fill=0.05) for _ in range(30)]
+    for g in ins:
+        assert (apply_stamps(g, 0, stamps) == _ref_stamp(g, stamps)).all()
+    # isolated seeds (no neighbour within 2 cells) show each stamp whole: the fit reads it back
+    sparse = []
+    for n in range(4):
+        g = np.zeros((15, 15), np.uint8)
+        for k, (y, x) in enumerate(((3, 3), (3, 10), (10, 3), (10, 10))):
+            g[y, x] = 1 + (k + n) % 2
+        sparse.append(g)
+    pairs = [(g, _ref_stamp(g, stamps)) for g in sparse]
+    assert {c: set(v) for c, v in fit_stamps(pairs, 0, 2).items()} == {c: set(v) for c, v in stamps.items()}
+
+
 @pytest.mark.parametrize("task_id,names", [
+    ("0ca9ddb6", ["stamp(r1;1:4;2:4)"]),
+    ("913fb3ed", ["stamp(r1;2:8;3:8;8:8)"]),
     ("40853293", ["connect(hv,same)"]),
     ("dbc1a6ce", ["connect(hv,8)"]),
     ("a699fb00", ["connect(h,2)"]),

@@ -1,7 +1,7 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
 rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter).
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
-the line ops of `lines` (connect, surround).
+the ops of `lines` (connect, surround) and `stamp` (fitted neighbourhood patterns).
 
 Parameters come from the demonstrations: fill colour = the colour outputs add on enclosed background, ray
 seed colours = the colours the outputs add, a variant is offered only where it agrees with the outputs.
@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import lines
+from . import lines, stamp
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs
 from .kernels import border_reach, draw_rays, gravity_down, label_components, majority3x3
@@ -191,7 +191,7 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
-    return gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx)
+    return gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx) + stamp.ops(ctx)
 
 
 def finishers(ctx: TaskContext) -> list:
