@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from search_reference import assert_op_solves, random_sparse
+from search_reference import assert_op_solves, random_sparse, ref_components
 
 from trm_submit.search import patterns
-from trm_submit.search.lines import connect, surround
+from trm_submit.search.lines import connect, fill_box, surround
 from trm_submit.search.stamp import apply_stamps, fit_stamps
 
 
@@ -60,6 +60,20 @@ def test_surround_equals_reference(diag):
         assert (got == want).all()
 
 
+def test_fill_box_equals_reference():
+    rng = np.random.default_rng(43)
+    for _ in range(30):
+        g = random_sparse(rng, 10, 10, colours=2, fill=0.12)
+        want = g.copy()
+        for cells in ref_components(g, 0, True, False):
+            ys, xs = [y for y, _ in cells], [x for _, x in cells]
+            for y in range(min(ys), max(ys) + 1):
+                for x in range(min(xs), max(xs) + 1):
+                    if g[y, x] == 0:
+                        want[y, x] = 5
+        assert (fill_box(g, 0, 5, "c8") == want).all()
+
+
 def _ref_stamp(g: np.ndarray, stamps: dict) -> np.ndarray:
     h, w = g.shape
     out = g.copy()
@@ -94,6 +108,8 @@ def test_stamp_apply_equals_reference_and_fit_recovers_it():
 
 @pytest.mark.parametrize("task_id,names", [
     ("0ca9ddb6", ["stamp(r1;1:4;2:4)"]),
+    ("3aa6fb7a", ["fill_box(1,c8)"]),
+    ("6d75e8bb", ["fill_box(2,c8)"]),
     ("913fb3ed", ["stamp(r1;2:8;3:8;8:8)"]),
     ("40853293", ["connect(hv,same)"]),
     ("dbc1a6ce", ["connect(hv,8)"]),

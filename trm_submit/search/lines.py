@@ -1,6 +1,7 @@
 """Lines between cells and halos around them: `connect` fills the background between two consecutive cells of
 one colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints
-the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour.
+the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
+the background cells inside each object's bounding box.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .objects import grid_background
+from .objects import components, grid_background
 from .fitting import added_colours, agrees
 
 
@@ -54,6 +55,16 @@ def surround(grid: np.ndarray, ctx_bg: int, colour: int, diag: bool) -> np.ndarr
     return out
 
 
+def fill_box(grid: np.ndarray, ctx_bg: int, colour: int, mode: str) -> np.ndarray:
+    """Background cells inside the bounding box of each object (segmentation `mode`) painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    for obj in components(grid, bg, mode):
+        box = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width]
+        box[grid[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width] == bg] = colour
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -69,4 +80,6 @@ def ops(ctx: TaskContext) -> list[Op]:
         for diag in (False, True):
             candidates.append(Op(f"surround({added[0]},{'8' if diag else '4'})",
                                  lambda g, d=diag, c=added[0]: surround(g, bg, c, d)))
+        for mode in ("c8", "m8"):
+            candidates.append(Op(f"fill_box({added[0]},{mode})", lambda g, m=mode, c=added[0]: fill_box(g, bg, c, m)))
     return [op for op in candidates if agrees(op.fn, ctx, exact=False)]
