@@ -133,6 +133,19 @@ def test_select_unique_colour_and_shape_rules():
     assert crop_selected(h, 0, "c4", "largest", keep_box=False) is None   # a tie selects nothing
 
 
+def test_select_minor_cells_and_symmetry_rules():
+    g = np.array([[1, 1, 0, 2, 2, 2],
+                  [1, 3, 0, 2, 3, 2],
+                  [0, 0, 0, 3, 2, 3],
+                  [4, 0, 0, 0, 0, 0],
+                  [4, 4, 0, 0, 0, 0]], dtype=np.uint8)
+    # m8 objects: the 1/3 block (one minor cell), the 2/3 block (three), the L of 4s (none, not symmetric)
+    assert crop_selected(g, 0, "m8", "most_minor", False).tolist() == [[2, 2, 2], [2, 3, 2], [3, 2, 3]]
+    assert crop_selected(g, 0, "m8", "least_minor", False).tolist() == [[4, 0], [4, 4]]
+    # left-right symmetric: only the 2/3 block (the 1/3 block and the L are not mirror images of themselves)
+    assert crop_selected(g, 0, "m8", "symmetric", False).tolist() == [[2, 2, 2], [2, 3, 2], [3, 2, 3]]
+
+
 def _recolour_largest(g: np.ndarray, colour: int) -> np.ndarray:
     comps = ref_components(g, 0, False, False)
     biggest = max(len(cs) for cs in comps)
@@ -179,6 +192,8 @@ def test_recolour_finisher_maps_program_outputs():
     (select, "23b5c85d", ["crop(smallest,c4)"]),
     (select, "88a62173", ["crop(unique_shape,c8)"]),
     (select, "be94b721", ["crop(largest,c4)"]),
+    (select, "72ca375d", ["crop(symmetric,c8)"]),
+    (select, "8efcae92", ["crop(most_minor,m8)"]),
     ([objects, select], "39a8645d", ["objects(c8)", "pick(common)"]),
     ([objects, select], "a87f7484", ["objects(c8)", "pick(largest)"]),
     (recolour, "08ed6ac7", ["recolour(size_rank,c4;0:1,1:2,2:3,3:4)"]),

@@ -42,6 +42,22 @@ def _commonest(objs: Sequence, key: Callable) -> int | None:
     return keys.index(ranked[0][0])
 
 
+def _minor_cells(o: Obj) -> int:
+    """Cells of the object not in its main colour."""
+    return o.size - int((o.grid[o.mask] == o.colour).sum())
+
+
+def _mirror_symmetric(o: Obj) -> bool:
+    """The object's cells equal their left-right or up-down mirror image."""
+    return bool((o.grid == o.grid[:, ::-1]).all() or (o.grid == o.grid[::-1]).all())
+
+
+def _only(objs: Sequence[Obj], test: Callable[[Obj], bool]) -> int | None:
+    """Index of the only object that passes `test`, else None."""
+    hits = [i for i, o in enumerate(objs) if test(o)]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _argmax(scores: Sequence[float]) -> int | None:
     best = max(scores)
     hits = [i for i, s in enumerate(scores) if s == best]
@@ -59,6 +75,9 @@ OBJ_RULES: dict[str, Callable[[Sequence[Obj]], int | None]] = {
     "right": lambda objs: _argmax([o.left + o.width for o in objs]),
     "most_colours": lambda objs: _argmax([o.n_colours for o in objs]),
     "most_holes": lambda objs: _argmax([holes(o.grid, o.mask) for o in objs]),
+    "most_minor": lambda objs: _argmax([_minor_cells(o) for o in objs]),
+    "least_minor": lambda objs: _argmax([-_minor_cells(o) for o in objs]),
+    "symmetric": lambda objs: _only(objs, _mirror_symmetric),
     "unique_colour": lambda objs: _unique_by(objs, lambda o: o.colour),
     "unique_shape": lambda objs: _unique_by(objs, Obj.shape_key),
     "common_shape": lambda objs: _commonest(objs, Obj.shape_key),
