@@ -8,7 +8,7 @@ import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components
 
 from trm_submit.search import patterns
-from trm_submit.search.lines import connect, fill_box, surround
+from trm_submit.search.lines import connect, fill_box, interior, surround
 from trm_submit.search.stamp import apply_stamps, fit_stamps
 
 
@@ -74,6 +74,19 @@ def test_fill_box_equals_reference():
         assert (fill_box(g, 0, 5, "c8") == want).all()
 
 
+def test_interior_equals_reference():
+    rng = np.random.default_rng(44)
+    for _ in range(30):
+        g = random_sparse(rng, int(rng.integers(1, 10)), int(rng.integers(1, 10)), colours=2, fill=0.8)
+        h, w = g.shape
+        want = g.copy()
+        for r in range(1, h - 1):
+            for c in range(1, w - 1):
+                if all(g[r + dy, c + dx] != 0 for dy in (-1, 0, 1) for dx in (-1, 0, 1)):
+                    want[r, c] = 6
+        assert (interior(g, 0, 6) == want).all()
+
+
 def _ref_stamp(g: np.ndarray, stamps: dict) -> np.ndarray:
     h, w = g.shape
     out = g.copy()
@@ -109,6 +122,8 @@ def test_stamp_apply_equals_reference_and_fit_recovers_it():
 @pytest.mark.parametrize("task_id,names", [
     ("0ca9ddb6", ["stamp(r1;1:4;2:4)"]),
     ("3aa6fb7a", ["fill_box(1,c8)"]),
+    ("4347f46a", ["interior(0)"]),
+    ("bb43febb", ["interior(2)"]),
     ("6d75e8bb", ["fill_box(2,c8)"]),
     ("913fb3ed", ["stamp(r1;2:8;3:8;8:8)"]),
     ("40853293", ["connect(hv,same)"]),

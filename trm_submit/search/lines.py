@@ -1,7 +1,8 @@
 """Lines between cells and halos around them: `connect` fills the background between two consecutive cells of
 one colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints
 the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
-the background cells inside each object's bounding box.
+the background cells inside each object's bounding box; `interior` paints the non-background cells whose
+8 neighbours are all non-background (colour bg: hollow the shapes out).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -65,6 +66,32 @@ def fill_box(grid: np.ndarray, ctx_bg: int, colour: int, mode: str) -> np.ndarra
     return out
 
 
+def interior(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray:
+    """Non-background cells with all 8 neighbours inside the grid and non-background, painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    solid = grid != bg
+    inner = np.zeros((h, w), dtype=bool)
+    if h > 2 and w > 2:
+        core = np.ones((h - 2, w - 2), dtype=bool)
+        for dy in range(3):
+            for dx in range(3):
+                core &= solid[dy:dy + h - 2, dx:dx + w - 2]
+        inner[1:-1, 1:-1] = core
+    out = grid.copy()
+    out[inner] = colour
+    return out
+
+
+def _interior_colours(ctx: TaskContext) -> list[int]:
+    """The one colour the outputs give to changed non-background input cells, if there is one."""
+    found: set[int] = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        changed = (i != grid_background(i, ctx.bg)) & (o != i)
+        found.update(int(v) for v in np.unique(o[changed]))
+    return sorted(found) if len(found) == 1 else []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -82,4 +109,6 @@ def ops(ctx: TaskContext) -> list[Op]:
                                  lambda g, d=diag, c=added[0]: surround(g, bg, c, d)))
         for mode in ("c8", "m8"):
             candidates.append(Op(f"fill_box({added[0]},{mode})", lambda g, m=mode, c=added[0]: fill_box(g, bg, c, m)))
+    for colour in _interior_colours(ctx):
+        candidates.append(Op(f"interior({colour})", lambda g, c=colour: interior(g, bg, c)))
     return [op for op in candidates if agrees(op.fn, ctx, exact=False)]
