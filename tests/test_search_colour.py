@@ -47,6 +47,7 @@ def test_majority_and_minority_colour():
     assert col.majority_colour(g, 0).tolist() == [[2]]
     assert col.minority_colour(g, 0).tolist() == [[5]]
     assert col.majority_colour(np.zeros((2, 2), np.uint8), 0) is None
+    assert col.majority_any(g).tolist() == [[0]]
     tie = np.array([[4, 1]], np.uint8)
     assert col.majority_colour(tie, 0).tolist() == [[1]] and col.minority_colour(tie, 0).tolist() == [[1]]
 
@@ -57,8 +58,8 @@ def test_colour_map_fit_and_apply():
     targets = [cellwise(o, lambda v: perm[v]) for o in outs]
     op = col.fit_colour_map(outs, targets)
     assert op is not None and op.name == "colour_map(0->6, 1->2, 2->1)"
-    test = np.array([[0, 1, 2, 3, 8]], np.uint8)
-    assert op.fn(test).tolist() == [[6, 2, 1, 3, 8]]       # an unseen colour (8) stays
+    assert op.fn(np.array([[0, 1, 2, 3]], np.uint8)).tolist() == [[6, 2, 1, 3]]
+    assert op.fn(np.array([[0, 1, 8]], np.uint8)) is None  # a colour it never saw: no guess
 
 
 def test_colour_map_refuses_inconsistent_identity_or_reshaped():

@@ -13,6 +13,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 
 Grid = np.ndarray
+UNSEEN = 255
 FITTED_COST = 2  # a fitted colour map ranks after a named op that explains the same demonstrations
 
 
@@ -60,6 +61,11 @@ def _non_bg_counts(g: Grid, bg: int) -> np.ndarray:
     return counts
 
 
+def majority_any(g: Grid) -> Grid:
+    """1x1 grid of the most common colour, background included (ties: the smaller colour)."""
+    return np.array([[int(np.argmax(np.bincount(g.ravel(), minlength=10)))]], dtype=np.uint8)
+
+
 def majority_colour(g: Grid, bg: int) -> Optional[Grid]:
     """1x1 grid of the most common non-background colour (ties: the smaller colour)."""
     counts = _non_bg_counts(g, bg)
@@ -79,7 +85,8 @@ def minority_colour(g: Grid, bg: int) -> Optional[Grid]:
 
 def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     """The colour substitution that maps every `outs[i]` onto `targets[i]` (same shapes), or None when no
-    single substitution does or it is the identity. Colours it never saw are left unchanged."""
+    single substitution does or it is the identity. It does not apply (None) to a grid holding a colour it
+    never saw: such an answer would be a guess."""
     lut = np.arange(10, dtype=np.uint8)
     fixed = np.zeros(10, dtype=bool)
     for o, t in zip(outs, targets):
@@ -97,11 +104,13 @@ def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     if not changed:
         return None
     name = "colour_map(" + ", ".join(f"{a}->{b}" for a, b in changed) + ")"
-    return Op(name, partial(_apply_lut, lut=lut), cost=FITTED_COST)
+    lut[~fixed] = UNSEEN
+    return Op(name, partial(_apply_lut, lut=lut), cost=FITTED_COST, keeps_shape=True)
 
 
-def _apply_lut(g: Grid, lut: np.ndarray) -> Grid:
-    return lut[g]
+def _apply_lut(g: Grid, lut: np.ndarray) -> Optional[Grid]:
+    out = lut[g]
+    return None if (out == UNSEEN).any() else out
 
 
 def ops(ctx: TaskContext) -> list[Op]:
@@ -118,6 +127,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     for c in ctx.new_colours:
         out.append(Op(f"fill_bg({c})", partial(fill_bg, colour=c, bg=bg), keeps_shape=True))
     out.append(Op("majority_colour", partial(majority_colour, bg=bg)))
+    out.append(Op("majority_any", majority_any))
     out.append(Op("minority_colour", partial(minority_colour, bg=bg)))
     return out
 
