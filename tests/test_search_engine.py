@@ -226,3 +226,34 @@ def test_last_level_skips_shape_keeping_ops_on_states_of_the_wrong_shape():
     assert res.candidates[0][0].program == "top_half | recolour"
     # level 1 calls recolour on every input (3 values); level 2 only on the half-height state (2 train + 1 test)
     assert len(calls) == 3 + 3
+
+
+def _pieces(*items):
+    from trm_submit.search.stack import Pieces
+
+    pieces = Pieces()
+    for text, train, test in items:
+        pieces.add(text, 1, (np.array(train, np.uint8),), (np.array(test, np.uint8),))
+    return pieces
+
+
+def test_stacker_steps_and_test_painting_by_hand():
+    from trm_submit.search.stack import stacks
+
+    target = (np.array([[1, 2], [0, 3]], np.uint8),)
+    pieces = _pieces(("A", [[1, 0], [0, 0]], [[7, 0]]), ("B", [[0, 2], [0, 3]], [[0, 4]]),
+                     ("C", [[9, 9], [0, 9]], [[5, 5]]))
+    found = stacks(pieces, target, 0, Budget.seconds(5))
+    # greedy: B [fg] paints 2 cells; then A [all] paints the last 2 correctly (more than A [fg] or C [bg])
+    text, cost, tests = found[0]
+    assert text == "stack(B [fg] ; A [all])" and cost == 1 + 1 + 2
+    assert tests[0].tolist() == [[7, 4]]
+
+
+def test_stacker_drops_a_test_answer_left_partly_unpainted():
+    from trm_submit.search.stack import stacks
+
+    target = (np.array([[1, 2]], np.uint8),)
+    pieces = _pieces(("A", [[1, 0]], [[3, 0, 0]]), ("B", [[0, 2]], [[0, 0, 4]]))
+    found = stacks(pieces, target, 0, Budget.seconds(5))
+    assert found and found[0][0] == "stack(A [fg] ; B [fg])" and found[0][2] == (None,)

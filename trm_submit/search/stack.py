@@ -1,8 +1,8 @@
 """The greedy stacker: builds an answer out of several search states ("pieces") that each reproduce part of
 every train output, as an overlay in which earlier pieces win.
 
-A piece is a grid state whose train values have the train outputs' shapes. It can paint in two modes:
-"fg" (only its non-background cells) or "all" (every cell). A (piece, mode) is admissible while it agrees
+A piece is a grid state whose train values have the train outputs' shapes. It can paint in three modes:
+"fg" (only its non-background cells), "all" (every cell) or "bg" (only its background cells). A (piece, mode) is admissible while it agrees
 with the train output on every still unpainted cell it would paint, on every demonstration; each step takes
 the admissible one that paints the most new cells (ties: the cheaper piece). A stack is a solution when every
 train cell is painted; its test answer is painted the same way and is dropped if a test cell stays unpainted.
@@ -22,7 +22,7 @@ from .dsl import value_key
 MAX_PIECES = 1500   # pieces kept per search (the cheapest first, in discovery order)
 MAX_STEPS = 4       # pieces per stack
 STARTS = 4          # first-step alternatives
-MODES = ("fg", "all")
+MODES = ("fg", "all", "bg")
 UNPAINTED = 10
 
 
@@ -52,6 +52,8 @@ def _paint(canvas: np.ndarray, value: np.ndarray, mode: str, bg: int) -> None:
     mask = canvas == UNPAINTED
     if mode == "fg":
         mask &= value != bg
+    elif mode == "bg":
+        mask &= value == bg
     canvas[mask] = value[mask]
 
 
@@ -91,7 +93,7 @@ class _Matrices:
         flat = np.stack([np.concatenate([v.ravel() for v in p.train]) for p in pieces])
         target = np.concatenate([t.ravel() for t in targets])
         self.agree = flat == target
-        self.masks = (flat != bg, np.ones_like(self.agree))
+        self.masks = (flat != bg, np.ones_like(self.agree), flat == bg)
         self.shapes = [tuple(t.shape for t in p.tests) for p in pieces]
 
     def test_ok(self, first: int) -> np.ndarray:
