@@ -1,8 +1,8 @@
 """Stamps: around every cell of a seed colour, paint a fixed pattern over the background cells of its
-neighbourhood (radius 1: 3x3; radius 2 is supported by the functions but not offered: on the ARC-AGI-1
-training set it fitted one task's demonstrations and got its test wrong). The pattern of each seed colour is read off the train pairs
-(the output colour at each offset of the input-background cells around that colour's cells, where every
-instance agrees), and the op is offered only if it then reproduces every train output exactly.
+3x3 neighbourhood. The pattern of each seed colour is read off the train pairs (the output colour at each
+offset of the input-background cells around that colour's cells, where every instance agrees), and the op
+is offered only if it then reproduces every train output exactly. The functions take any radius; radius 2
+is not offered (on the ARC-AGI-1 training set it fitted one task's demonstrations and got its test wrong).
 """
 
 from __future__ import annotations
