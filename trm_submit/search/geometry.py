@@ -18,13 +18,13 @@ from .dsl import Op, TaskContext
 Grid = np.ndarray
 
 DIHEDRAL: dict[str, Callable[[Grid], Grid]] = {
-    "rot90": lambda g: np.rot90(g, 1),
-    "rot180": lambda g: np.rot90(g, 2),
-    "rot270": lambda g: np.rot90(g, 3),
+    "rot90": lambda g: g.T[::-1, :],
+    "rot180": lambda g: g[::-1, ::-1],
+    "rot270": lambda g: g.T[:, ::-1],
     "flip_h": lambda g: g[:, ::-1],
     "flip_v": lambda g: g[::-1, :],
     "transpose": lambda g: g.T,
-    "anti_transpose": lambda g: np.rot90(g, 2).T,
+    "anti_transpose": lambda g: g[::-1, ::-1].T,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import numpy as np
 
-from .dsl import Fitter, TaskContext, as_grid, value_key
+from .dsl import Fitter, Op, TaskContext, as_grid, value_key
 from .stack import Pieces
 
 
@@ -55,6 +55,7 @@ class Verifier:
         self.finishers = finishers
         self.solutions = Solutions()
         self.pieces = Pieces()
+        self.fit_cache: dict[int, list[Op]] = {}
         self.fit_errors = 0
 
     def shape_fits(self, i: int, value: object) -> bool:
@@ -74,19 +75,29 @@ class Verifier:
             self.solutions.add(program_text(program), cost, tests)
             return True
         self.pieces.add(program_text(program), cost, tuple(train), tuple(tests))
-        found = False
-        for fit in self.finishers:
-            try:
-                op = fit(list(train), list(self.targets))
-            except Exception:
-                self.fit_errors += 1
-                continue
-            if op is None:
-                continue
+        fitted = self.fitted(train)
+        for op in fitted:
             fixed = tuple(None if t is None else _apply(op.fn, t) for t in tests)
             self.solutions.add(program_text(program + (op.name,)), cost + op.cost, fixed)
-            found = True
-        return found
+        return bool(fitted)
+
+    def fitted(self, train: tuple) -> list[Op]:
+        """The finisher ops that map these train values onto the outputs (cached by the train values: many
+        programs differ only on the test inputs)."""
+        key = hash(tuple(value_key(v) for v in train))
+        ops = self.fit_cache.get(key)
+        if ops is None:
+            ops = []
+            for fit in self.finishers:
+                try:
+                    op = fit(list(train), list(self.targets))
+                except Exception:
+                    self.fit_errors += 1
+                    continue
+                if op is not None:
+                    ops.append(op)
+            self.fit_cache[key] = ops
+        return ops
 
 
 def _apply(fn, grid: np.ndarray) -> Optional[np.ndarray]:
