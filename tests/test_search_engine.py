@@ -257,3 +257,11 @@ def test_stacker_drops_a_test_answer_left_partly_unpainted():
     pieces = _pieces(("A", [[1, 0]], [[3, 0, 0]]), ("B", [[0, 2]], [[0, 0, 4]]))
     found = stacks(pieces, target, 0, Budget.seconds(5))
     assert found and found[0][0] == "stack(A [fg] ; B [fg])" and found[0][2] == (None,)
+
+
+def test_memory_cap_stops_storing_states(monkeypatch):
+    shifts = [Op(f"roll{i}", lambda g, i=i: np.roll(g, i, axis=1)) for i in range(1, 6)]
+    task, _ = make_task(lambda g: g, [grid(3, 8) for _ in range(3)])
+    monkeypatch.setattr(engine, "MAX_BYTES", 2000)       # room for a few 3-value states of 24 cells
+    res = solve_task(task, Budget.seconds(5), max_depth=3, collect=only(*shifts))
+    assert res.stopped_by == "states"

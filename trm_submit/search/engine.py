@@ -6,10 +6,16 @@ everywhere are one state (fingerprint `dsl.value_key` over all of them). An op i
 every value: a None (or an exception) on any train value drops the child; a None on a test value keeps the
 child, but that test input gets no candidate from it or its descendants.
 
+After the enumeration (SEARCH_SHARE of the budget) the greedy stacker (stack.py) combines the states that fit
+part of every output. The last level is only checked, not stored: an op is tried there on the train values one
+by one and given up at the first result whose shape differs from that train output.
+
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
-first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted
-colour map costs 2), then the most
-distinct consistent programs giving that grid, then discovery order (breadth-first, library order).
+first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
+map costs 2, a stack costs its pieces' costs plus one per piece), then the most distinct consistent programs
+giving that grid, then discovery order (breadth-first, library order, stacks last).
+Memory: stored states are capped by `max_states` and by MAX_BYTES of estimated grid memory; past either cap
+the search stops storing (it still checks the current level) and reports stopped_by "states".
 """
 
 from __future__ import annotations
