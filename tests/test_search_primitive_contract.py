@@ -61,3 +61,17 @@ def test_op_names_are_unique_per_task():
         ctx = make_context(training_task(task_id)[0])
         names = [op.name for m in MODULES for op in m.ops(ctx)]
         assert len(names) == len(set(names)), task_id
+
+
+def test_keeps_shape_ops_keep_the_shape():
+    """An op marked keeps_shape (the engine then skips it on states of the wrong shape) returns its
+    argument's shape on every grid it applies to."""
+    marked = 0
+    for task_id in TASKS:
+        ctx = make_context(training_task(task_id)[0])
+        for op in (op for m in MODULES for op in m.ops(ctx) if op.keeps_shape):
+            marked += 1
+            for g in _odd_grids() + list(ctx.train_in) + list(ctx.test_in):
+                out = op.fn(g)
+                assert out is None or out.shape == g.shape, f"{task_id}: {op.name}"
+    assert marked >= 10

@@ -4,17 +4,23 @@ over input background, and whether a candidate op agrees with the demonstrations
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 
-from .dsl import TaskContext
+from .dsl import Op, TaskContext
 from .kernels import border_reach
 from .objects import grid_background
 
 
 def _c(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.uint8)
+
+
+def shape_keeping(ops: list[Op]) -> list[Op]:
+    """`ops` marked keeps_shape (their results always have their argument's shape)."""
+    return [replace(op, keeps_shape=True) for op in ops]
 
 
 def same_shape_pairs(ctx: TaskContext) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import lines, stamp
 from .dsl import Op, TaskContext
-from .fitting import added_colours, agrees, same_shape_pairs
+from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
 from .kernels import border_reach, draw_rays, gravity_down, label_components, majority3x3
 from .objects import Obj, components, grid_background, place
 
@@ -191,7 +191,8 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
-    return gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx) + stamp.ops(ctx)
+    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx)
+                         + stamp.ops(ctx))
 
 
 def finishers(ctx: TaskContext) -> list:

@@ -104,7 +104,7 @@ def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Se
             text = ",".join(f"{k}:{'keep' if v == KEEP else v}" for k, v in sorted(table.items(), key=str))
             if len(text) > 60:
                 text = f"{len(table)} entries"
-            found.setdefault(sig, (misses, len(table), Op(f"recolour({key},{mode};{text})", fn)))
+            found.setdefault(sig, (misses, len(table), Op(f"recolour({key},{mode};{text})", fn, keeps_shape=True)))
     ranked = sorted(found.values(), key=lambda v: (v[0], v[1]))
     return [op for _, _, op in ranked[:limit]]
 

@@ -131,7 +131,7 @@ def ops(ctx: TaskContext) -> list[Op]:
             continue
         for kind in KINDS:
             if ctx.same_shape:
-                op = Op(f"symmetry({kind},{m})", lambda g, k=kind, m=m: complete(g, m, k))
+                op = Op(f"symmetry({kind},{m})", lambda g, k=kind, m=m: complete(g, m, k), keeps_shape=True)
                 if agrees(op.fn, ctx, exact=False):
                     result.append(op)
             else:
