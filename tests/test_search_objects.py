@@ -11,7 +11,7 @@ from trm_submit.search import objects, recolour, select
 from trm_submit.search.kernels import label_components
 from trm_submit.search.objects import components, grid_background, object_list, overlay, stack
 from trm_submit.search.recolour import KEEP, apply_table, fit_table
-from trm_submit.search.select import crop_selected, holes
+from trm_submit.search.select import crop_colour_rank, crop_selected, holes
 
 MODES = [(False, False), (True, False), (True, True)]
 
@@ -146,6 +146,25 @@ def test_select_minor_cells_and_symmetry_rules():
     assert crop_selected(g, 0, "m8", "symmetric", False).tolist() == [[2, 2, 2], [2, 3, 2], [3, 2, 3]]
 
 
+def test_crop_colour_rank_equals_reference():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        g = random_sparse(rng, 9, 9, colours=4, fill=0.3)
+        counts = {c: int((g == c).sum()) for c in range(1, 10) if (g == c).any()}
+        for rarest in (True, False):
+            got = crop_colour_rank(g, 0, rarest)
+            if not counts:
+                assert got is None
+                continue
+            best = (min if rarest else max)(counts.values())
+            hits = [c for c, n in counts.items() if n == best]
+            if len(hits) > 1:
+                assert got is None
+                continue
+            ys, xs = np.nonzero(g == hits[0])
+            assert (got == g[ys.min():ys.max() + 1, xs.min():xs.max() + 1]).all()
+
+
 def _recolour_largest(g: np.ndarray, colour: int) -> np.ndarray:
     comps = ref_components(g, 0, False, False)
     biggest = max(len(cs) for cs in comps)
@@ -194,6 +213,7 @@ def test_recolour_finisher_maps_program_outputs():
     (select, "be94b721", ["crop(largest,c4)"]),
     (select, "72ca375d", ["crop(symmetric,c8)"]),
     (select, "8efcae92", ["crop(most_minor,m8)"]),
+    (select, "0b148d64", ["crop(rarest_colour)"]),
     ([objects, select], "39a8645d", ["objects(c8)", "pick(common)"]),
     ([objects, select], "a87f7484", ["objects(c8)", "pick(largest)"]),
     (recolour, "08ed6ac7", ["recolour(size_rank,c4;0:1,1:2,2:3,3:4)"]),

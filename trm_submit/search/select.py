@@ -103,6 +103,23 @@ def crop_selected(grid: np.ndarray, ctx_bg: int, mode: str, rule: str, keep_box:
     return obj.grid
 
 
+def crop_colour_rank(grid: np.ndarray, ctx_bg: int, rarest: bool) -> np.ndarray | None:
+    """The bounding box of all cells of the least (or most) frequent non-background colour; None on a tie
+    or without such a colour."""
+    bg = grid_background(grid, ctx_bg)
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    present = [c for c in range(10) if counts[c] > 0]
+    if not present:
+        return None
+    target = min(counts[c] for c in present) if rarest else max(counts[c] for c in present)
+    hits = [c for c in present if counts[c] == target]
+    if len(hits) != 1:
+        return None
+    rows, cols = np.nonzero(grid == hits[0])
+    return np.ascontiguousarray(grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
+
+
 def _shape_fits(a: tuple[int, int], out: tuple[int, int]) -> bool:
     """`out` is `a` up to transpose, or a whole multiple / divisor of it per side."""
     if a == out or a == out[::-1]:
@@ -138,7 +155,9 @@ def crop_ops(ctx: TaskContext) -> list[Op]:
         return []
     bg = ctx.bg
     return [Op(name, lambda g, m=mode, r=rule, k=keep: crop_selected(g, bg, m, r, k))
-            for _, mode, rule, name, keep in _crop_candidates(ctx)[:MAX_CROP_OPS]]
+            for _, mode, rule, name, keep in _crop_candidates(ctx)[:MAX_CROP_OPS]] + [
+        Op("crop(rarest_colour)", lambda g: crop_colour_rank(g, bg, True)),
+        Op("crop(commonest_colour)", lambda g: crop_colour_rank(g, bg, False))]
 
 
 # Rules on list items (cropped grids without positions): name -> index chooser.
