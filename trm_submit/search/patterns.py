@@ -1,7 +1,8 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
 rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter).
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
-the ops of `lines` (connect, surround) and `stamp` (fitted neighbourhood patterns).
+the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
+`move` (objects attracted to an anchor colour).
 
 Parameters come from the demonstrations: fill colour = the colour outputs add on enclosed background, ray
 seed colours = the colours the outputs add, a variant is offered only where it agrees with the outputs.
@@ -13,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import lines, stamp
+from . import lines, move, stamp
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
 from .kernels import border_reach, draw_rays, gravity_down, label_components, majority3x3
@@ -192,7 +193,7 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 def ops(ctx: TaskContext) -> list[Op]:
     """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
     return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx)
-                         + stamp.ops(ctx))
+                         + stamp.ops(ctx) + move.ops(ctx))
 
 
 def finishers(ctx: TaskContext) -> list:
