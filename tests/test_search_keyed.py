@@ -7,7 +7,7 @@ import numpy as np
 from search_reference import assert_op_solves, random_sparse
 
 from trm_submit.search import recolour
-from trm_submit.search.keyed import recolour_by_key
+from trm_submit.search.keyed import fill_template, recolour_by_key
 
 
 def _ref_by_key_left(g: np.ndarray, placeholder: int) -> np.ndarray:
@@ -43,5 +43,18 @@ def test_recolour_by_key_per_object_takes_the_most_frequent_key():
     assert out.tolist() == [[2, 3, 3, 0], [0, 0, 0, 0], [3, 3, 3, 0], [0, 0, 0, 3]]
 
 
-def test_real_training_task():
+def test_fill_template_hand_example():
+    g = np.zeros((6, 7), np.uint8)
+    g[0:2, 0:2] = [[1, 2], [0, 3]]     # the template (multicolour, with a background cell)
+    g[4:6, 3:5] = 5                    # a 2x2 placeholder: same box shape
+    g[0:3, 6:7] = 5                    # a 3x1 placeholder: no template of that shape, stays
+    out = fill_template(g, 0, 5)
+    want = g.copy()
+    want[4:6, 3:5] = [[1, 2], [0, 3]]
+    assert (out == want).all()
+    assert fill_template(np.where(g == 5, 0, g).astype(np.uint8), 0, 5) is None   # no placeholder
+
+
+def test_real_training_tasks():
     assert_op_solves(recolour, "c9f8e694", ["recolour_by_key(5,left,cell)"])
+    assert_op_solves(recolour, "e76a88a6", ["fill_template(5)"])

@@ -15,7 +15,7 @@ MODULES = (objects, select, recolour, patterns, symmetry, split)   # patterns.op
 # Training tasks whose contexts switch on most ops: same-shape ones (fills, rays, recolour, symmetry)
 # and shape-changing ones (crops, lists, splits, combinations).
 TASKS = ("00d62c1b", "08ed6ac7", "3631a71a", "d037b0a7", "40853293", "0520fde7", "1cf80156", "9ecd008a",
-         "f9012d9b", "2dee498d", "39a8645d", "0ca9ddb6", "a699fb00", "05f2a901", "4347f46a", "c9f8e694")
+         "f9012d9b", "2dee498d", "39a8645d", "0ca9ddb6", "a699fb00", "05f2a901", "4347f46a", "c9f8e694", "e76a88a6")
 
 
 def _odd_grids() -> list[np.ndarray]:

@@ -2,6 +2,7 @@
 colour takes the colour of the first cell that is neither background nor placeholder, looking from it in
 one direction (the key at the start of its row or column). The placeholder is the one input colour the
 demonstrations overwrite; a direction is offered only where it agrees with the train outputs.
+`fill_template` replaces each placeholder object by the one other object whose bounding box has its shape.
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ def recolour_by_key(grid: np.ndarray, ctx_bg: int, placeholder: int, look: str, 
     return out
 
 
+def fill_template(grid: np.ndarray, ctx_bg: int, placeholder: int) -> np.ndarray | None:
+    """Each placeholder object (8-neighbour) whose bounding box has the shape of exactly one other object
+    (multicolour, no placeholder cells) is overwritten by that object's cropped cells; None without any."""
+    bg = grid_background(grid, ctx_bg)
+    holders = components(np.where(grid == placeholder, grid, np.uint8(bg)).astype(np.uint8), bg, "c8")
+    others = components(np.where(grid == placeholder, np.uint8(bg), grid).astype(np.uint8), bg, "m8")
+    out, done = grid.copy(), False
+    for obj in holders:
+        same = [o for o in others if o.grid.shape == obj.grid.shape]
+        if len(same) == 1 and obj.mask.all():
+            out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width] = same[0].grid
+            done = True
+    return out if done else None
+
+
 def _placeholder(ctx: TaskContext) -> int | None:
     """The one non-background input colour whose cells the outputs change, if there is exactly one."""
     changed: set[int] = set()
@@ -72,4 +88,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                     lambda g, d=look, o=per_object: recolour_by_key(g, bg, p, d, o), keeps_shape=True)
             if agrees(op.fn, ctx, exact=False):
                 found.append(op)
-    return found[:MAX_KEYED_OPS]
+    template = Op(f"fill_template({p})", lambda g: fill_template(g, bg, p), keeps_shape=True)
+    if agrees(template.fn, ctx, exact=False):
+        found.append(template)
+    return found[:MAX_KEYED_OPS + 1]
