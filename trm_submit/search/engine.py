@@ -67,7 +67,6 @@ class _Stop(Exception):
 
 @dataclass
 class _Search:
-    task: Task
     ops: list[Op]
     verifier: Verifier
     budget: Budget
@@ -145,8 +144,6 @@ class _Search:
             if r is None or not self.verifier.shape_fits(i, r):
                 return
             train.append(r)
-        if not self.verifier.could_fit(train):
-            return
         tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
         self.verifier.check(tuple(train) + tests, state.program + (op.name,), state.cost + op.cost)
 
@@ -165,8 +162,8 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     """Breadth-first search of `task` up to `max_depth` over the ops `collect` gives; (solutions, stats)."""
     ctx = make_context(task)
     ops, finishers = collect(ctx)
-    verifier = Verifier(ctx, finishers, task.n_test)
-    search = _Search(task, ops, verifier, budget.fraction(SEARCH_SHARE), max_states, len(task.train))
+    verifier = Verifier(ctx, finishers)
+    search = _Search(ops, verifier, budget.fraction(SEARCH_SHARE), max_states, len(task.train))
     start = _initial(task)
     search.seen.add(hash(tuple(value_key(v) for v in start.values)))
     verifier.check(start.values, (), 0)

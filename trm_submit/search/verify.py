@@ -48,7 +48,7 @@ class Verifier:
     """Checks states against the train outputs and records the solutions, and the states of the train
     outputs' shapes that solve nothing alone (pieces for the stacker)."""
 
-    def __init__(self, ctx: TaskContext, finishers: list[Fitter], n_test: int) -> None:
+    def __init__(self, ctx: TaskContext, finishers: list[Fitter]) -> None:
         self.targets = ctx.train_out
         self.shapes = tuple(t.shape for t in ctx.train_out)
         self.n_train = len(ctx.train_out)
@@ -60,9 +60,6 @@ class Verifier:
 
     def shape_fits(self, i: int, value: object) -> bool:
         return isinstance(value, np.ndarray) and value.shape == self.shapes[i]
-
-    def could_fit(self, train: list) -> bool:
-        return True
 
     def check(self, values: tuple, program: tuple[str, ...], cost: int) -> bool:
         """Record `values` (train then test) as a solution if it reproduces every train output, directly or
