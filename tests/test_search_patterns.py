@@ -1,0 +1,185 @@
+"""Pattern primitives of the search (gravity, enclosed fill, rays, denoising and their numba kernels) against
+plain loop/BFS references (tests/search_reference.py), hand-made cases and real ARC-AGI-1 training tasks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves, random_sparse, ref_border_reach, ref_components
+
+from trm_submit.search import patterns
+from trm_submit.search.kernels import border_reach, draw_rays, gravity_down
+from trm_submit.search.patterns import (RAY_DIRS, fill_enclosed, gravity_cells, gravity_objects, majority_filter,
+                                        rays, remove_small)
+
+
+def _ref_gravity_cells(g: np.ndarray, bg: int, direction: str) -> np.ndarray:
+    out = np.full_like(g, bg)
+    h, w = g.shape
+    lines = [[(r, c) for r in range(h)] for c in range(w)] if direction in ("up", "down") else \
+        [[(r, c) for c in range(w)] for r in range(h)]
+    for line in lines:
+        if direction in ("down", "right"):
+            line = line[::-1]
+        colours = [g[y, x] for y, x in line if g[y, x] != bg]
+        for (y, x), colour in zip(line, colours):
+            out[y, x] = colour
+    return out
+
+
+def test_gravity_down_kernel_equals_reference():
+    rng = np.random.default_rng(10)
+    for _ in range(50):
+        g = random_sparse(rng, int(rng.integers(1, 12)), int(rng.integers(1, 12)))
+        assert (gravity_down(g, 0) == _ref_gravity_cells(g, 0, "down")).all()
+
+
+@pytest.mark.parametrize("direction", ["up", "down", "left", "right"])
+def test_gravity_cells_equals_reference(direction):
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        g = random_sparse(rng, int(rng.integers(1, 10)), int(rng.integers(1, 10)))
+        bg = 0 if (g == 0).any() else int(np.bincount(g.ravel()).argmax())
+        assert (gravity_cells(g, 0, direction) == _ref_gravity_cells(g, bg, direction)).all()
+
+
+def _ref_gravity_objects_down(g: np.ndarray) -> np.ndarray:
+    """Step simulation: any object (8-connected, any colours) whose cells can all move one row down onto
+    background or its own cells moves; repeat until nothing moves."""
+    objs = [[(y, x, int(g[y, x])) for y, x in cs] for cs in ref_components(g, 0, True, True)]
+    h = g.shape[0]
+    moved = True
+    while moved:
+        moved = False
+        occupied = {(y, x): k for k, cs in enumerate(objs) for y, x, _ in cs}
+        for k, cs in enumerate(objs):
+            if all(y + 1 < h and occupied.get((y + 1, x), k) == k for y, x, _ in cs):
+                objs[k] = [(y + 1, x, c) for y, x, c in cs]
+                occupied = {(y, x): j for j, cc in enumerate(objs) for y, x, _ in cc}
+                moved = True
+    out = np.zeros_like(g)
+    for cs in objs:
+        for y, x, c in cs:
+            out[y, x] = c
+    return out
+
+
+def test_gravity_objects_equals_step_simulation():
+    rng = np.random.default_rng(12)
+    for _ in range(40):
+        g = random_sparse(rng, 9, 8, fill=0.15)
+        if not g.any():
+            continue
+        assert (gravity_objects(g, 0, "down") == _ref_gravity_objects_down(g)).all()
+        # the other directions are the same physics in a rotated frame
+        assert (gravity_objects(g, 0, "up") == np.flipud(_ref_gravity_objects_down(np.flipud(g)))).all()
+        assert (gravity_objects(g, 0, "right") == _ref_gravity_objects_down(g.T.copy()).T).all()
+
+
+def test_border_reach_kernel_equals_bfs():
+    rng = np.random.default_rng(13)
+    for _ in range(60):
+        g = rng.integers(0, 3, size=(int(rng.integers(1, 14)), int(rng.integers(1, 14)))).astype(np.uint8)
+        assert (border_reach(g, 0) == ref_border_reach(g, 0)).all()
+
+
+def test_fill_enclosed_equals_reference():
+    rng = np.random.default_rng(14)
+    for _ in range(40):
+        g = random_sparse(rng, 10, 10, colours=1, fill=0.5)
+        want = g.copy()
+        want[(g == 0) & ~ref_border_reach(g, 0)] = 4
+        got = fill_enclosed(g, 0, 4)
+        assert (got == want).all()
+    ring = np.array([[0, 2, 2, 2], [0, 2, 0, 2], [0, 2, 2, 2]], dtype=np.uint8)
+    assert fill_enclosed(ring, 0, 5).tolist() == [[0, 2, 2, 2], [0, 2, 5, 2], [0, 2, 2, 2]]
+
+
+def _ref_rays(g: np.ndarray, seeds: np.ndarray, dirs, bg: int, through: bool) -> np.ndarray:
+    h, w = g.shape
+    out = g.copy()
+    for r0 in range(h):
+        for c0 in range(w):
+            if not seeds[r0, c0]:
+                continue
+            for dr, dc in dirs:
+                r, c = r0 + dr, c0 + dc
+                while 0 <= r < h and 0 <= c < w:
+                    if g[r, c] == bg:
+                        out[r, c] = g[r0, c0]
+                    elif not through:
+                        break
+                    r, c = r + dr, c + dc
+    return out
+
+
+@pytest.mark.parametrize("through", [False, True])
+def test_draw_rays_kernel_equals_reference(through):
+    rng = np.random.default_rng(15)
+    for name, dirs in RAY_DIRS.items():
+        for _ in range(10):
+            g = random_sparse(rng, int(rng.integers(1, 12)), int(rng.integers(1, 12)), fill=0.15)
+            seeds = (g == 1)
+            got = draw_rays(g, seeds, np.array(dirs, dtype=np.int64), 0, through)
+            assert (got == _ref_rays(g, seeds, dirs, 0, through)).all(), name
+    g = np.zeros((3, 5), np.uint8)
+    g[1, 1], g[1, 3] = 2, 6
+    assert rays(g, 0, (2,), "right", False).tolist()[1] == [0, 2, 2, 6, 0]
+    assert rays(g, 0, (2,), "right", True).tolist()[1] == [0, 2, 2, 6, 2]
+
+
+def test_remove_small_and_isolated_equal_reference():
+    rng = np.random.default_rng(16)
+    for _ in range(40):
+        g = random_sparse(rng, 10, 10, fill=0.3)
+        for k in (1, 3):
+            want = g.copy()
+            for cs in ref_components(g, 0, True, True):
+                if len(cs) <= k:
+                    for y, x in cs:
+                        want[y, x] = 0
+            got = remove_small(g, 0, k)
+            assert (got == want).all()
+
+
+def test_majority_filter_equals_reference():
+    rng = np.random.default_rng(17)
+    for _ in range(30):
+        g = rng.integers(0, 3, size=(int(rng.integers(1, 9)), int(rng.integers(1, 9)))).astype(np.uint8)
+        h, w = g.shape
+        want = g.copy()
+        for r in range(h):
+            for c in range(w):
+                counts = Counter(int(g[y, x]) for y in range(r - 1, r + 2) for x in range(c - 1, c + 2)
+                                 if 0 <= y < h and 0 <= x < w)
+                best = max(counts.values())
+                winners = [colour for colour, n in counts.items() if n == best]
+                if len(winners) == 1 and winners[0] != g[r, c]:
+                    want[r, c] = winners[0]
+        assert (majority_filter(g) == want).all()
+
+
+def test_primitives_never_modify_their_argument():
+    rng = np.random.default_rng(18)
+    g = random_sparse(rng, 8, 8, fill=0.4)
+    g.flags.writeable = False   # the engine hands read-only grids
+    for fn in (lambda x: gravity_cells(x, 0, "left"), lambda x: gravity_objects(x, 0, "up"),
+               lambda x: fill_enclosed(x, 0, 3), lambda x: rays(x, 0, (1, 2), "all", False),
+               lambda x: remove_small(x, 0, 2), majority_filter):
+        fn(g)
+
+
+@pytest.mark.parametrize("task_id,names", [
+    ("00d62c1b", ["fill_enclosed(4)"]),
+    ("a5313dff", ["fill_enclosed(1)"]),
+    ("1e0a9b12", ["gravity_cells(down)"]),
+    ("3906de3d", ["gravity_cells(up)"]),
+    ("42a50994", ["remove_isolated"]),
+    ("623ea044", ["rays(diag,stop,all)"]),
+    ("d037b0a7", ["rays(down,stop,all)"]),
+    ("ea786f4a", ["rays(diag,stop,all)"]),
+])
+def test_real_training_tasks(task_id, names):
+    assert_op_solves(patterns, task_id, names)

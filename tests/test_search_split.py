@@ -1,0 +1,70 @@
+"""Splitting grids into parts and combining parts (and/or/xor/nor) against slices and loops written by
+hand, and real ARC-AGI-1 training tasks solved by a split followed by a combination or join."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves
+
+from trm_submit.search import objects, select, split
+from trm_submit.search.split import combine, separator_lines, split_equal, split_lines
+
+
+def test_split_lines_grid_of_cells():
+    rng = np.random.default_rng(30)
+    g = rng.integers(0, 3, size=(7, 8)).astype(np.uint8)
+    g[2, :] = 5
+    g[:, 3] = 5
+    g[:, 6] = 5
+    assert separator_lines(g, 0) == (5, [2], [3, 6])
+    parts = split_lines(g, 0)
+    want = [g[r0:r1, c0:c1] for r0, r1 in ((0, 2), (3, 7)) for c0, c1 in ((0, 3), (4, 6), (7, 8))]
+    assert len(parts) == 6 and all((p == q).all() for p, q in zip(parts, want))
+    assert split_lines(np.zeros((3, 3), np.uint8), 0) is None
+
+
+def test_split_equal_with_and_without_gap_lines():
+    g = np.arange(30, dtype=np.uint8).reshape(5, 6) % 10
+    parts = split_equal(g, 3, 1)
+    assert [p.tolist() for p in parts] == [g[:, 0:2].tolist(), g[:, 2:4].tolist(), g[:, 4:6].tolist()]
+    gap = np.ones((7, 3), np.uint8)
+    gap[3, :] = 4                               # 3 + 1 + 3 rows: the uniform middle row is dropped
+    top, bottom = split_equal(gap, 2, 0)
+    assert top.shape == bottom.shape == (3, 3)
+    gap[3, 0] = 2                               # no longer a uniform line, and 7 rows do not halve
+    assert split_equal(gap, 2, 0) is None
+
+
+def _ref_combine(items, logic, colour, out_bg):
+    h, w = items[0].shape
+    out = np.full((h, w), out_bg, np.uint8)
+    for r in range(h):
+        for c in range(w):
+            on = [int(it[r, c] != 0) for it in items]
+            hit = {"and": all(on), "or": any(on), "xor": sum(on) == 1, "nor": not any(on)}[logic]
+            if hit:
+                out[r, c] = colour
+    return out
+
+
+@pytest.mark.parametrize("logic", split.LOGIC)
+def test_combine_equals_reference(logic):
+    rng = np.random.default_rng(31)
+    for n in (2, 3):
+        items = tuple((rng.random((4, 5)) < 0.5).astype(np.uint8) * np.uint8(n) for _ in range(n))
+        assert (combine(items, logic, 0, 7, 0) == _ref_combine(items, logic, 7, 0)).all()
+    assert combine((np.zeros((2, 2), np.uint8), np.zeros((3, 2), np.uint8)), logic, 0, 1, 0) is None
+
+
+@pytest.mark.parametrize("modules,task_id,names", [
+    (split, "0520fde7", ["split_cols(2)", "combine(and,2)"]),
+    (split, "1b2d62fb", ["split_lines", "combine(and,8)"]),
+    (split, "6430c8c4", ["split_lines", "combine(nor,3)"]),
+    (split, "99b1bc43", ["split_rows(2)", "combine(xor,3)"]),
+    (split, "ce4f8723", ["split_rows(2)", "combine(or,3)"]),
+    ([split, objects], "e98196ab", ["split_lines", "overlay"]),
+    ([split, select], "2dee498d", ["split_cols(3)", "pick(common)"]),
+])
+def test_real_training_tasks(modules, task_id, names):
+    assert_op_solves(modules, task_id, names)

@@ -1,0 +1,136 @@
+"""Symmetry and periodic completion of the search against grids built symmetric (or periodic) by
+construction and then masked, and real ARC-AGI-1 training tasks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves
+
+from trm_submit.search import symmetry
+from trm_submit.search.kernels import mirror_axis, periodic_fill
+from trm_submit.search.symmetry import complete, fit_axis, symmetry_patch
+
+
+def _symmetric(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
+    """An n x n grid (colours 1..4) with the symmetry of `kind`, made by mirroring a random block."""
+    g = rng.integers(1, 5, size=(n, n)).astype(np.uint8)
+    if kind == "d4":
+        g = (np.triu(g) + np.triu(g, 1).T).astype(np.uint8)   # transpose-symmetric, then both mirrors
+    if kind in ("lr", "lrud", "d4"):
+        g[:, n - n // 2:] = g[:, :n // 2][:, ::-1]
+    if kind in ("ud", "lrud", "d4"):
+        g[n - n // 2:] = g[:n // 2][::-1]
+    return g
+
+
+@pytest.mark.parametrize("kind", ["lr", "ud", "lrud", "d4"])
+def test_complete_recovers_masked_symmetric_grid(kind):
+    rng = np.random.default_rng(20)
+    recovered = 0
+    for _ in range(20):
+        full = _symmetric(rng, kind, int(rng.integers(6, 13)))
+        if kind == "d4":
+            assert (full == full.T).all() and (full == full[::-1]).all()
+        h, w = full.shape
+        masked = full.copy()
+        r0, c0 = int(rng.integers(0, h - 2)), int(rng.integers(0, w // 2 - 1))
+        masked[r0:r0 + 2, c0:c0 + 2] = 0   # a hole only on the left half: its mirror is known
+        got = complete(masked, 0, kind)
+        if got is not None:
+            recovered += 1
+            assert (got == full).all()
+            patch = symmetry_patch(masked, 0, kind)
+            assert (patch == full[r0:r0 + 2, c0:c0 + 2]).all()
+    assert recovered >= 15
+
+
+def test_fit_axis_finds_off_centre_axis():
+    rng = np.random.default_rng(21)
+    half = rng.integers(1, 5, size=(5, 4)).astype(np.uint8)
+    sym = np.concatenate([half, half[:, ::-1]], axis=1)          # axis between columns 3 and 4
+    grid = np.concatenate([sym, rng.integers(1, 5, size=(5, 1)).astype(np.uint8)], axis=1)  # plus a column
+    assert fit_axis(grid, np.zeros(grid.shape, bool), 1) == 7      # mirror of column i is 7 - i
+
+
+def test_periodic_completion_recovers_tiling():
+    rng = np.random.default_rng(22)
+    for _ in range(20):
+        tile = rng.integers(1, 6, size=(int(rng.integers(2, 4)), int(rng.integers(2, 4)))).astype(np.uint8)
+        full = np.tile(tile, (4, 4))[:11, :10]
+        masked = full.copy()
+        masked[3:6, 4:7] = 0
+        assert (complete(masked, 0, "tile") == full).all()
+
+
+def test_no_axis_gives_none_and_nothing_masked_keeps_the_grid():
+    g = (np.arange(24).reshape(4, 6) % 9 + 1).astype(np.uint8)   # no two cells of a row or column agree
+    g[0, 0] = 0
+    assert all(complete(g, 0, kind) is None for kind in ("lr", "ud", "lrud", "d4"))
+    ones = np.ones((3, 3), np.uint8)
+    assert (complete(ones, 0, "lr") == ones).all()
+    assert complete(np.zeros((3, 3), np.uint8), 0, "lr") is None      # everything masked
+    assert symmetry_patch(ones, 0, "lr") is None                       # no patch to return
+
+
+@pytest.mark.parametrize("task_id,names", [
+    ("3631a71a", ["symmetry(lrud,9)"]),
+    ("b8825c91", ["symmetry(lrud,4)"]),
+    ("9ecd008a", ["symmetry_patch(lr,0)"]),
+    ("f9012d9b", ["symmetry_patch(tile,0)"]),
+    ("dc0a314f", ["symmetry_patch(lrud,3)"]),
+])
+def test_real_training_tasks(task_id, names):
+    assert_op_solves(symmetry, task_id, names)
+
+
+def _ref_mirror_axis(grid: np.ndarray, known: np.ndarray) -> int:
+    h, w = grid.shape
+    best, best_s = 0, -1
+    for s in range(1, 2 * w - 2):
+        pairs = [(r, c, s - c) for r in range(h) for c in range(w) if c < s - c < w and known[r, c] and known[r, s - c]]
+        if not pairs or any(grid[r, c] != grid[r, p] for r, c, p in pairs):
+            continue
+        if len(pairs) > best or (len(pairs) == best and abs(s - (w - 1)) < abs(best_s - (w - 1))):
+            best, best_s = len(pairs), s
+    return best_s
+
+
+def test_mirror_axis_kernel_equals_reference():
+    rng = np.random.default_rng(23)
+    for _ in range(200):
+        h, w = int(rng.integers(1, 8)), int(rng.integers(1, 9))
+        grid = rng.integers(0, 2, size=(h, w)).astype(np.uint8)
+        known = rng.random((h, w)) < 0.7
+        assert mirror_axis(grid, known) == _ref_mirror_axis(grid, known)
+
+
+def _ref_periodic(grid: np.ndarray, mask: np.ndarray, periods) -> np.ndarray | None:
+    h, w = grid.shape
+    for pr, pc in periods:
+        classes: dict = {}
+        if any(classes.setdefault((r % pr, c % pc), grid[r, c]) != grid[r, c]
+               for r in range(h) for c in range(w) if not mask[r, c]):
+            continue
+        if all((r % pr, c % pc) in classes for r in range(h) for c in range(w) if mask[r, c]):
+            out = grid.copy()
+            for r in range(h):
+                for c in range(w):
+                    if mask[r, c]:
+                        out[r, c] = classes[(r % pr, c % pc)]
+            return out
+    return None
+
+
+def test_periodic_fill_kernel_equals_reference():
+    rng = np.random.default_rng(24)
+    for _ in range(100):
+        tile = rng.integers(0, 3, size=(int(rng.integers(1, 4)), int(rng.integers(1, 4)))).astype(np.uint8)
+        grid = np.tile(tile, (4, 4))[:int(rng.integers(2, 10)), :int(rng.integers(2, 10))].copy()
+        if rng.random() < 0.3:
+            grid[rng.integers(0, grid.shape[0]), rng.integers(0, grid.shape[1])] = 7   # may break the period
+        mask = rng.random(grid.shape) < 0.2
+        periods = [tuple(p) for p in symmetry._periods(*grid.shape)]
+        got = periodic_fill(grid, mask, np.array(periods, dtype=np.int64).reshape(-1, 2))
+        want = _ref_periodic(grid, mask, periods)
+        assert (got.size == 0) if want is None else (got == want).all()

@@ -1,0 +1,136 @@
+"""Colour primitives: keep or erase one colour, recolour everything that is not background, fill the
+background, the majority/minority colour as a 1x1 grid, and the colour-map finisher (a per-task colour
+substitution fitted from the demonstrations).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Optional
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+
+Grid = np.ndarray
+UNSEEN = 255
+FITTED_COST = 2  # a fitted colour map ranks after a named op that explains the same demonstrations
+
+
+def keep_colour(g: Grid, colour: int, bg: int) -> Optional[Grid]:
+    """Only the cells of `colour` stay; everything else becomes background (None if `colour` is absent)."""
+    mask = g == colour
+    if not mask.any():
+        return None
+    return np.where(mask, g, np.uint8(bg)).astype(np.uint8)
+
+
+def erase_colour(g: Grid, colour: int, bg: int) -> Optional[Grid]:
+    """Cells of `colour` become background (None if `colour` is absent)."""
+    mask = g == colour
+    if not mask.any():
+        return None
+    out = g.copy()
+    out[mask] = bg
+    return out
+
+
+def recolour_non_bg(g: Grid, colour: int, bg: int) -> Optional[Grid]:
+    """Every non-background cell takes `colour`."""
+    mask = g != bg
+    if not mask.any():
+        return None
+    out = g.copy()
+    out[mask] = colour
+    return out
+
+
+def fill_bg(g: Grid, colour: int, bg: int) -> Optional[Grid]:
+    """Every background cell takes `colour`."""
+    mask = g == bg
+    if not mask.any():
+        return None
+    out = g.copy()
+    out[mask] = colour
+    return out
+
+
+def _non_bg_counts(g: Grid, bg: int) -> np.ndarray:
+    counts = np.bincount(g.ravel(), minlength=10)
+    counts[bg] = 0
+    return counts
+
+
+def majority_any(g: Grid) -> Grid:
+    """1x1 grid of the most common colour, background included (ties: the smaller colour)."""
+    return np.array([[int(np.argmax(np.bincount(g.ravel(), minlength=10)))]], dtype=np.uint8)
+
+
+def majority_colour(g: Grid, bg: int) -> Optional[Grid]:
+    """1x1 grid of the most common non-background colour (ties: the smaller colour)."""
+    counts = _non_bg_counts(g, bg)
+    if counts.max() == 0:
+        return None
+    return np.array([[int(np.argmax(counts))]], dtype=np.uint8)
+
+
+def minority_colour(g: Grid, bg: int) -> Optional[Grid]:
+    """1x1 grid of the least common non-background colour present (ties: the smaller colour)."""
+    counts = _non_bg_counts(g, bg)
+    present = np.flatnonzero(counts)
+    if present.size == 0:
+        return None
+    return np.array([[int(present[np.argmin(counts[present])])]], dtype=np.uint8)
+
+
+def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
+    """The colour substitution that maps every `outs[i]` onto `targets[i]` (same shapes), or None when no
+    single substitution does or it is the identity. It does not apply (None) to a grid holding a colour it
+    never saw: such an answer would be a guess."""
+    lut = np.arange(10, dtype=np.uint8)
+    fixed = np.zeros(10, dtype=bool)
+    for o, t in zip(outs, targets):
+        if o.shape != t.shape:
+            return None
+        pairs = np.unique(o.astype(np.int16) * 10 + t)
+        src, dst = pairs // 10, pairs % 10
+        if np.unique(src).size != src.size:
+            return None
+        for a, b in zip(src.tolist(), dst.tolist()):
+            if fixed[a] and lut[a] != b:
+                return None
+            lut[a], fixed[a] = b, True
+    changed = [(a, int(lut[a])) for a in range(10) if fixed[a] and lut[a] != a]
+    if not changed:
+        return None
+    name = "colour_map(" + ", ".join(f"{a}->{b}" for a, b in changed) + ")"
+    lut[~fixed] = UNSEEN
+    return Op(name, partial(_apply_lut, lut=lut), cost=FITTED_COST, keeps_shape=True)
+
+
+def _apply_lut(g: Grid, lut: np.ndarray) -> Optional[Grid]:
+    out = lut[g]
+    return None if (out == UNSEEN).any() else out
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """The task's colour ops: parameters from the colours the task uses."""
+    bg = ctx.bg
+    out = []
+    for c in ctx.in_colours:
+        if c != bg:
+            out.append(Op(f"keep_colour({c})", partial(keep_colour, colour=c, bg=bg), keeps_shape=True))
+            out.append(Op(f"erase_colour({c})", partial(erase_colour, colour=c, bg=bg), keeps_shape=True))
+    for c in ctx.out_colours:
+        if c != bg:
+            out.append(Op(f"recolour_non_bg({c})", partial(recolour_non_bg, colour=c, bg=bg), keeps_shape=True))
+    for c in ctx.new_colours:
+        out.append(Op(f"fill_bg({c})", partial(fill_bg, colour=c, bg=bg), keeps_shape=True))
+    out.append(Op("majority_colour", partial(majority_colour, bg=bg)))
+    out.append(Op("majority_any", majority_any))
+    out.append(Op("minority_colour", partial(minority_colour, bg=bg)))
+    return out
+
+
+def finishers(ctx: TaskContext) -> list:
+    return [fit_colour_map]

@@ -1,0 +1,141 @@
+"""The search's typed values and operations: `Op` (one primitive instance), `TaskContext` (what primitives may
+read from a task to fit their parameters), value checks and fingerprints.
+
+Values: a "grid" is a 2-D C-contiguous np.uint8 array with values 0..9 and sides 1..MAX_SIDE; a "list" is a
+tuple of 1..MAX_LIST grids. A primitive returns None where it does not apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+
+from ..tasks import Task
+
+MAX_SIDE = 60   # largest side of a grid inside the search (answers must still fit 30)
+MAX_LIST = 30   # longest list value
+GRID = "grid"
+LIST = "list"
+
+Grid = np.ndarray
+Value = Union[np.ndarray, tuple]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive instance: `fn` maps a value of type `arg` to a value of type `ret` (None: not applicable)."""
+
+    name: str
+    fn: Callable[[Any], Any]
+    arg: str = GRID
+    ret: str = GRID
+    cost: int = 1
+    keeps_shape: bool = False       # True: the result always has the argument's shape (lets the last level
+                                    # skip the op on states of the wrong shape without calling it)
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What primitives may read from the task to fix their parameters (never the test outputs)."""
+
+    train_in: tuple[np.ndarray, ...]
+    train_out: tuple[np.ndarray, ...]
+    test_in: tuple[np.ndarray, ...]
+    colours: tuple[int, ...]          # colours anywhere in the inputs and train outputs, sorted
+    bg: int                           # most common colour over all inputs
+    in_colours: tuple[int, ...] = ()  # colours in any input (train or test)
+    out_colours: tuple[int, ...] = () # colours in any train output
+    new_colours: tuple[int, ...] = () # in train outputs but in no input
+    out_shapes: tuple[tuple[int, int], ...] = field(default=())
+    same_shape: bool = False          # every train output has its input's shape
+    const_shape: Optional[tuple[int, int]] = None  # the one shape of every train output, if they share it
+
+
+# A fitter: (program outputs on the train inputs, true train outputs) -> an Op that maps each exactly, or None.
+Fitter = Callable[[list, list], Optional[Op]]
+
+
+def _colour_set(grids: tuple[np.ndarray, ...]) -> set[int]:
+    seen: set[int] = set()
+    for g in grids:
+        seen.update(int(c) for c in np.unique(g))
+    return seen
+
+
+def make_context(task: Task) -> TaskContext:
+    """The context of `task`: its grids and colour/shape facts from the demonstrations and test inputs."""
+    train_in = tuple(i for i, _ in task.train)
+    train_out = tuple(o for _, o in task.train)
+    inputs = train_in + task.test_inputs
+    counts: Counter = Counter()
+    for g in inputs:
+        values, n = np.unique(g, return_counts=True)
+        counts.update(dict(zip(values.tolist(), n.tolist())))
+    bg = min(counts, key=lambda c: (-counts[c], c))
+    in_c, out_c = _colour_set(inputs), _colour_set(train_out)
+    shapes = tuple(o.shape for o in train_out)
+    return TaskContext(
+        train_in=train_in, train_out=train_out, test_in=task.test_inputs,
+        colours=tuple(sorted(in_c | out_c)), bg=int(bg),
+        in_colours=tuple(sorted(in_c)), out_colours=tuple(sorted(out_c)),
+        new_colours=tuple(sorted(out_c - in_c)), out_shapes=shapes,
+        same_shape=all(i.shape == o.shape for i, o in task.train),
+        const_shape=shapes[0] if len(set(shapes)) == 1 else None,
+    )
+
+
+def as_grid(value: Any) -> Optional[np.ndarray]:
+    """`value` as a valid search grid (C-contiguous uint8, sides 1..MAX_SIDE, read-only), else None."""
+    if not isinstance(value, np.ndarray) or value.ndim != 2:
+        return None
+    h, w = value.shape
+    if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+        return None
+    if value.dtype != np.uint8:
+        if value.dtype.kind not in "iu" or value.min() < 0 or value.max() > 9:
+            return None
+        value = value.astype(np.uint8)
+    if not value.flags.c_contiguous:
+        value = np.ascontiguousarray(value)
+    value.flags.writeable = False
+    return value
+
+
+def as_value(value: Any, kind: str) -> Optional[Value]:
+    """`value` checked as type `kind` ("grid" or "list"), normalised, or None when it is not valid."""
+    if kind == GRID:
+        return as_grid(value)
+    if not isinstance(value, (tuple, list)) or not 0 < len(value) <= MAX_LIST:
+        return None
+    items = tuple(as_grid(v) for v in value)
+    return None if any(v is None for v in items) else items
+
+
+def value_key(value: Optional[Value]) -> int:
+    """Fingerprint of one value (equal values give equal keys; 64-bit, collisions are negligible)."""
+    if value is None:
+        return 0
+    if isinstance(value, tuple):
+        return hash(tuple(value_key(v) for v in value))
+    return hash((value.shape, value.tobytes()))
+
+
+def cells(value: Optional[Value]) -> int:
+    """Number of cells a value holds (memory accounting)."""
+    if value is None:
+        return 0
+    if isinstance(value, tuple):
+        return sum(v.size for v in value)
+    return value.size
+
+
+def grid_hash(grid: np.ndarray) -> int:
+    """A stable 63-bit hash of a grid's shape and cells (the same in every process)."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(np.asarray(grid.shape, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(grid, dtype=np.uint8).tobytes())
+    return int.from_bytes(h.digest(), "little") >> 1

@@ -1,0 +1,224 @@
+"""The search engine: breadth-first enumeration of op compositions, state deduplication, exact verification
+on every demonstration (optionally through a fitted finisher) and candidate ranking.
+
+A state is the tuple of one value per train input and per test input; states that hold the same values
+everywhere are one state (fingerprint `dsl.value_key` over all of them). An op is applied once per state over
+every value: a None (or an exception) on any train value drops the child; a None on a test value keeps the
+child, but that test input gets no candidate from it or its descendants.
+
+After the enumeration (SEARCH_SHARE of the budget) the greedy stacker (stack.py) combines the states that fit
+part of every output. The last level is only checked, not stored: an op is tried there on the train values one
+by one and given up at the first result whose shape differs from that train output.
+
+Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
+first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
+map costs 2, a stack costs its pieces' costs plus one per piece), then the most distinct consistent programs
+giving that grid, then discovery order (breadth-first, library order, stacks last).
+Memory: stored states are capped by `max_states` and by MAX_BYTES of estimated grid memory; past either cap
+the search stops storing (it still checks the current level) and reports stopped_by "states".
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from .. import vote
+from ..budget import Budget
+from ..tasks import Task
+from . import library, stack
+from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, grid_hash, make_context, value_key
+from .verify import Solutions, Verifier
+
+MAX_CANDIDATES = 5
+SEARCH_SHARE = 0.85         # of the budget for the enumeration; the stacker (stack.py) may use the rest
+MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
+ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
+CHECK_EVERY = 4             # op applications between two budget checks
+
+
+@dataclass
+class SearchResult:
+    candidates: list[list[vote.Candidate]]  # one ranked list per test input (empty: no program fits)
+    programs: int          # distinct consistent programs found
+    states: int            # distinct states visited
+    depth: int             # deepest level completed
+    stopped_by: str        # "done" | "time" | "states" | "error"
+    seconds: float
+    applications: int = 0  # op applications (one per state and op, over all its values)
+    errors: int = 0        # op applications that raised (counted as "does not apply")
+
+
+@dataclass
+class _State:
+    values: tuple            # one value per train input then per test input (test values may be None)
+    kind: str                # "grid" | "list"
+    program: tuple[str, ...]
+    cost: int
+
+
+class _Stop(Exception):
+    """The budget ran out inside a level."""
+
+
+@dataclass
+class _Search:
+    ops: list[Op]
+    verifier: Verifier
+    budget: Budget
+    max_states: int
+    n_train: int
+    seen: set = field(default_factory=set)
+    stored_bytes: int = 0
+    applications: int = 0
+    errors: int = 0
+    full: bool = False
+
+    def tick(self) -> None:
+        self.applications += 1
+        if self.applications % CHECK_EVERY == 0 and self.budget.over():
+            raise _Stop
+
+    def call(self, op: Op, value: Value) -> Optional[Value]:
+        try:
+            return as_value(op.fn(value), op.ret)
+        except Exception:  # a primitive that raises does not apply to this value
+            self.errors += 1
+            return None
+
+    def child(self, state: _State, op: Op) -> Optional[_State]:
+        """`op` applied to every value of `state` (None when a train value fails)."""
+        self.tick()
+        values = []
+        for i, v in enumerate(state.values):
+            r = None if v is None else self.call(op, v)
+            if r is None and i < self.n_train:
+                return None
+            values.append(r)
+        return _State(tuple(values), op.ret, state.program + (op.name,), state.cost + op.cost)
+
+    def store(self, state: _State, key: int, frontier: list[_State]) -> None:
+        size = sum(cells(v) for v in state.values)
+        size += ARRAY_OVERHEAD * sum(len(v) if isinstance(v, tuple) else 1 for v in state.values if v is not None)
+        if len(self.seen) >= self.max_states or self.stored_bytes + size > MAX_BYTES:
+            self.full = True
+            return
+        self.stored_bytes += size
+        frontier.append(state)
+
+    def expand(self, frontier: list[_State], last: bool) -> list[_State]:
+        """All children of `frontier`; on the last level only grid children that could be solutions."""
+        nxt: list[_State] = []
+        for state in frontier:
+            for op in self.ops:
+                if op.arg != state.kind or (last and op.ret != GRID):
+                    continue
+                if last:
+                    self.try_last(state, op)
+                    continue
+                c = self.child(state, op)
+                if c is None:
+                    continue
+                key = hash(tuple(value_key(v) for v in c.values))
+                if key in self.seen:
+                    continue
+                self.seen.add(key)
+                if c.kind == GRID:
+                    self.verifier.check(c.values, c.program, c.cost)
+                if not self.full:
+                    self.store(c, key, nxt)
+        return nxt
+
+    def try_last(self, state: _State, op: Op) -> None:
+        """Last level: apply `op` to the train values one by one, stop at the first that cannot fit."""
+        self.tick()
+        if op.keeps_shape and not self.verifier.shape_fits(0, state.values[0]):
+            return
+        train = []
+        for i in range(self.n_train):
+            r = self.call(op, state.values[i])
+            if r is None or not self.verifier.shape_fits(i, r):
+                return
+            train.append(r)
+        tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
+        self.verifier.check(tuple(train) + tests, state.program + (op.name,), state.cost + op.cost)
+
+
+def _initial(task: Task) -> _State:
+    grids = tuple(i for i, _ in task.train) + task.test_inputs
+    values = tuple(as_value(np.array(g, dtype=np.uint8), GRID) for g in grids)  # copies: never freeze the caller's
+    return _State(values, GRID, (), 0)
+
+
+Collect = Callable[[TaskContext], tuple[list[Op], list[Fitter]]]
+
+
+def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
+               collect: Collect = library.collect) -> tuple[Solutions, dict]:
+    """Breadth-first search of `task` up to `max_depth` over the ops `collect` gives; (solutions, stats)."""
+    ctx = make_context(task)
+    ops, finishers = collect(ctx)
+    verifier = Verifier(ctx, finishers)
+    search = _Search(ops, verifier, budget.fraction(SEARCH_SHARE), max_states, len(task.train))
+    start = _initial(task)
+    search.seen.add(hash(tuple(value_key(v) for v in start.values)))
+    verifier.check(start.values, (), 0)
+    frontier, depth, stopped = [start], 0, "done"
+    try:
+        for level in range(1, max_depth + 1):
+            frontier = search.expand(frontier, last=level == max_depth)
+            depth = level
+            if not frontier and level < max_depth:
+                break
+    except _Stop:
+        stopped = "time"
+    if stopped == "done" and search.full:
+        stopped = "states"
+    for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
+        verifier.solutions.add(text, cost, tests)
+    stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped,
+                 applications=search.applications, errors=search.errors)
+    return verifier.solutions, stats
+
+
+def _candidates(solutions: Solutions, n_test: int) -> list[list[vote.Candidate]]:
+    """Ranked distinct candidates per test input (the rank rule of this module's docstring)."""
+    out: list[list[vote.Candidate]] = []
+    for t in range(n_test):
+        groups: dict[int, list] = {}  # grid key -> [best cost, count, first index, program, grid]
+        for index, sol in enumerate(solutions.found):
+            g = sol.tests[t]
+            if g is None or g.shape[0] > 30 or g.shape[1] > 30:
+                continue
+            k = value_key(g)
+            entry = groups.get(k)
+            if entry is None:
+                groups[k] = [sol.cost, 1, index, sol.text, g]
+            else:
+                entry[1] += 1
+                if sol.cost < entry[0]:
+                    entry[0], entry[3] = sol.cost, sol.text
+        ranked = sorted(groups.values(), key=lambda e: (e[0], -e[1], e[2]))[:MAX_CANDIDATES]
+        out.append([vote.Candidate(grid=np.array(e[4], dtype=np.uint8), count=e[1], mean_conf=1.0,
+                                   hash=grid_hash(e[4]), source="search", program=e[3]) for e in ranked])
+    return out
+
+
+def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int = 200_000, *,
+               collect: Collect = library.collect) -> SearchResult:
+    """Search `task` within `budget` over the ops of `collect` (default: the whole library); never raises
+    for a valid task (an internal error is logged to stderr with the task id and gives no candidate,
+    stopped_by "error")."""
+    t0 = time.monotonic()
+    try:
+        solutions, stats = run_search(task, budget, max_depth, max_states, collect)
+        candidates = _candidates(solutions, task.n_test)
+    except Exception as e:  # defensive: a bug must not cost the run its other tasks
+        print(f"search: task {task.task_id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        return SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "error", time.monotonic() - t0)
+    return SearchResult(candidates, len(solutions.found), stats["states"], stats["depth"], stats["stopped_by"],
+                        time.monotonic() - t0, stats["applications"], stats["errors"])

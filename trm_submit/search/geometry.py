@@ -1,0 +1,177 @@
+"""Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down, tiling and
+mirror-tiling, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns.
+
+Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
+quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
+demonstrations' input/output shape ratios, plus the common factors 2 and 3.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable, Optional
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+
+Grid = np.ndarray
+
+DIHEDRAL: dict[str, Callable[[Grid], Grid]] = {
+    "rot90": lambda g: g.T[::-1, :],
+    "rot180": lambda g: g[::-1, ::-1],
+    "rot270": lambda g: g.T[:, ::-1],
+    "flip_h": lambda g: g[:, ::-1],
+    "flip_v": lambda g: g[::-1, :],
+    "transpose": lambda g: g.T,
+    "anti_transpose": lambda g: g[::-1, ::-1].T,
+}
+
+
+def crop_to_mask(g: Grid, mask: np.ndarray) -> Optional[Grid]:
+    """The bounding box of the true cells of `mask` cut out of `g` (None when the mask is empty)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return g[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+
+
+def crop_non_bg(g: Grid, bg: int) -> Optional[Grid]:
+    return crop_to_mask(g, g != bg)
+
+
+def crop_colour(g: Grid, colour: int) -> Optional[Grid]:
+    return crop_to_mask(g, g == colour)
+
+
+def scale_up(g: Grid, ky: int, kx: int) -> Grid:
+    return np.repeat(np.repeat(g, ky, axis=0), kx, axis=1)
+
+
+def scale_down(g: Grid, ky: int, kx: int) -> Optional[Grid]:
+    """Each ky x kx block to one cell; only when every block is one colour."""
+    h, w = g.shape
+    if h % ky or w % kx or (ky == 1 and kx == 1):
+        return None
+    small = g[::ky, ::kx]
+    return small if np.array_equal(scale_up(small, ky, kx), g) else None
+
+
+def tile(g: Grid, ry: int, rx: int) -> Grid:
+    return np.tile(g, (ry, rx))
+
+
+def mirror_tile(g: Grid) -> Grid:
+    """2 x 2 mirror tiling: g, flip_h(g) over flip_v(g), rot180(g)."""
+    top = np.hstack([g, g[:, ::-1]])
+    return np.vstack([top, top[::-1, :]])
+
+
+def concat_with(g: Grid, name: str, axis: int, copy_first: bool) -> Grid:
+    """g next to (axis 1) or above (axis 0) its transformed copy; the copy first when copy_first."""
+    t = DIHEDRAL[name](g) if name != "id" else g
+    if t.shape[1 - axis] != g.shape[1 - axis]:
+        return None
+    parts = [t, g] if copy_first else [g, t]
+    return np.concatenate(parts, axis=axis)
+
+
+def half(g: Grid, which: str) -> Optional[Grid]:
+    """Left/right/top/bottom half; with an odd side the middle line belongs to neither half."""
+    h, w = g.shape
+    if which in ("left", "right"):
+        if w < 2:
+            return None
+        return g[:, : w // 2] if which == "left" else g[:, (w + 1) // 2:]
+    if h < 2:
+        return None
+    return g[: h // 2, :] if which == "top" else g[(h + 1) // 2:, :]
+
+
+def drop_blank_lines(g: Grid, bg: int) -> Optional[Grid]:
+    """Delete every row and column that is all background."""
+    keep_r = (g != bg).any(axis=1)
+    keep_c = (g != bg).any(axis=0)
+    if not keep_r.any():
+        return None
+    return g[keep_r][:, keep_c]
+
+
+def drop_repeated_lines(g: Grid) -> Grid:
+    """Collapse each run of identical adjacent rows, then of identical adjacent columns, to one."""
+    keep_r = np.ones(g.shape[0], dtype=bool)
+    keep_r[1:] = (g[1:] != g[:-1]).any(axis=1)
+    g = g[keep_r]
+    keep_c = np.ones(g.shape[1], dtype=bool)
+    keep_c[1:] = (g[:, 1:] != g[:, :-1]).any(axis=0)
+    return g[:, keep_c]
+
+
+def kron_self(g: Grid, bg: int) -> Optional[Grid]:
+    """Each non-background cell of g replaced by a copy of g, each background cell by a blank block."""
+    h, w = g.shape
+    if h * h > 60 or w * w > 60:
+        return None
+    out = np.kron((g != bg).astype(np.uint8), g)
+    if bg:
+        out[np.kron(g == bg, np.ones_like(g, dtype=bool))] = bg
+    return out
+
+
+def shape_ratios(ctx: TaskContext) -> tuple[set, set]:
+    """(up, down): per-axis integer factors (ky, kx) with out = in * k, resp. in = out * k, on every pair."""
+    up, down = set(), set()
+    pairs = list(zip(ctx.train_in, ctx.train_out))
+    if all(o.shape[0] % i.shape[0] == 0 and o.shape[1] % i.shape[1] == 0 for i, o in pairs):
+        ks = {(o.shape[0] // i.shape[0], o.shape[1] // i.shape[1]) for i, o in pairs}
+        if len(ks) == 1:
+            up |= ks - {(1, 1)}
+    if all(i.shape[0] % o.shape[0] == 0 and i.shape[1] % o.shape[1] == 0 for i, o in pairs):
+        ks = {(i.shape[0] // o.shape[0], i.shape[1] // o.shape[1]) for i, o in pairs}
+        if len(ks) == 1:
+            down |= ks - {(1, 1)}
+    return up, down
+
+
+def _size_ops(ctx: TaskContext) -> list[Op]:
+    up, down = shape_ratios(ctx)
+    ops = []
+    for ky, kx in sorted(up | {(2, 2), (3, 3)}):
+        ops.append(Op(f"scale_up({ky}x{kx})", partial(scale_up, ky=ky, kx=kx)))
+    for ky, kx in sorted(down | {(2, 2), (3, 3)}):
+        ops.append(Op(f"scale_down({ky}x{kx})", partial(scale_down, ky=ky, kx=kx)))
+    for ry, rx in sorted(up | {(2, 2)}):
+        ops.append(Op(f"tile({ry}x{rx})", partial(tile, ry=ry, rx=rx)))
+    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in zip(ctx.train_in, ctx.train_out)):
+        ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
+    return ops
+
+
+def _concat_ops(ctx: TaskContext) -> list[Op]:
+    ops = []
+    even_w = all(o.shape[1] % 2 == 0 for o in ctx.train_out)
+    even_h = all(o.shape[0] % 2 == 0 for o in ctx.train_out)
+    for axis, allowed, word in ((1, even_w, "hcat"), (0, even_h, "vcat")):
+        if not allowed:
+            continue
+        for name in ("id", "flip_h", "flip_v", "rot180"):
+            for first in (False, True):
+                label = f"{word}({name}, self)" if first else f"{word}(self, {name})"
+                ops.append(Op(label, partial(concat_with, name=name, axis=axis, copy_first=first)))
+    if even_w and even_h:
+        ops.append(Op("mirror_tile", mirror_tile))
+    return ops
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """The task's geometry ops."""
+    out = [Op(name, fn, keeps_shape=name in ("rot180", "flip_h", "flip_v")) for name, fn in DIHEDRAL.items()]
+    out.append(Op("crop(non_bg)", partial(crop_non_bg, bg=ctx.bg)))
+    for c in ctx.in_colours:
+        if c != ctx.bg:
+            out.append(Op(f"crop(colour {c})", partial(crop_colour, colour=c)))
+    out += [Op(f"half({w})", partial(half, which=w)) for w in ("left", "right", "top", "bottom")]
+    out.append(Op("drop_blank_lines", partial(drop_blank_lines, bg=ctx.bg)))
+    out.append(Op("drop_repeated_lines", drop_repeated_lines))
+    return out + _size_ops(ctx) + _concat_ops(ctx)

@@ -1,0 +1,233 @@
+"""The search's numba kernels: connected-component labelling, the border-reachable region of a colour (for
+flood fills of enclosed regions), rays from seed cells, and cell gravity. Each kernel has a plain reference
+in tests/test_search_objects.py or tests/test_search_patterns.py that it must equal on random grids.
+
+All kernels take C-contiguous uint8 grids, never modify their arguments, and return new arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_N4 = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int64)
+_N8 = np.array([[-1, 0], [1, 0], [0, -1], [0, 1], [-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.int64)
+
+
+@njit(cache=True)
+def _label(grid: np.ndarray, bg: int, nbrs: np.ndarray, multi: bool) -> tuple[np.ndarray, int]:
+    h, w = grid.shape
+    labels = np.zeros((h, w), dtype=np.int32)
+    stack = np.empty(h * w, dtype=np.int64)
+    n = 0
+    for r0 in range(h):
+        for c0 in range(w):
+            if grid[r0, c0] == bg or labels[r0, c0] != 0:
+                continue
+            n += 1
+            colour = grid[r0, c0]
+            labels[r0, c0] = n
+            top = 0
+            stack[top] = r0 * w + c0
+            top += 1
+            while top > 0:
+                top -= 1
+                r, c = divmod(stack[top], w)
+                for k in range(nbrs.shape[0]):
+                    rr, cc = r + nbrs[k, 0], c + nbrs[k, 1]
+                    if rr < 0 or rr >= h or cc < 0 or cc >= w or labels[rr, cc] != 0:
+                        continue
+                    v = grid[rr, cc]
+                    if v == bg or (not multi and v != colour):
+                        continue
+                    labels[rr, cc] = n
+                    stack[top] = rr * w + cc
+                    top += 1
+    return labels, n
+
+
+def label_components(grid: np.ndarray, bg: int, diag: bool, multi: bool) -> tuple[np.ndarray, int]:
+    """(labels, n): int32 labels 1..n of the connected non-`bg` components, 0 on `bg` cells.
+
+    `diag`: 8-neighbour connectivity (else 4); `multi`: any non-bg colours connect (else one colour per
+    component). Components are numbered in row-major order of their first cell.
+    """
+    return _label(np.ascontiguousarray(grid, dtype=np.uint8), int(bg), _N8 if diag else _N4, bool(multi))
+
+
+@njit(cache=True)
+def border_reach(grid: np.ndarray, colour: int) -> np.ndarray:
+    """Boolean mask of the cells of `colour` 4-connected to the grid's border through cells of `colour`."""
+    h, w = grid.shape
+    seen = np.zeros((h, w), dtype=np.bool_)
+    stack = np.empty(h * w, dtype=np.int64)
+    top = 0
+    for r in range(h):
+        for c in range(w):
+            if (r == 0 or c == 0 or r == h - 1 or c == w - 1) and grid[r, c] == colour and not seen[r, c]:
+                seen[r, c] = True
+                stack[top] = r * w + c
+                top += 1
+    while top > 0:
+        top -= 1
+        r, c = divmod(stack[top], w)
+        for k in range(4):
+            rr, cc = r + _N4[k, 0], c + _N4[k, 1]
+            if 0 <= rr < h and 0 <= cc < w and not seen[rr, cc] and grid[rr, cc] == colour:
+                seen[rr, cc] = True
+                stack[top] = rr * w + cc
+                top += 1
+    return seen
+
+
+@njit(cache=True)
+def draw_rays(grid: np.ndarray, seeds: np.ndarray, dirs: np.ndarray, bg: int, through: bool) -> np.ndarray:
+    """From every seed cell (row-major order), a ray in each direction (dr, dc) of `dirs` painted in the
+    seed's colour over the cells that are `bg` in the input. A ray stops at the border, and at the first
+    non-bg input cell unless `through` (then it skips non-bg cells and goes on). Later seeds paint over
+    earlier rays."""
+    h, w = grid.shape
+    out = grid.copy()
+    for r0 in range(h):
+        for c0 in range(w):
+            if not seeds[r0, c0]:
+                continue
+            colour = grid[r0, c0]
+            for k in range(dirs.shape[0]):
+                r, c = r0 + dirs[k, 0], c0 + dirs[k, 1]
+                while 0 <= r < h and 0 <= c < w:
+                    if grid[r, c] == bg:
+                        out[r, c] = colour
+                    elif not through:
+                        break
+                    r += dirs[k, 0]
+                    c += dirs[k, 1]
+    return out
+
+
+@njit(cache=True)
+def gravity_down(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Every non-bg cell falls to the bottom of its column, keeping the column's order of colours."""
+    h, w = grid.shape
+    out = np.full((h, w), bg, dtype=np.uint8)
+    for c in range(w):
+        r_out = h - 1
+        for r in range(h - 1, -1, -1):
+            if grid[r, c] != bg:
+                out[r_out, c] = grid[r, c]
+                r_out -= 1
+    return out
+
+
+@njit(cache=True)
+def mirror_axis(grid: np.ndarray, known: np.ndarray) -> int:
+    """The sum s (column c mirrors to s - c) under which the most pairs of distinct known cells agree and
+    none disagree; ties go to the s nearest the centre (w - 1), then the smaller. -1 when no pair agrees."""
+    h, w = grid.shape
+    best, best_s = 0, -1
+    for s in range(1, 2 * w - 2):
+        agree = 0
+        bad = False
+        for c in range(max(0, s - w + 1), min(w, s + 1)):
+            p = s - c
+            if p <= c:
+                continue
+            for r in range(h):
+                if known[r, c] and known[r, p]:
+                    if grid[r, c] != grid[r, p]:
+                        bad = True
+                        break
+                    agree += 1
+            if bad:
+                break
+        if bad or agree == 0:
+            continue
+        if agree > best or (agree == best and abs(s - (w - 1)) < abs(best_s - (w - 1))):
+            best, best_s = agree, s
+    return best_s
+
+
+@njit(cache=True)
+def majority3x3(grid: np.ndarray) -> np.ndarray:
+    """Each cell takes the single most frequent colour of its 3x3 neighbourhood inside the grid; a tie
+    for the most frequent, or the cell's own colour among the most frequent, keeps the cell."""
+    h, w = grid.shape
+    out = grid.copy()
+    counts = np.zeros(10, dtype=np.int64)
+    for r in range(h):
+        for c in range(w):
+            counts[:] = 0
+            for y in range(max(0, r - 1), min(h, r + 2)):
+                for x in range(max(0, c - 1), min(w, c + 2)):
+                    counts[grid[y, x]] += 1
+            best = counts.max()
+            n_best = 0
+            winner = 0
+            for k in range(10):
+                if counts[k] == best:
+                    n_best += 1
+                    winner = k
+            if n_best == 1 and counts[grid[r, c]] != best:
+                out[r, c] = winner
+    return out
+
+
+@njit(cache=True)
+def periodic_fill(grid: np.ndarray, mask: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """`grid` with its masked cells filled from the first period (pr, pc) of `periods` under which every
+    class of cells (r mod pr, c mod pc) holds one known colour and every class of a masked cell has one;
+    an empty (0 x 0) array when none fits."""
+    h, w = grid.shape
+    for k in range(periods.shape[0]):
+        pr, pc = periods[k, 0], periods[k, 1]
+        table = np.full(pr * pc, -1, dtype=np.int64)
+        ok = True
+        for r in range(h):
+            for c in range(w):
+                if mask[r, c]:
+                    continue
+                i = (r % pr) * pc + c % pc
+                if table[i] < 0:
+                    table[i] = grid[r, c]
+                elif table[i] != grid[r, c]:
+                    ok = False
+                    break
+            if not ok:
+                break
+        if not ok:
+            continue
+        out = grid.copy()
+        for r in range(h):
+            for c in range(w):
+                if mask[r, c]:
+                    v = table[(r % pr) * pc + c % pc]
+                    if v < 0:
+                        ok = False
+                        break
+                    out[r, c] = v
+            if not ok:
+                break
+        if ok:
+            return out
+    return np.empty((0, 0), dtype=np.uint8)
+
+
+@njit(cache=True)
+def component_boxes(labels: np.ndarray, n: int) -> np.ndarray:
+    """(n, 4) int64 array: top, left, bottom + 1, right + 1 of each label 1..n (row k-1 for label k)."""
+    h, w = labels.shape
+    boxes = np.empty((n, 4), dtype=np.int64)
+    boxes[:, 0] = h
+    boxes[:, 1] = w
+    boxes[:, 2] = 0
+    boxes[:, 3] = 0
+    for r in range(h):
+        for c in range(w):
+            k = labels[r, c] - 1
+            if k < 0:
+                continue
+            boxes[k, 0] = min(boxes[k, 0], r)
+            boxes[k, 1] = min(boxes[k, 1], c)
+            boxes[k, 2] = max(boxes[k, 2], r + 1)
+            boxes[k, 3] = max(boxes[k, 3], c + 1)
+    return boxes

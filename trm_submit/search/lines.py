@@ -1,0 +1,114 @@
+"""Lines between cells and halos around them: `connect` fills the background between two consecutive cells of
+one colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints
+the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
+the background cells inside each object's bounding box; `interior` paints the non-background cells whose
+8 neighbours are all non-background (colour bg: hollow the shapes out).
+
+A variant is offered only where every cell it changes on the train inputs takes the output's colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+from .objects import components, grid_background
+from .fitting import added_colours, agrees
+
+
+def _connect_rows(grid: np.ndarray, out: np.ndarray, bg: int, colour: int | None) -> None:
+    for r in range(grid.shape[0]):
+        cols = np.nonzero(grid[r] != bg)[0]
+        for a, b in zip(cols[:-1], cols[1:]):
+            if b > a + 1 and grid[r, a] == grid[r, b]:
+                out[r, a + 1:b] = grid[r, a] if colour is None else colour
+
+
+def connect(grid: np.ndarray, ctx_bg: int, axes: str, colour: int | None) -> np.ndarray | None:
+    """Background runs between two consecutive same-coloured cells filled, along rows ("h"), columns
+    ("v") or both ("hv": columns painted over rows); the grid itself when nothing is filled."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    if "h" in axes:
+        _connect_rows(grid, out, bg, colour)
+    if "v" in axes:
+        out_t = np.ascontiguousarray(out.T)
+        _connect_rows(np.ascontiguousarray(grid.T), out_t, bg, colour)
+        out = np.ascontiguousarray(out_t.T)
+    return grid if (out == grid).all() else out
+
+
+def surround(grid: np.ndarray, ctx_bg: int, colour: int, diag: bool) -> np.ndarray | None:
+    """Background cells with a non-background neighbour (4-, or 8- if `diag`) painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    solid = np.pad(grid != bg, 1)
+    near = np.zeros((h, w), dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if (dy or dx) and (diag or not (dy and dx)):
+                near |= solid[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    near &= grid == bg
+    if not near.any():
+        return grid
+    out = grid.copy()
+    out[near] = colour
+    return out
+
+
+def fill_box(grid: np.ndarray, ctx_bg: int, colour: int, mode: str) -> np.ndarray:
+    """Background cells inside the bounding box of each object (segmentation `mode`) painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    for obj in components(grid, bg, mode):
+        box = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width]
+        box[grid[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width] == bg] = colour
+    return out
+
+
+def interior(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray:
+    """Non-background cells with all 8 neighbours inside the grid and non-background, painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    solid = grid != bg
+    inner = np.zeros((h, w), dtype=bool)
+    if h > 2 and w > 2:
+        core = np.ones((h - 2, w - 2), dtype=bool)
+        for dy in range(3):
+            for dx in range(3):
+                core &= solid[dy:dy + h - 2, dx:dx + w - 2]
+        inner[1:-1, 1:-1] = core
+    out = grid.copy()
+    out[inner] = colour
+    return out
+
+
+def _interior_colours(ctx: TaskContext) -> list[int]:
+    """The one colour the outputs give to changed non-background input cells, if there is one."""
+    found: set[int] = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        changed = (i != grid_background(i, ctx.bg)) & (o != i)
+        found.update(int(v) for v in np.unique(o[changed]))
+    return sorted(found) if len(found) == 1 else []
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
+    if not ctx.same_shape:
+        return []
+    bg = ctx.bg
+    added = sorted(added_colours(ctx, enclosed_only=False))
+    candidates = []
+    for axes in ("h", "v", "hv"):
+        for colour in [None] + added[:1]:
+            label = "same" if colour is None else str(colour)
+            candidates.append(Op(f"connect({axes},{label})", lambda g, a=axes, c=colour: connect(g, bg, a, c)))
+    if len(added) == 1:
+        for diag in (False, True):
+            candidates.append(Op(f"surround({added[0]},{'8' if diag else '4'})",
+                                 lambda g, d=diag, c=added[0]: surround(g, bg, c, d)))
+        for mode in ("c8", "m8"):
+            candidates.append(Op(f"fill_box({added[0]},{mode})", lambda g, m=mode, c=added[0]: fill_box(g, bg, c, m)))
+    for colour in _interior_colours(ctx):
+        candidates.append(Op(f"interior({colour})", lambda g, c=colour: interior(g, bg, c)))
+    return [op for op in candidates if agrees(op.fn, ctx, exact=False)]

@@ -1,0 +1,75 @@
+"""Attraction: the cells of an anchor colour stay where they are; every other object (8-neighbour,
+multicolour, anchor cells excluded) slides toward the anchor's bounding box one cell at a time, straight
+when it overlaps the box's rows or columns and diagonally otherwise (the direction is taken again after
+each step), until the next step would hit a non-background cell or the border. The anchor colour is the one whose cells no demonstration moves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+from .fitting import agrees, same_shape_pairs
+from .objects import Obj, components, grid_background, place
+
+
+def _direction(top: int, left: int, obj: Obj, box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """Unit step from `obj` placed at (top, left) toward the box (top, left, bottom, right; inclusive);
+    0 on an axis where they overlap."""
+    b_top, b_left, b_bottom, b_right = box
+    dy = 1 if top + obj.height - 1 < b_top else -1 if top > b_bottom else 0
+    dx = 1 if left + obj.width - 1 < b_left else -1 if left > b_right else 0
+    return dy, dx
+
+
+def _slide(canvas: np.ndarray, obj: Obj, box: tuple[int, int, int, int], bg: int) -> Obj:
+    """`obj` (lifted off `canvas`) stepped toward `box` while every cell it would cover is background."""
+    h, w = canvas.shape
+    top, left = obj.top, obj.left
+    while True:
+        step = _direction(top, left, obj, box)
+        if step == (0, 0):
+            break
+        t, l = top + step[0], left + step[1]
+        if t < 0 or l < 0 or t + obj.height > h or l + obj.width > w:
+            break
+        if (canvas[t:t + obj.height, l:l + obj.width][obj.mask] != bg).any():
+            break
+        top, left = t, l
+    return Obj(top, left, obj.grid, obj.mask, bg)
+
+
+def attract(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
+    """Every non-anchor object moved toward the anchor colour's bounding box; None without an anchor."""
+    bg = grid_background(grid, ctx_bg)
+    rows, cols = np.nonzero(grid == anchor)
+    if anchor == bg or not len(rows):
+        return None
+    box = (int(rows.min()), int(cols.min()), int(rows.max()), int(cols.max()))
+    movers = np.where(grid == anchor, np.uint8(bg), grid).astype(np.uint8)
+    objs = components(movers, bg, "m8")
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    canvas = grid.copy()
+    for obj in sorted(objs, key=lambda o: abs(o.top - centre[0]) + abs(o.left - centre[1])):
+        place(canvas, obj, bg)
+        place(canvas, _slide(canvas, obj, box, bg))
+    return canvas
+
+
+def _anchor_colours(ctx: TaskContext) -> list[int]:
+    """Colours in every train input whose cells are the same in input and output, in pairs that change."""
+    pairs = same_shape_pairs(ctx)
+    if not ctx.same_shape or not pairs:
+        return []
+    found = []
+    for colour in range(10):
+        if all((i == colour).any() and ((i == colour) == (o == colour)).all() for i, o in pairs):
+            found.append(colour)
+    return found
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """attract(anchor) for anchor colours whose moves agree with the train outputs."""
+    bg = ctx.bg
+    candidates = [Op(f"attract({c})", lambda g, c=c: attract(g, bg, c)) for c in _anchor_colours(ctx) if c != bg]
+    return [op for op in candidates if agrees(op.fn, ctx, exact=False)]

@@ -1,0 +1,151 @@
+"""Objects: connected components of a grid (4-/8-neighbour, one colour or multicolour, background excluded),
+object lists as "list" values (each object cropped to its bounding box, row-major order of first cell), and
+the list -> grid joins (first item, overlay of equal-size items, horizontal/vertical stacks).
+
+Background of one grid: the task's background colour (TaskContext.bg, the most frequent colour over all
+inputs) when the grid holds it, else the grid's own most frequent colour (smallest colour on ties).
+Selection rules and crops live in `select`, recolouring by fitted rules in `recolour`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
+from .kernels import component_boxes, label_components
+
+# Segmentation modes: (name, 8-neighbour, multicolour)
+MODES: tuple[tuple[str, bool, bool], ...] = (("c4", False, False), ("c8", True, False), ("m8", True, True))
+MODE_BY_NAME = {name: (diag, multi) for name, diag, multi in MODES}
+MAX_OBJECTS = 60
+
+
+def grid_background(grid: np.ndarray, default: int) -> int:
+    """`default` when the grid holds it, else the grid's most frequent colour (smallest on ties)."""
+    counts = np.bincount(grid.ravel(), minlength=10)
+    if counts[default] > 0:
+        return int(default)
+    return int(np.argmax(counts))
+
+
+@dataclass(frozen=True)
+class Obj:
+    """One component: its bounding box position, cropped cells (bg outside the component) and mask."""
+
+    top: int
+    left: int
+    grid: np.ndarray   # cropped to the bbox; cells outside the component are bg
+    mask: np.ndarray   # bool, same shape as grid: the component's cells
+    bg: int
+
+    @property
+    def size(self) -> int:
+        return int(self.mask.sum())
+
+    @property
+    def height(self) -> int:
+        return self.grid.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.grid.shape[1]
+
+    @property
+    def colour(self) -> int:
+        """The most frequent colour of the component (smallest on ties)."""
+        return int(np.argmax(np.bincount(self.grid[self.mask], minlength=10)))
+
+    @property
+    def n_colours(self) -> int:
+        return len(np.unique(self.grid[self.mask]))
+
+    def shape_key(self) -> tuple:
+        """The component's mask shape, independent of colour and position."""
+        return (self.mask.shape, self.mask.tobytes())
+
+    def content_key(self) -> tuple:
+        return (self.grid.shape, self.grid.tobytes())
+
+
+@lru_cache(maxsize=256)   # worst case 256 x 60 objects x 60x60 cells x 2 B = 110 MB; typically a few MB
+def _components_cached(raw: bytes, h: int, w: int, bg: int, mode: str) -> tuple[Obj, ...]:
+    grid = np.frombuffer(raw, dtype=np.uint8).reshape(h, w)
+    diag, multi = MODE_BY_NAME[mode]
+    labels, n = label_components(grid, bg, diag, multi)
+    if n == 0 or n > MAX_OBJECTS:
+        return ()
+    objs = []
+    for k, (r0, c0, r1, c1) in enumerate(component_boxes(labels, n).tolist(), start=1):
+        mask = labels[r0:r1, c0:c1] == k
+        crop = np.where(mask, grid[r0:r1, c0:c1], np.uint8(bg)).astype(np.uint8)
+        crop.flags.writeable = False
+        mask.flags.writeable = False
+        objs.append(Obj(int(r0), int(c0), crop, mask, bg))
+    objs.sort(key=lambda o: (o.top, o.left))
+    return tuple(objs)
+
+
+def components(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
+    """The components of `grid` (not `bg`) under segmentation `mode` ("c4", "c8", "m8"), sorted by the
+    row then column of their bounding box; () when there are none or more than MAX_OBJECTS."""
+    g = np.ascontiguousarray(grid, dtype=np.uint8)
+    return _components_cached(g.tobytes(), g.shape[0], g.shape[1], int(bg), mode)
+
+
+def place(canvas: np.ndarray, obj: Obj, colour: int | None = None) -> None:
+    """Paint `obj`'s cells onto `canvas` (in place) at its position, in `colour` if given."""
+    region = canvas[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width]
+    region[obj.mask] = obj.grid[obj.mask] if colour is None else colour
+
+
+def object_list(grid: np.ndarray, ctx_bg: int, mode: str) -> tuple | None:
+    """The objects of `grid` as a list value of cropped grids, or None without objects / too many."""
+    objs = components(grid, grid_background(grid, ctx_bg), mode)
+    if not objs or len(objs) > MAX_LIST:
+        return None
+    return tuple(o.grid for o in objs)
+
+
+def first_item(items: tuple) -> np.ndarray | None:
+    return items[0] if items else None
+
+
+def overlay(items: tuple, bg: int) -> np.ndarray | None:
+    """Items of one shape painted in order, each item's non-bg cells over the previous ones."""
+    if not items or any(it.shape != items[0].shape for it in items):
+        return None
+    out = items[0].copy()
+    for it in items[1:]:
+        keep = it != bg
+        out[keep] = it[keep]
+    return out
+
+
+def stack(items: tuple, axis: int) -> np.ndarray | None:
+    """Items concatenated side by side (axis=1, equal heights) or top to bottom (axis=0, equal widths)."""
+    if not items or any(it.shape[1 - axis] != items[0].shape[1 - axis] for it in items):
+        return None
+    out = np.concatenate(items, axis=axis)
+    return out if max(out.shape) <= 60 else None
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Object-list splits (one per segmentation mode; not for tasks whose outputs keep the input shape,
+    where a list of cropped objects leads nowhere) and the list -> grid joins."""
+    bg = ctx.bg
+    result = [] if ctx.same_shape else [
+        Op(f"objects({m})", lambda g, m=m: object_list(g, bg, m), GRID, LIST) for m, _, _ in MODES]
+    result += [
+        Op("first", first_item, LIST, GRID),
+        Op("overlay", lambda items: overlay(items, bg), LIST, GRID),
+        Op("stack_h", lambda items: stack(items, 1), LIST, GRID),
+        Op("stack_v", lambda items: stack(items, 0), LIST, GRID),
+    ]
+    return result
+
+
+def finishers(ctx: TaskContext) -> list:
+    return []

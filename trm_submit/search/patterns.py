@@ -1,0 +1,200 @@
+"""Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
+rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter).
+Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
+the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
+`move` (objects attracted to an anchor colour).
+
+Parameters come from the demonstrations: fill colour = the colour outputs add on enclosed background, ray
+seed colours = the colours the outputs add, a variant is offered only where it agrees with the outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from . import lines, move, stamp
+from .dsl import Op, TaskContext
+from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
+from .kernels import border_reach, draw_rays, gravity_down, label_components, majority3x3
+from .objects import Obj, components, grid_background, place
+
+# Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
+_FRAMES: dict[str, tuple[Callable, Callable]] = {
+    "down": (lambda g: g, lambda g: g),
+    "up": (np.flipud, np.flipud),
+    "right": (lambda g: g.T, lambda g: g.T),
+    "left": (lambda g: np.flipud(g.T), lambda g: np.flipud(g).T),
+}
+RAY_DIRS: dict[str, tuple[tuple[int, int], ...]] = {
+    "up": ((-1, 0),), "down": ((1, 0),), "left": ((0, -1),), "right": ((0, 1),),
+    "h": ((0, -1), (0, 1)), "v": ((-1, 0), (1, 0)), "hv": ((0, -1), (0, 1), (-1, 0), (1, 0)),
+    "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
+    "all": ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)),
+}
+MAX_RAY_OPS = 4
+
+
+def _c(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.uint8)
+
+
+def gravity_cells(grid: np.ndarray, ctx_bg: int, direction: str) -> np.ndarray:
+    """Every non-bg cell slides to the `direction` wall of its row/column, keeping their order."""
+    to_frame, from_frame = _FRAMES[direction]
+    bg = grid_background(grid, ctx_bg)
+    return _c(from_frame(gravity_down(_c(to_frame(grid)), bg)))
+
+
+def _drop(canvas: np.ndarray, obj: Obj, bg: int) -> Obj:
+    """`obj` (already lifted off `canvas`) moved down until the border or a non-bg canvas cell stops it."""
+    top = obj.top
+    while top + obj.height < canvas.shape[0]:
+        region = canvas[top + 1:top + 1 + obj.height, obj.left:obj.left + obj.width]
+        if (region[obj.mask] != bg).any():
+            break
+        top += 1
+    return Obj(top, obj.left, obj.grid, obj.mask, bg)
+
+
+def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "m8") -> np.ndarray | None:
+    """Objects fall as rigid units toward `direction` until each rests on the border or on another object:
+    drop them one by one (nearest the wall first), repeated until none moves."""
+    to_frame, from_frame = _FRAMES[direction]
+    g = _c(to_frame(grid))
+    bg = grid_background(g, ctx_bg)
+    objs = sorted(components(g, bg, mode), key=lambda o: -(o.top + o.height))
+    if not objs:
+        return grid
+    canvas = g.copy()
+    for _ in range(len(objs)):
+        moved = False
+        for k, obj in enumerate(objs):
+            place(canvas, obj, bg)
+            objs[k] = _drop(canvas, obj, bg)
+            place(canvas, objs[k])
+            moved |= objs[k].top != obj.top
+        if not moved:
+            break
+    return _c(from_frame(canvas))
+
+
+def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Background cells not 4-connected to the border through background, painted `colour` (a grid
+    without such cells is returned as it is, as by every op here that finds nothing to do)."""
+    bg = grid_background(grid, ctx_bg)
+    enclosed = (grid == bg) & ~border_reach(_c(grid), bg)
+    if not enclosed.any():
+        return grid
+    out = grid.copy()
+    out[enclosed] = colour
+    return out
+
+
+def rays(grid: np.ndarray, ctx_bg: int, seed_colours: tuple[int, ...], dirs: str, through: bool) -> np.ndarray | None:
+    """Rays from every cell of a seed colour, in the seed's colour, over background cells."""
+    bg = grid_background(grid, ctx_bg)
+    seeds = np.isin(grid, seed_colours) & (grid != bg)
+    if not seeds.any():
+        return grid
+    return draw_rays(_c(grid), seeds, np.array(RAY_DIRS[dirs], dtype=np.int64), bg, through)
+
+
+def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8") -> np.ndarray | None:
+    """Components (under `mode`) of at most `max_size` cells painted background."""
+    bg = grid_background(grid, ctx_bg)
+    diag, multi = (True, True) if mode == "m8" else (mode == "c8", False)
+    labels, n = label_components(_c(grid), bg, diag, multi)
+    if n == 0:
+        return grid
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    small = sizes[labels] <= max_size
+    small &= labels > 0
+    if not small.any():
+        return grid
+    out = grid.copy()
+    out[small] = bg
+    return out
+
+
+def majority_filter(grid: np.ndarray) -> np.ndarray:
+    """Each cell takes the most frequent colour of its 3x3 neighbourhood (inside the grid); a tie keeps it."""
+    return majority3x3(_c(grid))
+
+
+def gravity_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    found = []
+    for d in _FRAMES:
+        found.append(Op(f"gravity_cells({d})", lambda g, d=d: gravity_cells(g, bg, d)))
+        found.append(Op(f"gravity_objects({d})", lambda g, d=d: gravity_objects(g, bg, d)))
+    pairs = same_shape_pairs(ctx)
+    if not pairs:
+        return []
+
+    def mask_fits(op: Op) -> bool:  # the moved mask matches the output's non-bg mask
+        for i, o in pairs:
+            r = op.fn(i)
+            b = grid_background(i, bg)
+            if r is None or not ((r != b) == (o != b)).all():
+                return False
+        return True
+    return [op for op in found if mask_fits(op)]
+
+
+def fill_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    colours = added_colours(ctx, enclosed_only=True) if ctx.train_in else set()
+    if not colours and not ctx.same_shape:
+        colours = set(ctx.new_colours)
+    return [Op(f"fill_enclosed({c})", lambda g, c=c: fill_enclosed(g, bg, c)) for c in sorted(colours)[:2]]
+
+
+def ray_ops(ctx: TaskContext) -> list[Op]:
+    """Ray variants that agree with the outputs; seeds are all non-bg cells, or else the cells of the
+    colours the outputs add."""
+    bg = ctx.bg
+    fitted = tuple(sorted(added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
+    if not fitted:
+        return []
+    every = tuple(c for c in range(10) if c != bg)
+    found = []
+    for name in RAY_DIRS:
+        for through in (False, True):
+            for seeds, label in ((every, "all"), (fitted, ",".join(map(str, fitted)))):
+                op = Op(f"rays({name},{'through' if through else 'stop'},{label})",
+                        lambda g, n=name, t=through, s=seeds: rays(g, bg, s, n, t))
+                if agrees(op.fn, ctx, exact=False):
+                    found.append((not agrees(op.fn, ctx, exact=True), op))
+                    break
+    found.sort(key=lambda v: v[0])
+    return [op for _, op in found[:MAX_RAY_OPS]]
+
+
+def denoise_ops(ctx: TaskContext) -> list[Op]:
+    bg = ctx.bg
+    result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
+    if ctx.same_shape:
+        result = [op for op in result if agrees(op.fn, ctx, exact=False)]
+    removed = []
+    for i, o in same_shape_pairs(ctx):
+        b = grid_background(i, bg)
+        labels, n = label_components(_c(i), b, True, True)
+        sizes = np.bincount(labels.ravel(), minlength=n + 1)
+        gone = np.unique(labels[(o == b) & (i != b)])
+        removed += [int(sizes[k]) for k in gone if k > 0]
+    if removed and max(removed) > 1:
+        k = max(removed)
+        result.append(Op(f"remove_small({k})", lambda g: remove_small(g, bg, k)))
+    return result
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
+    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx)
+                         + stamp.ops(ctx) + move.ops(ctx))
+
+
+def finishers(ctx: TaskContext) -> list:
+    return []

@@ -1,0 +1,122 @@
+"""Splitting a grid into parts (list values) and combining equal-size parts cell by cell.
+
+Splits: by separator lines (full rows and/or columns of one non-background colour; the parts between them,
+row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between parts is dropped).
+Combination (list -> grid): and / or / xor / nor of the parts' non-background masks (xor: exactly one part),
+painted in a colour fitted from the train outputs on the background colour of the outputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
+from .objects import grid_background
+
+LOGIC = ("and", "or", "xor", "nor")
+
+
+def separator_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list[int]] | None:
+    """(colour, separator rows, separator columns): the full lines of the smallest non-bg colour that has
+    any (not every row or every column); None when there are none."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    row_colour = np.where((grid == grid[:, :1]).all(axis=1), grid[:, 0].astype(np.int16), -1)
+    col_colour = np.where((grid == grid[:1, :]).all(axis=0), grid[0, :].astype(np.int16), -1)
+    for colour in sorted(set(row_colour.tolist()) | set(col_colour.tolist())):
+        if colour < 0 or colour == bg:
+            continue
+        rows = np.nonzero(row_colour == colour)[0].tolist()
+        cols = np.nonzero(col_colour == colour)[0].tolist()
+        if len(rows) < h and len(cols) < w:
+            return int(colour), rows, cols
+    return None
+
+
+def _spans(n: int, lines: list[int]) -> list[tuple[int, int]]:
+    """The runs of indices 0..n-1 between separator `lines` (empty runs dropped)."""
+    cuts = [-1] + sorted(lines) + [n]
+    return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
+
+
+def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
+    """The parts between separator lines, row-major; None without separators or with one part."""
+    found = separator_lines(grid, ctx_bg)
+    if found is None:
+        return None
+    _, rows, cols = found
+    parts = tuple(np.ascontiguousarray(grid[r0:r1, c0:c1])
+                  for r0, r1 in _spans(grid.shape[0], rows) for c0, c1 in _spans(grid.shape[1], cols))
+    return parts if 1 < len(parts) <= MAX_LIST else None
+
+
+def split_equal(grid: np.ndarray, n: int, axis: int) -> tuple | None:
+    """`n` equal parts along `axis` (0: top to bottom, 1: left to right); a size of n*k + n-1 with uniform
+    one-cell lines at the cuts drops those lines."""
+    size = grid.shape[axis]
+    g = grid if axis == 0 else grid.T
+    if size % n == 0:
+        k, step = size // n, size // n
+    elif (size - (n - 1)) % n == 0 and size > n:
+        k = (size - (n - 1)) // n
+        step = k + 1
+        if any(len(np.unique(g[i * step - 1])) != 1 for i in range(1, n)):
+            return None
+    else:
+        return None
+    parts = [g[i * step:i * step + k] for i in range(n)]
+    return tuple(np.ascontiguousarray(p if axis == 0 else p.T) for p in parts)
+
+
+def combine(items: tuple, logic: str, part_bg: int, colour: int, out_bg: int) -> np.ndarray | None:
+    """Cells where `logic` holds over the parts' non-`part_bg` masks get `colour`, the others `out_bg`."""
+    if len(items) < 2 or any(it.shape != items[0].shape for it in items):
+        return None
+    count = sum((it != part_bg).astype(np.int32) for it in items)
+    mask = {"and": count == len(items), "or": count > 0, "xor": count == 1, "nor": count == 0}[logic]
+    return np.where(mask, np.uint8(colour), np.uint8(out_bg)).astype(np.uint8)
+
+
+def _out_palette(ctx: TaskContext) -> tuple[int, int] | None:
+    """(colour, background) when every train output uses at most these two colours, else None."""
+    used: set[int] = set()
+    for o in ctx.train_out:
+        used.update(int(v) for v in np.unique(o))
+    if len(used) != 2:
+        return None
+    counts = {c: sum(int((o == c).sum()) for o in ctx.train_out) for c in used}
+    out_bg = ctx.bg if ctx.bg in used else max(used, key=lambda c: counts[c])
+    return next(c for c in used if c != out_bg), out_bg
+
+
+def split_ops(ctx: TaskContext) -> list[Op]:
+    """Splits whose first part has the train outputs' shape (up to transpose); none when the outputs keep
+    the input shape."""
+    if ctx.same_shape:
+        return []
+    bg = ctx.bg
+    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST)]
+    for n in (2, 3):
+        found += [Op(f"split_rows({n})", lambda g, n=n: split_equal(g, n, 0), GRID, LIST),
+                  Op(f"split_cols({n})", lambda g, n=n: split_equal(g, n, 1), GRID, LIST)]
+
+    def fits(op: Op) -> bool:
+        for i, o in zip(ctx.train_in, ctx.train_out):
+            parts = op.fn(i)
+            if parts is None or parts[0].shape not in (o.shape, o.shape[::-1]):
+                return False
+        return True
+    return [op for op in found if fits(op)]
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Splits into parts and, when the outputs have two colours, the logic combinations of parts."""
+    result = split_ops(ctx)
+    palette = _out_palette(ctx)
+    if palette is None or not result:
+        return result
+    colour, out_bg = palette
+    bg = ctx.bg
+    result += [Op(f"combine({lg},{colour})", lambda items, lg=lg: combine(items, lg, bg, colour, out_bg), LIST, GRID)
+               for lg in LOGIC]
+    return result

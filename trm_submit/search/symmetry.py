@@ -1,0 +1,139 @@
+"""Symmetry completion: cells of a mask colour take the value of their mirror images so that the grid
+becomes left-right ("lr"), up-down ("ud"), both ("lrud") or fully dihedral ("d4": both plus the diagonal)
+symmetric. The mirror axes are fitted per grid (the axis position where the known cells agree most, with no
+disagreement), so off-centre symmetric patterns work; the mask colour is fitted from the demonstrations.
+
+`symmetry_patch` returns only the completed cells' bounding box (tasks whose output is the hidden patch).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+from .fitting import agrees
+from .kernels import mirror_axis, periodic_fill
+
+KINDS = ("lr", "ud", "lrud", "d4", "tile")
+MAX_PERIOD_TRIES = 400
+
+
+def fit_axis(grid: np.ndarray, mask: np.ndarray, axis: int) -> int | None:
+    """The sum s (mirror of index i is s - i along `axis`: 0 rows, 1 columns) under which the most pairs of
+    known, distinct cells agree with no pair disagreeing; ties go to the centre. None when no pair agrees."""
+    g, known = (grid, ~mask) if axis == 1 else (grid.T, ~mask.T)
+    s = mirror_axis(np.ascontiguousarray(g), np.ascontiguousarray(known))
+    return None if s < 0 else int(s)
+
+
+def _partners(kind: str, shape: tuple[int, int], s_rows: int | None, s_cols: int | None) -> list:
+    """Index maps (rows, cols) arrays giving each cell's mirror image, for the mirrors of `kind`."""
+    h, w = shape
+    r, c = np.indices(shape)
+    maps = []
+    if kind in ("lr", "lrud", "d4") and s_cols is not None:
+        maps.append((r, s_cols - c))
+    if kind in ("ud", "lrud", "d4") and s_rows is not None:
+        maps.append((s_rows - r, c))
+    if kind in ("lrud", "d4") and s_rows is not None and s_cols is not None:
+        maps.append((s_rows - r, s_cols - c))
+    if kind == "d4" and s_rows is not None and s_cols is not None and (s_rows - s_cols) % 2 == 0:
+        d = (s_rows - s_cols) // 2
+        maps += [(c + d, r - d), (s_rows - (c + d), s_cols - (r - d)),
+                 (s_cols - c + d, r - d), (c + d, s_cols - r + d)]
+    return maps
+
+
+def _periods(h: int, w: int) -> np.ndarray:
+    """Periods (pr, pc) other than the whole grid, smallest area first, at most MAX_PERIOD_TRIES."""
+    found = sorted(((pr, pc) for pr in range(1, h + 1) for pc in range(1, w + 1) if pr < h or pc < w),
+                   key=lambda p: (p[0] * p[1], p))
+    return np.array(found[:MAX_PERIOD_TRIES], dtype=np.int64).reshape(-1, 2)
+
+
+def complete_periodic(grid: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """`grid` with its masked cells filled from the smallest-area period (pr, pc) under which every class
+    of cells (r mod pr, c mod pc) holds one known colour; None when no period of the first
+    MAX_PERIOD_TRIES by area fits."""
+    out = periodic_fill(np.ascontiguousarray(grid), np.ascontiguousarray(mask), _periods(*grid.shape))
+    return out if out.size else None
+
+
+def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
+    """`grid` with its `mask_colour` cells copied from a mirror image that is known; None when no axis
+    fits, a masked cell stays unknown, or every cell is masked (`grid` itself when none is)."""
+    mask = grid == mask_colour
+    if not mask.any():
+        return grid
+    if mask.all():
+        return None
+    if kind == "tile":
+        return complete_periodic(grid, mask)
+    s_rows = fit_axis(grid, mask, 0) if kind != "lr" else None
+    s_cols = fit_axis(grid, mask, 1) if kind != "ud" else None
+    maps = _partners(kind, grid.shape, s_rows, s_cols)
+    if not maps:
+        return None
+    h, w = grid.shape
+    out, unknown = grid.copy(), mask.copy()
+    for _ in range(3):
+        for pr, pc in maps:
+            inside = (pr >= 0) & (pr < h) & (pc >= 0) & (pc < w) & unknown
+            rr, cc = pr[inside], pc[inside]
+            src_known = ~unknown[rr, cc]
+            tr, tc = np.nonzero(inside)
+            tr, tc = tr[src_known], tc[src_known]
+            out[tr, tc] = out[rr[src_known], cc[src_known]]
+            unknown[tr, tc] = False
+        if not unknown.any():
+            return out
+    return None
+
+
+def symmetry_patch(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
+    """The completed cells of `complete`, cropped to the bounding box of the masked cells."""
+    rows, cols = np.nonzero(grid == mask_colour)
+    done = complete(grid, mask_colour, kind) if len(rows) else None
+    if done is None:
+        return None
+    return np.ascontiguousarray(done[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
+
+
+def _mask_colours(ctx: TaskContext) -> list[int]:
+    """Same-shape tasks: the one colour the outputs overwrite; else the colours of every input that no
+    output uses (the hidden region's colour)."""
+    if ctx.same_shape:
+        changed = set()
+        for i, o in zip(ctx.train_in, ctx.train_out):
+            changed.update(int(v) for v in np.unique(i[i != o]))
+        return sorted(changed) if len(changed) == 1 else []
+    in_all = set(range(10))
+    for g in ctx.train_in:
+        in_all &= set(np.unique(g).tolist())
+    return sorted(in_all - set(ctx.out_colours))[:1]
+
+
+def _patch_shapes_fit(ctx: TaskContext, mask_colour: int) -> bool:
+    """Every train output has the shape of its input's `mask_colour` bounding box."""
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        rows, cols = np.nonzero(i == mask_colour)
+        if not len(rows) or (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) != o.shape:
+            return False
+    return True
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Completion ops (same-shape tasks, kinds that agree with the outputs) or patch ops (tasks whose
+    outputs have the shape of the masked region)."""
+    result = []
+    for m in _mask_colours(ctx):
+        if not ctx.same_shape and not _patch_shapes_fit(ctx, m):
+            continue
+        for kind in KINDS:
+            if ctx.same_shape:
+                op = Op(f"symmetry({kind},{m})", lambda g, k=kind, m=m: complete(g, m, k), keeps_shape=True)
+                if agrees(op.fn, ctx, exact=False):
+                    result.append(op)
+            else:
+                result.append(Op(f"symmetry_patch({kind},{m})", lambda g, k=kind, m=m: symmetry_patch(g, m, k)))
+    return result
