@@ -264,7 +264,8 @@ def test_disk_full_mid_run_answers_every_task_and_exits_3_with_one_line(small_di
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "trm_submit", "submit", "--challenges", str(ch), "--weights",
                              str(tiny_weights), "--out", str(out), "--views", "4", "--ttft-steps", "2",
-                             "--fixed-work", "--quiet", "--time-budget", "300", "--safety-margin", "5"],
+                             "--fixed-work", "--quiet", "--time-budget", "300", "--safety-margin", "5",
+                             "--sources", "trm"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     config = pipeline.side_paths(out)["config"]
     t0 = time.time()
@@ -277,7 +278,7 @@ def test_disk_full_mid_run_answers_every_task_and_exits_3_with_one_line(small_di
     assert len(errors) == 1 and "Traceback" not in stderr, stderr
     assert errors[0].startswith(f"trm-submit: error: {out} lacks 3 of the 3 tasks answered in this run "
                                 f"(No space left on device)"), errors
-    assert "3 solved by the model this run" in stdout
+    assert "3 answered by a candidate source this run" in stdout
     challenges = tasks.load_challenges(ch)
     on_disk = submission.load_submission(out)
     assert on_disk == submission.skeleton(challenges)  # the last valid file: the skeleton

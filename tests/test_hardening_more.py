@@ -184,17 +184,18 @@ def test_resume_recomputes_bad_journal_records_and_keeps_good_ones(tmp_path, sma
     journal = pipeline.side_paths(out)["journal"]
     recs = [json.loads(line) for line in journal.read_text().splitlines()]
     ids = [r["task_id"] for r in recs]
-    recs[0]["attempts"][0][0] = [[12]]  # a colour outside 0..9
-    recs[1]["attempts"] = 5  # not a list at all
+    assert all(r["sources"]["trm"]["candidates"][0] for r in recs[:2])  # the tiny model voted on both
+    recs[0]["sources"]["trm"]["candidates"][0][0]["grid"] = [[12]]  # a colour outside 0..9
+    recs[1]["sources"]["trm"]["candidates"] = 5  # not a list at all
     lines = [json.dumps(r) for r in recs] + ["{not json"]  # and a torn line at the end
     journal.write_text("\n".join(lines) + "\n")
     code, stdout, err = run_cli(capsys, *args, "--resume")
     assert code == 0, err
-    assert err == [f"trm-submit: journal record of task {ids[0]} is unusable (test 0 attempt 1: value 12 at row 0, "
-                   f"column 0 is outside 0..9); the task runs again",
-                   f"trm-submit: journal record of task {ids[1]} is unusable (attempts is not a list); "
-                   f"the task runs again"]
-    assert "2 solved by the model this run, 1 from the journal" in stdout
+    assert err == [f"trm-submit: journal record of task {ids[0]} is unusable (source trm: test 0 candidate 0: value "
+                   f"12 at row 0, column 0 is outside 0..9); the task runs again",
+                   f"trm-submit: journal record of task {ids[1]} is unusable (source trm: candidates for no test "
+                   f"inputs, the task has 1); the task runs again"]
+    assert "2 answered by a candidate source this run, 1 from the journal" in stdout
     assert out.read_bytes() == reference  # the recomputed tasks give the same answers (fixed work, same seeds)
     summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
     assert summary["tasks_resumed"] == 1 and summary["tasks_model"] == 2 and len(summary["incidents"]) == 2
@@ -277,12 +278,12 @@ def test_task_with_no_view_in_time_is_not_counted_as_solved_by_the_model(tmp_pat
     out = tmp_path / "submission.json"
     code, stdout, err = run_cli(capsys, "submit", "--challenges", str(one), "--weights", str(tiny_weights), "--out",
                                 str(out), "--quiet", "--time-budget", "9", "--safety-margin", "5", "--ttft-share", "1",
-                                "--ttft-steps", "1000000", "--views", "2")
+                                "--ttft-steps", "1000000", "--views", "2", "--sources", "trm")
     assert code == 0, err
     summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
-    journal = json.loads(pipeline.side_paths(out)["journal"].read_text())
-    assert journal["status"] == "model" and journal["views"] == [0] * len(journal["attempts"])  # the oracle
+    trm = json.loads(pipeline.side_paths(out)["journal"].read_text())["sources"]["trm"]
+    assert trm["status"] == "ok" and trm["views"] == [0] * len(trm["candidates"])  # the oracle
     assert summary["tasks_model"] == 0 and summary["no_views"] == [first]
-    assert "0 solved by the model this run" in stdout
-    assert f"1 tasks ran out of time before any view (fallbacks): {first}" in stdout
+    assert "0 answered by a candidate source this run" in stdout
+    assert f"1 tasks where TRM ran out of time before any view: {first}" in stdout
     assert submission.load_submission(out) == submission.skeleton(tasks.load_challenges(one))
