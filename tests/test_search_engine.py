@@ -265,3 +265,25 @@ def test_memory_cap_stops_storing_states(monkeypatch):
     monkeypatch.setattr(engine, "MAX_BYTES", 2000)       # room for a few 3-value states of 24 cells
     res = solve_task(task, Budget.seconds(5), max_depth=3, collect=only(*shifts))
     assert res.stopped_by == "states"
+
+
+def test_warm_up_compiles_every_search_kernel():
+    """In a fresh process, warm_up() leaves no numba kernel of the search uncompiled (a first task never pays
+    for compilation out of its share)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from numba.core.registry import CPUDispatcher\n"
+            "from trm_submit.search import kernels, warm_up\n"
+            "warm_up()\n"
+            "jitted = {n: f for n, f in vars(kernels).items() if isinstance(f, CPUDispatcher)}\n"
+            "assert jitted, 'no kernels found'\n"
+            "cold = sorted(n for n, f in jitted.items() if not f.signatures)\n"
+            "print(len(jitted), cold)\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=300,
+                         env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
+    n, cold = out.stdout.split(" ", 1)
+    assert int(n) >= 5 and cold.strip() == "[]", out.stdout

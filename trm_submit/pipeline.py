@@ -55,6 +55,10 @@ def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], 
         progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
         return TaskSolver(cfg, device, run_budget, progress=progress, bundle=bundle)
 
+    if "search" in sources:
+        from .search import warm_up
+
+        warm_up()  # numba kernels compiled or loaded once per worker, before the first task's share starts
     return LaneSolver(cfg, sources, run_budget, make_trm if "trm" in sources else None)
 
 

@@ -12,6 +12,6 @@ worker processes.
 
 from __future__ import annotations
 
-from .engine import SearchResult, solve_task
+from .engine import SearchResult, solve_task, warm_up
 
-__all__ = ["SearchResult", "solve_task"]
+__all__ = ["SearchResult", "solve_task", "warm_up"]

@@ -222,3 +222,27 @@ def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int =
         return SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "error", time.monotonic() - t0)
     return SearchResult(candidates, len(solutions.found), stats["states"], stats["depth"], stats["stopped_by"],
                         time.monotonic() - t0, stats["applications"], stats["errors"])
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's cache) the search's kernels with the argument types real tasks give, by
+    searching one small synthetic task at depth 1; returns the seconds it took. Workers call it once, before
+    their first task's share of the deadline starts."""
+    t0 = time.monotonic()
+    a = np.zeros((6, 6), np.uint8)
+    a[1:4, 1:4] = 3
+    a[2, 2] = 0
+    a[5, 0] = 2
+    b = np.zeros((5, 7), np.uint8)
+    b[0:3, 3:6] = 4
+    b[1, 4] = 0
+    b[4, 1] = 1
+    task = Task("warm-up", ((a, a[::-1].copy()), (b, b[::-1].copy())), (a.T.copy(),))
+    solve_task(task, Budget.seconds(120.0), max_depth=1)
+    from . import symmetry  # completions are offered only where a task fits them: warm them directly
+
+    c = np.tile(np.array([[1, 2, 2, 1], [3, 4, 4, 3]], np.uint8), (2, 1))
+    c[0, 0] = 0
+    for kind in ("full", "tile"):
+        symmetry.complete(c, 0, kind)
+    return time.monotonic() - t0
