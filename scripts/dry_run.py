@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import kaggle_dataset
 import flop_projection as fp
+import kaggle_dataset
+
 from trm_submit import datasets, kaggle, submission, tasks
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
 from trm_submit.records import side_paths

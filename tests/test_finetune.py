@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_config
 
 from trm_submit import augment, checkpoint, datasets, finetune, supervision
 from trm_submit.budget import Budget
 from trm_submit.config import TTFTConfig
 from trm_submit.model import TRM
 from trm_submit.tasks import Task
-from conftest import tiny_config
 
 TINY = tiny_config()
 FAST = TTFTConfig(steps=12, batch_size=8, lr=3e-3, emb_lr=1e-2, warmup_fraction=0.25, snapshot_every=4,

@@ -3,11 +3,10 @@
 import json
 from pathlib import Path
 
+import conftest
 import numpy as np
 import pytest
 import torch
-
-import conftest
 
 from trm_submit.config import ModelConfig
 from trm_submit.infer import activation_bytes_per_sample, choose_batch_size, predict

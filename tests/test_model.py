@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import random_model, tiny_config
 
 from trm_submit import encoding, verify
 from trm_submit.config import ModelConfig
 from trm_submit.layers import apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
 from trm_submit.model import TRM
-from conftest import random_model, tiny_config
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 

@@ -4,7 +4,6 @@ the rank rule, the test-input failure policy, budget and state caps, and robustn
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from trm_submit.budget import Budget
 from trm_submit.search import engine, solve_task

@@ -11,8 +11,15 @@ from search_reference import assert_op_solves, random_sparse, ref_border_reach, 
 
 from trm_submit.search import patterns
 from trm_submit.search.kernels import border_reach, draw_rays, gravity_down
-from trm_submit.search.patterns import (RAY_DIRS, fill_enclosed, gravity_cells, gravity_objects, majority_filter,
-                                        rays, remove_small)
+from trm_submit.search.patterns import (
+    RAY_DIRS,
+    fill_enclosed,
+    gravity_cells,
+    gravity_objects,
+    majority_filter,
+    rays,
+    remove_small,
+)
 
 
 def _ref_gravity_cells(g: np.ndarray, bg: int, direction: str) -> np.ndarray:

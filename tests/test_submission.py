@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 
 import numpy as np
@@ -226,3 +227,27 @@ def test_load_submission_whole_file_errors(tmp_path, raw, words):
     assert "\n" not in str(e.value) and str(path) in str(e.value)
     with pytest.raises(InputFileError, match="not found"):
         submission.load_submission(tmp_path / "absent.json")
+
+
+def test_score_and_validate_never_import_torch_or_numba(tmp_path):
+    """The quick subcommands start without the model stack: a fresh process scores and validates a real file
+    and has neither torch nor numba in sys.modules at the end."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ch = {"t1": {"train": [{"input": [[1]], "output": [[2]]}], "test": [{"input": [[3]]}]}}
+    (tmp_path / "c.json").write_text(json.dumps(ch))
+    (tmp_path / "sol.json").write_text(json.dumps({"t1": [[[4]]]}))
+    (tmp_path / "s.json").write_text(json.dumps({"t1": [{"attempt_1": [[4]], "attempt_2": [[0]]}]}))
+    code = ("import sys\n"
+            "from trm_submit import cli\n"
+            f"assert cli.main(['score', '--submission', {str(tmp_path / 's.json')!r}, "
+            f"'--solutions', {str(tmp_path / 'sol.json')!r}]) == 0\n"
+            f"assert cli.main(['validate', '--submission', {str(tmp_path / 's.json')!r}, "
+            f"'--challenges', {str(tmp_path / 'c.json')!r}]) == 0\n"
+            "print(sorted(m for m in ('torch', 'numba') if m in sys.modules))\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "100.00%" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from conftest import FixedRows, colour_rule_rows, tiny_config
 
 from trm_submit.model import TRM
 from trm_submit.optim import Optimizers
 from trm_submit.supervision import DeepSupervisor
-from conftest import FixedRows, colour_rule_rows, tiny_config
 
 SEQ = 16
 TINY = tiny_config(pos_encodings="rope", mask_pad=False, seq_len=SEQ)

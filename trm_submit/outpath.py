@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .errors import UserError
+
 EXIT_WRITE = 3  # the run finished but the file on disk lacks answers it could not write
 
 
-class OutputError(Exception):
+class OutputError(UserError):
     """An output path that cannot be used (one line, exit code 2, before the run starts)."""
 
 

