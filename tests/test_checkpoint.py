@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from trm_submit import checkpoint as ck
+from trm_submit import official
 from trm_submit.model import PUZZLE_TABLE_KEY, TRM
 from trm_submit.verify import format_verify_table, verify
 
@@ -43,7 +44,7 @@ def trace_outputs(model: TRM, ids: torch.Tensor) -> list[dict]:
 @pytest.mark.parametrize("prefix", ["_orig_mod.model.", "model.", ""])
 def test_every_official_prefix_variant_loads(tmp_path, prefix):
     state = {prefix + k.removeprefix("_orig_mod.model."): v for k, v in official_state().items()}
-    config, loaded = ck.load_official(write_checkpoint(tmp_path, state))
+    config, loaded = official.load_official(write_checkpoint(tmp_path, state))
     assert config.hidden_size == 64 and config.num_heads == 2 and config.halt_max_steps == 4
     assert config.forward_dtype == "float32"
     assert set(loaded) == set(TRM(config, 8).state_dict())
@@ -54,7 +55,7 @@ def test_a_wrong_shape_names_the_key_and_both_shapes(tmp_path):
     key = "_orig_mod.model.inner.L_level.layers.1.mlp.down_proj.weight"
     state[key] = torch.zeros(64, 128)
     with pytest.raises(ck.CheckpointError) as err:
-        ck.load_official(write_checkpoint(tmp_path, state))
+        official.load_official(write_checkpoint(tmp_path, state))
     assert "inner.L_level.layers.1.mlp.down_proj.weight: checkpoint [64, 128] vs model [64, 256]" in str(err.value)
 
 
@@ -64,7 +65,7 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path):
     state["_orig_mod.model.inner.extra.weight"] = torch.zeros(1)
     with pytest.raises(ck.CheckpointError, match=r"missing keys: \['inner.q_head.bias'\].*unexpected keys: "
                                                  r"\['inner.extra.weight'\]"):
-        ck.load_official(write_checkpoint(tmp_path, state))
+        official.load_official(write_checkpoint(tmp_path, state))
 
 
 def test_config_from_all_config_yaml_with_overrides(tmp_path):
@@ -76,26 +77,26 @@ def test_config_from_all_config_yaml_with_overrides(tmp_path):
         "  num_heads: 2  # two heads\n  pos_encodings: rope\n  puzzle_emb_ndim: 64\n  rms_norm_eps: 1.0e-05\n"
         "beta1: 0.9\ndata_paths:\n- data/arc1concept-aug-1000\nema: true\n"
     )
-    config, _ = ck.load_official(path, {"halt_max_steps": "16", "rope_theta": "5000.0"})
+    config, _ = official.load_official(path, {"halt_max_steps": "16", "rope_theta": "5000.0"})
     assert (config.num_heads, config.L_cycles, config.rms_norm_eps, config.mlp_t) == (2, 4, 1e-5, False)
     assert (config.halt_max_steps, config.rope_theta) == (16, 5000.0)
 
 
 def test_without_a_config_file_shapes_and_overrides_decide(tmp_path):
     path = write_checkpoint(tmp_path, official_state(), config=False)
-    config, _ = ck.load_official(tmp_path, {"num_heads": 2, "halt_max_steps": 4})  # folder -> step_0
+    config, _ = official.load_official(tmp_path, {"num_heads": 2, "halt_max_steps": 4})  # folder -> step_0
     assert (config.hidden_size, config.L_layers, config.puzzle_emb_ndim) == (64, 2, 64)
     assert config.forward_dtype == "float32" and config.H_cycles == 3
-    assert ck.resolve_checkpoint_file(tmp_path) == path
+    assert official.resolve_checkpoint_file(tmp_path) == path
 
 
 def test_override_parsing_and_unknown_override_keys():
-    assert ck.parse_overrides(["H_cycles=2", "mlp_t=false", "rms_norm_eps=1e-6", "forward_dtype=float32"]) == {
+    assert official.parse_overrides(["H_cycles=2", "mlp_t=false", "rms_norm_eps=1e-6", "forward_dtype=float32"]) == {
         "H_cycles": 2, "mlp_t": False, "rms_norm_eps": 1e-6, "forward_dtype": "float32"}
     with pytest.raises(ck.CheckpointError, match="key=value"):
-        ck.parse_overrides(["H_cycles"])
+        official.parse_overrides(["H_cycles"])
     with pytest.raises(ck.CheckpointError, match="H_cycle'"):
-        ck.load_official(FP32 / "checkpoint" / "step_0", {"H_cycle": 2})
+        official.load_official(FP32 / "checkpoint" / "step_0", {"H_cycle": 2})
 
 
 def test_slim_table_is_the_mean_of_rows_after_the_blank_row():
@@ -144,13 +145,13 @@ def test_bundled_checksum_is_enforced(tmp_path):
 def test_bundle_and_official_files_are_not_confused(tmp_path):
     out = ck.convert(FP32 / "checkpoint" / "step_0", tmp_path / "trm.pt")
     with pytest.raises(ck.CheckpointError, match="load_bundled"):
-        ck.load_official(out)
+        official.load_official(out)
     with pytest.raises(ck.CheckpointError, match="not a trm-submit-weights"):
         ck.load_bundled(FP32 / "checkpoint" / "step_0", check_sha=False)
 
 
 def test_save_bundled_rejects_a_trunk_that_does_not_fit_the_config(tmp_path):
-    config, state = ck.load_official(FP32 / "checkpoint" / "step_0")
+    config, state = official.load_official(FP32 / "checkpoint" / "step_0")
     with pytest.raises(ck.CheckpointError, match="hidden_size|shape mismatch"):
         ck.save_bundled(tmp_path / "x.pt", config.replace(hidden_size=32, puzzle_emb_ndim=32), state,
                         torch.zeros(32), {})
@@ -160,7 +161,7 @@ def test_a_malformed_all_config_yaml_is_one_checkpoint_error_line(tmp_path):
     path = write_checkpoint(tmp_path, official_state(), config=False)
     (tmp_path / "all_config.yaml").write_text("arch:\n  hidden_size: 64\n   num_heads: [2\n")
     with pytest.raises(ck.CheckpointError, match=r"all_config.yaml is not valid YAML \(line \d+") as info:
-        ck.load_official(path)
+        official.load_official(path)
     assert "\n" not in str(info.value)
 
 
@@ -168,7 +169,7 @@ def test_an_all_config_yaml_without_an_arch_mapping_is_refused(tmp_path):
     path = write_checkpoint(tmp_path, official_state(), config=False)
     (tmp_path / "all_config.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(ck.CheckpointError, match="all_config.yaml has no arch mapping"):
-        ck.load_official(path)
+        official.load_official(path)
 
 
 # --- verify ------------------------------------------------------------------------------------------------

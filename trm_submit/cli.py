@@ -114,7 +114,7 @@ def cmd_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from . import checkpoint, train
+    from . import official, train
 
     over: dict = {}
     for flag, field_name in (("run_dir", "run_dir"), ("max_steps", "max_steps"), ("n_aug", "n_aug"),
@@ -126,7 +126,7 @@ def cmd_train(a: argparse.Namespace) -> int:
             over[field_name] = getattr(a, flag)
     cfg = train.preset(a.preset, device=a.device, resume=a.resume, progress=not a.no_progress, **over)
     if a.arch:
-        cfg = cfg.replace(model=cfg.model.replace(**checkpoint.parse_overrides(a.arch)))
+        cfg = cfg.replace(model=cfg.model.replace(**official.parse_overrides(a.arch)))
     print(f"run directory: {train.run_train(cfg)}")
     return 0
 

@@ -15,12 +15,8 @@ from typing import Any
 
 import torch
 
-from trm_submit.checkpoint import (
-    CheckpointError,
-    convert,
-    load_official_model,
-    torch_load,
-)
+from trm_submit.checkpoint import CheckpointError, convert, torch_load
+from trm_submit.official import load_official_model
 from trm_submit.model import TRM
 
 FP32_MAX_ABS_LOGITS = 1e-4
