@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from trm_submit import checkpoint, cli, pipeline, submission, tasks
+from trm_submit import checkpoint, cli, jsonfile, pipeline, submission, tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-budget", "300",
@@ -102,13 +102,13 @@ def test_messages_stay_short_whatever_the_input(tmp_path, capsys):
 
 def test_duplicate_scan_hand_cases():
     """The flat scan finds duplicates at depth 1 only, skipping strings with quotes, braces and escapes."""
-    assert tasks.duplicate_top_level_keys(b'{"a":1,"a":2}') == ["a"]
-    assert tasks.duplicate_top_level_keys(b' { "a" : [1,{"a":2}], "b":"x\\"a", "a" : {"b":1,"b":2}, "b":[] } ') \
+    assert jsonfile.duplicate_top_level_keys(b'{"a":1,"a":2}') == ["a"]
+    assert jsonfile.duplicate_top_level_keys(b' { "a" : [1,{"a":2}], "b":"x\\"a", "a" : {"b":1,"b":2}, "b":[] } ') \
         == ["a", "b"]
-    assert tasks.duplicate_top_level_keys(b'{"k\\u0041":1,"kA":2}') == ["kA"]
-    assert tasks.duplicate_top_level_keys(b'\xef\xbb\xbf{"a":"}","a":"{"}') == ["a"]
-    assert tasks.duplicate_top_level_keys(('{"x": %s, "y": 1, "x": 2}' % _deep(20000)).encode()) == ["x"]
-    assert tasks.duplicate_top_level_keys(b"{}") == []
+    assert jsonfile.duplicate_top_level_keys(b'{"k\\u0041":1,"kA":2}') == ["kA"]
+    assert jsonfile.duplicate_top_level_keys(b'\xef\xbb\xbf{"a":"}","a":"{"}') == ["a"]
+    assert jsonfile.duplicate_top_level_keys(('{"x": %s, "y": 1, "x": 2}' % _deep(20000)).encode()) == ["x"]
+    assert jsonfile.duplicate_top_level_keys(b"{}") == []
 
 
 # ---- 6. weights that match their checksum but are malformed; bad checksum files -------------------------------

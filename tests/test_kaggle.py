@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from trm_submit import kaggle, submission, tasks
+from trm_submit import jsonfile, kaggle, submission, tasks
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))  # the scripts import each other by module name
@@ -242,7 +242,7 @@ def test_notebook_writes_a_valid_fallback_when_the_package_cannot_be_installed(t
     library, and the package's cells are skipped."""
     comp = tmp_path / "input" / "competitions" / kaggle.COMPETITION / kaggle.TEST_FILE
     _touch(comp, "")
-    comp.write_bytes(tasks.UTF8_BOM + json.dumps(TINY).encode())
+    comp.write_bytes(jsonfile.UTF8_BOM + json.dumps(TINY).encode())
     _touch(tmp_path / "input" / "datasets" / "bob" / "copy" / kaggle.TEST_FILE, json.dumps({"other": TINY["t1"]}))
     monkeypatch.setenv(kaggle.ROOT_ENV, str(tmp_path))
     nb = json.loads((REPO / "kernel" / "trm-submit.ipynb").read_text())

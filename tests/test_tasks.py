@@ -8,7 +8,7 @@ import numpy as np
 import orjson
 import pytest
 
-from trm_submit import tasks
+from trm_submit import jsonfile, tasks
 from trm_submit.tasks import InputFileError
 
 GOOD_TASK = {
@@ -184,8 +184,8 @@ def test_duplicate_ids_are_reported_and_last_one_kept():
     assert ch.order == ["d1", "x", 'y"z']
     assert tasks.grid_to_list(ch.tasks["d1"].test_inputs[0]) == [[5]]  # the last occurrence
     assert any("d1" in line and "more than once" in line for line in lines)
-    assert tasks.duplicate_top_level_keys(b' { } ') == []
-    assert tasks.duplicate_top_level_keys(b'{"a":1,"b":[{"a":2}],"a":3,"b":4,"a":5}') == ["a", "b"]
+    assert jsonfile.duplicate_top_level_keys(b' { } ') == []
+    assert jsonfile.duplicate_top_level_keys(b'{"a":1,"b":[{"a":2}],"a":3,"b":4,"a":5}') == ["a", "b"]
 
 
 def test_load_challenges_from_file(tmp_path):
@@ -232,14 +232,14 @@ def test_utf8_bom_is_skipped_like_a_file_without_it(tmp_path):
     raw = b'{"d1": ' + _bytes(GOOD_TASK) + b', "d1": ' + _bytes(second) + b', "t2": ' + _bytes(GOOD_TASK) + b'}'
     plain, bom = tmp_path / "plain.json", tmp_path / "bom.json"
     plain.write_bytes(raw)
-    bom.write_bytes(tasks.UTF8_BOM + raw)
+    bom.write_bytes(jsonfile.UTF8_BOM + raw)
     a, b = (tasks.load_challenges(p, log=lambda _: None) for p in (plain, bom))
     assert a.order == b.order == ["d1", "t2"] and a.duplicates == b.duplicates == ["d1"]
     for tid in a.tasks:
         assert [tasks.grid_to_list(g) for g in a.tasks[tid].test_inputs] == \
             [tasks.grid_to_list(g) for g in b.tasks[tid].test_inputs]
     sol = tmp_path / "s.json"
-    sol.write_bytes(tasks.UTF8_BOM + _bytes({"a": [[[1, 2]]]}))
+    sol.write_bytes(jsonfile.UTF8_BOM + _bytes({"a": [[[1, 2]]]}))
     assert [tasks.grid_to_list(g) for g in tasks.load_solutions(sol)["a"]] == [[[1, 2]]]
     with pytest.raises(InputFileError, match="not valid JSON"):
-        tasks.parse_json_object(b" " + tasks.UTF8_BOM + raw, "c.json")
+        jsonfile.parse_json_object(b" " + jsonfile.UTF8_BOM + raw, "c.json")

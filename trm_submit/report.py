@@ -21,6 +21,7 @@ import numpy as np
 
 from . import submission as subio
 from . import tasks
+from .jsonfile import read_json_object
 from .records import Journal, side_paths
 from .report_draw import CSS, GRIDLINES, figure, loss_svg
 
@@ -65,7 +66,7 @@ class TaskView:
 
 def _optional_json(path: Path, notes: list[str]) -> dict[str, Any] | None:
     try:
-        return tasks.read_json_object(path) if path.exists() else None
+        return read_json_object(path) if path.exists() else None
     except tasks.InputFileError as e:
         notes.append(f"ignored: {e}")
         return None

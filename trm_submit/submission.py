@@ -14,16 +14,8 @@ import numpy as np
 import orjson
 
 from . import outpath
-from .tasks import (
-    Challenges,
-    GridError,
-    InputFileError,
-    expected_test_counts,
-    grid_to_list,
-    parse_grid,
-    read_json_object,
-    shorten,
-)
+from .jsonfile import InputFileError, read_json_object
+from .tasks import Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, shorten
 
 Grid = list[list[int]]
 ATTEMPTS = ("attempt_1", "attempt_2")

@@ -1,6 +1,6 @@
 """Kaggle challenges/solutions JSON <-> Task records: the only module that knows that JSON structure.
 
-Owns whole-file checks (`InputFileError`), per-grid and per-task validation (a broken task becomes a
+Owns whole-file checks (`InputFileError`; `jsonfile` reads the bytes), per-grid and per-task validation (a broken task becomes a
 `Rejected` record with a precise reason, never an exception), and duplicate task-id detection.
 Grids are C-contiguous uint8 2-D numpy arrays.
 """
@@ -8,7 +8,6 @@ Grids are C-contiguous uint8 2-D numpy arrays.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from itertools import chain
@@ -16,9 +15,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import orjson
 
-from .errors import UserError
+from .jsonfile import InputFileError as InputFileError  # the whole-file error, named tasks.InputFileError too
+from .jsonfile import duplicate_top_level_keys, kind, parse_json_object, read_bytes, type_name
 
 MAX_SIDE = 30
 N_COLOURS = 10
@@ -29,10 +28,6 @@ Log = Callable[[str], None]
 def log_stderr(line: str) -> None:
     """Default log: one line to stderr."""
     print(line, file=sys.stderr, flush=True)
-
-
-class InputFileError(UserError):
-    """A whole-file problem (missing, unreadable, empty, not JSON, top level not an object); one line."""
 
 
 class GridError(ValueError):
@@ -100,17 +95,6 @@ class _TaskProblem(Exception):
         return f"{self.where}: {self.problem}" if self.where else self.problem
 
 
-def _type_name(value: Any) -> str:
-    return {type(None): "null", bool: "boolean", str: "string", float: "number", int: "integer",
-            list: "list", dict: "object"}.get(type(value), type(value).__name__)
-
-
-def _kind(value: Any) -> str:
-    """The JSON kind of `value` with its article: 'an object', 'a list', 'null', ..."""
-    name = _type_name(value)
-    return name if value is None else ("an " if name[0] in "aeiou" else "a ") + name
-
-
 MAX_SHOWN = 60  # characters of a user's value or id shown in a message
 
 
@@ -131,7 +115,7 @@ def _bad_cell(grid: list) -> str:
     for r, row in enumerate(grid):
         for c, v in enumerate(row):
             if type(v) is not int:
-                return f"non-integer value {_shown_value(v)}({_type_name(v)}) at row {r}, column {c}"
+                return f"non-integer value {_shown_value(v)}({type_name(v)}) at row {r}, column {c}"
             if not 0 <= v < N_COLOURS:
                 return f"value {v} at row {r}, column {c} is outside 0..9"
     raise AssertionError("no bad cell found")
@@ -142,12 +126,12 @@ def parse_grid(value: Any) -> np.ndarray:
     if value is None:
         raise GridError("null grid")
     if type(value) is not list:
-        raise GridError(f"grid is {_kind(value)}, not a list of rows")
+        raise GridError(f"grid is {kind(value)}, not a list of rows")
     if not value:
         raise GridError("empty grid (no rows)")
     for r, row in enumerate(value):
         if type(row) is not list:
-            raise GridError(f"row {r} is {_kind(row)}, not a list")
+            raise GridError(f"row {r} is {kind(row)}, not a list")
     width = len(value[0])
     for r, row in enumerate(value):
         if len(row) != width:
@@ -175,94 +159,17 @@ def _grid_at(value: Any, where: str) -> np.ndarray:
         raise _TaskProblem(where, str(e)) from None
 
 
-def _read_bytes(path: str | Path) -> bytes:
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{p}: is a directory, not a file") from None
-    except OSError as e:
-        raise InputFileError(f"{p}: cannot read ({e.strerror or e})") from None
-
-
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-def without_bom(raw: bytes) -> bytes:
-    """`raw` without a leading UTF-8 byte-order mark (editors on Windows write one; JSON parsers refuse it)."""
-    return raw[len(UTF8_BOM):] if raw.startswith(UTF8_BOM) else raw
-
-
-def parse_json_object(raw: bytes, name: str) -> dict[str, Any]:
-    """Bytes -> top-level JSON object; InputFileError (one line naming `name`) on whole-file problems."""
-    raw = without_bom(raw)
-    if not raw.strip():
-        raise InputFileError(f"{name}: file is empty")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as e:
-        msg = " ".join(str(e).split())
-        raise InputFileError(f"{name}: not valid JSON ({msg})") from None
-    if not isinstance(data, dict):
-        raise InputFileError(f"{name}: top level is {_kind(data)}, expected an object of task ids")
-    return data
-
-
-def read_json_object(path: str | Path) -> dict[str, Any]:
-    """Read a file whose top level must be a JSON object; InputFileError on whole-file problems."""
-    return parse_json_object(_read_bytes(path), str(path))
-
-
-_STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # the rest of a JSON string after its '"'
-_AT_TOP = re.compile(r'[\[\]{}",]')  # what matters between the values of the top-level object
-_INSIDE = re.compile(r'[\[\]{}"]')  # what matters inside a value: only nesting and strings
-
-
-def duplicate_top_level_keys(raw: bytes) -> list[str]:
-    """Keys that occur more than once in the top-level object of valid JSON `raw`, in order found.
-
-    One flat scan (no recursion, whatever the nesting depth): counts brackets, skips strings, and reads a key
-    at depth 1 after the opening brace or a comma."""
-    text = without_bom(raw).decode("utf-8")
-    seen: set[str] = set()
-    dups: list[str] = []
-    depth, expect_key, i = 0, False, 0
-    while True:
-        m = (_AT_TOP if depth <= 1 else _INSIDE).search(text, i)
-        if m is None:
-            return dups
-        c, i = m.group(), m.end()
-        if c == '"':
-            end = _STRING_BODY.match(text, i).end()
-            if expect_key:
-                key = json.decoder.scanstring(text, i)[0]
-                if key in seen and key not in dups:
-                    dups.append(key)
-                seen.add(key)
-                expect_key = False
-            i = end
-        elif c in "[{":
-            depth += 1
-            expect_key = depth == 1 and c == "{"
-        elif c in "]}":
-            depth -= 1
-        else:  # a comma at depth 1
-            expect_key = depth == 1
-
-
 def _pairs(task: dict, key: str, need_output: bool) -> list:
     if key not in task:
         raise _TaskProblem("", f"missing '{key}'")
     pairs = task[key]
     if type(pairs) is not list:
-        raise _TaskProblem("", f"'{key}' is {_kind(pairs)}, not a list")
+        raise _TaskProblem("", f"'{key}' is {kind(pairs)}, not a list")
     if not pairs:
         raise _TaskProblem("", "no demonstration pairs" if key == "train" else "empty test list")
     for i, pair in enumerate(pairs):
         if type(pair) is not dict:
-            raise _TaskProblem(f"{key}[{i}]", f"pair is {_kind(pair)}, not an object")
+            raise _TaskProblem(f"{key}[{i}]", f"pair is {kind(pair)}, not an object")
         for k in ("input", "output") if need_output else ("input",):
             if k not in pair:
                 raise _TaskProblem(f"{key}[{i}]", f"missing '{k}'")
@@ -271,7 +178,7 @@ def _pairs(task: dict, key: str, need_output: bool) -> list:
 
 def _parse_task(task_id: str, task: Any) -> Task:
     if type(task) is not dict:
-        raise _TaskProblem("", f"task is {_kind(task)}, not an object")
+        raise _TaskProblem("", f"task is {kind(task)}, not an object")
     train_raw = _pairs(task, "train", need_output=True)
     test_raw = _pairs(task, "test", need_output=False)
     train = tuple(
@@ -329,7 +236,7 @@ def parse_challenges(raw: bytes, name: str, log: Log = log_stderr) -> Challenges
 
 def load_challenges(path: str | Path, log: Log = log_stderr) -> Challenges:
     """Read and validate a Kaggle challenges file (InputFileError on whole-file problems)."""
-    return parse_challenges(_read_bytes(path), str(path), log)
+    return parse_challenges(read_bytes(path), str(path), log)
 
 
 def solutions_from_dict(data: dict[str, Any], log: Log = log_stderr) -> dict[str, list[np.ndarray]]:
@@ -337,7 +244,7 @@ def solutions_from_dict(data: dict[str, Any], log: Log = log_stderr) -> dict[str
     out: dict[str, list[np.ndarray]] = {}
     for task_id, grids in data.items():
         if type(grids) is not list or not grids:
-            problem = "empty list of solutions" if grids == [] else f"is {_kind(grids)}, not a list"
+            problem = "empty list of solutions" if grids == [] else f"is {kind(grids)}, not a list"
             log(f"trm-submit: solution {shorten(task_id)} skipped: {problem}")
             continue
         try:
@@ -357,7 +264,7 @@ def parse_solutions(raw: bytes, name: str, log: Log = log_stderr) -> dict[str, l
 
 def load_solutions(path: str | Path, log: Log = log_stderr) -> dict[str, list[np.ndarray]]:
     """Read and validate a Kaggle solutions file (InputFileError on whole-file problems)."""
-    return parse_solutions(_read_bytes(path), str(path), log)
+    return parse_solutions(read_bytes(path), str(path), log)
 
 
 def expected_test_counts(raw_challenges: dict[str, Any]) -> dict[str, int]:

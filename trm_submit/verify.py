@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from trm_submit.checkpoint import CheckpointError, convert, torch_load
-from trm_submit.official import load_official_model
 from trm_submit.model import TRM
+from trm_submit.official import load_official_model
 
 FP32_MAX_ABS_LOGITS = 1e-4
 LOW_PRECISION_MAX_ARGMAX_GAP = 0.1
