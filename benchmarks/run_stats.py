@@ -46,8 +46,8 @@ def run_table(submission_path: str) -> list[tuple[str, str]]:
     infer = [r["timings"]["infer_vote"] for r in model]
     rows = [
         ("wall time, `submit` step", f"{secs['total']:.1f} s (load {secs['load']:.1f} s, solve {secs['solve']:.1f} s)"),
-        ("tasks answered by a source", f"{summary['tasks_model']} of {summary['tasks_total']} ({summary['not_reached']} "
-                                       f"not reached, {len(summary['errors'])} errors, "
+        ("tasks answered by a source", f"{summary['tasks_model']} of {summary['tasks_total']} "
+                                       f"({summary['not_reached']} not reached, {len(summary['errors'])} errors, "
                                        f"{sum(bool(v.get('cut')) for v in views)} cut by the deadline)"),
         ("attempts by source", ", ".join(f"{k} {n}" for k, n in sorted(summary.get("attempts_from", {}).items()))),
         ("throughput", f"{3600 * summary['tasks_model'] / max(secs['solve'], 1e-9):.0f} tasks/hour"),

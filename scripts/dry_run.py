@@ -183,8 +183,8 @@ def projection_report(work_dir: Path, challenges: Path, weights: Path | None, ut
              f"(TTFT {fp.human(measured.ttft)}, inference {fp.human(measured.infer)})"
              + (f", {fp.human(measured.total / measured.seconds)}/s here" if measured.seconds else ""),
              f"defaults: {ttft.steps} TTFT steps x batch {ttft.batch_size}, {infer.views} views x {act} ACT steps "
-             f"per test input; per task (mean of {defaults.tasks} placeholder tasks): TTFT {fp.human(defaults.ttft / n)}"
-             f" + inference {fp.human(defaults.infer / n)}",
+             f"per test input; per task (mean of {defaults.tasks} placeholder tasks): "
+             f"TTFT {fp.human(defaults.ttft / n)} + inference {fp.human(defaults.infer / n)}",
              fp.format_projection("projection, 240 tasks at the defaults", proj)]
     if measured.tasks:
         lines.append(fp.format_projection("projection, 240 tasks at this run's measured work",

@@ -96,8 +96,8 @@ def _training():
 
 
 def assert_op_solves(modules, task_id: str, op_names: list[str]) -> None:
-    """The ops named (in order) from the `ops(ctx)` of `modules` (one or a list) map every train input to its output and the test
-    inputs to their solutions."""
+    """The ops named (in order) from the `ops(ctx)` of `modules` (one or a list) map every train input to its
+    output and the test inputs to their solutions."""
     from trm_submit.search.dsl import make_context
     task, solutions = training_task(task_id)
     ctx = make_context(task)

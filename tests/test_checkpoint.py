@@ -73,7 +73,8 @@ def test_config_from_all_config_yaml_with_overrides(tmp_path):
     (tmp_path / "all_config.yaml").write_text(
         "arch:\n  H_cycles: 3\n  L_cycles: 4\n  L_layers: 2\n  expansion: 4\n  forward_dtype: float32\n"
         "  halt_max_steps: 4\n  hidden_size: 64\n  loss:\n    loss_type: stablemax_cross_entropy\n"
-        "    name: losses@ACTLossHead\n  mlp_t: false\n  name: recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1\n"
+        "    name: losses@ACTLossHead\n  mlp_t: false\n"
+        "  name: recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1\n"
         "  num_heads: 2  # two heads\n  pos_encodings: rope\n  puzzle_emb_ndim: 64\n  rms_norm_eps: 1.0e-05\n"
         "beta1: 0.9\ndata_paths:\n- data/arc1concept-aug-1000\nema: true\n"
     )
@@ -120,7 +121,7 @@ def test_convert_then_build_model_reproduces_the_official_checkpoint(tmp_path):
     with torch.no_grad():  # view v takes the official row the trace used for it
         model.inner.puzzle_emb.weights.copy_(table[ids])
     views = torch.tensor([ck.view_puzzle_id(v) for v in range(len(ids))])
-    for ours, theirs in zip(trace_outputs(model, views), [dict(logits=l, q=q) for l, q in
+    for ours, theirs in zip(trace_outputs(model, views), [dict(logits=lg, q=q) for lg, q in
                                                            zip(ref["logits"], ref["q_halt_logits"])]):
         torch.testing.assert_close(ours["logits"], theirs["logits"], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(ours["q_halt_logits"], theirs["q"], atol=1e-5, rtol=1e-5)

@@ -110,7 +110,8 @@ def test_fused_rms_norm_gives_the_official_values(dtype):
     x = (torch.randn(4, 50, 64) * 3).to(dtype)
     official, fused = rms_norm(x, 1e-5), fast_rms_norm(x, 1e-5)
     assert fused.dtype == dtype
-    torch.testing.assert_close(fused.float(), official.float(), atol=1e-6, rtol=1e-6 if dtype == torch.float32 else 8e-3)
+    torch.testing.assert_close(fused.float(), official.float(), atol=1e-6,
+                               rtol=1e-6 if dtype == torch.float32 else 8e-3)
     assert (fused == official).float().mean() > 0.99
 
 

@@ -163,9 +163,10 @@ def test_hand_made_run_draws_every_grid_and_the_journal(tmp_path):
                         "cc000003:attempt_1:0": "no", "cc000003:attempt_2:0": "no"}
     assert all(m == "" for k, m in doc.marks.items() if k not in attempts)
     text = " ".join(" ".join(doc.text).split())
-    for shown in ("16.67% (0.5/3)", "#1 trm: 7 votes, conf 0.910", "#2 trm: 7 votes, conf 0.500", "#1 trm: 3 votes, conf 0.250",
-                  "weights/trm-arc1.pt", "error: RuntimeError: boom <b>", "rejected:", "4.25 s", "TTFT steps 40",
-                  "loss 2 → 0.5", "solve 5.5", "submission valid", "partial 1/2", "infer.views"):
+    for shown in ("16.67% (0.5/3)", "#1 trm: 7 votes, conf 0.910", "#2 trm: 7 votes, conf 0.500",
+                  "#1 trm: 3 votes, conf 0.250", "weights/trm-arc1.pt", "error: RuntimeError: boom <b>", "rejected:",
+                  "4.25 s", "TTFT steps 40", "loss 2 → 0.5", "solve 5.5", "submission valid", "partial 1/2",
+                  "infer.views"):
         assert shown in text, shown
     assert "boom <b>" not in out.read_text()  # escaped
     # self-contained: no scripts, links, external urls; one colour class per palette entry

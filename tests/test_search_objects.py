@@ -45,7 +45,8 @@ def test_object_list_is_cropped_components_in_order():
     for _ in range(40):
         g = random_sparse(rng, 10, 12, fill=0.25)
         items = object_list(g, 0, "c4")
-        cells = sorted(ref_components(g, 0, False, False), key=lambda cs: (min(y for y, _ in cs), min(x for _, x in cs)))
+        cells = sorted(ref_components(g, 0, False, False),
+                       key=lambda cs: (min(y for y, _ in cs), min(x for _, x in cs)))
         if not cells or len(cells) > 30:
             assert items is None
             continue

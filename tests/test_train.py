@@ -90,7 +90,8 @@ def test_resume_is_bitwise_exact_and_log_is_written(tmp_path):
     assert a["step"] == b["step"] == 12
     for key in ("model", "ema", "optimizers"):
         assert_states_equal(a[key], b[key])
-    rank_a, rank_b = (torch.load(train_checkpoints.latest_checkpoint(d) / "rank0.pt", weights_only=True) for d in (straight, split))
+    rank_a, rank_b = (torch.load(train_checkpoints.latest_checkpoint(d) / "rank0.pt", weights_only=True)
+                      for d in (straight, split))
     assert_states_equal(rank_a, rank_b)  # carries, data positions, RNG states
     log = strip_timing(straight / train_loop.METRICS_FILE)
     assert [r["step"] for r in log] == [4, 8, 12]
@@ -206,7 +207,8 @@ def test_presets():
 
 def ddp_data() -> trainset.TrainingSet:
     rng = np.random.default_rng(0)
-    tasks = [Task(f"t{i}", tuple((rng.integers(0, 10, (3, 4)).astype(np.uint8), rng.integers(0, 10, (4, 2)).astype(np.uint8))
+    tasks = [Task(f"t{i}", tuple((rng.integers(0, 10, (3, 4)).astype(np.uint8),
+                                  rng.integers(0, 10, (4, 2)).astype(np.uint8))
                                  for _ in range(2)), ()) for i in range(4)]
     return trainset.build_training_set(tasks, n_aug=3, seed=0, buckets=(8,), compact=True, margin=1)
 
@@ -283,7 +285,8 @@ def test_data_parallel_step_equals_single_process_step(tmp_path):
     trainer, record = run_steps(train_ranks.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
     single = params_of(trainer)
     mp.spawn(ddp_worker, args=(free_port(), rows, str(tmp_path)), nprocs=2, join=True)
-    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")),
+                                  10).model.state_dict()
     for rank in range(2):
         ranked = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
         for name, value in single.items():
@@ -312,5 +315,6 @@ def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypat
         assert ranked["record"]["nonfinite_steps"] == 1
         for name, value in single.items():
             torch.testing.assert_close(ranked["params"][name], value, atol=1e-6, rtol=0, msg=name)
-    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")), 10).model.state_dict()
+    initial = train_state.Trainer(ddp_cfg(), ddp_data(), train_ranks.DistEnv(0, 1, torch.device("cpu")),
+                                  10).model.state_dict()
     assert not torch.equal(single["inner.lm_head.weight"], initial["inner.lm_head.weight"])  # step 2 trained

@@ -126,12 +126,12 @@ def _locate(canvas: np.ndarray) -> tuple[int, int]:
 
 def _tasks() -> list[Task]:
     rng = np.random.default_rng(3)
-    small = make_task("small", [(rng.integers(0, 10, (3, 4)).astype(np.uint8), rng.integers(0, 10, (2, 2)).astype(np.uint8))
-                                for _ in range(3)])
-    mid = make_task("mid", [(rng.integers(0, 10, (9, 5)).astype(np.uint8), rng.integers(0, 10, (5, 9)).astype(np.uint8))
-                            for _ in range(2)])
-    big = make_task("big", [(rng.integers(0, 10, (20, 13)).astype(np.uint8), rng.integers(0, 10, (13, 20)).astype(np.uint8))
-                            for _ in range(2)])
+    small = make_task("small", [(rng.integers(0, 10, (3, 4)).astype(np.uint8),
+                                 rng.integers(0, 10, (2, 2)).astype(np.uint8)) for _ in range(3)])
+    mid = make_task("mid", [(rng.integers(0, 10, (9, 5)).astype(np.uint8),
+                             rng.integers(0, 10, (5, 9)).astype(np.uint8)) for _ in range(2)])
+    big = make_task("big", [(rng.integers(0, 10, (20, 13)).astype(np.uint8),
+                             rng.integers(0, 10, (13, 20)).astype(np.uint8)) for _ in range(2)])
     return [small, mid, big]
 
 

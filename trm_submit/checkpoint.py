@@ -80,7 +80,8 @@ def config_with_overrides(base: dict[str, Any], overrides: dict[str, Any] | None
     for key in POSITIVE_FIELDS:
         value = getattr(config, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise CheckpointError(f"bad architecture config: {key} is {str(value)[:40]!r}, expected a whole number >= 1")
+            raise CheckpointError(f"bad architecture config: {key} is {str(value)[:40]!r}, "
+                                  "expected a whole number >= 1")
     return config
 
 
@@ -174,7 +175,8 @@ def save_bundled(
     check_state_dict(trunk, config, 1, ignore=(PUZZLE_TABLE_KEY,))
     initial = initial_puzzle_emb.detach().to("cpu", torch.float32).clone().reshape(-1)
     if initial.numel() != config.puzzle_emb_ndim:
-        raise CheckpointError(f"initial puzzle embedding has {initial.numel()} values, config wants {config.puzzle_emb_ndim}")
+        raise CheckpointError(f"initial puzzle embedding has {initial.numel()} values, "
+                              f"config wants {config.puzzle_emb_ndim}")
     payload = {
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
@@ -230,7 +232,8 @@ def bundle_from_payload(payload: Any, name: str, sha256: str) -> Bundle:
     if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
         raise CheckpointError(f"{name} is not a {BUNDLE_FORMAT} file")
     if payload.get("version") != BUNDLE_VERSION:
-        raise CheckpointError(f"{name} has bundle version {str(payload.get('version'))[:20]}, expected {BUNDLE_VERSION}")
+        raise CheckpointError(f"{name} has bundle version {str(payload.get('version'))[:20]}, "
+                              f"expected {BUNDLE_VERSION}")
     parts = {"config": dict, "trunk": dict, "initial_puzzle_emb": torch.Tensor}
     for key, kind in parts.items():
         if not isinstance(payload.get(key), kind):

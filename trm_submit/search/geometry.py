@@ -143,7 +143,8 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
         ops.append(Op(f"scale_down({ky}x{kx})", partial(scale_down, ky=ky, kx=kx)))
     for ry, rx in sorted(up | {(2, 2)}):
         ops.append(Op(f"tile({ry}x{rx})", partial(tile, ry=ry, rx=rx)))
-    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in zip(ctx.train_in, ctx.train_out)):
+    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1]
+           for i, o in zip(ctx.train_in, ctx.train_out)):
         ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
     return ops
 

@@ -1,7 +1,8 @@
 """Attraction: the cells of an anchor colour stay where they are; every other object (8-neighbour,
 multicolour, anchor cells excluded) slides toward the anchor's bounding box one cell at a time, straight
 when it overlaps the box's rows or columns and diagonally otherwise (the direction is taken again after
-each step), until the next step would hit a non-background cell or the border. The anchor colour is the one whose cells no demonstration moves.
+each step), until the next step would hit a non-background cell or the border. The anchor colour is the one
+whose cells no demonstration moves.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ def _slide(canvas: np.ndarray, obj: Obj, box: tuple[int, int, int, int], bg: int
         step = _direction(top, left, obj, box)
         if step == (0, 0):
             break
-        t, l = top + step[0], left + step[1]
-        if t < 0 or l < 0 or t + obj.height > h or l + obj.width > w:
+        t, lft = top + step[0], left + step[1]
+        if t < 0 or lft < 0 or t + obj.height > h or lft + obj.width > w:
             break
-        if (canvas[t:t + obj.height, l:l + obj.width][obj.mask] != bg).any():
+        if (canvas[t:t + obj.height, lft:lft + obj.width][obj.mask] != bg).any():
             break
-        top, left = t, l
+        top, left = t, lft
     return Obj(top, left, obj.grid, obj.mask, bg)
 
 

@@ -1,6 +1,6 @@
 """Recolouring objects by a rule fitted from the demonstrations: each object of the input gets the colour
-that a table keyed by one of its properties (size rank, largest/smallest, unique shape, holes, ...) gives; the table is read
-off the train pairs, and an object whose key the table lacks makes the op return None.
+that a table keyed by one of its properties (size rank, largest/smallest, unique shape, holes, ...) gives; the
+table is read off the train pairs, and an object whose key the table lacks makes the op return None.
 
 A table entry is a colour, or KEEP (the object's cells stay as they are). Cells outside objects must be
 unchanged in every train output for a rule to fit. Recolouring to the background removes objects.

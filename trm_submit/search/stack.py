@@ -1,12 +1,13 @@
 """The greedy stacker: builds an answer out of several search states ("pieces") that each reproduce part of
 every train output, as an overlay in which earlier pieces win.
 
-A piece is a grid state whose train values have the train outputs' shapes. It can paint in three modes:
-"fg" (only its non-background cells), "all" (every cell) or "bg" (only its background cells). A (piece, mode) is admissible while it agrees
-with the train output on every still unpainted cell it would paint, on every demonstration; each step takes
-the admissible one that paints the most new cells (ties: the cheaper piece). A stack is a solution when every
-train cell is painted; its test answer is painted the same way and is dropped if a test cell stays unpainted.
-The first step also tries the next best few choices, since the greedy can lock in a wrong first piece.
+A piece is a grid state whose train values have the train outputs' shapes. It can paint in three modes: "fg"
+(only its non-background cells), "all" (every cell) or "bg" (only its background cells). A (piece, mode) is
+admissible while it agrees with the train output on every still unpainted cell it would paint, on every
+demonstration; each step takes the admissible one that paints the most new cells (ties: the cheaper piece). A
+stack is a solution when every train cell is painted; its test answer is painted the same way and is dropped if
+a test cell stays unpainted. The first step also tries the next best few choices, since the greedy can lock in a
+wrong first piece.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ def _shifted(a: np.ndarray, dy: int, dx: int, fill) -> np.ndarray:
     out = np.full_like(a, fill)
     if abs(dy) >= h or abs(dx) >= w:
         return out
-    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = a[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = (
+        a[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)])
     return out
 
 
