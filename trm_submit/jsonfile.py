@@ -90,9 +90,11 @@ def duplicate_top_level_keys(raw: bytes) -> list[str]:
             return dups
         c, i = m.group(), m.end()
         if c == '"':
-            end = _STRING_BODY.match(text, i).end()
+            body = _STRING_BODY.match(text, i)
+            assert body is not None, "unterminated string: duplicate_top_level_keys needs valid JSON"
+            end = body.end()
             if expect_key:
-                key = json.decoder.scanstring(text, i)[0]
+                key = json.loads(text[i - 1:end])  # the string literal, quotes included
                 if key in seen and key not in dups:
                     dups.append(key)
                 seen.add(key)

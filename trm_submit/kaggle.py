@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, Any, Sequence
 
 COMPETITION = "arc-prize-2025"  # Kaggle competition slug; ARC Prize 2026: "arc-prize-2026-arc-agi-2"
 TEST_FILE = "arc-agi_test_challenges.json"
@@ -303,9 +303,10 @@ def finalize(challenges: Path, out: Path, cli_rc: int | None = None) -> FinalChe
     if not problems:
         return FinalCheck(out, True, False, "", len(ch.order), len(ch.order))
     fixed = submission.skeleton(ch)
-    kept = _valid_tasks(sub, ch) if isinstance(sub, dict) else []
+    readable: dict[str, Any] = sub if isinstance(sub, dict) else {}
+    kept = _valid_tasks(readable, ch) if readable else []
     for task_id in kept:
-        fixed[task_id] = sub[task_id]
+        fixed[task_id] = readable[task_id]
     submission.write_atomic(out, fixed)
     reason = f"CLI exit status {cli_rc}; {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
     valid = not submission.validate(submission.load_submission(out), ch)

@@ -169,5 +169,6 @@ def decode_views(
 
 def set_threads(n: int | None) -> int:
     """Pin numba's parallel kernels to `n` threads (None = all); returns the number now in use."""
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n is None else int(n))
+    # numba.config sets its NUMBA_* options at import time; the stubs do not list them
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n is None else int(n))  # type: ignore[attr-defined]
     return numba.get_num_threads()

@@ -19,10 +19,7 @@ from trm_submit.encoding import (
 
 def dtype_from_name(name: str | torch.dtype) -> torch.dtype:
     """`"bfloat16"` / `"float32"` (or a torch dtype) -> torch dtype; anything else is an error."""
-    if isinstance(name, torch.dtype):
-        dtype = name
-    else:
-        dtype = getattr(torch, str(name), None)
+    dtype = name if isinstance(name, torch.dtype) else getattr(torch, str(name), None)
     if dtype not in (torch.bfloat16, torch.float32, torch.float16):
         raise ValueError(f"forward dtype must be bfloat16, float16 or float32, got {name!r}")
     return dtype

@@ -77,6 +77,9 @@ def validate_config(config: ModelConfig) -> None:
 class TRMInner(nn.Module):
     """One ACT step of the recursive network (official `..._ACTV1_Inner`)."""
 
+    H_init: torch.Tensor  # buffers, registered by name in __init__
+    L_init: torch.Tensor
+
     def __init__(self, config: ModelConfig, num_puzzle_identifiers: int) -> None:
         super().__init__()
         validate_config(config)
@@ -99,6 +102,7 @@ class TRMInner(nn.Module):
             self.register_buffer(name, init, persistent=True)
         with torch.no_grad():
             self.q_head.weight.zero_()
+            assert self.q_head.bias is not None  # built with bias=True above
             self.q_head.bias.fill_(-5)
         self._rope_cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 

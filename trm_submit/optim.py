@@ -10,10 +10,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from trm_submit.model import TRM
 
 EMB_OPTIMIZERS = ("signsgd", "adam")
 
@@ -89,7 +92,7 @@ class Optimizers:
         self.trunk_frozen = trunk_frozen
 
     @classmethod
-    def for_model(cls, model: nn.Module, **kw: Any) -> "Optimizers":
+    def for_model(cls, model: TRM, **kw: Any) -> "Optimizers":
         """Build from a TRM's `trunk_parameters()` and `puzzle_parameters()`."""
         return cls(model.trunk_parameters(), model.puzzle_parameters(), **kw)
 

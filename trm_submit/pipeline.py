@@ -288,9 +288,10 @@ def run(cfg: RunConfig) -> RunSummary:
         summary.valid = not summary.problems
         if solutions is not None:
             s = submission.score(sub, solutions)
-            summary.score = submission.score_record(s)
+            record: dict[str, Any] = submission.score_record(s)
             copies = submission.score(submission.skeleton(ch), solutions)  # the fallbacks: the input itself first
-            summary.score["input_copies"] = submission.score_record(copies)
+            record["input_copies"] = submission.score_record(copies)
+            summary.score = record
             print(submission.format_score_table(s))
             print(f"for comparison, the fallbacks alone (each test input as attempt 1): pass@2 {copies.task_pass2:.2%} "
                   f"per task; near misses {copies.output_shape:.1%} right shape, {copies.output_cells:.1%} of cells")

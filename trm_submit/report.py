@@ -104,6 +104,8 @@ def task_views(ch: tasks.Challenges, sub: dict[str, Any], solutions: dict[str, l
     results = {r.task_id: r for r in score.results} if score else {}
     views = []
     for tid in ch.order:
+        train: list[tuple[np.ndarray, np.ndarray]]
+        inputs: list[np.ndarray | None]
         if tid in ch.tasks:
             train, inputs = list(ch.tasks[tid].train), list(ch.tasks[tid].test_inputs)
         else:
@@ -181,7 +183,8 @@ def _record_details(rec: dict[str, Any] | None) -> str:
     trm = sources.get("trm")
     loss = ""
     if trm:
-        t = trm.get("timings") if isinstance(trm.get("timings"), dict) else {}
+        timings = trm.get("timings")
+        t = timings if isinstance(timings, dict) else {}
         lines.append("trm: " + _details_line({**trm, **{f"t_{k}": v for k, v in t.items()}}, [
             ("TTFT", "t_ttft", " s"), ("infer+vote", "t_infer_vote", " s"), ("views", "views", ""),
             ("valid views", "valid_views", ""), ("planned views", "views_planned", ""), ("canvas", "side", ""),
@@ -194,7 +197,7 @@ def _record_details(rec: dict[str, Any] | None) -> str:
 def task_section(v: TaskView) -> str:
     """One task: header with badges, demonstration pairs, one row per test input, run details."""
     tid = v.task_id
-    solved = f" {sum(v.result.pass2)}/{len(v.result.pass2)}" if v.outcome != "unscored" else ""
+    solved = f" {sum(v.result.pass2)}/{len(v.result.pass2)}" if v.result is not None and v.outcome != "unscored" else ""
     head = (f'<h2>{html.escape(tid)}<span class="b {v.outcome}">{v.outcome}{solved}</span>'
             f'<span class="b {v.source}">{v.source}</span></h2>')
     why = f'<div class="muted">{html.escape(v.reason)}</div>' if v.reason else ""
@@ -228,7 +231,8 @@ def _score_rows(score: subio.Score | None, run: RunRecords) -> list[tuple[str, A
     rows = [("score", src)]
     for label, key, n in (("per task (Kaggle)", "task", "n_tasks"), ("per test output", "output", "n_outputs")):
         for k in ("2", "1"):
-            value, total = sc.get(f"{key}_pass{k}"), sc.get(n)
+            value: Any = sc.get(f"{key}_pass{k}")  # JSON: checked below
+            total = sc.get(n)
             if type(value) in (int, float) and type(total) is int:
                 rows.append((f"{label} pass@{k}", f"{value:.2%} ({value * total:.4g}/{total})"))
     shape, cells = sc.get("output_shape"), sc.get("output_cells")

@@ -13,6 +13,7 @@ import torch
 from . import augment, canvas, checkpoint, encoding, finetune, infer, kernels, vote
 from .budget import Budget
 from .config import RunConfig, TTFTConfig
+from .model import TRM
 from .sources import TOP_CANDIDATES
 from .submission import fallback_attempts
 from .tasks import Task, grid_to_list
@@ -40,7 +41,7 @@ def _downsample(values: list[float], n: int) -> list[float]:
     return [float(values[i]) for i in idx]
 
 
-def predict_with_retry(model: torch.nn.Module, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
+def predict_with_retry(model: TRM, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
                        device: torch.device, batch_size: int | None) -> tuple[infer.Prediction, int | None]:
     """infer.predict; on out-of-memory halve the batch and retry (down to 1), then give up."""
     while True:
@@ -66,7 +67,7 @@ def pick_for_input(cands: list[vote.Candidate], x: np.ndarray, copy_last: bool) 
     return vote.pick_attempts(vote.demote_copies(cands, x) if copy_last else cands, fallback_attempts(x))
 
 
-def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.Aug], side: int,
+def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: int,
                      cfg: RunConfig, device: torch.device, budget: Budget) -> dict[str, Any]:
     """Every view of one test input through the model, in chunks sized to the time left (the limit is checked
     before each chunk); then decode and vote. With no view run in time, the fallbacks stand."""
@@ -84,8 +85,7 @@ def infer_test_input(model: torch.nn.Module, x: np.ndarray, augs: list[augment.A
         left = budget.left()
         chunk = MAX_CHUNK if fixed else int(max(1, min(MAX_CHUNK, left / max(per_view, 1e-6))))
     if n == 0:
-        a1, a2 = fallback_attempts(x)
-        return {"attempts": [a1, a2], "views": 0, "valid_views": 0, "candidates": []}
+        return {"attempts": list(fallback_attempts(x)), "views": 0, "valid_views": 0, "candidates": []}
     dih, inv = augment.aug_arrays(augs[:n])
     grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
     cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
@@ -105,7 +105,11 @@ class TaskSolver:
     def __init__(self, cfg: RunConfig, device: torch.device, run: Budget, progress: bool = False,
                  bundle: checkpoint.Bundle | None = None):
         self.cfg, self.device, self.run, self.progress = cfg, device, run, progress
-        self.bundle = bundle if bundle is not None else checkpoint.load_bundled(cfg.weights)
+        if bundle is None:
+            if cfg.weights is None:
+                raise ValueError("a TRM solver needs weights: cfg.weights or a loaded bundle")
+            bundle = checkpoint.load_bundled(cfg.weights)
+        self.bundle = bundle
         self.ttft = TTFTConfig(batch_size=cfg.ttft_batch, lr=cfg.ttft_lr, emb_lr=cfg.ttft_emb_lr)
         if cfg.ttft_steps is not None:
             self.ttft = self.ttft.replace(steps=cfg.ttft_steps)

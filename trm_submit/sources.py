@@ -50,7 +50,8 @@ class LaneSolver:
 
     def __init__(self, cfg: RunConfig, sources: tuple[str, ...], run: Budget,
                  trm: Callable[[], Any] | None = None):
-        self.cfg, self.sources, self.run, self._make_trm, self._trm = cfg, sources, run, trm, None
+        self.cfg, self.sources, self.run, self._make_trm = cfg, sources, run, trm
+        self._trm: Any = None  # the TRM solver, built on first use
 
     def __call__(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
         t0 = time.time()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from torch import nn
 from trm_submit.encoding import IGNORE_LABEL
 from trm_submit.losses import Q_LOSS_WEIGHT, act_loss
 from trm_submit.optim import Optimizers
+
+if TYPE_CHECKING:
+    from trm_submit.model import TRM
 
 ROW_KEYS = ("inputs", "labels", "puzzle_identifiers")
 AUTOCAST_CHOICES = ("auto", "bf16", "off")  # the one autocast vocabulary (TTFTConfig and TrainConfig)
@@ -129,7 +132,7 @@ class DeepSupervisor:
         self.model.train()
         optimizers.zero_grad()
         if self.carry is None:
-            core = getattr(self.model, "module", self.model)  # unwrap DistributedDataParallel
+            core = cast("TRM", getattr(self.model, "module", self.model))  # unwrap DistributedDataParallel
             self.carry = core.initial_carry(batch)
         with self._autocast():
             self.carry, outputs = self.model(self.carry, batch)

@@ -107,6 +107,7 @@ def run_train(cfg: TrainConfig) -> Path:
     trainer = Trainer(cfg, data, env, total_steps(cfg, data))
     extra = {"config": cfg.to_dict(), "data": data_info, "hardware": hardware(env)}
     if cfg.resume:
+        assert latest is not None  # refused above when there is nothing to resume
         shared = load_state(latest / "shared.pt")
         check_resumable(shared, cfg, data_info["fingerprint"])
         trainer.load(shared, load_state(latest / f"rank{env.rank}.pt"))

@@ -71,14 +71,21 @@ class SyncedOptimizers(Optimizers):
             if p.grad is None:
                 p.grad = torch.zeros_like(p)
         if trunk:
-            flat = torch.cat([p.grad.reshape(-1) for p in trunk])
+            flat = torch.cat([_grad(p).reshape(-1) for p in trunk])
             dist.all_reduce(flat)
             flat /= world
             for p, g in zip(trunk, torch.split(flat, [p.numel() for p in trunk])):
-                p.grad.copy_(g.view_as(p))
+                _grad(p).copy_(g.view_as(p))
         for p in self.puzzle_params:
-            dist.all_reduce(p.grad)
-            p.grad /= world
+            grad = _grad(p)
+            dist.all_reduce(grad)
+            grad /= world
+
+
+def _grad(p: torch.Tensor) -> torch.Tensor:
+    """`p.grad`, which all_reduce_grads has made present (zeros where backward left none)."""
+    assert p.grad is not None
+    return p.grad
 
 
 def say(env: DistEnv, message: str) -> None:

@@ -67,7 +67,9 @@ class TrainingTasks:
 
 def _eval_index(eval_sets: Iterable[Labeled]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Lookups content key / task id / pair key -> "source/task_id" of an evaluation task."""
-    by_content, by_id, by_pair = {}, {}, {}
+    by_content: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    by_pair: dict[str, str] = {}
     for label, tasks in eval_sets:
         for t in tasks:
             ref = f"{label}/{t.task_id}"
@@ -246,7 +248,8 @@ def build_training_set(
     if not buckets or any(not 1 <= int(b) <= encoding.MAX_SIDE for b in buckets):
         raise ValueError(f"bucket sides must be in 1..{encoding.MAX_SIDE}, got {list(buckets)}")
     builders = {int(b): _BucketBuilder(int(b)) for b in sorted(set(buckets))}
-    next_id, groups_per_side = 1, {}
+    next_id = 1
+    groups_per_side: dict[int, int] = {}
     for task in tasks:
         if not task.train:
             raise ValueError(f"task {task.task_id} has no (input, output) pairs")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _CHUNK_BYTES = 112 * 1024  # size of the temporaries used to confirm hash groups
 
@@ -172,7 +173,7 @@ def demote_copies(candidates: list[Candidate], test_input: np.ndarray) -> list[C
     return others + copies
 
 
-def pick_attempts(candidates: list[Candidate], fallback: tuple[np.ndarray, np.ndarray]
+def pick_attempts(candidates: list[Candidate], fallback: tuple[ArrayLike, ArrayLike]
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(attempt_1, attempt_2): the top two candidates; missing ones are filled from `fallback`, in order,
     skipping any fallback equal to attempt_1 (a duplicate is returned only if no distinct grid exists)."""

@@ -68,7 +68,7 @@ def mirror_tile(g: Grid) -> Grid:
     return np.vstack([top, top[::-1, :]])
 
 
-def concat_with(g: Grid, name: str, axis: int, copy_first: bool) -> Grid:
+def concat_with(g: Grid, name: str, axis: int, copy_first: bool) -> Grid | None:
     """g next to (axis 1) or above (axis 0) its transformed copy; the copy first when copy_first."""
     t = DIHEDRAL[name](g) if name != "id" else g
     if t.shape[1 - axis] != g.shape[1 - axis]:

@@ -7,6 +7,8 @@ demonstrations overwrite; a direction is offered only where it agrees with the t
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .dsl import Op, TaskContext
@@ -85,7 +87,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     for look in LOOK:
         for per_object in (False, True):
             op = Op(f"recolour_by_key({p},{look},{'object' if per_object else 'cell'})",
-                    lambda g, d=look, o=per_object: recolour_by_key(g, bg, p, d, o), keeps_shape=True)
+                    partial(recolour_by_key, ctx_bg=bg, placeholder=p, look=look, per_object=per_object),
+                    keeps_shape=True)
             if agrees(op.fn, ctx, exact=False):
                 found.append(op)
     template = Op(f"fill_template({p})", lambda g: fill_template(g, bg, p), keeps_shape=True)

@@ -9,6 +9,8 @@ A variant is offered only where every cell it changes on the train inputs takes 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .dsl import Op, TaskContext
@@ -102,13 +104,14 @@ def ops(ctx: TaskContext) -> list[Op]:
     for axes in ("h", "v", "hv"):
         for colour in [None] + added[:1]:
             label = "same" if colour is None else str(colour)
-            candidates.append(Op(f"connect({axes},{label})", lambda g, a=axes, c=colour: connect(g, bg, a, c)))
+            candidates.append(Op(f"connect({axes},{label})", partial(connect, ctx_bg=bg, axes=axes, colour=colour)))
     if len(added) == 1:
         for diag in (False, True):
             candidates.append(Op(f"surround({added[0]},{'8' if diag else '4'})",
-                                 lambda g, d=diag, c=added[0]: surround(g, bg, c, d)))
+                                 partial(surround, ctx_bg=bg, colour=added[0], diag=diag)))
         for mode in ("c8", "m8"):
-            candidates.append(Op(f"fill_box({added[0]},{mode})", lambda g, m=mode, c=added[0]: fill_box(g, bg, c, m)))
+            candidates.append(Op(f"fill_box({added[0]},{mode})",
+                                 partial(fill_box, ctx_bg=bg, colour=added[0], mode=mode)))
     for colour in _interior_colours(ctx):
-        candidates.append(Op(f"interior({colour})", lambda g, c=colour: interior(g, bg, c)))
+        candidates.append(Op(f"interior({colour})", partial(interior, ctx_bg=bg, colour=colour)))
     return [op for op in candidates if agrees(op.fn, ctx, exact=False)]

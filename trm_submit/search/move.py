@@ -7,6 +7,8 @@ whose cells no demonstration moves.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .dsl import Op, TaskContext
@@ -72,5 +74,5 @@ def _anchor_colours(ctx: TaskContext) -> list[int]:
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor) for anchor colours whose moves agree with the train outputs."""
     bg = ctx.bg
-    candidates = [Op(f"attract({c})", lambda g, c=c: attract(g, bg, c)) for c in _anchor_colours(ctx) if c != bg]
+    candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
     return [op for op in candidates if agrees(op.fn, ctx, exact=False)]

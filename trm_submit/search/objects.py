@@ -10,7 +10,7 @@ Selection rules and crops live in `select`, recolouring by fitted rules in `reco
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -137,7 +137,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     where a list of cropped objects leads nowhere) and the list -> grid joins."""
     bg = ctx.bg
     result = [] if ctx.same_shape else [
-        Op(f"objects({m})", lambda g, m=m: object_list(g, bg, m), GRID, LIST) for m, _, _ in MODES]
+        Op(f"objects({m})", partial(object_list, ctx_bg=bg, mode=m), GRID, LIST) for m, _, _ in MODES]
     result += [
         Op("first", first_item, LIST, GRID),
         Op("overlay", lambda items: overlay(items, bg), LIST, GRID),

@@ -10,6 +10,7 @@ seed colours = the colours the outputs add, a variant is offered only where it a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -127,8 +128,8 @@ def gravity_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     found = []
     for d in _FRAMES:
-        found.append(Op(f"gravity_cells({d})", lambda g, d=d: gravity_cells(g, bg, d)))
-        found.append(Op(f"gravity_objects({d})", lambda g, d=d: gravity_objects(g, bg, d)))
+        found.append(Op(f"gravity_cells({d})", partial(gravity_cells, ctx_bg=bg, direction=d)))
+        found.append(Op(f"gravity_objects({d})", partial(gravity_objects, ctx_bg=bg, direction=d)))
     pairs = same_shape_pairs(ctx)
     if not pairs:
         return []
@@ -148,7 +149,7 @@ def fill_ops(ctx: TaskContext) -> list[Op]:
     colours = added_colours(ctx, enclosed_only=True) if ctx.train_in else set()
     if not colours and not ctx.same_shape:
         colours = set(ctx.new_colours)
-    return [Op(f"fill_enclosed({c})", lambda g, c=c: fill_enclosed(g, bg, c)) for c in sorted(colours)[:2]]
+    return [Op(f"fill_enclosed({c})", partial(fill_enclosed, ctx_bg=bg, colour=c)) for c in sorted(colours)[:2]]
 
 
 def ray_ops(ctx: TaskContext) -> list[Op]:
@@ -164,7 +165,7 @@ def ray_ops(ctx: TaskContext) -> list[Op]:
         for through in (False, True):
             for seeds, label in ((every, "all"), (fitted, ",".join(map(str, fitted)))):
                 op = Op(f"rays({name},{'through' if through else 'stop'},{label})",
-                        lambda g, n=name, t=through, s=seeds: rays(g, bg, s, n, t))
+                        partial(rays, ctx_bg=bg, seed_colours=seeds, dirs=name, through=through))
                 if agrees(op.fn, ctx, exact=False):
                     found.append((not agrees(op.fn, ctx, exact=True), op))
                     break

@@ -8,6 +8,7 @@ A rule scores every object and selects the single best; a tie for the best means
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -133,13 +134,15 @@ def _crop_candidates(ctx: TaskContext) -> list[tuple[int, str, str, str, bool]]:
     for mode, _, _ in MODES:
         for rule in OBJ_RULES:
             for keep_box in (False, True):
-                outs = [crop_selected(g, ctx.bg, mode, rule, keep_box) for g in ctx.train_in]
-                if any(o is None for o in outs):
+                crops = [crop_selected(g, ctx.bg, mode, rule, keep_box) for g in ctx.train_in]
+                outs = [o for o in crops if o is not None]
+                if len(outs) < len(crops):
                     continue
                 if not all(_shape_fits(o.shape, t.shape) for o, t in zip(outs, ctx.train_out)):
                     continue
-                tests = [crop_selected(g, ctx.bg, mode, rule, keep_box) for g in ctx.test_in]
-                if any(t is None for t in tests):
+                test_crops = [crop_selected(g, ctx.bg, mode, rule, keep_box) for g in ctx.test_in]
+                tests = [t for t in test_crops if t is not None]
+                if len(tests) < len(test_crops):
                     continue
                 key = tuple((o.shape, o.tobytes()) for o in outs + tests)
                 exact = sum(o.shape == t.shape and bool((o == t).all()) for o, t in zip(outs, ctx.train_out))
@@ -154,7 +157,7 @@ def crop_ops(ctx: TaskContext) -> list[Op]:
     if ctx.same_shape:
         return []
     bg = ctx.bg
-    return [Op(name, lambda g, m=mode, r=rule, k=keep: crop_selected(g, bg, m, r, k))
+    return [Op(name, partial(crop_selected, ctx_bg=bg, mode=mode, rule=rule, keep_box=keep))
             for _, mode, rule, name, keep in _crop_candidates(ctx)[:MAX_CROP_OPS]] + [
         Op("crop(rarest_colour)", lambda g: crop_colour_rank(g, bg, True)),
         Op("crop(commonest_colour)", lambda g: crop_colour_rank(g, bg, False))]
@@ -202,7 +205,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     """Crops to selected objects (fitted), item picks by rule, and list filters."""
     bg = ctx.bg
     result = crop_ops(ctx)
-    result += [Op(f"pick({name})", lambda items, r=rule: pick(items, r), LIST, GRID)
+    result += [Op(f"pick({name})", partial(pick, rule=rule), LIST, GRID)
                for name, rule in item_rules(bg).items()]
     result += [
         Op("sort_size_desc", lambda items: sort_by_size(items, bg, True), LIST, LIST),

@@ -8,6 +8,8 @@ painted in a colour fitted from the train outputs on the background colour of th
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
@@ -97,8 +99,8 @@ def split_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST)]
     for n in (2, 3):
-        found += [Op(f"split_rows({n})", lambda g, n=n: split_equal(g, n, 0), GRID, LIST),
-                  Op(f"split_cols({n})", lambda g, n=n: split_equal(g, n, 1), GRID, LIST)]
+        found += [Op(f"split_rows({n})", partial(split_equal, n=n, axis=0), GRID, LIST),
+                  Op(f"split_cols({n})", partial(split_equal, n=n, axis=1), GRID, LIST)]
 
     def fits(op: Op) -> bool:
         for i, o in zip(ctx.train_in, ctx.train_out):
@@ -117,6 +119,7 @@ def ops(ctx: TaskContext) -> list[Op]:
         return result
     colour, out_bg = palette
     bg = ctx.bg
-    result += [Op(f"combine({lg},{colour})", lambda items, lg=lg: combine(items, lg, bg, colour, out_bg), LIST, GRID)
+    result += [Op(f"combine({lg},{colour})", partial(combine, logic=lg, part_bg=bg, colour=colour, out_bg=out_bg),
+                  LIST, GRID)
                for lg in LOGIC]
     return result

@@ -32,7 +32,7 @@ class Piece:
     text: str
     cost: int
     train: tuple[np.ndarray, ...]
-    tests: tuple[Optional[np.ndarray], ...]
+    tests: tuple[np.ndarray, ...]  # Pieces.add keeps no piece with a missing test value
 
 
 @dataclass

@@ -7,6 +7,8 @@ is not offered (on the ARC-AGI-1 training set it fitted one task's demonstration
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .dsl import Op, TaskContext
@@ -20,7 +22,7 @@ def _offsets(radius: int) -> list[tuple[int, int]]:
     return [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1) if dy or dx]
 
 
-def _shifted(a: np.ndarray, dy: int, dx: int, fill) -> np.ndarray:
+def _shifted(a: np.ndarray, dy: int, dx: int, fill: bool) -> np.ndarray:
     """b with b[y, x] = a[y - dy, x - dx] (cells shifted by (dy, dx)), `fill` where that is outside."""
     h, w = a.shape
     out = np.full_like(a, fill)
@@ -79,5 +81,5 @@ def ops(ctx: TaskContext) -> list[Op]:
             continue
         if all((apply_stamps(i, bg, stamps) == o).all() for i, o in pairs):
             text = ";".join(f"{c}:{len(v)}" for c, v in stamps.items())
-            return [Op(f"stamp(r{radius};{text})", lambda g, s=stamps: apply_stamps(g, bg, s))]
+            return [Op(f"stamp(r{radius};{text})", partial(apply_stamps, ctx_bg=bg, stamps=stamps))]
     return []

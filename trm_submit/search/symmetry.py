@@ -8,6 +8,8 @@ disagreement), so off-centre symmetric patterns work; the mask colour is fitted 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .dsl import Op, TaskContext
@@ -103,7 +105,7 @@ def _mask_colours(ctx: TaskContext) -> list[int]:
     """Same-shape tasks: the one colour the outputs overwrite; else the colours of every input that no
     output uses (the hidden region's colour)."""
     if ctx.same_shape:
-        changed = set()
+        changed: set[int] = set()
         for i, o in zip(ctx.train_in, ctx.train_out):
             changed.update(int(v) for v in np.unique(i[i != o]))
         return sorted(changed) if len(changed) == 1 else []
@@ -131,9 +133,9 @@ def ops(ctx: TaskContext) -> list[Op]:
             continue
         for kind in KINDS:
             if ctx.same_shape:
-                op = Op(f"symmetry({kind},{m})", lambda g, k=kind, m=m: complete(g, m, k), keeps_shape=True)
+                op = Op(f"symmetry({kind},{m})", partial(complete, mask_colour=m, kind=kind), keeps_shape=True)
                 if agrees(op.fn, ctx, exact=False):
                     result.append(op)
             else:
-                result.append(Op(f"symmetry_patch({kind},{m})", lambda g, k=kind, m=m: symmetry_patch(g, m, k)))
+                result.append(Op(f"symmetry_patch({kind},{m})", partial(symmetry_patch, mask_colour=m, kind=kind)))
     return result

@@ -8,7 +8,7 @@ outputs' shapes, so a finisher must keep the shape (a colour map does).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -97,7 +97,7 @@ class Verifier:
         return ops
 
 
-def _apply(fn, grid: np.ndarray) -> Optional[np.ndarray]:
+def _apply(fn: Callable[[Any], Any], grid: np.ndarray) -> Optional[np.ndarray]:
     try:
         return as_grid(fn(grid))
     except Exception:
