@@ -1,4 +1,4 @@
-# trm-submit: two entry points, `make submission` and `make test`; each sets up .venv by itself.
+# trm-submit: two entry points, `make submission` and `make test` (ruff, mypy, pytest); each sets up .venv by itself.
 PYTHON     ?= python3
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
@@ -11,7 +11,7 @@ WEIGHTS    ?= weights/trm.pt
 OUT        ?= out/$(SET)-$(SPLIT)
 ARGS       ?=
 
-.PHONY: venv submission test test-all bench clean
+.PHONY: venv submission lint test test-all bench clean
 
 # The venv reuses a torch that the system Python already has (Kaggle's CUDA build); otherwise it gets
 # the CPU wheel $(TORCH_SPEC), installed before the package so pip never resolves a CUDA build.
@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 		$(PYTHON) -m venv $(VENV); \
 	fi
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,lint]"
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -38,10 +38,15 @@ submission: venv
 		--challenges $(OUT)/data/arc-agi_$(SPLIT)_challenges.json \
 		--solutions $(OUT)/data/arc-agi_$(SPLIT)_solutions.json --out $(OUT)/report.html
 
-test: venv
+# ruff (lint + import order) and mypy (trm_submit/), configured in pyproject.toml; `test` runs them first.
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: lint
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: venv
+test-all: lint
 	$(PY) -m pytest -q
 
 bench: venv
@@ -49,7 +54,7 @@ bench: venv
 	$(PY) benchmarks/bench_model.py
 
 clean:
-	rm -rf $(VENV) out build dist *.egg-info
+	rm -rf $(VENV) out build dist *.egg-info .mypy_cache .ruff_cache
 
 # Kaggle (kernel/): `make kaggle-dataset` stages dist/kaggle-dataset (package wheel, weights, dependency
 # wheels) and dist/kaggle-kernel (notebook + metadata); `make dry-run` executes that notebook here against a
