@@ -1,7 +1,7 @@
 """Kaggle challenges/solutions JSON <-> Task records: the only module that knows that JSON structure.
 
-Owns whole-file checks (`InputFileError`; `jsonfile` reads the bytes), per-grid and per-task validation (a broken task becomes a
-`Rejected` record with a precise reason, never an exception), and duplicate task-id detection.
+Owns whole-file checks (`InputFileError`; `jsonfile` reads the bytes), per-grid and per-task validation (a
+broken task becomes a `Rejected` record with a precise reason, never an exception), and duplicate task-id detection.
 Grids are C-contiguous uint8 2-D numpy arrays.
 """
 
