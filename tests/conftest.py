@@ -112,3 +112,21 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, list[str]]:
+    """Run `trm-submit ARGS` in this process: (exit code, stdout, stderr lines)."""
+    from trm_submit import cli
+
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err.strip().splitlines()
+
+
+def one_error_line(err: list[str], *words: str) -> str:
+    """The single stderr line of a refused run: one line, `trm-submit: error: ...`, holding every word."""
+    assert len(err) == 1, err
+    assert err[0].startswith("trm-submit: error: "), err
+    for w in words:
+        assert w in err[0], (w, err[0])
+    return err[0]

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import one_error_line, run_cli
 
-from trm_submit import cli, flags, outpath, pipeline, submission, tasks
+from trm_submit import flags, outpath, pipeline, submission, tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-budget", "300",
@@ -23,17 +24,7 @@ FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-
 
 def submit(capsys, *args: str) -> tuple[int, str, list[str]]:
     """Run `trm-submit submit ARGS` in this process: (exit code, stdout, stderr lines)."""
-    code = cli.main(["submit", *args])
-    out, err = capsys.readouterr()
-    return code, out, err.strip().splitlines()
-
-
-def one_error_line(err: list[str], *words: str) -> str:
-    assert len(err) == 1, err
-    assert err[0].startswith("trm-submit: error: "), err
-    for w in words:
-        assert w in err[0], (w, err[0])
-    return err[0]
+    return run_cli(capsys, "submit", *args)
 
 
 def mount_tmpfs(folder: Path, options: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import one_error_line, run_cli
 
 from trm_submit import checkpoint, cli, jsonfile, pipeline, submission, tasks
 
@@ -18,20 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-budget", "300",
         "--safety-margin", "5"]
 DEEP = 1000  # below orjson's nesting limit (1024), far beyond Python's recursion limit for a repr
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, list[str]]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err.strip().splitlines()
-
-
-def one_error_line(err: list[str], *words: str) -> str:
-    assert len(err) == 1, err
-    assert err[0].startswith("trm-submit: error: "), err
-    for w in words:
-        assert w in err[0], (w, err[0])
-    return err[0]
 
 
 # ---- 5. deeply nested JSON ----------------------------------------------------------------------------------
