@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, Iterable
 
 import torch
 
+from trm_submit import outpath
 from trm_submit.config import ModelConfig
 from trm_submit.errors import UserError
 from trm_submit.model import PUZZLE_TABLE_KEY, TRM
@@ -186,10 +188,12 @@ def save_bundled(
         "provenance": dict(provenance),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    Path(str(path) + CHECKSUM_SUFFIX).write_text(f"{sha256_file(path)}  {path.name}\n")
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    data = buf.getvalue()
+    outpath.write_atomic(path, data)
+    checksum = f"{hashlib.sha256(data).hexdigest()}  {path.name}\n"
+    outpath.write_atomic(Path(str(path) + CHECKSUM_SUFFIX), checksum.encode())
     return path
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from . import outpath, tasks
 from . import submission as subio
-from . import tasks
 from .jsonfile import read_json_object
 from .records import Journal, side_paths
 from .report_draw import CSS, GRIDLINES, figure, loss_svg
@@ -326,9 +326,7 @@ def write_report(submission_path: str | Path, challenges_path: str | Path, out_p
     doc = render_report(ch, sub, solutions, run, f"trm-submit report: {Path(submission_path).name}")
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(out)
+    outpath.write_atomic(out, doc.encode("utf-8"))
     return out
 
 
