@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit import pipeline, records, solve, submission, tasks
+from trm_submit import pipeline, records, solve, sources, submission, tasks
 from trm_submit.budget import Budget
 from trm_submit.config import InferConfig, RunConfig
 
@@ -292,10 +292,10 @@ def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch)
     cfg = _cfg(Path("c.json"), Path("s.json"), Path("w.pt"))
     got = solve.infer_test_input(None, x, augs, side, cfg, torch.device("cpu"), limits)
     assert [c["count"] for c in got["candidates"]] == [5, 3, 2] and got["candidates"][0]["grid"] == x.tolist()
-    assert got["attempts"] == [y1.tolist(), y2.tolist()]
+    trm = {"trm": {"status": "ok", "candidates": [got["candidates"]]}}
+    assert sources.task_attempts((x,), trm, cfg)[0] == [[y1.tolist(), y2.tolist()]]
     keep = dataclasses.replace(cfg, infer=dataclasses.replace(cfg.infer, input_copy_last=False))
-    assert solve.infer_test_input(None, x, augs, side, keep, torch.device("cpu"), limits)["attempts"] == \
-        [x.tolist(), y1.tolist()]
+    assert sources.task_attempts((x,), trm, keep)[0] == [[x.tolist(), y1.tolist()]]
 
 
 def test_fine_tuning_learning_rates_reach_the_solver_from_the_cli(monkeypatch, tiny_weights):

@@ -15,7 +15,6 @@ from .budget import Budget
 from .config import RunConfig, TTFTConfig
 from .model import TRM
 from .sources import TOP_CANDIDATES
-from .submission import fallback_attempts
 from .tasks import Task, grid_to_list
 
 MAX_LOSS_POINTS = 100  # loss-curve points kept per task
@@ -62,15 +61,11 @@ def predict_with_retry(model: TRM, tokens: np.ndarray, ids: np.ndarray, cfg: Run
             print(f"trm-submit: out of memory, retrying with batch {batch_size}", file=sys.stderr)
 
 
-def pick_for_input(cands: list[vote.Candidate], x: np.ndarray, copy_last: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The two attempts for test input `x` from its ranked candidates (a copy of `x` last if `copy_last`)."""
-    return vote.pick_attempts(vote.demote_copies(cands, x) if copy_last else cands, fallback_attempts(x))
-
-
 def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: int,
                      cfg: RunConfig, device: torch.device, budget: Budget) -> dict[str, Any]:
     """Every view of one test input through the model, in chunks sized to the time left (the limit is checked
-    before each chunk); then decode and vote. With no view run in time, the fallbacks stand."""
+    before each chunk); then decode and vote. The attempts come later, from every source's candidates
+    (sources.task_attempts); with no view run in time there are no candidates."""
     tokens = np.stack([encoding.encode_grid(a.apply(x), side) for a in augs])
     ids = np.asarray([checkpoint.view_puzzle_id(v) for v in range(len(augs))], dtype=np.int32)
     fixed = cfg.fixed_work  # fixed chunks: the same batches whatever the speed, for reproducible runs
@@ -85,13 +80,11 @@ def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: i
         left = budget.left()
         chunk = MAX_CHUNK if fixed else int(max(1, min(MAX_CHUNK, left / max(per_view, 1e-6))))
     if n == 0:
-        return {"attempts": list(fallback_attempts(x)), "views": 0, "valid_views": 0, "candidates": []}
+        return {"views": 0, "valid_views": 0, "candidates": []}
     dih, inv = augment.aug_arrays(augs[:n])
     grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
     cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
-    a1, a2 = pick_for_input(cands, x, cfg.infer.input_copy_last)
-    return {"attempts": [grid_to_list(np.asarray(a1)), grid_to_list(np.asarray(a2))], "views": n,
-            "valid_views": int(valid.sum()),
+    return {"views": n, "valid_views": int(valid.sum()),
             "candidates": [{"grid": grid_to_list(c.grid), "count": c.count, "conf": round(c.mean_conf, 4)}
                            for c in cands[:TOP_CANDIDATES]]}
 
