@@ -25,34 +25,28 @@ def keep_colour(g: Grid, colour: int, bg: int) -> Optional[Grid]:
     return np.where(mask, g, np.uint8(bg)).astype(np.uint8)
 
 
-def erase_colour(g: Grid, colour: int, bg: int) -> Optional[Grid]:
-    """Cells of `colour` become background (None if `colour` is absent)."""
-    mask = g == colour
+def _painted(g: Grid, mask: np.ndarray, colour: int) -> Optional[Grid]:
+    """A copy of `g` with the `mask` cells set to `colour`; None when the mask is empty (nothing to paint)."""
     if not mask.any():
         return None
     out = g.copy()
-    out[mask] = bg
+    out[mask] = colour
     return out
+
+
+def erase_colour(g: Grid, colour: int, bg: int) -> Optional[Grid]:
+    """Cells of `colour` become background (None if `colour` is absent)."""
+    return _painted(g, g == colour, bg)
 
 
 def recolour_non_bg(g: Grid, colour: int, bg: int) -> Optional[Grid]:
     """Every non-background cell takes `colour`."""
-    mask = g != bg
-    if not mask.any():
-        return None
-    out = g.copy()
-    out[mask] = colour
-    return out
+    return _painted(g, g != bg, colour)
 
 
 def fill_bg(g: Grid, colour: int, bg: int) -> Optional[Grid]:
     """Every background cell takes `colour`."""
-    mask = g == bg
-    if not mask.any():
-        return None
-    out = g.copy()
-    out[mask] = colour
-    return out
+    return _painted(g, g == bg, colour)
 
 
 def _non_bg_counts(g: Grid, bg: int) -> np.ndarray:
