@@ -3,7 +3,6 @@ hands out task shares and stage budgets, and crosses a process boundary once, as
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -59,6 +58,3 @@ class Budget:
             return self.child(0.0)
         left = max(0.0, self.left())
         return self.child(min(left, left * parallel / items_left))
-
-    def finite(self) -> bool:
-        return math.isfinite(self.end)
