@@ -14,6 +14,7 @@ import numpy as np
 import orjson
 
 from . import outpath
+from .encoding import MAX_SIDE, NUM_COLORS
 from .jsonfile import InputFileError, read_json_object
 from .tasks import Challenges, GridError, expected_test_counts, grid_to_list, parse_grid, shorten
 
@@ -61,10 +62,10 @@ def _as_grid_list(grid: Any, what: str) -> Grid:
         if grid.ndim != 2 or grid.dtype.kind not in "iu":
             raise GridError(f"expected a 2-D integer array, got {grid.ndim}-D {grid.dtype}")
         rows, cols = grid.shape
-        if not (1 <= rows <= 30 and 1 <= cols <= 30):
-            raise GridError(f"grid is {rows}x{cols}; sides must be 1..30")
-        if grid.min() < 0 or grid.max() > 9:
-            raise GridError("values outside 0..9")
+        if not (1 <= rows <= MAX_SIDE and 1 <= cols <= MAX_SIDE):
+            raise GridError(f"grid is {rows}x{cols}; sides must be 1..{MAX_SIDE}")
+        if grid.min() < 0 or grid.max() >= NUM_COLORS:
+            raise GridError(f"values outside 0..{NUM_COLORS - 1}")
         return grid_to_list(grid)
     except GridError as e:
         raise ValueError(f"{what}: {e}") from None

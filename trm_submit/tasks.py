@@ -16,11 +16,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .encoding import MAX_SIDE, NUM_COLORS
 from .jsonfile import InputFileError as InputFileError  # the whole-file error, named tasks.InputFileError too
 from .jsonfile import duplicate_top_level_keys, kind, parse_json_object, read_bytes, type_name
-
-MAX_SIDE = 30
-N_COLOURS = 10
 
 Log = Callable[[str], None]
 
@@ -116,7 +114,7 @@ def _bad_cell(grid: list) -> str:
         for c, v in enumerate(row):
             if type(v) is not int:
                 return f"non-integer value {_shown_value(v)}({type_name(v)}) at row {r}, column {c}"
-            if not 0 <= v < N_COLOURS:
+            if not 0 <= v < NUM_COLORS:
                 return f"value {v} at row {r}, column {c} is outside 0..9"
     raise AssertionError("no bad cell found")
 
@@ -139,7 +137,7 @@ def parse_grid(value: Any) -> np.ndarray:
     if not 1 <= len(value) <= MAX_SIDE or not 1 <= width <= MAX_SIDE:
         raise GridError(f"grid is {len(value)}x{width}; sides must be 1..{MAX_SIDE}")
     cells = list(chain.from_iterable(value))
-    if set(map(type, cells)) != {int} or min(cells) < 0 or max(cells) >= N_COLOURS:
+    if set(map(type, cells)) != {int} or min(cells) < 0 or max(cells) >= NUM_COLORS:
         raise GridError(_bad_cell(value))
     return np.array(value, dtype=np.uint8)
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import vote
 from ..budget import Budget
+from ..encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
 from ..tasks import Task
 from . import library, stack
 from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, grid_hash, make_context, value_key
@@ -192,7 +193,7 @@ def _candidates(solutions: Solutions, n_test: int) -> list[list[vote.Candidate]]
         groups: dict[int, list] = {}  # grid key -> [best cost, count, first index, program, grid]
         for index, sol in enumerate(solutions.found):
             g = sol.tests[t]
-            if g is None or g.shape[0] > 30 or g.shape[1] > 30:
+            if g is None or g.shape[0] > ARC_MAX_SIDE or g.shape[1] > ARC_MAX_SIDE:
                 continue
             k = value_key(g)
             entry = groups.get(k)
