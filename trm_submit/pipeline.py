@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import orjson
 
@@ -35,12 +35,11 @@ def _cpu_threads(cfg: RunConfig, n_workers: int) -> int:
 
 
 def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], rank: int, n_workers: int,
-                 stop: schedule.StopFlag | None = None, bundle: Any = None) -> schedule.Solver:
+                 stop: Callable[[], bool] | None = None, bundle: Any = None) -> schedule.Solver:
     """Built inside each worker: pins threads (and the device when TRM runs), loads the weights once."""
     from .kernels import set_threads
 
-    stop_fn = (lambda: bool(stop)) if stop is not None else (lambda: False)
-    run_budget = Budget.from_wall(run_end_wall, stop_fn)
+    run_budget = Budget.from_wall(run_end_wall, stop) if stop is not None else Budget.from_wall(run_end_wall)
     threads = _cpu_threads(cfg, n_workers)
     set_threads(threads)  # numba threads: this worker's share of the cores
 
@@ -89,16 +88,16 @@ def _gpus_for_trm(cfg: RunConfig, sources: tuple[str, ...]) -> int:
 
 
 def _results(cfg: RunConfig, lanes: list[tuple[str, tuple[str, ...], list[tasks.Task], int]], run_budget: Budget,
-             stop: schedule.StopFlag, bundle: Any, notify: Any = None) -> Iterator[dict]:
+             bundle: Any, notify: Any = None) -> Iterator[dict]:
     end_wall = run_budget.to_wall()
     if len(lanes) == 1 and lanes[0][3] <= 1:
         _, sources, items, _ = lanes[0]
-        solver = _make_solver(cfg, end_wall, sources, 0, 1, stop, bundle)
+        solver = _make_solver(cfg, end_wall, sources, 0, 1, run_budget.stop, bundle)
         yield from schedule.run_serial(items, solver, run_budget, cfg.seed)
     else:
         plan = [schedule.Lane(name, items, functools.partial(_make_solver, cfg, end_wall, sources), workers)
                 for name, sources, items, workers in lanes]
-        yield from schedule.run_lanes(plan, run_budget, cfg.seed, stop, notify=notify)
+        yield from schedule.run_lanes(plan, run_budget, cfg.seed, notify=notify)
 
 
 def _apply(sub: dict, ch: tasks.Challenges, recs: list[dict], cfg: RunConfig) -> dict | None:
@@ -215,7 +214,7 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.S
     summary.model_ran = True
     finished: set[tuple[str, str]] = set()
     with _progress(len(pending), cfg.quiet) as bar:
-        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, stop, bundle,
+        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, bundle,
                             lambda line: _note(summary, line)):
             finished.add((str(rec.get("lane")), rec["task_id"]))
             view = _take(rec, ch, sub, known, cfg, summary, writer)

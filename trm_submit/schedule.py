@@ -209,7 +209,7 @@ class _Pool:
             p.join(timeout=5)
 
 
-def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, stop: StopFlag, grace: float = 5.0,
+def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, grace: float = 5.0,
               notify: Callable[[str], None] | None = None) -> Iterator[dict]:
     """Solve every lane's tasks in spawned worker processes (`lane.workers` per lane, each lane pulling from its
     own queue); yields results as they arrive. A worker that dies is named with its task (`notify`, default
@@ -223,7 +223,7 @@ def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, stop: StopFlag, gra
         for lane in lanes:
             pools[lane.name] = _Pool(ctx, lane, results_q, end_wall, run_seed, notify or _notify_stderr)
         while not all(p.finished() for p in pools.values()):
-            if stop or run.left() < -grace:
+            if run.stop() or run.left() < -grace:  # the run budget carries the stop signal
                 break
             try:
                 messages = [results_q.get(timeout=0.5)] + _drain(results_q)
