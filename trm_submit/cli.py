@@ -138,8 +138,9 @@ def cmd_export_weights(a: argparse.Namespace) -> int:
     return 0
 
 
-DESCRIPTION = ("Write ARC Prize submission.json files with Tiny Recursive Model weights, offline: "
-               "fine-tune per task, infer augmented views, vote, within a time budget.")
+DESCRIPTION = ("Write ARC Prize submission.json files offline, within a time budget, from two candidate sources: "
+               "Tiny Recursive Model weights (fine-tune per task, infer augmented views, vote) and a program "
+               "search over grid transformations.")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -166,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="trm-submit", description=DESCRIPTION)
     sub = p.add_subparsers(dest="cmd", required=True)  # subcommand parsers are of the same class
 
-    s = sub.add_parser("submit", help="fine-tune, infer, vote and write submission.json within a time budget",
-                       description="Fine-tune, infer, vote and write submission.json within a time budget. "
+    s = sub.add_parser("submit", help="search programs, fine-tune, infer, vote and write submission.json within a "
+                                      "time budget",
+                       description="Search programs, fine-tune, infer, vote and write submission.json within a "
+                                   "time budget. "
                                    "Every value is checked before any work: a bad one is one line, exit code 2.")
     s.add_argument("--challenges", required=True, help="Kaggle challenges JSON")
     s.add_argument("--weights", default=RunConfig.weights,
