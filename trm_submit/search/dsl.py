@@ -7,7 +7,6 @@ tuple of 1..MAX_LIST grids. A primitive returns None where it does not apply.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
@@ -132,10 +131,3 @@ def cells(value: Optional[Value]) -> int:
         return sum(v.size for v in value)
     return value.size
 
-
-def grid_hash(grid: np.ndarray) -> int:
-    """A stable 63-bit hash of a grid's shape and cells (the same in every process)."""
-    h = hashlib.blake2b(digest_size=8)
-    h.update(np.asarray(grid.shape, dtype=np.int64).tobytes())
-    h.update(np.ascontiguousarray(grid, dtype=np.uint8).tobytes())
-    return int.from_bytes(h.digest(), "little") >> 1

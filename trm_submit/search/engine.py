@@ -30,9 +30,10 @@ import numpy as np
 from .. import vote
 from ..budget import Budget
 from ..encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
+from ..kernels import grid_hash  # the hash TRM's candidates carry too
 from ..tasks import Task
 from . import library, stack
-from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, grid_hash, make_context, value_key
+from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, make_context, value_key
 from .verify import Solutions, Verifier
 
 MAX_CANDIDATES = 5
