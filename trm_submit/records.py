@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import orjson
 
-from .tasks import Challenges, GridError, parse_grid
+from .tasks import Challenges, GridError, parse_grid, shorten
 
 MAX_SHOWN = 200  # characters of a reason shown in a message
 
@@ -95,7 +95,7 @@ class Journal:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+    return shorten(text, MAX_SHOWN)
 
 
 def candidates_problem(cands: Any, n_test: int) -> str | None:
