@@ -309,3 +309,19 @@ def test_fine_tuning_learning_rates_reach_the_solver_from_the_cli(monkeypatch, t
     assert (solver.ttft.lr, solver.ttft.emb_lr) == (3e-3, 0.05)
     assert cli.main(["submit", "--challenges", "c.json"]) == 0
     assert (seen[1].ttft_lr, seen[1].ttft_emb_lr) == (solve.TTFTConfig.lr, solve.TTFTConfig.emb_lr)
+
+
+def test_a_run_cut_with_many_tasks_still_queued_exits(tiny_weights, tmp_path):
+    """Two workers, 120 large tasks, a deadline that leaves most of them in the queue: the run writes its file
+    and the process exits (the tasks still queued are abandoned, not flushed into a pipe nobody reads)."""
+    datasets = pytest.importorskip("trm_submit.datasets")
+    ch, _ = datasets.load_split("arc-agi-2", "evaluation")
+    path = tmp_path / "ch.json"
+    path.write_text(json.dumps(ch))
+    out = tmp_path / "s.json"
+    proc = _cli("submit", "--challenges", str(path), "--weights", str(tiny_weights), "--out", str(out),
+                "--time-budget", "15", "--safety-margin", "5", "--workers", "2", "--quiet", "--search-depth", "1")
+    _, err = _wait(proc, 150)  # a process that never exits fails here
+    assert proc.returncode == 0, err
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["valid"] and summary["not_reached"] > 0  # the deadline did leave tasks queued

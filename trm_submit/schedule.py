@@ -202,11 +202,14 @@ class _Pool:
         return records
 
     def stop(self) -> None:
+        """Terminate the workers and abandon the tasks still queued: without cancel_join_thread, the queue's
+        feeder thread would keep this process from exiting while a full pipe holds tasks nobody will read."""
         for p in self.procs.values():
             if p.is_alive():
                 p.terminate()
         for p in self.procs.values():
             p.join(timeout=5)
+        self.tasks_q.cancel_join_thread()
 
 
 def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, grace: float = 5.0,
