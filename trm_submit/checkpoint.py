@@ -2,7 +2,9 @@
 weights file goes through, and conversion of an official checkpoint (read by `official.py`) into a bundle.
 
 Bundled file: `torch.save` of `{"format": "trm-submit-weights", "version": 1, "config", "trunk",
-"initial_puzzle_emb", "provenance"}`. Its checksum lives in a sibling `<file>.sha256` in `sha256sum`
+"initial_puzzle_emb", "provenance"}` and, optionally, `"puzzle_rows": {"names": [str], "table": [n, ndim] fp32}`:
+trained puzzle-table rows kept by name (the official build's identifier names), for protocols that answer with
+the rows a checkpoint trained. Its checksum lives in a sibling `<file>.sha256` in `sha256sum`
 format (`<hex>  <file name>`); a `SHA256SUMS` file in the same folder listing the file is accepted too.
 A model built from a bundle has one puzzle-table row per view (row i = view i), every row initialised from
 the initial embedding; there is no blank row 0, since inference never pads a batch with a blank puzzle.
@@ -38,12 +40,24 @@ class CheckpointError(UserError):
 
 
 @dataclass
+class PuzzleRows:
+    """Trained puzzle-table rows by name: `table[i]` is the row of puzzle `names[i]`."""
+
+    names: list[str]
+    table: torch.Tensor  # [len(names), puzzle_emb_ndim] fp32
+
+    def index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+
+@dataclass
 class Bundle:
     config: ModelConfig
     trunk_state: dict[str, torch.Tensor]
     initial_puzzle_emb: torch.Tensor  # [puzzle_emb_ndim] fp32
     provenance: dict[str, Any]
     sha256: str
+    rows: PuzzleRows | None = None  # trained rows kept by name (official protocol), else None
 
 
 MAX_REASON = 200  # characters of a relayed torch message
@@ -170,8 +184,10 @@ def save_bundled(
     trunk_state: dict[str, torch.Tensor],
     initial_puzzle_emb: torch.Tensor,
     provenance: dict[str, Any],
+    rows: PuzzleRows | None = None,
 ) -> Path:
-    """Write the bundled weights file and its sibling `<file>.sha256`; returns the weights path."""
+    """Write the bundled weights file (with the named `rows` when given) and its sibling `<file>.sha256`;
+    returns the weights path."""
     path = Path(path)
     trunk = {k: v.detach().to("cpu").clone().contiguous() for k, v in trunk_state.items() if k != PUZZLE_TABLE_KEY}
     check_state_dict(trunk, config, 1, ignore=(PUZZLE_TABLE_KEY,))
@@ -187,6 +203,10 @@ def save_bundled(
         "initial_puzzle_emb": initial,
         "provenance": dict(provenance),
     }
+    if rows is not None:
+        check_rows(rows, config, path.name)
+        payload["puzzle_rows"] = {"names": list(rows.names), "table": rows.table.detach().to("cpu", torch.float32)
+                                  .contiguous()}
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     torch.save(payload, buf)
@@ -253,7 +273,25 @@ def bundle_from_payload(payload: Any, name: str, sha256: str) -> Bundle:
         raise CheckpointError(f"{name}: initial puzzle embedding is {initial.dtype} with {initial.numel()} values, "
                               f"the config wants {config.puzzle_emb_ndim} floats")
     provenance = payload.get("provenance", {})
-    return Bundle(config, trunk, initial, provenance if isinstance(provenance, dict) else {}, sha256)
+    rows = None
+    if "puzzle_rows" in payload:
+        kept = payload["puzzle_rows"]
+        if not isinstance(kept, dict) or not isinstance(kept.get("names"), list) \
+                or not isinstance(kept.get("table"), torch.Tensor):
+            raise CheckpointError(f"{name}: 'puzzle_rows' is not {{'names': [...], 'table': tensor}}")
+        rows = PuzzleRows(kept["names"], kept["table"])
+        check_rows(rows, config, name)
+    return Bundle(config, trunk, initial, provenance if isinstance(provenance, dict) else {}, sha256, rows)
+
+
+def check_rows(rows: PuzzleRows, config: ModelConfig, name: str) -> None:
+    """CheckpointError unless the names are distinct strings and the table is [len(names), ndim] floats."""
+    if not all(isinstance(n, str) for n in rows.names) or len(set(rows.names)) != len(rows.names):
+        raise CheckpointError(f"{name}: puzzle row names must be distinct strings")
+    shape = tuple(rows.table.shape)
+    if shape != (len(rows.names), config.puzzle_emb_ndim) or not rows.table.is_floating_point():
+        raise CheckpointError(f"{name}: puzzle rows table is {rows.table.dtype} {list(shape)}, expected floats "
+                              f"[{len(rows.names)}, {config.puzzle_emb_ndim}]")
 
 
 def view_puzzle_id(view: int) -> int:

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from .config import InferConfig, RunConfig, TrainConfig
+from .config import InferConfig, JointConfig, RunConfig, TrainConfig
 from .errors import UserError
 from .vote import MERGE_RULES
 
@@ -59,7 +59,8 @@ def cmd_submit(a: argparse.Namespace) -> int:
                     ttft_batch=a.ttft_batch, ttft_lr=a.ttft_lr, ttft_emb_lr=a.ttft_emb_lr, threads=a.threads,
                     ttft_share=a.ttft_share, fixed_work=a.fixed_work, sources=_sources(a.sources),
                     merge_rule=a.merge_rule, search_share=a.search_share, search_depth=a.search_depth,
-                    search_workers=a.search_workers, infer=infer)
+                    search_workers=a.search_workers, protocol=a.protocol, official_data=a.official_data,
+                    ttft_scope=a.ttft_scope, joint_steps=a.joint_steps, joint_batch=a.joint_batch, infer=infer)
     return pipeline.main(cfg)
 
 
@@ -187,6 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ttft-lr", type=float, default=RunConfig.ttft_lr, help="fine-tuning lr of the trunk (AdamW)")
     s.add_argument("--ttft-emb-lr", type=float, default=RunConfig.ttft_emb_lr,
                    help="fine-tuning lr of the task's puzzle-embedding rows (sign-SGD)")
+    s.add_argument("--ttft-scope", default=RunConfig.ttft_scope, choices=["task", "joint"],
+                   help="task: a fresh fine-tuning per task; joint: one fine-tuning over every task's demonstrations "
+                        "together (data-parallel over the workers), then inference of every task")
+    s.add_argument("--joint-steps", type=int, default=RunConfig.joint_steps,
+                   help="fixed steps of the joint fine-tuning (default: fitted to --ttft-share of the time, "
+                        f"at most {JointConfig.steps})")
+    s.add_argument("--joint-batch", type=int, default=RunConfig.joint_batch,
+                   help="joint fine-tuning rows per step, over all workers")
+    s.add_argument("--protocol", default=RunConfig.protocol, choices=["ttft", "official"],
+                   help="ttft: fine-tune at test time (--ttft-scope); official: the paper's protocol, every test "
+                        "input answered under the puzzle ids an official build trained (needs --official-data)")
+    s.add_argument("--official-data", default=RunConfig.official_data,
+                   help="output folder of the official dataset builder (identifiers.json, test_puzzles.json, test/)")
     s.add_argument("--threads", type=int, default=RunConfig.threads, help="threads per worker (0: cores / workers)")
     s.add_argument("--ttft-share", type=float, default=RunConfig.ttft_share, help="fraction of a task's time for TTFT")
     s.add_argument("--fixed-work", action="store_true",

@@ -83,6 +83,22 @@ class TTFTConfig:
 
 
 @dataclass(frozen=True)
+class JointConfig:
+    """Joint test-time fine-tuning (`submit --ttft-scope joint`): one run over every task's demonstration pairs
+    in every view together (each task x view its own puzzle row, new rows set to the bundle's mean embedding),
+    embeddings only for the first `warmup_fraction` of the steps, then the whole model; then inference."""
+
+    steps: int = 12500  # optimiser steps (an upper bound when fitted to the time; one published Kaggle run)
+    batch_size: int = 384  # global rows per optimiser step, split over the processes
+    warmup_fraction: float = 0.25  # first fraction of the steps trains the embedding rows only
+    checkpoint_seconds: float = 300.0  # seconds between fine-tuning checkpoints (kill -9 then --resume continues)
+    checkpoint_steps: int = 1000  # steps between fine-tuning checkpoints
+
+    def replace(self, **kw: Any) -> "JointConfig":
+        return dataclasses.replace(self, **kw)
+
+
+@dataclass(frozen=True)
 class InferConfig:
     """Inference and voting over augmented views of each test input."""
 
@@ -126,6 +142,12 @@ class RunConfig:
     search_depth: int = 3  # deepest composition the program search tries
     search_workers: int = 0  # >0: search in its own lane of that many CPU processes beside the TRM workers;
     # 0 = its own lane only when TRM runs on CUDA (then the CPU cores the TRM workers leave)
+    protocol: str = "ttft"  # "ttft": fine-tune at test time (scope below); "official": the paper's protocol, the
+    # test inputs answered with the rows an official build trained for them (`official_data`), no fine-tuning
+    official_data: str | None = None  # output folder of the official dataset builder (protocol "official")
+    ttft_scope: str = "task"  # "task": a fresh fine-tuning per task; "joint": one run over every task together
+    joint_steps: int | None = None  # fixed joint fine-tuning steps (None = fitted to the time, <= JointConfig.steps)
+    joint_batch: int = JointConfig.batch_size  # joint fine-tuning rows per optimiser step (all processes)
     infer: InferConfig = field(default_factory=InferConfig)
 
     def to_dict(self) -> dict[str, Any]:

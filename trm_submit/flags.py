@@ -22,6 +22,8 @@ MAX_LR = 10.0
 
 
 MAX_SEARCH_DEPTH = 4
+SCOPES = ("task", "joint")
+PROTOCOLS = ("ttft", "official")
 
 
 class FlagError(ConfigError):
@@ -44,6 +46,11 @@ def check_number(flag: str, value: Any, low: float, high: float, *, low_open: bo
     if below or value > high:
         bound = f"more than {_show(low)}" if low_open else f"at least {_show(low)}"
         raise FlagError(f"{flag} {_show(value)}: must be {bound} and at most {_show(high)}")
+
+
+def check_choice(flag: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise FlagError(f"{flag} {value!r}: expected one of {', '.join(choices)}")
 
 
 def _optional(flag: str, value: Any, low: float, high: float) -> None:
@@ -79,6 +86,18 @@ def check_run_config(cfg: RunConfig) -> None:
     check_number("--search-share", cfg.search_share, 0.0, 1.0)
     check_number("--search-depth", cfg.search_depth, 1, MAX_SEARCH_DEPTH, integer=True)
     check_number("--search-workers", cfg.search_workers, 0, MAX_THREADS, integer=True)
+    _optional("--joint-steps", cfg.joint_steps, 0, MAX_STEPS)
+    check_number("--joint-batch", cfg.joint_batch, 1, MAX_BATCH, integer=True)
+    check_choice("--ttft-scope", cfg.ttft_scope, SCOPES)
+    check_choice("--protocol", cfg.protocol, PROTOCOLS)
+    if cfg.protocol == "official":
+        if not cfg.official_data:
+            raise FlagError("--protocol official needs --official-data (the official dataset builder's output folder)")
+        if cfg.ttft_scope != "task":
+            raise FlagError("--ttft-scope joint fine-tunes at test time; --protocol official answers with the rows "
+                            "the checkpoint already trained: choose one")
+    elif cfg.official_data:
+        raise FlagError("--official-data is read by --protocol official only")
     if cfg.merge_rule not in MERGE_RULES:
         raise FlagError(f"--merge-rule {cfg.merge_rule!r}: expected one of {', '.join(sorted(MERGE_RULES))}")
 
