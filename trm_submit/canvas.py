@@ -18,6 +18,9 @@ import numpy as np
 from .config import ModelConfig
 from .encoding import MAX_SIDE
 
+BUCKET_SIDES = (8, 12, 16, 20, 24, 30)  # canvas sides of the buckets of compact training sets (a task takes the
+# smallest that fits): pretraining and joint fine-tuning
+
 
 def is_compact(config: ModelConfig) -> bool:
     """True when the model's predictions do not depend on the canvas side (rope2d positions + PAD mask)."""

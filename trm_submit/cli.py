@@ -60,7 +60,8 @@ def cmd_submit(a: argparse.Namespace) -> int:
                     ttft_share=a.ttft_share, fixed_work=a.fixed_work, sources=_sources(a.sources),
                     merge_rule=a.merge_rule, search_share=a.search_share, search_depth=a.search_depth,
                     search_workers=a.search_workers, protocol=a.protocol, official_data=a.official_data,
-                    ttft_scope=a.ttft_scope, joint_steps=a.joint_steps, joint_batch=a.joint_batch, infer=infer)
+                    ttft_scope=a.ttft_scope, joint_steps=a.joint_steps, joint_batch=a.joint_batch,
+                    joint_checkpoint_seconds=a.joint_checkpoint_seconds, infer=infer)
     return pipeline.main(cfg)
 
 
@@ -196,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"at most {JointConfig.steps})")
     s.add_argument("--joint-batch", type=int, default=RunConfig.joint_batch,
                    help="joint fine-tuning rows per step, over all workers")
+    s.add_argument("--joint-checkpoint-seconds", type=float, default=RunConfig.joint_checkpoint_seconds,
+                   help="seconds between joint fine-tuning checkpoints (kill -9 then --resume continues from one)")
     s.add_argument("--protocol", default=RunConfig.protocol, choices=["ttft", "official"],
                    help="ttft: fine-tune at test time (--ttft-scope); official: the paper's protocol, every test "
                         "input answered under the puzzle ids an official build trained (needs --official-data)")

@@ -148,6 +148,7 @@ class RunConfig:
     ttft_scope: str = "task"  # "task": a fresh fine-tuning per task; "joint": one run over every task together
     joint_steps: int | None = None  # fixed joint fine-tuning steps (None = fitted to the time, <= JointConfig.steps)
     joint_batch: int = JointConfig.batch_size  # joint fine-tuning rows per optimiser step (all processes)
+    joint_checkpoint_seconds: float = JointConfig.checkpoint_seconds  # between joint fine-tuning checkpoints
     infer: InferConfig = field(default_factory=InferConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -34,9 +37,21 @@ def _cpu_threads(cfg: RunConfig, n_workers: int) -> int:
     return cfg.threads or max(1, (os.cpu_count() or 1) // n_workers)
 
 
-def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], rank: int, n_workers: int,
-                 stop: Callable[[], bool] | None = None, bundle: Any = None) -> schedule.Solver:
-    """Built inside each worker: pins threads (and the device when TRM runs), loads the weights once."""
+@dataclass(frozen=True)
+class JointSetup:
+    """What the TRM workers of a joint-scope run share: every task of the run, the checkpoint folder and the
+    rendezvous of their process group."""
+
+    tasks: list[tasks.Task]
+    folder: Path
+    rendezvous: str
+
+
+def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], joint: JointSetup | None,
+                 rank: int, n_workers: int, stop: Callable[[], bool] | None = None,
+                 bundle: Any = None) -> schedule.Solver:
+    """Built inside each worker: pins threads (and the device when TRM runs), loads the weights once; in the
+    joint scope the TRM workers fine-tune together here, before their first task."""
     from .kernels import set_threads
 
     run_budget = Budget.from_wall(run_end_wall, stop) if stop is not None else Budget.from_wall(run_end_wall)
@@ -52,13 +67,23 @@ def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], 
         if device.type == "cpu":
             torch.set_num_threads(threads)
         progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
+        if joint is not None:
+            from . import checkpoint
+            from .joint import JointSolver
+
+            weights = bundle if bundle is not None else checkpoint.load_bundled(str(cfg.weights))
+            return JointSolver(cfg, device, run_budget, weights, joint.tasks, joint.folder, rank, n_workers,
+                               joint.rendezvous, progress=progress or (rank == 0 and not cfg.quiet))
         return TaskSolver(cfg, device, run_budget, progress=progress, bundle=bundle)
 
     if "search" in sources:
         from .search import warm_up
 
         warm_up()  # numba kernels compiled or loaded once per worker, before the first task's share starts
-    return LaneSolver(cfg, sources, run_budget, make_trm if "trm" in sources else None)
+    lane = LaneSolver(cfg, sources, run_budget, make_trm if "trm" in sources else None)
+    if joint is not None and "trm" in sources:
+        lane.start_trm()
+    return lane
 
 
 def plan_lanes(cfg: RunConfig, sources: tuple[str, ...], gpus: int) -> list[tuple[str, tuple[str, ...], int]]:
@@ -88,14 +113,14 @@ def _gpus_for_trm(cfg: RunConfig, sources: tuple[str, ...]) -> int:
 
 
 def _results(cfg: RunConfig, lanes: list[tuple[str, tuple[str, ...], list[tasks.Task], int]], run_budget: Budget,
-             bundle: Any, notify: Any = None) -> Iterator[dict]:
+             bundle: Any, joint: JointSetup | None, notify: Any = None) -> Iterator[dict]:
     end_wall = run_budget.to_wall()
     if len(lanes) == 1 and lanes[0][3] <= 1:
         _, sources, items, _ = lanes[0]
-        solver = _make_solver(cfg, end_wall, sources, 0, 1, run_budget.stop, bundle)
+        solver = _make_solver(cfg, end_wall, sources, joint, 0, 1, run_budget.stop, bundle)
         yield from schedule.run_serial(items, solver, run_budget, cfg.seed)
     else:
-        plan = [schedule.Lane(name, items, functools.partial(_make_solver, cfg, end_wall, sources), workers)
+        plan = [schedule.Lane(name, items, functools.partial(_make_solver, cfg, end_wall, sources, joint), workers)
                 for name, sources, items, workers in lanes]
         yield from schedule.run_lanes(plan, run_budget, cfg.seed, notify=notify)
 
@@ -190,9 +215,23 @@ def _take(rec: dict, ch: tasks.Challenges, sub: dict, known: dict[str, list[dict
     return view
 
 
+def joint_setup(cfg: RunConfig, ch: tasks.Challenges, out: Path) -> JointSetup | None:
+    """The joint scope's shared setup (None in the per-task scope): a fresh run clears the checkpoint folder
+    of an earlier run; every run forms its process group anew at a fresh rendezvous file."""
+    if cfg.ttft_scope != "joint" or cfg.protocol != "ttft":
+        return None
+    folder = records.joint_folder(out)
+    if not cfg.resume:
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / records.GROUP_FORMED).unlink(missing_ok=True)
+    rendezvous = Path(tempfile.mkdtemp(prefix="trm-submit-group-")) / "rendezvous"
+    return JointSetup([ch.tasks[t] for t in ch.order if t in ch.tasks], folder, f"file://{rendezvous}")
+
+
 def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.SubmissionWriter,
               journal: records.Journal, run_budget: Budget, summary: RunSummary, stop: schedule.StopFlag,
-              bundle: Any = None) -> None:
+              bundle: Any = None, joint: JointSetup | None = None) -> None:
     """Run every pending (task, lane); after each result, merge the task's sources, fill, rewrite the file
     atomically and journal the result."""
     sources = run_sources(cfg)
@@ -214,7 +253,7 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.S
     summary.model_ran = True
     finished: set[tuple[str, str]] = set()
     with _progress(len(pending), cfg.quiet) as bar:
-        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, bundle,
+        for rec in _results(cfg, [lane for lane in lanes if lane[2]], run_budget, bundle, joint,
                             lambda line: _note(summary, line)):
             finished.add((str(rec.get("lane")), rec["task_id"]))
             view = _take(rec, ch, sub, known, cfg, summary, writer)
@@ -222,6 +261,8 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.S
                 views[rec["task_id"]] = view
             _append_journal(journal, rec, summary)
             bar.update(1)
+    if joint is not None:
+        shutil.rmtree(Path(joint.rendezvous.removeprefix("file://")).parent, ignore_errors=True)
     ran = {tid for _, tid in finished}
     summary.tasks_model = len([t for t in views if t in ran])
     missed = pending - finished
@@ -277,7 +318,8 @@ def run(cfg: RunConfig) -> RunSummary:
         writer = outpath.SubmissionWriter(out, submission.encode)
         outpath.write_or_refuse(paths["config"], orjson.dumps(cfg.to_dict(), option=orjson.OPT_INDENT_2))
         summary.stage_seconds["load"] = round(time.monotonic() - t_start, 3)
-        solve_all(cfg, ch, sub, writer, records.Journal(paths["journal"]), run_budget, summary, stop, bundle)
+        joint = joint_setup(cfg, ch, out) if "trm" in run_sources(cfg) else None
+        solve_all(cfg, ch, sub, writer, records.Journal(paths["journal"]), run_budget, summary, stop, bundle, joint)
         summary.stage_seconds["solve"] = round(time.monotonic() - t_start - summary.stage_seconds["load"], 3)
         writer.write(sub)
         summary.lacking_on_disk = writer.lacking

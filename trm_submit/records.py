@@ -30,6 +30,14 @@ def side_paths(out: Path) -> dict[str, Path]:
             "summary": Path(f"{stem}.summary.json")}
 
 
+GROUP_FORMED = "group-formed"  # marker in the joint folder: every process joined the fine-tuning group
+
+
+def joint_folder(out: Path) -> Path:
+    """Checkpoints of the joint fine-tuning of a run (`--ttft-scope joint`), beside the submission."""
+    return Path(f"{Path(out).with_suffix('')}.joint")
+
+
 def combine(recs: list[dict[str, Any]]) -> dict[str, Any]:
     """One task's view over its journal lines, oldest first: every source's latest record; attempts, status
     and cut from the latest line (a later line merged every source known before it). A line of the earlier

@@ -62,12 +62,12 @@ def predict_with_retry(model: TRM, tokens: np.ndarray, ids: np.ndarray, cfg: Run
 
 
 def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: int,
-                     cfg: RunConfig, device: torch.device, budget: Budget) -> dict[str, Any]:
-    """Every view of one test input through the model, in chunks sized to the time left (the limit is checked
-    before each chunk); then decode and vote. The attempts come later, from every source's candidates
-    (sources.task_attempts); with no view run in time there are no candidates."""
+                     cfg: RunConfig, device: torch.device, budget: Budget, first_id: int = 0) -> dict[str, Any]:
+    """Every view of one test input through the model (view v with puzzle row `first_id + v`), in chunks sized
+    to the time left (the limit is checked before each chunk); then decode and vote. The attempts come later,
+    from every source's candidates (sources.task_attempts); with no view run in time there are no candidates."""
     tokens = np.stack([encoding.encode_grid(a.apply(x), side) for a in augs])
-    ids = np.asarray([checkpoint.view_puzzle_id(v) for v in range(len(augs))], dtype=np.int32)
+    ids = np.asarray([first_id + checkpoint.view_puzzle_id(v) for v in range(len(augs))], dtype=np.int32)
     fixed = cfg.fixed_work  # fixed chunks: the same batches whatever the speed, for reproducible runs
     preds, confs, batch, n, chunk = [], [], None, 0, MAX_CHUNK if fixed else FIRST_CHUNK
     while n < len(augs) and not budget.over():

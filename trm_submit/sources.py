@@ -53,6 +53,11 @@ class LaneSolver:
         self.cfg, self.sources, self.run, self._make_trm = cfg, sources, run, trm
         self._trm: Any = None  # the TRM solver, built on first use
 
+    def start_trm(self) -> None:
+        """Build the TRM solver now (joint scope: its fine-tuning runs before the lane's first task)."""
+        if self._trm is None and self._make_trm is not None:
+            self._trm = self._make_trm()
+
     def __call__(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
         t0 = time.time()
         rec: dict[str, Any] = {"task_id": task.task_id, "lane": "+".join(self.sources), "seed": seed,

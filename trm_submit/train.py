@@ -34,7 +34,7 @@ PRESETS: dict[str, dict[str, Any]] = {  # differences from TrainConfig's default
     "paper": dict(run_dir="runs/paper"),
     # A small compact-canvas model chosen by measured sample-steps/s on a 2-core CPU (benchmarks/README.md,
     # "Training"); runs until stopped (SIGTERM checkpoints) and resumes with `resume=True`.
-    "cpu": dict(model=CPU_MODEL, n_aug=32, compact=True, buckets=(8, 12, 16, 20, 24, 30), global_batch_size=32,
+    "cpu": dict(model=CPU_MODEL, n_aug=32, compact=True, buckets=canvas.BUCKET_SIDES, global_batch_size=32,
                 lr=2e-4, lr_warmup_steps=500, max_steps=10_000_000, checkpoint_every_steps=5000,
                 checkpoint_every_seconds=300.0, log_every=25, run_dir="runs/cpu-main"),
 }

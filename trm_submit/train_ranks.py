@@ -45,6 +45,27 @@ def init_distributed(device: str = "auto") -> DistEnv:
     return DistEnv(rank, world, dev)
 
 
+def join_group(rank: int, world: int, device: torch.device, init_method: str, timeout_s: float) -> DistEnv:
+    """Join a process group of `world` processes at `init_method` (e.g. `file://...`) as `rank`: nccl on CUDA,
+    gloo on the CPU (the submit workers' joint fine-tuning, which torchrun does not start)."""
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", init_method=init_method, rank=rank,
+                                world_size=world, timeout=datetime.timedelta(seconds=max(1.0, timeout_s)))
+    return DistEnv(rank, world, device)
+
+
+def leave_group(env: DistEnv) -> None:
+    """Tear down the process group (after a barrier when it is healthy); errors of a broken group are ignored."""
+    if env.world > 1 and dist.is_initialized():
+        try:
+            dist.barrier()
+        except Exception:  # a peer is gone: nothing left to wait for
+            pass
+        dist.destroy_process_group()
+
+
 class SyncedOptimizers(Optimizers):
     """`Optimizers` whose gradients are averaged over all ranks when the supervisor asks for the norm
     (between backward and the optimiser step), so clipping and the step see the global gradient.
@@ -97,6 +118,15 @@ def say(env: DistEnv, message: str) -> None:
 def barrier(env: DistEnv) -> None:
     if env.world > 1:
         dist.barrier()
+
+
+def agree_min(env: DistEnv, value: int) -> int:
+    """The smallest of every rank's `value`."""
+    if env.world == 1:
+        return value
+    t = torch.tensor([float(value)], dtype=torch.float64, device=env.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return int(t.item())
 
 
 def agree(env: DistEnv, *flags: bool) -> list[bool]:

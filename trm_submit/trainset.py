@@ -169,6 +169,7 @@ class TrainingSet:
     buckets: list[Bucket]
     num_puzzle_identifiers: int
     info: dict[str, Any]
+    groups: dict[str, "Group"] = field(default_factory=dict)  # by task id: its rows, views and canvas side
 
     def fingerprint(self) -> str:
         """sha256 over every bucket's arrays: equal fingerprints = the same training data, bit for bit."""
@@ -178,6 +179,15 @@ class TrainingSet:
                 h.update(str(arr.shape).encode())
                 h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Group:
+    """One task's versions in a training set: puzzle ids `first_id + v` for view `augs[v]`, on a `side` canvas."""
+
+    first_id: int
+    augs: tuple[augment.Aug, ...]
+    side: int
 
 
 def task_seed(seed: int, task_id: str) -> int:
@@ -237,12 +247,14 @@ class _BucketBuilder:
 
 def build_training_set(
     tasks: Sequence[Task], n_aug: int, seed: int, buckets: Sequence[int], *, compact: bool, margin: int,
+    permute_zero: bool = False,
 ) -> TrainingSet:
     """Encode `tasks` (merged puzzles) with up to `n_aug` augmented versions each (plus the identity).
 
     Puzzle ids are assigned in task order, identity first then the plan's order; deterministic from
     `seed`. A task's canvas side is `canvas.side_for` (largest grid side + `margin` when `compact`), rounded
-    up to a bucket; with `compact=False` every task is put on the 30x30 canvas (the official layout)."""
+    up to a bucket; with `compact=False` every task is put on the 30x30 canvas (the official layout).
+    `permute_zero`: colour 0 is permuted too (augment.plan)."""
     if n_aug < 0:
         raise ValueError(f"n_aug must be >= 0, got {n_aug}")
     if not buckets or any(not 1 <= int(b) <= encoding.MAX_SIDE for b in buckets):
@@ -250,13 +262,15 @@ def build_training_set(
     builders = {int(b): _BucketBuilder(int(b)) for b in sorted(set(buckets))}
     next_id = 1
     groups_per_side: dict[int, int] = {}
+    groups: dict[str, Group] = {}
     for task in tasks:
         if not task.train:
             raise ValueError(f"task {task.task_id} has no (input, output) pairs")
         side = bucket_side(canvas.side_for(task, margin, compact=compact), list(builders))
         tseed = task_seed(seed, task.task_id)
-        augs = augment.plan(task, n_aug + 1, tseed)
+        augs = augment.plan(task, n_aug + 1, tseed, permute_zero=permute_zero)
         builders[side].add_group(task, augs, next_id, np.random.default_rng(tseed))
+        groups[task.task_id] = Group(next_id, tuple(augs), side)
         next_id += len(augs)
         groups_per_side[side] = groups_per_side.get(side, 0) + 1
     built = [b.finish() for b in builders.values() if b.group_sizes]
@@ -267,7 +281,7 @@ def build_training_set(
         "buckets": {str(b.side): {"groups": b.num_groups, "puzzles": int(b.puzzle_start.shape[0] - 1),
                                   "examples": b.num_examples} for b in built},
     }
-    return TrainingSet(built, next_id, info)
+    return TrainingSet(built, next_id, info, groups)
 
 
 # ---------------------------------------------------------------------------------------------- sampling
