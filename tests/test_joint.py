@@ -194,6 +194,7 @@ def test_deadline_holds_and_every_task_is_answered(run_files):
     sub = json.loads((d / "sub.json").read_text())
     ch = json.loads((d / "c.json").read_text())
     assert set(sub) == set(ch) and all(len(sub[t]) == len(ch[t]["test"]) for t in ch)
+    assert "joint fine-tuning: " in res.stdout and " over 1 process(es)" in res.stdout
     lines = [json.loads(line) for line in (d / "sub.journal.jsonl").read_text().splitlines()]
     steps = {r["sources"]["trm"]["joint"]["steps"] for r in lines if r["sources"]["trm"]["status"] == "ok"}
     assert len(steps) == 1 and steps.pop() > 0  # one fine-tuning, shared by every task

@@ -20,6 +20,7 @@ import torch
 from trm_submit import pipeline, records, solve, sources, submission, tasks
 from trm_submit.budget import Budget
 from trm_submit.config import InferConfig, RunConfig
+from trm_submit.records import RunSummary
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("search", "trm")
@@ -325,3 +326,10 @@ def test_a_run_cut_with_many_tasks_still_queued_exits(tiny_weights, tmp_path):
     assert proc.returncode == 0, err
     summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
     assert summary["valid"] and summary["not_reached"] > 0  # the deadline did leave tasks queued
+
+
+def test_summary_lists_at_most_ten_tasks_without_views():
+    s = RunSummary(no_views=[f"t{i:02d}" for i in range(15)], valid=True)
+    line = [x for x in pipeline.format_summary(s, "sub.json").splitlines() if "before any view" in x][0]
+    assert line.startswith("15 tasks where TRM ran out of time before any view: t00, t01")
+    assert "t09, ... (5 more in the summary file)" in line and "t10" not in line

@@ -109,6 +109,7 @@ class Outcome:
     stopped_by: str = "done"  # done | deadline | nan | signal | error: ...
     losses: list[float] = field(default_factory=list)
     resumed_from: int | None = None
+    seconds: float = 0.0  # wall time of this process's fine-tuning loop (steps and checkpoints)
 
 
 def say(env: DistEnv, line: str) -> None:
@@ -217,6 +218,7 @@ class JointSolver:
         budget = self.run if cfg.fixed_work else self.run.fraction(cfg.ttft_share)
         fit = TimeFit(plan, None if cfg.fixed_work or cfg.joint_steps is not None else budget,
                       TTFTConfig.calibration_steps)
+        t0 = time.monotonic()
         last_good, good_step, start = snapshot(trainer.model), trainer.step, trainer.step
         last_save, synced = time.monotonic(), False
         bar = tqdm(total=plan.total, initial=trainer.step, desc="joint fine-tuning", leave=False,
@@ -254,6 +256,7 @@ class JointSolver:
             bar.close()
         if outcome.stopped_by != "nan":
             outcome.steps = trainer.step
+        outcome.seconds = time.monotonic() - t0
         self._save(plan, outcome, finished=outcome.stopped_by != "signal")
         return outcome
 
@@ -286,5 +289,5 @@ class JointSolver:
                 "losses": [], "timings": {"ttft": 0.0, "infer_vote": round(time.time() - t0, 3)},
                 "joint": {"steps": o.steps, "stopped_by": o.stopped_by, "rows": self.data.info["puzzles"],
                           "batch": self.tcfg.global_batch_size, "world": self.trainer.env.world,
-                          "resumed_from": o.resumed_from,
+                          "resumed_from": o.resumed_from, "seconds": round(o.seconds, 3),
                           "losses": _downsample(o.losses, MAX_LOSS_POINTS)}}

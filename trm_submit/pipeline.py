@@ -22,6 +22,8 @@ from .config import ConfigError, RunConfig
 from .records import RunSummary, side_paths
 from .sources import LaneSolver, run_sources, task_attempts
 
+MAX_IDS_SHOWN = 10  # task ids listed in one line of the printed summary
+
 
 def resolve_device(name: str, rank: int = 0) -> Any:
     import torch
@@ -206,6 +208,8 @@ def _take(rec: dict, ch: tasks.Challenges, sub: dict, known: dict[str, list[dict
     trm = (rec.get("sources") or {}).get("trm")
     if isinstance(trm, dict) and trm.get("status") == "ok" and records.views_run(trm) == 0:
         summary.no_views.append(tid)
+    if isinstance(trm, dict) and isinstance(trm.get("joint"), dict) and summary.joint is None:
+        summary.joint = {k: v for k, v in trm["joint"].items() if k != "losses"}
     known.setdefault(tid, []).append(rec)
     view = _apply(sub, ch, known[tid], cfg)
     if view is not None:
@@ -356,8 +360,15 @@ def format_summary(s: RunSummary, out: str) -> str:
         lines.append(f"sources: {'+'.join(s.sources_run)}; tasks with a candidate: {given}; attempts from: {origin}")
     for tid, why in list(s.rejected.items()) + list(s.errors.items()):
         lines.append(f"  fallback {tid}: {why}")
+    if s.joint:
+        j = s.joint
+        resumed = f", resumed from step {j.get('resumed_from')}" if j.get("resumed_from") is not None else ""
+        lines.append(f"joint fine-tuning: {j.get('steps')} steps ({j.get('stopped_by')}) of batch {j.get('batch')} "
+                     f"over {j.get('world')} process(es), {j.get('rows')} puzzle rows{resumed}")
     if s.no_views:
-        lines.append(f"{len(s.no_views)} tasks where TRM ran out of time before any view: {', '.join(s.no_views)}")
+        more = len(s.no_views) - MAX_IDS_SHOWN
+        shown = ", ".join(s.no_views[:MAX_IDS_SHOWN]) + (f", ... ({more} more in the summary file)" if more > 0 else "")
+        lines.append(f"{len(s.no_views)} tasks where TRM ran out of time before any view: {shown}")
     lines += [f"  {line}" for line in s.incidents]
     if s.lanes_not_reached:
         lines.append("not reached by lane: " + ", ".join(f"{k} {n}" for k, n in sorted(s.lanes_not_reached.items())))

@@ -208,6 +208,7 @@ class RunSummary:
     no_views: list[str] = field(default_factory=list)  # TRM ran no view in time: its candidates are empty
     incidents: list[str] = field(default_factory=list)  # worker deaths, unusable journal records, failed writes
     lacking_on_disk: int = 0  # tasks answered in memory that a failed rewrite kept out of the file on disk
+    joint: dict[str, Any] | None = None  # joint scope: how its one fine-tuning ended (steps, stopped_by, world, ...)
 
     def encode(self) -> bytes:
         return orjson.dumps(self.__dict__, option=orjson.OPT_INDENT_2)
