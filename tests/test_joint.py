@@ -221,3 +221,22 @@ def test_sigterm_mid_fine_tuning_writes_a_valid_file_and_resume_continues(run_fi
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed from step {saved['step']}" in resumed.stderr
     assert torch.load(latest_checkpoint(folder) / "shared.pt", weights_only=True)["step"] == saved["step"] + 5
+
+
+def test_a_worker_restarted_after_the_group_formed_infers_with_the_newest_checkpoint(tmp_path):
+    """A TRM worker that died and was restarted cannot rejoin the group: it loads the newest checkpoint (here
+    one written by a single process, so only the weights and step, not the row streams) and trains nothing."""
+    weights = make_tiny_weights(tmp_path / "w.pt", DDP_MODEL)
+    folder = tmp_path / "joint"
+    bundle = checkpoint.load_bundled(weights)
+    first = joint.JointSolver(joint_cfg(weights, joint_steps=6), torch.device("cpu"), Budget(math.inf), bundle,
+                              synthetic_tasks(), folder)
+    (folder / "group-formed").write_text("")
+    again = joint.JointSolver(joint_cfg(weights, joint_steps=6), torch.device("cpu"), Budget(math.inf), bundle,
+                              synthetic_tasks(), folder, rank=1, world=2, rendezvous=f"file://{tmp_path}/never")
+    assert again.outcome.stopped_by == "solo: newest checkpoint" and again.trainer.step == 6
+    trained, restarted = first.trainer.model.state_dict(), again.trainer.model.state_dict()
+    for name, value in trained.items():
+        assert torch.equal(restarted[name], value), name
+    task = synthetic_tasks()[2]
+    assert again.solve(task, Budget(math.inf), 0)["candidates"] == first.solve(task, Budget(math.inf), 0)["candidates"]

@@ -127,7 +127,7 @@ class JointSolver:
                  progress: bool = False):
         self.cfg, self.device, self.run, self.folder, self.progress = cfg, device, run, Path(folder), progress
         self._solo = False  # a worker that infers with the newest checkpoint without fine-tuning
-        env = DistEnv(rank, 1, device)
+        env = DistEnv(0, 1, device)
         if world > 1:
             env = self._join(rank, world, device, rendezvous)
         usable = [t for t in tasks if t.train]
@@ -153,7 +153,7 @@ class JointSolver:
     def _join(self, rank: int, world: int, device: torch.device, rendezvous: str | None) -> DistEnv:
         """Join the lane's group; a worker restarted after the group formed (or one that cannot join) goes solo
         and infers with the newest checkpoint."""
-        solo = DistEnv(rank, 1, device)
+        solo = DistEnv(0, 1, device)  # alone: its own group of one
         if rendezvous is None or (self.folder / GROUP_FORMED).exists():
             self._solo = True
             return solo
