@@ -179,13 +179,17 @@ def torch_load(path: Path) -> Any:
                               f"{load_failure_reason(exc)}") from None
 
 
+SUM_CHUNK_BYTES = 32 << 20  # fp64 working copy of one chunk of table rows
+
+
 def slim_puzzle_table(table: torch.Tensor) -> torch.Tensor:
     """Initial embedding for new puzzles: mean of the trained rows (row 0, the blank id, excluded)."""
     if table.ndim != 2 or table.shape[0] < 2:
         raise CheckpointError(f"puzzle table must be [num_ids >= 2, ndim], got {list(table.shape)}")
     total = torch.zeros(table.shape[1], dtype=torch.float64)
-    for start in range(1, table.shape[0], 1 << 16):  # chunks of a (memory-mapped) table of up to ~2.5 GB
-        total += table[start : start + (1 << 16)].sum(dim=0, dtype=torch.float64)
+    rows = max(1, SUM_CHUNK_BYTES // (8 * table.shape[1]))  # a (memory-mapped) table may be ~2.5 GB: chunks
+    for start in range(1, table.shape[0], rows):
+        total += table[start : start + rows].sum(dim=0, dtype=torch.float64)
     return (total / (table.shape[0] - 1)).to(torch.float32)
 
 
