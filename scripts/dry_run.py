@@ -189,6 +189,9 @@ def projection_report(work_dir: Path, challenges: Path, weights: Path | None, ut
     if measured.tasks:
         lines.append(fp.format_projection("projection, 240 tasks at this run's measured work",
                                           fp.project(measured.per_task, budget, utilization=utilization)))
+    models = ({"bundled": cfg} if weights else {}) | {"official": ModelConfig()}
+    table = fp.kaggle_table(list(ch.tasks.values()), models, f"{defaults.tasks} placeholder tasks", utilization)
+    lines += ["Kaggle projection, both fine-tuning scopes (scripts/flop_projection.py):"] + table
     return {"lines": lines, "fits": proj.fits, "hours": proj.seconds / 3600,
             "needed_utilization": proj.needed_utilization, "measured_tasks": measured.tasks}
 

@@ -309,6 +309,62 @@ def test_task_flops_and_projection_by_hand() -> None:
         fp.project(1.0, 1.0, utilization=0)
 
 
+TINY_CFG = dict(hidden_size=8, num_heads=2, expansion=4.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=8,
+                puzzle_emb_len=2, halt_max_steps=2)
+# by hand, D 8, F = 256 (round(8 * 4 * 2/3) = 21 up to a multiple of 256), prefix 2, 1 layer x 1 H x 2 applications:
+# side 2: S 6,  block 2*6*(4*64 + 3*8*256) + 4*36*8 = 77952, x2 + heads 2*4*8*12 + 2*8*2 = 800 -> 156704
+# side 3: S 11, block 2*11*6400 + 4*121*8 = 144672, x2 + heads 2*9*8*12 + 32 = 1760 -> 291104
+F2, F3 = 156704, 291104
+
+
+def _fake_task(task_id: str, pairs: int, n_test: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(task_id=task_id, train=[None] * pairs, n_test=n_test)
+
+
+def test_joint_scope_flops_by_hand() -> None:
+    from trm_submit.config import InferConfig, JointConfig, ModelConfig
+
+    cfg = ModelConfig(**TINY_CFG)
+    assert fp.forward_flops(cfg, 2) == F2 and fp.forward_flops(cfg, 3) == F3
+    # rows: task a (side 2) has 3 pairs, task b (side 3) 1 pair: the mean forward weighs a 3:1
+    mean = (3 * F2 + 1 * F3) / 4  # 190304
+    assert fp.joint_flops(cfg, [(2, 3), (3, 1)], steps=10, batch=4) == 10 * 4 * 3 * mean == 22_836_480
+    tasks = [_fake_task("a", 3, 1), _fake_task("b", 1, 2)]
+    work = fp.joint_work(tasks, cfg, JointConfig(steps=10, batch_size=4), InferConfig(views=3, steps=2),
+                         sides={"a": 2, "b": 3})
+    assert work.tasks == 2 and work.ttft == 22_836_480
+    assert work.infer == 3 * 1 * 2 * F2 + 3 * 2 * 2 * F3  # views x test inputs x ACT steps x forward
+    # 240 tasks: the joint run is paid once, the inference per task; the per-task scope scales everything
+    joint = fp.project_work(work, "joint", budget_s=3600.0, utilization=0.5)
+    assert joint.total == 22_836_480 + 240 * work.infer / 2
+    assert joint.seconds == pytest.approx(joint.total / (4 * 121e12 * 0.5))
+    per_task = fp.project_work(work, "task", budget_s=3600.0, utilization=0.5)
+    assert per_task.total == 240 * (work.ttft + work.infer) / 2 and per_task.fixed == 0
+
+
+def test_kaggle_table_official_joint_recipe_and_fitted_steps() -> None:
+    from trm_submit.config import ModelConfig
+
+    cfg = ModelConfig()  # official: 30x30 canvas whatever the task
+    f30 = fp.forward_flops(cfg, 30)
+    tasks = [_fake_task("a", 3, 1), _fake_task("b", 2, 1)]
+    rate = 4 * 121e12 * 0.3
+    joint_h = (12500 * 384 * 3 * f30 + 240 * 256 * 16 * f30) / rate / 3600  # 7.17 h
+    task_h = 240 * (1000 * 16 * 3 * f30 + 256 * 16 * f30) / rate / 3600  # 5.84 h
+    lines = fp.kaggle_table(tasks, {"official": cfg}, "two fake tasks", utilization=0.3, target_s=6 * 3600)
+    rows = [ln.split(" | ") for ln in lines if ln.startswith("| official")]
+    assert [(r[1], r[2], r[-2]) for r in rows[:2]] == [
+        ("task", "1,000 x 16 per task", f"{task_h:.2f}"), ("joint", "12,500 x 384 once", f"{joint_h:.2f}")]
+    assert rows[0][-1] == "yes |" and rows[1][-1] == "NO |"
+    fitted = {int(r[3].split(" x ")[0]): int(r[2].split(" x ")[0].replace(",", "")) for r in rows[2:]}
+    for views, steps in fitted.items():  # the most steps (in hundreds) that fit 6 h at these views
+        hours = lambda n: (n * 384 * 3 * f30 + 240 * views * 16 * f30) / rate / 3600  # noqa: E731
+        assert hours(steps) <= 6 < hours(steps + 100)
+    assert sorted(fitted) == [64, 256] and fitted[64] > fitted[256]
+
+
 def test_measured_work_reads_the_journal(tmp_path: Path) -> None:
     from trm_submit.config import ModelConfig
 
