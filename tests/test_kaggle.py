@@ -139,6 +139,47 @@ def test_command_leaves_out_missing_weights(tmp_path: Path) -> None:
     assert cmd[cmd.index("--workers") + 1] == "4"
 
 
+def test_submit_args_env_alias_and_notebook_setting(monkeypatch) -> None:
+    monkeypatch.delenv(kaggle.ARGS_ENV, raising=False)
+    monkeypatch.delenv(kaggle.ARGS_ALIAS_ENV, raising=False)
+    assert kaggle.submit_args() == () and kaggle.submit_args("--ttft-scope joint") == ("--ttft-scope", "joint")
+    monkeypatch.setenv(kaggle.ARGS_ALIAS_ENV, "--views 8 --protocol official")  # the older name still works
+    assert kaggle.submit_args("--ttft-scope joint") == ("--views", "8", "--protocol", "official")
+    monkeypatch.setenv(kaggle.ARGS_ENV, "--official-data '/kaggle/input/arc build'")  # TRM_ARGS wins
+    assert kaggle.submit_args("--ttft-scope joint") == ("--official-data", "/kaggle/input/arc build")
+    monkeypatch.setenv(kaggle.ARGS_ENV, "  ")  # blank counts as unset
+    assert kaggle.submit_args() == ("--views", "8", "--protocol", "official")
+    monkeypatch.setenv(kaggle.ARGS_ENV, "--out 'unclosed")
+    with pytest.raises(ValueError, match="TRM_ARGS=.*cannot be split"):
+        kaggle.submit_args()
+
+
+def test_notebook_trm_args_setting_reaches_the_submit_command(tmp_path: Path, monkeypatch) -> None:
+    """The notebook's planning cell, run as written but for its TRM_ARGS line: the flags end the command; an
+    environment TRM_ARGS replaces the setting."""
+    _touch(tmp_path / "input" / kaggle.COMPETITION / kaggle.TEST_FILE, json.dumps(TINY))
+    monkeypatch.setattr(kaggle, "count_cuda_devices", lambda *a, **k: 0)
+    for var in (kaggle.ARGS_ENV, kaggle.ARGS_ALIAS_ENV, kaggle.BUDGET_ENV, kaggle.WORKERS_ENV):
+        monkeypatch.delenv(var, raising=False)
+    for var in kaggle.CACHE_VARS:
+        monkeypatch.setenv(var, "unset")  # restored after the test
+    nb = json.loads((REPO / "kernel" / "trm-submit.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "tk.plan_run" in "".join(c["source"]))
+    assert 'TRM_ARGS = ""' in cell
+    edited = cell.replace('TRM_ARGS = ""', 'TRM_ARGS = "--ttft-scope joint --joint-steps 500"')
+
+    def run_cell() -> list[str]:
+        scope = {"INSTALLED": True, "KAGGLE_ROOT": tmp_path, "NOTEBOOK_START": time.time()}
+        exec(edited, scope)  # noqa: S102 - the notebook's own code
+        return scope["plan"].command(python="py")
+
+    assert run_cell()[-4:] == ["--ttft-scope", "joint", "--joint-steps", "500"]
+    monkeypatch.setenv(kaggle.ARGS_ENV, "--protocol official --official-data /kaggle/input/arc1concept-aug-1000")
+    cmd = run_cell()
+    assert cmd[-4:] == ["--protocol", "official", "--official-data", "/kaggle/input/arc1concept-aug-1000"]
+    assert "--ttft-scope" not in cmd
+
+
 # ---- the CLI dying, the file repaired ----------------------------------------------------------------------
 
 def _fake_cli(code: str) -> list[str]:
@@ -425,3 +466,5 @@ def test_dry_run_of_the_notebook_offline(tmp_path: Path) -> None:
     sub = submission.load_submission(out / "submission.json")
     assert list(sub) == first3
     assert report["hours"] > 0 and "240 tasks at the defaults" in "\n".join(report["lines"])
+    table = [ln for ln in report["lines"] if ln.startswith("| official (D 512")]
+    assert [ln.split(" | ")[1] for ln in table[:2]] == ["task", "joint"]
