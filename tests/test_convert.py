@@ -159,7 +159,7 @@ def test_convert_keeps_the_test_split_rows_by_name(tmp_path: Path, capsys) -> No
                      str(data)]) == 0
     text = capsys.readouterr().out
     assert "trunk 14 tensors" in text and "mean of 7 trained rows" in text
-    assert "2 named puzzle rows" in text and "build (identifiers.json sha256" in text
+    assert "2 named puzzle rows" in text and "official build 'build' (identifiers.json sha256" in text
     table = torch.load(FP32 / "step_0", weights_only=True)[PREFIX + PUZZLE_TABLE_KEY]
     bundle = ck.load_bundled(tmp_path / "w.pt")
     names = identifier_names(8)

@@ -50,7 +50,7 @@ class OfficialBuild:
     def label(self) -> str:
         """The build's name when its identifier list is a known official one, else its folder name."""
         known = KNOWN_BUILDS.get(self.identifiers_sha256)
-        return known if known else f"{self.folder.name} (identifiers.json sha256 {self.identifiers_sha256[:12]})"
+        return known if known else f"'{self.folder.name}' (identifiers.json sha256 {self.identifiers_sha256[:12]})"
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ class Converted:
                  f"kept: trunk {self.trunk_tensors} tensors ({self.trunk_bytes / 2**20:.1f} MB); initial embedding = "
                  f"mean of {self.mean_of_rows:,} trained rows"]
         if self.build is not None:
-            lines.append(f"kept: {self.kept_rows:,} named puzzle rows ({self.kept_bytes / 2**20:.1f} MB), every id "
-                         f"the test split of build {self.build} uses")
+            lines.append(f"kept: {self.kept_rows:,} named puzzle rows ({self.kept_bytes / 2**20:.1f} MB): every id "
+                         f"the test split of official build {self.build} uses")
         else:
             lines.append("kept: no named puzzle rows (enough for --ttft-scope task or joint; --protocol official "
                          "needs a conversion with --official-data)")
