@@ -5,6 +5,7 @@ errors (identifier count, missing files, legacy format above its size limit)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -209,3 +210,17 @@ def test_legacy_format_is_read_when_small_and_refused_when_large(tmp_path: Path,
     assert cli.main(["convert", str(legacy), "--out", str(tmp_path / "b.pt")]) == 2
     assert "legacy (non-zip) format, which cannot be memory-mapped" in capsys.readouterr().err
     assert ck.torch_load(FP32 / "step_0")  # zip files are still mapped whatever the legacy limit
+
+
+def test_a_known_official_build_is_named(tmp_path: Path, capsys, monkeypatch) -> None:
+    from trm_submit import convert
+
+    data = small_official_data(tmp_path)
+    digest = hashlib.sha256((data / IDENTIFIERS_FILE).read_bytes()).hexdigest()
+    monkeypatch.setitem(convert.KNOWN_BUILDS, digest, "arc1concept-aug-1000")
+    assert cli.main(["convert", str(FP32 / "step_0"), "--out", str(tmp_path / "w.pt"), "--official-data",
+                     str(data)]) == 0
+    assert "test split of official build arc1concept-aug-1000 uses" in capsys.readouterr().out
+    provenance = ck.load_bundled(tmp_path / "w.pt").provenance
+    assert provenance["official_build"] == "arc1concept-aug-1000"
+    assert provenance["official_identifiers_sha256"] == digest and provenance["kept_puzzle_rows"] == 2
