@@ -189,6 +189,9 @@ def projection_report(work_dir: Path, challenges: Path, weights: Path | None, ut
     if measured.tasks:
         lines.append(fp.format_projection("projection, 240 tasks at this run's measured work",
                                           fp.project(measured.per_task, budget, utilization=utilization)))
+    models = ({"bundled": cfg} if weights else {}) | {"official": ModelConfig()}
+    table = fp.kaggle_table(list(ch.tasks.values()), models, f"{defaults.tasks} placeholder tasks", utilization)
+    lines += ["Kaggle projection, both fine-tuning scopes (scripts/flop_projection.py):"] + table
     return {"lines": lines, "fits": proj.fits, "hours": proj.seconds / 3600,
             "needed_utilization": proj.needed_utilization, "measured_tasks": measured.tasks}
 
@@ -205,7 +208,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tasks", type=int, default=4, help="placeholder tasks in the test file")
     p.add_argument("--budget", type=float, default=60.0, help="CLI time budget in seconds (TRM_TIME_BUDGET)")
     p.add_argument("--workers", type=int, default=None, help="TRM_WORKERS (default: the notebook decides)")
-    p.add_argument("--cli-args", default="", help="extra `submit` flags (TRM_SUBMIT_ARGS)")
+    p.add_argument("--cli-args", default="", help="extra `submit` flags (TRM_ARGS)")
     p.add_argument("--layout", choices=["2025", "2026"], default="2025", help="Kaggle's /kaggle/input layout")
     p.add_argument("--isolation", choices=["auto", "unshare", "sitecustomize"], default="auto")
     p.add_argument("--utilization", type=float, default=fp.DEFAULT_UTILIZATION, help="assumed share of L4 peak")

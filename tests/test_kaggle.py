@@ -139,6 +139,47 @@ def test_command_leaves_out_missing_weights(tmp_path: Path) -> None:
     assert cmd[cmd.index("--workers") + 1] == "4"
 
 
+def test_submit_args_env_alias_and_notebook_setting(monkeypatch) -> None:
+    monkeypatch.delenv(kaggle.ARGS_ENV, raising=False)
+    monkeypatch.delenv(kaggle.ARGS_ALIAS_ENV, raising=False)
+    assert kaggle.submit_args() == () and kaggle.submit_args("--ttft-scope joint") == ("--ttft-scope", "joint")
+    monkeypatch.setenv(kaggle.ARGS_ALIAS_ENV, "--views 8 --protocol official")  # the older name still works
+    assert kaggle.submit_args("--ttft-scope joint") == ("--views", "8", "--protocol", "official")
+    monkeypatch.setenv(kaggle.ARGS_ENV, "--official-data '/kaggle/input/arc build'")  # TRM_ARGS wins
+    assert kaggle.submit_args("--ttft-scope joint") == ("--official-data", "/kaggle/input/arc build")
+    monkeypatch.setenv(kaggle.ARGS_ENV, "  ")  # blank counts as unset
+    assert kaggle.submit_args() == ("--views", "8", "--protocol", "official")
+    monkeypatch.setenv(kaggle.ARGS_ENV, "--out 'unclosed")
+    with pytest.raises(ValueError, match="TRM_ARGS=.*cannot be split"):
+        kaggle.submit_args()
+
+
+def test_notebook_trm_args_setting_reaches_the_submit_command(tmp_path: Path, monkeypatch) -> None:
+    """The notebook's planning cell, run as written but for its TRM_ARGS line: the flags end the command; an
+    environment TRM_ARGS replaces the setting."""
+    _touch(tmp_path / "input" / kaggle.COMPETITION / kaggle.TEST_FILE, json.dumps(TINY))
+    monkeypatch.setattr(kaggle, "count_cuda_devices", lambda *a, **k: 0)
+    for var in (kaggle.ARGS_ENV, kaggle.ARGS_ALIAS_ENV, kaggle.BUDGET_ENV, kaggle.WORKERS_ENV):
+        monkeypatch.delenv(var, raising=False)
+    for var in kaggle.CACHE_VARS:
+        monkeypatch.setenv(var, "unset")  # restored after the test
+    nb = json.loads((REPO / "kernel" / "trm-submit.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "tk.plan_run" in "".join(c["source"]))
+    assert 'TRM_ARGS = ""' in cell
+    edited = cell.replace('TRM_ARGS = ""', 'TRM_ARGS = "--ttft-scope joint --joint-steps 500"')
+
+    def run_cell() -> list[str]:
+        scope = {"INSTALLED": True, "KAGGLE_ROOT": tmp_path, "NOTEBOOK_START": time.time()}
+        exec(edited, scope)  # noqa: S102 - the notebook's own code
+        return scope["plan"].command(python="py")
+
+    assert run_cell()[-4:] == ["--ttft-scope", "joint", "--joint-steps", "500"]
+    monkeypatch.setenv(kaggle.ARGS_ENV, "--protocol official --official-data /kaggle/input/arc1concept-aug-1000")
+    cmd = run_cell()
+    assert cmd[-4:] == ["--protocol", "official", "--official-data", "/kaggle/input/arc1concept-aug-1000"]
+    assert "--ttft-scope" not in cmd
+
+
 # ---- the CLI dying, the file repaired ----------------------------------------------------------------------
 
 def _fake_cli(code: str) -> list[str]:
@@ -309,6 +350,62 @@ def test_task_flops_and_projection_by_hand() -> None:
         fp.project(1.0, 1.0, utilization=0)
 
 
+TINY_CFG = dict(hidden_size=8, num_heads=2, expansion=4.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=8,
+                puzzle_emb_len=2, halt_max_steps=2)
+# by hand, D 8, F = 256 (round(8 * 4 * 2/3) = 21 up to a multiple of 256), prefix 2, 1 layer x 1 H x 2 applications:
+# side 2: S 6,  block 2*6*(4*64 + 3*8*256) + 4*36*8 = 77952, x2 + heads 2*4*8*12 + 2*8*2 = 800 -> 156704
+# side 3: S 11, block 2*11*6400 + 4*121*8 = 144672, x2 + heads 2*9*8*12 + 32 = 1760 -> 291104
+F2, F3 = 156704, 291104
+
+
+def _fake_task(task_id: str, pairs: int, n_test: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(task_id=task_id, train=[None] * pairs, n_test=n_test)
+
+
+def test_joint_scope_flops_by_hand() -> None:
+    from trm_submit.config import InferConfig, JointConfig, ModelConfig
+
+    cfg = ModelConfig(**TINY_CFG)
+    assert fp.forward_flops(cfg, 2) == F2 and fp.forward_flops(cfg, 3) == F3
+    # rows: task a (side 2) has 3 pairs, task b (side 3) 1 pair: the mean forward weighs a 3:1
+    mean = (3 * F2 + 1 * F3) / 4  # 190304
+    assert fp.joint_flops(cfg, [(2, 3), (3, 1)], steps=10, batch=4) == 10 * 4 * 3 * mean == 22_836_480
+    tasks = [_fake_task("a", 3, 1), _fake_task("b", 1, 2)]
+    work = fp.joint_work(tasks, cfg, JointConfig(steps=10, batch_size=4), InferConfig(views=3, steps=2),
+                         sides={"a": 2, "b": 3})
+    assert work.tasks == 2 and work.ttft == 22_836_480
+    assert work.infer == 3 * 1 * 2 * F2 + 3 * 2 * 2 * F3  # views x test inputs x ACT steps x forward
+    # 240 tasks: the joint run is paid once, the inference per task; the per-task scope scales everything
+    joint = fp.project_work(work, "joint", budget_s=3600.0, utilization=0.5)
+    assert joint.total == 22_836_480 + 240 * work.infer / 2
+    assert joint.seconds == pytest.approx(joint.total / (4 * 121e12 * 0.5))
+    per_task = fp.project_work(work, "task", budget_s=3600.0, utilization=0.5)
+    assert per_task.total == 240 * (work.ttft + work.infer) / 2 and per_task.fixed == 0
+
+
+def test_kaggle_table_official_joint_recipe_and_fitted_steps() -> None:
+    from trm_submit.config import ModelConfig
+
+    cfg = ModelConfig()  # official: 30x30 canvas whatever the task
+    f30 = fp.forward_flops(cfg, 30)
+    tasks = [_fake_task("a", 3, 1), _fake_task("b", 2, 1)]
+    rate = 4 * 121e12 * 0.3
+    joint_h = (12500 * 384 * 3 * f30 + 240 * 256 * 16 * f30) / rate / 3600  # 7.17 h
+    task_h = 240 * (1000 * 16 * 3 * f30 + 256 * 16 * f30) / rate / 3600  # 5.84 h
+    lines = fp.kaggle_table(tasks, {"official": cfg}, "two fake tasks", utilization=0.3, target_s=6 * 3600)
+    rows = [ln.split(" | ") for ln in lines if ln.startswith("| official")]
+    assert [(r[1], r[2], r[-2]) for r in rows[:2]] == [
+        ("task", "1,000 x 16 per task", f"{task_h:.2f}"), ("joint", "12,500 x 384 once", f"{joint_h:.2f}")]
+    assert rows[0][-1] == "yes |" and rows[1][-1] == "NO |"
+    fitted = {int(r[3].split(" x ")[0]): int(r[2].split(" x ")[0].replace(",", "")) for r in rows[2:]}
+    for views, steps in fitted.items():  # the most steps (in hundreds) that fit 6 h at these views
+        hours = lambda n: (n * 384 * 3 * f30 + 240 * views * 16 * f30) / rate / 3600  # noqa: E731
+        assert hours(steps) <= 6 < hours(steps + 100)
+    assert sorted(fitted) == [64, 256] and fitted[64] > fitted[256]
+
+
 def test_measured_work_reads_the_journal(tmp_path: Path) -> None:
     from trm_submit.config import ModelConfig
 
@@ -369,3 +466,5 @@ def test_dry_run_of_the_notebook_offline(tmp_path: Path) -> None:
     sub = submission.load_submission(out / "submission.json")
     assert list(sub) == first3
     assert report["hours"] > 0 and "240 tasks at the defaults" in "\n".join(report["lines"])
+    table = [ln for ln in report["lines"] if ln.startswith("| official (D 512")]
+    assert [ln.split(" | ")[1] for ln in table[:2]] == ["task", "joint"]

@@ -12,13 +12,11 @@ the initial embedding; there is no blank row 0, since inference never pads a bat
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable, cast
 
 import torch
 
@@ -142,17 +140,38 @@ def load_failure_reason(exc: BaseException) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format since torch 1.6
+LEGACY_MAX_BYTES = 1 << 30  # a legacy (non-zip) file is read whole into memory: refused above this size
+
+
+def is_zip_file(path: Path) -> bool:
+    """True for torch's zip format (memory-mappable), False for the legacy pickle format."""
+    with open(path, "rb") as fh:
+        return fh.read(4) == ZIP_MAGIC
+
+
 def torch_load(path: Path) -> Any:
-    """`torch.load` with weights_only=True on CPU, memory-mapped where the file format allows."""
+    """`torch.load` with weights_only=True on CPU. Zip-format files are memory-mapped, so a multi-GB puzzle
+    table stays in the file (pages read on demand, never copied); a legacy-format file cannot be mapped and is
+    read whole, so one above LEGACY_MAX_BYTES is refused with a line saying how to re-save it."""
     try:
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             raise CheckpointError(f"{path.name} is empty (0 bytes); expected a torch weights file")
+        mappable = is_zip_file(path)
     except OSError as exc:
         raise CheckpointError(f"cannot read {path.name} ({exc.strerror or exc})") from None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # legacy (non-zip) files cannot be memory-mapped; retry plainly for the real error
-        pass
+    if mappable:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as exc:  # a damaged zip: a plain load of a small file may name the problem better
+            if size > LEGACY_MAX_BYTES:
+                raise CheckpointError(f"cannot load {path.name} as a weights-only torch file: "
+                                      f"{load_failure_reason(exc)}") from None
+    elif size > LEGACY_MAX_BYTES:
+        raise CheckpointError(f"{path.name} is in torch's legacy (non-zip) format, which cannot be memory-mapped, "
+                              f"and is {size / 2**30:.1f} GiB (limit {LEGACY_MAX_BYTES / 2**30:.0f} GiB); re-save it "
+                              "with torch.save(torch.load(f, weights_only=True), f2) on a machine with the memory")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling errors come in many types
@@ -160,13 +179,17 @@ def torch_load(path: Path) -> Any:
                               f"{load_failure_reason(exc)}") from None
 
 
+SUM_CHUNK_BYTES = 32 << 20  # fp64 working copy of one chunk of table rows
+
+
 def slim_puzzle_table(table: torch.Tensor) -> torch.Tensor:
     """Initial embedding for new puzzles: mean of the trained rows (row 0, the blank id, excluded)."""
     if table.ndim != 2 or table.shape[0] < 2:
         raise CheckpointError(f"puzzle table must be [num_ids >= 2, ndim], got {list(table.shape)}")
     total = torch.zeros(table.shape[1], dtype=torch.float64)
-    for start in range(1, table.shape[0], 1 << 16):  # chunks: an official table is ~1.8 GB
-        total += table[start : start + (1 << 16)].to(torch.float64).sum(dim=0)
+    rows = max(1, SUM_CHUNK_BYTES // (8 * table.shape[1]))  # a (memory-mapped) table may be ~2.5 GB: chunks
+    for start in range(1, table.shape[0], rows):
+        total += table[start : start + rows].sum(dim=0, dtype=torch.float64)
     return (total / (table.shape[0] - 1)).to(torch.float32)
 
 
@@ -208,13 +231,29 @@ def save_bundled(
         payload["puzzle_rows"] = {"names": list(rows.names), "table": rows.table.detach().to("cpu", torch.float32)
                                   .contiguous()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    data = buf.getvalue()
-    outpath.write_atomic(path, data)
-    checksum = f"{hashlib.sha256(data).hexdigest()}  {path.name}\n"
+    digest = hashlib.sha256()
+
+    def write(fh: BinaryIO) -> None:  # straight to the file, hashed on the way: the rows are never copied
+        torch.save(payload, cast(BinaryIO, _HashingWriter(fh, digest)))
+
+    outpath.write_atomic_stream(path, write)
+    checksum = f"{digest.hexdigest()}  {path.name}\n"
     outpath.write_atomic(Path(str(path) + CHECKSUM_SUFFIX), checksum.encode())
     return path
+
+
+class _HashingWriter:
+    """A write-only file object that hashes what passes through it."""
+
+    def __init__(self, fh: BinaryIO, digest: Any) -> None:
+        self.fh, self.digest = fh, digest
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return self.fh.write(data)
+
+    def flush(self) -> None:
+        self.fh.flush()
 
 
 def expected_sha256(path: Path) -> str | None:
@@ -320,20 +359,10 @@ def convert(
     out_path: str | Path,
     arch_overrides: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    official_data: str | Path | None = None,
 ) -> Path:
-    """Official checkpoint -> bundled file (trunk + slimmed puzzle table + provenance); returns its path."""
-    from .official import load_official, resolve_checkpoint_file
+    """Official checkpoint -> bundled file (trunk + mean embedding [+ the test split's named rows] + provenance);
+    returns its path. See `convert.convert`, which also says what was kept."""
+    from .convert import convert as convert_checkpoint
 
-    file = resolve_checkpoint_file(ckpt_path)
-    config, state = load_official(file, arch_overrides)
-    table = state.get(PUZZLE_TABLE_KEY)
-    initial = slim_puzzle_table(table) if table is not None else torch.zeros(0)
-    record = {
-        "source_checkpoint": f"{file.parent.name}/{file.name}",
-        "source_sha256": sha256_file(file),
-        "source_num_puzzle_identifiers": int(table.shape[0]) if table is not None else 0,
-        "converted_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    record.update(provenance or {})
-    trunk = {k: v for k, v in state.items() if k != PUZZLE_TABLE_KEY}
-    return save_bundled(out_path, config, trunk, initial, record)
+    return convert_checkpoint(ckpt_path, out_path, arch_overrides, provenance, official_data).path

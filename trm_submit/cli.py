@@ -100,10 +100,9 @@ def cmd_data(a: argparse.Namespace) -> int:
 
 
 def cmd_convert(a: argparse.Namespace) -> int:
-    from . import checkpoint
+    from . import convert
 
-    out = checkpoint.convert(a.checkpoint, a.out, _arch_overrides(a.arch))
-    print(f"wrote {out}")
+    print(convert.convert(a.checkpoint, a.out, _arch_overrides(a.arch), official_data=a.official_data).describe())
     return 0
 
 
@@ -266,9 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out-dir", default="data")
     s.set_defaults(func=cmd_data)
 
-    s = sub.add_parser("convert", help="official checkpoint -> bundled weights file")
+    s = sub.add_parser("convert", help="official checkpoint -> bundled weights file",
+                       description="Official checkpoint -> bundled weights file: the trunk and the mean trained "
+                                   "puzzle row; the file is memory-mapped, never loaded whole.")
     s.add_argument("checkpoint")
     s.add_argument("--out", required=True)
+    s.add_argument("--official-data", default=None,
+                   help="official dataset build folder (identifiers.json, test/): also keep, by name, the rows of "
+                        "every id its test split uses (for --protocol official)")
     s.add_argument("--arch", action="append", metavar="KEY=VALUE", help="override a config field")
     s.set_defaults(func=cmd_convert)
 

@@ -3,8 +3,9 @@ the GPUs, run `trm-submit submit` as a subprocess inside Kaggle's 12-hour limit,
 `/kaggle/working/submission.json` exists and is valid at the end whatever happened to the subprocess.
 
 The notebook in `kernel/` only calls these. The environment variable `TRM_KAGGLE_ROOT` replaces `/kaggle`
-(the local dry run points it at a simulated tree); `TRM_TIME_BUDGET`, `TRM_WORKERS` and `TRM_SUBMIT_ARGS`
-override the CLI's budget, worker count and extra flags.
+(the local dry run points it at a simulated tree); `TRM_TIME_BUDGET` and `TRM_WORKERS` override the CLI's budget
+and worker count; `TRM_ARGS` (older name `TRM_SUBMIT_ARGS`) replaces the notebook's `TRM_ARGS` setting, the extra
+`submit` flags (protocol, fine-tuning scope, ...).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ COMPETITION = "arc-prize-2025"  # Kaggle competition slug; ARC Prize 2026: "arc-
 TEST_FILE = "arc-agi_test_challenges.json"
 WEIGHTS_FILE = "trm.pt"
 ROOT_ENV = "TRM_KAGGLE_ROOT"
-BUDGET_ENV, WORKERS_ENV, ARGS_ENV = "TRM_TIME_BUDGET", "TRM_WORKERS", "TRM_SUBMIT_ARGS"
+BUDGET_ENV, WORKERS_ENV, ARGS_ENV = "TRM_TIME_BUDGET", "TRM_WORKERS", "TRM_ARGS"
+ARGS_ALIAS_ENV = "TRM_SUBMIT_ARGS"  # the older name of TRM_ARGS, still read
 KAGGLE_LIMIT_S = 12 * 3600  # a code-competition notebook is stopped after 12 hours
 NOTEBOOK_MARGIN_S = 15 * 60  # kept from the limit for start-up, install and the final check
 KILL_GRACE_S = 5 * 60  # past the CLI's own budget: SIGTERM; this much later: SIGKILL
@@ -139,6 +141,20 @@ def cli_budget(started: float, now: float | None = None, limit: float = KAGGLE_L
     return max(0.0, limit - margin - used)
 
 
+def submit_args(setting: str = "") -> tuple[str, ...]:
+    """Extra `submit` flags, split as a shell would: the environment's TRM_ARGS, else TRM_SUBMIT_ARGS, else the
+    notebook's `setting`; a ValueError naming where they came from when they cannot be split."""
+    source, raw = "the TRM_ARGS setting", setting
+    for name in (ARGS_ENV, ARGS_ALIAS_ENV):
+        if os.environ.get(name, "").strip():
+            source, raw = name, os.environ[name]
+            break
+    try:
+        return tuple(shlex.split(raw))
+    except ValueError as exc:
+        raise ValueError(f"{source}={raw!r} cannot be split into flags ({exc})") from None
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """Everything the notebook's CLI call needs, found and decided before it starts."""
@@ -176,8 +192,9 @@ class RunPlan:
         return "\n".join(lines)
 
 
-def plan_run(root: Path | None = None, started: float | None = None) -> RunPlan:
-    """Find the test file and weights, count GPUs, decide workers and budget."""
+def plan_run(root: Path | None = None, started: float | None = None, args: str = "") -> RunPlan:
+    """Find the test file and weights, count GPUs, decide workers and budget; `args` = the notebook's TRM_ARGS
+    setting (extra `submit` flags, see `submit_args`)."""
     root = kaggle_root() if root is None else Path(root)
     input_dir = root / "input"
     challenges = find_test_file(input_dir)
@@ -187,7 +204,7 @@ def plan_run(root: Path | None = None, started: float | None = None) -> RunPlan:
     out = root / "working" / "submission.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     budget = cli_budget(time.time() if started is None else started)
-    extra = tuple(shlex.split(os.environ.get(ARGS_ENV, "")))
+    extra = submit_args(args)
     return RunPlan(challenges, out, weights, gpus, workers_for(gpus), budget, extra)
 
 

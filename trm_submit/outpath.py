@@ -10,7 +10,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from .errors import UserError
 
@@ -107,6 +107,11 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
     A symlink stays a symlink (its target is replaced); the file keeps an existing regular file's mode,
     else gets the mode a new file gets here (0o644 under umask 022)."""
+    write_atomic_stream(path, lambda f: f.write(data))
+
+
+def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """write_atomic for content too large to hold twice in memory: `write(f)` writes it to the open temp file."""
     target = Path(path).resolve()
     try:
         st = os.stat(target)
@@ -118,7 +123,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
