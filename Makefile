@@ -76,3 +76,5 @@ kaggle-dataset: venv
 
 dry-run: kaggle-dataset $(VENV)/.kaggle-installed
 	$(PY) scripts/dry_run.py --dataset dist/kaggle-dataset --budget $(DRY_RUN_BUDGET) $(DRY_RUN_ARGS)
+	$(PY) scripts/dry_run.py --dataset dist/kaggle-dataset --budget $(DRY_RUN_BUDGET) --cli-args "--ttft-scope joint" \
+		--out-dir out/dry-run-joint $(DRY_RUN_ARGS)

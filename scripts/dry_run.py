@@ -216,7 +216,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="pass when the CLI or some tasks fail but the submission is valid")
     p.add_argument("--out-dir", type=Path, default=REPO / "out" / "dry-run", help="executed notebook, report")
     p.add_argument("--keep", action="store_true", help="keep the simulated tree (path printed)")
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    a.out_dir = a.out_dir.resolve()  # the notebook runs in the simulated /kaggle/working: no relative paths
+    return a
 
 
 def prepare(a: argparse.Namespace, tmp: Path) -> tuple[Path, Path, Path | None]:

@@ -79,7 +79,8 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
         trm = view["sources"].get("trm")
         if isinstance(trm, dict) and trm.get("status") == "ok" and "side" in trm:
             t = trm.get("timings") if isinstance(trm.get("timings"), dict) else {}
-            out.append({**trm, "seconds": float(sum(v for v in t.values() if isinstance(v, (int, float))))})
+            out.append({**trm, "task_id": view.get("task_id"),
+                        "seconds": float(sum(v for v in t.values() if isinstance(v, (int, float))))})
     return out
 
 
@@ -102,8 +103,15 @@ class Work:
 
 
 def measured_work(records: Iterable[dict[str, Any]], cfg: ModelConfig, batch: int, act_steps: int) -> Work:
-    """Work the journal says was done: each record's `ttft_steps`, `views` (per test input) and `side`."""
+    """Work the journal says was done: each record's `ttft_steps`, `views` (per test input) and `side`; in the
+    joint scope its one fine-tuning (`joint`: steps x batch, the forward averaged over the tasks' sides alike)
+    counted once, with its loop seconds."""
     n, ttft, infer, secs = 0, 0.0, 0.0, 0.0
+    records = list(records)
+    joint = next((r["joint"] for r in records if isinstance(r.get("joint"), dict)), None)
+    if joint is not None:
+        ttft = joint_flops(cfg, [(int(r["side"]), 1) for r in records], int(joint["steps"]), int(joint["batch"]))
+        secs = float(joint.get("seconds", 0.0))
     for rec in records:
         views = rec.get("views", 0)
         views = sum(views) if isinstance(views, list) else int(views)

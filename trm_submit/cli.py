@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fixed steps of the joint fine-tuning (default: fitted to --ttft-share of the time, "
                         f"at most {JointConfig.steps})")
     s.add_argument("--joint-batch", type=int, default=RunConfig.joint_batch,
-                   help="joint fine-tuning rows per step, over all workers")
+                   help=f"joint fine-tuning rows per step, over all workers (default: {JointConfig.batch_size} on "
+                        f"CUDA, {JointConfig.cpu_batch_size} on the CPU)")
     s.add_argument("--joint-checkpoint-seconds", type=float, default=RunConfig.joint_checkpoint_seconds,
                    help="seconds between joint fine-tuning checkpoints (kill -9 then --resume continues from one)")
     s.add_argument("--protocol", default=RunConfig.protocol, choices=["ttft", "official"],

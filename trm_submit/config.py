@@ -89,7 +89,9 @@ class JointConfig:
     embeddings only for the first `warmup_fraction` of the steps, then the whole model; then inference."""
 
     steps: int = 12500  # optimiser steps (an upper bound when fitted to the time; one published Kaggle run)
-    batch_size: int = 384  # global rows per optimiser step, split over the processes
+    batch_size: int = 384  # global rows per optimiser step on CUDA, split over the processes
+    cpu_batch_size: int = 32  # the same on the CPU (one step of 384 rows takes ~30 s there: more than a deadline
+    # check can wait for)
     warmup_fraction: float = 0.25  # first fraction of the steps trains the embedding rows only
     checkpoint_seconds: float = 300.0  # seconds between fine-tuning checkpoints (kill -9 then --resume continues)
     checkpoint_steps: int = 1000  # steps between fine-tuning checkpoints
@@ -147,7 +149,8 @@ class RunConfig:
     official_data: str | None = None  # output folder of the official dataset builder (protocol "official")
     ttft_scope: str = "task"  # "task": a fresh fine-tuning per task; "joint": one run over every task together
     joint_steps: int | None = None  # fixed joint fine-tuning steps (None = fitted to the time, <= JointConfig.steps)
-    joint_batch: int = JointConfig.batch_size  # joint fine-tuning rows per optimiser step (all processes)
+    joint_batch: int | None = None  # joint fine-tuning rows per optimiser step, all processes together (None =
+    # JointConfig.batch_size on CUDA, JointConfig.cpu_batch_size on the CPU)
     joint_checkpoint_seconds: float = JointConfig.checkpoint_seconds  # between joint fine-tuning checkpoints
     infer: InferConfig = field(default_factory=InferConfig)
 

@@ -87,7 +87,7 @@ def check_run_config(cfg: RunConfig) -> None:
     check_number("--search-depth", cfg.search_depth, 1, MAX_SEARCH_DEPTH, integer=True)
     check_number("--search-workers", cfg.search_workers, 0, MAX_THREADS, integer=True)
     _optional("--joint-steps", cfg.joint_steps, 0, MAX_STEPS)
-    check_number("--joint-batch", cfg.joint_batch, 1, MAX_BATCH, integer=True)
+    _optional("--joint-batch", cfg.joint_batch, 1, MAX_BATCH)
     check_number("--joint-checkpoint-seconds", cfg.joint_checkpoint_seconds, 0.0, MAX_BUDGET_S, low_open=True)
     check_choice("--ttft-scope", cfg.ttft_scope, SCOPES)
     check_choice("--protocol", cfg.protocol, PROTOCOLS)

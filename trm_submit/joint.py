@@ -74,11 +74,18 @@ def joint_data(tasks: list[Task], cfg: RunConfig, model: Any, world: int) -> tra
                                        margin=cfg.infer.canvas_margin, permute_zero=cfg.infer.permute_zero)
 
 
+def joint_batch(cfg: RunConfig, device: torch.device) -> int:
+    """Rows per step over all processes: as asked, else the device's default."""
+    if cfg.joint_batch is not None:
+        return cfg.joint_batch
+    return JointConfig.batch_size if device.type == "cuda" else JointConfig.cpu_batch_size
+
+
 def train_config(cfg: RunConfig, bundle: checkpoint.Bundle, data: trainset.TrainingSet, world: int,
-                 folder: Path) -> TrainConfig:
+                 folder: Path, device: torch.device) -> TrainConfig:
     """The Trainer's settings: the run's fine-tuning rates, TTFT's optimiser settings, no EMA, constant lr."""
     ttft = TTFTConfig()
-    local = max(1, cfg.joint_batch // world)
+    local = max(1, joint_batch(cfg, device) // world)
     return TrainConfig(run_dir=str(folder), preset="joint", model=bundle.config, sources=(), exclude=(),
                        n_aug=cfg.infer.views - 1, compact=bool(data.info["compact"]),
                        buckets=tuple(b.side for b in data.buckets), canvas_margin=cfg.infer.canvas_margin,
@@ -132,7 +139,7 @@ class JointSolver:
             env = self._join(rank, world, device, rendezvous)
         usable = [t for t in tasks if t.train]
         self.data = joint_data(usable, cfg, bundle.config, env.world)
-        self.tcfg = train_config(cfg, bundle, self.data, env.world, self.folder)
+        self.tcfg = train_config(cfg, bundle, self.data, env.world, self.folder, device)
         self.fingerprint = self.data.fingerprint()
         self.trainer = Trainer(self.tcfg, self.data, env, self.tcfg.max_steps)
         load_base(self.trainer, bundle)
