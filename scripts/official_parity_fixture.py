@@ -11,7 +11,7 @@ Runs, on CPU, the official TinyRecursiveModels code (https://github.com/SamsungS
    eval mode called until every row halted, i.e. halt_max_steps ACT steps), with device placement changed from
    CUDA to CPU and a single-process gloo group for the evaluator's `gather_object`.
 
-Written to OUT: `build/` (identifiers.json, test_puzzles.json and the test split; the train split is not needed
+Written to OUT: `official-data/` (identifiers.json, test_puzzles.json and the test split; the train split is not needed
 to answer and is left out), `checkpoint/` (step_0, config.json), `official/submission.json` (the evaluator's file)
 and `official/votes.json` (per task and test input, in test_puzzles.json order, the evaluator's distinct
 predictions with their vote count and mean sigmoid(q_halt), ranked as the evaluator ranks them).
@@ -182,11 +182,11 @@ def main() -> int:
         if not doubled:
             raise SystemExit("expected the aggregated votes to double on a second evaluation")
         dist.destroy_process_group()
-        (out / "build" / "test").mkdir(parents=True)
+        (out / "official-data" / "test").mkdir(parents=True)
         for name in ("identifiers.json", "test_puzzles.json"):
-            shutil.copy(build_dir / name, out / "build" / name)
+            shutil.copy(build_dir / name, out / "official-data" / name)
         for f in (build_dir / "test").iterdir():
-            shutil.copy(f, out / "build" / "test" / f.name)
+            shutil.copy(f, out / "official-data" / "test" / f.name)
     commit = a.official_commit or subprocess.run(["git", "rev-parse", "HEAD"], cwd=official, capture_output=True,
                                                  text=True).stdout.strip()
     (out / "official" / "provenance.json").write_text(json.dumps({
