@@ -269,7 +269,7 @@ def run(cfg: RunConfig) -> RunSummary:
     try:
         ch = tasks.load_challenges(cfg.challenges)
         solutions = tasks.load_solutions(cfg.solutions) if cfg.solutions else None
-        bundle = None
+        bundle: Any = None  # a checkpoint.Bundle, or the official protocol's official_protocol.Loaded
         if cfg.weights and "trm" in run_sources(cfg):
             from . import checkpoint
 
