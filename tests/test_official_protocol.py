@@ -168,3 +168,27 @@ def test_vote_ranks_count_then_mean_q_then_first_seen():
     assert ranked[0].mean_q == pytest.approx(0.7) and ranked[2].mean_q == pytest.approx(0.3)
     tie = official_protocol.vote([(b, 0.5), (a, 0.5)])
     assert [int(v.grid[0, 0]) for v in tie] == [2, 1]
+
+
+def test_deadline_cut_votes_with_the_rows_run_so_far(tmp_path, monkeypatch):
+    """The stop is checked between batches of rows: stopped after the first batch of 2 rows, the task's record
+    holds the votes of those 2 rows only; a stop before any batch leaves no candidate."""
+    from trm_submit.budget import Budget
+    from trm_submit.config import RunConfig
+    from trm_submit.tasks import load_challenges
+
+    cfg = RunConfig(challenges=str(write_challenges(tmp_path / "c.json")), weights=str(CKPT), protocol="official",
+                    official_data=str(DATA), device="cpu")
+    ch = load_challenges(cfg.challenges)
+    solver = official_protocol.OfficialSolver(cfg, torch.device("cpu"), Budget.seconds(1e6),
+                                              official_protocol.load(cfg, ch.tasks))
+    monkeypatch.setattr(official_protocol, "CHUNK_ROWS", 2)
+    calls = []
+    budget = Budget.seconds(1e6, stop=lambda: bool(calls.append(1)) or len(calls) > 1)
+    rec = solver.solve(ch.tasks["be03b35f"], budget, 0)
+    assert rec["status"] == "ok" and rec["views"] == [2] and rec["views_planned"] == 5
+    assert sum(c["count"] for c in rec["candidates"][0]) + rec["empty_predictions"][0] == 2
+    full = solver.solve(ch.tasks["be03b35f"], Budget.seconds(1e6), 0)
+    assert full["views"] == [5] and full["candidates"][0][0]["count"] == 2  # the evaluator's count-2 winner
+    stopped = solver.solve(ch.tasks["be03b35f"], Budget.seconds(1e6, stop=lambda: True), 0)
+    assert stopped["views"] == [0] and stopped["candidates"] == [[]]
