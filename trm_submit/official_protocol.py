@@ -161,7 +161,7 @@ def read_build(folder: str | Path) -> Build:
         raise OfficialDataError(f"official build: {test / 'all__puzzle_identifiers.npy'} holds ids outside "
                                 f"1..{len(identifiers) - 1} (identifiers.json)")
     row_ids = np.repeat(puzzle_ids.astype(np.int64), np.diff(indices))
-    task_of_id = [parse_name(name)[0] for name in identifiers]
+    task_of_id = [name.split(SEPARATOR)[0] for name in identifiers]  # the task id of every version name
     by_task: dict[str, list[int]] = {}
     for row, pid in enumerate(row_ids.tolist()):
         by_task.setdefault(task_of_id[pid], []).append(row)
