@@ -68,6 +68,10 @@ def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], 
         device = resolve_device(cfg.device, rank)
         if device.type == "cpu":
             torch.set_num_threads(threads)
+        if cfg.protocol == "official":
+            from .official_protocol import OfficialSolver
+
+            return OfficialSolver(cfg, device, run_budget, loaded=bundle)
         progress = n_workers == 1 and not cfg.quiet and sys.stderr.isatty()
         if joint is not None:
             from . import checkpoint
@@ -310,11 +314,16 @@ def run(cfg: RunConfig) -> RunSummary:
     try:
         ch = tasks.load_challenges(cfg.challenges)
         solutions = tasks.load_solutions(cfg.solutions) if cfg.solutions else None
-        bundle = None
+        bundle: Any = None  # a checkpoint.Bundle, or the official protocol's official_protocol.Loaded
         if cfg.weights and "trm" in run_sources(cfg):
             from . import checkpoint
 
-            bundle = checkpoint.load_bundled(cfg.weights)  # a broken weights file stops the run before any work
+            if cfg.protocol == "official":  # the build and the weights' rows for it, checked before any work
+                from . import official_protocol
+
+                bundle = official_protocol.load(cfg, ch.tasks)
+            else:
+                bundle = checkpoint.load_bundled(cfg.weights)  # a broken weights file stops the run before any work
         summary.tasks_total = len(ch.order)
         summary.rejected = {t: r.reason for t, r in ch.rejected.items()}
         sub = submission.skeleton(ch)
