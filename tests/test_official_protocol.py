@@ -91,6 +91,17 @@ def test_bundle_with_named_rows_gives_the_official_submission(capsys, tmp_path):
     check_votes(journal_trm(out))
 
 
+def test_convert_with_the_build_then_submit_gives_the_official_submission(capsys, tmp_path):
+    """The user's route: `convert --official-data` keeps the test split's rows by name; the protocol reads them."""
+    weights = tmp_path / "converted.pt"
+    code, _, err = run_cli(capsys, "convert", str(CKPT), "--out", str(weights), "--official-data", str(DATA))
+    assert code == 0, err
+    code, out, err = submit(capsys, tmp_path, weights)
+    assert code == 0, err
+    assert json.loads(out.read_text()) == json.loads((OFFICIAL / "submission.json").read_text())
+    check_votes(journal_trm(out))
+
+
 def test_bundle_lacking_rows_is_one_line(capsys, tmp_path):
     code, _, err = submit(capsys, tmp_path, bundle_with_rows(tmp_path, drop=3))
     assert code == 2
