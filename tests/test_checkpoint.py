@@ -10,6 +10,7 @@ import torch
 
 from trm_submit import checkpoint as ck
 from trm_submit import official
+from trm_submit.convert import convert
 from trm_submit.model import PUZZLE_TABLE_KEY, TRM
 from trm_submit.verify import format_verify_table, verify
 
@@ -108,7 +109,7 @@ def test_slim_table_is_the_mean_of_rows_after_the_blank_row():
 
 
 def test_convert_then_build_model_reproduces_the_official_checkpoint(tmp_path):
-    out = ck.convert(FP32 / "checkpoint" / "step_0", tmp_path / "weights" / "trm.pt")
+    out = convert(FP32 / "checkpoint" / "step_0", tmp_path / "weights" / "trm.pt").path
     bundle = ck.load_bundled(out)
     table = official_state()["_orig_mod.model.inner.puzzle_emb.weights"]
     torch.testing.assert_close(bundle.initial_puzzle_emb, table[1:].double().mean(0).float(), atol=0, rtol=0)
@@ -128,7 +129,7 @@ def test_convert_then_build_model_reproduces_the_official_checkpoint(tmp_path):
 
 
 def test_bundled_checksum_is_enforced(tmp_path):
-    out = ck.convert(FP32 / "checkpoint" / "step_0", tmp_path / "trm.pt")
+    out = convert(FP32 / "checkpoint" / "step_0", tmp_path / "trm.pt").path
     sidecar = Path(str(out) + ck.CHECKSUM_SUFFIX)
     assert sidecar.read_text().split() == [ck.sha256_file(out), "trm.pt"]
     with open(out, "ab") as fh:
@@ -144,7 +145,7 @@ def test_bundled_checksum_is_enforced(tmp_path):
 
 
 def test_bundle_and_official_files_are_not_confused(tmp_path):
-    out = ck.convert(FP32 / "checkpoint" / "step_0", tmp_path / "trm.pt")
+    out = convert(FP32 / "checkpoint" / "step_0", tmp_path / "trm.pt").path
     with pytest.raises(ck.CheckpointError, match="load_bundled"):
         official.load_official(out)
     with pytest.raises(ck.CheckpointError, match="not a trm-submit-weights"):

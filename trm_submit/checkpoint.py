@@ -1,5 +1,5 @@
 """Weights I/O: our bundled weights format (save, checksum, load, build a model), the safe torch load every
-weights file goes through, and conversion of an official checkpoint (read by `official.py`) into a bundle.
+weights file goes through (conversion of official checkpoints: `convert.py`).
 
 Bundled file: `torch.save` of `{"format": "trm-submit-weights", "version": 1, "config", "trunk",
 "initial_puzzle_emb", "provenance"}` and, optionally, `"puzzle_rows": {"names": [str], "table": [n, ndim] fp32}`:
@@ -345,24 +345,15 @@ def build_model(bundle: Bundle, num_views: int, device: str | torch.device = "cp
     if num_views < 1:
         raise ValueError(f"num_views must be >= 1, got {num_views}")
     model = TRM(bundle.config, num_views)
+    load_base(model, bundle)
+    return model.to(device).eval()
+
+
+def load_base(model: TRM, bundle: Bundle) -> None:
+    """The bundle's trunk into `model`, and its initial embedding into every puzzle row."""
     result = model.load_state_dict(bundle.trunk_state, strict=False)
     if result.unexpected_keys or set(result.missing_keys) - {PUZZLE_TABLE_KEY}:
         raise CheckpointError(f"trunk does not fit: missing {result.missing_keys}, unexpected {result.unexpected_keys}")
     with torch.no_grad():
         for param in model.puzzle_parameters():
             param.copy_(bundle.initial_puzzle_emb.to(param.dtype).expand_as(param))
-    return model.to(device).eval()
-
-
-def convert(
-    ckpt_path: str | Path,
-    out_path: str | Path,
-    arch_overrides: dict[str, Any] | None = None,
-    provenance: dict[str, Any] | None = None,
-    official_data: str | Path | None = None,
-) -> Path:
-    """Official checkpoint -> bundled file (trunk + mean embedding [+ the test split's named rows] + provenance);
-    returns its path. See `convert.convert`, which also says what was kept."""
-    from .convert import convert as convert_checkpoint
-
-    return convert_checkpoint(ckpt_path, out_path, arch_overrides, provenance, official_data).path

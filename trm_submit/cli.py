@@ -205,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--official-data", default=RunConfig.official_data,
                    help="output folder of the official dataset builder (identifiers.json, test_puzzles.json, test/)")
     s.add_argument("--threads", type=int, default=RunConfig.threads, help="threads per worker (0: cores / workers)")
-    s.add_argument("--ttft-share", type=float, default=RunConfig.ttft_share, help="fraction of a task's time for TTFT")
+    s.add_argument("--ttft-share", type=float, default=RunConfig.ttft_share,
+                   help="fraction of a task's time for TTFT (joint scope: of the run's time left when the joint "
+                        "fine-tuning starts)")
     s.add_argument("--fixed-work", action="store_true",
                    help="run all views and TTFT steps regardless of task shares (only the run deadline cuts)")
     s.add_argument("--infer-steps", type=int, default=InferConfig.steps,

@@ -96,18 +96,6 @@ def train_config(cfg: RunConfig, bundle: checkpoint.Bundle, data: trainset.Train
                        keep_checkpoints=2, progress=False)
 
 
-def load_base(trainer: Trainer, bundle: checkpoint.Bundle) -> None:
-    """The bundle's trunk, and its initial embedding in every puzzle row."""
-    model = trainer.model
-    result = model.load_state_dict(bundle.trunk_state, strict=False)
-    if result.unexpected_keys or set(result.missing_keys) - {checkpoint.PUZZLE_TABLE_KEY}:
-        raise checkpoint.CheckpointError(f"trunk does not fit: missing {result.missing_keys}, "
-                                         f"unexpected {result.unexpected_keys}")
-    with torch.no_grad():
-        for param in model.puzzle_parameters():
-            param.copy_(bundle.initial_puzzle_emb.to(param.dtype).expand_as(param))
-
-
 @dataclass
 class Outcome:
     """How joint fine-tuning ended: optimiser steps in the weights, why it stopped, the loss per step."""
@@ -142,7 +130,7 @@ class JointSolver:
         self.tcfg = train_config(cfg, bundle, self.data, env.world, self.folder, device)
         self.fingerprint = self.data.fingerprint()
         self.trainer = Trainer(self.tcfg, self.data, env, self.tcfg.max_steps)
-        load_base(self.trainer, bundle)
+        checkpoint.load_base(self.trainer.model, bundle)
         say(env, f"{len(usable)} tasks, {self.data.info['puzzles']} views (rows), {self.data.info['examples']} "
                  f"examples, buckets {list(self.data.info['buckets'])}, batch {self.tcfg.global_batch_size} over "
                  f"{env.world} process(es)")

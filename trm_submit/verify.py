@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from trm_submit.checkpoint import CheckpointError, convert, torch_load
+from trm_submit.checkpoint import CheckpointError, torch_load
+from trm_submit.convert import convert
 from trm_submit.model import TRM
 from trm_submit.official import load_official_model
 
