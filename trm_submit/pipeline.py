@@ -79,7 +79,7 @@ def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], 
 
             weights = bundle if bundle is not None else checkpoint.load_bundled(str(cfg.weights))
             return JointSolver(cfg, device, run_budget, weights, joint.tasks, joint.folder, rank, n_workers,
-                               joint.rendezvous, progress=progress or (rank == 0 and not cfg.quiet))
+                               joint.rendezvous, progress=rank == 0 and not cfg.quiet and sys.stderr.isatty())
         return TaskSolver(cfg, device, run_budget, progress=progress, bundle=bundle)
 
     if "search" in sources:
