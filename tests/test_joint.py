@@ -199,6 +199,10 @@ def test_deadline_holds_and_every_task_is_answered(run_files):
     steps = {r["sources"]["trm"]["joint"]["steps"] for r in lines if r["sources"]["trm"]["status"] == "ok"}
     assert len(steps) == 1 and steps.pop() > 0  # one fine-tuning, shared by every task
     assert {r["sources"]["trm"]["joint"]["stopped_by"] for r in lines} <= {"done", "deadline"}
+    report = run([sys.executable, "-m", "trm_submit", "report", "--submission", str(d / "sub.json"), "--challenges",
+                  str(d / "c.json"), "--out", str(d / "report.html")])
+    assert report.returncode == 0, report.stderr
+    assert "joint fine-tuning (all tasks): steps " in (d / "report.html").read_text()
 
 
 def test_sigterm_mid_fine_tuning_writes_a_valid_file_and_resume_continues(run_files):
@@ -240,3 +244,40 @@ def test_a_worker_restarted_after_the_group_formed_infers_with_the_newest_checkp
         assert torch.equal(restarted[name], value), name
     task = synthetic_tasks()[2]
     assert again.solve(task, Budget(math.inf), 0)["candidates"] == first.solve(task, Budget(math.inf), 0)["candidates"]
+
+
+def test_joint_plan_is_refitted_to_the_time_and_grows_back(monkeypatch):
+    """Measured from each phase's first step: 1 s per step with 100 s left fits 106 steps (a quarter of them
+    embeddings-only); when steps get faster, the re-fit 20 steps later grows the plan again, up to the cap,
+    and the trunk keeps the start it already had."""
+    from trm_submit.config import TTFTConfig
+    from trm_submit.finetune import StepPlan
+    from trm_submit.train_ranks import DistEnv
+
+    clock = {"t": 0.0}
+    monkeypatch.setattr(joint.time, "monotonic", lambda: clock["t"])
+
+    class Left:
+        seconds = 100.0
+
+        def left(self) -> float:
+            return self.seconds
+
+    budget = Left()
+    plan = StepPlan(TTFTConfig(warmup_fraction=0.25), 1000)
+    fit = joint.JointFit(plan, 1000, budget, DistEnv(0, 1, torch.device("cpu")))  # type: ignore[arg-type]
+    fit.after_step(1)  # the phase's first step: the mark
+    for step in range(2, 7):
+        clock["t"] += 1.0
+        fit.after_step(step)
+    assert (plan.total, plan.frozen_steps) == (6 + 100, 26)
+    budget.seconds = 200.0
+    for step in range(7, 27):
+        clock["t"] += 0.5
+        fit.after_step(step)
+    assert plan.total == 26 + int(200 / (15 / 25)) and plan.frozen_steps == 26  # 359: grown back
+    budget.seconds = 1e9
+    for step in range(27, 47):
+        clock["t"] += 0.5
+        fit.after_step(step)
+    assert plan.total == 1000 and plan.frozen_steps == 26  # capped; the trunk started at 26

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from . import canvas, checkpoint, encoding, trainset
 from .budget import Budget
 from .config import ConfigError, JointConfig, RunConfig, TrainConfig, TTFTConfig
-from .finetune import StepPlan, TimeFit, snapshot
+from .finetune import StepPlan, snapshot
 from .records import GROUP_FORMED
 from .solve import MAX_LOSS_POINTS, _downsample, infer_test_input
 from .tasks import Task
@@ -94,6 +94,41 @@ def train_config(cfg: RunConfig, bundle: checkpoint.Bundle, data: trainset.Train
                        betas=ttft.betas, puzzle_emb_lr=cfg.ttft_emb_lr, puzzle_emb_weight_decay=ttft.emb_weight_decay,
                        ema_rate=0.0, grad_clip=ttft.grad_clip, autocast=ttft.autocast, seed=cfg.seed,
                        keep_checkpoints=2, progress=False)
+
+
+class JointFit:
+    """Fits the joint plan to the fine-tuning budget: per phase (embeddings-only, whole model) the speed is
+    measured from the phase's first step on and the plan re-fitted after `TTFTConfig.calibration_steps` steps
+    and every `REFIT_EVERY` steps after, growing back up to `cap` or shrinking (bucket sizes differ, so one
+    early measurement is not enough). Every rank re-fits at the same steps and the smallest plan wins; the
+    embeddings-only phase keeps its share of the plan until the trunk has started."""
+
+    REFIT_EVERY = 20
+
+    def __init__(self, plan: StepPlan, cap: int, budget: Budget | None, env: DistEnv):
+        self.plan, self.cap, self.budget, self.env = plan, cap, budget, env
+        self.mark: tuple[int, float] | None = None
+
+    def new_phase(self) -> None:
+        self.mark = None
+
+    def after_step(self, step: int) -> None:
+        if self.budget is None:
+            return
+        now = time.monotonic()
+        if self.mark is None:
+            self.mark = (step, now)  # the phase's first step paid its one-off costs: measure from here
+            return
+        done = step - self.mark[0]
+        if done < TTFTConfig.calibration_steps or (done - TTFTConfig.calibration_steps) % self.REFIT_EVERY:
+            return
+        per_step = (now - self.mark[1]) / done
+        fits = step + int(max(0.0, self.budget.left()) / max(per_step, 1e-9))
+        total = agree_min(self.env, min(self.cap, max(step, fits)))
+        trunk_started, frozen = step >= self.plan.frozen_steps, self.plan.frozen_steps
+        self.plan.set_total(total)
+        if trunk_started:
+            self.plan.frozen_steps = frozen
 
 
 @dataclass
@@ -211,11 +246,11 @@ class JointSolver:
         if saved is not None and saved.get("finished"):
             return Outcome(int(saved["steps_done"]), str(saved["stopped_by"]), outcome.losses, trainer.step)
         budget = self.run if cfg.fixed_work else self.run.fraction(cfg.ttft_share)
-        fit = TimeFit(plan, None if cfg.fixed_work or cfg.joint_steps is not None else budget,
-                      TTFTConfig.calibration_steps)
+        fit = JointFit(plan, self.tcfg.max_steps, None if cfg.fixed_work or cfg.joint_steps is not None else budget,
+                       env)
         t0 = time.monotonic()
         last_good, good_step, start = snapshot(trainer.model), trainer.step, trainer.step
-        last_save, synced = time.monotonic(), False
+        last_save = time.monotonic()
         bar = tqdm(total=plan.total, initial=trainer.step, desc="joint fine-tuning", leave=False,
                    disable=not (self.progress and env.main))
         try:
@@ -237,9 +272,6 @@ class JointSolver:
                 if trainer.step % TTFTConfig.snapshot_every == 0:
                     last_good, good_step = snapshot(trainer.model), trainer.step
                 fit.after_step(trainer.step)
-                if fit.fitted and not synced:  # every rank fits at the same step; the smallest plan wins
-                    synced = True
-                    self._agree_total(plan, env)
                 due = time.monotonic() - last_save >= cfg.joint_checkpoint_seconds
                 due = agree(env, due)[0] or trainer.step % JointConfig.checkpoint_steps == 0
                 if due and trainer.step < plan.total:
@@ -254,14 +286,6 @@ class JointSolver:
         outcome.seconds = time.monotonic() - t0
         self._save(plan, outcome, finished=outcome.stopped_by != "signal")
         return outcome
-
-    @staticmethod
-    def _agree_total(plan: StepPlan, env: DistEnv) -> None:
-        total = agree_min(env, plan.total)
-        if total != plan.total:
-            frozen = plan.frozen_steps
-            plan.set_total(total)
-            plan.frozen_steps = min(frozen, plan.frozen_steps) if total > 0 else 0
 
     # ------------------------------------------------------------------------------------------ inference
 

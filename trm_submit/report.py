@@ -190,6 +190,12 @@ def _record_details(rec: dict[str, Any] | None) -> str:
             ("valid views", "valid_views", ""), ("planned views", "views_planned", ""), ("canvas", "side", ""),
             ("TTFT steps", "ttft_steps", ""), ("stopped by", "ttft_stopped_by", ""), ("error", "reason", "")]))
         loss = loss_svg(trm.get("losses"))
+        joint = trm.get("joint")
+        if isinstance(joint, dict):  # the joint scope: one fine-tuning shared by every task
+            lines.append("joint fine-tuning (all tasks): " + _details_line(joint, [
+                ("steps", "steps", ""), ("stopped by", "stopped_by", ""), ("batch", "batch", ""),
+                ("processes", "world", ""), ("puzzle rows", "rows", ""), ("loop", "seconds", " s")]))
+            loss = loss_svg(joint.get("losses"))
     body = "".join(f'<div class="muted">{html.escape(line)}</div>' for line in lines if line.strip(": "))
     return f"{body}<div>{loss}</div>"
 
