@@ -14,6 +14,7 @@ import torch
 
 from tests.conftest import one_error_line, run_cli
 from trm_submit import checkpoint, official_protocol
+from trm_submit.augment import dihedral
 from trm_submit.official import load_official
 
 FIXTURE = Path(__file__).parent / "fixtures" / "official-protocol"
@@ -168,7 +169,7 @@ def test_inverse_undoes_every_version():
     for k in range(8):
         name = f"abc|||t{k}|||{''.join(map(str, perm))}"
         task, kk, inv = official_protocol.parse_name(name)
-        forward = official_protocol._dihedral(perm[grid], k)
+        forward = dihedral(perm[grid], k)  # augment.dihedral: checked against the spec formulas in test_augment
         assert task == "abc" and np.array_equal(official_protocol.invert(forward, kk, inv), grid), k
 
 

@@ -25,16 +25,17 @@ import numpy as np
 import torch
 
 from . import checkpoint
+from .augment import DIHEDRAL_INVERSE, NAME_SEP, dihedral
 from .budget import Budget
 from .config import RunConfig
+from .encoding import MAX_SIDE
 from .errors import UserError
 from .model import TRM
 from .sources import TOP_CANDIDATES
 from .tasks import Task, grid_to_list
 
-SIDE = 30  # official canvas: 30x30, row-major
-SEPARATOR = "|||"  # official version names: `<task>|||t<k>|||<10 digits>`
-DIHEDRAL_INVERSE = (0, 3, 2, 1, 4, 5, 6, 7)
+SIDE = MAX_SIDE  # official canvas: 30x30, row-major
+SEPARATOR = NAME_SEP  # official version names: `<task>|||t<k>|||<10 digits>`
 CHUNK_ROWS = 64  # rows per inference call; the time limit is checked between calls
 
 
@@ -58,13 +59,6 @@ def crop(tokens: np.ndarray) -> np.ndarray:
     return (g[: r + 1, : width[r]] - 2).astype(np.uint8)
 
 
-def _dihedral(arr: np.ndarray, k: int) -> np.ndarray:
-    """The official `dihedral_transform` (numpy rot90 is counter-clockwise)."""
-    ops = {0: lambda a: a, 1: lambda a: np.rot90(a, 1), 2: lambda a: np.rot90(a, 2), 3: lambda a: np.rot90(a, 3),
-           4: np.fliplr, 5: np.flipud, 6: lambda a: a.T, 7: lambda a: np.fliplr(np.rot90(a, 1))}
-    return np.asarray(ops.get(k, ops[0])(arr))
-
-
 def parse_name(name: str) -> tuple[str, int, np.ndarray | None]:
     """(task id, dihedral id, inverse colour table or None for the identity version) of a version name."""
     if SEPARATOR not in name:
@@ -79,7 +73,7 @@ def invert(grid: np.ndarray, k: int, inv: np.ndarray | None) -> np.ndarray:
     """A grid of a version back to the original task's frame (the official `inverse_aug`)."""
     if inv is None:
         return grid
-    return np.ascontiguousarray(inv[_dihedral(grid, DIHEDRAL_INVERSE[k])])
+    return np.ascontiguousarray(inv[dihedral(grid, DIHEDRAL_INVERSE[k])])
 
 
 def grid_key(grid: np.ndarray) -> tuple[int, int, bytes]:
