@@ -281,3 +281,23 @@ def test_joint_plan_is_refitted_to_the_time_and_grows_back(monkeypatch):
         clock["t"] += 0.5
         fit.after_step(step)
     assert plan.total == 1000 and plan.frozen_steps == 26  # capped; the trunk started at 26
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--protocol", "official"], ["--protocol official needs --official-data"]),
+    (["--official-data", "x"], ["--official-data is read by --protocol official only"]),
+    (["--protocol", "official", "--official-data", "x", "--ttft-scope", "joint"], ["--ttft-scope joint", "choose one"]),
+    (["--joint-batch", "0"], ["--joint-batch 0", "at least 1"]),
+    (["--joint-steps", "-1"], ["--joint-steps -1", "at least 0"]),
+    (["--joint-checkpoint-seconds", "0"], ["--joint-checkpoint-seconds 0", "more than 0"]),
+])
+def test_scope_and_protocol_flags_are_checked_before_any_work(capsys, tmp_path, flags, words):
+    from conftest import one_error_line, run_cli
+
+    weights = make_tiny_weights(tmp_path / "w.pt")
+    (tmp_path / "c.json").write_text(json.dumps(small_eval_tasks(1)[0]))
+    code, _, err = run_cli(capsys, "submit", "--challenges", str(tmp_path / "c.json"), "--weights", str(weights),
+                           "--out", str(tmp_path / "sub.json"), *flags)
+    assert code == 2
+    one_error_line(err, *words)
+    assert not (tmp_path / "sub.json").exists()
