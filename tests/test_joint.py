@@ -301,3 +301,28 @@ def test_scope_and_protocol_flags_are_checked_before_any_work(capsys, tmp_path, 
     assert code == 2
     one_error_line(err, *words)
     assert not (tmp_path / "sub.json").exists()
+
+
+def test_kill_9_of_a_two_process_run_then_resume_in_one_process(run_files):
+    """Two gloo workers fine-tune jointly; kill -9 of the parent takes them down (lifeline); a resume with one
+    worker loads the 2-process checkpoint's weights, optimiser and step (its row streams start afresh) and
+    finishes the fine-tuning and every task."""
+    d = run_files
+    fixed = ("--fixed-work", "--joint-steps", "100000", "--time-budget", "600")
+    proc = subprocess.Popen(submit_args(d, "sub.json", *fixed, "--workers", "2", "--joint-checkpoint-seconds", "0.5"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    folder = joint_folder(d / "sub.json")
+    wait_for_checkpoint(folder, proc)
+    proc.kill()
+    proc.wait()
+    saved = torch.load(latest_checkpoint(folder) / "shared.pt", weights_only=True)
+    assert saved["world"] == 2 and sorted(p.name for p in latest_checkpoint(folder).iterdir()) == [
+        "rank0.pt", "rank1.pt", "shared.pt"]
+    resumed = run(submit_args(d, "sub.json", "--fixed-work", "--joint-steps", str(saved["step"] + 4),
+                              "--time-budget", "600", "--resume", "--workers", "1"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from step {saved['step']}" in resumed.stderr and "over 1 process(es)" in resumed.stdout
+    final = torch.load(latest_checkpoint(folder) / "shared.pt", weights_only=True)
+    assert final["step"] == saved["step"] + 4 and final["world"] == 1 and final["finished"] is True
+    sub = json.loads((d / "sub.json").read_text())
+    assert set(sub) == set(json.loads((d / "c.json").read_text()))

@@ -63,11 +63,28 @@ def bucket_sides(sides: list[int], world: int, choices: tuple[int, ...] = canvas
     return tuple(kept)
 
 
-def joint_data(tasks: list[Task], cfg: RunConfig, model: Any, world: int) -> trainset.TrainingSet:
-    """The joint fine-tuning set: every task's demonstration pairs in every view (ids from 1; 0 = blank)."""
+def buckets_hold(buckets: tuple[int, ...], sides: list[int], world: int) -> bool:
+    """True when every side fits a bucket and every used bucket holds >= `world` of the tasks."""
+    if not buckets or max(sides, default=0) > max(buckets):
+        return False
+    counts: dict[int, int] = {}
+    for s in sides:
+        b = trainset.bucket_side(s, buckets)
+        counts[b] = counts.get(b, 0) + 1
+    return all(n >= world for n in counts.values())
+
+
+def joint_data(tasks: list[Task], cfg: RunConfig, model: Any, world: int,
+               earlier: tuple[int, ...] | None = None) -> trainset.TrainingSet:
+    """The joint fine-tuning set: every task's demonstration pairs in every view (ids from 1; 0 = blank).
+    `earlier`: the buckets of a checkpoint being resumed, kept when they still hold a task per process (the
+    buckets depend on the number of processes, and a resume may have another)."""
     compact = canvas.is_compact(model) and not cfg.infer.full_canvas
     sides = [canvas.side_for(t, cfg.infer.canvas_margin, compact=compact) for t in tasks]
-    buckets = bucket_sides(sides, world) if compact else (encoding.MAX_SIDE,)
+    if compact and earlier is not None and buckets_hold(earlier, sides, world):
+        buckets = earlier
+    else:
+        buckets = bucket_sides(sides, world) if compact else (encoding.MAX_SIDE,)
     if not compact and len(tasks) < world:
         bucket_sides(sides, world)  # the same refusal
     return trainset.build_training_set(tasks, cfg.infer.views - 1, cfg.seed, buckets, compact=compact,
@@ -161,7 +178,9 @@ class JointSolver:
         if world > 1:
             env = self._join(rank, world, device, rendezvous)
         usable = [t for t in tasks if t.train]
-        self.data = joint_data(usable, cfg, bundle.config, env.world)
+        self._latest = self._newest_checkpoint() if cfg.resume or self._solo else None
+        earlier = tuple(self._latest[1]["config"]["buckets"]) if self._latest is not None else None
+        self.data = joint_data(usable, cfg, bundle.config, env.world, earlier)
         self.tcfg = train_config(cfg, bundle, self.data, env.world, self.folder, device)
         self.fingerprint = self.data.fingerprint()
         self.trainer = Trainer(self.tcfg, self.data, env, self.tcfg.max_steps)
@@ -201,12 +220,16 @@ class JointSolver:
 
     # ------------------------------------------------------------------------------------- fine-tuning
 
+    def _newest_checkpoint(self) -> tuple[Path, dict[str, Any]] | None:
+        """The newest checkpoint folder of the joint folder and its shared state, or None."""
+        latest = latest_checkpoint(self.folder)
+        return (latest, load_state(latest / "shared.pt")) if latest is not None else None
+
     def _resume(self, plan: StepPlan) -> dict[str, Any] | None:
         """Load the newest checkpoint of this run's data (resumed runs, restarted workers); its extra fields."""
-        latest = latest_checkpoint(self.folder)
-        if latest is None:
+        if self._latest is None:
             return None
-        shared = load_state(latest / "shared.pt")
+        latest, shared = self._latest
         try:
             check_resumable(shared, self.tcfg, self.fingerprint)
         except ConfigError as exc:
@@ -239,6 +262,7 @@ class JointSolver:
         env, opt = trainer.env, trainer.optimizers
         plan = StepPlan(TTFTConfig(warmup_fraction=JointConfig.warmup_fraction), self.tcfg.max_steps)
         saved = self._resume(plan) if cfg.resume or self._solo else None
+        self._latest = None  # its tensors were copied into the trainer
         if self._solo:  # a restarted worker: no training of its own
             return Outcome(trainer.step, "solo: newest checkpoint" if saved else "solo: base weights")
         outcome = Outcome(trainer.step, "done", list(saved["losses"]) if saved else [],
