@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -130,3 +131,19 @@ def one_error_line(err: list[str], *words: str) -> str:
     for w in words:
         assert w in err[0], (w, err[0])
     return err[0]
+
+
+def nan_loss_at(monkeypatch: Any, call: int) -> None:
+    """Make the `call`-th ACT loss computed by supervision.py (1-based) non-finite; the others are real."""
+    from trm_submit import supervision
+
+    real, calls = supervision.act_loss, []
+
+    def act_loss(outputs: Any, labels: Any) -> Any:
+        total, m = real(outputs, labels)
+        calls.append(1)
+        if len(calls) == call:
+            return total * float("nan"), {**m, "lm_loss": float("nan")}
+        return total, m
+
+    monkeypatch.setattr(supervision, "act_loss", act_loss)

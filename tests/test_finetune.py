@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_config
+from conftest import nan_loss_at, tiny_config
 
-from trm_submit import augment, checkpoint, datasets, finetune, supervision
+from trm_submit import augment, checkpoint, datasets, finetune
 from trm_submit.budget import Budget
 from trm_submit.config import TTFTConfig
 from trm_submit.model import TRM
@@ -86,15 +86,7 @@ def test_forced_nan_stops_and_restores_the_last_snapshot(task, augs, monkeypatch
     reference = finetune.adapt(base, task, augs, FAST.replace(steps=20), seed=3, budget=cut_after, progress=False)
     assert reference.steps_done == 8 and reference.stopped_by == "deadline"
 
-    real_loss, counter = supervision.act_loss, iter(range(10**6))
-
-    def loss_nan_at_step_10(outputs, labels):
-        total, metrics = real_loss(outputs, labels)
-        if next(counter) == 9:
-            return total * float("nan"), {**metrics, "lm_loss": float("nan")}
-        return total, metrics
-
-    monkeypatch.setattr(supervision, "act_loss", loss_nan_at_step_10)
+    nan_loss_at(monkeypatch, 10)
     result = finetune.adapt(base, task, augs, FAST.replace(steps=20), seed=3, progress=False)
     assert result.stopped_by == "nan"
     assert len(result.losses) == 9 and result.steps_done == 8  # snapshots every 4 steps: weights of step 8

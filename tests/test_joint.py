@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
-from conftest import FixedRows, make_tiny_weights, small_eval_tasks, tiny_config
+from conftest import FixedRows, make_tiny_weights, nan_loss_at, one_error_line, run_cli, small_eval_tasks, tiny_config
 
-from trm_submit import checkpoint, joint, supervision, train_state, trainset
+from trm_submit import checkpoint, joint, train_state, trainset
 from trm_submit.budget import Budget
 from trm_submit.config import ConfigError, InferConfig, RunConfig
 from trm_submit.model import PUZZLE_TABLE_KEY
@@ -108,16 +108,7 @@ def test_two_gloo_processes_equal_one_process_over_the_same_steps(tmp_path, monk
 def test_non_finite_loss_restores_the_snapshot(tmp_path, monkeypatch):
     """A non-finite loss at step 3 (before the first snapshot at step 20): the weights go back to the base."""
     weights = make_tiny_weights(tmp_path / "w.pt", DDP_MODEL)
-    real, calls = supervision.act_loss, []
-
-    def act_loss(outputs, labels):
-        total, m = real(outputs, labels)
-        calls.append(1)
-        if len(calls) == 3:
-            return total * float("nan"), {**m, "lm_loss": float("nan")}
-        return total, m
-
-    monkeypatch.setattr(supervision, "act_loss", act_loss)
+    nan_loss_at(monkeypatch, 3)
     bundle = checkpoint.load_bundled(weights)
     solver = joint.JointSolver(joint_cfg(weights, joint_steps=30), torch.device("cpu"), Budget(math.inf), bundle,
                                synthetic_tasks(), tmp_path / "joint")
@@ -292,8 +283,6 @@ def test_joint_plan_is_refitted_to_the_time_and_grows_back(monkeypatch):
     (["--joint-checkpoint-seconds", "0"], ["--joint-checkpoint-seconds 0", "more than 0"]),
 ])
 def test_scope_and_protocol_flags_are_checked_before_any_work(capsys, tmp_path, flags, words):
-    from conftest import one_error_line, run_cli
-
     weights = make_tiny_weights(tmp_path / "w.pt")
     (tmp_path / "c.json").write_text(json.dumps(small_eval_tasks(1)[0]))
     code, _, err = run_cli(capsys, "submit", "--challenges", str(tmp_path / "c.json"), "--weights", str(weights),

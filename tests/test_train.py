@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
-from conftest import FixedRows, tiny_config
+from conftest import FixedRows, nan_loss_at, tiny_config
 
 from trm_submit import (
     checkpoint,
-    supervision,
     train,
     train_checkpoints,
     train_export,
@@ -244,27 +243,13 @@ def ddp_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_dir: str) 
     torch.distributed.destroy_process_group()
 
 
-def nan_first_loss(monkeypatch_target) -> None:
-    """Make the first ACT loss computed by supervision.py non-finite (later ones are real)."""
-    real, calls = supervision.act_loss, []
-
-    def act_loss(outputs, labels):
-        total, m = real(outputs, labels)
-        calls.append(1)
-        if len(calls) == 1:
-            return total * float("nan"), {**m, "lm_loss": float("nan")}
-        return total, m
-
-    monkeypatch_target.setattr(supervision, "act_loss", act_loss)
-
-
 def ddp_nonfinite_worker(rank: int, port: int, rows: dict[str, np.ndarray], out_dir: str) -> None:
     """Rank 1 alone sees a non-finite loss at step 1; each rank takes 2 rows per step."""
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
     env = train_ranks.init_distributed("cpu")
     if rank == 1:
-        nan_first_loss(pytest.MonkeyPatch())
+        nan_loss_at(pytest.MonkeyPatch(), 1)
     pick = np.r_[2 * rank : 2 * rank + 2, 4 + 2 * rank : 6 + 2 * rank]
     trainer, record = run_steps(env, {k: v[pick] for k, v in rows.items()}, steps=2)
     torch.save({"params": params_of(trainer), "record": record}, os.path.join(out_dir, f"rank{rank}.pt"))
@@ -304,7 +289,7 @@ def test_data_parallel_ranks_skip_a_non_finite_step_together(tmp_path, monkeypat
     """A non-finite loss on one rank only: both ranks skip that step (no rank waits on the other's
     all-reduce) and end equal to one process that saw the non-finite loss on the whole batch."""
     rows = trainset.BucketSource(ddp_data().buckets[0], seed=1).take(8)
-    nan_first_loss(monkeypatch)
+    nan_loss_at(monkeypatch, 1)
     trainer, record = run_steps(train_ranks.DistEnv(0, 1, torch.device("cpu")), rows, steps=2)
     monkeypatch.undo()
     assert record["nonfinite_steps"] == 1
