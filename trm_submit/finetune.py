@@ -99,11 +99,14 @@ class StepPlan:
     def fit_to_time(self, step: int, seconds_per_step: float, seconds_left: float) -> None:
         """Shrink the plan so the remaining steps fit in `seconds_left` at the measured speed."""
         if seconds_per_step > 0:
-            fits = step + int(max(0.0, seconds_left) / seconds_per_step)
-            trunk_started, frozen = step >= self.frozen_steps, self.frozen_steps
-            self.set_total(max(step, min(self.total, fits)))
-            if trunk_started:  # the phase boundary already passed stays where it was
-                self.frozen_steps = frozen
+            self.resize(step, min(self.total, step + int(max(0.0, seconds_left) / seconds_per_step)))
+
+    def resize(self, step: int, total: int) -> None:
+        """A new total (at least `step`, the steps already taken); a phase boundary already passed stays put."""
+        trunk_started, frozen = step >= self.frozen_steps, self.frozen_steps
+        self.set_total(max(step, total))
+        if trunk_started:
+            self.frozen_steps = frozen
 
     def lrs(self, step: int) -> tuple[float, float]:
         """(trunk lr, embedding lr) of 0-based `step`; the trunk schedule starts when its training does."""

@@ -141,11 +141,7 @@ class JointFit:
             return
         per_step = (now - self.mark[1]) / done
         fits = step + int(max(0.0, self.budget.left()) / max(per_step, 1e-9))
-        total = agree_min(self.env, min(self.cap, max(step, fits)))
-        trunk_started, frozen = step >= self.plan.frozen_steps, self.plan.frozen_steps
-        self.plan.set_total(total)
-        if trunk_started:
-            self.plan.frozen_steps = frozen
+        self.plan.resize(step, agree_min(self.env, min(self.cap, max(step, fits))))
 
 
 @dataclass
@@ -278,11 +274,15 @@ class JointSolver:
         bar = tqdm(total=plan.total, initial=trainer.step, desc="joint fine-tuning", leave=False,
                    disable=not (self.progress and env.main))
         try:
-            while trainer.step < plan.total:
-                over, signal = agree(env, budget.over(), self.run.stop())
+            while trainer.step < plan.total:  # one agreement per step: deadline, stop signal, checkpoint due
+                due = time.monotonic() - last_save >= cfg.joint_checkpoint_seconds
+                over, signal, due = agree(env, budget.over(), self.run.stop(), due)
                 if over or signal:
                     outcome.stopped_by = "signal" if signal else "deadline"
                     break
+                if trainer.step > start and (due or trainer.step % JointConfig.checkpoint_steps == 0):
+                    self._save(plan, Outcome(trainer.step, "running", outcome.losses), finished=False)
+                    last_save = time.monotonic()
                 frozen = trainer.step < plan.frozen_steps
                 if trainer.step > start and frozen != opt.trunk_frozen:
                     fit.new_phase()
@@ -296,11 +296,6 @@ class JointSolver:
                 if trainer.step % TTFTConfig.snapshot_every == 0:
                     last_good, good_step = snapshot(trainer.model), trainer.step
                 fit.after_step(trainer.step)
-                due = time.monotonic() - last_save >= cfg.joint_checkpoint_seconds
-                due = agree(env, due)[0] or trainer.step % JointConfig.checkpoint_steps == 0
-                if due and trainer.step < plan.total:
-                    self._save(plan, Outcome(trainer.step, "running", outcome.losses), finished=False)
-                    last_save = time.monotonic()
                 bar.total = plan.total
                 bar.update(1)
         finally:
