@@ -46,7 +46,11 @@ class JointSetup:
 
     tasks: list[tasks.Task]
     folder: Path
-    rendezvous: str
+    group_dir: Path  # a fresh temporary folder holding the rendezvous file
+
+    @property
+    def rendezvous(self) -> str:
+        return f"file://{self.group_dir / 'rendezvous'}"
 
 
 def _make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], joint: JointSetup | None,
@@ -233,8 +237,8 @@ def joint_setup(cfg: RunConfig, ch: tasks.Challenges, out: Path) -> JointSetup |
         shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / records.GROUP_FORMED).unlink(missing_ok=True)
-    rendezvous = Path(tempfile.mkdtemp(prefix="trm-submit-group-")) / "rendezvous"
-    return JointSetup([ch.tasks[t] for t in ch.order if t in ch.tasks], folder, f"file://{rendezvous}")
+    group_dir = Path(tempfile.mkdtemp(prefix="trm-submit-group-"))
+    return JointSetup([ch.tasks[t] for t in ch.order if t in ch.tasks], folder, group_dir)
 
 
 def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.SubmissionWriter,
@@ -270,7 +274,7 @@ def solve_all(cfg: RunConfig, ch: tasks.Challenges, sub: dict, writer: outpath.S
             _append_journal(journal, rec, summary)
             bar.update(1)
     if joint is not None:
-        shutil.rmtree(Path(joint.rendezvous.removeprefix("file://")).parent, ignore_errors=True)
+        shutil.rmtree(joint.group_dir, ignore_errors=True)
     ran = {tid for _, tid in finished}
     summary.tasks_model = len([t for t in views if t in ran])
     missed = pending - finished

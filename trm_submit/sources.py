@@ -53,10 +53,13 @@ class LaneSolver:
         self.cfg, self.sources, self.run, self._make_trm = cfg, sources, run, trm
         self._trm: Any = None  # the TRM solver, built on first use
 
-    def start_trm(self) -> None:
-        """Build the TRM solver now (joint scope: its fine-tuning runs before the lane's first task)."""
-        if self._trm is None and self._make_trm is not None:
+    def start_trm(self) -> Any:
+        """The TRM solver, built now if not yet (the joint scope calls it before the lane's first task, so its
+        fine-tuning runs first)."""
+        if self._trm is None:
+            assert self._make_trm is not None, "a lane with the trm source needs a TRM solver factory"
             self._trm = self._make_trm()
+        return self._trm
 
     def __call__(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
         t0 = time.time()
@@ -88,10 +91,7 @@ class LaneSolver:
                 return search_record(task, self.run, cfg.search_depth)
             share = cfg.search_share if "trm" in self.sources else 1.0
             return search_record(task, budget.fraction(share), cfg.search_depth)
-        if self._trm is None:
-            assert self._make_trm is not None, "a lane with the trm source needs a TRM solver factory"
-            self._trm = self._make_trm()
-        return self._trm.solve(task, budget, seed)
+        return self.start_trm().solve(task, budget, seed)
 
 
 def task_attempts(task_inputs: tuple[np.ndarray, ...], sources: dict[str, Any], cfg: RunConfig
