@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import small_eval_tasks
 
 from trm_submit import flags, lifeline, pipeline, submission, tasks
 
@@ -71,10 +72,13 @@ def workers_of(proc: subprocess.Popen) -> list[int]:
     return [k for k in children(proc.pid) if "spawn_main" in cmdline(k)]
 
 
-def test_workers_die_within_seconds_of_their_parent_killed_with_kill_9(tmp_path, small_task_files, tiny_weights):
+def test_workers_die_within_seconds_of_their_parent_killed_with_kill_9(tmp_path, tiny_weights):
+    # 8 tasks for 2 workers: after the first result both still have work (with 3, one could finish and exit first)
+    ch = tmp_path / "challenges.json"
+    ch.write_text(json.dumps(small_eval_tasks(8)[0]))
     out = tmp_path / "submission.json"
     journal = pipeline.side_paths(out)["journal"]
-    proc = start_run(small_task_files[0], tiny_weights, out)
+    proc = start_run(ch, tiny_weights, out)
     kids: list[int] = []
     try:
         # a finished task means a worker is past its start-up (the lifeline is armed in every worker first)
@@ -91,7 +95,7 @@ def test_workers_die_within_seconds_of_their_parent_killed_with_kill_9(tmp_path,
         proc.kill()
         proc.communicate()
     # the file on disk is still complete and valid (a --resume would finish it)
-    assert submission.validate(submission.load_submission(out), tasks.load_challenges(small_task_files[0])) == []
+    assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
 
 
 def test_killed_worker_is_named_and_its_task_retried(tmp_path, small_task_files, tiny_weights):
