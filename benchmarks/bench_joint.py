@@ -21,10 +21,11 @@ import orjson
 import torch
 import torch.multiprocessing as mp
 
-from trm_submit import checkpoint, datasets, tasks
 from trm_submit.budget import Budget
 from trm_submit.config import InferConfig, RunConfig
-from trm_submit.joint import JointSolver
+from trm_submit.io import datasets, tasks
+from trm_submit.learn.joint import JointSolver
+from trm_submit.trm import checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 

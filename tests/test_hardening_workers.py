@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import small_eval_tasks
 
-from trm_submit import flags, lifeline, pipeline, submission, tasks
+from trm_submit.io import submission, tasks
+from trm_submit.run import flags, lifeline, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc"),

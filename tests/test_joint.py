@@ -19,13 +19,15 @@ import torch
 import torch.multiprocessing as mp
 from conftest import FixedRows, make_tiny_weights, nan_loss_at, one_error_line, run_cli, small_eval_tasks, tiny_config
 
-from trm_submit import checkpoint, joint, train_state, trainset
 from trm_submit.budget import Budget
 from trm_submit.config import ConfigError, InferConfig, RunConfig
-from trm_submit.model import PUZZLE_TABLE_KEY
-from trm_submit.records import joint_folder
-from trm_submit.tasks import Task
-from trm_submit.train_checkpoints import latest_checkpoint
+from trm_submit.io.records import joint_folder
+from trm_submit.io.tasks import Task
+from trm_submit.learn import joint, trainset
+from trm_submit.learn import trainer as train_state
+from trm_submit.learn.train_checkpoints import latest_checkpoint
+from trm_submit.trm import checkpoint
+from trm_submit.trm.model import PUZZLE_TABLE_KEY
 
 DDP_MODEL = tiny_config(halt_max_steps=1, halt_exploration_prob=0.0)  # every row halts after each step
 
@@ -242,8 +244,8 @@ def test_joint_plan_is_refitted_to_the_time_and_grows_back(monkeypatch):
     embeddings-only); when steps get faster, the re-fit 20 steps later grows the plan again, up to the cap,
     and the trunk keeps the start it already had."""
     from trm_submit.config import TTFTConfig
-    from trm_submit.finetune import StepPlan
-    from trm_submit.train_ranks import DistEnv
+    from trm_submit.learn.finetune import StepPlan
+    from trm_submit.learn.ranks import DistEnv
 
     clock = {"t": 0.0}
     monkeypatch.setattr(joint.time, "monotonic", lambda: clock["t"])

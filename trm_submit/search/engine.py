@@ -27,11 +27,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .. import vote
 from ..budget import Budget
-from ..encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
-from ..kernels import grid_hash  # the hash TRM's candidates carry too
-from ..tasks import Task
+from ..grids import vote
+from ..grids.encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
+from ..grids.kernels import grid_hash  # the hash TRM's candidates carry too
+from ..io.tasks import Task
 from . import library, stack
 from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, make_context, value_key
 from .verify import Solutions, Verifier
