@@ -207,7 +207,7 @@ def test_out_of_memory_halves_the_batch_and_retries(monkeypatch):
     monkeypatch.setattr(solve.infer, "predict", predict)
     cfg = RunConfig(challenges="-")
     tokens = np.zeros((8, 16), np.uint8)
-    pred, batch = solve.predict_with_retry(None, tokens, np.zeros(8, np.int32), cfg, torch.device("cpu"), None)
+    pred, batch = solve.infer.predict_with_retry(None, tokens, np.zeros(8, np.int32), cfg, torch.device("cpu"), None)
     assert seen == [None, 4, 2] and batch == 2 and pred.tokens.shape == (8, 16)
 
 
@@ -217,7 +217,7 @@ def test_out_of_memory_at_batch_one_is_raised(monkeypatch):
 
     monkeypatch.setattr(solve.infer, "predict", predict)
     with pytest.raises(torch.OutOfMemoryError):
-        solve.predict_with_retry(None, np.zeros((1, 4), np.uint8), np.zeros(1, np.int32),
+        solve.infer.predict_with_retry(None, np.zeros((1, 4), np.uint8), np.zeros(1, np.int32),
                                  RunConfig(challenges="-"), torch.device("cpu"), None)
 
 
@@ -290,7 +290,7 @@ def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch)
         n = len(rows)
         return infer.Prediction(rows.astype(np.uint8), np.full(n, 0.5, np.float32), np.ones(n, np.int32)), batch
 
-    monkeypatch.setattr(solve, "predict_with_retry", fake_predict)
+    monkeypatch.setattr(solve.infer, "predict_with_retry", fake_predict)
     limits = Budget.seconds(60)
     cfg = _cfg(Path("c.json"), Path("s.json"), Path("w.pt"))
     got = solve.infer_test_input(None, x, augs, side, cfg, torch.device("cpu"), limits)

@@ -6,7 +6,7 @@ A journal line is one result of one lane (a worker group running some candidate 
 `{"task_id", "lane", "status", "seed", "share_s", "seconds", "cut", "sources": {name: source record},
 "attempts", "attempt_sources"}`; `attempts` are the merged attempts of the task over every source known when
 the line was written. Each source record holds `candidates`: per test input a list of
-`{"grid", "count", "conf"[, "program"]}`, best first.
+`{"grid", "count", "conf"[, "program"]}`, best first (`SourceRecord`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,81 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import orjson
 
-from .tasks import Challenges, GridError, parse_grid, shorten
+from .tasks import Challenges, GridError, grid_to_list, parse_grid, shorten
 
 MAX_SHOWN = 200  # characters of a reason shown in a message
+TOP_CANDIDATES = 5  # candidates kept per test input and source in the journal
+MAX_LOSS_POINTS = 100  # loss-curve points a TRM record keeps per task
+
+
+@dataclass
+class SourceRecord:
+    """One candidate source's result on one task: the value under `sources[name]` of a journal line.
+
+    JSON (`to_json`): `{"status": "ok", "candidates": [...], <details>}` or `{"status": "error", "reason": str,
+    <details>}`; `candidates` holds per test input a list of `{"grid", "count", "conf"[, "program"]}`, best first
+    (at most TOP_CANDIDATES); `details` are the source's own fields (seconds, views, programs, ...), flat beside
+    them so journals of every version read the same."""
+
+    status: str = "ok"  # "ok" | "error"
+    candidates: list[list[dict[str, Any]]] = field(default_factory=list)
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failed(cls, reason: str, **details: Any) -> SourceRecord:
+        return cls("error", [], reason, details)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.status == "error":
+            out["reason"] = self.reason or "unknown error"
+        else:
+            out["candidates"] = self.candidates
+        out.update(self.details)
+        return out
+
+    @classmethod
+    def from_json(cls, rec: dict[str, Any]) -> SourceRecord:
+        details = {k: v for k, v in rec.items() if k not in ("status", "candidates", "reason")}
+        return cls(str(rec.get("status")), list(rec.get("candidates") or []), rec.get("reason"), details)
+
+
+def candidate(grid: Any, count: int, conf: float, program: str | None = None) -> dict[str, Any]:
+    """One candidate of a source record (`grid` as nested lists of ints)."""
+    out: dict[str, Any] = {"grid": grid_to_list(grid), "count": int(count), "conf": conf}
+    if program is not None:
+        out["program"] = program
+    return out
+
+
+def downsample(values: list[float], n: int = MAX_LOSS_POINTS) -> list[float]:
+    """At most `n` evenly spaced points of a curve, first and last kept."""
+    if len(values) <= n:
+        return [float(v) for v in values]
+    idx = np.linspace(0, len(values) - 1, n).round().astype(int)
+    return [float(values[i]) for i in idx]
+
+
+@dataclass
+class InputOutcome:
+    """What a TRM-style source produced for one test input: candidates (best first) and how many predictions
+    (views or official rows) voted, all of them and the decodable ones."""
+
+    candidates: list[dict[str, Any]]
+    views: int
+    valid_views: int
+
+
+def trm_record(per_test: list[InputOutcome], views_planned: int, **details: Any) -> SourceRecord:
+    """The record of a TRM-style source (per-task, joint and official solvers alike) from its per-test outcomes."""
+    fields: dict[str, Any] = {"views_planned": views_planned, "views": [p.views for p in per_test],
+                              "valid_views": [p.valid_views for p in per_test]}
+    fields.update(details)
+    return SourceRecord("ok", [p.candidates[:TOP_CANDIDATES] for p in per_test], None, fields)
 
 
 def side_paths(out: Path) -> dict[str, Path]:

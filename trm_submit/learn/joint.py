@@ -31,9 +31,8 @@ from tqdm import tqdm
 from ..budget import Budget
 from ..config import ConfigError, JointConfig, RunConfig, TrainConfig, TTFTConfig
 from ..grids import canvas, encoding
-from ..io.records import GROUP_FORMED
+from ..io.records import GROUP_FORMED, MAX_LOSS_POINTS
 from ..io.tasks import Task
-from ..run.solve import MAX_LOSS_POINTS, _downsample, infer_test_input
 from ..trm import checkpoint
 from . import trainset
 from .finetune import StepPlan, snapshot
@@ -162,16 +161,17 @@ def say(env: DistEnv, line: str) -> None:
         print(f"trm-submit: joint fine-tuning: {line}", file=sys.stderr, flush=True)
 
 
-class JointSolver:
-    """Fine-tunes jointly when built (every process of the TRM lane together), then `solve(task, budget, seed)`
-    infers one task with its rows -> the TRM source record (the per-task solver's shape, `ttft_steps` 0 and the
-    joint run's outcome under `joint`)."""
+class JointFineTune:
+    """One process's part of the joint fine-tuning: built, it has joined the lane's group (or gone solo) and holds
+    the data and the trainer; `fit()` fine-tunes (every process of the TRM lane together) and leaves the model,
+    the data's per-task groups and the `outcome` for inference (`run.solve.JointSolver`)."""
 
     def __init__(self, cfg: RunConfig, device: torch.device, run: Budget, bundle: checkpoint.Bundle,
                  tasks: list[Task], folder: Path, rank: int = 0, world: int = 1, rendezvous: str | None = None,
                  progress: bool = False):
         self.cfg, self.device, self.run, self.folder, self.progress = cfg, device, run, Path(folder), progress
         self._solo = False  # a worker that infers with the newest checkpoint without fine-tuning
+        self.rank = rank
         env = DistEnv(0, 1, device)
         if world > 1:
             env = self._join(rank, world, device, rendezvous)
@@ -183,9 +183,15 @@ class JointSolver:
         self.fingerprint = self.data.fingerprint()
         self.trainer = Trainer(self.tcfg, self.data, env, self.tcfg.max_steps)
         checkpoint.load_base(self.trainer.model, bundle)
+        self.outcome = Outcome(self.trainer.step, "not started")
+        self.model = self.trainer.model
         say(env, f"{len(usable)} tasks, {self.data.info['puzzles']} views (rows), {self.data.info['examples']} "
                  f"examples, buckets {list(self.data.info['buckets'])}, batch {self.tcfg.global_batch_size} over "
                  f"{env.world} process(es)")
+
+    def fit(self) -> Outcome:
+        """Fine-tune (minutes: the run's fine-tuning share), leave the group, put the model in eval mode."""
+        env, rank = self.trainer.env, self.rank
         try:
             self.outcome = self._fine_tune()
         except Exception as exc:  # a peer gone mid-step: infer with the weights of the last completed step
@@ -196,6 +202,7 @@ class JointSolver:
         leave_group(env)
         say(env, f"{self.outcome.steps} steps ({self.outcome.stopped_by})")
         self.model = self.trainer.model.eval()
+        return self.outcome
 
     def _join(self, rank: int, world: int, device: torch.device, rendezvous: str | None) -> DistEnv:
         """Join the lane's group; a worker restarted after the group formed (or one that cannot join) goes solo
@@ -307,27 +314,3 @@ class JointSolver:
         outcome.seconds = time.monotonic() - t0
         self._save(plan, outcome, finished=outcome.stopped_by != "signal")
         return outcome
-
-    # ------------------------------------------------------------------------------------------ inference
-
-    def solve(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
-        group = self.data.groups.get(task.task_id)
-        if group is None:
-            return {"status": "error", "reason": "not in the joint fine-tuning (no demonstration pairs)"}
-        cfg = self.cfg
-        task_budget = self.run if cfg.fixed_work else budget
-        t0 = time.time()
-        n = task.n_test
-        per_test = [infer_test_input(self.model, x, list(group.augs), group.side, cfg, self.device,
-                                     task_budget if cfg.fixed_work else task_budget.share(n - i),
-                                     first_id=group.first_id)
-                    for i, x in enumerate(task.test_inputs)]
-        o = self.outcome
-        return {"status": "ok", "candidates": [p["candidates"] for p in per_test], "side": group.side,
-                "views_planned": len(group.augs), "views": [p["views"] for p in per_test],
-                "valid_views": [p["valid_views"] for p in per_test], "ttft_steps": 0, "ttft_stopped_by": "joint",
-                "losses": [], "timings": {"ttft": 0.0, "infer_vote": round(time.time() - t0, 3)},
-                "joint": {"steps": o.steps, "stopped_by": o.stopped_by, "rows": self.data.info["puzzles"],
-                          "batch": self.tcfg.global_batch_size, "world": self.trainer.env.world,
-                          "resumed_from": o.resumed_from, "seconds": round(o.seconds, 3),
-                          "losses": _downsample(o.losses, MAX_LOSS_POINTS)}}

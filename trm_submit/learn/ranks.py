@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from .. import devices
 from .optim import Optimizers
 
 
@@ -29,9 +30,7 @@ class DistEnv:
 
 def init_distributed(device: str = "auto") -> DistEnv:
     """Device and rank of this process; joins the process group when `WORLD_SIZE` > 1 (torchrun)."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
-    use_cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
+    use_cuda = devices.wants_cuda(device)
     if use_cuda and not torch.cuda.is_available():
         raise RuntimeError("device 'cuda' requested but no CUDA device is available")
     world = int(os.environ.get("WORLD_SIZE", "1"))

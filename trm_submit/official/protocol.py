@@ -29,9 +29,9 @@ from ..config import RunConfig
 from ..errors import UserError
 from ..grids.augment import DIHEDRAL_INVERSE, NAME_SEP, dihedral
 from ..grids.encoding import MAX_SIDE
-from ..io.tasks import Task, grid_to_list
-from ..run.sources import TOP_CANDIDATES
-from ..trm import checkpoint
+from ..io.records import TOP_CANDIDATES, InputOutcome, SourceRecord, candidate, trm_record
+from ..io.tasks import Task
+from ..trm import checkpoint, infer
 from ..trm.model import TRM
 
 SIDE = MAX_SIDE  # official canvas: 30x30, row-major
@@ -269,12 +269,10 @@ class OfficialSolver:
         self.model = loaded.model.to(device).eval()
 
     def solve(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
-        from ..run.solve import predict_with_retry
-
         cfg, build = self.cfg, self.loaded.build
         if task.task_id not in build.rows_by_task:
-            return {"status": "error", "reason": f"task {task.task_id} is not in the official build {build.folder} "
-                                                 f"(no test-split rows)"}
+            return SourceRecord.failed(f"task {task.task_id} is not in the official build {build.folder} "
+                                       f"(no test-split rows)").to_json()
         limit = self.run if cfg.fixed_work else budget
         t0 = time.time()
         per_input = match_rows(build, task)
@@ -288,7 +286,8 @@ class OfficialSolver:
         while done < len(rows) and not limit.over():
             chunk = slice(done, done + CHUNK_ROWS)
             tokens = np.asarray(build.inputs[rows[chunk]])
-            pred, batch = predict_with_retry(self.model, tokens, ids[chunk].astype(np.int32), cfg, self.device, batch)
+            pred, batch = infer.predict_with_retry(self.model, tokens, ids[chunk].astype(np.int32), cfg, self.device,
+                                                   batch)
             for (row, i), out, q in zip(order[chunk], pred.tokens, pred.q_halt_prob):
                 _, k, inv = parse_name(build.identifiers[int(build.row_ids[row])])
                 preds[i].append((invert(crop(out), k, inv), float(q)))
@@ -298,10 +297,8 @@ class OfficialSolver:
         if done < len(rows):
             print(f"trm-submit: task {task.task_id}: time ran out after {done} of {len(rows)} official rows",
                   file=sys.stderr)
-        return {"status": "ok", "protocol": "official",
-                "candidates": [[{"grid": grid_to_list(v.grid), "count": v.count, "conf": v.mean_q}
-                                for v in vs if v.grid.size][:TOP_CANDIDATES] for vs in votes],
-                "views_planned": len(rows), "views": [len(p) for p in preds],
-                "valid_views": [sum(1 for g, _ in p if g.size) for p in preds],
-                "empty_predictions": [sum(v.count for v in vs if not v.grid.size) for vs in votes],
-                "timings": {"infer_vote": round(t1 - t0, 3)}}
+        per_test = [InputOutcome([candidate(v.grid, v.count, v.mean_q) for v in vs if v.grid.size][:TOP_CANDIDATES],
+                                 len(p), sum(1 for g, _ in p if g.size)) for vs, p in zip(votes, preds)]
+        return trm_record(per_test, len(rows), protocol="official",
+                          empty_predictions=[sum(v.count for v in vs if not v.grid.size) for vs in votes],
+                          timings={"infer_vote": round(t1 - t0, 3)}).to_json()

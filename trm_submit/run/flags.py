@@ -4,9 +4,9 @@ named in the one-line message (`FlagError`, exit code 2); and the worker count c
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
+from .. import devices
 from ..config import ConfigError, RunConfig
 from ..grids.vote import MERGE_RULES
 
@@ -103,21 +103,10 @@ def check_run_config(cfg: RunConfig) -> None:
         raise FlagError(f"--merge-rule {cfg.merge_rule!r}: expected one of {', '.join(sorted(MERGE_RULES))}")
 
 
-def usable_devices(device: str) -> tuple[int, str]:
-    """(how many workers can run side by side, what they are): CUDA devices, else CPU cores."""
-    if device in ("auto", "cuda"):
-        import torch
-
-        if torch.cuda.is_available():
-            return torch.cuda.device_count(), "CUDA devices"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores), "CPU cores"
-
-
 def cap_workers(requested: int, n_tasks: int, device: str) -> tuple[int, str | None]:
     """Workers that can help: at most one per pending task and one per device (CUDA device or CPU core).
     Returns (workers, the line saying why a request was reduced, or None)."""
-    n_dev, what = usable_devices(device)
+    n_dev, what = devices.usable(device)
     limit = max(1, min(n_tasks, n_dev))
     if requested <= limit:
         return requested, None

@@ -1,10 +1,12 @@
-"""The TRM candidate source on one task: plan views, fine-tune a fresh copy of the base weights, infer every view
-of every test input, decode, vote. Returns a plain, picklable source record (see records.py)."""
+"""The TRM candidate source on one task, in three scopes that share one per-test loop and one record builder
+(`records.trm_record`): per task (plan views, fine-tune a fresh copy of the base weights, infer), joint (infer
+with the rows of one fine-tuning over every task, `learn.joint`) and the official protocol
+(`official.protocol.OfficialSolver`). Each `solve(task, budget, seed)` returns the source record as JSON."""
 
 from __future__ import annotations
 
-import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,54 +15,20 @@ import torch
 from ..budget import Budget
 from ..config import RunConfig, TTFTConfig
 from ..grids import augment, canvas, encoding, kernels, vote
-from ..io.tasks import Task, grid_to_list
+from ..io.records import InputOutcome, SourceRecord, candidate, downsample, trm_record
+from ..io.tasks import Task
 from ..learn import finetune
+from ..learn.joint import JointFineTune, Outcome
 from ..trm import checkpoint, infer
 from ..trm.model import TRM
-from .sources import TOP_CANDIDATES
 
-MAX_LOSS_POINTS = 100  # loss-curve points kept per task
 FIRST_CHUNK = 8  # views in the first inference call of a test input (it times the rest)
 MAX_CHUNK = 256  # most views per inference call; the time limit is checked between calls
-
-
-def is_oom(exc: BaseException) -> bool:
-    """True for an out-of-memory error of torch on any device."""
-    oom = getattr(torch, "OutOfMemoryError", ())
-    return (oom and isinstance(exc, oom)) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
 
 
 def canvas_side(task: Task, bundle: checkpoint.Bundle, cfg: RunConfig) -> int:
     """The canvas side of `task` in this run (canvas.model_canvas_side with the run's margin and full_canvas)."""
     return canvas.model_canvas_side(bundle.config, task, cfg.infer.canvas_margin, full=cfg.infer.full_canvas)
-
-
-def _downsample(values: list[float], n: int) -> list[float]:
-    if len(values) <= n:
-        return [float(v) for v in values]
-    idx = np.linspace(0, len(values) - 1, n).round().astype(int)
-    return [float(values[i]) for i in idx]
-
-
-def predict_with_retry(model: TRM, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
-                       device: torch.device, batch_size: int | None) -> tuple[infer.Prediction, int | None]:
-    """infer.predict; on out-of-memory halve the batch and retry (down to 1), then give up."""
-    while True:
-        try:
-            pred = infer.predict(model, tokens, ids, steps=cfg.infer.steps, batch_size=batch_size,
-                                 memory_budget_bytes=cfg.infer.memory_budget_mb * 2**20,
-                                 early_stop_k=cfg.infer.early_stop_k, device=device)
-            return pred, batch_size
-        except Exception as exc:
-            if not is_oom(exc):
-                raise
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-            current = batch_size or len(tokens)
-            if current <= 1:
-                raise
-            batch_size = max(1, current // 2)
-            print(f"trm-submit: out of memory, retrying with batch {batch_size}", file=sys.stderr)
 
 
 def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: int,
@@ -74,7 +42,7 @@ def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: i
     preds, confs, batch, n, chunk = [], [], None, 0, MAX_CHUNK if fixed else FIRST_CHUNK
     while n < len(augs) and not budget.over():
         t0 = time.time()
-        pred, batch = predict_with_retry(model, tokens[n:n + chunk], ids[n:n + chunk], cfg, device, batch)
+        pred, batch = infer.predict_with_retry(model, tokens[n:n + chunk], ids[n:n + chunk], cfg, device, batch)
         per_view = (time.time() - t0) / len(pred.tokens)
         preds.append(pred.tokens)
         confs.append(pred.q_halt_prob)
@@ -87,12 +55,23 @@ def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: i
     grids, shapes, hashes, valid = kernels.decode_views(np.concatenate(preds), side, dih, inv)
     cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
     return {"views": n, "valid_views": int(valid.sum()),
-            "candidates": [{"grid": grid_to_list(c.grid), "count": c.count, "conf": round(c.mean_conf, 4)}
-                           for c in cands[:TOP_CANDIDATES]]}
+            "candidates": [candidate(c.grid, c.count, round(c.mean_conf, 4)) for c in cands]}
+
+
+def infer_task(model: TRM, task: Task, augs: list[augment.Aug], side: int, cfg: RunConfig, device: torch.device,
+               budget: Budget, first_id: int = 0) -> list[InputOutcome]:
+    """`infer_test_input` for every test input of `task`, each its fair share of the time left (with
+    `fixed_work`, `budget` is the run's and every input may use it)."""
+    n, out = task.n_test, []
+    for i, x in enumerate(task.test_inputs):
+        r = infer_test_input(model, x, augs, side, cfg, device, budget if cfg.fixed_work else budget.share(n - i),
+                             first_id=first_id)
+        out.append(InputOutcome(r["candidates"], r["views"], r["valid_views"]))
+    return out
 
 
 class TaskSolver:
-    """Holds the base weights of one worker; `solve(task, budget, seed)` -> the TRM source record.
+    """Holds the base weights of one worker; `solve(task, budget, seed)` -> the TRM source record (per-task scope).
 
     `run` is the whole run's budget: with `fixed_work` it is the only limit, and a task it cuts is marked
     `cut` (redone on resume)."""
@@ -119,14 +98,51 @@ class TaskSolver:
         ft = finetune.adapt(self.bundle, task, augs, self.ttft, seed=seed, side=side, device=self.device,
                             budget=ttft_budget, fit_to_budget=cfg.ttft_steps is None, progress=self.progress)
         t1 = time.time()
-        model = ft.model.eval()
-        n = task.n_test
-        per_test = [infer_test_input(model, x, augs, side, cfg, self.device,
-                                     task_budget if cfg.fixed_work else task_budget.share(n - i))
-                    for i, x in enumerate(task.test_inputs)]
+        per_test = infer_task(ft.model.eval(), task, augs, side, cfg, self.device, task_budget)
         t2 = time.time()
-        return {"status": "ok", "candidates": [p["candidates"] for p in per_test], "side": side,
-                "views_planned": len(augs), "views": [p["views"] for p in per_test],
-                "valid_views": [p["valid_views"] for p in per_test], "ttft_steps": ft.steps_done,
-                "ttft_stopped_by": ft.stopped_by, "losses": _downsample(ft.losses, MAX_LOSS_POINTS),
-                "timings": {"ttft": round(t1 - t0, 3), "infer_vote": round(t2 - t1, 3)}}
+        return trm_record(per_test, len(augs), side=side, ttft_steps=ft.steps_done, ttft_stopped_by=ft.stopped_by,
+                          losses=downsample(ft.losses),
+                          timings={"ttft": round(t1 - t0, 3), "infer_vote": round(t2 - t1, 3)}).to_json()
+
+
+class JointSolver:
+    """Infers each task with its rows of the joint fine-tuning (`fine_tuned` runs that fine-tuning first, every
+    process of the TRM lane together) -> the TRM source record (the per-task shape, `ttft_steps` 0 and the joint
+    run's outcome under `joint`)."""
+
+    def __init__(self, cfg: RunConfig, device: torch.device, run: Budget, tuned: JointFineTune):
+        self.cfg, self.device, self.run, self.tuned = cfg, device, run, tuned
+
+    @classmethod
+    def fine_tuned(cls, cfg: RunConfig, device: torch.device, run: Budget, bundle: checkpoint.Bundle,
+                   tasks: list[Task], folder: Path, rank: int = 0, world: int = 1, rendezvous: str | None = None,
+                   progress: bool = False) -> JointSolver:
+        """Join the lane's group, fine-tune jointly (minutes), then a solver of the fine-tuned model."""
+        tuned = JointFineTune(cfg, device, run, bundle, tasks, folder, rank, world, rendezvous, progress)
+        tuned.fit()
+        return cls(cfg, device, run, tuned)
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.tuned.outcome
+
+    @property
+    def trainer(self) -> Any:
+        return self.tuned.trainer
+
+    def solve(self, task: Task, budget: Budget, seed: int) -> dict[str, Any]:
+        tuned = self.tuned
+        group = tuned.data.groups.get(task.task_id)
+        if group is None:
+            return SourceRecord.failed("not in the joint fine-tuning (no demonstration pairs)").to_json()
+        task_budget = self.run if self.cfg.fixed_work else budget
+        t0 = time.time()
+        per_test = infer_task(tuned.model, task, list(group.augs), group.side, self.cfg, self.device, task_budget,
+                              first_id=group.first_id)
+        o = tuned.outcome
+        joint = {"steps": o.steps, "stopped_by": o.stopped_by, "rows": tuned.data.info["puzzles"],
+                 "batch": tuned.tcfg.global_batch_size, "world": tuned.trainer.env.world,
+                 "resumed_from": o.resumed_from, "seconds": round(o.seconds, 3), "losses": downsample(o.losses)}
+        return trm_record(per_test, len(group.augs), side=group.side, ttft_steps=0, ttft_stopped_by="joint",
+                          losses=[], timings={"ttft": 0.0, "infer_vote": round(time.time() - t0, 3)},
+                          joint=joint).to_json()

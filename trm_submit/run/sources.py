@@ -18,11 +18,11 @@ import numpy as np
 from ..budget import Budget
 from ..config import RunConfig
 from ..grids import vote
+from ..io.records import TOP_CANDIDATES, SourceRecord, candidate
 from ..io.submission import fallback_attempts
 from ..io.tasks import Task, grid_to_list
 
 KNOWN = ("search", "trm")
-TOP_CANDIDATES = 5  # candidates kept per test input and source in the journal
 
 
 def run_sources(cfg: RunConfig) -> tuple[str, ...]:
@@ -37,10 +37,10 @@ def search_record(task: Task, budget: Budget, depth: int) -> dict[str, Any]:
     from ..search import solve_task
 
     res = solve_task(task, budget, max_depth=depth)
-    return {"status": "ok", "programs": res.programs, "states": res.states, "depth": res.depth,
-            "stopped_by": res.stopped_by, "seconds": round(res.seconds, 3),
-            "candidates": [[{"grid": grid_to_list(c.grid), "count": c.count, "conf": 1.0, "program": c.program}
-                            for c in cands[:TOP_CANDIDATES]] for cands in res.candidates]}
+    return SourceRecord("ok", [[candidate(c.grid, c.count, 1.0, c.program) for c in cands[:TOP_CANDIDATES]]
+                               for cands in res.candidates], None,
+                        {"programs": res.programs, "states": res.states, "depth": res.depth,
+                         "stopped_by": res.stopped_by, "seconds": round(res.seconds, 3)}).to_json()
 
 
 class LaneSolver:
@@ -72,7 +72,7 @@ class LaneSolver:
                 rec["sources"][name] = self._one(name, task, budget, seed)
             except Exception as exc:  # one source failing on one task never ends the run
                 reason = f"{type(exc).__name__}: {exc}"
-                rec["sources"][name] = {"status": "error", "reason": reason}
+                rec["sources"][name] = SourceRecord.failed(reason).to_json()
                 print(f"trm-submit: task {task.task_id}: source {name} failed: {reason}", file=sys.stderr)
                 traceback.print_exc(file=sys.stderr)
         ok = [s for s in rec["sources"].values() if s.get("status") == "ok"]

@@ -8,12 +8,13 @@ steps on its own carry (the eval path of the official ACT wrapper, which never h
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from trm_submit.config import InferConfig, ModelConfig
+from trm_submit.config import InferConfig, ModelConfig, RunConfig
 from trm_submit.trm.layers import dtype_from_name
 from trm_submit.trm.model import TRM, InnerCarry, prefix_length
 
@@ -165,3 +166,31 @@ def _run_rows(model, tokens, puzzle_ids, steps, size, early_stop_k, device, dt, 
             out.q_halt_prob[rows] = torch.sigmoid(q_halt[done].to(torch.float64)).cpu().numpy()
             out.steps_run[rows] = active.steps[done].cpu().numpy()
             active.keep(~done)
+
+
+def is_oom(exc: BaseException) -> bool:
+    """True for an out-of-memory error of torch on any device."""
+    oom = getattr(torch, "OutOfMemoryError", ())
+    return bool(oom and isinstance(exc, oom)) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc))
+
+
+def predict_with_retry(model: TRM, tokens: np.ndarray, ids: np.ndarray, cfg: RunConfig,
+                       device: torch.device, batch_size: int | None) -> tuple[Prediction, int | None]:
+    """`predict` with the run's inference settings; on out-of-memory halve the batch and retry (down to 1), then
+    give up. Returns the prediction and the batch size that worked."""
+    while True:
+        try:
+            pred = predict(model, tokens, ids, steps=cfg.infer.steps, batch_size=batch_size,
+                           memory_budget_bytes=cfg.infer.memory_budget_mb * 2**20,
+                           early_stop_k=cfg.infer.early_stop_k, device=device)
+            return pred, batch_size
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            current = batch_size or len(tokens)
+            if current <= 1:
+                raise
+            batch_size = max(1, current // 2)
+            print(f"trm-submit: out of memory, retrying with batch {batch_size}", file=sys.stderr)
