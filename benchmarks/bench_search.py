@@ -6,6 +6,10 @@ Prints: tasks with a fitting program (every demonstration reproduced), precision
 (test inputs whose attempt 1 is right / test inputs with a candidate), pass@2 per task (Kaggle rule: a test
 input is solved if either of the two top candidates equals the solution; task score = fraction of its test
 inputs solved; mean over tasks), search time median/p90 and peak RSS of the worker processes.
+
+With `--runs raw,colours,...` each task goes through `search.runs.solve_with_runs` (the entry point the search
+source calls) with those runs, and the share of the budget the search used is printed; `--ablation` adds the
+pass@2 of every run added alone to the raw run and of each merge penalty, merged from the same tasks' runs.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trm_submit.budget import Budget  # noqa: E402
 from trm_submit.io import datasets  # noqa: E402
+from trm_submit.search import runs as search_runs  # noqa: E402
 from trm_submit.search import solve_task  # noqa: E402
 
 _TASKS: dict = {}
@@ -35,10 +40,16 @@ def _load(name: str, split: str) -> None:
 
 
 def _one(args: tuple) -> dict:
-    task_id, seconds, depth = args
+    task_id, seconds, depth, run_names = args
     task = _TASKS["tasks"][task_id]
     truth = _TASKS["solutions"][task_id]
-    result = solve_task(task, Budget.seconds(seconds), max_depth=depth)
+    per_run: dict = {}
+    if run_names:
+        chosen = tuple(r for r in search_runs.RUNS if r.name in run_names)
+        result = search_runs.solve_with_runs(task, Budget.seconds(seconds), max_depth=depth, runs=chosen)
+        per_run = result.per_run
+    else:
+        result = solve_task(task, Budget.seconds(seconds), max_depth=depth)
     solved, fitted, right1 = 0, 0, 0
     for cands, sol in zip(result.candidates, truth):
         top = [c.grid for c in cands[:2]]
@@ -50,7 +61,7 @@ def _one(args: tuple) -> dict:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(task=task_id, score=solved / len(truth), n_test=len(truth), fitted=fitted, right1=right1,
                 seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
-                program=program, rss_mb=rss)
+                program=program, rss_mb=rss, per_run=per_run, truth=truth)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,12 +73,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0, help="first N tasks (0: all)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--verbose", action="store_true", help="one line per task with a fitting program")
+    ap.add_argument("--runs", default="", help="comma list of search.runs.RUNS names (empty: the engine alone)")
+    ap.add_argument("--ablation", action="store_true", help="with --runs: each run added alone, each penalty")
     args = ap.parse_args(argv)
     _load(args.set, args.split)
     ids = sorted(_TASKS["tasks"])
     if args.limit:
         ids = ids[: args.limit]
-    jobs = [(t, args.seconds, args.depth) for t in ids]
+    run_names = tuple(n for n in args.runs.split(",") if n)
+    unknown = set(run_names) - {r.name for r in search_runs.RUNS}
+    if unknown:
+        ap.error(f"unknown runs {sorted(unknown)}; known: {[r.name for r in search_runs.RUNS]}")
+    jobs = [(t, args.seconds, args.depth, run_names) for t in ids]
     t0 = time.time()
     with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.set, args.split)) as pool:
         rows = list(pool.map(_one, jobs, chunksize=1))
@@ -90,6 +107,46 @@ def main(argv: list[str] | None = None) -> None:
     print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
     print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}")
     print(f"stopped by: {stops}; peak RSS of a worker: {max(r['rss_mb'] for r in rows):.0f} MB")
+    print(f"share of the budget used: {100 * secs.sum() / (args.seconds * len(rows)):.1f}%")
+    if args.ablation and run_names:
+        _ablation(rows, run_names)
+
+
+def _merged_row(rows: list[dict], runs: tuple) -> tuple[float, int, int]:
+    """(pass@2 per task, test inputs with a candidate, of them right on attempt 1) of `runs` merged."""
+    total, fitted, right = 0.0, 0, 0
+    for r in rows:
+        done = [(run, r["per_run"][run.name]) for run in runs if run.name in r["per_run"]]
+        merged = search_runs.merge_runs(done, len(r["truth"]))
+        solved = 0
+        for cands, sol in zip(merged, r["truth"]):
+            top = [c.grid for c in cands[:2]]
+            fitted += bool(cands)
+            right += bool(cands) and np.array_equal(top[0], sol)
+            solved += any(g.shape == sol.shape and np.array_equal(g, sol) for g in top)
+        total += solved / len(r["truth"])
+    return total / len(rows), fitted, right
+
+
+def _ablation(rows: list[dict], run_names: tuple) -> None:
+    """Pass@2 of the raw run, of each other run added alone, of all, and of all under other penalties."""
+    import dataclasses
+
+    by_name = {r.name: r for r in search_runs.RUNS if r.name in run_names}
+    raw = by_name.get("raw")
+    cases: list[tuple[str, tuple]] = [("raw", (raw,))] if raw else []
+    cases += [(f"raw + {n}", (raw, r) if raw else (r,)) for n, r in by_name.items() if n != "raw"]
+    cases.append(("all", tuple(by_name.values())))
+    for pen in (0.0, 0.5, 1.5, 10.0):
+        cases.append((f"all, penalty {pen:g} for colours and views", tuple(
+            dataclasses.replace(r, penalty=pen) if r.name not in ("raw", "deeper") else r
+            for r in by_name.values())))
+    print("| runs merged | pass@2 per task | test inputs with a candidate | precision of attempt 1 |")
+    print("|---|---|---|---|")
+    for name, runs in cases:
+        score, fitted, right = _merged_row(rows, runs)
+        print(f"| {name} | {100 * score:.2f}% ({score * len(rows):.1f}) | {fitted} | "
+              f"{right}/{fitted} = {100 * right / max(1, fitted):.1f}% |")
 
 
 if __name__ == "__main__":
