@@ -201,7 +201,46 @@ def _interleave_firsts(first: list[Candidate], second: list[Candidate]) -> list[
     return first[:1] + second[:1] + first[1:] + second[1:]
 
 
+# Earned confidence of a source's candidates (the probability that a candidate is right given that the ones
+# ranked before it in its source were not), measured on ARC-AGI-1 training (benchmarks/README.md, "Merge of
+# the sources"): the search's k-th candidate (a program that fits every demonstration), and TRM's by its
+# vote: share of the recorded votes x mean q-confidence, scaled by TRM_SCALE and counted only from
+# TRM_MIN_VOTES votes on (a guess from a handful of views earns nothing).
+SEARCH_CONFIDENCE = (0.95, 0.30, 0.15, 0.10, 0.05)
+TRM_SCALE = 1.0
+TRM_MIN_VOTES = 8
+
+
+def search_confidence(rank: int) -> float:
+    return SEARCH_CONFIDENCE[min(rank, len(SEARCH_CONFIDENCE) - 1)]
+
+
+def trm_confidences(candidates: list[Candidate]) -> list[float]:
+    """The earned confidence of each TRM candidate, never rising down the list."""
+    total = sum(max(0, c.count) for c in candidates)
+    out: list[float] = []
+    for c in candidates:
+        p = 0.0 if total < TRM_MIN_VOTES else TRM_SCALE * c.count / total * max(0.0, min(1.0, c.mean_conf))
+        out.append(min([p] + out[-1:]))
+    return out
+
+
+def by_confidence(per_source: dict[str, list[Candidate]]) -> list[Candidate]:
+    """Every source's candidates ordered by earned confidence (ties: the search first, then each source's
+    own order), so the search's second candidate keeps attempt 2 unless a TRM vote earns more."""
+    scored: list[tuple[float, int, int, Candidate]] = []
+    for k, c in enumerate(per_source.get("search", [])):
+        scored.append((search_confidence(k), 0, k, c))
+    trm = per_source.get("trm", [])
+    for k, (c, p) in enumerate(zip(trm, trm_confidences(trm))):
+        scored.append((p, 1, k, c))
+    scored.sort(key=lambda e: (-e[0], e[1], e[2]))
+    return [c for *_, c in scored]
+
+
 MERGE_RULES: dict[str, Callable[[dict[str, list[Candidate]]], list[Candidate]]] = {
+    # the default: each candidate placed by the confidence its source earned on the training sets
+    "confidence": by_confidence,
     # attempt 1 from the more precise source: a program that reproduces every demonstration; attempt 2 the
     # other source's first distinct guess. Without a program, TRM's own two guesses.
     "search_first": lambda s: _interleave_firsts(s.get("search", []), s.get("trm", [])),

@@ -32,15 +32,19 @@ def run_sources(cfg: RunConfig) -> tuple[str, ...]:
     return ("search", "trm") if cfg.weights else ("search",)
 
 
-def search_record(task: Task, budget: Budget, depth: int) -> dict[str, Any]:
-    """The search source on one task -> its source record (candidates with their program text)."""
-    from ..search import solve_task
+def search_record(task: Task, budget: Budget, depth: int, fixed_work: bool = False) -> dict[str, Any]:
+    """The search source on one task -> its source record (candidates with their program text). The search
+    spends `budget` on its runs (`search.runs`); with `fixed_work` it leaves out the runs that only end with
+    the time (the deeper run), so the work done does not depend on the clock."""
+    from ..search.runs import RUNS, solve_with_runs
 
-    res = solve_task(task, budget, max_depth=depth)
+    runs = tuple(r for r in RUNS if not (fixed_work and r.name == "deeper"))
+    res = solve_with_runs(task, budget, max_depth=depth, runs=runs)
     return SourceRecord("ok", [[candidate(c.grid, c.count, 1.0, c.program) for c in cands[:TOP_CANDIDATES]]
                                for cands in res.candidates], None,
                         {"programs": res.programs, "states": res.states, "depth": res.depth,
-                         "stopped_by": res.stopped_by, "seconds": round(res.seconds, 3)}).to_json()
+                         "stopped_by": res.stopped_by, "seconds": round(res.seconds, 3),
+                         "runs": res.runs}).to_json()
 
 
 class LaneSolver:
@@ -88,7 +92,7 @@ class LaneSolver:
         cfg = self.cfg
         if name == "search":
             if cfg.fixed_work:
-                return search_record(task, self.run, cfg.search_depth)
+                return search_record(task, self.run, cfg.search_depth, fixed_work=True)
             share = cfg.search_share if "trm" in self.sources else 1.0
             return search_record(task, budget.fraction(share), cfg.search_depth)
         return self.start_trm().solve(task, budget, seed)

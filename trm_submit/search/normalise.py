@@ -63,13 +63,17 @@ FEATURES: tuple[tuple[str, Callable[[np.ndarray, int], float]], ...] = (
 
 @dataclass(frozen=True)
 class Normalised:
-    """The normalised task, the permutation of each test input (original colour -> normalised), the colours
-    a test answer may hold, and the feature used."""
+    """The normalised task, the permutation of each example (original colour -> normalised; the train pairs,
+    then the test inputs), the fixed colours and the feature that ordered the others."""
 
     task: Task
-    test_perms: tuple[np.ndarray, ...]
+    perms: tuple[np.ndarray, ...]
     fixed: frozenset[int]
     feature: str
+
+    @property
+    def test_perms(self) -> tuple[np.ndarray, ...]:
+        return self.perms[len(self.task.train):]
 
 
 def _colours(grid: np.ndarray) -> set[int]:
@@ -125,7 +129,7 @@ def normalise(task: Task) -> Optional[Normalised]:
     n = len(task.train)
     train = tuple((perms[k][i], perms[k][o]) for k, (i, o) in enumerate(task.train))
     tests = tuple(perms[n + t][g] for t, g in enumerate(task.test_inputs))
-    return Normalised(Task(task.task_id, train, tests), tuple(perms[n:]), fixed, name)
+    return Normalised(Task(task.task_id, train, tests), tuple(perms), fixed, name)
 
 
 def map_back(answer: np.ndarray, perm: np.ndarray, test_input: np.ndarray, fixed: frozenset[int]

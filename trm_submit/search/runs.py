@@ -3,7 +3,8 @@ merged into one ranked candidate list per test input. The search source calls `s
 
 Runs (`RUNS`, in this order): "raw" (the task as given), "colours" (the colour-normalised task,
 `normalise.py`), "transpose" and "anti_transpose" (the whole task under that dihedral view, `views.py`), then
-"deeper" (the raw task one level deeper, on small tasks only). A run that cannot change anything (normalising
+"deeper" (the raw task one level deeper, on small tasks only). "outer" (the outer-product candidate,
+`outer.py`) is fitted directly, without the engine, before any other run. A run that cannot change anything (normalising
 or viewing gives the raw task back) is skipped. Each run may take `weight / (sum of the weights of itself and
 the runs after it)` of the time left, so time a run does not use flows to the next ones, and the runs go on
 until the share is used or none is left.
@@ -16,6 +17,7 @@ the raw one) and the program count of its best run. Order: lowest score, then mo
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -26,7 +28,7 @@ from ..budget import Budget
 from ..grids import vote
 from ..grids.kernels import grid_hash
 from ..io.tasks import Task
-from . import normalise, views
+from . import normalise, outer, views
 from .engine import SearchResult, solve_task
 
 MIN_RUN_SECONDS = 0.05   # a later run starts only with at least this much time left
@@ -44,6 +46,7 @@ class Run:
 
 # Penalties measured on ARC-AGI-1 training (benchmarks/bench_search.py --ablation): see benchmarks/README.md.
 RUNS: tuple[Run, ...] = (
+    Run("outer", 0.0, 0.5),
     Run("raw", 3.0, 0.0),
     Run("colours", 2.0, 0.5),
     Run("transpose", 1.0, 0.5),
@@ -100,11 +103,17 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
     """Search `task` with every applicable run of `runs` within `budget` (see the module docstring)."""
     t0 = time.monotonic()
     plans = []
+    done: list[tuple[Run, list[list[vote.Candidate]]]] = []
     for run in runs:
+        if run.name == "outer":
+            found = _outer(task)
+            if found is not None:
+                done.append((run, [[] if g is None else [vote.Candidate(g, 1, 1.0, 0, "search", found[0])]
+                                   for g in found[1]]))
+            continue
         prepared = _prepared(task, run, max_depth)
         if prepared is not None:
             plans.append((run, prepared))
-    done: list[tuple[Run, list[list[vote.Candidate]]]] = []
     stats: dict[str, dict] = {}
     first: Optional[SearchResult] = None
     programs = states = applications = errors = 0
@@ -122,6 +131,14 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
     base = first or SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "done", 0.0)
     return RunsResult(merge_runs(done, task.n_test), programs, states, base.depth, base.stopped_by,
                       time.monotonic() - t0, applications, errors, stats, dict((r.name, c) for r, c in done))
+
+
+def _outer(task: Task) -> Optional[tuple[str, list[Optional[np.ndarray]]]]:
+    try:
+        return outer.outer_candidates(task)
+    except Exception as e:  # defensive: a bug here must not cost the task its other runs
+        print(f"search: task {task.task_id}: outer product: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        return None
 
 
 def _mapped(cands: list[vote.Candidate], t: int, back: Callable[[int, np.ndarray], Optional[np.ndarray]]
@@ -151,7 +168,7 @@ def merge_runs(done: list[tuple[Run, list[list[vote.Candidate]]]], n_test: int) 
 def _add(found: dict[int, _Found], grid: np.ndarray, score: float, order: int, count: int, run: str,
          program: Optional[str]) -> None:
     key = hash((grid.shape, grid.tobytes()))
-    text = program if run in ("raw", "deeper") or program is None else f"[{run}] {program}"
+    text = program if run in ("raw", "deeper", "outer") or program is None else f"[{run}] {program}"
     agreeing = "raw" if run == "deeper" else run  # the deeper run repeats the raw one: no second opinion
     entry = found.get(key)
     if entry is None:

