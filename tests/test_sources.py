@@ -114,3 +114,33 @@ def test_lanes_one_for_both_sources_on_cpu_a_search_lane_beside_gpu_workers(monk
     asked = RunConfig(challenges="-", weights="w.pt", workers=1, search_workers=1)
     assert lanes.plan_lanes(asked, both, gpus=0) == [("trm", ("trm",), 1), ("search", ("search",), 1)]
     assert lanes.plan_lanes(cfg, ("search",), gpus=4) == [("search", ("search",), 2)]
+
+
+def test_confidence_keeps_a_full_fit_second_search_candidate_before_a_weak_trm_vote():
+    weak = [cand(R, "trm", 15), cand(S, "trm", 5)]  # R: 15 of 20 votes at a mean q-confidence of 0.3
+    for c in weak:
+        c.mean_conf = 0.3
+    per = {"search": [cand(P, "search"), cand(Q, "search")], "trm": weak}
+    assert grids(vote.merge(per, "confidence")) == [P, Q, R, S]  # R earns 0.225 < the search's 2nd
+    assert grids(vote.merge(per, "search_first"))[:2] == [P, R]  # the old rule: TRM's first guess displaces Q
+
+
+def test_confidence_lets_a_strong_trm_vote_take_attempt_2_but_not_attempt_1():
+    strong = [cand(R, "trm", 18), cand(S, "trm", 2)]
+    for c in strong:
+        c.mean_conf = 0.9
+    per = {"search": [cand(P, "search"), cand(Q, "search")], "trm": strong}
+    assert grids(vote.merge(per, "confidence"))[:3] == [P, R, Q]  # 18/20 x 0.9 = 0.81 > the search's 2nd
+    assert grids(vote.merge({"search": [], "trm": strong}, "confidence")) == [R, S]
+
+
+def test_confidence_gives_nothing_to_a_vote_of_a_handful_of_views_and_never_rises_down_a_source():
+    few = [cand(R, "trm", 2)]
+    few[0].mean_conf = 1.0
+    assert vote.trm_confidences(few) == [0.0]  # fewer than TRM_MIN_VOTES votes in all
+    per = {"search": [cand(P, "search"), cand(Q, "search")], "trm": few}
+    assert grids(vote.merge(per, "confidence")) == [P, Q, R]
+    ranked = [cand(R, "trm", 10), cand(S, "trm", 10)]
+    ranked[0].mean_conf, ranked[1].mean_conf = 0.2, 0.9
+    assert vote.trm_confidences(ranked) == [0.1, 0.1]  # S may not pass R, which its source ranked first
+    assert grids(vote.merge({"trm": ranked}, "confidence")) == [R, S]

@@ -1,17 +1,28 @@
 """The greedy stacker: builds an answer out of several search states ("pieces") that each reproduce part of
-every train output, as an overlay in which earlier pieces win.
+every train output, as an overlay in which earlier pieces win; and the patch completion of a stack that leaves
+cells unpainted.
 
-A piece is a grid state whose train values have the train outputs' shapes. It can paint in three modes: "fg"
-(only its non-background cells), "all" (every cell) or "bg" (only its background cells). A (piece, mode) is
-admissible while it agrees with the train output on every still unpainted cell it would paint, on every
-demonstration; each step takes the admissible one that paints the most new cells (ties: the cheaper piece). A
-stack is a solution when every train cell is painted; its test answer is painted the same way and is dropped if
-a test cell stays unpainted. The first step also tries the next best few choices, since the greedy can lock in a
-wrong first piece.
+A piece is a grid state whose train values have the train outputs' shapes; the cheapest MAX_PIECES found are
+kept (by program cost over every level, then discovery order). It can paint in three modes: "fg" (only its
+non-background cells), "all" (every cell) or "bg" (only its background cells). A (piece, mode) is admissible
+while it agrees with the train output on every still unpainted cell it would paint, on every demonstration.
+
+Greedy passes (each gives at most one stack): every pass takes, step after step, the admissible (piece, mode)
+that paints the most new cells, counted over every demonstration (first pass, which also tries the next best
+few first steps, since the greedy can lock in a wrong first piece) or on one "care" demonstration (one pass per
+each of the first CARE_DEMOS demonstrations); each of these is repeated with only the pieces up to each cost
+threshold (the cheapest pieces first). A stack is a solution when every train cell is painted; its test answer
+is painted the same way and dropped if a test cell stays unpainted. After each step of a pass, a stack that
+leaves cells unpainted is also tried patch-completed (`patch_complete`): kept when the completion reproduces
+every train output.
+
+Admissibility and gains are bit operations: every piece's cells over all demonstrations are packed into
+uint64 words (one row per piece), so a step is a few vectorised and/popcount passes over pieces x words.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -20,11 +31,15 @@ import numpy as np
 from ..budget import Budget
 from .dsl import value_key
 
-MAX_PIECES = 1500   # pieces kept per search (the cheapest first, in discovery order)
-MAX_STEPS = 4       # pieces per stack
-STARTS = 4          # first-step alternatives
+MAX_PIECES = 1500   # pieces kept per search (the cheapest)
+MAX_STEPS = 6       # pieces per stack
+STARTS = 4          # first-step alternatives of the first pass
+CARE_DEMOS = 5      # demonstrations that each get a pass where only their own cells count
+COST_THRESHOLDS = 3 # cost thresholds tried besides "all pieces" (the lowest distinct piece costs)
 MODES = ("fg", "all", "bg")
 UNPAINTED = 10
+OUTSIDE = 11        # beyond the grid, in patch completion
+MAX_HOLE_SHARE = 3  # patch completion is tried when at most 1/3 of each train canvas is unpainted
 
 
 @dataclass
@@ -37,16 +52,31 @@ class Piece:
 
 @dataclass
 class Pieces:
+    """The cheapest MAX_PIECES distinct pieces (ties: the first found), `items` in no particular order."""
+
     items: list[Piece] = field(default_factory=list)
     keys: set = field(default_factory=set)
+    _heap: list = field(default_factory=list)  # (-cost, -order, index into items): the worst piece on top
+    _order: int = 0
 
     def add(self, text: str, cost: int, train: tuple, tests: tuple) -> None:
-        if len(self.items) >= MAX_PIECES or any(t is None for t in tests):
+        if any(t is None for t in tests):
+            return
+        if len(self.items) >= MAX_PIECES and cost >= -self._heap[0][0]:
             return
         key = hash(tuple(value_key(v) for v in train + tests))
-        if key not in self.keys:
-            self.keys.add(key)
-            self.items.append(Piece(text, cost, train, tests))
+        if key in self.keys:
+            return
+        self.keys.add(key)
+        self._order += 1
+        piece = Piece(text, cost, train, tests)
+        if len(self.items) < MAX_PIECES:
+            heapq.heappush(self._heap, (-cost, -self._order, len(self.items)))
+            self.items.append(piece)
+            return
+        _, _, slot = heapq.heappop(self._heap)  # the costliest, latest found piece
+        self.items[slot] = piece
+        heapq.heappush(self._heap, (-cost, -self._order, slot))
 
 
 def _paint(canvas: np.ndarray, value: np.ndarray, mode: str, bg: int) -> None:
@@ -58,75 +88,189 @@ def _paint(canvas: np.ndarray, value: np.ndarray, mode: str, bg: int) -> None:
     canvas[mask] = value[mask]
 
 
-def _greedy(first: tuple[int, int], ctx: "_Matrices", budget: Budget) -> Optional[list[tuple[int, int]]]:
-    """Steps (piece index, mode index) from the given first step until every train cell is painted."""
-    chosen = [first]
-    unpainted = ~ctx.masks[first[1]][first[0]]
-    while unpainted.any():
-        if len(chosen) >= MAX_STEPS or budget.over():
-            return None
-        best = _best_steps(ctx, unpainted, ctx.test_ok(chosen[0][0]), 1)
-        if not best:
-            return None
-        chosen.append(best[0])
-        unpainted &= ~ctx.masks[best[0][1]][best[0][0]]
-    return chosen
-
-
-def _best_steps(ctx: "_Matrices", unpainted: np.ndarray, allowed: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """The n admissible (piece, mode) steps that paint the most unpainted cells (ties: lower index)."""
-    options = []
-    for m, mask in enumerate(ctx.masks):
-        new = mask & unpainted
-        gain = new.sum(axis=1)
-        bad = (new & ~ctx.agree).any(axis=1)
-        gain[bad | ~allowed] = 0
-        for p in np.flatnonzero(gain):
-            options.append((-int(gain[p]), m, int(p)))
-    options.sort(key=lambda o: (o[0], o[2], o[1]))
-    return [(p, m) for _, m, p in options[:n]]
+def _pack(bits: np.ndarray) -> np.ndarray:
+    """Rows of booleans -> rows of uint64 words (padded with zeros)."""
+    packed = np.packbits(bits, axis=-1, bitorder="little")
+    pad = (-packed.shape[-1]) % 8
+    if pad:
+        packed = np.concatenate([packed, np.zeros(packed.shape[:-1] + (pad,), np.uint8)], axis=-1)
+    return np.ascontiguousarray(packed).view(np.uint64)
 
 
 class _Matrices:
-    """Every piece's train cells flattened side by side: agreement with the outputs and paint masks."""
+    """Every piece's train cells flattened side by side, packed: agreement with the outputs and paint masks."""
 
     def __init__(self, pieces: list[Piece], targets: tuple[np.ndarray, ...], bg: int) -> None:
         flat = np.stack([np.concatenate([v.ravel() for v in p.train]) for p in pieces])
         target = np.concatenate([t.ravel() for t in targets])
-        self.agree = flat == target
-        self.masks = (flat != bg, np.ones_like(self.agree), flat == bg)
+        self.cells = flat.shape[1]
+        self.disagree = _pack(flat != target)
+        self.masks = tuple(_pack(m) for m in (flat != bg, np.ones_like(flat, dtype=bool), flat == bg))
+        sizes = np.cumsum([0] + [t.size for t in targets])
+        self.demo = []  # per demonstration: its cells as packed bits
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            m = np.zeros(self.cells, dtype=bool)
+            m[a:b] = True
+            self.demo.append(_pack(m))
+        self.all_cells = _pack(np.ones(self.cells, dtype=bool))
         self.shapes = [tuple(t.shape for t in p.tests) for p in pieces]
 
     def test_ok(self, first: int) -> np.ndarray:
         return np.array([s == self.shapes[first] for s in self.shapes], dtype=bool)
 
 
+def _best_steps(ctx: _Matrices, unpainted: np.ndarray, allowed: np.ndarray, n: int,
+                care: Optional[np.ndarray] = None) -> list[tuple[int, int]]:
+    """The n admissible (piece, mode) steps that paint the most unpainted cells (on the `care` cells if given;
+    ties: lower piece index, then mode)."""
+    options = []
+    counted = unpainted if care is None else unpainted & care
+    for m, mask in enumerate(ctx.masks):
+        new = mask & unpainted
+        gain = np.bitwise_count(new & counted).sum(axis=1, dtype=np.int64)
+        bad = (new & ctx.disagree).any(axis=1)
+        gain[bad | ~allowed] = 0
+        for p in np.flatnonzero(gain):
+            options.append((-int(gain[p]), int(p), m))
+    options.sort()
+    return [(p, m) for _, p, m in options[:n]]
+
+
+def _greedy(first: tuple[int, int], ctx: _Matrices, allowed: np.ndarray, care: Optional[np.ndarray],
+            budget: Budget) -> list[list[tuple[int, int]]]:
+    """The prefixes of one greedy pass from `first` (the last one paints every train cell when the pass
+    succeeds)."""
+    chosen = [first]
+    prefixes = [list(chosen)]
+    unpainted = ctx.all_cells & ~ctx.masks[first[1]][first[0]]
+    allowed = allowed & ctx.test_ok(first[0])
+    while unpainted.any() and len(chosen) < MAX_STEPS and not budget.over():
+        best = _best_steps(ctx, unpainted, allowed, 1, care)
+        if not best and care is not None:  # the care demonstration is done: finish on the others
+            best = _best_steps(ctx, unpainted, allowed, 1)
+        if not best:
+            break
+        chosen.append(best[0])
+        prefixes.append(list(chosen))
+        unpainted &= ~ctx.masks[best[0][1]][best[0][0]]
+    return prefixes
+
+
 def stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Budget) -> list[tuple[str, int, tuple]]:
-    """Solutions made by stacking pieces: (program text, cost, test answers), best first step first."""
-    items = sorted(pieces.items, key=lambda p: p.cost)
-    if len(items) < 2 or budget.over():
+    """Solutions made by stacking pieces (module docstring): (program text, cost, test answers), the passes'
+    stacks in pass order."""
+    items = sorted(pieces.items, key=lambda p: p.cost)  # stable: ties keep discovery order
+    if not items or budget.over():
         return []
     ctx = _Matrices(items, targets, bg)
-    start_unpainted = np.ones(ctx.agree.shape[1], dtype=bool)
-    found, seen = [], set()
-    for first in _best_steps(ctx, start_unpainted, np.ones(len(items), dtype=bool), STARTS):
+    costs = np.array([p.cost for p in items])
+    every = np.ones(len(items), dtype=bool)
+    passes: list[tuple[np.ndarray, Optional[np.ndarray], int]] = [(every, None, STARTS)]
+    levels = sorted(set(costs.tolist()))[:-1][:COST_THRESHOLDS]  # the last level would be every piece
+    for limit in [None] + levels:
+        allowed = every if limit is None else costs <= limit
+        if limit is not None:
+            passes.append((allowed, None, 1))
+        if len(targets) > 1:
+            passes += [(allowed, ctx.demo[d], 1) for d in range(min(CARE_DEMOS, len(targets)))]
+    found: list[tuple[str, int, tuple]] = []
+    seen: set = set()
+    for allowed, care, starts in passes:
         if budget.over():
             break
-        steps = _greedy(first, ctx, budget)
-        if steps is None or len(steps) < 2 or tuple(steps) in seen:
-            continue
-        seen.add(tuple(steps))
-        tests = _paint_tests(items, steps, bg)
-        text = "stack(" + " ; ".join(f"{items[p].text} [{MODES[m]}]" for p, m in steps) + ")"
-        found.append((text, sum(items[p].cost for p, _ in steps) + len(steps), tests))
+        for first in _best_steps(ctx, ctx.all_cells, allowed, starts, care):
+            if budget.over():
+                break
+            for steps in _greedy(first, ctx, allowed, care, budget):
+                if tuple(steps) in seen or budget.over():
+                    continue
+                seen.add(tuple(steps))
+                result = _solution(items, steps, targets, bg)
+                if result is not None:
+                    found.append(result)
     return found
 
 
-def _paint_tests(items: list[Piece], steps: list[tuple[int, int]], bg: int) -> tuple:
-    answers = []
+def _solution(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[np.ndarray, ...], bg: int
+              ) -> Optional[tuple[str, int, tuple]]:
+    """The stack `steps` as a solution: as painted when it paints every train cell (and has 2+ pieces),
+    else patch-completed when the completion reproduces every train output; None otherwise."""
+    train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg) for i in range(len(targets))]
+    text = " ; ".join(f"{items[p].text} [{MODES[m]}]" for p, m in steps)
+    cost = sum(items[p].cost for p, _ in steps) + len(steps)
+    complete = all((c != UNPAINTED).all() for c in train)
+    if complete:
+        if len(steps) < 2:
+            return None
+        return "stack(" + text + ")", cost, _paint_tests(items, steps, bg, complete=False)
+    if any((c == UNPAINTED).sum() * MAX_HOLE_SHARE > c.size for c in train):
+        return None
+    if not all(_same(patch_complete(c), t) for c, t in zip(train, targets)):
+        return None
+    return "stack(" + text + ") | patch_complete", cost + 1, _paint_tests(items, steps, bg, complete=True)
+
+
+def _same(a: Optional[np.ndarray], b: np.ndarray) -> bool:
+    return a is not None and bool(np.array_equal(a, b))
+
+
+def _painted(values: list[np.ndarray], modes: list[int], bg: int) -> np.ndarray:
+    canvas = np.full(values[0].shape, UNPAINTED, dtype=np.uint8)
+    for v, m in zip(values, modes):
+        _paint(canvas, v, MODES[m], bg)
+    return canvas
+
+
+def _paint_tests(items: list[Piece], steps: list[tuple[int, int]], bg: int, complete: bool) -> tuple:
+    answers: list[Optional[np.ndarray]] = []
     for t in range(len(items[steps[0][0]].tests)):
-        canvas = np.full(items[steps[0][0]].tests[t].shape, UNPAINTED, dtype=np.uint8)
-        for p, m in steps:
-            _paint(canvas, items[p].tests[t], MODES[m], bg)
-        answers.append(None if (canvas == UNPAINTED).any() else canvas)
+        canvas = _painted([items[p].tests[t] for p, _ in steps], [m for _, m in steps], bg)
+        if complete:
+            answers.append(patch_complete(canvas))
+        else:
+            answers.append(None if (canvas == UNPAINTED).any() else canvas)
     return tuple(answers)
+
+
+def _patches(padded: np.ndarray) -> np.ndarray:
+    """Every 3x3 window of `padded` without an unpainted cell, in its 8 orientations, as rows of 9."""
+    h, w = padded.shape
+    wins = np.lib.stride_tricks.sliding_window_view(padded, (3, 3)).reshape(-1, 3, 3)
+    wins = wins[(wins != UNPAINTED).all(axis=(1, 2))]
+    if not len(wins):
+        return np.zeros((0, 9), np.uint8)
+    views = [wins, wins[:, ::-1], wins[:, :, ::-1], wins[:, ::-1, ::-1]]
+    views += [v.transpose(0, 2, 1) for v in views]
+    return np.unique(np.concatenate([v.reshape(-1, 9) for v in views]), axis=0)
+
+
+def patch_complete(canvas: np.ndarray) -> Optional[np.ndarray]:
+    """`canvas` with its unpainted cells filled from its own fully painted 3x3 patches in their 8 orientations
+    (the grid's outside counts as a colour of its own): the cells with the most known neighbours first, each
+    filled when every patch matching its known neighbourhood gives it the same colour; None when a cell stays
+    unfilled or the canvas has nothing to complete."""
+    if not (canvas == UNPAINTED).any():
+        return None
+    padded = np.pad(canvas, 1, constant_values=OUTSIDE)
+    patches = _patches(padded)
+    if not len(patches):
+        return None
+    while True:
+        holes = np.argwhere(padded == UNPAINTED)
+        if not len(holes):
+            return np.ascontiguousarray(padded[1:-1, 1:-1])
+        wins = np.stack([padded[y - 1:y + 2, x - 1:x + 2].ravel() for y, x in holes])
+        known = wins != UNPAINTED
+        counts = known.sum(axis=1)
+        filled = False
+        for level in sorted(set(counts.tolist()), reverse=True):  # the best known holes, all at once
+            for k in np.flatnonzero(counts == level):
+                match = ((patches == wins[k]) | ~known[k]).all(axis=1)
+                colours = np.unique(patches[match, 4])
+                if len(colours) == 1:
+                    padded[holes[k][0], holes[k][1]] = colours[0]
+                    filled = True
+            if filled:
+                break
+        if not filled:
+            return None

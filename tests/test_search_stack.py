@@ -1,0 +1,77 @@
+"""The stacker: cheapest pieces kept, care-demonstration passes and patch completion, on hand-made pieces
+whose stacks are worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trm_submit.budget import Budget
+from trm_submit.search import stack
+from trm_submit.search.stack import Pieces, patch_complete, stacks
+
+
+def _pieces(*items, cost=1):
+    pieces = Pieces()
+    for text, train, test in items:
+        pieces.add(text, cost, tuple(np.array(t, np.uint8) for t in train), (np.array(test, np.uint8),))
+    return pieces
+
+
+def test_pieces_keep_the_cheapest_over_all_levels(monkeypatch):
+    monkeypatch.setattr(stack, "MAX_PIECES", 3)
+    pieces = Pieces()
+    for i, cost in enumerate([3, 2, 3, 1, 1, 2]):
+        pieces.add(f"p{i}", cost, (np.array([[i]], np.uint8),), (np.array([[i]], np.uint8),))
+    # the first three found were p0 (3), p1 (2), p2 (3); the cheaper p3, p4 replace the costliest, latest first
+    assert sorted(p.text for p in pieces.items) == ["p1", "p3", "p4"]
+
+
+def test_a_care_demonstration_pass_finds_a_stack_the_all_demonstration_pass_does_not(monkeypatch):
+    monkeypatch.setattr(stack, "STARTS", 1)
+    targets = (np.array([[1, 1, 1, 0]], np.uint8), np.array([[2, 2, 2, 2, 2, 0]], np.uint8))
+    pieces = _pieces(("A", ([[1, 1, 1, 0]], [[0, 0, 0, 0, 0, 0]]), [[3, 0]]),
+                     ("B", ([[0, 0, 0, 0]], [[2, 2, 2, 2, 2, 0]]), [[5, 4]]))
+    found = {text: tests[0].tolist() for text, _, tests in stacks(pieces, targets, 0, Budget.seconds(5))}
+    # over both demonstrations B [fg] paints most (5 cells), then A [all] the rest; on demonstration 1 alone
+    # A [fg] paints most (3), then B [all] its last cell (and the rest of demonstration 2)
+    assert found == {"stack(B [fg] ; A [all])": [[5, 4]], "stack(A [fg] ; B [all])": [[3, 4]]}
+    monkeypatch.setattr(stack, "CARE_DEMOS", 0)
+    assert [t for t, _, _ in stacks(pieces, targets, 0, Budget.seconds(5))] == ["stack(B [fg] ; A [all])"]
+
+
+def test_patch_complete_fills_a_hole_in_a_periodic_pattern():
+    motif = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], np.uint8) % 7
+    full = np.tile(motif, (3, 3))
+    holed = full.copy()
+    holed[3:5, 4:6] = stack.UNPAINTED
+    assert np.array_equal(patch_complete(holed), full)
+    assert patch_complete(full) is None  # nothing to complete
+    lone = np.full((3, 3), stack.UNPAINTED, np.uint8)
+    lone[0, 0] = 1
+    assert patch_complete(lone) is None  # no fully painted patch to learn from
+
+
+def test_a_stack_that_leaves_holes_is_kept_only_when_patch_completion_reproduces_every_output():
+    def pattern(k: int) -> np.ndarray:
+        return np.tile(np.array([[k, k + 1, k + 2], [k + 2, k, k + 1]], np.uint8), (4, 3))
+
+    targets = (pattern(1), pattern(3))
+    holed = []
+    for t in targets:
+        h = t.copy()
+        h[2:4, 2:4] = 0  # a hole of background: the fg mode leaves it unpainted
+        holed.append(h)
+    test_full = pattern(5)
+    test_holed = test_full.copy()
+    test_holed[4:6, 0:2] = 0
+    pieces = _pieces(("A", holed, test_holed))
+    found = stacks(pieces, targets, 0, Budget.seconds(5))
+    assert [text for text, _, _ in found] == ["stack(A [fg]) | patch_complete"]
+    assert np.array_equal(found[0][2][0], test_full)
+    # the same holes over a grid that has no repeated patch cannot be completed: no solution
+    rng = np.random.default_rng(0)
+    noise = tuple(rng.integers(1, 10, (8, 8)).astype(np.uint8) for _ in range(2))
+    bad = [n.copy() for n in noise]
+    for b in bad:
+        b[2:4, 2:4] = 0
+    assert stacks(_pieces(("A", bad, test_holed)), noise, 0, Budget.seconds(5)) == []
