@@ -122,6 +122,7 @@ def test_merge_counts_agreement_and_puts_a_raw_answer_before_a_view_answer_of_eq
     raw, view, other = Run("raw", 1, 0.0), Run("transpose", 1, 0.5), Run("anti_transpose", 1, 0.5)
     merged = merge_runs([(raw, [[_cand(a), _cand(b)]]), (view, [[_cand(c), _cand(b)]])], 1)[0]
     assert [m.grid.tolist() for m in merged] == [a, c, b]  # a: 0, c: 0.5, b: min(1, 1.5)
+    assert [r.penalty for r in RUNS if r.name in views.VIEWS] == [1.5, 1.5]  # the defaults: raw's 2nd first
     # two view runs agreeing on c put it before a raw second candidate of the same score
     merged = merge_runs([(raw, [[_cand(a), _cand(b)]]), (Run("transpose", 1, 1.0), [[_cand(c)]]),
                          (Run("anti_transpose", 1, 1.0), [[_cand(c)]])], 1)[0]
@@ -143,13 +144,15 @@ def test_the_runs_go_on_until_the_share_is_used_and_later_runs_get_what_earlier_
     pairs = (_swap_example(3, 5), _swap_example(2, 7))
     task = Task("t", pairs, (_swap_example(6, 8)[0],))
     t0 = time.monotonic()
-    res = solve_with_runs(task, Budget.seconds(0.6), solver=slow_solver)
+    res = solve_with_runs(task, Budget.seconds(1.2), solver=slow_solver)
     took = time.monotonic() - t0
     assert list(res.runs) == ["raw", "colours", "transpose", "anti_transpose", "deeper"]
-    assert 0.55 < took < 1.0
-    # the first run may take 3/9 of the share, the next 2/6 of what is left, ...
-    assert calls[0][1] == pytest.approx(0.6 * 3 / 9, abs=0.03)
-    assert calls[1][1] == pytest.approx(0.6 * 6 / 9 * 2 / 6, abs=0.03)
+    assert 1.15 < took < 1.6
+    # the first run may take 6/12 of the share, the next 3/6 of what is left, ...
+    weights = [r.weight for r in RUNS if r.name != "outer"]
+    assert calls[0][1] == pytest.approx(1.2 * weights[0] / sum(weights), abs=0.03)
+    assert calls[1][1] == pytest.approx(1.2 * (1 - weights[0] / sum(weights)) * weights[1] / sum(weights[1:]),
+                                        abs=0.03)
 
 
 def test_a_deadline_of_one_second_holds_on_a_30x30_task_with_10_demonstrations_and_every_run():

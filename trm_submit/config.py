@@ -139,8 +139,8 @@ class RunConfig:
     ttft_share: float = 0.6  # fraction of a task's time share spent fine-tuning when steps are not fixed
     fixed_work: bool = False  # run all views and TTFT steps; only the run deadline cuts (reproducible runs)
     sources: tuple[str, ...] = ()  # candidate sources ("search", "trm"); () = both with weights, search alone without
-    merge_rule: str = "search_first"  # how the sources' candidates become two attempts (vote.MERGE_RULES)
-    search_share: float = 0.5  # most of a task's time share the search may use when it runs before TRM
+    merge_rule: str = "confidence"  # how the sources' candidates become two attempts (vote.MERGE_RULES)
+    search_share: float = 0.5  # of a task's time share the search spends (on its runs) when it runs before TRM
     search_depth: int = 3  # deepest composition the program search tries
     search_workers: int = 0  # >0: search in its own lane of that many CPU processes beside the TRM workers;
     # 0 = its own lane only when TRM runs on CUDA (then the CPU cores the TRM workers leave)

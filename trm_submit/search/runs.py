@@ -47,11 +47,11 @@ class Run:
 # Penalties measured on ARC-AGI-1 training (benchmarks/bench_search.py --ablation): see benchmarks/README.md.
 RUNS: tuple[Run, ...] = (
     Run("outer", 0.0, 0.5),
-    Run("raw", 3.0, 0.0),
-    Run("colours", 2.0, 0.5),
-    Run("transpose", 1.0, 0.5),
-    Run("anti_transpose", 1.0, 0.5),
-    Run("deeper", 2.0, 0.0),
+    Run("raw", 6.0, 0.0),
+    Run("colours", 3.0, 0.5),
+    Run("transpose", 1.0, 1.5),
+    Run("anti_transpose", 1.0, 1.5),
+    Run("deeper", 1.0, 0.0),
 )
 
 
