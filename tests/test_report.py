@@ -184,7 +184,9 @@ def test_two_sources_show_their_candidates_programs_and_the_origin_of_each_attem
     p = _hand_made_run(tmp_path)
     wrong = [[1, 1], [1, 1]]
     search = {"status": "ok", "programs": 2, "depth": 1, "stopped_by": "done", "seconds": 0.75,
-              "candidates": [[{"grid": A_TRUTH[0], "count": 2, "conf": 1.0, "program": "rot180"}], []]}
+              "candidates": [[{"grid": A_TRUTH[0], "count": 2, "conf": 1.0, "program": "rot180"}], []],
+              "runs": {"raw": {"seconds": 0.5, "programs": 2, "stopped_by": "done"},
+                       "colours": {"seconds": 0.25, "programs": 0, "stopped_by": "time"}}}
     trm = {"status": "ok", "candidates": [[{"grid": wrong, "count": 5, "conf": 0.5}], [{"grid": [[2]], "count": 1,
                                                                                         "conf": 0.1}]],
            "views": [8, 8], "ttft_steps": 12, "losses": LOSSES, "timings": {"ttft": 1.0, "infer_vote": 0.5}}
@@ -205,7 +207,8 @@ def test_two_sources_show_their_candidates_programs_and_the_origin_of_each_attem
     text = " ".join(" ".join(doc.text).split())
     for shown in ("#1 search (2 programs): rot180", "#1 trm: 5 votes, conf 0.500", "attempt 1 (search)",
                   "attempt 2 (trm)", "attempt 2 (fallback)", "search: programs 2 | depth 1 | stopped by done",
-                  "trm: TTFT 1.0 s", "TTFT steps 12"):
+                  "trm: TTFT 1.0 s", "TTFT steps 12",
+                  "search runs: raw 0.5 s, 2 programs, done, colours 0.25 s, 0 programs, time"):
         assert shown in text, shown
 
 

@@ -180,6 +180,11 @@ def _record_details(rec: dict[str, Any] | None) -> str:
         lines.append("search: " + _details_line(search, [
             ("programs", "programs", ""), ("states", "states", ""), ("depth", "depth", ""),
             ("stopped by", "stopped_by", ""), ("time", "seconds", " s"), ("error", "reason", "")]))
+        runs = search.get("runs")
+        if isinstance(runs, dict) and runs:  # the engine runs that spent the search's share (search.runs)
+            lines.append("search runs: " + ", ".join(
+                f"{name} {r.get('seconds', '?')} s, {r.get('programs', '?')} programs, {r.get('stopped_by', '?')}"
+                for name, r in runs.items() if isinstance(r, dict)))
     trm = sources.get("trm")
     loss = ""
     if trm:

@@ -2,8 +2,8 @@
 sources on a task within the task's budget, and how every source's candidates become the two attempts.
 
 Sources: "search" (program search, CPU, no torch) and "trm" (test-time fine-tuned TRM). In a lane that runs
-both, the search goes first with at most `search_share` of the task's time (it is fast, and a program that
-reproduces every demonstration is the more precise answer); TRM gets the rest.
+both, the search goes first and spends `search_share` of the task's time on its runs (`search.runs`: a program
+that reproduces every demonstration is the more precise answer); TRM gets the rest.
 """
 
 from __future__ import annotations

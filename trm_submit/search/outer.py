@@ -17,6 +17,10 @@ from ..io.tasks import Task
 Grid = np.ndarray
 
 
+def _is_colour(c: int) -> Callable[[Grid], np.ndarray]:
+    return lambda x: x == c
+
+
 def _most(x: Grid) -> int:
     values, counts = np.unique(x[x != 0], return_counts=True)
     return int(values[np.argmax(counts)]) if len(values) else -1
@@ -33,7 +37,7 @@ WHERE: tuple[tuple[str, Callable[[Grid], np.ndarray]], ...] = (
     ("blank", lambda x: x == 0),
     ("most_colour", lambda x: x == _most(x)),
     ("least_colour", lambda x: x == _least(x)),
-) + tuple((f"colour_{c}", lambda x, c=c: x == c) for c in range(1, 10))
+) + tuple((f"colour_{c}", _is_colour(c)) for c in range(1, 10))
 
 # what a filled block holds, from the input and the colour of its cell
 FILLS: tuple[tuple[str, Callable[[Grid, int], Grid]], ...] = (

@@ -103,7 +103,7 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
     """Search `task` with every applicable run of `runs` within `budget` (see the module docstring)."""
     t0 = time.monotonic()
     plans = []
-    done: list[tuple[Run, list[list[vote.Candidate]]]] = []
+    done: list[tuple[Run, RunCandidates]] = []
     for run in runs:
         if run.name == "outer":
             found = _outer(task)
@@ -142,17 +142,20 @@ def _outer(task: Task) -> Optional[tuple[str, list[Optional[np.ndarray]]]]:
 
 
 def _mapped(cands: list[vote.Candidate], t: int, back: Callable[[int, np.ndarray], Optional[np.ndarray]]
-            ) -> list[vote.Candidate]:
+            ) -> list[Optional[vote.Candidate]]:
     """A run's ranked candidates of test input t in the task's own colours and orientation (a candidate that
     cannot be mapped back keeps its rank, as None: `merge_runs` skips it)."""
-    out = []
+    out: list[Optional[vote.Candidate]] = []
     for c in cands:
         g = back(t, c.grid)
         out.append(None if g is None else vote.Candidate(g, c.count, 1.0, 0, "search", c.program))
     return out
 
 
-def merge_runs(done: list[tuple[Run, list[list[vote.Candidate]]]], n_test: int) -> list[list[vote.Candidate]]:
+RunCandidates = list[list[Optional[vote.Candidate]]]  # one run's ranked candidates per test input (None: unmappable)
+
+
+def merge_runs(done: list[tuple[Run, RunCandidates]], n_test: int) -> list[list[vote.Candidate]]:
     """The merged ranked candidates per test input of runs done in this order (module docstring)."""
     merged = []
     for t in range(n_test):
