@@ -50,18 +50,21 @@ def _one(args: tuple) -> dict:
         per_run = result.per_run
     else:
         result = solve_task(task, Budget.seconds(seconds), max_depth=depth)
-    solved, fitted, right1 = 0, 0, 0
+    solved, fitted, right1, second, right2 = 0, 0, 0, 0, 0
     for cands, sol in zip(result.candidates, truth):
         top = [c.grid for c in cands[:2]]
         if cands:
             fitted += 1
             right1 += int(np.array_equal(top[0], sol))
+        if len(top) > 1 and not np.array_equal(top[0], sol):
+            second += 1
+            right2 += int(top[1].shape == sol.shape and np.array_equal(top[1], sol))
         solved += int(any(g.shape == sol.shape and np.array_equal(g, sol) for g in top))
     program = result.candidates[0][0].program if result.candidates and result.candidates[0] else None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(task=task_id, score=solved / len(truth), n_test=len(truth), fitted=fitted, right1=right1,
                 seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
-                program=program, rss_mb=rss, per_run=per_run, truth=truth)
+                program=program, rss_mb=rss, per_run=per_run, truth=truth, second=second, right2=right2)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"precision of attempt 1 (right / test inputs with a candidate): {right}/{fitted}"
           f" = {100 * right / max(1, fitted):.1f}%")
     print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
+    second, right2 = sum(r["second"] for r in rows), sum(r["right2"] for r in rows)
+    print(f"second candidate right where the first is wrong: {right2}/{second} = {100 * right2 / max(1, second):.1f}%")
     print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}")
     print(f"stopped by: {stops}; peak RSS of a worker: {max(r['rss_mb'] for r in rows):.0f} MB")
     print(f"share of the budget used: {100 * secs.sum() / (args.seconds * len(rows)):.1f}%")

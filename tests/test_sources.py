@@ -121,7 +121,7 @@ def test_confidence_keeps_a_full_fit_second_search_candidate_before_a_weak_trm_v
     for c in weak:
         c.mean_conf = 0.3
     per = {"search": [cand(P, "search"), cand(Q, "search")], "trm": weak}
-    assert grids(vote.merge(per, "confidence")) == [P, Q, R, S]  # R earns 0.225 < the search's 2nd
+    assert grids(vote.merge(per, "confidence")) == [P, Q, R, S]  # R earns 0.225 < the search's 2nd (0.6)
     assert grids(vote.merge(per, "search_first"))[:2] == [P, R]  # the old rule: TRM's first guess displaces Q
 
 
