@@ -183,7 +183,7 @@ def _source_data() -> trainset.Bucket:
 def test_epoch_visits_each_group_once_with_all_examples_of_one_version():
     bucket = _source_data()
     src = trainset.BucketSource(bucket, seed=5)
-    order = src._epoch_order(0)
+    order = src.epoch_order(0)
     assert len(order) == len(set(order.tolist()))
     puzzles = np.searchsorted(bucket.puzzle_start, order, side="right") - 1
     groups = np.searchsorted(bucket.group_start, puzzles, side="right") - 1
@@ -215,8 +215,8 @@ def test_source_state_restores_the_stream_exactly():
 
 def test_ranks_partition_the_groups_of_an_epoch():
     bucket = _source_data()
-    whole = trainset.BucketSource(bucket, seed=5)._epoch_order(2)
-    parts = [trainset.BucketSource(bucket, seed=5, rank=r, world=2)._epoch_order(2) for r in range(2)]
+    whole = trainset.BucketSource(bucket, seed=5).epoch_order(2)
+    parts = [trainset.BucketSource(bucket, seed=5, rank=r, world=2).epoch_order(2) for r in range(2)]
     assert not set(parts[0].tolist()) & set(parts[1].tolist())
     assert sorted(np.concatenate(parts).tolist()) == sorted(whole.tolist())
     with pytest.raises(ValueError, match="fewer than"):

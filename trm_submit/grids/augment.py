@@ -135,7 +135,8 @@ def task_digest(task: Any) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
-def _draw(rng: np.random.Generator, permute_zero: bool) -> Aug:
+def draw(rng: np.random.Generator, permute_zero: bool) -> Aug:
+    """One random view: a dihedral map uniform in 0..7, then a colour permutation (0 fixed unless `permute_zero`)."""
     k = int(rng.integers(0, 8))
     if permute_zero:
         colors = rng.permutation(NUM_COLORS)
@@ -160,7 +161,7 @@ def plan(task: Any, n_views: int, seed: int, permute_zero: bool = False) -> list
     for _ in range(5 * n_views):
         if len(views) >= n_views:
             break
-        aug = _draw(rng, permute_zero)
+        aug = draw(rng, permute_zero)
         digest = task_digest(aug.apply_task(task))
         if digest not in seen:
             seen.add(digest)
