@@ -191,11 +191,6 @@ class Group:
     side: int
 
 
-def task_seed(seed: int, task_id: str) -> int:
-    """Per-task seed independent of task order."""
-    return int.from_bytes(hashlib.sha256(f"{seed}|{task_id}".encode()).digest()[:8], "little")
-
-
 def bucket_side(needed: int, buckets: Sequence[int]) -> int:
     """The smallest bucket side >= `needed`."""
     fitting = [b for b in buckets if b >= needed]
@@ -268,7 +263,7 @@ def build_training_set(
         if not task.train:
             raise ValueError(f"task {task.task_id} has no (input, output) pairs")
         side = bucket_side(canvas.side_for(task, margin, compact=compact), list(builders))
-        tseed = task_seed(seed, task.task_id)
+        tseed = augment.task_seed(seed, task.task_id)
         augs = augment.plan(task, n_aug + 1, tseed, permute_zero=permute_zero)
         builders[side].add_group(task, augs, next_id, np.random.default_rng(tseed))
         groups[task.task_id] = Group(next_id, tuple(augs), side)
