@@ -13,6 +13,7 @@ from trm_submit.budget import Budget
 from trm_submit.grids import vote
 from trm_submit.io.tasks import Task
 from trm_submit.search import normalise, solve_task, views
+from trm_submit.search import runs as runs_module
 from trm_submit.search.engine import SearchResult
 from trm_submit.search.runs import RUNS, Run, merge_runs, solve_with_runs
 
@@ -146,10 +147,11 @@ def test_the_runs_go_on_until_the_share_is_used_and_later_runs_get_what_earlier_
     t0 = time.monotonic()
     res = solve_with_runs(task, Budget.seconds(1.2), solver=slow_solver)
     took = time.monotonic() - t0
+    # every run that changes the task ran, in order (the second colour run gives the first one's task here)
     assert list(res.runs) == ["raw", "colours", "transpose", "anti_transpose", "deeper"]
     assert 1.15 < took < 1.6
-    # the first run may take 6/12 of the share, the next 3/6 of what is left, ...
-    weights = [r.weight for r in RUNS if r.name != "outer"]
+    # the first run may take its weight's part of the share, the next its part of what is left, ...
+    weights = [r.weight for r in RUNS if r.name in res.runs]
     assert calls[0][1] == pytest.approx(1.2 * weights[0] / sum(weights), abs=0.03)
     assert calls[1][1] == pytest.approx(1.2 * (1 - weights[0] / sum(weights)) * weights[1] / sum(weights[1:]),
                                         abs=0.03)
@@ -184,3 +186,25 @@ def test_the_outer_product_candidate_solves_a_copy_of_the_input_where_the_input_
     # a task whose outputs are not such a product gets no outer candidate
     other = Task("no", tuple((x, np.tile(x, (3, 3))) for x in xs[:3]), (xs[3],))
     assert solve_with_runs(other, Budget.seconds(5), runs=named("outer")).candidates == [[]]
+
+
+def test_the_second_colour_run_uses_the_next_separating_feature_and_only_when_it_gives_another_task():
+    def example(big: int, small: int, flip: bool) -> tuple[np.ndarray, np.ndarray]:
+        g = np.zeros((5, 5), np.uint8)
+        g[0, :4] = big      # 4 cells, topmost
+        g[3, 1:3] = small   # 2 cells, lower
+        if flip:            # the big colour now lower: "topmost" orders the colours the other way
+            g = g[::-1].copy()
+        return g, g
+
+    task = Task("two", (example(3, 5, False), example(2, 7, True)), (example(4, 1, False)[0],))
+    first, second = normalise.normalise(task), normalise.normalise(task, 1)
+    assert first is not None and second is not None
+    assert (first.feature, second.feature) == ("most_cells", "topmost")  # one component each: a tie
+    assert np.array_equal(first.perms[0], second.perms[0])  # big colour on top: both orders agree
+    assert not np.array_equal(first.perms[1], second.perms[1])  # big colour below: they differ
+    assert normalise.normalise(task, 5) is None
+    alt = named("colours_alt")[0]
+    assert runs_module._prepared(task, alt, 3) is not None
+    same = Task("same", (example(3, 5, False), example(2, 7, False)), (example(4, 1, False)[0],))
+    assert runs_module._prepared(same, alt, 3) is None  # both features give one task: no second run

@@ -115,12 +115,16 @@ def _permutation(grid: np.ndarray, fixed: frozenset[int], keys: list) -> np.ndar
     return perm
 
 
-def normalise(task: Task) -> Optional[Normalised]:
-    """The colour-normalised task, or None when normalising changes nothing a search could use (every
-    example gets the same permutation: the normalised task is the raw one with its colours renamed)."""
+def normalise(task: Task, nth: int = 0) -> Optional[Normalised]:
+    """The colour-normalised task under the `nth` (0: first) feature that separates the colours, or None when
+    normalising changes nothing a search could use (every example gets the same permutation: the normalised
+    task is the raw one with its colours renamed) or, for nth > 0, there is no such feature."""
     fixed = fixed_colours(task)
     inputs = [i for i, _ in task.train] + list(task.test_inputs)
-    choice = next((f for f in FEATURES if _separates(f[1], inputs, fixed)), None)
+    separating = [f for f in FEATURES if _separates(f[1], inputs, fixed)]
+    if nth >= max(1, len(separating)):
+        return None
+    choice = separating[nth] if separating else None
     name = choice[0] if choice else "+".join(n for n, _ in FEATURES)
     keys = [choice[1]] if choice else [k for _, k in FEATURES]
     perms = [_permutation(g, fixed, keys) for g in inputs]

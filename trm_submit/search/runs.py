@@ -2,7 +2,8 @@
 merged into one ranked candidate list per test input. The search source calls `solve_with_runs`.
 
 Runs (`RUNS`, in this order): "raw" (the task as given), "colours" (the colour-normalised task,
-`normalise.py`), "transpose" and "anti_transpose" (the whole task under that dihedral view, `views.py`), then
+`normalise.py`), "colours_alt" (normalised by the next feature that separates the colours, when it gives
+another task), "transpose" and "anti_transpose" (the whole task under that dihedral view, `views.py`), then
 "deeper" (the raw task one level deeper, on small tasks only). "outer" (the outer-product candidate,
 `outer.py`) is fitted directly, without the engine, before any other run. A run that cannot change anything (normalising
 or viewing gives the raw task back) is skipped. Each run may take `weight / (sum of the weights of itself and
@@ -49,6 +50,7 @@ RUNS: tuple[Run, ...] = (
     Run("outer", 0.0, 0.5),
     Run("raw", 6.0, 0.0),
     Run("colours", 3.0, 0.5),
+    Run("colours_alt", 1.0, 0.75),
     Run("transpose", 1.0, 1.5),
     Run("anti_transpose", 1.0, 1.5),
     Run("deeper", 1.0, 0.0),
@@ -80,10 +82,14 @@ def _prepared(task: Task, run: Run, max_depth: int
     run would repeat another."""
     if run.name == "raw":
         return task, max_depth, 200_000, lambda t, g: g
-    if run.name == "colours":
-        norm = normalise.normalise(task)
+    if run.name in ("colours", "colours_alt"):
+        norm = normalise.normalise(task, 0 if run.name == "colours" else 1)
         if norm is None:
             return None
+        if run.name == "colours_alt":
+            first = normalise.normalise(task, 0)
+            if first is not None and all(np.array_equal(a, b) for a, b in zip(first.perms, norm.perms)):
+                return None  # the same normalised task as the colour run
         return norm.task, max_depth, 200_000, lambda t, g: normalise.map_back(
             g, norm.test_perms[t], task.test_inputs[t], norm.fixed)
     if run.name in views.VIEWS:
