@@ -142,6 +142,7 @@ def _ablation(rows: list[dict], run_names: tuple) -> None:
     cases: list[tuple[str, tuple]] = [("raw", (raw,))] if raw else []
     cases += [(f"raw + {n}", (raw, r) if raw else (r,)) for n, r in by_name.items() if n != "raw"]
     cases.append(("all", tuple(by_name.values())))
+    cases += [(f"all but {n}", tuple(r for m, r in by_name.items() if m != n)) for n in by_name if n != "raw"]
     for pen in (0.0, 0.5, 1.5, 10.0):
         cases.append((f"all, penalty {pen:g} for colours and views", tuple(
             dataclasses.replace(r, penalty=pen) if r.name not in ("raw", "deeper") else r
