@@ -45,7 +45,7 @@ def _one(args: tuple) -> dict:
     truth = _TASKS["solutions"][task_id]
     per_run: dict = {}
     if run_names:
-        chosen = tuple(r for r in search_runs.RUNS if r.name in run_names)
+        chosen = tuple(r for r in search_runs.RUNS + search_runs.EXTRA_RUNS if r.name in run_names)
         result = search_runs.solve_with_runs(task, Budget.seconds(seconds), max_depth=depth, runs=chosen)
         per_run = result.per_run
     else:
@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.limit:
         ids = ids[: args.limit]
     run_names = tuple(n for n in args.runs.split(",") if n)
-    unknown = set(run_names) - {r.name for r in search_runs.RUNS}
+    known = [r.name for r in search_runs.RUNS + search_runs.EXTRA_RUNS]
+    unknown = set(run_names) - set(known)
     if unknown:
-        ap.error(f"unknown runs {sorted(unknown)}; known: {[r.name for r in search_runs.RUNS]}")
+        ap.error(f"unknown runs {sorted(unknown)}; known: {known}")
     jobs = [(t, args.seconds, args.depth, run_names) for t in ids]
     t0 = time.time()
     with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.set, args.split)) as pool:
@@ -137,7 +138,7 @@ def _ablation(rows: list[dict], run_names: tuple) -> None:
     """Pass@2 of the raw run, of each other run added alone, of all, and of all under other penalties."""
     import dataclasses
 
-    by_name = {r.name: r for r in search_runs.RUNS if r.name in run_names}
+    by_name = {r.name: r for r in search_runs.RUNS + search_runs.EXTRA_RUNS if r.name in run_names}
     raw = by_name.get("raw")
     cases: list[tuple[str, tuple]] = [("raw", (raw,))] if raw else []
     cases += [(f"raw + {n}", (raw, r) if raw else (r,)) for n, r in by_name.items() if n != "raw"]
