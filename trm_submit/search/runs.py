@@ -137,9 +137,11 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
         stats[run.name] = {"seconds": round(res.seconds, 3), "programs": res.programs, "depth": res.depth,
                            "stopped_by": res.stopped_by}
         done.append((run, [_mapped(cands, t, back) for t, cands in enumerate(res.candidates)]))
-    base = first or SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "done", 0.0)
-    return RunsResult(merge_runs(done, task.n_test), programs, states, base.depth, base.stopped_by,
-                      time.monotonic() - t0, applications, errors, stats, dict((r.name, c) for r, c in done))
+    base = first or SearchResult(candidates=[[] for _ in task.test_inputs], programs=0, states=0, depth=0,
+                                 stopped_by="done", seconds=0.0)
+    return RunsResult(candidates=merge_runs(done, task.n_test), programs=programs, states=states, depth=base.depth,
+                      stopped_by=base.stopped_by, seconds=time.monotonic() - t0, applications=applications,
+                      errors=errors, runs=stats, per_run=dict((r.name, c) for r, c in done))
 
 
 def _outer(task: Task) -> Optional[tuple[str, list[Optional[np.ndarray]]]]:
