@@ -1,0 +1,128 @@
+"""Workers and deadlines under a hostile probe: a worker leaves only when no task is left for its lane, a
+SIGSTOPped worker does not keep the run alive past its budget, a torn journal tail is dropped and named once,
+one bad number or id in one task rejects that task only, the output folder removed mid-run, and a
+fine-tuning step that cannot fit is not started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from instant_solvers import Item, instant_solver, quitting_everywhere, quitting_solver
+
+from trm_submit import devices
+from trm_submit.budget import Budget
+from trm_submit.io import records, submission, tasks
+from trm_submit.run import pipeline, schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+two_cores = pytest.mark.skipif(devices.usable("cpu")[0] < 2,
+                               reason="one CPU core: --workers 2 is reduced to 1, no worker process runs")
+
+
+# ---- a worker leaves only when no task is left for its lane -----------------------------------------------------
+
+def test_two_workers_solve_every_one_of_500_instant_tasks_20_runs_in_a_row():
+    items = [Item(f"t{i:03d}") for i in range(500)]
+    expected = {t.task_id: schedule.task_seed(7, t.task_id) for t in items}
+    lines: list[str] = []
+    for run in range(20):
+        lane = schedule.Lane("instant", items, instant_solver, workers=2)
+        results = list(schedule.run_lanes([lane], Budget.seconds(120), 7, notify=lines.append))
+        assert len(results) == 500, f"run {run}: {len(results)} of 500 tasks answered"
+        assert {r["task_id"]: r["seed"] for r in results} == expected, f"run {run}"
+    assert lines == []  # no worker died, none left early
+
+
+def test_a_worker_that_exits_without_saying_done_is_named_and_the_other_answers_every_task():
+    items = [Item(f"t{i:03d}") for i in range(200)]
+    lines: list[str] = []
+    lane = schedule.Lane("instant", items, quitting_solver, workers=2)
+    results = list(schedule.run_lanes([lane], Budget.seconds(120), 7, notify=lines.append))
+    assert sorted(r["task_id"] for r in results) == [t.task_id for t in items]
+    assert {r["rank"] for r in results} == {1}
+    assert lines == ["instant worker 0 left without saying done (exit code 0) while holding no task"]
+
+
+def test_a_lane_whose_workers_all_leave_with_tasks_untaken_is_an_error_line():
+    items = [Item(f"t{i:03d}") for i in range(50)]
+    lines: list[str] = []
+    lane = schedule.Lane("instant", items, quitting_everywhere, workers=2)
+    run = Budget.seconds(120)
+    results = list(schedule.run_lanes([lane], run, 7, notify=lines.append))
+    assert results == [] and run.left() > 60  # the run did not wait for its deadline
+    assert sorted(lines[:2]) == [f"instant worker {r} left without saying done (exit code 0) while holding no task"
+                                 for r in (0, 1)]
+    assert len(lines) == 3 and lines[2].startswith("error: every instant worker left with 50 of its tasks never "
+                                                   "started and ")
+
+
+# ---- a SIGSTOPped worker does not hold the run past its budget --------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmd:
+                kids.append(int(entry.name))
+    return kids
+
+
+def _training_tasks(n: int) -> dict:
+    datasets = pytest.importorskip("trm_submit.io.datasets")
+    try:
+        ch, _ = datasets.load_split("arc-agi-1", "training")
+    except datasets.DatasetError as exc:
+        pytest.skip(f"public ARC data unavailable: {exc}")
+    return {t: ch[t] for t in sorted(ch)[:n]}
+
+
+@two_cores
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc")
+def test_a_sigstopped_worker_does_not_keep_the_run_past_its_budget(tmp_path):
+    ch = tmp_path / "challenges.json"
+    ch.write_text(json.dumps(_training_tasks(60)))
+    out = tmp_path / "submission.json"
+    budget = 25
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "trm_submit", "submit", "--challenges", str(ch), "--out", str(out),
+                             "--workers", "2", "--quiet", "--time-budget", str(budget), "--safety-margin", "5"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = pipeline.side_paths(out)["journal"]
+    stopped: list[int] = []
+    try:
+        while not (journal.exists() and journal.read_text().count("\n") >= 1):
+            assert time.monotonic() - t0 < budget and proc.poll() is None, "no task finished in time"
+            time.sleep(0.05)
+        stopped = _children(proc.pid)[:1]
+        assert stopped, "no worker process found"
+        os.kill(stopped[0], signal.SIGSTOP)
+        _, err = proc.communicate(timeout=budget + 10 - (time.monotonic() - t0))
+        wall = time.monotonic() - t0
+    finally:
+        for pid in stopped:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert wall < budget + 10
+    assert not Path(f"/proc/{stopped[0]}").exists() or "Z" in Path(f"/proc/{stopped[0]}/stat").read_text().split()[2]
+    assert "leaked semaphore" not in err
+    assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
