@@ -126,3 +126,65 @@ def test_a_sigstopped_worker_does_not_keep_the_run_past_its_budget(tmp_path):
     assert not Path(f"/proc/{stopped[0]}").exists() or "Z" in Path(f"/proc/{stopped[0]}/stat").read_text().split()[2]
     assert "leaked semaphore" not in err
     assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
+
+
+# ---- a torn journal tail is dropped and named once ----------------------------------------------------------------
+
+def mirror_tasks(n: int, seed: int = 0) -> dict:
+    """`n` small tasks (3x3 grids, output = input mirrored left-right) the search solves at depth 1."""
+    import random
+
+    rng = random.Random(seed)
+
+    def grid() -> list[list[int]]:
+        return [[rng.randrange(10) for _ in range(3)] for _ in range(3)]
+
+    return {f"m{i:02d}": {"train": [{"input": g, "output": [r[::-1] for r in g]} for g in (grid(), grid())],
+                          "test": [{"input": grid()}]} for i in range(n)}
+
+
+SEARCH = ["--sources", "search", "--search-depth", "1", "--quiet", "--time-budget", "300", "--safety-margin", "5"]
+
+
+def test_a_torn_journal_tail_is_dropped_once_and_the_second_resume_takes_every_task(tmp_path, capsys):
+    ch = tmp_path / "challenges.json"
+    ch.write_text(json.dumps(mirror_tasks(4)))
+    out = tmp_path / "submission.json"
+    args = ["submit", "--challenges", str(ch), "--out", str(out), *SEARCH]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    reference = out.read_bytes()
+    journal = pipeline.side_paths(out)["journal"]
+    raw = journal.read_bytes()
+    last = raw.rstrip(b"\n").rsplit(b"\n", 1)[1]
+    torn_id = json.loads(last)["task_id"]
+    torn = last[:len(last) // 2]  # a crash in the middle of the last record
+    journal.write_bytes(raw[:len(raw) - 1 - len(last)] + torn)
+    code, stdout, err = run_cli(capsys, *args, "--resume")
+    assert code == 0, err
+    torn_lines = [line for line in err if "torn line" in line]
+    assert torn_lines == [f"trm-submit: the journal {journal} ended in a torn line ({len(torn)} bytes, a "
+                          f"crash mid-write); it is dropped and its task runs again"]
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["tasks_resumed"] == 3 and summary["tasks_model"] == 1
+    assert [r["task_id"] for r in records.Journal(journal).lines()][-1] == torn_id
+    code, stdout, err = run_cli(capsys, *args, "--resume")  # the second resume: everything from the journal
+    assert code == 0, err
+    assert not [line for line in err if "torn" in line]
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["tasks_resumed"] == 4 and summary["tasks_model"] == 0 and summary["not_reached"] == 0
+    assert out.read_bytes() == reference
+    assert len(records.Journal(journal).lines()) == 4 and journal.read_bytes().count(b"\n") == 4
+
+
+def test_journal_append_after_a_torn_line_starts_a_fresh_line(tmp_path):
+    journal = records.Journal(tmp_path / "j.jsonl")
+    journal.path.write_bytes(b'{"task_id": "a"}\n{"task_id": "b", "sou')
+    journal.append({"task_id": "c"})
+    assert journal.path.read_bytes() == b'{"task_id": "a"}\n{"task_id": "b", "sou\n{"task_id":"c"}\n'
+    assert [r["task_id"] for r in journal.lines()] == ["a", "c"]
+    assert journal.drop_torn_tail() == 0  # the file ends with a newline: nothing torn at the end
+    journal.path.write_bytes(b'{"task_id": "a"}\n{"task_id": "b"}')  # a whole record, only its newline lost
+    assert journal.drop_torn_tail() == 0 and journal.path.read_bytes() == b'{"task_id": "a"}\n{"task_id": "b"}\n'
+    journal.path.write_bytes(b'{"task_i')  # the only line is torn
+    assert journal.drop_torn_tail() == 8 and journal.path.read_bytes() == b""
