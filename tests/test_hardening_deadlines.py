@@ -188,3 +188,31 @@ def test_journal_append_after_a_torn_line_starts_a_fresh_line(tmp_path):
     assert journal.drop_torn_tail() == 0 and journal.path.read_bytes() == b'{"task_id": "a"}\n{"task_id": "b"}\n'
     journal.path.write_bytes(b'{"task_i')  # the only line is torn
     assert journal.drop_torn_tail() == 8 and journal.path.read_bytes() == b""
+
+
+# ---- one number beyond a double, or a lone-surrogate id, rejects that task only ----------------------------------
+
+def test_1e400_and_a_lone_surrogate_id_reject_their_task_only(tmp_path, capsys):
+    good = mirror_tasks(4)
+    ids = list(good)
+    text = json.dumps({t: good[t] for t in ids[:2]})[:-1]
+    row = good[ids[2]]["train"][0]["input"][0]
+    huge = json.dumps(good[ids[2]]).replace(json.dumps(row), "[1e400, " + json.dumps(row[1:])[1:], 1)
+    text += f', "{ids[2]}": {huge}, "\\ud800": {json.dumps(good[ids[3]])}}}'
+    ch = tmp_path / "challenges.json"
+    ch.write_text(text)
+    assert json.loads(text)[ids[2]]["train"][0]["input"][0] == [float("inf")] + row[1:]  # the grid holds 1e400
+    out = tmp_path / "submission.json"
+    code, stdout, err = run_cli(capsys, "submit", "--challenges", str(ch), "--out", str(out), *SEARCH)
+    assert code == 0, err
+    assert err == [f"trm-submit: task {ids[2]} rejected: train[0].input: non-integer value Infinity (number) at row 0, "
+                   f"column 0",
+                   "trm-submit: task \\ud800 rejected: the task id is not valid Unicode (a lone surrogate); its "
+                   "fallbacks are filed under the id \\ud800"]
+    summary = json.loads(pipeline.side_paths(out)["summary"].read_text())
+    assert summary["tasks_model"] == 2 and sorted(summary["rejected"]) == sorted([ids[2], "\\ud800"])
+    sub = submission.load_submission(out)
+    assert list(sub) == ids[:3] + ["\\ud800"]
+    for t in ids[:2]:  # the good tasks are answered: the mirror of their test input comes first
+        assert sub[t][0]["attempt_1"] == [r[::-1] for r in good[t]["test"][0]["input"]]
+    assert submission.validate(sub, tasks.load_challenges(ch)) == []
