@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from instant_solvers import Item, instant_solver, quitting_everywhere, quitting_
 
 from trm_submit import devices
 from trm_submit.budget import Budget
-from trm_submit.io import records, submission, tasks
+from trm_submit.io import outpath, records, submission, tasks
 from trm_submit.run import pipeline, schedule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,3 +217,48 @@ def test_1e400_and_a_lone_surrogate_id_reject_their_task_only(tmp_path, capsys):
     for t in ids[:2]:  # the good tasks are answered: the mirror of their test input comes first
         assert sub[t][0]["attempt_1"] == [r[::-1] for r in good[t]["test"][0]["input"]]
     assert submission.validate(sub, tasks.load_challenges(ch)) == []
+
+
+# ---- the output folder removed mid-run ------------------------------------------------------------------------------
+
+def test_output_folder_removed_mid_run_is_created_again_with_a_valid_file(tmp_path, capsys, monkeypatch):
+    from trm_submit.run import intake
+
+    ch = tmp_path / "challenges.json"
+    ch.write_text(json.dumps(mirror_tasks(3)))
+    out = tmp_path / "out" / "submission.json"
+    real_take, taken = intake.RunState.take, []
+
+    def take(state: intake.RunState, rec: dict) -> None:
+        if len(taken) == 1:  # after the first task: someone removes the output folder
+            shutil.rmtree(out.parent)
+        taken.append(rec["task_id"])
+        real_take(state, rec)
+
+    monkeypatch.setattr(intake.RunState, "take", take)
+    code, stdout, err = run_cli(capsys, "submit", "--challenges", str(ch), "--out", str(out), *SEARCH)
+    assert code == 0, err
+    assert err == [f"trm-submit: the folder {out.parent} was removed during the run; it is created again and "
+                   f"submission.json rewritten (the files written beside it before are gone)"]
+    assert "(valid)" in stdout.splitlines()[0]
+    sub = submission.load_submission(out)
+    assert submission.validate(sub, tasks.load_challenges(ch)) == []
+    good = mirror_tasks(3)
+    assert all(sub[t][0]["attempt_1"] == [r[::-1] for r in good[t]["test"][0]["input"]] for t in good)
+    assert [r["task_id"] for r in records.Journal(pipeline.side_paths(out)["journal"]).lines()] == taken[1:]
+
+
+def test_writer_that_cannot_create_the_folder_again_says_there_is_no_file(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    writer = outpath.SubmissionWriter(folder / "submission.json", submission.encode)
+    assert writer.write({"a": []}) and writer.final_line() is None
+    writer.answer("a")
+    shutil.rmtree(folder)
+    (tmp_path / "out").write_text("a file where the folder was")  # the folder cannot be created again
+    assert not writer.write({"a": [], "b": []})
+    assert writer.missing and writer.lacking == 2
+    assert writer.final_line() == (f"there is no file at {folder / 'submission.json'} (Not a directory): the 1 tasks "
+                                   f"answered in this run are in memory only (and in the journal where it could be "
+                                   f"written); rerun with --resume")
+
