@@ -49,19 +49,47 @@ def instant(rank: int, n_workers: int) -> Any:
     return solve
 
 
+def _workers_of(pid: int) -> int:
+    """Worker processes (spawned children) of `pid`, from /proc (0 where there is no /proc)."""
+    n = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat, cmd = (entry / "stat").read_text(), (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        n += int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmd
+    return n
+
+
 def run_cli(path: Path, workers: int, budget: float, depth: int) -> dict[str, Any]:
+    """One `submit` run; the worker processes are counted every 0.2 s: `first_gone` is when the first of them
+    left (seconds from the start; a worker leaves once every task is taken, while the others finish theirs and
+    the parent journals the results it has received), None when none left before the journal was complete."""
     out = path.parent / f"w{workers}" / "submission.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "trm_submit", "submit", "--challenges", str(path), "--out", str(out),
-                           "--sources", "search", "--search-depth", str(depth), "--workers", str(workers),
-                           "--time-budget", str(budget), "--quiet"], env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "trm_submit", "submit", "--challenges", str(path), "--out",
+                             str(out), "--sources", "search", "--search-depth", str(depth), "--workers", str(workers),
+                             "--time-budget", str(budget), "--quiet"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    journal = out.with_name("submission.journal.jsonl")
+    peak, first_gone, lines_then = 0, None, 0
+    while proc.poll() is None:
+        n = _workers_of(proc.pid)
+        done = journal.read_bytes().count(b"\n") if journal.exists() else 0
+        if n > peak:
+            peak = n
+        elif n < peak and first_gone is None and done < len(json.loads(path.read_text())):
+            first_gone, lines_then = time.monotonic() - t0, done
+        time.sleep(0.2)
+    _, err = proc.communicate()
     wall = time.monotonic() - t0
-    summary = json.loads(out.with_suffix("").with_name("submission.summary.json").read_text())
-    lines = [line for line in proc.stderr.splitlines() if "worker" in line]
+    summary = json.loads(out.with_name("submission.summary.json").read_text())
     total = summary["tasks_total"]
     return {"workers": workers, "total": total, "started": total - summary["not_reached"], "wall": wall,
-            "solve_s": summary["stage_seconds"].get("solve"), "exit": proc.returncode, "lines": lines}
+            "solve_s": summary["stage_seconds"].get("solve"), "exit": proc.returncode, "peak": peak,
+            "first_gone": first_gone, "answered_then": lines_then,
+            "lines": [line for line in err.splitlines() if "worker" in line]}
 
 
 def run_schedule(path: Path, workers: int, repeats: int) -> list[int]:
@@ -98,12 +126,16 @@ def main() -> None:
                       f"{min(s) / a.tasks:.1%} / {statistics.median(s) / a.tasks:.1%} / {max(s) / a.tasks:.1%} |",
                       flush=True)
         if a.only != "schedule":
-            print("| workers | measure | tasks | started | share | solve s | wall s | exit | worker lines |")
-            print("|---|---|---|---|---|---|---|---|---|")
+            print("| workers | measure | tasks | started | share | worker processes | first worker gone (journal "
+                  "then) | wall s | exit | worker lines |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
+            path_tasks = json.loads(path.read_text())
             for w in a.workers:
                 r = run_cli(path, w, a.budget, a.search_depth)
+                gone = "never" if r["first_gone"] is None else \
+                    f"at {r['first_gone']:.1f} s ({r['answered_then']} of {len(path_tasks)})"
                 print(f"| {w} | cli submit, search depth {a.search_depth} | {r['total']} | {r['started']} | "
-                      f"{r['started'] / r['total']:.1%} | {r['solve_s']} | {r['wall']:.1f} | {r['exit']} | "
+                      f"{r['started'] / r['total']:.1%} | {r['peak']} | {gone} | {r['wall']:.1f} | {r['exit']} | "
                       f"{'; '.join(r['lines']) or 'none'} |", flush=True)
 
 
