@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_cli
@@ -262,3 +263,43 @@ def test_writer_that_cannot_create_the_folder_again_says_there_is_no_file(tmp_pa
                                    f"answered in this run are in memory only (and in the journal where it could be "
                                    f"written); rerun with --resume")
 
+
+
+# ---- a fine-tuning step that cannot fit is not started ---------------------------------------------------
+
+STEP_SECONDS = 8.0  # one fine-tuning step on a slow device: more than the run has left after the first
+
+
+def test_a_fine_tuning_step_that_cannot_fit_is_not_started(tmp_path, capsys, monkeypatch, tiny_weights):
+    """A step costs 8 s (the real step, then a wait standing for a slow device); the run has 10 s (budget 15,
+    margin 5). The first step is started (nothing is measured yet); after it no step fits the time left, in
+    this task or the next, so the run ends inside its budget instead of 8 s past its deadline."""
+    from trm_submit.learn import supervision
+
+    real_step, steps = supervision.DeepSupervisor.step, []
+
+    def slow_step(self: Any, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.monotonic()
+        metrics = real_step(self, *args, **kwargs)
+        steps.append(1)
+        time.sleep(max(0.0, STEP_SECONDS - (time.monotonic() - t0)))
+        return metrics
+
+    monkeypatch.setattr(supervision.DeepSupervisor, "step", slow_step)
+    ch = tmp_path / "challenges.json"
+    ch.write_text(json.dumps(mirror_tasks(3)))
+    out = tmp_path / "submission.json"
+    t0 = time.monotonic()
+    code, stdout, err = run_cli(capsys, "submit", "--challenges", str(ch), "--weights", str(tiny_weights), "--out",
+                                str(out), "--sources", "trm", "--device", "cpu", "--workers", "1", "--views", "4",
+                                "--ttft-steps", "1000", "--fixed-work", "--quiet", "--time-budget", "15",
+                                "--safety-margin", "5")
+    wall = time.monotonic() - t0
+    assert code == 0, err
+    assert wall < 15, f"the run took {wall:.1f} s of its 15 s budget"
+    assert len(steps) == 1
+    recs = records.Journal(pipeline.side_paths(out)["journal"]).lines()
+    trm = [r["sources"]["trm"] for r in recs]
+    assert trm[0]["ttft_steps"] == 1 and trm[0]["ttft_stopped_by"] == "deadline"
+    assert all(t["ttft_steps"] == 0 and t["ttft_stopped_by"] == "deadline" for t in trm[1:])
+    assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []

@@ -97,7 +97,7 @@ def _next_task(tasks_q: Any, remaining: Any, run: Budget) -> tuple[int, Any] | N
             if remaining.value <= 0:
                 return None
         try:
-            return tasks_q.get(timeout=POLL_SECONDS)  # type: ignore[no-any-return]
+            return tasks_q.get(timeout=POLL_SECONDS)
         except queue.Empty:
             continue
     return None
