@@ -38,3 +38,18 @@ def quitting_solver(rank: int, n_workers: int) -> Any:
 def quitting_everywhere(rank: int, n_workers: int) -> Any:
     """Every worker ends its process with exit code 0 before its first task."""
     sys.exit(0)
+
+
+def bar_then_sleep(rank: int, n_workers: int) -> Any:
+    """A solver that draws a (disabled) progress bar, as fine-tuning does, then works past any deadline."""
+
+    def solve(task: Any, budget: Budget, seed: int) -> dict:
+        import time
+
+        from tqdm import tqdm
+
+        with tqdm(total=1, disable=True):
+            time.sleep(600)
+        return {"task_id": task.task_id, "lane": "instant", "status": "model"}
+
+    return solve

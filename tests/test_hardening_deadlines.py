@@ -303,3 +303,17 @@ def test_a_fine_tuning_step_that_cannot_fit_is_not_started(tmp_path, capsys, mon
     assert trm[0]["ttft_steps"] == 1 and trm[0]["ttft_stopped_by"] == "deadline"
     assert all(t["ttft_steps"] == 0 and t["ttft_stopped_by"] == "deadline" for t in trm[1:])
     assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
+
+
+def test_workers_terminated_at_the_deadline_leave_no_leaked_semaphore_warning(tmp_path):
+    """A worker terminated mid-task after drawing a progress bar (tqdm's default lock is a named semaphore in a
+    spawned process): the run's exit shows no resource_tracker warning."""
+    script = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom instant_solvers import Item, bar_then_sleep\n"
+              "from trm_submit.budget import Budget\nfrom trm_submit.run import schedule\n"
+              "lane = schedule.Lane('instant', [Item('a'), Item('b')], bar_then_sleep, workers=2)\n"
+              "print(len(list(schedule.run_lanes([lane], Budget.seconds(3), 0, grace=0.5))))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.split() == ["0"], proc.stderr
+    assert "leaked semaphore" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
