@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import small_eval_tasks
 
+from trm_submit import devices
 from trm_submit.io import submission, tasks
-from trm_submit.run import flags, lifeline, pipeline
+from trm_submit.run import lifeline, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc"),
-              pytest.mark.skipif(flags.usable_devices("cpu")[0] < 2,
+              pytest.mark.skipif(devices.usable("cpu")[0] < 2,
                                  reason="one CPU core: --workers 2 is reduced to 1, no worker process runs")]
 
 
