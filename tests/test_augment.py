@@ -38,7 +38,7 @@ def spec_dihedral(a: np.ndarray, k: int) -> np.ndarray:
 
 
 def random_aug(rng: np.random.Generator, permute_zero: bool) -> Aug:
-    return augment._draw(rng, permute_zero)
+    return augment.draw(rng, permute_zero)
 
 
 @pytest.mark.parametrize("k", range(8))

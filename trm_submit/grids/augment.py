@@ -135,7 +135,15 @@ def task_digest(task: Any) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
-def _draw(rng: np.random.Generator, permute_zero: bool) -> Aug:
+def task_seed(seed: int, task_id: str) -> int:
+    """The seed of one task's views and draws: a function of the run seed and the task id only (independent of
+    task order, workers and scope, so the per-task and joint scopes plan the same views). Pretraining sets seed
+    their tasks with it too; the committed training state was built with this formula."""
+    return int.from_bytes(hashlib.sha256(f"{seed}|{task_id}".encode()).digest()[:8], "little")
+
+
+def draw(rng: np.random.Generator, permute_zero: bool) -> Aug:
+    """One random view: a dihedral map uniform in 0..7, then a colour permutation (0 fixed unless `permute_zero`)."""
     k = int(rng.integers(0, 8))
     if permute_zero:
         colors = rng.permutation(NUM_COLORS)
@@ -160,7 +168,7 @@ def plan(task: Any, n_views: int, seed: int, permute_zero: bool = False) -> list
     for _ in range(5 * n_views):
         if len(views) >= n_views:
             break
-        aug = _draw(rng, permute_zero)
+        aug = draw(rng, permute_zero)
         digest = task_digest(aug.apply_task(task))
         if digest not in seen:
             seen.add(digest)

@@ -1,6 +1,6 @@
 """Deep supervision with a persistent ACT carry: the training step shared by fine-tuning and pretraining.
 
-Official semantics (spec 2): one optimiser step per ACT step. The model keeps a carry across steps; rows
+Official semantics: one optimiser step per ACT step. The model keeps a carry across steps; rows
 that halted at the previous step are reset by the model and take the NEW batch row, the others keep their
 own data and state. So each step only the halted rows need fresh examples: the supervisor asks its
 `RowSource` for exactly that many and fills the remaining rows with placeholders the model ignores.

@@ -2,7 +2,7 @@
 their augmented versions encoded on size buckets of compact canvases, and `BucketSource`, the resumable
 stream of shuffled training rows of one bucket.
 
-Rules (official builder, spec 5-6, for non-evaluation subsets): all pairs of a task (train + test with
+Rules (the official dataset builder's, for non-evaluation subsets): all pairs of a task (train + test with
 solutions) form one puzzle; every augmented version (`augment.plan`) is its own puzzle id (id 0 = blank);
 within a version one example keeps offset (0, 0), the others are translated at random on the canvas. A
 group (one original task) and all its versions share one canvas side, so one bucket holds whole groups.
@@ -191,11 +191,6 @@ class Group:
     side: int
 
 
-def task_seed(seed: int, task_id: str) -> int:
-    """Per-task seed independent of task order."""
-    return int.from_bytes(hashlib.sha256(f"{seed}|{task_id}".encode()).digest()[:8], "little")
-
-
 def bucket_side(needed: int, buckets: Sequence[int]) -> int:
     """The smallest bucket side >= `needed`."""
     fitting = [b for b in buckets if b >= needed]
@@ -268,7 +263,7 @@ def build_training_set(
         if not task.train:
             raise ValueError(f"task {task.task_id} has no (input, output) pairs")
         side = bucket_side(canvas.side_for(task, margin, compact=compact), list(builders))
-        tseed = task_seed(seed, task.task_id)
+        tseed = augment.task_seed(seed, task.task_id)
         augs = augment.plan(task, n_aug + 1, tseed, permute_zero=permute_zero)
         builders[side].add_group(task, augs, next_id, np.random.default_rng(tseed))
         groups[task.task_id] = Group(next_id, tuple(augs), side)
@@ -304,9 +299,9 @@ class BucketSource:
                              f"the {world} data-parallel ranks; use fewer ranks or fewer buckets")
         self.bucket, self.seed, self.rank, self.world = bucket, int(seed), rank, world
         self.epoch, self.position = 0, 0
-        self._order = self._epoch_order(0)
+        self._order = self.epoch_order(0)
 
-    def _epoch_order(self, epoch: int) -> np.ndarray:
+    def epoch_order(self, epoch: int) -> np.ndarray:
         """Example indices of this rank's share of epoch `epoch`, in stream order."""
         b = self.bucket
         rng = np.random.default_rng([self.seed, b.side, epoch])
@@ -324,7 +319,7 @@ class BucketSource:
         while need > 0:
             if self.position >= len(self._order):
                 self.epoch, self.position = self.epoch + 1, 0
-                self._order = self._epoch_order(self.epoch)
+                self._order = self.epoch_order(self.epoch)
             part = self._order[self.position : self.position + need]
             chunks.append(part)
             self.position += len(part)
@@ -346,4 +341,4 @@ class BucketSource:
             if int(state[key]) != mine[key]:
                 raise ValueError(f"source state is for {key}={state[key]}, this source has {key}={mine[key]}")
         self.epoch, self.position = int(state["epoch"]), int(state["position"])
-        self._order = self._epoch_order(self.epoch)
+        self._order = self.epoch_order(self.epoch)

@@ -1,4 +1,4 @@
-"""Parity check of a checkpoint against a reference trace of the official code (spec section 9).
+"""Parity check of a checkpoint against a reference trace of the official code.
 
 The trace's inputs and puzzle ids are re-run through our model for the trace's number of ACT steps, with the
 checkpoint's full puzzle table. Pass rule: float32 max |delta logits| <= 1e-4 at every step; bfloat16 (and

@@ -88,24 +88,36 @@ def trm_solver(cfg: RunConfig, run_budget: Budget, bundle: Any, joint: JointSetu
     return TaskSolver(cfg, device, run_budget, progress=progress, bundle=bundle)
 
 
-def make_solver(cfg: RunConfig, run_end_wall: float, sources: tuple[str, ...], joint: JointSetup | None,
-                rank: int, n_workers: int, stop: Callable[[], bool] | None = None,
-                bundle: Any = None) -> schedule.Solver:
-    """Built inside each worker: pins threads (and the device when TRM runs), loads the weights once; in the
-    joint scope the TRM workers fine-tune together here, before their first task."""
-    from ..grids.kernels import set_threads
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What every worker of a lane builds its solver from; called inside the worker as `spec(rank, n_workers)`
+    (picklable: the weights travel only to an in-process worker, `bundle`)."""
 
-    run_budget = Budget.from_wall(run_end_wall, stop) if stop is not None else Budget.from_wall(run_end_wall)
-    set_threads(cpu_threads(cfg, n_workers))  # numba threads: this worker's share of the cores
-    if "search" in sources:
-        from ..search import warm_up
+    cfg: RunConfig
+    run_end_wall: float
+    sources: tuple[str, ...]
+    joint: JointSetup | None = None
+    stop: Callable[[], bool] | None = None
+    bundle: Any = None
 
-        warm_up()  # numba kernels compiled or loaded once per worker, before the first task's share starts
-    make_trm = functools.partial(trm_solver, cfg, run_budget, bundle, joint, rank, n_workers)
-    lane = LaneSolver(cfg, sources, run_budget, make_trm if "trm" in sources else None)
-    if joint is not None and "trm" in sources:
-        lane.start_trm()
-    return lane
+    def __call__(self, rank: int, n_workers: int) -> schedule.Solver:
+        """Pin threads (and the device when TRM runs), load the weights once; in the joint scope the TRM workers
+        fine-tune together here, before their first task."""
+        from ..grids.kernels import set_threads
+
+        cfg = self.cfg
+        run_budget = Budget.from_wall(self.run_end_wall, self.stop) if self.stop is not None \
+            else Budget.from_wall(self.run_end_wall)
+        set_threads(cpu_threads(cfg, n_workers))  # numba threads: this worker's share of the cores
+        if "search" in self.sources:
+            from ..search import warm_up
+
+            warm_up()  # numba kernels compiled or loaded once per worker, before the first task's share starts
+        make_trm = functools.partial(trm_solver, cfg, run_budget, self.bundle, self.joint, rank, n_workers)
+        lane = LaneSolver(cfg, self.sources, run_budget, make_trm if "trm" in self.sources else None)
+        if self.joint is not None and "trm" in self.sources:
+            lane.start_trm()
+        return lane
 
 
 def plan_lanes(cfg: RunConfig, sources: tuple[str, ...], gpus: int) -> list[tuple[str, tuple[str, ...], int]]:
@@ -148,10 +160,9 @@ def results(cfg: RunConfig, lanes: list[LanePlan], run_budget: Budget, bundle: A
     end_wall = run_budget.to_wall()
     if len(lanes) == 1 and lanes[0].workers <= 1:
         lane = lanes[0]
-        solver = make_solver(cfg, end_wall, lane.sources, joint, 0, 1, run_budget.stop, bundle)
+        solver = WorkerSpec(cfg, end_wall, lane.sources, joint, run_budget.stop, bundle)(0, 1)
         yield from schedule.run_serial(lane.tasks, solver, run_budget, cfg.seed)
     else:
-        plan = [schedule.Lane(lane.name, lane.tasks,
-                              functools.partial(make_solver, cfg, end_wall, lane.sources, joint), lane.workers)
+        plan = [schedule.Lane(lane.name, lane.tasks, WorkerSpec(cfg, end_wall, lane.sources, joint), lane.workers)
                 for lane in lanes]
         yield from schedule.run_lanes(plan, run_budget, cfg.seed, notify=notify)

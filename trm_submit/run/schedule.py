@@ -6,7 +6,6 @@ The parent process is the only writer of the submission and the journal; workers
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 import queue
 import signal
@@ -17,13 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 from ..budget import Budget
+from ..grids.augment import task_seed
 from . import lifeline
-
-
-def task_seed(run_seed: int, task_id: str) -> int:
-    """Seed of one task: a function of the run seed and the task id only (independent of order and workers)."""
-    digest = hashlib.sha256(f"{run_seed}:{task_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "little")
 
 
 class StopFlag:

@@ -26,7 +26,7 @@ def dtype_from_name(name: str | torch.dtype) -> torch.dtype:
 
 
 def trunc_normal_(tensor: torch.Tensor, std: float, lower: float = -2.0, upper: float = 2.0) -> torch.Tensor:
-    """JAX-style truncated normal (spec 1.2): realised std equals `std`; std 0 gives exact zeros."""
+    """JAX-style truncated normal (the official init): realised std equals `std`; std 0 gives exact zeros."""
     with torch.no_grad():
         if std == 0:
             return tensor.zero_()

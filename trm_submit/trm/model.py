@@ -2,10 +2,14 @@
 
 `TRM` is the ACT wrapper (official `TinyRecursiveReasoningModel_ACTV1`); its `inner` submodule is the
 recursive network, so `TRM.state_dict()` keys equal the official keys with `_orig_mod.model.` stripped.
-Parameters are stored in fp32 and cast to the forward dtype at every use (spec 1.7). Besides the official
+Parameters are stored in fp32 and cast to the forward dtype at every use, as in the official code. Besides the official
 variants (`rope`, `learned`, `none`, `mlp_t`) the model has our compact-canvas variant: `pos_encodings=
 "rope2d"` (row/column rotary positions) with `mask_pad=True` (attention ignores PAD keys), whose predictions
 for a grid do not depend on the side of the square canvas it is encoded on.
+
+Shape letters: B rows in the batch (views or examples); L tokens of a canvas (side x side); P puzzle-prefix
+positions (the puzzle embedding, `prefix_length`); D hidden width (`hidden_size`); V vocabulary (PAD, EOS and
+10 colours). z_H and z_L are the high- and low-level recurrent states, both [B, P + L, D].
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ class TRMInner(nn.Module):
         return torch.cat((prefix, keep), dim=1)[:, None, None, :]
 
     def input_embeddings(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor) -> torch.Tensor:
-        """Input injection x [B, P + L, D]: scaled token embeddings behind the puzzle prefix (spec 1.3)."""
+        """Input injection x [B, P + L, D]: token embeddings behind the puzzle prefix, times `embed_scale`."""
         dtype, hidden = self.forward_dtype, self.config.hidden_size
         emb = self.embed_tokens(inputs.to(torch.int32), dtype)
         if self.config.puzzle_emb_ndim > 0:
@@ -215,7 +219,7 @@ class TRM(nn.Module):
         )
 
     def forward(self, carry: Carry, batch: dict[str, torch.Tensor]) -> tuple[Carry, dict[str, torch.Tensor]]:
-        """One ACT step with the official semantics (spec 2); eval mode never halts before halt_max_steps.
+        """One ACT step with the official semantics; eval mode never halts before halt_max_steps.
 
         With `no_ACT_continue=False` training halts on q_halt > q_continue as officially, but the extra
         bootstrapped `target_q_continue` output (unused by TRM) is not computed."""
