@@ -274,9 +274,9 @@ def test_warm_up_compiles_every_search_kernel():
     from pathlib import Path
 
     code = ("from numba.core.registry import CPUDispatcher\n"
-            "from trm_submit.search import kernels, warm_up\n"
+            "from trm_submit.search import grid_loops, warm_up\n"
             "warm_up()\n"
-            "jitted = {n: f for n, f in vars(kernels).items() if isinstance(f, CPUDispatcher)}\n"
+            "jitted = {n: f for n, f in vars(grid_loops).items() if isinstance(f, CPUDispatcher)}\n"
             "assert jitted, 'no kernels found'\n"
             "cold = sorted(n for n, f in jitted.items() if not f.signatures)\n"
             "print(len(jitted), cold)\n")

@@ -1,7 +1,7 @@
 """The search's typed values and operations: `Op` (one primitive instance), `TaskContext` (what primitives may
 read from a task to fit their parameters), value checks and fingerprints.
 
-Values: a "grid" is a 2-D C-contiguous np.uint8 array with values 0..9 and sides 1..MAX_SIDE; a "list" is a
+Values: a "grid" is a 2-D C-contiguous np.uint8 array with values 0..9 and sides 1..VALUE_MAX_SIDE; a "list" is a
 tuple of 1..MAX_LIST grids. A primitive returns None where it does not apply.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tasks import Task
 
-MAX_SIDE = 60   # largest side of a grid inside the search (answers must still fit 30)
+VALUE_MAX_SIDE = 60   # largest side of a grid inside the search (answers must still fit 30)
 MAX_LIST = 30   # longest list value
 GRID = "grid"
 LIST = "list"
@@ -88,11 +88,11 @@ def make_context(task: Task) -> TaskContext:
 
 
 def as_grid(value: Any) -> Optional[np.ndarray]:
-    """`value` as a valid search grid (C-contiguous uint8, sides 1..MAX_SIDE, read-only), else None."""
+    """`value` as a valid search grid (C-contiguous uint8, sides 1..VALUE_MAX_SIDE, read-only), else None."""
     if not isinstance(value, np.ndarray) or value.ndim != 2:
         return None
     h, w = value.shape
-    if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+    if not (0 < h <= VALUE_MAX_SIDE and 0 < w <= VALUE_MAX_SIDE):
         return None
     if value.dtype != np.uint8:
         if value.dtype.kind not in "iu" or value.min() < 0 or value.max() > 9:

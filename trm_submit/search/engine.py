@@ -6,7 +6,7 @@ everywhere are one state (fingerprint `dsl.value_key` over all of them). An op i
 every value: a None (or an exception) on any train value drops the child; a None on a test value keeps the
 child, but that test input gets no candidate from it or its descendants.
 
-After the enumeration (SEARCH_SHARE of the budget) the greedy stacker (stack.py) combines the states that fit
+After the enumeration (ENUMERATION_SHARE of the budget) the greedy stacker (stack.py) combines the states that fit
 part of every output. The last level is only checked, not stored: an op is tried there on the train values one
 by one and given up at the first result whose shape differs from that train output.
 
@@ -34,10 +34,10 @@ from ..kernels import grid_hash  # the hash TRM's candidates carry too
 from ..tasks import Task
 from . import library, stack
 from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, make_context, value_key
-from .verify import Solutions, Verifier
+from .solutions import Solutions, Verifier
 
 MAX_CANDIDATES = 5
-SEARCH_SHARE = 0.85         # of the budget for the enumeration; the stacker (stack.py) may use the rest
+ENUMERATION_SHARE = 0.85         # of the budget for the enumeration; the stacker (stack.py) may use the rest
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
 CHECK_EVERY = 4             # op applications between two budget checks
@@ -165,7 +165,7 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     ctx = make_context(task)
     ops, finishers = collect(ctx)
     verifier = Verifier(ctx, finishers)
-    search = _Search(ops, verifier, budget.fraction(SEARCH_SHARE), max_states, len(task.train))
+    search = _Search(ops, verifier, budget.fraction(ENUMERATION_SHARE), max_states, len(task.train))
     start = _initial(task)
     search.seen.add(hash(tuple(value_key(v) for v in start.values)))
     verifier.check(start.values, (), 0)

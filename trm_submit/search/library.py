@@ -1,33 +1,37 @@
-"""The op library of one task: collects the ops and finishers of every primitive module (MODULES: geometry,
-colour, objects, select, recolour, patterns, symmetry, split) for a TaskContext, drops duplicate names, and
-adds the constant-output given when every demonstration has the same output.
+"""The op library of one task: the registry of every primitive module (REGISTRY, imported statically), the
+`op()` helper that names an op after its function and bound parameters, and `collect`, which gathers the ops
+and finishers of every registered module for a TaskContext and refuses duplicate names.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from functools import partial
 from types import ModuleType
+from typing import Any, Callable
 
 import numpy as np
 
-from .dsl import Fitter, Op, TaskContext
+from . import colour, geometry, keyed, lines, move, objects, patterns, recolour, select, split, stamp, symmetry
+from .dsl import GRID, Fitter, Op, TaskContext
 
-MODULES = ("geometry", "colour", "objects", "select", "recolour", "patterns", "symmetry", "split")
+# Every primitive module, in the order its ops are offered (discovery order breaks ranking ties). A module
+# has `ops(ctx) -> list[Op]` and may have `finishers(ctx) -> list[Fitter]`.
+REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, stamp,
+                                    move, symmetry, split)
 
 
-def _modules() -> list[ModuleType]:
-    """The primitive modules present in this package (a module not written yet is skipped)."""
-    found = []
-    for name in MODULES:
-        full = f"{__package__}.{name}"
-        try:
-            found.append(importlib.import_module(full))
-        except ModuleNotFoundError as e:
-            if e.name != full:
-                raise
-    return found
+class DuplicateOpName(ValueError):
+    """Two ops of one task share a name: program text would no longer say which op ran."""
+
+
+def op(fn: Callable[..., Any], arg: str = GRID, ret: str = GRID, *, cost: int = 1, keeps_shape: bool = False,
+       label: str | None = None, **params: Any) -> Op:
+    """The Op applying `fn(value, **params)`, named `label or fn.__name__` followed by the bound parameter
+    values in order, e.g. op(keep_colour, colour=3, bg=0) -> "keep_colour(3,0)"."""
+    base = label or fn.__name__
+    name = f"{base}({','.join(str(v) for v in params.values())})" if params else base
+    return Op(name, partial(fn, **params) if params else fn, arg, ret, cost, keeps_shape)
 
 
 def _constant(value: object, grid: np.ndarray) -> np.ndarray:
@@ -41,21 +45,28 @@ def _given_ops(ctx: TaskContext) -> list[Op]:
     return []
 
 
-def collect(ctx: TaskContext) -> tuple[list[Op], list[Fitter]]:
-    """(ops, finishers) of the task, in module order; a module whose `ops` raises is reported and skipped."""
+def collect(ctx: TaskContext, strict: bool = False) -> tuple[list[Op], list[Fitter]]:
+    """(ops, finishers) of the task, in registry order. A module whose `ops` raises is reported on stderr and
+    skipped. A duplicate op name raises DuplicateOpName when `strict` (the tests), else it is reported on
+    stderr and the first op of that name is kept."""
     ops: list[Op] = _given_ops(ctx)
     fitters: list[Fitter] = []
-    names: set[str] = {op.name for op in ops}
-    for module in _modules():
+    names: set[str] = {o.name for o in ops}
+    for module in REGISTRY:
         try:
             module_ops = module.ops(ctx)
             module_fitters = module.finishers(ctx) if hasattr(module, "finishers") else []
         except Exception as e:  # a broken primitive module must not stop the search
             print(f"search: {module.__name__}.ops failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
             continue
-        for op in module_ops:
-            if op.name not in names:
-                names.add(op.name)
-                ops.append(op)
+        for o in module_ops:
+            if o.name in names:
+                message = f"search: duplicate op name {o.name!r} from {module.__name__}"
+                if strict:
+                    raise DuplicateOpName(message)
+                print(message + " (kept the first)", file=sys.stderr, flush=True)
+                continue
+            names.add(o.name)
+            ops.append(o)
         fitters.extend(module_fitters)
     return ops, fitters

@@ -14,8 +14,8 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
-from .kernels import component_boxes, label_components
+from .dsl import GRID, LIST, MAX_LIST, VALUE_MAX_SIDE, Op, TaskContext
+from .grid_loops import component_boxes, label_components
 
 # Segmentation modes: (name, 8-neighbour, multicolour)
 MODES: tuple[tuple[str, bool, bool], ...] = (("c4", False, False), ("c8", True, False), ("m8", True, True))
@@ -129,7 +129,7 @@ def stack(items: tuple, axis: int) -> np.ndarray | None:
     if not items or any(it.shape[1 - axis] != items[0].shape[1 - axis] for it in items):
         return None
     out = np.concatenate(items, axis=axis)
-    return out if max(out.shape) <= 60 else None
+    return out if max(out.shape) <= VALUE_MAX_SIDE else None
 
 
 def ops(ctx: TaskContext) -> list[Op]:
