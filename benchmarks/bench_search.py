@@ -5,7 +5,8 @@
 Prints: tasks with a fitting program (every demonstration reproduced), precision of that program's answer
 (test inputs whose attempt 1 is right / test inputs with a candidate), pass@2 per task (Kaggle rule: a test
 input is solved if either of the two top candidates equals the solution; task score = fraction of its test
-inputs solved; mean over tasks), search time median/p90 and peak RSS of the worker processes.
+inputs solved; mean over tasks), search time median/p90, peak RSS of the worker processes and op applications
+per search second.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ def _one(args: tuple) -> dict:
             fitted += 1
             right1 += int(np.array_equal(top[0], sol))
         solved += int(any(g.shape == sol.shape and np.array_equal(g, sol) for g in top))
+    predicted = list(getattr(result, "predicted_sizes", []) or [])
+    size_right = sum(int(t < len(predicted) and predicted[t] == tuple(sol.shape)) for t, sol in enumerate(truth))
     program = result.candidates[0][0].program if result.candidates and result.candidates[0] else None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(task=task_id, score=solved / len(truth), n_test=len(truth), fitted=fitted, right1=right1,
                 seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
-                program=program, rss_mb=rss)
+                program=program, rss_mb=rss, applications=result.applications, size_right=size_right)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,6 +93,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
     print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}")
     print(f"stopped by: {stops}; peak RSS of a worker: {max(r['rss_mb'] for r in rows):.0f} MB")
+    n_inputs = sum(r["n_test"] for r in rows)
+    print(f"test output size predicted right: {sum(r['size_right'] for r in rows)}/{n_inputs}")
+    apps = sum(r["applications"] for r in rows)
+    print(f"op applications: {apps} in {secs.sum():.0f} search seconds = {apps / max(secs.sum(), 1e-9):.0f}/s")
 
 
 if __name__ == "__main__":

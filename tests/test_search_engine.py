@@ -69,7 +69,7 @@ def test_same_values_everywhere_are_one_state():
     mirror = Op("mirror", lambda g: np.fliplr(g))          # the same map under another name
     turn = Op("rot180", lambda g: np.rot90(g, 2))
     task, _ = make_task(lambda g: g, [grid(3, 3), grid(2, 4), grid(4, 2)])
-    res = solve_task(task, Budget.seconds(5), max_depth=3, collect=only(flip, mirror, turn))
+    res = solve_task(task, Budget.seconds(5), max_depth=3, collect=only(flip, mirror, turn), givens=False)
     # stored states (levels 0..2; the last level only checks): input, flip_h, rot180, flip_v = flip_h | rot180
     # (mirror = flip_h and the double flips are duplicates)
     assert res.states == 4
@@ -121,7 +121,8 @@ def test_test_input_failure_only_removes_that_test_answer():
     task = Task("fail", train, (np.array([[5, 6], [7, 8]], np.uint8), big))
     res = solve_task(task, Budget.seconds(5), max_depth=1, collect=only(op))
     assert np.array_equal(res.candidates[0][0].grid, [[5, 6]])
-    assert res.candidates[1] == []
+    # the op gives the big test input nothing (the post-pass may still answer it: identity | embed)
+    assert all("top_row_if_small" not in c.program for c in res.candidates[1])
 
 
 def test_raising_primitive_is_skipped():
@@ -220,7 +221,7 @@ def test_last_level_skips_shape_keeping_ops_on_states_of_the_wrong_shape():
 
     task, truth = make_task(lambda g: np.where(g[:2] > 0, 5, 0), [grid(4, 3), grid(4, 5), grid(4, 4)])
     ops = only(Op("top_half", lambda g: g[: g.shape[0] // 2]), Op("recolour", recolour, keeps_shape=True))
-    res = solve_task(task, Budget.seconds(5), max_depth=2, collect=ops)
+    res = solve_task(task, Budget.seconds(5), max_depth=2, collect=ops, givens=False)
     assert np.array_equal(res.candidates[0][0].grid, truth[0])
     assert res.candidates[0][0].program == "top_half | recolour"
     # level 1 calls recolour on every input (3 values); level 2 only on the half-height state (2 train + 1 test)

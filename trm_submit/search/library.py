@@ -12,13 +12,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import colour, geometry, keyed, lines, move, objects, patterns, recolour, select, split, stamp, symmetry
+from . import colour, geometry, keyed, lines, lists, move, objects, patterns, recolour, select, split, stamp, symmetry
 from .dsl import GRID, Fitter, Op, TaskContext
 
 # Every primitive module, in the order its ops are offered (discovery order breaks ranking ties). A module
 # has `ops(ctx) -> list[Op]` and may have `finishers(ctx) -> list[Fitter]`.
 REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, stamp,
-                                    move, symmetry, split)
+                                    move, symmetry, split, lists)
 
 
 class DuplicateOpName(ValueError):
