@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from search_reference import training_task
 
-from trm_submit.search import colour, library
+from trm_submit.search import colour, dsl, library
 from trm_submit.search.dsl import MAX_LIST, VALUE_MAX_SIDE, Op, make_context
 
 # Training tasks whose contexts switch on most ops: same-shape ones (fills, rays, recolour, symmetry)
@@ -77,11 +77,11 @@ def test_a_duplicate_name_is_refused_loudly(monkeypatch, capsys):
 
 
 def test_op_helper_names_the_function_and_its_parameters():
-    o = library.op(colour.keep_colour, colour=3, bg=0, keeps_shape=True)
+    o = dsl.op(colour.keep_colour, colour=3, bg=0, keeps_shape=True)
     assert o.name == "keep_colour(3,0)" and o.keeps_shape
     g = np.array([[3, 1], [0, 3]], np.uint8)
     assert np.array_equal(o.fn(g), colour.keep_colour(g, colour=3, bg=0))
-    assert library.op(colour.majority_any).name == "majority_any"
+    assert dsl.op(colour.majority_any).name == "majority_any"
 
 
 def test_keeps_shape_ops_keep_the_shape():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
@@ -40,6 +41,15 @@ class Op:
     cost: int = 1
     keeps_shape: bool = False       # True: the result always has the argument's shape (lets the last level
                                     # skip the op on states of the wrong shape without calling it)
+
+
+def op(fn: Callable[..., Any], arg: str = GRID, ret: str = GRID, *, cost: int = 1, keeps_shape: bool = False,
+       label: str | None = None, **params: Any) -> Op:
+    """The Op applying `fn(value, **params)`, named `label or fn.__name__` followed by the bound parameter
+    values in order, e.g. op(keep_colour, colour=3, bg=0) -> "keep_colour(3,0)"."""
+    base = label or fn.__name__
+    name = f"{base}({','.join(str(v) for v in params.values())})" if params else base
+    return Op(name, partial(fn, **params) if params else fn, arg, ret, cost, keeps_shape)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The op library of one task: the registry of every primitive module (REGISTRY, imported statically), the
-`op()` helper that names an op after its function and bound parameters, and `collect`, which gathers the ops
-and finishers of every registered module for a TaskContext and refuses duplicate names.
+"""The op library of one task: the registry of every primitive module (REGISTRY, imported statically) and
+`collect`, which gathers the ops and finishers of every registered module for a TaskContext and refuses
+duplicate names. A new module names its ops with `dsl.op` (the function's name and its bound parameters).
 """
 
 from __future__ import annotations
@@ -8,30 +8,35 @@ from __future__ import annotations
 import sys
 from functools import partial
 from types import ModuleType
-from typing import Any, Callable
 
 import numpy as np
 
-from . import colour, geometry, keyed, lines, lists, move, objects, patterns, recolour, select, split, stamp, symmetry
-from .dsl import GRID, Fitter, Op, TaskContext
+from . import (
+    colour,
+    draw,
+    geometry,
+    keyed,
+    lines,
+    lists,
+    move,
+    objects,
+    patterns,
+    recolour,
+    select,
+    split,
+    stamp,
+    symmetry,
+)
+from .dsl import Fitter, Op, TaskContext, op  # noqa: F401  (op: the helper every module names its ops with)
 
 # Every primitive module, in the order its ops are offered (discovery order breaks ranking ties). A module
 # has `ops(ctx) -> list[Op]` and may have `finishers(ctx) -> list[Fitter]`.
 REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, stamp,
-                                    move, symmetry, split, lists)
+                                    move, symmetry, split, lists, draw)
 
 
 class DuplicateOpName(ValueError):
     """Two ops of one task share a name: program text would no longer say which op ran."""
-
-
-def op(fn: Callable[..., Any], arg: str = GRID, ret: str = GRID, *, cost: int = 1, keeps_shape: bool = False,
-       label: str | None = None, **params: Any) -> Op:
-    """The Op applying `fn(value, **params)`, named `label or fn.__name__` followed by the bound parameter
-    values in order, e.g. op(keep_colour, colour=3, bg=0) -> "keep_colour(3,0)"."""
-    base = label or fn.__name__
-    name = f"{base}({','.join(str(v) for v in params.values())})" if params else base
-    return Op(name, partial(fn, **params) if params else fn, arg, ret, cost, keeps_shape)
 
 
 def _constant(value: object, grid: np.ndarray) -> np.ndarray:
