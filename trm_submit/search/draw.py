@@ -21,11 +21,11 @@ LAYOUTS = ("row", "column", "square", "diagonal")
 def count(grid: np.ndarray, ctx_bg: int, quantity: str) -> int:
     """How many non-background cells, distinct non-background colours or 8-connected objects `grid` holds."""
     bg = grid_background(grid, ctx_bg)
-    if quantity == "cells":
-        return int((grid != bg).sum())
-    if quantity == "colours":
-        return len(np.setdiff1d(np.unique(grid), [bg]))
-    return len(components(grid, bg, "c8"))
+    if quantity == "objects":
+        return len(components(grid, bg, "c8"))
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    return int(counts.sum()) if quantity == "cells" else int((counts > 0).sum())
 
 
 def count_block(grid: np.ndarray, ctx_bg: int, quantity: str, layout: str) -> Optional[np.ndarray]:
@@ -34,8 +34,10 @@ def count_block(grid: np.ndarray, ctx_bg: int, quantity: str, layout: str) -> Op
     bg = grid_background(grid, ctx_bg)
     counts = np.bincount(grid.ravel(), minlength=10)
     counts[bg] = 0
+    if counts.max() == 0:
+        return None
     n = count(grid, ctx_bg, quantity)
-    if n == 0 or n > VALUE_MAX_SIDE or counts.max() == 0:
+    if n == 0 or n > VALUE_MAX_SIDE:
         return None
     colour = np.uint8(np.argmax(counts))
     if layout == "row":
@@ -57,9 +59,24 @@ def frame(grid: np.ndarray, colour: int) -> np.ndarray:
     return out
 
 
+def _layouts(ctx: TaskContext) -> list[str]:
+    """The layouts the train outputs' shapes allow: rows for 1-row outputs, columns for 1-column ones,
+    squares and diagonals for square ones."""
+    shapes = ctx.out_shapes
+    found = []
+    if all(h == 1 for h, _ in shapes):
+        found.append("row")
+    if all(w == 1 for _, w in shapes):
+        found.append("column")
+    if all(h == w for h, w in shapes):
+        found += ["square", "diagonal"]
+    return found
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Count blocks (tasks whose outputs change shape) and a frame in each output colour (same-shape tasks)."""
+    """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame in
+    each output colour (same-shape tasks)."""
     if ctx.same_shape:
         return [op(frame, colour=c, keeps_shape=True) for c in ctx.out_colours if c != ctx.bg]
     return [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
-            for q in QUANTITIES for layout in LAYOUTS]
+            for q in QUANTITIES for layout in _layouts(ctx)]

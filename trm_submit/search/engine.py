@@ -48,7 +48,7 @@ from .lists import map_items, overlay_at
 from .solutions import Solutions, Verifier
 
 MAX_CANDIDATES = 5
-ENUMERATION_SHARE = 0.6  # of the budget for the enumeration; then the post-pass and the stacker (stack.py)
+ENUMERATION_SHARE = 0.75 # of the budget for the enumeration; then the post-pass and the stacker (stack.py)
 POST_PASS_SHARE = 0.6    # of the time left after the enumeration for the post-pass; the stacker may use the rest
 SEED_LEVEL = 2           # states of levels <= this give the seeds of the output-size prediction
 EMBED_PIECES = False     # embedded post-pass results do not feed the stacker: with them, attempt 1's precision
@@ -216,7 +216,13 @@ class _Search:
         if finish is None or first is None or not isinstance(first, np.ndarray):
             return
         bg, targets = finish.ctx.bg, self.verifier.targets
-        found, colour = postpass.plan_for(first, targets[0], bg, finish.colours)
+        colours = finish.colours if finish.one_colour else ()
+        if not steps and not colours and first.shape == targets[0].shape:
+            return                                   # nothing the post-pass could change
+        if not steps and first.shape != targets[0].shape and finish.ctx.same_shape:
+            return                                   # a grid of another shape embedded back into the input's
+                                                     # shape: left to the stored states (the last level is large)
+        found, colour = postpass.plan_for(first, targets[0], bg, colours)
         if not found:
             return
         values = [postpass.apply_plan(first, targets[0].shape, bg, colour)]
@@ -261,6 +267,12 @@ class _Finish:
     done: set = field(default_factory=set)
     checked: int = 0
     lists: bool = True   # the last level puts list results back (overlay_at)
+
+    def __post_init__(self) -> None:
+        # every train output is background plus one shared colour: only then can a recolouring fit
+        bg = self.ctx.bg
+        self.one_colour = bool(self.colours) and all(
+            len(np.unique(t[t != bg])) == 1 for t in self.ctx.train_out)
 
     def run(self, values: tuple, kind: str, program: tuple[str, ...], cost: int, seen: set,
             recolour: bool = True) -> None:
