@@ -160,16 +160,24 @@ class _Search:
             self.store(state, frontier)
 
     def expand(self, frontier: list[_State], last: bool) -> list[_State]:
-        """All children of `frontier`; on the last level only grid children that could be solutions."""
+        """All children of `frontier`; on the last level only what could be solutions: first every op that
+        gives a grid, then (time permitting: the most numerous and the least often right) the list ops of
+        list states, put back by the overlay at positions."""
         nxt: list[_State] = []
-        for state in frontier:
-            for op in self.by_kind[state.kind]:
-                if last:
+        if last:
+            for state in frontier:
+                for op in self.by_kind[state.kind]:
                     if op.ret == GRID:
                         self.try_last(state, op)
-                    elif self.finish is not None and self.finish.lists:
-                        self.try_last_list(state, op)
-                    continue
+            if self.finish is not None and self.finish.lists:
+                for state in frontier:
+                    if state.kind == LIST:
+                        for op in self.by_kind[LIST]:
+                            if op.ret == LIST:
+                                self.try_last_list(state, op)
+            return nxt
+        for state in frontier:
+            for op in self.by_kind[state.kind]:
                 c = self.child(state, op)
                 if c is not None:
                     self.admit(c, nxt)
