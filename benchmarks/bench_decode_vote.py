@@ -16,8 +16,8 @@ from typing import Callable
 import numba
 import numpy as np
 
-from trm_submit import augment, encoding, kernels, vote
-from trm_submit.tasks import Task
+from trm_submit.grids import augment, encoding, kernels, vote
+from trm_submit.io.tasks import Task
 
 
 def make_predictions(truth: np.ndarray, n_views: int, seed: int) -> tuple[np.ndarray, list[augment.Aug], np.ndarray]:

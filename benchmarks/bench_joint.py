@@ -21,10 +21,11 @@ import orjson
 import torch
 import torch.multiprocessing as mp
 
-from trm_submit import checkpoint, datasets, tasks
 from trm_submit.budget import Budget
 from trm_submit.config import InferConfig, RunConfig
-from trm_submit.joint import JointSolver
+from trm_submit.io import datasets, tasks
+from trm_submit.run.solve import JointSolver
+from trm_submit.trm import checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ def fine_tune(rank: int, world: int, a: argparse.Namespace, folder: str) -> floa
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     cfg = RunConfig(challenges="unused", weights=a.weights, ttft_scope="joint", joint_steps=a.steps,
                     joint_batch=a.batch, fixed_work=True, infer=InferConfig(views=a.views))
-    solver = JointSolver(cfg, torch.device("cpu"), Budget(math.inf), checkpoint.load_bundled(a.weights),
+    solver = JointSolver.fine_tuned(cfg, torch.device("cpu"), Budget(math.inf), checkpoint.load_bundled(a.weights),
                          first_tasks(a.set, a.tasks), Path(folder) / f"w{world}", rank, world,
                          f"file://{folder}/rendezvous{world}" if world > 1 else None)
     rate = solver.outcome.steps * solver.tcfg.global_batch_size / solver.outcome.seconds

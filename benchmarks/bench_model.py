@@ -29,9 +29,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trm_submit.config import ModelConfig  # noqa: E402
-from trm_submit.infer import activation_bytes_per_sample, predict  # noqa: E402
-from trm_submit.layers import swiglu_width  # noqa: E402
-from trm_submit.model import TRM, prefix_length  # noqa: E402
+from trm_submit.trm.infer import activation_bytes_per_sample, predict  # noqa: E402
+from trm_submit.trm.layers import swiglu_width  # noqa: E402
+from trm_submit.trm.model import TRM, prefix_length  # noqa: E402
 
 ARC = ModelConfig()  # the paper's ARC config
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trm_submit import infer, official_protocol
 from trm_submit.config import ModelConfig
-from trm_submit.model import TRM
-from trm_submit.official import load_official_model
+from trm_submit.official import protocol as official_protocol
+from trm_submit.official.checkpoints import load_official_model
+from trm_submit.trm import infer
+from trm_submit.trm.model import TRM
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "official-protocol"
 

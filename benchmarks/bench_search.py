@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trm_submit import datasets  # noqa: E402
 from trm_submit.budget import Budget  # noqa: E402
+from trm_submit.io import datasets  # noqa: E402
 from trm_submit.search import solve_task  # noqa: E402
 
 _TASKS: dict = {}

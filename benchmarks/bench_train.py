@@ -3,7 +3,7 @@ models on compact bucketed canvases vs the 30x30 canvas, on the real training se
 
     python benchmarks/bench_train.py [--threads 1] [--steps 4] [--candidates tiny,base,wide,deep] [--full]
 
-Each row: a fresh Trainer (`trm_submit.train`) on the real training set; every canvas bucket is timed
+Each row: a fresh Trainer (`trm_submit.learn.pretrain`) on the real training set; every canvas bucket is timed
 on its own (optimiser steps: deep supervision with ACT, EMA, AdamW + sign-SGD), and the compact figure
 is the rate over the real mix of buckets (a bucket is visited in proportion to its examples).
 """
@@ -15,8 +15,10 @@ import time
 
 import torch
 
-from trm_submit import train, train_ranks, train_state
 from trm_submit.config import ModelConfig
+from trm_submit.learn import pretrain as train
+from trm_submit.learn import ranks as train_ranks
+from trm_submit.learn import trainer as train_state
 
 BASE = dict(num_heads=4, L_layers=2, puzzle_emb_len=1, pos_encodings="rope2d", mask_pad=True)
 CANDIDATES = {

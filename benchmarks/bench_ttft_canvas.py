@@ -12,8 +12,11 @@ import time
 import numpy as np
 import torch
 
-from trm_submit import augment, canvas, checkpoint, datasets, finetune
 from trm_submit.config import TTFTConfig
+from trm_submit.grids import augment, canvas
+from trm_submit.io import datasets
+from trm_submit.learn import finetune
+from trm_submit.trm import checkpoint
 
 
 def seconds_per_step(bundle, task, side: int, steps: int, batch: int) -> float:

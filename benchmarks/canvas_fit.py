@@ -10,7 +10,8 @@ import argparse
 
 import numpy as np
 
-from trm_submit import canvas, datasets
+from trm_submit.grids import canvas
+from trm_submit.io import datasets
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from trm_submit.records import Journal, side_paths
+from trm_submit.io.records import Journal, side_paths
 
 
 def _spread(values: list[float]) -> str:

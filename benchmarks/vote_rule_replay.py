@@ -13,11 +13,11 @@ import dataclasses
 
 import numpy as np
 
-from trm_submit import submission, tasks
 from trm_submit.config import RunConfig
-from trm_submit.records import Journal
-from trm_submit.sources import task_attempts
-from trm_submit.vote import MERGE_RULES
+from trm_submit.grids.vote import MERGE_RULES
+from trm_submit.io import submission, tasks
+from trm_submit.io.records import Journal
+from trm_submit.run.sources import task_attempts
 
 
 def replay(journal: str, ch: tasks.Challenges, cfg: RunConfig) -> tuple[dict, int]:

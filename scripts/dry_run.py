@@ -28,9 +28,10 @@ from pathlib import Path
 import flop_projection as fp
 import kaggle_dataset
 
-from trm_submit import datasets, kaggle, submission, tasks
+from trm_submit import kaggle
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
-from trm_submit.records import side_paths
+from trm_submit.io import datasets, submission, tasks
+from trm_submit.io.records import side_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent
@@ -163,7 +164,7 @@ def check_run(text: str, out: Path, challenges: Path, image: Path, allow_failure
 
 def projection_report(work_dir: Path, challenges: Path, weights: Path | None, utilization: float) -> dict:
     """Measured work of this run (journal) and the 240-task projection at the default views and steps."""
-    from trm_submit import checkpoint
+    from trm_submit.trm import checkpoint
 
     cfg = checkpoint.load_bundled(weights).config if weights else ModelConfig()
     ttft, infer = TTFTConfig(), InferConfig()

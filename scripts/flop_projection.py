@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from trm_submit import canvas
 from trm_submit.config import InferConfig, JointConfig, ModelConfig, TTFTConfig
-from trm_submit.layers import swiglu_width
-from trm_submit.model import prefix_length
-from trm_submit.records import Journal
+from trm_submit.grids import canvas
+from trm_submit.io.records import Journal
+from trm_submit.trm.layers import swiglu_width
+from trm_submit.trm.model import prefix_length
 
 L4_BF16_PEAK = 121e12  # FLOP/s, dense bf16 tensor-core peak of one NVIDIA L4
 DEFAULT_UTILIZATION = 0.30  # assumed share of that peak a small-matrix recursive model sustains
@@ -307,8 +307,9 @@ def kaggle_table(tasks: list[Any], models: dict[str, ModelConfig], source: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trm_submit import checkpoint, datasets
-    from trm_submit.tasks import challenges_from_dict
+    from trm_submit.io import datasets
+    from trm_submit.io.tasks import challenges_from_dict
+    from trm_submit.trm import checkpoint
 
     p = argparse.ArgumentParser(description="FLOP projection of a 240-task Kaggle run on 4 x L4, both scopes")
     p.add_argument("--set", default="arc-agi-2", choices=sorted(datasets.DATASETS))

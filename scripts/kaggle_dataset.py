@@ -75,8 +75,8 @@ def download_dependency_wheels(dest: Path, python_versions: list[str], python: s
 
 def stage_weights(weights: Path, dest: Path) -> Path:
     """Check the bundled weights load (format and sha256), then copy them in as `trm.pt`."""
-    from trm_submit import checkpoint
     from trm_submit.kaggle import WEIGHTS_FILE
+    from trm_submit.trm import checkpoint
 
     bundle = checkpoint.load_bundled(weights)
     target = dest / WEIGHTS_FILE

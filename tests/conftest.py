@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit import checkpoint
 from trm_submit.config import ModelConfig
-from trm_submit.model import TRM
+from trm_submit.trm import checkpoint
+from trm_submit.trm.model import TRM
 
 TINY_BASE = dict(hidden_size=32, num_heads=2, expansion=2.0, L_layers=1, H_cycles=1, L_cycles=1, puzzle_emb_ndim=32,
                  puzzle_emb_len=1, halt_max_steps=2, pos_encodings="rope2d", mask_pad=True, forward_dtype="float32")
@@ -83,7 +83,7 @@ def tiny_weights(tmp_path_factory) -> Path:
 
 def small_eval_tasks(n: int, max_side: int = 10) -> tuple[dict, dict]:
     """The first `n` ARC-AGI-1 evaluation tasks whose grids all fit `max_side` (challenges, solutions)."""
-    datasets = pytest.importorskip("trm_submit.datasets")
+    datasets = pytest.importorskip("trm_submit.io.datasets")
     try:
         ch, sol = datasets.load_split("arc-agi-1", "evaluation")
     except datasets.DatasetError as exc:
@@ -135,7 +135,7 @@ def one_error_line(err: list[str], *words: str) -> str:
 
 def nan_loss_at(monkeypatch: Any, call: int) -> None:
     """Make the `call`-th ACT loss computed by supervision.py (1-based) non-finite; the others are real."""
-    from trm_submit import supervision
+    from trm_submit.learn import supervision
 
     real, calls = supervision.act_loss, []
 

@@ -77,7 +77,7 @@ def random_sparse(rng: np.random.Generator, h: int, w: int, colours: int = 3, fi
 
 def training_task(task_id: str):
     """(Task, test solutions) of one ARC-AGI-1 training task; skips when the public data is missing."""
-    datasets = pytest.importorskip("trm_submit.datasets")
+    datasets = pytest.importorskip("trm_submit.io.datasets")
     try:
         challenges, solutions = _training()
     except datasets.DatasetError as exc:
@@ -90,7 +90,7 @@ _CACHE: dict = {}
 
 def _training():
     if "t" not in _CACHE:
-        from trm_submit.datasets import load_tasks
+        from trm_submit.io.datasets import load_tasks
         _CACHE["t"] = load_tasks("arc-agi-1", "training")
     return _CACHE["t"]
 

@@ -8,9 +8,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from trm_submit import augment
-from trm_submit.augment import DIHEDRAL_INVERSE, IDENTITY, Aug, dihedral, plan
-from trm_submit.tasks import Task
+from trm_submit.grids import augment
+from trm_submit.grids.augment import DIHEDRAL_INVERSE, IDENTITY, Aug, dihedral, plan
+from trm_submit.io.tasks import Task
 
 # B[i, j] = A[src(i, j)] for A of shape h x w (spec section 6), with the shape of B.
 SPEC_TABLE = {
@@ -38,7 +38,7 @@ def spec_dihedral(a: np.ndarray, k: int) -> np.ndarray:
 
 
 def random_aug(rng: np.random.Generator, permute_zero: bool) -> Aug:
-    return augment._draw(rng, permute_zero)
+    return augment.draw(rng, permute_zero)
 
 
 @pytest.mark.parametrize("k", range(8))
@@ -130,7 +130,7 @@ def test_grid_digest_is_official_sha() -> None:
 
 @pytest.fixture(scope="module")
 def arc_task() -> Task:
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     challenges, _ = datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
     return challenges.tasks["007bbfb7"]

@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trm_submit import canvas, finetune, solve, trainset
-from trm_submit.checkpoint import Bundle
 from trm_submit.config import InferConfig, ModelConfig, RunConfig
-from trm_submit.tasks import Task
+from trm_submit.grids import canvas
+from trm_submit.io.tasks import Task
+from trm_submit.learn import finetune, trainset
+from trm_submit.run import solve
+from trm_submit.trm.checkpoint import Bundle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import flop_projection as fp  # noqa: E402

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from trm_submit import checkpoint as ck
-from trm_submit import official
-from trm_submit.convert import convert
-from trm_submit.model import PUZZLE_TABLE_KEY, TRM
-from trm_submit.verify import format_verify_table, verify
+from trm_submit.official import checkpoints as official
+from trm_submit.official.convert import convert
+from trm_submit.official.parity import format_verify_table, verify
+from trm_submit.trm import checkpoint as ck
+from trm_submit.trm.model import PUZZLE_TABLE_KEY, TRM
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 FP32 = REF / "small-fp32"

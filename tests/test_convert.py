@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit import checkpoint as ck
 from trm_submit import cli
 from trm_submit.config import ModelConfig
-from trm_submit.convert import IDENTIFIERS_FILE, TEST_IDS_FILE
-from trm_submit.model import PUZZLE_TABLE_KEY, TRM
+from trm_submit.official.convert import IDENTIFIERS_FILE, TEST_IDS_FILE
+from trm_submit.trm import checkpoint as ck
+from trm_submit.trm.model import PUZZLE_TABLE_KEY, TRM
 
 ROOT = Path(__file__).resolve().parent.parent
 FP32 = ROOT / "tests" / "fixtures" / "reference" / "small-fp32" / "checkpoint"
@@ -213,7 +213,7 @@ def test_legacy_format_is_read_when_small_and_refused_when_large(tmp_path: Path,
 
 
 def test_a_known_official_build_is_named(tmp_path: Path, capsys, monkeypatch) -> None:
-    from trm_submit import convert
+    from trm_submit.official import convert
 
     data = small_official_data(tmp_path)
     digest = hashlib.sha256((data / IDENTIFIERS_FILE).read_bytes()).hexdigest()

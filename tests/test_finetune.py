@@ -8,11 +8,14 @@ import pytest
 import torch
 from conftest import nan_loss_at, tiny_config
 
-from trm_submit import augment, checkpoint, datasets, finetune
 from trm_submit.budget import Budget
 from trm_submit.config import TTFTConfig
-from trm_submit.model import TRM
-from trm_submit.tasks import Task
+from trm_submit.grids import augment
+from trm_submit.io import datasets
+from trm_submit.io.tasks import Task
+from trm_submit.learn import finetune
+from trm_submit.trm import checkpoint
+from trm_submit.trm.model import TRM
 
 TINY = tiny_config()
 FAST = TTFTConfig(steps=12, batch_size=8, lr=3e-3, emb_lr=1e-2, warmup_fraction=0.25, snapshot_every=4,

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import one_error_line, run_cli
 
-from trm_submit import flags, outpath, pipeline, submission, tasks
+from trm_submit import devices
+from trm_submit.io import outpath, submission, tasks
+from trm_submit.run import flags, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-budget", "300",
@@ -171,7 +173,7 @@ def test_workers_beyond_the_tasks_are_reduced_with_a_line(tmp_path, one_task_fil
 
 
 def test_cap_workers_hand_values(monkeypatch):
-    monkeypatch.setattr(flags, "usable_devices", lambda device: (4, "CPU cores"))
+    monkeypatch.setattr(devices, "usable", lambda device: (4, "CPU cores"))
     assert flags.cap_workers(2, 10, "cpu") == (2, None)
     assert flags.cap_workers(16, 10, "cpu") == (4, "trm-submit: --workers 16 reduced to 4 (4 CPU cores)")
     assert flags.cap_workers(16, 3, "cpu") == (3, "trm-submit: --workers 16 reduced to 3 (3 tasks to run)")

@@ -13,7 +13,10 @@ import pytest
 import torch
 from conftest import one_error_line, run_cli
 
-from trm_submit import checkpoint, cli, jsonfile, pipeline, submission, tasks
+from trm_submit import cli
+from trm_submit.io import jsonfile, submission, tasks
+from trm_submit.run import pipeline
+from trm_submit.trm import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--views", "2", "--ttft-steps", "1", "--fixed-work", "--quiet", "--time-budget", "300",

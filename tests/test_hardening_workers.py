@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import small_eval_tasks
 
-from trm_submit import flags, lifeline, pipeline, submission, tasks
+from trm_submit import devices
+from trm_submit.io import submission, tasks
+from trm_submit.run import lifeline, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc"),
-              pytest.mark.skipif(flags.usable_devices("cpu")[0] < 2,
+              pytest.mark.skipif(devices.usable("cpu")[0] < 2,
                                  reason="one CPU core: --workers 2 is reduced to 1, no worker process runs")]
 
 
@@ -135,7 +137,7 @@ def test_lifeline_ends_a_process_whose_parent_is_gone(tmp_path):
     pid_file = tmp_path / "grandchild.pid"
     grandchild_py = tmp_path / "grandchild.py"
     grandchild_py.write_text(f"import os, sys, time\nsys.path.insert(0, {str(ROOT)!r})\n"
-                             f"from trm_submit import lifeline\nlifeline.die_with_parent()\n"
+                             f"from trm_submit.run import lifeline\nlifeline.die_with_parent()\n"
                              f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
     script = (f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, {str(grandchild_py)!r}])\n"
               f"time.sleep(120)\n")

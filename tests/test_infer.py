@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from trm_submit.config import ModelConfig
-from trm_submit.infer import activation_bytes_per_sample, choose_batch_size, predict
-from trm_submit.model import TRM
+from trm_submit.trm.infer import activation_bytes_per_sample, choose_batch_size, predict
+from trm_submit.trm.model import TRM
 
 REF = Path(__file__).parent / "fixtures" / "reference" / "small-fp32"
 SMALL = conftest.tiny_config(L_layers=2, H_cycles=2, L_cycles=2, puzzle_emb_len=16, halt_max_steps=5, seq_len=64,

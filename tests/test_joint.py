@@ -19,13 +19,16 @@ import torch
 import torch.multiprocessing as mp
 from conftest import FixedRows, make_tiny_weights, nan_loss_at, one_error_line, run_cli, small_eval_tasks, tiny_config
 
-from trm_submit import checkpoint, joint, train_state, trainset
 from trm_submit.budget import Budget
 from trm_submit.config import ConfigError, InferConfig, RunConfig
-from trm_submit.model import PUZZLE_TABLE_KEY
-from trm_submit.records import joint_folder
-from trm_submit.tasks import Task
-from trm_submit.train_checkpoints import latest_checkpoint
+from trm_submit.io.records import joint_folder
+from trm_submit.io.tasks import Task
+from trm_submit.learn import joint, trainset
+from trm_submit.learn import trainer as train_state
+from trm_submit.learn.train_checkpoints import latest_checkpoint
+from trm_submit.run import solve
+from trm_submit.trm import checkpoint
+from trm_submit.trm.model import PUZZLE_TABLE_KEY
 
 DDP_MODEL = tiny_config(halt_max_steps=1, halt_exploration_prob=0.0)  # every row halts after each step
 
@@ -70,8 +73,8 @@ def global_rows(weights: Path) -> dict[str, np.ndarray]:
 
 def fine_tune(weights: Path, folder: Path, rank: int, world: int, rendezvous: str | None) -> dict[str, torch.Tensor]:
     bundle = checkpoint.load_bundled(weights)
-    solver = joint.JointSolver(joint_cfg(weights), torch.device("cpu"), Budget(math.inf), bundle, synthetic_tasks(),
-                               folder, rank, world, rendezvous)
+    solver = solve.JointSolver.fine_tuned(joint_cfg(weights), torch.device("cpu"), Budget(math.inf), bundle,
+                                          synthetic_tasks(), folder, rank, world, rendezvous)
     assert solver.outcome.steps == 4 and solver.outcome.stopped_by == "done"
     return {k: v.detach().clone() for k, v in solver.trainer.model.state_dict().items()}
 
@@ -110,8 +113,8 @@ def test_non_finite_loss_restores_the_snapshot(tmp_path, monkeypatch):
     weights = make_tiny_weights(tmp_path / "w.pt", DDP_MODEL)
     nan_loss_at(monkeypatch, 3)
     bundle = checkpoint.load_bundled(weights)
-    solver = joint.JointSolver(joint_cfg(weights, joint_steps=30), torch.device("cpu"), Budget(math.inf), bundle,
-                               synthetic_tasks(), tmp_path / "joint")
+    solver = solve.JointSolver.fine_tuned(joint_cfg(weights, joint_steps=30), torch.device("cpu"), Budget(math.inf),
+                                          bundle, synthetic_tasks(), tmp_path / "joint")
     assert (solver.outcome.stopped_by, solver.outcome.steps) == ("nan", 0)
     state = solver.trainer.model.state_dict()
     for name, value in bundle.trunk_state.items():
@@ -224,11 +227,12 @@ def test_a_worker_restarted_after_the_group_formed_infers_with_the_newest_checkp
     weights = make_tiny_weights(tmp_path / "w.pt", DDP_MODEL)
     folder = tmp_path / "joint"
     bundle = checkpoint.load_bundled(weights)
-    first = joint.JointSolver(joint_cfg(weights, joint_steps=6), torch.device("cpu"), Budget(math.inf), bundle,
-                              synthetic_tasks(), folder)
+    first = solve.JointSolver.fine_tuned(joint_cfg(weights, joint_steps=6), torch.device("cpu"), Budget(math.inf),
+                                         bundle, synthetic_tasks(), folder)
     (folder / "group-formed").write_text("")
-    again = joint.JointSolver(joint_cfg(weights, joint_steps=6), torch.device("cpu"), Budget(math.inf), bundle,
-                              synthetic_tasks(), folder, rank=1, world=2, rendezvous=f"file://{tmp_path}/never")
+    again = solve.JointSolver.fine_tuned(joint_cfg(weights, joint_steps=6), torch.device("cpu"), Budget(math.inf),
+                                         bundle, synthetic_tasks(), folder, rank=1, world=2,
+                                         rendezvous=f"file://{tmp_path}/never")
     assert again.outcome.stopped_by == "solo: newest checkpoint" and again.trainer.step == 6
     trained, restarted = first.trainer.model.state_dict(), again.trainer.model.state_dict()
     for name, value in trained.items():
@@ -242,8 +246,8 @@ def test_joint_plan_is_refitted_to_the_time_and_grows_back(monkeypatch):
     embeddings-only); when steps get faster, the re-fit 20 steps later grows the plan again, up to the cap,
     and the trunk keeps the start it already had."""
     from trm_submit.config import TTFTConfig
-    from trm_submit.finetune import StepPlan
-    from trm_submit.train_ranks import DistEnv
+    from trm_submit.learn.finetune import StepPlan
+    from trm_submit.learn.ranks import DistEnv
 
     clock = {"t": 0.0}
     monkeypatch.setattr(joint.time, "monotonic", lambda: clock["t"])

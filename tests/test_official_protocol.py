@@ -13,9 +13,10 @@ import pytest
 import torch
 
 from tests.conftest import one_error_line, run_cli
-from trm_submit import checkpoint, official_protocol
-from trm_submit.augment import dihedral
-from trm_submit.official import load_official
+from trm_submit.grids.augment import dihedral
+from trm_submit.official import protocol as official_protocol
+from trm_submit.official.checkpoints import load_official
+from trm_submit.trm import checkpoint
 
 FIXTURE = Path(__file__).parent / "fixtures" / "official-protocol"
 DATA, CKPT, OFFICIAL = FIXTURE / "official-data", FIXTURE / "checkpoint", FIXTURE / "official"
@@ -187,7 +188,7 @@ def test_deadline_cut_votes_with_the_rows_run_so_far(tmp_path, monkeypatch):
     holds the votes of those 2 rows only; a stop before any batch leaves no candidate."""
     from trm_submit.budget import Budget
     from trm_submit.config import RunConfig
-    from trm_submit.tasks import load_challenges
+    from trm_submit.io.tasks import load_challenges
 
     cfg = RunConfig(challenges=str(write_challenges(tmp_path / "c.json")), weights=str(CKPT), protocol="official",
                     official_data=str(DATA), device="cpu")

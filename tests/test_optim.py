@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from trm_submit.optim import Optimizers, SignSGD, lr_schedule
+from trm_submit.learn.optim import Optimizers, SignSGD, lr_schedule
 
 
 def test_signsgd_hand_computation_leaves_rows_without_grad_untouched():

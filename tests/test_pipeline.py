@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 import torch
 
-from trm_submit import pipeline, records, solve, sources, submission, tasks
 from trm_submit.budget import Budget
 from trm_submit.config import InferConfig, RunConfig
-from trm_submit.records import RunSummary
+from trm_submit.io import records, submission, tasks
+from trm_submit.io.records import RunSummary
+from trm_submit.run import pipeline, solve, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("search", "trm")
@@ -206,7 +207,7 @@ def test_out_of_memory_halves_the_batch_and_retries(monkeypatch):
     monkeypatch.setattr(solve.infer, "predict", predict)
     cfg = RunConfig(challenges="-")
     tokens = np.zeros((8, 16), np.uint8)
-    pred, batch = solve.predict_with_retry(None, tokens, np.zeros(8, np.int32), cfg, torch.device("cpu"), None)
+    pred, batch = solve.infer.predict_with_retry(None, tokens, np.zeros(8, np.int32), cfg, torch.device("cpu"), None)
     assert seen == [None, 4, 2] and batch == 2 and pred.tokens.shape == (8, 16)
 
 
@@ -216,7 +217,7 @@ def test_out_of_memory_at_batch_one_is_raised(monkeypatch):
 
     monkeypatch.setattr(solve.infer, "predict", predict)
     with pytest.raises(torch.OutOfMemoryError):
-        solve.predict_with_retry(None, np.zeros((1, 4), np.uint8), np.zeros(1, np.int32),
+        solve.infer.predict_with_retry(None, np.zeros((1, 4), np.uint8), np.zeros(1, np.int32),
                                  RunConfig(challenges="-"), torch.device("cpu"), None)
 
 
@@ -275,7 +276,8 @@ def test_broken_challenges_file_exits_2_with_one_line(tmp_path, content):
 def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch):
     """10 views, each predicting in its own augmented frame: 5 say the input x, 3 say y1, 2 say y2. The copy
     wins the vote but the attempts are y1, y2; with --keep-input-first they are x, y1."""
-    from trm_submit import augment, encoding, infer
+    from trm_submit.grids import augment, encoding
+    from trm_submit.trm import infer
 
     x = np.array([[1, 2, 0], [0, 3, 3]], np.uint8)
     y1, y2 = np.array([[3, 3], [2, 1]], np.uint8), np.array([[4]], np.uint8)
@@ -288,7 +290,7 @@ def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch)
         n = len(rows)
         return infer.Prediction(rows.astype(np.uint8), np.full(n, 0.5, np.float32), np.ones(n, np.int32)), batch
 
-    monkeypatch.setattr(solve, "predict_with_retry", fake_predict)
+    monkeypatch.setattr(solve.infer, "predict_with_retry", fake_predict)
     limits = Budget.seconds(60)
     cfg = _cfg(Path("c.json"), Path("s.json"), Path("w.pt"))
     got = solve.infer_test_input(None, x, augs, side, cfg, torch.device("cpu"), limits)
@@ -300,7 +302,8 @@ def test_a_copy_of_the_test_input_goes_last_through_the_real_decode(monkeypatch)
 
 
 def test_fine_tuning_learning_rates_reach_the_solver_from_the_cli(monkeypatch, tiny_weights):
-    from trm_submit import checkpoint, cli
+    from trm_submit import cli
+    from trm_submit.trm import checkpoint
 
     seen: list[RunConfig] = []
     monkeypatch.setattr(pipeline, "main", lambda cfg: seen.append(cfg) or 0)
@@ -315,7 +318,7 @@ def test_fine_tuning_learning_rates_reach_the_solver_from_the_cli(monkeypatch, t
 def test_a_run_cut_with_many_tasks_still_queued_exits(tiny_weights, tmp_path):
     """Two workers, 120 large tasks, a deadline that leaves most of them in the queue: the run writes its file
     and the process exits (the tasks still queued are abandoned, not flushed into a pipe nobody reads)."""
-    datasets = pytest.importorskip("trm_submit.datasets")
+    datasets = pytest.importorskip("trm_submit.io.datasets")
     ch, _ = datasets.load_split("arc-agi-2", "evaluation")
     path = tmp_path / "ch.json"
     path.write_text(json.dumps(ch))

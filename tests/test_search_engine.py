@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from trm_submit.budget import Budget
+from trm_submit.io.tasks import Task
 from trm_submit.search import engine, solve_task
 from trm_submit.search.colour import fit_colour_map
 from trm_submit.search.dsl import GRID, LIST, Op, make_context, value_key
-from trm_submit.tasks import Task
 
 RNG = np.random.default_rng(7)
 

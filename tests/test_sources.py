@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trm_submit import records, sources, vote
 from trm_submit.config import InferConfig, RunConfig
-from trm_submit.submission import fallback_attempts
+from trm_submit.grids import vote
+from trm_submit.io import records
+from trm_submit.io.submission import fallback_attempts
+from trm_submit.run import lanes, sources
 
 X = np.array([[1, 2], [3, 4]], np.uint8)
 P, Q, R, S = ([[5]], [[6]], [[7, 7]], [[8], [8]])
@@ -99,17 +101,16 @@ def test_journal_groups_lines_by_task_and_skips_a_torn_line(tmp_path):
 
 
 def test_lanes_one_for_both_sources_on_cpu_a_search_lane_beside_gpu_workers(monkeypatch):
-    from trm_submit import pipeline
 
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 16)
-    monkeypatch.setattr(pipeline, "_memory_gib", lambda: 128)
+    monkeypatch.setattr(lanes.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(lanes, "memory_gib", lambda: 128)
     both = ("search", "trm")
     cfg = RunConfig(challenges="-", weights="w.pt", workers=2)
-    assert pipeline.plan_lanes(cfg, both, gpus=0) == [("search+trm", both, 2)]
+    assert lanes.plan_lanes(cfg, both, gpus=0) == [("search+trm", both, 2)]
     gpu = RunConfig(challenges="-", weights="w.pt", workers=4)
-    assert pipeline.plan_lanes(gpu, both, gpus=4) == [("trm", ("trm",), 4), ("search", ("search",), 12)]
-    monkeypatch.setattr(pipeline, "_memory_gib", lambda: 16)  # 2 GiB per search worker, as much again spare
-    assert pipeline.plan_lanes(gpu, both, gpus=4)[1] == ("search", ("search",), 4)
+    assert lanes.plan_lanes(gpu, both, gpus=4) == [("trm", ("trm",), 4), ("search", ("search",), 12)]
+    monkeypatch.setattr(lanes, "memory_gib", lambda: 16)  # 2 GiB per search worker, as much again spare
+    assert lanes.plan_lanes(gpu, both, gpus=4)[1] == ("search", ("search",), 4)
     asked = RunConfig(challenges="-", weights="w.pt", workers=1, search_workers=1)
-    assert pipeline.plan_lanes(asked, both, gpus=0) == [("trm", ("trm",), 1), ("search", ("search",), 1)]
-    assert pipeline.plan_lanes(cfg, ("search",), gpus=4) == [("search", ("search",), 2)]
+    assert lanes.plan_lanes(asked, both, gpus=0) == [("trm", ("trm",), 1), ("search", ("search",), 1)]
+    assert lanes.plan_lanes(cfg, ("search",), gpus=4) == [("search", ("search",), 2)]

@@ -10,8 +10,8 @@ import numpy as np
 import orjson
 import pytest
 
-from trm_submit import datasets, submission, tasks
-from trm_submit.tasks import InputFileError
+from trm_submit.io import datasets, submission, tasks
+from trm_submit.io.tasks import InputFileError
 
 PUBLIC_EVAL = [("arc-agi-1", 400, 419), ("arc-agi-2", 120, 167)]
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from conftest import FixedRows, colour_rule_rows, tiny_config
 
-from trm_submit.model import TRM
-from trm_submit.optim import Optimizers
-from trm_submit.supervision import DeepSupervisor
+from trm_submit.learn.optim import Optimizers
+from trm_submit.learn.supervision import DeepSupervisor
+from trm_submit.trm.model import TRM
 
 SEQ = 16
 TINY = tiny_config(pos_encodings="rope", mask_pad=False, seq_len=SEQ)

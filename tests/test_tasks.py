@@ -8,8 +8,8 @@ import numpy as np
 import orjson
 import pytest
 
-from trm_submit import jsonfile, tasks
-from trm_submit.tasks import InputFileError
+from trm_submit.io import jsonfile, tasks
+from trm_submit.io.tasks import InputFileError
 
 GOOD_TASK = {
     "train": [

@@ -16,19 +16,16 @@ import torch
 import torch.multiprocessing as mp
 from conftest import FixedRows, nan_loss_at, tiny_config
 
-from trm_submit import (
-    checkpoint,
-    train,
-    train_checkpoints,
-    train_export,
-    train_loop,
-    train_ranks,
-    train_state,
-    trainset,
-)
 from trm_submit.config import ConfigError, ModelConfig, TrainConfig
-from trm_submit.model import PUZZLE_TABLE_KEY
-from trm_submit.tasks import Task
+from trm_submit.io.tasks import Task
+from trm_submit.learn import export as train_export
+from trm_submit.learn import loop as train_loop
+from trm_submit.learn import pretrain as train
+from trm_submit.learn import ranks as train_ranks
+from trm_submit.learn import train_checkpoints, trainset
+from trm_submit.learn import trainer as train_state
+from trm_submit.trm import checkpoint
+from trm_submit.trm.model import PUZZLE_TABLE_KEY
 
 TINY = tiny_config(expansion=4.0, halt_max_steps=3)
 

@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from trm_submit import augment, encoding, trainset
 from trm_submit.config import TrainConfig
-from trm_submit.tasks import Task
+from trm_submit.grids import augment, encoding
+from trm_submit.io.tasks import Task
+from trm_submit.learn import trainset
 
 
 def g(rows: list[list[int]]) -> np.ndarray:
@@ -70,7 +71,7 @@ def _independent_selection_counts() -> dict[str, int]:
     trainset's code: a task is the multiset of its (input, output) pairs as JSON text, train and test pairs
     together; removed if an evaluation task has the same pairs, the same id or any one of its pairs; then the
     first of equal multisets is kept."""
-    from trm_submit import datasets
+    from trm_submit.io import datasets
 
     def pairs(name: str, split: str) -> list[tuple[str, tuple[str, ...]]]:
         ch, sol = datasets.load_split(name, split)
@@ -142,7 +143,7 @@ def test_build_encodes_every_version_like_the_plain_path():
     next_id = 1
     for task, bucket in zip(tasks, data.buckets):
         side = bucket.side
-        augs = augment.plan(task, 6, trainset.task_seed(7, task.task_id))
+        augs = augment.plan(task, 6, augment.task_seed(7, task.task_id))
         assert bucket.num_groups == 1 and bucket.puzzle_start[-1] == len(augs) * len(task.train)
         for v, aug in enumerate(augs):
             version = aug.apply_task(task)
@@ -182,7 +183,7 @@ def _source_data() -> trainset.Bucket:
 def test_epoch_visits_each_group_once_with_all_examples_of_one_version():
     bucket = _source_data()
     src = trainset.BucketSource(bucket, seed=5)
-    order = src._epoch_order(0)
+    order = src.epoch_order(0)
     assert len(order) == len(set(order.tolist()))
     puzzles = np.searchsorted(bucket.puzzle_start, order, side="right") - 1
     groups = np.searchsorted(bucket.group_start, puzzles, side="right") - 1
@@ -214,9 +215,23 @@ def test_source_state_restores_the_stream_exactly():
 
 def test_ranks_partition_the_groups_of_an_epoch():
     bucket = _source_data()
-    whole = trainset.BucketSource(bucket, seed=5)._epoch_order(2)
-    parts = [trainset.BucketSource(bucket, seed=5, rank=r, world=2)._epoch_order(2) for r in range(2)]
+    whole = trainset.BucketSource(bucket, seed=5).epoch_order(2)
+    parts = [trainset.BucketSource(bucket, seed=5, rank=r, world=2).epoch_order(2) for r in range(2)]
     assert not set(parts[0].tolist()) & set(parts[1].tolist())
     assert sorted(np.concatenate(parts).tolist()) == sorted(whole.tolist())
     with pytest.raises(ValueError, match="fewer than"):
         trainset.BucketSource(bucket, seed=5, rank=0, world=bucket.num_groups + 1)
+
+
+def test_per_task_and_joint_scopes_plan_the_same_views_for_a_task_and_seed():
+    """The seed a per-task run hands a task (schedule) and the seed a joint run's training set gives it plan the
+    same views: the two scopes see one task the same way for one run seed."""
+    from trm_submit.budget import Budget
+    from trm_submit.run import schedule
+
+    tasks = _tasks()
+    seeds: dict[str, int] = {}
+    list(schedule.run_serial(tasks, lambda t, b, s: seeds.setdefault(t.task_id, s) and {}, Budget.seconds(60), 7))
+    data = trainset.build_training_set(tasks, n_aug=5, seed=7, buckets=(8, 12, 30), compact=True, margin=1)
+    for task in tasks:
+        assert list(data.groups[task.task_id].augs) == augment.plan(task, 6, seeds[task.task_id])

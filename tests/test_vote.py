@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trm_submit import vote
-from trm_submit.kernels import grid_hash
-from trm_submit.vote import Candidate, pick_attempts, rank
+from trm_submit.grids import vote
+from trm_submit.grids.kernels import grid_hash
+from trm_submit.grids.vote import Candidate, pick_attempts, rank
 
 A = np.array([[1, 2], [3, 4]], dtype=np.uint8)
 B = np.array([[5]], dtype=np.uint8)

@@ -9,7 +9,7 @@ from typing import Any
 
 from .config import InferConfig, JointConfig, RunConfig, TrainConfig
 from .errors import UserError
-from .vote import MERGE_RULES
+from .grids.vote import MERGE_RULES
 
 EXIT_INPUT = 2
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe
@@ -37,7 +37,7 @@ def _arch_overrides(pairs: list[str] | None) -> dict[str, str]:
 def _sources(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
-    from .sources import KNOWN
+    from .run.sources import KNOWN
 
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     bad = [n for n in names if n not in KNOWN]
@@ -47,7 +47,7 @@ def _sources(text: str | None) -> tuple[str, ...]:
 
 
 def cmd_submit(a: argparse.Namespace) -> int:
-    from . import pipeline
+    from .run import pipeline
 
     infer = InferConfig(views=a.views, steps=a.infer_steps, early_stop_k=a.early_stop,
                         memory_budget_mb=a.memory_mb, canvas_margin=a.canvas_margin,
@@ -66,7 +66,7 @@ def cmd_submit(a: argparse.Namespace) -> int:
 
 
 def cmd_score(a: argparse.Namespace) -> int:
-    from . import submission, tasks
+    from .io import submission, tasks
 
     sub = submission.load_submission(a.submission)
     sol = tasks.load_solutions(a.solutions)
@@ -75,7 +75,7 @@ def cmd_score(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from . import submission, tasks
+    from .io import submission, tasks
 
     sub = submission.load_submission(a.submission)
     problems = submission.validate(sub, tasks.load_challenges(a.challenges, log=lambda m: None))
@@ -86,13 +86,13 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from . import report
+    from .report import page as report
 
     return report.cmd_report(a)
 
 
 def cmd_data(a: argparse.Namespace) -> int:
-    from . import datasets
+    from .io import datasets
 
     ch, sol = datasets.export(a.set, a.split, a.out_dir)
     print(f"wrote {ch} and {sol}")
@@ -100,14 +100,14 @@ def cmd_data(a: argparse.Namespace) -> int:
 
 
 def cmd_convert(a: argparse.Namespace) -> int:
-    from . import convert
+    from .official import convert
 
     print(convert.convert(a.checkpoint, a.out, _arch_overrides(a.arch), official_data=a.official_data).describe())
     return 0
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
-    from . import verify
+    from .official import parity as verify
 
     res = verify.verify(a.checkpoint, a.reference, _arch_overrides(a.arch), device=a.device)
     print(verify.format_verify_table(res))
@@ -115,7 +115,8 @@ def cmd_verify(a: argparse.Namespace) -> int:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from . import official, train
+    from .learn import pretrain as train
+    from .official import checkpoints as official
 
     over: dict = {}
     for flag, field_name in (("run_dir", "run_dir"), ("max_steps", "max_steps"), ("n_aug", "n_aug"),
@@ -133,7 +134,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_export_weights(a: argparse.Namespace) -> int:
-    from .train_export import export_bundled
+    from .learn.export import export_bundled
 
     print(f"wrote {export_bundled(a.run_dir, a.out)}")
     return 0

@@ -286,14 +286,14 @@ def _quiet(_: str) -> None:
 
 def write_fallback(challenges: Path, out: Path) -> None:
     """Write a complete skeleton (fallback attempts for every test input) so a valid file exists at once."""
-    from . import submission, tasks
+    from .io import submission, tasks
 
     submission.write_atomic(out, submission.skeleton(tasks.load_challenges(challenges, log=_quiet)))
 
 
 def _valid_tasks(sub: dict, ch) -> list[str]:
     """Ids of the tasks whose entries in `sub` are individually valid for `ch`."""
-    from . import submission, tasks
+    from .io import submission, tasks
 
     keep = []
     for task_id in ch.order:
@@ -309,7 +309,7 @@ def _valid_tasks(sub: dict, ch) -> list[str]:
 def finalize(challenges: Path, out: Path, cli_rc: int | None = None) -> FinalCheck:
     """Validate `out` against `challenges`; if it is missing or invalid, rewrite it from the skeleton, keeping
     every task whose entries in the old file are valid. Raises only if the challenges file is unusable."""
-    from . import submission, tasks
+    from .io import submission, tasks
 
     ch = tasks.load_challenges(challenges, log=_quiet)
     try:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from ..tasks import Task
+from ..io.tasks import Task
 
 VALUE_MAX_SIDE = 60   # largest side of a grid inside the search (answers must still fit 30)
 MAX_LIST = 30   # longest list value

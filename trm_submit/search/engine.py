@@ -37,11 +37,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .. import vote
 from ..budget import Budget
-from ..encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
-from ..kernels import grid_hash  # the hash TRM's candidates carry too
-from ..tasks import Task
+from ..grids import vote
+from ..grids.encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
+from ..grids.kernels import grid_hash  # the hash TRM's candidates carry too
+from ..io.tasks import Task
 from . import library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
 from .lists import map_items, overlay_at
