@@ -287,3 +287,18 @@ def test_warm_up_compiles_every_search_kernel():
     assert out.returncode == 0, out.stderr
     n, cold = out.stdout.split(" ", 1)
     assert int(n) >= 5 and cold.strip() == "[]", out.stdout
+
+
+def test_blank_output_canvas_is_a_start_state():
+    """Outputs that ignore the input: a 1-cell frame on a blank canvas of the (constant) output size."""
+    from trm_submit.search.draw import frame
+
+    want = frame(np.zeros((4, 5), np.uint8), 8)
+    inputs = [np.eye(3, dtype=np.uint8), np.eye(6, 2, dtype=np.uint8) * 2, np.eye(5, dtype=np.uint8) * 3]  # bg 0
+    task = Task("blank", tuple((i, want) for i in inputs[:2]), (inputs[2],))
+    ring = Op("frame(8)", lambda g: frame(g, 8))
+    res = solve_task(task, Budget.seconds(5), max_depth=2, collect=only(ring))
+    assert np.array_equal(res.candidates[0][0].grid, want)
+    assert res.candidates[0][0].program == "blank_output | frame(8)"
+    assert res.predicted_sizes == [(4, 5)]
+    assert solve_task(task, Budget.seconds(5), max_depth=2, collect=only(ring), givens=False).candidates == [[]]

@@ -7,17 +7,19 @@ every value: a None (or an exception) on any train value drops the child; a None
 child, but that test input gets no candidate from it or its descendants.
 
 Start states: the inputs (level 0); after level 1, blank canvases of the input size and of the output size
-(true on the demonstrations, predicted from the inputs on the test inputs) and the leave-one-out constants
-(for demonstration k: its output on every other demonstration and on the test inputs, a blank canvas of its
-output's size in its own slot). A list state is also the argument of every grid -> grid op, applied to each
+(true on the demonstrations, predicted from the inputs on the test inputs), and with LEAVE_ONE_OUT the
+leave-one-out constants (for demonstration k: its output on every other demonstration and on the test inputs,
+a blank canvas in its own slot). A list state is also the argument of every grid -> grid op, applied to each
 item ("each(op)": an implicit map that keeps the items' positions).
 
-After the enumeration (ENUMERATION_SHARE of the budget) the test output sizes are predicted from the shapes of
-the states of levels <= 2 (`sizes`), every stored state gets the post-pass (`postpass`: overlay at positions,
-recolour to one output colour, embed into the output size; POST_PASS_SHARE of the time left), and the greedy
-stacker (stack.py) combines the states that fit part of every output. The last level is only checked, not
-stored: an op is tried there on the train values one by one and given up at the first result whose shape
-differs from that train output.
+The post-pass (`postpass`: overlay a list at its positions, recolour to one output colour, embed into the output
+size) costs no depth. The last level is only checked, not stored: every op that gives a grid is tried there on
+the train values one by one and given up at the first result that cannot be that train output, as it is or
+through the post-pass (fixed on the first demonstration); then, time permitting, the list ops of list states,
+through the overlay at positions. The test output sizes are predicted (`sizes`) from the shapes of the states of
+levels <= SEED_LEVEL before the last level. After the enumeration (ENUMERATION_SHARE of the budget) every stored
+state gets the post-pass (POST_PASS_SHARE of the time left; its results of the outputs' shapes are pieces,
+except embedded ones) and the greedy stacker (stack.py) combines the pieces.
 
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
 first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
