@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"precision of attempt 1 (right / test inputs with a candidate): {right}/{fitted}"
           f" = {100 * right / max(1, fitted):.1f}%")
     print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
-    print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}")
+    slowest = rows[int(np.argmax(secs))]["task"]
+    print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}"
+          f" ({slowest}); share of the budget used: {secs.sum() / (args.seconds * len(rows)):.0%}")
     print(f"stopped by: {stops}; peak RSS of a worker: {max(r['rss_mb'] for r in rows):.0f} MB")
     n_inputs = sum(r["n_test"] for r in rows)
     print(f"test output size predicted right: {sum(r['size_right'] for r in rows)}/{n_inputs}")
