@@ -48,3 +48,19 @@ def test_no_limit_is_infinite_but_stoppable():
     assert math.isinf(b.left()) and not b.over() and b.share(4).left() == math.inf
     t0 = time.monotonic()
     assert Budget(t0 - 1).over() and Budget(t0 - 1).left() < 0
+
+
+def test_costs_estimate_from_measurements_only():
+    from trm_submit.budget import Costs
+
+    costs = Costs()
+    assert costs.estimate("step", 100) is None  # nothing measured: no estimate, nothing assumed
+    assert costs.fits(Budget.seconds(0.5), "step", 100) and costs.affordable(Budget.seconds(0.5), "step", 100, 8) == 8
+    costs.record("step", 100, 2.0)
+    costs.record("step", 400, 6.0)
+    assert costs.estimate("step", 100) == 2.0 and costs.estimate("step", 900) == 6.0 * 900 / 400  # from the largest
+    assert costs.estimate("view", 100) is None  # another kind
+    assert not costs.fits(Budget.seconds(1.5), "step", 100)
+    assert costs.fits(Budget.seconds(60), "step", 100, count=3)
+    assert costs.affordable(Budget.seconds(7.0), "step", 100, 8) == 3  # 3 x 2 s fit in 7 s, a fourth does not
+    assert costs.affordable(Budget.seconds(0.0), "step", 100, 8) == 0

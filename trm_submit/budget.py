@@ -58,3 +58,40 @@ class Budget:
             return self.child(0.0)
         left = max(0.0, self.left())
         return self.child(min(left, left * parallel / items_left))
+
+
+class Costs:
+    """Measured seconds of one piece of repeated work (a fine-tuning step, an inference view), by kind and size
+    (tokens per row), kept by a worker across tasks, so a piece is started only when its measured cost fits the
+    time left. A size never measured is estimated from the largest measured size of its kind, in proportion to
+    the tokens; a kind never measured has no estimate (its first piece is started, and measured)."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[tuple[str, int], float] = {}
+
+    def record(self, kind: str, tokens: int, seconds: float) -> None:
+        self._seconds[(kind, tokens)] = max(0.0, seconds)
+
+    def estimate(self, kind: str, tokens: int) -> float | None:
+        if (kind, tokens) in self._seconds:
+            return self._seconds[(kind, tokens)]
+        sizes = [(t, s) for (k, t), s in self._seconds.items() if k == kind]
+        if not sizes:
+            return None
+        t, s = max(sizes)
+        return s * tokens / max(1, t)
+
+    def fits(self, budget: Budget, kind: str, tokens: int, count: int = 1) -> bool:
+        """Whether `count` pieces of `kind` at `tokens` may start: the budget is not over and their measured
+        cost (when known) is within the time left."""
+        cost = self.estimate(kind, tokens)
+        return not budget.over() and (cost is None or cost * count <= budget.left())
+
+    def affordable(self, budget: Budget, kind: str, tokens: int, wanted: int) -> int:
+        """How many of `wanted` pieces fit the time left at their measured cost (all of them when unknown)."""
+        cost = self.estimate(kind, tokens)
+        if budget.over():
+            return 0
+        if cost is None or cost <= 0:
+            return wanted
+        return max(0, min(wanted, int(budget.left() / cost)))

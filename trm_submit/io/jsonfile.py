@@ -58,11 +58,27 @@ def parse_json_object(raw: bytes, name: str) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
-        msg = " ".join(str(e).split())
-        raise InputFileError(f"{name}: not valid JSON ({msg})") from None
+        data = _strict_json_fallback(raw)
+        if data is None:
+            msg = " ".join(str(e).split())
+            raise InputFileError(f"{name}: not valid JSON ({msg})") from None
     if not isinstance(data, dict):
         raise InputFileError(f"{name}: top level is {kind(data)}, expected an object of task ids")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_json_fallback(raw: bytes) -> Any:
+    """What the standard parser makes of valid JSON that orjson refuses (a number beyond a double such as
+    1e400, which becomes inf; a lone surrogate escape such as "\\ud800"), so one bad value costs its task
+    only; None when the text is not JSON (NaN and Infinity literals included) or nests too deep."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
 
 
 def read_json_object(path: str | Path) -> dict[str, Any]:

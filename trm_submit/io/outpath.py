@@ -171,14 +171,17 @@ class SubmissionWriter:
         self.answered: set[str] = set()  # tasks whose model answers are in memory
         self.on_disk: set[str] = set()  # of those, the ones the file on disk holds
         self.error: str | None = None  # the last failure, while the file on disk is behind
+        self.tasks = 0  # tasks of the submission last written (all of them are lacking when there is no file)
 
     def answer(self, task_id: str) -> None:
         self.answered.add(task_id)
 
     def write(self, sub: dict) -> bool:
-        """Rewrite the file; False (and one stderr line at the first failure in a row) when it fails."""
+        """Rewrite the file; False (and one stderr line at the first failure in a row) when it fails. A folder
+        removed during the run is created again (one stderr line)."""
+        self.tasks = len(sub)
         try:
-            write_atomic(self.path, self.encode(sub))
+            self._write_folder_too(self.encode(sub))
         except OSError as exc:
             if self.error is None:
                 print(f"trm-submit: cannot rewrite {self.path} ({describe_os_error(exc)}); answers are kept in "
@@ -190,13 +193,33 @@ class SubmissionWriter:
         self.error, self.on_disk = None, set(self.answered)
         return True
 
+    def _write_folder_too(self, data: bytes) -> None:
+        try:
+            write_atomic(self.path, data)
+        except FileNotFoundError:
+            if self.path.parent.exists():
+                raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            print(f"trm-submit: the folder {self.path.parent} was removed during the run; it is created again and "
+                  f"{self.path.name} rewritten (the files written beside it before are gone)", file=sys.stderr)
+            write_atomic(self.path, data)
+
+    @property
+    def missing(self) -> bool:
+        """No file at all on disk (its folder is gone and could not be created again)."""
+        return not self.path.exists()
+
     @property
     def lacking(self) -> int:
-        return len(self.answered - self.on_disk)
+        """Tasks the file on disk lacks: answers it does not hold, or every task when there is no file."""
+        return self.tasks if self.missing else len(self.answered - self.on_disk)
 
     def final_line(self) -> str | None:
         """The one line for the end of the run when the file on disk lacks answers, else None."""
         if not self.lacking:
             return None
+        if self.missing:
+            return (f"there is no file at {self.path} ({self.error}): the {len(self.answered)} tasks answered in this "
+                    f"run are in memory only (and in the journal where it could be written); rerun with --resume")
         return (f"{self.path} lacks {self.lacking} of the {len(self.answered)} tasks answered in this run "
                 f"({self.error}); it is a valid file with fallbacks for them: free space and rerun with --resume")

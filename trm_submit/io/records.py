@@ -165,11 +165,57 @@ class Journal:
         self.path.write_bytes(b"")
 
     def append(self, record: dict[str, Any]) -> None:
-        """One line, flushed and fsynced; an OSError (disk full) reaches the caller."""
-        with open(self.path, "ab") as f:
-            f.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+        """One line, flushed and fsynced, on a line of its own even after a torn last line; an OSError (disk
+        full) reaches the caller."""
+        line = orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n"
+        with open(self.path, "a+b") as f:
+            if f.seek(0, os.SEEK_END) > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = b"\n" + line
+            f.write(line)
             f.flush()
             os.fsync(f.fileno())
+
+    def drop_torn_tail(self) -> int:
+        """Cut off a last line without its newline (a crash mid-write), so it is named once and the next line
+        starts afresh; returns the bytes dropped (0: none). A last line that is a whole record only gets its
+        newline."""
+        try:
+            with open(self.path, "r+b") as f:
+                size = f.seek(0, os.SEEK_END)
+                start = size
+                while start > 0:  # the start of the last line, read backwards in blocks
+                    f.seek(max(0, start - 65536))
+                    block = f.read(start - max(0, start - 65536))
+                    cut = block.rfind(b"\n")
+                    if cut >= 0:
+                        start = start - len(block) + cut + 1
+                        break
+                    start -= len(block)
+                if start == size:
+                    return 0
+                f.seek(start)
+                tail = f.read()
+                if _is_record(tail):
+                    f.write(b"\n")
+                    dropped = 0
+                else:
+                    f.truncate(start)
+                    dropped = size - start
+                f.flush()
+                os.fsync(f.fileno())
+                return dropped
+        except FileNotFoundError:
+            return 0
+
+
+def _is_record(line: bytes) -> bool:
+    try:
+        rec = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(rec, dict) and isinstance(rec.get("task_id"), str)
 
 
 def _short(text: str) -> str:

@@ -210,10 +210,27 @@ def _reject(task_id: str, task: Any, err: _TaskProblem) -> Rejected:
     return Rejected(task_id, reason, len(inputs), inputs)
 
 
+def usable_id(task_id: str) -> str:
+    """`task_id` as the files of a run can hold it: an id that is not valid Unicode (a lone surrogate, which
+    JSON can escape but UTF-8 cannot encode) has each bad character spelt as its escape (backslash, u, hex)."""
+    try:
+        task_id.encode("utf-8")
+        return task_id
+    except UnicodeEncodeError:
+        return task_id.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def challenges_from_dict(data: dict[str, Any], log: Log = log_stderr) -> Challenges:
-    """Validate each task of a decoded challenges object; broken tasks become `Rejected` (logged)."""
-    ch = Challenges(tasks={}, rejected={}, duplicates=[], order=list(data))
+    """Validate each task of a decoded challenges object; broken tasks become `Rejected` (logged). A task whose
+    id is not valid Unicode is rejected under its `usable_id` (the submission carries its fallbacks there)."""
+    ch = Challenges(tasks={}, rejected={}, duplicates=[], order=[usable_id(t) for t in data])
     for task_id, task in data.items():
+        if (shown := usable_id(task_id)) != task_id:
+            problem = _TaskProblem("", f"the task id is not valid Unicode (a lone surrogate); its fallbacks are "
+                                       f"filed under the id {shown}")
+            ch.rejected[shown] = _reject(shown, task, problem)
+            log(f"trm-submit: task {shorten(shown)} rejected: {problem.detail()}")
+            continue
         try:
             ch.tasks[task_id] = _parse_task(task_id, task)
         except _TaskProblem as err:
@@ -226,7 +243,7 @@ def parse_challenges(raw: bytes, name: str, log: Log = log_stderr) -> Challenges
     """Challenges file bytes -> Challenges. Duplicate ids keep the last occurrence and are reported."""
     data = parse_json_object(raw, name)
     ch = challenges_from_dict(data, log)
-    ch.duplicates = duplicate_top_level_keys(raw)
+    ch.duplicates = [usable_id(t) for t in duplicate_top_level_keys(raw)]
     for task_id in ch.duplicates:
         log(f"trm-submit: task {shorten(task_id)} appears more than once in {name}; the last occurrence is used")
     return ch
@@ -240,7 +257,8 @@ def load_challenges(path: str | Path, log: Log = log_stderr) -> Challenges:
 def solutions_from_dict(data: dict[str, Any], log: Log = log_stderr) -> dict[str, list[np.ndarray]]:
     """Decoded solutions object -> {task_id: [grid per test input]}; a bad task is logged and skipped."""
     out: dict[str, list[np.ndarray]] = {}
-    for task_id, grids in data.items():
+    for raw_id, grids in data.items():
+        task_id = usable_id(raw_id)
         if type(grids) is not list or not grids:
             problem = "empty list of solutions" if grids == [] else f"is {kind(grids)}, not a list"
             log(f"trm-submit: solution {shorten(task_id)} skipped: {problem}")
@@ -255,7 +273,7 @@ def solutions_from_dict(data: dict[str, Any], log: Log = log_stderr) -> dict[str
 def parse_solutions(raw: bytes, name: str, log: Log = log_stderr) -> dict[str, list[np.ndarray]]:
     """Solutions file bytes -> {task_id: [grid, ...]}; duplicates are reported, the last one kept."""
     out = solutions_from_dict(parse_json_object(raw, name), log)
-    for task_id in duplicate_top_level_keys(raw):
+    for task_id in map(usable_id, duplicate_top_level_keys(raw)):
         log(f"trm-submit: solution {shorten(task_id)} appears more than once in {name}; the last occurrence is used")
     return out
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from trm_submit.budget import Budget
+from trm_submit.budget import Budget, Costs
 from trm_submit.config import InferConfig, ModelConfig, TTFTConfig
 from trm_submit.grids import canvas, encoding
 from trm_submit.grids.augment import Aug
@@ -158,10 +158,13 @@ def adapt(
     budget: Budget | None = None,
     fit_to_budget: bool = False,
     progress: bool | None = None,
+    costs: Costs | None = None,
 ) -> FineTuneResult:
     """Fine-tune a fresh copy of `base` on `task` seen through `augs` (view i <-> view_puzzle_id(i)).
 
-    `budget.over()` is checked before every step (None: no limit). With `fit_to_budget` the step count shrinks
+    `budget.over()` is checked before every step (None: no limit); with `costs` (a worker's measured costs)
+    a step is also not started when its cost, measured on an earlier step of this task or of an earlier
+    task, exceeds the time left (every step's cost is recorded there). With `fit_to_budget` the step count shrinks
     to what fits in `budget.left()` at the speed measured over the first `cfg.calibration_steps` steps
     (re-measured once the trunk trains). `progress`: None/True = a tqdm bar on a TTY, False = none.
     """
@@ -184,7 +187,7 @@ def adapt(
         sup = DeepSupervisor(model, cfg.batch_size, side * side, dev, autocast_dtype(cfg.autocast, dev))
         bar = tqdm(total=cfg.steps, desc=f"ttft {task.task_id}", leave=False, disable=(progress is False) or None)
         try:
-            result = _train(model, sup, source, opt, cfg, budget, bar, fit_to_budget)
+            result = _train(model, sup, source, opt, cfg, budget, bar, fit_to_budget, costs, side * side)
         finally:
             bar.close()
             opt.trunk_frozen = False  # restore requires_grad
@@ -217,8 +220,11 @@ class TimeFit:
             self.fitted = True
 
 
+STEP = "ttft-step"  # the kind of a fine-tuning step in `Costs`
+
+
 def _train(model: TRM, sup: DeepSupervisor, source: TaskRows, opt: Optimizers, cfg: TTFTConfig, budget: Budget,
-           bar: Any, fit_to_budget: bool) -> tuple[list[float], int, str]:
+           bar: Any, fit_to_budget: bool, costs: Costs | None, tokens: int) -> tuple[list[float], int, str]:
     """The step loop: (losses, steps reflected in the weights, stopped_by)."""
     plan = StepPlan(cfg, cfg.steps)
     fit = TimeFit(plan, budget if fit_to_budget else None, cfg.calibration_steps)
@@ -226,14 +232,17 @@ def _train(model: TRM, sup: DeepSupervisor, source: TaskRows, opt: Optimizers, c
     losses: list[float] = []
     step = 0
     while step < plan.total:
-        if budget.over():
+        if budget.over() or (costs is not None and not costs.fits(budget, STEP, tokens)):
             return losses, step, "deadline"
         frozen = step < plan.frozen_steps
         if step > 0 and frozen != opt.trunk_frozen:
             fit.new_phase()
         opt.trunk_frozen = frozen
         opt.set_lr(*plan.lrs(step))
+        started = time.monotonic()
         metrics = sup.step(source, opt, cfg.grad_clip)
+        if costs is not None:
+            costs.record(STEP, tokens, time.monotonic() - started)
         if not metrics.finite:
             model.load_state_dict(last_good)
             return losses, good_step, "nan"

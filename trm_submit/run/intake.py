@@ -36,7 +36,11 @@ class RunState:
         """Take the usable lines of an earlier run's journal (`--resume`), else start a fresh journal; fill what
         they answer and write the file."""
         if self.cfg.resume:
+            torn = self._drop_torn_tail()
             self.known = dict(records.resumable(self.journal.by_task(), self.ch, self.note))
+            if torn:
+                self.note(f"the journal {self.journal.path} ended in a torn line ({torn} bytes, a crash mid-write); "
+                          f"it is dropped and its task runs again")
         else:
             self.journal.reset()
         for tid, recs in self.known.items():
@@ -46,6 +50,13 @@ class RunState:
                 self.summary.tasks_resumed += 1
                 self.writer.answer(tid)
         self.writer.write(self.sub)
+
+    def _drop_torn_tail(self) -> int:
+        try:
+            return self.journal.drop_torn_tail()
+        except OSError as exc:  # a read-only journal: its torn line is skipped on reading, appends start afresh
+            self.note(f"cannot repair the journal {self.journal.path} ({outpath.describe_os_error(exc)})")
+            return 0
 
     def apply(self, recs: list[dict]) -> dict | None:
         """Merge every source known for a task into its attempts and fill them in; returns the combined view

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def solve_all(state: RunState, run_budget: Budget, stop: schedule.StopFlag, bund
     missed = pending - finished
     summary.not_reached = len({tid for _, tid in missed})
     if missed:
-        summary.lanes_not_reached = {lane: len([1 for n, _ in missed if n == lane]) for lane, _ in missed}
+        summary.lanes_not_reached = dict(Counter(lane for lane, _ in missed))
     state.count()
     if stop:
         summary.interrupted = f"signal {stop.signum}"
@@ -130,7 +131,10 @@ def run(cfg: RunConfig) -> RunSummary:
 
 
 def format_summary(s: RunSummary, out: str) -> str:
-    lines = [f"submission: {out} ({'valid' if s.valid else 'INVALID: ' + '; '.join(s.problems[:3])})",
+    state = "valid" if s.valid else "INVALID: " + "; ".join(s.problems[:3])
+    if s.lacking_on_disk:
+        state += f" in memory; the file on disk lacks {s.lacking_on_disk} tasks, see below"
+    lines = [f"submission: {out} ({state})",
              f"tasks: {s.tasks_total} total, {s.tasks_model} answered by a candidate source this run, "
              f"{s.tasks_resumed} from the journal, {len(s.rejected)} rejected, {len(s.errors)} failed, "
              f"{s.not_reached} not reached (fallbacks)"]

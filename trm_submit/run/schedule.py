@@ -10,6 +10,8 @@ import multiprocessing as mp
 import queue
 import signal
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -68,31 +70,56 @@ def run_serial(items: Iterable[Any], solve: Solver, run: Budget, run_seed: int) 
         yield solve(task, run.share(len(items) - i), task_seed(run_seed, task.task_id))
 
 
+POLL_SECONDS = 0.2  # a worker's wait for its next task before it looks at the lane's count again
+
+
+def _thread_locked_progress_bars() -> None:
+    """tqdm's default lock holds a named semaphore (in a spawned process); a worker terminated at the deadline
+    could not release it, and multiprocessing's resource_tracker warns of a leak at exit. A worker draws no
+    bar beside another process, so a thread lock is all it needs."""
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
+def _next_task(tasks_q: Any, remaining: Any, run: Budget) -> tuple[int, Any] | None:
+    """The lane's next task, or None once no task is left for the lane (its count of tasks not yet taken is 0)
+    or the run is over. An empty `get` is not the end: another worker may hold the queue's read lock or the
+    feeder thread may not have flushed yet, so the worker waits again while the count says tasks remain."""
+    while not run.over():
+        with remaining.get_lock():
+            if remaining.value <= 0:
+                return None
+        try:
+            return tasks_q.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            continue
+    return None
+
+
 def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
                  results_q: Any, remaining: Any, run_end_wall: float, run_seed: int, current: Any) -> None:
     """Worker process: build the solver once (model load), then pull its lane's tasks until none is left.
     `current[rank]` holds the index of the task being solved (-1: none), for the parent to name it if we die;
-    the worker dies with its parent (lifeline)."""
+    the worker dies with its parent (lifeline). Its last message says why it left: "empty" or "deadline"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = mp.parent_process()
     lifeline.die_with_parent(parent.pid if parent is not None else None)
+    _thread_locked_progress_bars()
     run = Budget.from_wall(run_end_wall)
     solve = make_solver(rank, n_workers)
-    while not run.over():
-        try:
-            index, task = tasks_q.get_nowait()
-        except queue.Empty:
-            break
+    while (item := _next_task(tasks_q, remaining, run)) is not None:
+        index, task = item
         current[rank] = index
         with remaining.get_lock():
-            tasks_left = remaining.value
             remaining.value -= 1
+            tasks_left = remaining.value + 1
         try:
             results_q.put(solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id)))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
             results_q.put({"task_id": task.task_id, "lane": lane, "status": "error", "reason": repr(exc)})
         current[rank] = -1
-    results_q.put(("done", lane, rank))
+    results_q.put(("done", lane, rank, "deadline" if run.over() else "empty"))
 
 
 def _exit_reason(exitcode: int) -> str:
@@ -133,8 +160,11 @@ class _Pool:
         self.current = ctx.Array("i", [-1] * lane.workers)
         self.start_args = (lane.workers, lane.make_solver, self.tasks_q, results_q, self.remaining, end_wall,
                            run_seed, self.current)
+        self.started: list[Any] = []  # every worker process of the lane, the replaced ones too
         self.procs = {r: self._start(r) for r in range(lane.workers)}
         self.done: set[int] = set()
+        self.exited: set[int] = set()  # ranks seen gone with exit code 0 and no done message yet
+        self.left_behind_named = False
         self.answered: set[str] = set()
         self.retried: set[str] = set()
 
@@ -142,20 +172,25 @@ class _Pool:
         p = self.ctx.Process(target=_worker_main, daemon=True, name=f"trm-submit-{self.lane.name}-{rank}",
                              args=(self.lane.name, rank, *self.start_args))
         p.start()
+        self.started.append(p)
         return p
 
     def _restart(self, rank: int, index: int, task: Any) -> bool:
-        """Queue `task` again and start a fresh worker of `rank` for it; False when no process can start."""
-        try:
-            proc = self._start(rank)
-        except OSError:  # out of processes or memory: the task keeps what it has
-            return False
-        self.retried.add(task.task_id)
+        """Queue `task` again and start a fresh worker of `rank` for it; False when no process can start. The
+        count goes up before the task is queued, so no worker of the lane can leave while it waits there."""
         with self.remaining.get_lock():
             self.remaining.value += 1
         self.tasks_q.put((index, task))
+        try:
+            proc = self._start(rank)
+        except OSError:  # out of processes or memory: the task keeps what it has (a live worker may take it)
+            with self.remaining.get_lock():
+                self.remaining.value -= 1
+            return False
+        self.retried.add(task.task_id)
         self.procs[rank] = proc
         self.done.discard(rank)
+        self.exited.discard(rank)
         return True
 
     def take(self, msg: Any) -> dict | None:
@@ -171,39 +206,72 @@ class _Pool:
     def finished(self) -> bool:
         return len(self.done) >= len(self.procs)
 
+    def check_left_behind(self, run: Budget) -> None:
+        """Once every worker of the lane has left before the deadline: an error line when tasks of the lane
+        were never taken (they stay fallbacks; a worker must leave only when none is left)."""
+        if self.left_behind_named or not self.finished() or run.over():
+            return
+        with self.remaining.get_lock():
+            untaken = self.remaining.value
+        if untaken > 0:
+            self.left_behind_named = True
+            self.notify(f"error: every {self.lane.name} worker left with {untaken} of its tasks never started "
+                        f"and {run.left():.0f} s left; they keep their fallbacks")
+
     def deaths(self, time_left: float) -> list[dict]:
         """Workers gone without saying done: name the task each was solving; retry it once (in a fresh worker
-        of the same rank) while time is left, else return an error record for it."""
+        of the same rank) while time is left, else return an error record for it. A worker gone with exit code
+        0 counts once a further round of messages brought no done from it (a done is sent before the exit)."""
         records = []
         for rank, p in list(self.procs.items()):
-            if rank in self.done or p.exitcode in (None, 0):
+            if rank in self.done or p.exitcode is None:
                 continue
-            why, index = _exit_reason(p.exitcode), self.current[rank]
+            if p.exitcode == 0 and rank not in self.exited:
+                self.exited.add(rank)
+                continue
+            index = self.current[rank]
             self.current[rank] = -1
             self.done.add(rank)
             task = self.lane.items[index] if index >= 0 else None
-            who = f"{self.lane.name} worker {rank}"
+            gone = f"{self.lane.name} worker {rank} " + (
+                "left without saying done (exit code 0)" if p.exitcode == 0 else f"died ({_exit_reason(p.exitcode)})")
+            why = "left" if p.exitcode == 0 else f"died ({_exit_reason(p.exitcode)})"
             if task is None or task.task_id in self.answered:
-                self.notify(f"{who} died ({why}) while holding no task")
+                self.notify(f"{gone} while holding no task")
                 continue
             if task.task_id not in self.retried and time_left > 0 and self._restart(rank, index, task):
-                self.notify(f"{who} died ({why}) while solving task {task.task_id}; retrying it once")
+                self.notify(f"{gone} while solving task {task.task_id}; retrying it once")
                 continue
-            self.notify(f"{who} died ({why}) while solving task {task.task_id}; it keeps what it has")
+            self.notify(f"{gone} while solving task {task.task_id}; it keeps what it has")
             self.answered.add(task.task_id)
             records.append({"task_id": task.task_id, "lane": self.lane.name, "status": "error", "cut": True,
-                            "reason": f"worker died ({why}) while solving it"})
+                            "reason": f"worker {why} while solving it"})
         return records
 
-    def stop(self) -> None:
-        """Terminate the workers and abandon the tasks still queued: without cancel_join_thread, the queue's
-        feeder thread would keep this process from exiting while a full pipe holds tasks nobody will read."""
-        for p in self.procs.values():
-            if p.is_alive():
-                p.terminate()
-        for p in self.procs.values():
-            p.join(timeout=5)
+    def release(self) -> None:
+        """Abandon the tasks still queued: without cancel_join_thread, the queue's feeder thread would keep this
+        process from exiting while a full pipe holds tasks nobody will read."""
         self.tasks_q.cancel_join_thread()
+
+
+STOP_JOIN_SECONDS = 2.0  # how long stopped workers get to exit after SIGTERM, all together, before SIGKILL
+
+
+def stop_processes(procs: list[Any], wait: float = STOP_JOIN_SECONDS) -> None:
+    """End every process of `procs` in bounded time, whatever its state: SIGTERM, a short join (`wait` seconds
+    for all of them together), SIGKILL for those still there (a SIGSTOPped process ignores SIGTERM until it
+    is continued, not SIGKILL), then join. Nothing is left for the interpreter's exit to wait on."""
+    live = [p for p in procs if p.exitcode is None]
+    for p in live:
+        p.terminate()
+    end = time.monotonic() + wait
+    for p in live:
+        p.join(timeout=max(0.0, end - time.monotonic()))
+    for p in live:
+        if p.exitcode is None:
+            p.kill()
+    for p in live:
+        p.join(timeout=wait)
 
 
 def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, grace: float = 5.0,
@@ -229,11 +297,14 @@ def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, grace: float = 5.0,
             yield from _taken(pools, messages)
             for pool in pools.values():
                 yield from pool.deaths(run.left())
+                pool.check_left_behind(run)
         if all(p.finished() for p in pools.values()):  # results of a worker that died after sending them
             yield from _taken(pools, _drain(results_q))
     finally:
+        stop_processes([p for pool in pools.values() for p in pool.started])
         for pool in pools.values():
-            pool.stop()
+            pool.release()
+        results_q.cancel_join_thread()
 
 
 def _taken(pools: dict[str, _Pool], messages: list[Any]) -> Iterator[dict]:

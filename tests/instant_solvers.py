@@ -1,0 +1,55 @@
+"""Solvers for the worker tests of `schedule`, in a module of their own: a spawned worker imports the module of
+its solver factory, and this one imports no torch (a worker starts in a fraction of a second)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from trm_submit.budget import Budget
+
+
+@dataclass(frozen=True)
+class Item:
+    """A task as `schedule` sees it: a task id, and `grids` standing for the bytes of a real task's grids (a
+    queue of them overfills the pipe, so workers read while the parent's feeder thread still writes)."""
+
+    task_id: str
+    grids: bytes = bytes(2000)
+
+
+def instant_solver(rank: int, n_workers: int) -> Any:
+    """A solver that answers at once, naming the worker (built inside each worker process)."""
+
+    def solve(task: Any, budget: Budget, seed: int) -> dict:
+        return {"task_id": task.task_id, "lane": "instant", "status": "model", "rank": rank, "seed": seed}
+
+    return solve
+
+
+def quitting_solver(rank: int, n_workers: int) -> Any:
+    """Worker 0 ends its process with exit code 0 before its first task (as a library's sys.exit(0) would)."""
+    if rank == 0:
+        sys.exit(0)
+    return instant_solver(rank, n_workers)
+
+
+def quitting_everywhere(rank: int, n_workers: int) -> Any:
+    """Every worker ends its process with exit code 0 before its first task."""
+    sys.exit(0)
+
+
+def bar_then_sleep(rank: int, n_workers: int) -> Any:
+    """A solver that draws a (disabled) progress bar, as fine-tuning does, then works past any deadline."""
+
+    def solve(task: Any, budget: Budget, seed: int) -> dict:
+        import time
+
+        from tqdm import tqdm
+
+        with tqdm(total=1, disable=True):
+            time.sleep(600)
+        return {"task_id": task.task_id, "lane": "instant", "status": "model"}
+
+    return solve
