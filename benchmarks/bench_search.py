@@ -5,11 +5,12 @@
 Prints: tasks with a fitting program (every demonstration reproduced), precision of that program's answer
 (test inputs whose attempt 1 is right / test inputs with a candidate), pass@2 per task (Kaggle rule: a test
 input is solved if either of the two top candidates equals the solution; task score = fraction of its test
-inputs solved; mean over tasks), search time median/p90 and peak RSS of the worker processes.
+inputs solved; mean over tasks), search time median/p90, peak RSS of the worker processes and op applications
+per search second.
 
 With `--runs raw,colours,...` each task goes through `search.runs.solve_with_runs` (the entry point the search
-source calls) with those runs, and the share of the budget the search used is printed; `--ablation` adds the
-pass@2 of every run added alone to the raw run and of each merge penalty, merged from the same tasks' runs.
+source calls) with those runs; `--ablation` adds the pass@2 of every run added alone to the raw run, of all but
+each run and of each merge penalty, merged from the same tasks' runs.
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ def _one(args: tuple) -> dict:
             second += 1
             right2 += int(top[1].shape == sol.shape and np.array_equal(top[1], sol))
         solved += int(any(g.shape == sol.shape and np.array_equal(g, sol) for g in top))
+    predicted = list(getattr(result, "predicted_sizes", []) or [])
+    size_right = sum(int(t < len(predicted) and predicted[t] == tuple(sol.shape)) for t, sol in enumerate(truth))
     program = result.candidates[0][0].program if result.candidates and result.candidates[0] else None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(task=task_id, score=solved / len(truth), n_test=len(truth), fitted=fitted, right1=right1,
                 seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
-                program=program, rss_mb=rss, per_run=per_run, truth=truth, second=second, right2=right2)
+                program=program, rss_mb=rss, applications=result.applications, size_right=size_right,
+                per_run=per_run, truth=truth, second=second, right2=right2)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,9 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
     second, right2 = sum(r["second"] for r in rows), sum(r["right2"] for r in rows)
     print(f"second candidate right where the first is wrong: {right2}/{second} = {100 * right2 / max(1, second):.1f}%")
-    print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}")
+    slowest = rows[int(np.argmax(secs))]["task"]
+    print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}"
+          f" ({slowest}); share of the budget used: {secs.sum() / (args.seconds * len(rows)):.0%}")
     print(f"stopped by: {stops}; peak RSS of a worker: {max(r['rss_mb'] for r in rows):.0f} MB")
-    print(f"share of the budget used: {100 * secs.sum() / (args.seconds * len(rows)):.1f}%")
+    n_inputs = sum(r["n_test"] for r in rows)
+    print(f"test output size predicted right: {sum(r['size_right'] for r in rows)}/{n_inputs}")
+    apps = sum(r["applications"] for r in rows)
+    print(f"op applications: {apps} in {secs.sum():.0f} search seconds = {apps / max(secs.sum(), 1e-9):.0f}/s")
     if args.ablation and run_names:
         _ablation(rows, run_names)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from search_reference import assert_op_solves, random_sparse
 
-from trm_submit.search import recolour
+from trm_submit.search import keyed
 from trm_submit.search.keyed import fill_template, recolour_by_key
 
 
@@ -56,5 +56,5 @@ def test_fill_template_hand_example():
 
 
 def test_real_training_tasks():
-    assert_op_solves(recolour, "c9f8e694", ["recolour_by_key(5,left,cell)"])
-    assert_op_solves(recolour, "e76a88a6", ["fill_template(5)"])
+    assert_op_solves(keyed, "c9f8e694", ["recolour_by_key(5,left,cell)"])
+    assert_op_solves(keyed, "e76a88a6", ["fill_template(5)"])

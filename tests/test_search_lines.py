@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components
 
-from trm_submit.search import patterns
+from trm_submit.search import lines, stamp
 from trm_submit.search.lines import connect, fill_box, interior, surround
 from trm_submit.search.stamp import apply_stamps, fit_stamps
 
@@ -133,4 +133,4 @@ def test_stamp_apply_equals_reference_and_fit_recovers_it():
     ("4258a5f9", ["surround(1,8)"]),
 ])
 def test_real_training_tasks(task_id, names):
-    assert_op_solves(patterns, task_id, names)
+    assert_op_solves([lines, stamp], task_id, names)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components
 
-from trm_submit.search import patterns
+from trm_submit.search import move
 from trm_submit.search.move import attract
 
 
@@ -63,4 +63,4 @@ def test_attract_hand_example():
     ("a48eeaf7", ["attract(2)"]),
 ])
 def test_real_training_tasks(task_id, names):
-    assert_op_solves(patterns, task_id, names)
+    assert_op_solves(move, task_id, names)

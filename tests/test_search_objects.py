@@ -1,4 +1,4 @@
-"""Object primitives of the search (kernels.label_components, objects, select, recolour) against plain
+"""Object primitives of the search (grid_loops.label_components, objects, select, recolour) against plain
 references (tests/search_reference.py) on random grids, hand-made cases and real ARC-AGI-1 training tasks."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components, ref_crop, ref_labels
 
 from trm_submit.search import objects, recolour, select
-from trm_submit.search.kernels import label_components
+from trm_submit.search.grid_loops import label_components
 from trm_submit.search.objects import components, grid_background, object_list, overlay, stack
 from trm_submit.search.recolour import KEEP, apply_table, fit_table
 from trm_submit.search.select import crop_colour_rank, crop_selected, holes

@@ -10,7 +10,7 @@ import pytest
 from search_reference import assert_op_solves, random_sparse, ref_border_reach, ref_components
 
 from trm_submit.search import patterns
-from trm_submit.search.kernels import border_reach, draw_rays, gravity_down
+from trm_submit.search.grid_loops import border_reach, draw_rays, gravity_down
 from trm_submit.search.patterns import (
     RAY_DIRS,
     fill_enclosed,

@@ -1,4 +1,4 @@
-"""The contract every object/pattern op keeps (search-contract: pure, never raises on a valid grid, returns a
+"""The contract every registered op keeps (search-contract: pure, never raises on a valid grid, returns a
 valid value of its declared type or None), checked on odd grids (1x1, one colour, 60x60, 30x1) with the
 op instances of real ARC-AGI-1 training tasks."""
 
@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from search_reference import training_task
 
-from trm_submit.search import objects, patterns, recolour, select, split, symmetry
-from trm_submit.search.dsl import MAX_LIST, MAX_SIDE, make_context
+from trm_submit.search import colour, dsl, library
+from trm_submit.search.dsl import MAX_LIST, VALUE_MAX_SIDE, Op, make_context
 
-MODULES = (objects, select, recolour, patterns, symmetry, split)   # patterns.ops includes lines.ops
 # Training tasks whose contexts switch on most ops: same-shape ones (fills, rays, recolour, symmetry)
 # and shape-changing ones (crops, lists, splits, combinations).
 TASKS = ("00d62c1b", "08ed6ac7", "3631a71a", "d037b0a7", "40853293", "0520fde7", "1cf80156", "9ecd008a",
@@ -30,15 +29,15 @@ def _odd_grids() -> list[np.ndarray]:
 
 
 def _valid_grid(v) -> bool:
-    return (isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype == np.uint8 and 0 < v.shape[0] <= MAX_SIDE
-            and 0 < v.shape[1] <= MAX_SIDE and int(v.max()) <= 9)
+    return (isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype == np.uint8 and 0 < v.shape[0] <= VALUE_MAX_SIDE
+            and 0 < v.shape[1] <= VALUE_MAX_SIDE and int(v.max()) <= 9)
 
 
 @pytest.mark.parametrize("task_id", TASKS)
 def test_ops_return_valid_values_or_none(task_id):
     task, _ = training_task(task_id)
     ctx = make_context(task)
-    ops = [op for m in MODULES for op in m.ops(ctx)]
+    ops = library.collect(ctx, strict=True)[0]
     assert ops, task_id
     grids = _odd_grids() + list(ctx.train_in)
     lists = [tuple(grids[1:3]), (grids[0],), tuple([grids[5]] * 3), (grids[4], grids[4])]
@@ -57,10 +56,32 @@ def test_ops_return_valid_values_or_none(task_id):
 
 
 def test_op_names_are_unique_per_task():
+    """Every registered module's ops on these tasks, gathered strictly (a duplicate name raises)."""
     for task_id in TASKS:
         ctx = make_context(training_task(task_id)[0])
-        names = [op.name for m in MODULES for op in m.ops(ctx)]
-        assert len(names) == len(set(names)), task_id
+        ops = library.collect(ctx, strict=True)[0]
+        assert len({op.name for op in ops}) == len(ops), task_id
+
+
+def test_a_duplicate_name_is_refused_loudly(monkeypatch, capsys):
+    ctx = make_context(training_task(TASKS[0])[0])
+    twin = Op("flip_h", lambda g: g)                       # the name of a geometry op, another map
+    module = type(library)("twin")
+    module.ops = lambda ctx: [twin]                        # type: ignore[attr-defined]
+    monkeypatch.setattr(library, "REGISTRY", library.REGISTRY + (module,))
+    with pytest.raises(library.DuplicateOpName, match="flip_h"):
+        library.collect(ctx, strict=True)
+    ops = library.collect(ctx)[0]                         # a run keeps the first and says so
+    assert [op for op in ops if op.name == "flip_h"][0] is not twin
+    assert "duplicate op name 'flip_h'" in capsys.readouterr().err
+
+
+def test_op_helper_names_the_function_and_its_parameters():
+    o = dsl.op(colour.keep_colour, colour=3, bg=0, keeps_shape=True)
+    assert o.name == "keep_colour(3,0)" and o.keeps_shape
+    g = np.array([[3, 1], [0, 3]], np.uint8)
+    assert np.array_equal(o.fn(g), colour.keep_colour(g, colour=3, bg=0))
+    assert dsl.op(colour.majority_any).name == "majority_any"
 
 
 def test_keeps_shape_ops_keep_the_shape():
@@ -69,7 +90,7 @@ def test_keeps_shape_ops_keep_the_shape():
     marked = 0
     for task_id in TASKS:
         ctx = make_context(training_task(task_id)[0])
-        for op in (op for m in MODULES for op in m.ops(ctx) if op.keeps_shape):
+        for op in (op for op in library.collect(ctx, strict=True)[0] if op.keeps_shape):
             marked += 1
             for g in _odd_grids() + list(ctx.train_in) + list(ctx.test_in):
                 out = op.fn(g)

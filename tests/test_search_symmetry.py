@@ -8,7 +8,7 @@ import pytest
 from search_reference import assert_op_solves
 
 from trm_submit.search import symmetry
-from trm_submit.search.kernels import mirror_axis, periodic_fill
+from trm_submit.search.grid_loops import mirror_axis, periodic_fill
 from trm_submit.search.symmetry import complete, fit_axis, symmetry_patch
 
 

@@ -1,21 +1,27 @@
 """The search's typed values and operations: `Op` (one primitive instance), `TaskContext` (what primitives may
 read from a task to fit their parameters), value checks and fingerprints.
 
-Values: a "grid" is a 2-D C-contiguous np.uint8 array with values 0..9 and sides 1..MAX_SIDE; a "list" is a
+Values: a "grid" is a 2-D C-contiguous np.uint8 array with values 0..9 and sides 1..VALUE_MAX_SIDE; a "list" is a
 tuple of 1..MAX_LIST grids. A primitive returns None where it does not apply.
+
+Positions: a list made by cutting a grid (objects, split parts) is an `Items`, which also holds each item's
+(row, col) in the frame (the cut grid's shape) it came from, so the items can be put back (`lists.overlay_at`).
+A list's positions are part of its identity (`value_key`): two lists of equal items at other places overlay
+into different grids. A grid carries no position: its identity is its cells.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
 from ..io.tasks import Task
 
-MAX_SIDE = 60   # largest side of a grid inside the search (answers must still fit 30)
+VALUE_MAX_SIDE = 60   # largest side of a grid inside the search (answers must still fit 30)
 MAX_LIST = 30   # longest list value
 GRID = "grid"
 LIST = "list"
@@ -37,6 +43,15 @@ class Op:
                                     # skip the op on states of the wrong shape without calling it)
 
 
+def op(fn: Callable[..., Any], arg: str = GRID, ret: str = GRID, *, cost: int = 1, keeps_shape: bool = False,
+       label: str | None = None, **params: Any) -> Op:
+    """The Op applying `fn(value, **params)`, named `label or fn.__name__` followed by the bound parameter
+    values in order, e.g. op(keep_colour, colour=3, bg=0) -> "keep_colour(3,0)"."""
+    base = label or fn.__name__
+    name = f"{base}({','.join(str(v) for v in params.values())})" if params else base
+    return Op(name, partial(fn, **params) if params else fn, arg, ret, cost, keeps_shape)
+
+
 @dataclass(frozen=True)
 class TaskContext:
     """What primitives may read from the task to fix their parameters (never the test outputs)."""
@@ -52,6 +67,30 @@ class TaskContext:
     out_shapes: tuple[tuple[int, int], ...] = field(default=())
     same_shape: bool = False          # every train output has its input's shape
     const_shape: Optional[tuple[int, int]] = None  # the one shape of every train output, if they share it
+
+
+class Items(tuple):
+    """A list value whose items keep where they were: `pos[i]` is item i's (row, col) in a frame of shape
+    `frame`. Plain tuple operations (slices, sorted) give a plain tuple: the positions are then gone."""
+
+    pos: tuple[tuple[int, int], ...]
+    frame: tuple[int, int]
+
+    def __new__(cls, items: Any, pos: Any, frame: Any) -> "Items":
+        self = super().__new__(cls, items)
+        self.pos = tuple((int(r), int(c)) for r, c in pos)
+        self.frame = (int(frame[0]), int(frame[1]))
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (Items, (tuple(self), self.pos, self.frame))
+
+
+def placed(items: Any, pos: Any, frame: Any) -> Optional["Items"]:
+    """`items` with their positions in `frame`, or None when empty or longer than MAX_LIST."""
+    if not 0 < len(items) <= MAX_LIST:
+        return None
+    return Items(items, pos, frame)
 
 
 # A fitter: (program outputs on the train inputs, true train outputs) -> an Op that maps each exactly, or None.
@@ -88,11 +127,11 @@ def make_context(task: Task) -> TaskContext:
 
 
 def as_grid(value: Any) -> Optional[np.ndarray]:
-    """`value` as a valid search grid (C-contiguous uint8, sides 1..MAX_SIDE, read-only), else None."""
+    """`value` as a valid search grid (C-contiguous uint8, sides 1..VALUE_MAX_SIDE, read-only), else None."""
     if not isinstance(value, np.ndarray) or value.ndim != 2:
         return None
     h, w = value.shape
-    if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+    if not (0 < h <= VALUE_MAX_SIDE and 0 < w <= VALUE_MAX_SIDE):
         return None
     if value.dtype != np.uint8:
         if value.dtype.kind not in "iu" or value.min() < 0 or value.max() > 9:
@@ -111,7 +150,9 @@ def as_value(value: Any, kind: str) -> Optional[Value]:
     if not isinstance(value, (tuple, list)) or not 0 < len(value) <= MAX_LIST:
         return None
     items = tuple(as_grid(v) for v in value)
-    return None if any(v is None for v in items) else items
+    if any(v is None for v in items):
+        return None
+    return Items(items, value.pos, value.frame) if isinstance(value, Items) else items
 
 
 def value_key(value: Optional[Value]) -> int:
@@ -119,7 +160,8 @@ def value_key(value: Optional[Value]) -> int:
     if value is None:
         return 0
     if isinstance(value, tuple):
-        return hash(tuple(value_key(v) for v in value))
+        keys = tuple(value_key(v) for v in value)
+        return hash((keys, value.pos, value.frame)) if isinstance(value, Items) else hash(keys)
     return hash((value.shape, value.tobytes()))
 
 

@@ -6,14 +6,25 @@ everywhere are one state (fingerprint `dsl.value_key` over all of them). An op i
 every value: a None (or an exception) on any train value drops the child; a None on a test value keeps the
 child, but that test input gets no candidate from it or its descendants.
 
-After the enumeration (SEARCH_SHARE of the budget) the greedy stacker (stack.py) combines the states that fit
-part of every output. The last level is only checked, not stored: an op is tried there on the train values one
-by one and given up at the first result whose shape differs from that train output.
+Start states: the inputs (level 0); after level 1, blank canvases of the input size and of the output size
+(true on the demonstrations, predicted from the inputs on the test inputs), and with LEAVE_ONE_OUT the
+leave-one-out constants (for demonstration k: its output on every other demonstration and on the test inputs,
+a blank canvas in its own slot). A list state is also the argument of every grid -> grid op, applied to each
+item ("each(op)": an implicit map that keeps the items' positions).
+
+The post-pass (`postpass`: overlay a list at its positions, recolour to one output colour, embed into the output
+size) costs no depth. The last level is only checked, not stored: every op that gives a grid is tried there on
+the train values one by one and given up at the first result that cannot be that train output, as it is or
+through the post-pass (fixed on the first demonstration); then, time permitting, the list ops of list states,
+through the overlay at positions. The test output sizes are predicted (`sizes`) from the shapes of the states of
+levels <= SEED_LEVEL before the last level. After the enumeration (ENUMERATION_SHARE of the budget) every stored
+state gets the post-pass (POST_PASS_SHARE of the time left; its results of the outputs' shapes are pieces,
+except embedded ones) and the greedy stacker (stack.py) combines the pieces.
 
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
 first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
-map costs 2, a stack costs its pieces' costs plus one per piece), then the most distinct consistent programs
-giving that grid, then discovery order (breadth-first, library order, stacks last).
+map costs 2, a post-pass step costs 1, a stack costs its pieces' costs plus one per piece), then the most
+distinct consistent programs giving that grid, then discovery order (breadth-first, library order, stacks last).
 Memory: stored states are capped by `max_states` and by MAX_BYTES of estimated grid memory; past either cap
 the search stops storing (it still checks the current level) and reports stopped_by "states".
 """
@@ -23,6 +34,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Optional
 
 import numpy as np
@@ -32,12 +44,19 @@ from ..grids import vote
 from ..grids.encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
 from ..grids.kernels import grid_hash  # the hash TRM's candidates carry too
 from ..io.tasks import Task
-from . import library, stack
-from .dsl import GRID, Fitter, Op, TaskContext, Value, as_value, cells, make_context, value_key
-from .verify import Solutions, Verifier
+from . import library, postpass, sizes, stack
+from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
+from .lists import map_items, overlay_at
+from .solutions import Solutions, Verifier
 
 MAX_CANDIDATES = 5
-SEARCH_SHARE = 0.85         # of the budget for the enumeration; the stacker (stack.py) may use the rest
+ENUMERATION_SHARE = 0.75 # of the budget for the enumeration; then the post-pass and the stacker (stack.py)
+POST_PASS_SHARE = 0.6    # of the time left after the enumeration for the post-pass; the stacker may use the rest
+SEED_LEVEL = 2           # states of levels <= this give the seeds of the output-size prediction
+EMBED_PIECES = False     # embedded post-pass results do not feed the stacker: with them, attempt 1's precision
+                         # fell from 95% to 91% on ARC-AGI-1 training for no more solved tasks (2 s, depth 3)
+LEAVE_ONE_OUT = False    # leave-one-out constants as start states: on ARC-AGI-1 training they added no solved
+                         # task and two wrong stacks (2 s, depth 3), so they are off
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
 CHECK_EVERY = 4             # op applications between two budget checks
@@ -53,6 +72,7 @@ class SearchResult:
     seconds: float
     applications: int = 0  # op applications (one per state and op, over all its values)
     errors: int = 0        # op applications that raised (counted as "does not apply")
+    predicted_sizes: list = field(default_factory=list)  # per test input: predicted output (rows, cols) or None
 
 
 @dataclass
@@ -61,6 +81,7 @@ class _State:
     kind: str                # "grid" | "list"
     program: tuple[str, ...]
     cost: int
+    level: int = 0
 
 
 class _Stop(Exception):
@@ -75,10 +96,21 @@ class _Search:
     max_states: int
     n_train: int
     seen: set = field(default_factory=set)
+    stored: list = field(default_factory=list)   # every stored state, in discovery order (for the post-pass)
+    seeds: dict = field(default_factory=dict)    # shapes of grid states of levels <= SEED_LEVEL, in order
     stored_bytes: int = 0
     applications: int = 0
     errors: int = 0
     full: bool = False
+    finish: Optional["_Finish"] = None           # the post-pass, once the output sizes are predicted
+
+    def __post_init__(self) -> None:
+        self.by_kind: dict[str, list[Op]] = {
+            GRID: [op for op in self.ops if op.arg == GRID],
+            LIST: [op for op in self.ops if op.arg == LIST] + [
+                Op(f"each({op.name})", partial(map_items, fn=op.fn), LIST, LIST, op.cost)
+                for op in self.ops if op.arg == GRID and op.ret == GRID],
+        }
 
     def tick(self) -> None:
         self.applications += 1
@@ -101,9 +133,13 @@ class _Search:
             if r is None and i < self.n_train:
                 return None
             values.append(r)
-        return _State(tuple(values), op.ret, state.program + (op.name,), state.cost + op.cost)
+        return _State(tuple(values), op.ret, state.program + (op.name,), state.cost + op.cost, state.level + 1)
 
-    def store(self, state: _State, key: int, frontier: list[_State]) -> None:
+    def add_seed(self, state: _State) -> None:
+        if state.kind == GRID and state.level <= SEED_LEVEL:
+            self.seeds.setdefault(tuple(None if v is None else v.shape for v in state.values), len(self.seeds))
+
+    def store(self, state: _State, frontier: list[_State]) -> None:
         size = sum(cells(v) for v in state.values)
         size += ARRAY_OVERHEAD * sum(len(v) if isinstance(v, tuple) else 1 for v in state.values if v is not None)
         if len(self.seen) >= self.max_states or self.stored_bytes + size > MAX_BYTES:
@@ -111,43 +147,157 @@ class _Search:
             return
         self.stored_bytes += size
         frontier.append(state)
+        self.stored.append(state)
+
+    def admit(self, state: _State, frontier: list[_State]) -> None:
+        """A new state: checked, a seed, stored (if it is new and there is room)."""
+        key = _key(state.values)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.add_seed(state)
+        if state.kind == GRID:
+            self.verifier.check(state.values, state.program, state.cost)
+        if not self.full:
+            self.store(state, frontier)
 
     def expand(self, frontier: list[_State], last: bool) -> list[_State]:
-        """All children of `frontier`; on the last level only grid children that could be solutions."""
+        """All children of `frontier`; on the last level only what could be solutions: first every op that
+        gives a grid, then (time permitting: the most numerous and the least often right) the list ops of
+        list states, put back by the overlay at positions."""
         nxt: list[_State] = []
+        if last:
+            for state in frontier:
+                for op in self.by_kind[state.kind]:
+                    if op.ret == GRID:
+                        self.try_last(state, op)
+            if self.finish is not None and self.finish.lists:
+                for state in frontier:
+                    if state.kind == LIST:
+                        for op in self.by_kind[LIST]:
+                            if op.ret == LIST:
+                                self.try_last_list(state, op)
+            return nxt
         for state in frontier:
-            for op in self.ops:
-                if op.arg != state.kind or (last and op.ret != GRID):
-                    continue
-                if last:
-                    self.try_last(state, op)
-                    continue
+            for op in self.by_kind[state.kind]:
                 c = self.child(state, op)
-                if c is None:
-                    continue
-                key = hash(tuple(value_key(v) for v in c.values))
-                if key in self.seen:
-                    continue
-                self.seen.add(key)
-                if c.kind == GRID:
-                    self.verifier.check(c.values, c.program, c.cost)
-                if not self.full:
-                    self.store(c, key, nxt)
+                if c is not None:
+                    self.admit(c, nxt)
         return nxt
 
     def try_last(self, state: _State, op: Op) -> None:
-        """Last level: apply `op` to the train values one by one, stop at the first that cannot fit."""
+        """Last level: apply `op` to the train values one by one, stop at the first that cannot fit: checked
+        as it is when it has the outputs' shapes, else (or if that solves nothing) through the post-pass."""
         self.tick()
         if op.keeps_shape and not self.verifier.shape_fits(0, state.values[0]):
             return
-        train = []
-        for i in range(self.n_train):
-            r = self.call(op, state.values[i])
-            if r is None or not self.verifier.shape_fits(i, r):
-                return
-            train.append(r)
-        tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
-        self.verifier.check(tuple(train) + tests, state.program + (op.name,), state.cost + op.cost)
+        first = self.call(op, state.values[0])
+        if first is None:
+            return
+        if self.verifier.shape_fits(0, first):
+            train = [first]
+            for i in range(1, self.n_train):
+                r = self.call(op, state.values[i])
+                if r is None or not self.verifier.shape_fits(i, r):
+                    break
+                train.append(r)
+            else:
+                tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
+                if self.verifier.check(tuple(train) + tests, state.program + (op.name,), state.cost + op.cost):
+                    return
+        self.finish_last(state, op, first, lambda r: r)
+
+    def try_last_list(self, state: _State, op: Op) -> None:
+        """Last level, an op that gives a list: only through the overlay at positions and the post-pass."""
+        self.tick()
+        if self.finish is None:
+            return
+        bg = self.finish.ctx.bg
+        first = self.call(op, state.values[0])
+        put_back = lambda r: overlay_at(r, bg) if isinstance(r, tuple) else None  # noqa: E731
+        self.finish_last(state, op, put_back(first), put_back, ("overlay_at",))
+
+    def finish_last(self, state: _State, op: Op, first: object, to_grid: Callable,
+                    steps: tuple[str, ...] = ()) -> None:
+        """Last level: `op`'s results (made grids by `to_grid`) as answers through the post-pass (recolour to
+        one output colour, embed into the output size), the plan fixed on the first demonstration and
+        checked exactly on the others (no pieces, no finishers: the last level is the largest)."""
+        finish = self.finish
+        if finish is None or first is None or not isinstance(first, np.ndarray):
+            return
+        bg, targets = finish.ctx.bg, self.verifier.targets
+        colours = finish.colours if finish.one_colour else ()
+        if not steps and not colours and first.shape == targets[0].shape:
+            return                                   # nothing the post-pass could change
+        if not steps and first.shape != targets[0].shape and finish.ctx.same_shape:
+            return                                   # a grid of another shape embedded back into the input's
+                                                     # shape: left to the stored states (the last level is large)
+        found, colour = postpass.plan_for(first, targets[0], bg, colours)
+        if not found:
+            return
+        values = [postpass.apply_plan(first, targets[0].shape, bg, colour)]
+        embedded = first.shape != targets[0].shape
+        for i in range(1, len(state.values)):
+            v = state.values[i]
+            r = None if v is None else self.call(op, v)
+            g = None if r is None else to_grid(r)
+            if i < self.n_train:
+                if g is None:
+                    return
+                embedded |= g.shape != targets[i].shape
+                g = postpass.apply_plan(g, targets[i].shape, bg, colour)
+                if g is None or not np.array_equal(g, targets[i]):
+                    return
+            elif g is not None:
+                g = postpass.apply_plan(g, finish.test_shapes[i - self.n_train], bg, colour)
+            values.append(g)
+        if not embedded and colour is None and not steps:
+            return                                   # the direct check above already saw it
+        steps = steps + ((f"recolour_all({colour})",) if colour is not None else ()) + (("embed",) if embedded else ())
+        self.verifier.check(tuple(values), state.program + (op.name,) + steps, state.cost + op.cost + len(steps))
+
+    def post_pass(self, budget: Budget) -> None:
+        """The post-pass of every stored state, cheapest first, until `budget` is over."""
+        if self.finish is None:
+            return
+        for state in sorted(self.stored, key=lambda st: st.cost):
+            if budget.over():
+                break
+            self.finish.run(state.values, state.kind, state.program, state.cost, self.seen)
+
+
+@dataclass
+class _Finish:
+    """The post-pass (`postpass.variants`) of one state: each result checked once per search."""
+
+    ctx: TaskContext
+    verifier: Verifier
+    test_shapes: list
+    colours: tuple[int, ...]
+    done: set = field(default_factory=set)
+    checked: int = 0
+    lists: bool = True   # the last level puts list results back (overlay_at)
+
+    def __post_init__(self) -> None:
+        # every train output is background plus one shared colour: only then can a recolouring fit
+        bg = self.ctx.bg
+        self.one_colour = bool(self.colours) and all(
+            len(np.unique(t[t != bg])) == 1 for t in self.ctx.train_out)
+
+    def run(self, values: tuple, kind: str, program: tuple[str, ...], cost: int, seen: set,
+            recolour: bool = True) -> None:
+        colours = self.colours if recolour else ()
+        for result, steps in postpass.variants(values, kind, self.ctx, self.test_shapes, colours):
+            key = _key(result)
+            if key in seen or key in self.done:
+                continue
+            self.done.add(key)
+            self.checked += 1
+            self.verifier.check(result, program + steps, cost + len(steps), piece=EMBED_PIECES or steps[-1] != "embed")
+
+
+def _key(values: tuple) -> int:
+    return hash(tuple(value_key(v) for v in values))
 
 
 def _initial(task: Task) -> _State:
@@ -156,23 +306,53 @@ def _initial(task: Task) -> _State:
     return _State(values, GRID, (), 0)
 
 
+def _blank(shape: Optional[tuple[int, int]], bg: int) -> Optional[np.ndarray]:
+    return None if shape is None else as_grid(np.full(shape, bg, np.uint8))
+
+
+def _givens(ctx: TaskContext, predicted: list) -> list[_State]:
+    """The start states of level 1: blank canvases of the input and output sizes, leave-one-out constants."""
+    bg, n = ctx.bg, len(ctx.train_out)
+    inputs = ctx.train_in + ctx.test_in
+    found = [_State(tuple(_blank(g.shape, bg) for g in inputs), GRID, ("blank_input",), 1, 1),
+             _State(tuple(_blank(s, bg) for s in list(ctx.out_shapes) + predicted), GRID, ("blank_output",), 1, 1)]
+    if LEAVE_ONE_OUT and n >= 2:
+        for k, out in enumerate(ctx.train_out):
+            frozen = as_grid(out.copy())
+            train = tuple(_blank(out.shape, bg) if i == k else frozen for i in range(n))
+            found.append(_State(train + tuple(frozen for _ in ctx.test_in), GRID, (f"output_of({k})",), 1, 1))
+    return found
+
+
 Collect = Callable[[TaskContext], tuple[list[Op], list[Fitter]]]
 
 
 def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
-               collect: Collect = library.collect) -> tuple[Solutions, dict]:
-    """Breadth-first search of `task` up to `max_depth` over the ops `collect` gives; (solutions, stats)."""
+               collect: Collect = library.collect, givens: bool = True) -> tuple[Solutions, dict]:
+    """Breadth-first search of `task` up to `max_depth` over the ops `collect` gives (with the start states of
+    level 1 when `givens`), then the post-pass and the stacker; (solutions, stats)."""
     ctx = make_context(task)
     ops, finishers = collect(ctx)
     verifier = Verifier(ctx, finishers)
-    search = _Search(ops, verifier, budget.fraction(SEARCH_SHARE), max_states, len(task.train))
+    search = _Search(ops, verifier, budget.fraction(ENUMERATION_SHARE), max_states, len(task.train))
     start = _initial(task)
-    search.seen.add(hash(tuple(value_key(v) for v in start.values)))
+    search.seen.add(_key(start.values))
+    search.add_seed(start)
+    search.stored.append(start)
     verifier.check(start.values, (), 0)
+    starts = _givens(ctx, sizes.predict(list(search.seeds), ctx.out_shapes)) if givens else []
     frontier, depth, stopped = [start], 0, "done"
+    predicted: list = []
     try:
         for level in range(1, max_depth + 1):
-            frontier = search.expand(frontier, last=level == max_depth)
+            last = level == max_depth
+            if last or level > SEED_LEVEL:   # the sizes are known: the last level gets the post-pass too
+                predicted = sizes.predict(list(search.seeds), ctx.out_shapes)
+                search.finish = _Finish(ctx, verifier, predicted, postpass.shared_colours(ctx))
+            frontier = search.expand(frontier, last=last)
+            if level == 1:
+                for given in starts:
+                    search.admit(given, frontier)
             depth = level
             if not frontier and level < max_depth:
                 break
@@ -180,9 +360,13 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         stopped = "time"
     if stopped == "done" and search.full:
         stopped = "states"
+    if search.finish is None:
+        predicted = sizes.predict(list(search.seeds), ctx.out_shapes)
+        search.finish = _Finish(ctx, verifier, predicted, postpass.shared_colours(ctx))
+    search.post_pass(budget.fraction(POST_PASS_SHARE))
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
         verifier.solutions.add(text, cost, tests)
-    stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped,
+    stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
     return verifier.solutions, stats
 
@@ -211,19 +395,19 @@ def _candidates(solutions: Solutions, n_test: int) -> list[list[vote.Candidate]]
 
 
 def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int = 200_000, *,
-               collect: Collect = library.collect) -> SearchResult:
+               collect: Collect = library.collect, givens: bool = True) -> SearchResult:
     """Search `task` within `budget` over the ops of `collect` (default: the whole library); never raises
     for a valid task (an internal error is logged to stderr with the task id and gives no candidate,
     stopped_by "error")."""
     t0 = time.monotonic()
     try:
-        solutions, stats = run_search(task, budget, max_depth, max_states, collect)
+        solutions, stats = run_search(task, budget, max_depth, max_states, collect, givens)
         candidates = _candidates(solutions, task.n_test)
     except Exception as e:  # defensive: a bug must not cost the run its other tasks
         print(f"search: task {task.task_id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         return SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "error", time.monotonic() - t0)
     return SearchResult(candidates, len(solutions.found), stats["states"], stats["depth"], stats["stopped_by"],
-                        time.monotonic() - t0, stats["applications"], stats["errors"])
+                        time.monotonic() - t0, stats["applications"], stats["errors"], stats["predicted"])
 
 
 def warm_up() -> float:

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .kernels import border_reach
+from .grid_loops import border_reach
 from .objects import grid_background
 
 

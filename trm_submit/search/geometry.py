@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .dsl import Op, TaskContext
+from .dsl import VALUE_MAX_SIDE, Op, TaskContext
 
 Grid = np.ndarray
 
@@ -45,7 +45,14 @@ def crop_colour(g: Grid, colour: int) -> Optional[Grid]:
     return crop_to_mask(g, g == colour)
 
 
-def scale_up(g: Grid, ky: int, kx: int) -> Grid:
+def _within(g: Grid) -> Optional[Grid]:
+    """`g`, or None when a side exceeds VALUE_MAX_SIDE (the ops that grow a grid say so themselves)."""
+    return g if max(g.shape) <= VALUE_MAX_SIDE else None
+
+
+def scale_up(g: Grid, ky: int, kx: int) -> Optional[Grid]:
+    if g.shape[0] * ky > VALUE_MAX_SIDE or g.shape[1] * kx > VALUE_MAX_SIDE:
+        return None
     return np.repeat(np.repeat(g, ky, axis=0), kx, axis=1)
 
 
@@ -55,17 +62,19 @@ def scale_down(g: Grid, ky: int, kx: int) -> Optional[Grid]:
     if h % ky or w % kx or (ky == 1 and kx == 1):
         return None
     small = g[::ky, ::kx]
-    return small if np.array_equal(scale_up(small, ky, kx), g) else None
+    return small if np.array_equal(np.repeat(np.repeat(small, ky, axis=0), kx, axis=1), g) else None
 
 
-def tile(g: Grid, ry: int, rx: int) -> Grid:
+def tile(g: Grid, ry: int, rx: int) -> Optional[Grid]:
+    if g.shape[0] * ry > VALUE_MAX_SIDE or g.shape[1] * rx > VALUE_MAX_SIDE:
+        return None
     return np.tile(g, (ry, rx))
 
 
-def mirror_tile(g: Grid) -> Grid:
+def mirror_tile(g: Grid) -> Optional[Grid]:
     """2 x 2 mirror tiling: g, flip_h(g) over flip_v(g), rot180(g)."""
     top = np.hstack([g, g[:, ::-1]])
-    return np.vstack([top, top[::-1, :]])
+    return _within(np.vstack([top, top[::-1, :]]))
 
 
 def concat_with(g: Grid, name: str, axis: int, copy_first: bool) -> Grid | None:
@@ -74,7 +83,7 @@ def concat_with(g: Grid, name: str, axis: int, copy_first: bool) -> Grid | None:
     if t.shape[1 - axis] != g.shape[1 - axis]:
         return None
     parts = [t, g] if copy_first else [g, t]
-    return np.concatenate(parts, axis=axis)
+    return _within(np.concatenate(parts, axis=axis))
 
 
 def half(g: Grid, which: str) -> Optional[Grid]:
@@ -111,7 +120,7 @@ def drop_repeated_lines(g: Grid) -> Grid:
 def kron_self(g: Grid, bg: int) -> Optional[Grid]:
     """Each non-background cell of g replaced by a copy of g, each background cell by a blank block."""
     h, w = g.shape
-    if h * h > 60 or w * w > 60:
+    if h * h > VALUE_MAX_SIDE or w * w > VALUE_MAX_SIDE:
         return None
     out = np.kron((g != bg).astype(np.uint8), g)
     if bg:

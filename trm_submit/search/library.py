@@ -1,33 +1,42 @@
-"""The op library of one task: collects the ops and finishers of every primitive module (MODULES: geometry,
-colour, objects, select, recolour, patterns, symmetry, split) for a TaskContext, drops duplicate names, and
-adds the constant-output given when every demonstration has the same output.
+"""The op library of one task: the registry of every primitive module (REGISTRY, imported statically) and
+`collect`, which gathers the ops and finishers of every registered module for a TaskContext and refuses
+duplicate names. A new module names its ops with `dsl.op` (the function's name and its bound parameters).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from functools import partial
 from types import ModuleType
 
 import numpy as np
 
-from .dsl import Fitter, Op, TaskContext
+from . import (
+    colour,
+    draw,
+    geometry,
+    keyed,
+    lines,
+    lists,
+    move,
+    objects,
+    patterns,
+    recolour,
+    select,
+    split,
+    stamp,
+    symmetry,
+)
+from .dsl import Fitter, Op, TaskContext, op  # noqa: F401  (op: the helper every module names its ops with)
 
-MODULES = ("geometry", "colour", "objects", "select", "recolour", "patterns", "symmetry", "split")
+# Every primitive module, in the order its ops are offered (discovery order breaks ranking ties). A module
+# has `ops(ctx) -> list[Op]` and may have `finishers(ctx) -> list[Fitter]`.
+REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, stamp,
+                                    move, symmetry, split, lists, draw)
 
 
-def _modules() -> list[ModuleType]:
-    """The primitive modules present in this package (a module not written yet is skipped)."""
-    found = []
-    for name in MODULES:
-        full = f"{__package__}.{name}"
-        try:
-            found.append(importlib.import_module(full))
-        except ModuleNotFoundError as e:
-            if e.name != full:
-                raise
-    return found
+class DuplicateOpName(ValueError):
+    """Two ops of one task share a name: program text would no longer say which op ran."""
 
 
 def _constant(value: object, grid: np.ndarray) -> np.ndarray:
@@ -41,21 +50,28 @@ def _given_ops(ctx: TaskContext) -> list[Op]:
     return []
 
 
-def collect(ctx: TaskContext) -> tuple[list[Op], list[Fitter]]:
-    """(ops, finishers) of the task, in module order; a module whose `ops` raises is reported and skipped."""
+def collect(ctx: TaskContext, strict: bool = False) -> tuple[list[Op], list[Fitter]]:
+    """(ops, finishers) of the task, in registry order. A module whose `ops` raises is reported on stderr and
+    skipped. A duplicate op name raises DuplicateOpName when `strict` (the tests), else it is reported on
+    stderr and the first op of that name is kept."""
     ops: list[Op] = _given_ops(ctx)
     fitters: list[Fitter] = []
-    names: set[str] = {op.name for op in ops}
-    for module in _modules():
+    names: set[str] = {o.name for o in ops}
+    for module in REGISTRY:
         try:
             module_ops = module.ops(ctx)
             module_fitters = module.finishers(ctx) if hasattr(module, "finishers") else []
         except Exception as e:  # a broken primitive module must not stop the search
             print(f"search: {module.__name__}.ops failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
             continue
-        for op in module_ops:
-            if op.name not in names:
-                names.add(op.name)
-                ops.append(op)
+        for o in module_ops:
+            if o.name in names:
+                message = f"search: duplicate op name {o.name!r} from {module.__name__}"
+                if strict:
+                    raise DuplicateOpName(message)
+                print(message + " (kept the first)", file=sys.stderr, flush=True)
+                continue
+            names.add(o.name)
+            ops.append(o)
         fitters.extend(module_fitters)
     return ops, fitters

@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import added_colours, agrees
+from .fitting import added_colours, agrees, shape_keeping
 from .objects import components, grid_background
 
 
@@ -114,4 +114,4 @@ def ops(ctx: TaskContext) -> list[Op]:
                                  partial(fill_box, ctx_bg=bg, colour=added[0], mode=mode)))
     for colour in _interior_colours(ctx):
         candidates.append(Op(f"interior({colour})", partial(interior, ctx_bg=bg, colour=colour)))
-    return [op for op in candidates if agrees(op.fn, ctx, exact=False)]
+    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])

@@ -12,7 +12,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import agrees, same_shape_pairs
+from .fitting import agrees, same_shape_pairs, shape_keeping
 from .objects import Obj, components, grid_background, place
 
 
@@ -75,4 +75,4 @@ def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor) for anchor colours whose moves agree with the train outputs."""
     bg = ctx.bg
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
-    return [op for op in candidates if agrees(op.fn, ctx, exact=False)]
+    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])

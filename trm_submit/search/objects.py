@@ -14,8 +14,8 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
-from .kernels import component_boxes, label_components
+from .dsl import GRID, LIST, MAX_LIST, VALUE_MAX_SIDE, Items, Op, TaskContext
+from .grid_loops import component_boxes, label_components
 
 # Segmentation modes: (name, 8-neighbour, multicolour)
 MODES: tuple[tuple[str, bool, bool], ...] = (("c4", False, False), ("c8", True, False), ("m8", True, True))
@@ -102,11 +102,12 @@ def place(canvas: np.ndarray, obj: Obj, colour: int | None = None) -> None:
 
 
 def object_list(grid: np.ndarray, ctx_bg: int, mode: str) -> tuple | None:
-    """The objects of `grid` as a list value of cropped grids, or None without objects / too many."""
+    """The objects of `grid` as a list value of cropped grids at their positions, or None without objects /
+    too many."""
     objs = components(grid, grid_background(grid, ctx_bg), mode)
     if not objs or len(objs) > MAX_LIST:
         return None
-    return tuple(o.grid for o in objs)
+    return Items(tuple(o.grid for o in objs), tuple((o.top, o.left) for o in objs), grid.shape)
 
 
 def first_item(items: tuple) -> np.ndarray | None:
@@ -129,15 +130,14 @@ def stack(items: tuple, axis: int) -> np.ndarray | None:
     if not items or any(it.shape[1 - axis] != items[0].shape[1 - axis] for it in items):
         return None
     out = np.concatenate(items, axis=axis)
-    return out if max(out.shape) <= 60 else None
+    return out if max(out.shape) <= VALUE_MAX_SIDE else None
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Object-list splits (one per segmentation mode; not for tasks whose outputs keep the input shape,
-    where a list of cropped objects leads nowhere) and the list -> grid joins."""
+    """Object-list splits (one per segmentation mode; the objects keep their positions, so a map over them can
+    be put back in place) and the list -> grid joins."""
     bg = ctx.bg
-    result = [] if ctx.same_shape else [
-        Op(f"objects({m})", partial(object_list, ctx_bg=bg, mode=m), GRID, LIST) for m, _, _ in MODES]
+    result = [Op(f"objects({m})", partial(object_list, ctx_bg=bg, mode=m), GRID, LIST) for m, _, _ in MODES]
     result += [
         Op("first", first_item, LIST, GRID),
         Op("overlay", lambda items: overlay(items, bg), LIST, GRID),

@@ -15,10 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import lines, move, stamp
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .kernels import border_reach, draw_rays, gravity_down, label_components, majority3x3
+from .grid_loops import border_reach, draw_rays, gravity_down, label_components, majority3x3
 from .objects import Obj, components, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -193,8 +192,7 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
-    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + lines.ops(ctx)
-                         + stamp.ops(ctx) + move.ops(ctx))
+    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx))
 
 
 def finishers(ctx: TaskContext) -> list:

@@ -14,7 +14,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import keyed
 from .dsl import Op, TaskContext
 from .objects import MODES, Obj, components, grid_background, place
 from .select import holes
@@ -113,11 +112,10 @@ def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Se
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Object recolourings whose tables fit every train pair, and the key recolourings of `keyed` (none
-    when the shapes differ)."""
+    """Object recolourings whose tables fit every train pair (none when the shapes differ)."""
     if not ctx.same_shape:
         return []
-    return _fitted_ops(ctx.train_in, ctx.train_out, ctx.test_in, ctx.bg, MAX_RECOLOUR_OPS) + keyed.ops(ctx)
+    return _fitted_ops(ctx.train_in, ctx.train_out, ctx.test_in, ctx.bg, MAX_RECOLOUR_OPS)
 
 
 def _could_fit(got: list, want: list, ctx_bg: int) -> bool:

@@ -141,7 +141,8 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
                                  stopped_by="done", seconds=0.0)
     return RunsResult(candidates=merge_runs(done, task.n_test), programs=programs, states=states, depth=base.depth,
                       stopped_by=base.stopped_by, seconds=time.monotonic() - t0, applications=applications,
-                      errors=errors, runs=stats, per_run=dict((r.name, c) for r, c in done))
+                      errors=errors, runs=stats, per_run=dict((r.name, c) for r, c in done),
+                      predicted_sizes=getattr(base, "predicted_sizes", []))
 
 
 def _outer(task: Task) -> Optional[tuple[str, list[Optional[np.ndarray]]]]:

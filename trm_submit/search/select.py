@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .dsl import GRID, LIST, Op, TaskContext
-from .kernels import border_reach
+from .grid_loops import border_reach
 from .objects import MODES, Obj, components, grid_background
 
 MAX_CROP_OPS = 6

@@ -12,7 +12,7 @@ from functools import partial
 
 import numpy as np
 
-from .dsl import GRID, LIST, MAX_LIST, Op, TaskContext
+from .dsl import GRID, LIST, MAX_LIST, Items, Op, TaskContext
 from .objects import grid_background
 
 LOGIC = ("and", "or", "xor", "nor")
@@ -47,9 +47,11 @@ def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
     if found is None:
         return None
     _, rows, cols = found
-    parts = tuple(np.ascontiguousarray(grid[r0:r1, c0:c1])
-                  for r0, r1 in _spans(grid.shape[0], rows) for c0, c1 in _spans(grid.shape[1], cols))
-    return parts if 1 < len(parts) <= MAX_LIST else None
+    boxes = [(r0, r1, c0, c1) for r0, r1 in _spans(grid.shape[0], rows) for c0, c1 in _spans(grid.shape[1], cols)]
+    if not 1 < len(boxes) <= MAX_LIST:
+        return None
+    return Items(tuple(np.ascontiguousarray(grid[r0:r1, c0:c1]) for r0, r1, c0, c1 in boxes),
+                 tuple((r0, c0) for r0, _, c0, _ in boxes), grid.shape)
 
 
 def split_equal(grid: np.ndarray, n: int, axis: int) -> tuple | None:
@@ -67,7 +69,8 @@ def split_equal(grid: np.ndarray, n: int, axis: int) -> tuple | None:
     else:
         return None
     parts = [g[i * step:i * step + k] for i in range(n)]
-    return tuple(np.ascontiguousarray(p if axis == 0 else p.T) for p in parts)
+    pos = tuple((i * step, 0) if axis == 0 else (0, i * step) for i in range(n))
+    return Items(tuple(np.ascontiguousarray(p if axis == 0 else p.T) for p in parts), pos, grid.shape)
 
 
 def combine(items: tuple, logic: str, part_bg: int, colour: int, out_bg: int) -> np.ndarray | None:

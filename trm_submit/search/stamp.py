@@ -81,5 +81,6 @@ def ops(ctx: TaskContext) -> list[Op]:
             continue
         if all((apply_stamps(i, bg, stamps) == o).all() for i, o in pairs):
             text = ";".join(f"{c}:{len(v)}" for c, v in stamps.items())
-            return [Op(f"stamp(r{radius};{text})", partial(apply_stamps, ctx_bg=bg, stamps=stamps))]
+            return [Op(f"stamp(r{radius};{text})", partial(apply_stamps, ctx_bg=bg, stamps=stamps),
+                       keeps_shape=True)]
     return []

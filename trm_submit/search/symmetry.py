@@ -14,7 +14,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees
-from .kernels import mirror_axis, periodic_fill
+from .grid_loops import mirror_axis, periodic_fill
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
 MAX_PERIOD_TRIES = 400

@@ -61,9 +61,10 @@ class Verifier:
     def shape_fits(self, i: int, value: object) -> bool:
         return isinstance(value, np.ndarray) and value.shape == self.shapes[i]
 
-    def check(self, values: tuple, program: tuple[str, ...], cost: int) -> bool:
+    def check(self, values: tuple, program: tuple[str, ...], cost: int, piece: bool = True) -> bool:
         """Record `values` (train then test) as a solution if it reproduces every train output, directly or
-        after a fitted finisher; True when something was recorded."""
+        after a fitted finisher; True when something was recorded. Otherwise, with the outputs' shapes, it
+        is a piece for the stacker (unless not `piece`)."""
         train = values[: self.n_train]
         if not all(self.shape_fits(i, v) for i, v in enumerate(train)):
             return False
@@ -71,7 +72,8 @@ class Verifier:
         if all(np.array_equal(v, t) for v, t in zip(train, self.targets)):
             self.solutions.add(program_text(program), cost, tests)
             return True
-        self.pieces.add(program_text(program), cost, tuple(train), tuple(tests))
+        if piece:
+            self.pieces.add(program_text(program), cost, tuple(train), tuple(tests))
         fitted = self.fitted(train)
         for op in fitted:
             fixed = tuple(None if t is None else _apply(op.fn, t) for t in tests)

@@ -1,0 +1,34 @@
+"""Drawing primitives (search.draw): counts drawn as blocks and the 1-cell frame, against hand-computed grids
+and the real ARC-AGI-1 training tasks that admitted them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves
+
+from trm_submit.search import draw
+from trm_submit.search.draw import count, count_block, frame
+
+
+def test_counts_by_hand():
+    g = np.array([[0, 3, 3, 0], [0, 0, 0, 0], [5, 0, 3, 0]], np.uint8)
+    assert count(g, 0, "cells") == 4 and count(g, 0, "colours") == 2 and count(g, 0, "objects") == 3
+    assert count_block(g, 0, "cells", "row").tolist() == [[3, 3, 3, 3]]
+    assert count_block(g, 0, "colours", "column").tolist() == [[3], [3]]
+    assert count_block(g, 0, "objects", "diagonal").tolist() == [[3, 0, 0], [0, 3, 0], [0, 0, 3]]
+    assert count_block(np.zeros((2, 2), np.uint8), 0, "cells", "square") is None
+
+
+def test_frame_by_hand():
+    assert frame(np.zeros((3, 4), np.uint8), 8).tolist() == [[8, 8, 8, 8], [8, 0, 0, 8], [8, 8, 8, 8]]
+    assert frame(np.zeros((1, 2), np.uint8), 2).tolist() == [[2, 2]]
+
+
+@pytest.mark.parametrize("task_id,names", [
+    ("d631b094", ["count(cells,row,0)"]),
+    ("d0f5fe59", ["count(objects,diagonal,0)"]),
+    ("6f8cd79b", ["frame(8)"]),
+])
+def test_real_training_tasks(task_id, names):
+    assert_op_solves(draw, task_id, names)

@@ -1,0 +1,83 @@
+"""Positioned list values (search.lists, dsl.Items): cutting a grid into objects or parts and putting them back
+gives the grid again; a map over the objects then overlay at positions equals the true output of real
+ARC-AGI-1 training tasks; picks and filters against hand-computed choices."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+from search_reference import training_task
+
+from trm_submit.search.colour import fill_bg
+from trm_submit.search.dsl import Items, as_value, value_key
+from trm_submit.search.lists import CRITERIA, EXTENTS, keep_best, map_items, overlay_at, pick_best
+from trm_submit.search.objects import object_list
+from trm_submit.search.split import split_equal, split_lines
+
+
+@pytest.mark.parametrize("task_id", ["60b61512", "05f2a901", "1caeab9d", "3618c87e"])
+@pytest.mark.parametrize("mode", ["c4", "c8", "m8"])
+def test_objects_put_back_at_their_positions_give_the_grid(task_id, mode):
+    task, _ = training_task(task_id)
+    for grid in [i for i, _ in task.train] + list(task.test_inputs):
+        items = object_list(grid, 0, mode)
+        if items is None:
+            continue
+        assert isinstance(items, Items) and items.frame == grid.shape
+        assert np.array_equal(overlay_at(items, 0), grid)
+
+
+def test_split_parts_keep_their_positions():
+    g = np.array([[1, 2, 5, 3, 0], [0, 4, 5, 0, 6]], np.uint8)
+    parts = split_lines(g, 0)                       # column 2 (colour 5) separates two 2x2 parts
+    assert parts.pos == ((0, 0), (0, 3)) and parts.frame == (2, 5)
+    back = overlay_at(parts, 0)
+    assert back[:, [0, 1, 3, 4]].tolist() == g[:, [0, 1, 3, 4]].tolist() and (back[:, 2] == 0).all()
+    halves = split_equal(np.arange(12, dtype=np.uint8).reshape(2, 6) % 10, 2, 1)
+    assert halves.pos == ((0, 0), (0, 3))
+
+
+def test_map_then_overlay_at_positions_solves_a_real_training_task():
+    """60b61512: every object's box gets its background cells in colour 7, in place."""
+    task, solutions = training_task("60b61512")
+    pairs = list(task.train) + list(zip(task.test_inputs, solutions))
+    for grid, want in pairs:
+        items = object_list(grid, 0, "c8")
+        got = overlay_at(map_items(items, partial(fill_bg, colour=7, bg=0)), 0)
+        assert np.array_equal(got, want)
+
+
+def test_positions_are_part_of_a_lists_identity():
+    a = np.ones((1, 1), np.uint8)
+    here, there = Items((a,), ((0, 0),), (3, 3)), Items((a,), ((2, 2),), (3, 3))
+    assert value_key(here) != value_key(there) and value_key(here) == value_key(Items((a,), ((0, 0),), (3, 3)))
+    kept = as_value(there, "list")
+    assert isinstance(kept, Items) and kept.pos == ((2, 2),)
+    assert overlay_at(there, 0).tolist() == [[0, 0, 0], [0, 0, 0], [0, 0, 1]]
+
+
+def test_overlay_at_puts_the_item_with_fewest_cells_on_top():
+    big = np.full((2, 2), 3, np.uint8)
+    small = np.array([[5]], np.uint8)
+    for order in ((small, big), (big, small)):
+        pos = ((1, 1), (0, 0)) if order[0] is small else ((0, 0), (1, 1))
+        assert overlay_at(Items(order, pos, (3, 3)), 0)[1, 1] == 5
+
+
+def test_picks_and_filters_by_hand():
+    a = np.array([[1, 1], [1, 0]], np.uint8)          # 3 cells, area 4
+    b = np.array([[2]], np.uint8)                      # 1 cell, area 1
+    c = np.array([[3, 3, 3]], np.uint8)                # 3 cells, area 3
+    items = Items((a, b, c), ((0, 5), (4, 0), (2, 2)), (6, 8))
+    assert pick_best(items, CRITERIA["area"], 0, 1) is a
+    assert pick_best(items, CRITERIA["area"], 0, -1) is b
+    assert pick_best(items, EXTENTS["bottom"], 0, 1) is b   # rows 4..4: the lowest
+    assert pick_best(items, EXTENTS["right"], 0, 1) is a    # columns 5..6
+    assert pick_best(items, CRITERIA["cells"], 0, 1) is None  # a and c tie: no answer
+    kept = keep_best(items, CRITERIA["cells"], 0, True)
+    assert list(kept) == [a, c] and kept.pos == ((0, 5), (2, 2))
+    dropped = keep_best(items, CRITERIA["cells"], 0, False)
+    assert list(dropped) == [b] and dropped.pos == ((4, 0),)
+    assert keep_best(Items((a, a), ((0, 0), (1, 1)), (4, 4)), CRITERIA["cells"], 0, True) is None

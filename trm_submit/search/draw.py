@@ -1,0 +1,82 @@
+"""New grids drawn from what a grid holds: a count (non-background cells, colours or objects) drawn as a row,
+a column, a square or a diagonal of the grid's main colour; and a 1-cell frame around the grid's border.
+
+Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
+diagonal, d0f5fe59; the frame, 6f8cd79b.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .dsl import VALUE_MAX_SIDE, Op, TaskContext, op
+from .objects import components, grid_background
+
+QUANTITIES = ("cells", "colours", "objects")
+LAYOUTS = ("row", "column", "square", "diagonal")
+
+
+def count(grid: np.ndarray, ctx_bg: int, quantity: str) -> int:
+    """How many non-background cells, distinct non-background colours or 8-connected objects `grid` holds."""
+    bg = grid_background(grid, ctx_bg)
+    if quantity == "objects":
+        return len(components(grid, bg, "c8"))
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    return int(counts.sum()) if quantity == "cells" else int((counts > 0).sum())
+
+
+def count_block(grid: np.ndarray, ctx_bg: int, quantity: str, layout: str) -> Optional[np.ndarray]:
+    """The count n drawn in the grid's most frequent non-background colour: a 1 x n row, an n x 1 column, an
+    n x n square, or the diagonal of an n x n background square. None for n = 0 or n > VALUE_MAX_SIDE."""
+    bg = grid_background(grid, ctx_bg)
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    if counts.max() == 0:
+        return None
+    n = count(grid, ctx_bg, quantity)
+    if n == 0 or n > VALUE_MAX_SIDE:
+        return None
+    colour = np.uint8(np.argmax(counts))
+    if layout == "row":
+        return np.full((1, n), colour, np.uint8)
+    if layout == "column":
+        return np.full((n, 1), colour, np.uint8)
+    if layout == "square":
+        return np.full((n, n), colour, np.uint8)
+    out = np.full((n, n), bg, np.uint8)
+    np.fill_diagonal(out, colour)
+    return out
+
+
+def frame(grid: np.ndarray, colour: int) -> np.ndarray:
+    """`grid` with its outermost ring of cells in `colour`."""
+    out = grid.copy()
+    out[0, :] = out[-1, :] = colour
+    out[:, 0] = out[:, -1] = colour
+    return out
+
+
+def _layouts(ctx: TaskContext) -> list[str]:
+    """The layouts the train outputs' shapes allow: rows for 1-row outputs, columns for 1-column ones,
+    squares and diagonals for square ones."""
+    shapes = ctx.out_shapes
+    found = []
+    if all(h == 1 for h, _ in shapes):
+        found.append("row")
+    if all(w == 1 for _, w in shapes):
+        found.append("column")
+    if all(h == w for h, w in shapes):
+        found += ["square", "diagonal"]
+    return found
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame in
+    each output colour (same-shape tasks)."""
+    if ctx.same_shape:
+        return [op(frame, colour=c, keeps_shape=True) for c in ctx.out_colours if c != ctx.bg]
+    return [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
+            for q in QUANTITIES for layout in _layouts(ctx)]

@@ -1,0 +1,136 @@
+"""List values with positions: the join that puts the items back where they were (`overlay_at`), picks of one
+item by a criterion and filters that keep or drop the items scoring best (list -> list, positions kept), and
+`map_items`, which applies a grid op to each item (the engine's implicit map).
+
+Criteria (item, position -> a number): cells (non-background cells), area (box), colours, components,
+holes, top/bottom/left/right extent in the frame (positioned lists only). A pick whose best score is tied
+gives no answer (None); a filter that keeps every item or none gives None (it changed nothing or left
+nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+
+from .dsl import GRID, LIST, Items, Op, TaskContext
+from .objects import components
+from .select import holes
+
+Score = Callable[[np.ndarray, tuple[int, int], int], float]
+
+CRITERIA: dict[str, Score] = {
+    "cells": lambda it, p, bg: int((it != bg).sum()),
+    "area": lambda it, p, bg: it.shape[0] * it.shape[1],
+    "colours": lambda it, p, bg: len(np.unique(it[it != bg])),
+    "components": lambda it, p, bg: len(components(it, bg, "c8")),
+    "holes": lambda it, p, bg: holes(it, it != bg),
+}
+EXTENTS: dict[str, Score] = {   # larger = further in that direction
+    "top": lambda it, p, bg: -p[0],
+    "bottom": lambda it, p, bg: p[0] + it.shape[0],
+    "left": lambda it, p, bg: -p[1],
+    "right": lambda it, p, bg: p[1] + it.shape[1],
+}
+
+
+# Picks `select.item_rules` already offers (largest, smallest, most_colours, most_holes).
+SELECT_PICKS = {("cells", 1), ("cells", -1), ("colours", 1), ("holes", 1)}
+
+
+def overlay_at(items: tuple, bg: int) -> Optional[np.ndarray]:
+    """The positioned items painted into a blank frame at their positions, the item with the most cells
+    first (so the one with the fewest cells is on top); only non-background cells paint; cells outside the
+    frame are cut off. None for a list without positions."""
+    if not isinstance(items, Items):
+        return None
+    canvas = np.full(items.frame, bg, np.uint8)
+    order = sorted(range(len(items)), key=lambda i: -int((items[i] != bg).sum()))
+    for i in order:
+        _paint_at(canvas, items[i], items.pos[i], bg)
+    return canvas
+
+
+def _paint_at(canvas: np.ndarray, item: np.ndarray, pos: tuple[int, int], bg: int) -> None:
+    r, c = pos
+    h, w = canvas.shape
+    r0, c0, r1, c1 = max(r, 0), max(c, 0), min(r + item.shape[0], h), min(c + item.shape[1], w)
+    if r0 >= r1 or c0 >= c1:
+        return
+    part = item[r0 - r: r1 - r, c0 - c: c1 - c]
+    region = canvas[r0:r1, c0:c1]
+    keep = part != bg
+    region[keep] = part[keep]
+
+
+def _positions(items: tuple) -> tuple[tuple[int, int], ...]:
+    return items.pos if isinstance(items, Items) else tuple((0, 0) for _ in items)
+
+
+def _scores(items: tuple, score: Score, bg: int) -> list[float]:
+    return [score(it, p, bg) for it, p in zip(items, _positions(items))]
+
+
+def pick_best(items: tuple, score: Score, bg: int, sign: int) -> Optional[np.ndarray]:
+    """The one item with the highest (sign 1) or lowest (sign -1) score; None on a tie."""
+    if len(items) < 2:
+        return None
+    s = [sign * v for v in _scores(items, score, bg)]
+    best = max(s)
+    hits = [i for i, v in enumerate(s) if v == best]
+    return items[hits[0]] if len(hits) == 1 else None
+
+
+def keep_best(items: tuple, score: Score, bg: int, keep: bool) -> Optional[tuple]:
+    """The items with the highest score (keep) or all the others (drop), positions kept."""
+    s = _scores(items, score, bg)
+    best = max(s)
+    chosen = [i for i, v in enumerate(s) if (v == best) == keep]
+    if not chosen or len(chosen) == len(items):
+        return None
+    return _subset(items, chosen)
+
+
+def _subset(items: tuple, chosen: list[int]) -> tuple:
+    picked = tuple(items[i] for i in chosen)
+    if isinstance(items, Items):
+        return Items(picked, tuple(items.pos[i] for i in chosen), items.frame)
+    return picked
+
+
+def map_items(items: tuple, fn: Callable) -> Optional[tuple]:
+    """`fn` applied to every item (None if it does not apply to one); a positioned list keeps its positions
+    (each result sits where its item's top-left corner was)."""
+    out = []
+    for it in items:
+        r = fn(it)
+        if r is None:
+            return None
+        out.append(r)
+    return Items(tuple(out), items.pos, items.frame) if isinstance(items, Items) else tuple(out)
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """overlay_at; picks (max/min of each criterion, the extreme item in each direction); keep/drop filters."""
+    bg = ctx.bg
+    result = [Op("overlay_at", lambda items: overlay_at(items, bg), LIST, GRID)]
+    for name, score in CRITERIA.items():
+        for sign, word in ((1, "max"), (-1, "min")):
+            if (name, sign) in SELECT_PICKS:
+                continue
+            result.append(Op(f"pick_{word}({name})", _bind_pick(score, bg, sign), LIST, GRID))
+    for name, score in EXTENTS.items():
+        result.append(Op(f"pick_{name}", _bind_pick(score, bg, 1), LIST, GRID))
+    for name, score in CRITERIA.items():
+        for keep in (True, False):
+            result.append(Op(f"{'keep' if keep else 'drop'}_max({name})", _bind_keep(score, bg, keep), LIST, LIST))
+    return result
+
+
+def _bind_pick(score: Score, bg: int, sign: int) -> Callable:
+    return lambda items: pick_best(items, score, bg, sign)
+
+
+def _bind_keep(score: Score, bg: int, keep: bool) -> Callable:
+    return lambda items: keep_best(items, score, bg, keep)
