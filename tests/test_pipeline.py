@@ -324,7 +324,8 @@ def test_a_run_cut_with_many_tasks_still_queued_exits(tiny_weights, tmp_path):
     path.write_text(json.dumps(ch))
     out = tmp_path / "s.json"
     proc = _cli("submit", "--challenges", str(path), "--weights", str(tiny_weights), "--out", str(out),
-                "--time-budget", "15", "--safety-margin", "5", "--workers", "2", "--quiet", "--search-depth", "1")
+                "--time-budget", "15", "--safety-margin", "5", "--workers", "2", "--quiet", "--search-depth", "1",
+                "--fixed-work")  # every task works until the run's deadline: steps that do not fit are not started
     _, err = _wait(proc, 150)  # a process that never exits fails here
     assert proc.returncode == 0, err
     summary = json.loads(pipeline.side_paths(out)["summary"].read_text())

@@ -84,7 +84,10 @@ class LaneSolver:
         if not ok:
             reasons = [s.get("reason") for s in rec["sources"].values()]
             rec["reason"] = "; ".join(r for r in reasons if r) or "stopped before any source ran"
-        rec["cut"] = self.run.over() or len(rec["sources"]) < len(self.sources)
+        # with fixed work only the run's deadline stops a source: one it stopped short (a fine-tuning step that
+        # would not fit before it) leaves the task cut, redone on resume
+        stopped = self.cfg.fixed_work and any(s.get("ttft_stopped_by") == "deadline" for s in rec["sources"].values())
+        rec["cut"] = self.run.over() or stopped or len(rec["sources"]) < len(self.sources)
         rec["seconds"] = round(time.time() - t0, 3)
         return rec
 
