@@ -21,8 +21,8 @@ import orjson
 import pytest
 
 from trm_submit.io import submission, tasks
-from trm_submit.report import draw as report_draw
 from trm_submit.report import page as report
+from trm_submit.report import svg as report_svg
 
 PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
            "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"]
@@ -270,23 +270,23 @@ def test_cell_rectangles_tile_random_grids_exactly():
     for h, w, k in [(1, 1, 1), (30, 30, 10), (30, 30, 2), (7, 13, 3), (1, 30, 4), (30, 1, 4)]:
         g = rng.integers(0, k, size=(h, w)).astype(np.uint8)
         canvas = np.full((h, w), -1)
-        for colour, r, c, n, m in report_draw.cell_rectangles(g):
+        for colour, r, c, n, m in report_svg.cell_rectangles(g):
             assert (canvas[r:r + m, c:c + n] == -1).all() and (g[r:r + m, c:c + n] == colour).all()
             canvas[r:r + m, c:c + n] = colour
         assert np.array_equal(canvas, g)
     block = np.zeros((30, 30), np.uint8)
     block[5:25, 10:20] = 3
-    assert len(report_draw.cell_rectangles(block)) == 5  # left, right, above, the block, below
+    assert len(report_svg.cell_rectangles(block)) == 5  # left, right, above, the block, below
 
 
 def test_loss_svg_scales_points_and_skips_non_finite():
-    svg = report_draw.loss_svg([3.0, float("nan"), 1.0, 2.0])
+    svg = report_svg.loss_svg([3.0, float("nan"), 1.0, 2.0])
     pts = re.search(r'<polyline points="([^"]*)"', svg).group(1)
-    h = report_draw.LOSS_H
+    h = report_svg.LOSS_H
     # highest loss at the top (y = 2), lowest at the bottom (y = h - 2); x by index among all 4 points
-    assert pts == f"0.0,2.0 {2 * report_draw.LOSS_W / 3:.1f},{h - 2:.1f} {report_draw.LOSS_W:.1f},{(h - 2 + 2) / 2:.1f}"
+    assert pts == f"0.0,2.0 {2 * report_svg.LOSS_W / 3:.1f},{h - 2:.1f} {report_svg.LOSS_W:.1f},{(h - 2 + 2) / 2:.1f}"
     assert "3 &rarr; 2 (min 1)" in svg
-    assert "no loss curve" in report_draw.loss_svg([1.0]) and "no loss curve" in report_draw.loss_svg(None)
+    assert "no loss curve" in report_svg.loss_svg([1.0]) and "no loss curve" in report_svg.loss_svg(None)
 
 
 # ---------------------------------------------------------------- the 400 public ARC-AGI-1 evaluation tasks

@@ -23,7 +23,7 @@ from ..io import outpath, tasks
 from ..io import submission as subio
 from ..io.jsonfile import read_json_object
 from ..io.records import Journal, side_paths
-from .draw import CSS, GRIDLINES, figure, loss_svg
+from .svg import CSS, GRIDLINES, figure, loss_svg
 
 FILTERS = ("all", "solved", "partial", "unsolved", "unscored", "model", "fallback", "missing")
 
