@@ -190,3 +190,13 @@ def test_replay_of_training_records_search_plus_a_weak_trm_scores_at_least_the_s
     assert score("confidence") >= score("search_only") + 1  # nothing lost, and TRM's right guess added
     assert score("search_first") < score("search_only")  # the old rule lost the search's second candidates
     assert score("trm_only") == 1
+
+
+def test_a_source_record_reads_back_from_its_journal_json():
+    """SourceRecord -> JSON -> SourceRecord is the identity, for a candidate record and an error record."""
+    ok = records.SourceRecord("ok", [[records.candidate(np.eye(2, dtype=np.uint8), 3, 0.5, "flip_h")]], None,
+                              {"seconds": 0.1, "views": [4]})
+    for rec in (ok, records.SourceRecord.failed("out of time", seconds=1.0)):
+        back = records.SourceRecord.from_json(rec.to_json())
+        assert back == rec and back.to_json() == rec.to_json()
+    assert ok.to_json()["candidates"][0][0] == {"grid": [[1, 0], [0, 1]], "count": 3, "conf": 0.5, "program": "flip_h"}
