@@ -1,5 +1,5 @@
 """Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down, tiling and
-mirror-tiling, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns.
+mirror-tiling, tiling by rotations, scaling by the number of colours, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns.
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -77,6 +77,21 @@ def mirror_tile(g: Grid) -> Optional[Grid]:
     return _within(np.vstack([top, top[::-1, :]]))
 
 
+def rotation_tile(g: Grid) -> Optional[Grid]:
+    """2 x 2 tiling of a square grid by its rotations: g, g turned clockwise over g turned counter-clockwise,
+    g turned half (7fe24cdd, 46442a0e)."""
+    if g.shape[0] != g.shape[1]:
+        return None
+    top = np.hstack([g, DIHEDRAL["rot270"](g)])
+    return _within(np.vstack([top, np.hstack([DIHEDRAL["rot90"](g), DIHEDRAL["rot180"](g)])]))
+
+
+def scale_by_colours(g: Grid, bg: int) -> Optional[Grid]:
+    """Each cell becomes a k x k block, k = the number of non-background colours in g (ac0a08a4)."""
+    k = len(set(np.unique(g).tolist()) - {bg})
+    return scale_up(g, k, k) if k > 1 else None
+
+
 def concat_with(g: Grid, name: str, axis: int, copy_first: bool) -> Grid | None:
     """g next to (axis 1) or above (axis 0) its transformed copy; the copy first when copy_first."""
     t = DIHEDRAL[name](g) if name != "id" else g
@@ -152,9 +167,12 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
         ops.append(Op(f"scale_down({ky}x{kx})", partial(scale_down, ky=ky, kx=kx)))
     for ry, rx in sorted(up | {(2, 2)}):
         ops.append(Op(f"tile({ry}x{rx})", partial(tile, ry=ry, rx=rx)))
-    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1]
-           for i, o in zip(ctx.train_in, ctx.train_out)):
+    pairs = list(zip(ctx.train_in, ctx.train_out))
+    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in pairs):
         ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
+    ratios = {(o.shape[0] / i.shape[0], o.shape[1] / i.shape[1]) for i, o in pairs}
+    if len(ratios) > 1 and all(ky == kx and ky == int(ky) for ky, kx in ratios):
+        ops.append(Op("scale_by_colours", partial(scale_by_colours, bg=ctx.bg)))
     return ops
 
 
@@ -171,6 +189,7 @@ def _concat_ops(ctx: TaskContext) -> list[Op]:
                 ops.append(Op(label, partial(concat_with, name=name, axis=axis, copy_first=first)))
     if even_w and even_h:
         ops.append(Op("mirror_tile", mirror_tile))
+        ops.append(Op("rotation_tile", rotation_tile))
     return ops
 
 
