@@ -1,4 +1,5 @@
-"""List values with positions: the join that puts the items back where they were (`overlay_at`), picks of one
+"""List values with positions: the joins that put the items back where they were (`overlay_at`) or side by
+side in their rows x columns layout (`assemble`), picks of one
 item by a criterion and filters that keep or drop the items scoring best (list -> list, positions kept), and
 `map_items`, which applies a grid op to each item (the engine's implicit map).
 
@@ -14,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .dsl import GRID, LIST, Items, Op, TaskContext
+from .dsl import GRID, LIST, VALUE_MAX_SIDE, Items, Op, TaskContext
 from .objects import components
 from .select import holes
 
@@ -62,6 +63,34 @@ def _paint_at(canvas: np.ndarray, item: np.ndarray, pos: tuple[int, int], bg: in
     region = canvas[r0:r1, c0:c1]
     keep = part != bg
     region[keep] = part[keep]
+
+
+def layout(items: tuple) -> Optional[tuple[list[int], list[int]]]:
+    """(row starts, column starts) when the positioned items tile a rows x columns layout: one item at each
+    (row start, column start), equal heights along a row and equal widths along a column; else None."""
+    if not isinstance(items, Items) or len(items) < 2:
+        return None
+    rows, cols = sorted({r for r, _ in items.pos}), sorted({c for _, c in items.pos})
+    if len(rows) * len(cols) != len(items) or len(set(items.pos)) != len(items):
+        return None
+    height = {r: it.shape[0] for it, (r, _) in zip(items, items.pos)}
+    width = {c: it.shape[1] for it, (_, c) in zip(items, items.pos)}
+    if any(it.shape != (height[r], width[c]) for it, (r, c) in zip(items, items.pos)):
+        return None
+    return rows, cols
+
+
+def assemble(items: tuple) -> Optional[np.ndarray]:
+    """The positioned items of a rows x columns layout put side by side with no gaps between them (the
+    parts of a grid cut at separator lines, joined without the lines; mapped to 1x1 cells, a summary with
+    one cell per part: 1190e5a7)."""
+    found = layout(items)
+    if found is None:
+        return None
+    rows, cols = found
+    at = {p: it for it, p in zip(items, items.pos)}
+    out = np.vstack([np.hstack([at[(r, c)] for c in cols]) for r in rows])
+    return out if max(out.shape) <= VALUE_MAX_SIDE else None
 
 
 def _positions(items: tuple) -> tuple[tuple[int, int], ...]:
@@ -112,9 +141,9 @@ def map_items(items: tuple, fn: Callable) -> Optional[tuple]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """overlay_at; picks (max/min of each criterion, the extreme item in each direction); keep/drop filters."""
+    """overlay_at, assemble; picks (max/min of each criterion, the extreme item in each direction); keep/drop filters."""
     bg = ctx.bg
-    result = [Op("overlay_at", lambda items: overlay_at(items, bg), LIST, GRID)]
+    result = [Op("overlay_at", lambda items: overlay_at(items, bg), LIST, GRID), Op("assemble", assemble, LIST, GRID)]
     for name, score in CRITERIA.items():
         for sign, word in ((1, "max"), (-1, "min")):
             if (name, sign) in SELECT_PICKS:

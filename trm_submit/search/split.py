@@ -1,7 +1,8 @@
 """Splitting a grid into parts (list values) and combining equal-size parts cell by cell.
 
-Splits: by separator lines (full rows and/or columns of one non-background colour; the parts between them,
-row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between parts is dropped).
+Per-colour layers: one positioned layer per non-background colour (the colour's cells cut to their box).
+Splits: by separator lines (full rows and/or columns of one non-background colour, or of the background; the
+parts between them, row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between parts is dropped).
 Combination (list -> grid): and / or / xor / nor of the parts' non-background masks (xor: exactly one part),
 painted in a colour fitted from the train outputs on the background colour of the outputs.
 """
@@ -41,9 +42,21 @@ def _spans(n: int, lines: list[int]) -> list[tuple[int, int]]:
     return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
 
 
-def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
-    """The parts between separator lines, row-major; None without separators or with one part."""
-    found = separator_lines(grid, ctx_bg)
+def blank_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list[int]] | None:
+    """(background, rows, columns): the full lines of the grid's background colour; None when there are
+    none, or every row or every column is one."""
+    bg = grid_background(grid, ctx_bg)
+    blank = grid == bg
+    rows, cols = np.flatnonzero(blank.all(axis=1)).tolist(), np.flatnonzero(blank.all(axis=0)).tolist()
+    if not (rows or cols) or len(rows) == grid.shape[0] or len(cols) == grid.shape[1]:
+        return None
+    return bg, rows, cols
+
+
+def split_lines(grid: np.ndarray, ctx_bg: int, blank: bool = False) -> tuple | None:
+    """The parts between separator lines (`blank`: between full background lines), row-major; None without
+    separators or with one part."""
+    found = blank_lines(grid, ctx_bg) if blank else separator_lines(grid, ctx_bg)
     if found is None:
         return None
     _, rows, cols = found
@@ -73,6 +86,24 @@ def split_equal(grid: np.ndarray, n: int, axis: int) -> tuple | None:
     return Items(tuple(np.ascontiguousarray(p if axis == 0 else p.T) for p in parts), pos, grid.shape)
 
 
+def colour_layers(grid: np.ndarray, ctx_bg: int) -> tuple | None:
+    """One layer per non-background colour, in colour order: the colour's cells (background elsewhere) cut to
+    their bounding box, at its position in the grid, so maps and `lists.overlay_at` work on each colour
+    alone. None with fewer than two such colours."""
+    bg = grid_background(grid, ctx_bg)
+    colours = [int(c) for c in np.unique(grid) if c != bg]
+    if len(colours) < 2:
+        return None
+    layers, pos = [], []
+    for c in colours:
+        mask = grid == c
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        layers.append(np.where(mask[r0:r1, c0:c1], np.uint8(c), np.uint8(bg)).astype(np.uint8))
+        pos.append((r0, c0))
+    return Items(tuple(layers), tuple(pos), grid.shape)
+
+
 def combine(items: tuple, logic: str, part_bg: int, colour: int, out_bg: int) -> np.ndarray | None:
     """Cells where `logic` holds over the parts' non-`part_bg` masks get `colour`, the others `out_bg`."""
     if len(items) < 2 or any(it.shape != items[0].shape for it in items):
@@ -94,13 +125,21 @@ def _out_palette(ctx: TaskContext) -> tuple[int, int] | None:
     return next(c for c in used if c != out_bg), out_bg
 
 
+def _parts_shape(parts: tuple) -> tuple[int, int] | None:
+    """(rows, columns) of the layout the positioned parts form."""
+    if not isinstance(parts, Items):
+        return None
+    return len({r for r, _ in parts.pos}), len({c for _, c in parts.pos})
+
+
 def split_ops(ctx: TaskContext) -> list[Op]:
-    """Splits whose first part has the train outputs' shape (up to transpose); none when the outputs keep
-    the input shape."""
+    """Splits whose first part has the train outputs' shape (up to transpose), or whose parts' layout (rows x
+    columns of parts) has it; none when the outputs keep the input shape."""
     if ctx.same_shape:
         return []
     bg = ctx.bg
-    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST)]
+    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST),
+             Op("split_blank_lines", lambda g: split_lines(g, bg, blank=True), GRID, LIST)]
     for n in (2, 3):
         found += [Op(f"split_rows({n})", partial(split_equal, n=n, axis=0), GRID, LIST),
                   Op(f"split_cols({n})", partial(split_equal, n=n, axis=1), GRID, LIST)]
@@ -108,21 +147,24 @@ def split_ops(ctx: TaskContext) -> list[Op]:
     def fits(op: Op) -> bool:
         for i, o in zip(ctx.train_in, ctx.train_out):
             parts = op.fn(i)
-            if parts is None or parts[0].shape not in (o.shape, o.shape[::-1]):
+            if parts is None or (parts[0].shape not in (o.shape, o.shape[::-1])
+                                 and _parts_shape(parts) not in (o.shape, o.shape[::-1])):
                 return False
         return True
     return [op for op in found if fits(op)]
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Splits into parts and, when the outputs have two colours, the logic combinations of parts."""
+    """Per-colour layers (inputs with two colours or more), splits into parts and, when the outputs have two
+    colours, the logic combinations of parts."""
+    layers = [Op("colour_layers", partial(colour_layers, ctx_bg=ctx.bg), GRID, LIST)]
     result = split_ops(ctx)
     palette = _out_palette(ctx)
     if palette is None or not result:
-        return result
+        return layers + result
     colour, out_bg = palette
     bg = ctx.bg
     result += [Op(f"combine({lg},{colour})", partial(combine, logic=lg, part_bg=bg, colour=colour, out_bg=out_bg),
                   LIST, GRID)
                for lg in LOGIC]
-    return result
+    return layers + result
