@@ -91,6 +91,23 @@ def test_mirror_tile_and_concat():
     assert geo.concat_with(g, "transpose", axis=1, copy_first=False) is None  # heights differ
 
 
+def test_rotation_tile_and_scale_by_colours_by_hand():
+    g = np.array([[1, 2], [3, 4]], np.uint8)
+    assert geo.rotation_tile(g).tolist() == [[1, 2, 3, 1], [3, 4, 4, 2], [2, 4, 4, 3], [1, 3, 2, 1]]
+    assert geo.rotation_tile(np.zeros((2, 3), np.uint8)) is None
+    two = np.array([[0, 5], [7, 0]], np.uint8)
+    assert geo.scale_by_colours(two, 0).tolist() == [[0, 0, 5, 5], [0, 0, 5, 5], [7, 7, 0, 0], [7, 7, 0, 0]]
+    assert geo.scale_by_colours(np.array([[0, 5]], np.uint8), 0) is None   # one colour: k = 1 changes nothing
+
+
+def test_scale_down_majority_matches_reference():
+    g = rand(6, 9, colours=3)
+    want = np.array([[np.bincount(g[r:r + 2, c:c + 3].ravel(), minlength=10).argmax() for c in range(0, 9, 3)]
+                     for r in range(0, 6, 2)], np.uint8)
+    assert np.array_equal(geo.scale_down_majority(g, 2, 3), want)
+    assert geo.scale_down_majority(g, 4, 3) is None
+
+
 def test_halves_skip_the_middle_line_of_an_odd_side():
     g = rand(5, 4)
     assert np.array_equal(geo.half(g, "top"), g[:2]) and np.array_equal(geo.half(g, "bottom"), g[3:])
@@ -121,7 +138,9 @@ def test_fitted_size_factors():
 REAL = [("3c9b0459", "rot180"), ("67a3c6ac", "flip_h"), ("68b16354", "flip_v"), ("74dd1130", "transpose"),
         ("ed36ccf7", "rot90"), ("3af2c5a8", "mirror_tile"), ("4c4377d9", "vcat(flip_v, self)"),
         ("6d0aefbc", "hcat(self, flip_h)"), ("9172f3a0", "scale_up(3x3)"), ("a416b8f3", "tile(1x2)"),
-        ("746b3537", "drop_repeated_lines"), ("007bbfb7", "kron_self"), ("1cf80156", "crop(non_bg)")]
+        ("746b3537", "drop_repeated_lines"), ("007bbfb7", "kron_self"), ("1cf80156", "crop(non_bg)"),
+        ("7fe24cdd", "rotation_tile"), ("46442a0e", "rotation_tile"), ("ac0a08a4", "scale_by_colours"),
+        ("b91ae062", "scale_by_colours"), ("5614dbcf", "scale_down_majority(3x3)")]
 
 
 @pytest.fixture(scope="module")

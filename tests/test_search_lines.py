@@ -8,7 +8,7 @@ import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components
 
 from trm_submit.search import lines, stamp
-from trm_submit.search.lines import connect, fill_box, interior, surround
+from trm_submit.search.lines import connect, fill_box, interior, mark_blank_lines, surround
 from trm_submit.search.stamp import apply_stamps, fit_stamps
 
 
@@ -131,6 +131,13 @@ def test_stamp_apply_equals_reference_and_fit_recovers_it():
     ("dbc1a6ce", ["connect(hv,8)"]),
     ("a699fb00", ["connect(h,2)"]),
     ("4258a5f9", ["surround(1,8)"]),
+    ("c1d99e64", ["mark_blank_lines(2)"]),
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves([lines, stamp], task_id, names)
+
+
+def test_mark_blank_lines_by_hand():
+    g = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 0]], np.uint8)
+    assert mark_blank_lines(g, 0, 4).tolist() == [[1, 4, 1], [4, 4, 4], [1, 4, 0]]
+    assert mark_blank_lines(np.array([[1, 0], [0, 1]], np.uint8), 0, 4) is None

@@ -10,9 +10,19 @@ import numpy as np
 import pytest
 from search_reference import training_task
 
-from trm_submit.search.colour import fill_bg
+from trm_submit.search.colour import fill_bg, majority_colour
 from trm_submit.search.dsl import Items, as_value, value_key
-from trm_submit.search.lists import CRITERIA, EXTENTS, keep_best, map_items, overlay_at, pick_best
+from trm_submit.search.geometry import drop_repeated_lines
+from trm_submit.search.lists import (
+    CRITERIA,
+    EXTENTS,
+    assemble,
+    keep_best,
+    layout,
+    map_items,
+    overlay_at,
+    pick_best,
+)
 from trm_submit.search.objects import object_list
 from trm_submit.search.split import split_equal, split_lines
 
@@ -81,3 +91,26 @@ def test_picks_and_filters_by_hand():
     dropped = keep_best(items, CRITERIA["cells"], 0, False)
     assert list(dropped) == [b] and dropped.pos == ((4, 0),)
     assert keep_best(Items((a, a), ((0, 0), (1, 1)), (4, 4)), CRITERIA["cells"], 0, True) is None
+
+
+def test_assemble_joins_a_layout_without_gaps():
+    a, b = np.full((2, 2), 1, np.uint8), np.full((2, 3), 2, np.uint8)
+    c, d = np.full((1, 2), 3, np.uint8), np.full((1, 3), 4, np.uint8)
+    items = Items((a, b, c, d), ((0, 0), (0, 3), (3, 0), (3, 3)), (4, 6))
+    assert assemble(items).tolist() == [[1, 1, 2, 2, 2], [1, 1, 2, 2, 2], [3, 3, 4, 4, 4]]
+    assert layout(items) == ([0, 3], [0, 3])
+    assert assemble(Items((a, b, c), ((0, 0), (0, 3), (3, 0)), (4, 6))) is None      # a layout cell is empty
+    assert assemble(Items((a, c), ((0, 0), (0, 3)), (4, 6))) is None                  # unequal heights in a row
+    assert assemble((a, b)) is None                                                    # no positions
+
+
+@pytest.mark.parametrize("task_id,cut,reduce", [
+    ("1190e5a7", partial(split_lines, ctx_bg=0), drop_repeated_lines),          # a blank cell per panel
+    ("780d0b14", partial(split_lines, ctx_bg=0, blank=True), partial(majority_colour, bg=0)),  # noisy panels
+])
+def test_cut_map_assemble_solves_a_real_training_task(task_id, cut, reduce):
+    """Cut at separator lines, each part to one cell, the cells in the parts' layout."""
+    task, solutions = training_task(task_id)
+    for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
+        got = assemble(map_items(cut(grid), reduce))
+        assert got is not None and np.array_equal(got, want)

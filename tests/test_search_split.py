@@ -68,3 +68,4 @@ def test_combine_equals_reference(logic):
 ])
 def test_real_training_tasks(modules, task_id, names):
     assert_op_solves(modules, task_id, names)
+

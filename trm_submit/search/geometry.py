@@ -1,5 +1,6 @@
-"""Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down, tiling and
-mirror-tiling, tiling by rotations, scaling by the number of colours, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns.
+"""Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down (down: uniform
+blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
+rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns.
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -63,6 +64,16 @@ def scale_down(g: Grid, ky: int, kx: int) -> Optional[Grid]:
         return None
     small = g[::ky, ::kx]
     return small if np.array_equal(np.repeat(np.repeat(small, ky, axis=0), kx, axis=1), g) else None
+
+
+def scale_down_majority(g: Grid, ky: int, kx: int) -> Optional[Grid]:
+    """Each ky x kx block to its most frequent colour (smaller colour on ties): noisy blocks (5614dbcf)."""
+    h, w = g.shape
+    if h % ky or w % kx or (ky == 1 and kx == 1):
+        return None
+    blocks = g.reshape(h // ky, ky, w // kx, kx).transpose(0, 2, 1, 3).reshape(h // ky, w // kx, ky * kx)
+    counts = (blocks[..., None] == np.arange(10, dtype=np.uint8)).sum(axis=2)
+    return np.argmax(counts, axis=2).astype(np.uint8)
 
 
 def tile(g: Grid, ry: int, rx: int) -> Optional[Grid]:
@@ -165,6 +176,8 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
         ops.append(Op(f"scale_up({ky}x{kx})", partial(scale_up, ky=ky, kx=kx)))
     for ky, kx in sorted(down | {(2, 2), (3, 3)}):
         ops.append(Op(f"scale_down({ky}x{kx})", partial(scale_down, ky=ky, kx=kx)))
+    for ky, kx in sorted(down):
+        ops.append(Op(f"scale_down_majority({ky}x{kx})", partial(scale_down_majority, ky=ky, kx=kx)))
     for ry, rx in sorted(up | {(2, 2)}):
         ops.append(Op(f"tile({ry}x{rx})", partial(tile, ry=ry, rx=rx)))
     pairs = list(zip(ctx.train_in, ctx.train_out))

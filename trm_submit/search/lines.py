@@ -2,7 +2,8 @@
 one colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints
 the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
 the background cells inside each object's bounding box; `interior` paints the non-background cells whose
-8 neighbours are all non-background (colour bg: hollow the shapes out).
+8 neighbours are all non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the
+full background rows and columns.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -85,6 +86,19 @@ def interior(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray:
     return out
 
 
+def mark_blank_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Every full row and full column of background painted `colour` (c1d99e64); None when there is none."""
+    bg = grid_background(grid, ctx_bg)
+    blank = grid == bg
+    rows, cols = blank.all(axis=1), blank.all(axis=0)
+    if not rows.any() and not cols.any():
+        return None
+    out = grid.copy()
+    out[rows, :] = colour
+    out[:, cols] = colour
+    return out
+
+
 def _interior_colours(ctx: TaskContext) -> list[int]:
     """The one colour the outputs give to changed non-background input cells, if there is one."""
     found: set[int] = set()
@@ -112,6 +126,8 @@ def ops(ctx: TaskContext) -> list[Op]:
         for mode in ("c8", "m8"):
             candidates.append(Op(f"fill_box({added[0]},{mode})",
                                  partial(fill_box, ctx_bg=bg, colour=added[0], mode=mode)))
+        candidates.append(Op(f"mark_blank_lines({added[0]})",
+                             partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
     for colour in _interior_colours(ctx):
         candidates.append(Op(f"interior({colour})", partial(interior, ctx_bg=bg, colour=colour)))
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])

@@ -141,7 +141,8 @@ def map_items(items: tuple, fn: Callable) -> Optional[tuple]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """overlay_at, assemble; picks (max/min of each criterion, the extreme item in each direction); keep/drop filters."""
+    """overlay_at, assemble; picks (max/min of each criterion, the extreme item in each direction); keep/drop
+    filters."""
     bg = ctx.bg
     result = [Op("overlay_at", lambda items: overlay_at(items, bg), LIST, GRID), Op("assemble", assemble, LIST, GRID)]
     for name, score in CRITERIA.items():

@@ -1,5 +1,6 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
-rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter).
+rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter, noisy
+stripes to their majority colour).
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -127,6 +128,24 @@ def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8")
     return out
 
 
+def line_majority(grid: np.ndarray, axis: int) -> np.ndarray:
+    """Each row (axis 1) or column (axis 0) painted its most frequent colour (smaller colour on ties)."""
+    g = grid if axis == 1 else grid.T
+    counts = np.apply_along_axis(np.bincount, 1, g, minlength=10)
+    out = np.repeat(np.argmax(counts, axis=1).astype(np.uint8)[:, None], g.shape[1], axis=1)
+    return _c(out if axis == 1 else out.T)
+
+
+def stripe_majority(grid: np.ndarray) -> np.ndarray | None:
+    """Noisy stripes cleaned (e26a3af2): `line_majority` along the axis that changes fewer cells (the
+    stripes' direction); None on a tie."""
+    rows, cols = line_majority(grid, 1), line_majority(grid, 0)
+    n_rows, n_cols = int((rows != grid).sum()), int((cols != grid).sum())
+    if n_rows == n_cols:
+        return None
+    return rows if n_rows < n_cols else cols
+
+
 def majority_filter(grid: np.ndarray) -> np.ndarray:
     """Each cell takes the most frequent colour of its 3x3 neighbourhood (inside the grid); a tie keeps it."""
     return majority3x3(_c(grid))
@@ -163,7 +182,7 @@ def fill_ops(ctx: TaskContext) -> list[Op]:
 def ray_ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the outputs (exact ones first, then those changing the most cells), at
     most MAX_RAY_OPS with distinct results on the train inputs. Seeds: all non-bg cells, the colours the
-    outputs add, or one input colour alone (8d510a79: colour 2 rays reach the wall, colour 1 rays the
+    outputs add, or one of those alone (8d510a79: colour 2 rays reach the wall, colour 1 rays the
     border; two one-colour ops compose)."""
     bg = ctx.bg
     fitted = tuple(sorted(added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
@@ -171,9 +190,8 @@ def ray_ops(ctx: TaskContext) -> list[Op]:
         return []
     every = tuple(c for c in range(10) if c != bg)
     seed_sets = [(every, "all"), (fitted, ",".join(map(str, fitted)))]
-    singles = [c for c in ctx.in_colours if c != bg]
-    if len(singles) > 1:
-        seed_sets += [((c,), str(c)) for c in singles if (c,) != fitted]
+    if len(fitted) > 1:
+        seed_sets += [((c,), str(c)) for c in fitted]
     pairs = same_shape_pairs(ctx)
     found: dict[bytes, tuple[tuple[bool, int], Op]] = {}
     for name in RAY_DIRS:
@@ -197,6 +215,7 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
     if ctx.same_shape:
+        result.append(Op("stripe_majority", stripe_majority))
         result = [op for op in result if agrees(op.fn, ctx, exact=False)]
     removed = []
     for i, o in same_shape_pairs(ctx):

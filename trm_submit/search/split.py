@@ -1,8 +1,8 @@
 """Splitting a grid into parts (list values) and combining equal-size parts cell by cell.
 
-Per-colour layers: one positioned layer per non-background colour (the colour's cells cut to their box).
-Splits: by separator lines (full rows and/or columns of one non-background colour, or of the background; the
-parts between them, row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between parts is dropped).
+Splits: by separator lines (full rows and/or columns of one non-background colour, or of the background;
+the parts between them, row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between
+parts is dropped).
 Combination (list -> grid): and / or / xor / nor of the parts' non-background masks (xor: exactly one part),
 painted in a colour fitted from the train outputs on the background colour of the outputs.
 """
@@ -86,24 +86,6 @@ def split_equal(grid: np.ndarray, n: int, axis: int) -> tuple | None:
     return Items(tuple(np.ascontiguousarray(p if axis == 0 else p.T) for p in parts), pos, grid.shape)
 
 
-def colour_layers(grid: np.ndarray, ctx_bg: int) -> tuple | None:
-    """One layer per non-background colour, in colour order: the colour's cells (background elsewhere) cut to
-    their bounding box, at its position in the grid, so maps and `lists.overlay_at` work on each colour
-    alone. None with fewer than two such colours."""
-    bg = grid_background(grid, ctx_bg)
-    colours = [int(c) for c in np.unique(grid) if c != bg]
-    if len(colours) < 2:
-        return None
-    layers, pos = [], []
-    for c in colours:
-        mask = grid == c
-        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        layers.append(np.where(mask[r0:r1, c0:c1], np.uint8(c), np.uint8(bg)).astype(np.uint8))
-        pos.append((r0, c0))
-    return Items(tuple(layers), tuple(pos), grid.shape)
-
-
 def combine(items: tuple, logic: str, part_bg: int, colour: int, out_bg: int) -> np.ndarray | None:
     """Cells where `logic` holds over the parts' non-`part_bg` masks get `colour`, the others `out_bg`."""
     if len(items) < 2 or any(it.shape != items[0].shape for it in items):
@@ -155,16 +137,14 @@ def split_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Per-colour layers (inputs with two colours or more), splits into parts and, when the outputs have two
-    colours, the logic combinations of parts."""
-    layers = [Op("colour_layers", partial(colour_layers, ctx_bg=ctx.bg), GRID, LIST)]
+    """Splits into parts and, when the outputs have two colours, the logic combinations of parts."""
     result = split_ops(ctx)
     palette = _out_palette(ctx)
     if palette is None or not result:
-        return layers + result
+        return result
     colour, out_bg = palette
     bg = ctx.bg
     result += [Op(f"combine({lg},{colour})", partial(combine, logic=lg, part_bg=bg, colour=colour, out_bg=out_bg),
                   LIST, GRID)
                for lg in LOGIC]
-    return layers + result
+    return result
