@@ -16,6 +16,7 @@ each run and of each merge penalty, merged from the same tasks' runs.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--verbose", action="store_true", help="one line per task with a fitting program")
     ap.add_argument("--runs", default="", help="comma list of search.runs.RUNS names (empty: the engine alone)")
     ap.add_argument("--ablation", action="store_true", help="with --runs: each run added alone, each penalty")
+    ap.add_argument("--rows", default="", help="write one JSON line per task (id, score, program...) to this file")
     args = ap.parse_args(argv)
     _load(args.set, args.split)
     ids = sorted(_TASKS["tasks"])
@@ -97,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.set, args.split)) as pool:
         rows = list(pool.map(_one, jobs, chunksize=1))
     wall = time.time() - t0
+    if args.rows:
+        keep = ("task", "score", "n_test", "fitted", "right1", "seconds", "depth", "stopped", "program")
+        Path(args.rows).write_text("".join(json.dumps({k: r[k] for k in keep}) + "\n" for r in rows))
     if args.verbose:
         for r in rows:
             if r["fitted"]:
