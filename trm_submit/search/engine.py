@@ -47,7 +47,7 @@ from ..io.tasks import Task
 from . import library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
 from .lists import map_items, overlay_at
-from .solutions import Solutions, Verifier
+from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier
 
 MAX_CANDIDATES = 5
 ENUMERATION_SHARE = 0.75 # of the budget for the enumeration; then the post-pass and the stacker (stack.py)
@@ -59,6 +59,7 @@ LEAVE_ONE_OUT = False    # leave-one-out constants as start states: on ARC-AGI-1
                          # task and two wrong stacks (2 s, depth 3), so they are off
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
+PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
 CHECK_EVERY = 4             # op applications between two budget checks
 
 
@@ -195,11 +196,14 @@ class _Search:
         if first is None:
             return
         if self.verifier.shape_fits(0, first):
-            train = [first]
+            train: list = [first]   # one train value of another shape leaves a partial fit possible
+            misses = 0
             for i in range(1, self.n_train):
                 r = self.call(op, state.values[i])
                 if r is None or not self.verifier.shape_fits(i, r):
-                    break
+                    misses += 1
+                    if misses > int(PARTIAL_FITS):
+                        break
                 train.append(r)
             else:
                 tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
@@ -366,31 +370,51 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     search.post_pass(budget.fraction(POST_PASS_SHARE))
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
         verifier.solutions.add(text, cost, tests)
+    if PARTIAL_FITS and len(task.train) >= PARTIAL_MIN_DEMOS:
+        for text, cost, tests in stack.partial_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
+            verifier.partials.add(text, cost, tests)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
+    stats["partials"] = verifier.partials
     return verifier.solutions, stats
 
 
-def _candidates(solutions: Solutions, n_test: int) -> list[list[vote.Candidate]]:
-    """Ranked distinct candidates per test input (the rank rule of this module's docstring)."""
+def _candidates(solutions: Solutions, n_test: int, partials: Optional[Solutions] = None
+                ) -> list[list[vote.Candidate]]:
+    """Ranked distinct candidates per test input (the rank rule of this module's docstring): the full fits,
+    then the partial fits' grids that no full fit gives (tagged partial)."""
     out: list[list[vote.Candidate]] = []
     for t in range(n_test):
-        groups: dict[int, list] = {}  # grid key -> [best cost, count, first index, program, grid]
-        for index, sol in enumerate(solutions.found):
-            g = sol.tests[t]
-            if g is None or g.shape[0] > ARC_MAX_SIDE or g.shape[1] > ARC_MAX_SIDE:
-                continue
-            k = value_key(g)
-            entry = groups.get(k)
-            if entry is None:
-                groups[k] = [sol.cost, 1, index, sol.text, g]
-            else:
-                entry[1] += 1
-                if sol.cost < entry[0]:
-                    entry[0], entry[3] = sol.cost, sol.text
-        ranked = sorted(groups.values(), key=lambda e: (e[0], -e[1], e[2]))[:MAX_CANDIDATES]
-        out.append([vote.Candidate(grid=np.array(e[4], dtype=np.uint8), count=e[1], mean_conf=1.0,
-                                   hash=grid_hash(e[4]), source="search", program=e[3]) for e in ranked])
+        full = _ranked(solutions, t, set())
+        out.append(full + _ranked(partials, t, {c.hash for c in full}, partial=True) if partials else full)
+        out[-1] = out[-1][:MAX_CANDIDATES]
+    return out
+
+
+def _ranked(solutions: Solutions, t: int, taken: set, partial: bool = False) -> list[vote.Candidate]:
+    groups: dict[int, list] = {}  # grid key -> [best cost, count, first index, program, grid]
+    for index, sol in enumerate(solutions.found):
+        g = sol.tests[t]
+        if g is None or g.shape[0] > ARC_MAX_SIDE or g.shape[1] > ARC_MAX_SIDE:
+            continue
+        k = value_key(g)
+        entry = groups.get(k)
+        if entry is None:
+            groups[k] = [sol.cost, 1, index, sol.text, g]
+        else:
+            entry[1] += 1
+            if sol.cost < entry[0]:
+                entry[0], entry[3] = sol.cost, sol.text
+    ranked = sorted(groups.values(), key=lambda e: (e[0], -e[1], e[2]))
+    out = []
+    for e in ranked:
+        h = grid_hash(e[4])
+        if h in taken:
+            continue
+        out.append(vote.Candidate(grid=np.array(e[4], dtype=np.uint8), count=e[1], mean_conf=1.0, hash=h,
+                                  source="search", program=e[3], partial=partial))
+        if len(out) == MAX_CANDIDATES:
+            break
     return out
 
 
@@ -402,7 +426,7 @@ def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int =
     t0 = time.monotonic()
     try:
         solutions, stats = run_search(task, budget, max_depth, max_states, collect, givens)
-        candidates = _candidates(solutions, task.n_test)
+        candidates = _candidates(solutions, task.n_test, stats["partials"] if PARTIAL_FITS else None)
     except Exception as e:  # defensive: a bug must not cost the run its other tasks
         print(f"search: task {task.task_id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         return SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "error", time.monotonic() - t0)
