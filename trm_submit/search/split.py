@@ -1,7 +1,7 @@
 """Splitting a grid into parts (list values) and combining equal-size parts cell by cell.
 
-Splits: by separator lines (full rows and/or columns of one non-background colour, or of the background;
-the parts between them, row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between
+Splits: by separator lines (full rows and/or columns of one non-background colour; the parts between them,
+row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between
 parts is dropped).
 Combination (list -> grid): and / or / xor / nor of the parts' non-background masks (xor: exactly one part),
 painted in a colour fitted from the train outputs on the background colour of the outputs.
@@ -42,21 +42,9 @@ def _spans(n: int, lines: list[int]) -> list[tuple[int, int]]:
     return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
 
 
-def blank_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list[int]] | None:
-    """(background, rows, columns): the full lines of the grid's background colour; None when there are
-    none, or every row or every column is one."""
-    bg = grid_background(grid, ctx_bg)
-    blank = grid == bg
-    rows, cols = np.flatnonzero(blank.all(axis=1)).tolist(), np.flatnonzero(blank.all(axis=0)).tolist()
-    if not (rows or cols) or len(rows) == grid.shape[0] or len(cols) == grid.shape[1]:
-        return None
-    return bg, rows, cols
-
-
-def split_lines(grid: np.ndarray, ctx_bg: int, blank: bool = False) -> tuple | None:
-    """The parts between separator lines (`blank`: between full background lines), row-major; None without
-    separators or with one part."""
-    found = blank_lines(grid, ctx_bg) if blank else separator_lines(grid, ctx_bg)
+def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
+    """The parts between separator lines, row-major; None without separators or with one part."""
+    found = separator_lines(grid, ctx_bg)
     if found is None:
         return None
     _, rows, cols = found
@@ -120,8 +108,7 @@ def split_ops(ctx: TaskContext) -> list[Op]:
     if ctx.same_shape:
         return []
     bg = ctx.bg
-    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST),
-             Op("split_blank_lines", lambda g: split_lines(g, bg, blank=True), GRID, LIST)]
+    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST)]
     for n in (2, 3):
         found += [Op(f"split_rows({n})", partial(split_equal, n=n, axis=0), GRID, LIST),
                   Op(f"split_cols({n})", partial(split_equal, n=n, axis=1), GRID, LIST)]
