@@ -22,6 +22,7 @@ from trm_submit.search.lists import (
     map_items,
     overlay_at,
     pick_best,
+    symmetries,
 )
 from trm_submit.search.objects import object_list
 from trm_submit.search.split import split_equal, split_lines
@@ -109,4 +110,19 @@ def test_cut_map_assemble_solves_a_real_training_task():
     task, solutions = training_task("1190e5a7")
     for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
         got = assemble(map_items(split_lines(grid, 0), drop_repeated_lines))
+        assert got is not None and np.array_equal(got, want)
+
+
+def test_symmetries_counts_the_dihedral_maps_that_keep_an_item():
+    assert symmetries(np.zeros((3, 3), np.uint8)) == 7
+    assert symmetries(np.array([[1, 2], [2, 1]], np.uint8)) == 3     # rot180, transpose, anti-transpose
+    assert symmetries(np.array([[1, 2, 3]], np.uint8)) == 1           # only the top-bottom flip
+    assert symmetries(np.array([[1, 2], [3, 4]], np.uint8)) == 0
+
+
+def test_pick_least_symmetric_part_solves_a_real_training_task():
+    """662c240a: three 3x3 parts stacked; the answer is the one part that is not symmetric."""
+    task, solutions = training_task("662c240a")
+    for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
+        got = pick_best(split_equal(grid, 3, 0), CRITERIA["symmetries"], 0, -1)
         assert got is not None and np.array_equal(got, want)

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components, ref_crop, ref_labels
 
+from trm_submit.io.tasks import Task
 from trm_submit.search import objects, recolour, select
+from trm_submit.search.dsl import make_context
 from trm_submit.search.grid_loops import label_components
 from trm_submit.search.objects import components, grid_background, object_list, overlay, stack
 from trm_submit.search.recolour import KEEP, apply_table, fit_table
@@ -64,6 +66,10 @@ def test_joins_overlay_and_stack():
     a = np.array([[1, 0], [0, 0]], dtype=np.uint8)
     b = np.array([[0, 2], [0, 3]], dtype=np.uint8)
     assert overlay((a, b), 0).tolist() == [[1, 2], [0, 3]]
+    ops = {o.name: o for o in objects.ops(make_context(Task("t", ((a, a),), (a,))))}
+    top, under = np.array([[1, 1], [0, 0]], np.uint8), np.array([[2, 0], [2, 0]], np.uint8)
+    assert ops["overlay_first_on_top"].fn((top, under)).tolist() == [[1, 1], [2, 0]]
+    assert ops["overlay"].fn((top, under)).tolist() == [[2, 1], [2, 0]]
     assert overlay((a, np.zeros((3, 2), np.uint8)), 0) is None
     assert stack((a, b), 1).tolist() == [[1, 0, 0, 2], [0, 0, 0, 3]]
     assert stack((a, b), 0).shape == (4, 2)

@@ -64,8 +64,19 @@ def test_combine_equals_reference(logic):
     (split, "99b1bc43", ["split_rows(2)", "combine(xor,3)"]),
     (split, "ce4f8723", ["split_rows(2)", "combine(or,3)"]),
     ([split, objects], "e98196ab", ["split_lines", "overlay"]),
+    ([split, objects], "cf98881b", ["split_lines", "overlay_first_on_top"]),   # left part on top
     ([split, select], "2dee498d", ["split_cols(3)", "pick(common)"]),
 ])
 def test_real_training_tasks(modules, task_id, names):
     assert_op_solves(modules, task_id, names)
 
+
+
+def test_separator_lines_prefer_the_colour_that_cuts_equal_parts():
+    g = np.array([[0, 1, 2, 0, 0, 2, 3, 3],
+                  [0, 1, 2, 0, 4, 2, 3, 0]], np.uint8)   # colour 1 also fills a column, inside the first part
+    assert separator_lines(g, 0) == (2, [], [2, 5])
+    g[:, 6] = 1                                          # colour 1 cuts 1/4/1, colour 2 still 2/2/2
+    assert separator_lines(g, 0) == (2, [], [2, 5])
+    g[:, 5] = 0                                          # colour 2 alone at column 2: parts 2 and 5 wide
+    assert separator_lines(g, 0) == (1, [], [1, 6])      # neither cuts equal parts: the smallest colour

@@ -1,12 +1,12 @@
 """List values with positions: the joins that put the items back where they were (`overlay_at`) or side by
-side in their rows x columns layout (`assemble`), picks of one
-item by a criterion and filters that keep or drop the items scoring best (list -> list, positions kept), and
-`map_items`, which applies a grid op to each item (the engine's implicit map).
+side in their rows x columns layout (`assemble`), picks of one item by a criterion and filters that keep or
+drop the items scoring best (list -> list, positions kept), and `map_items`, which applies a grid op to each
+item (the engine's implicit map).
 
 Criteria (item, position -> a number): cells (non-background cells), area (box), colours, components,
-holes, top/bottom/left/right extent in the frame (positioned lists only). A pick whose best score is tied
-gives no answer (None); a filter that keeps every item or none gives None (it changed nothing or left
-nothing).
+holes, symmetries (dihedral maps that leave the item unchanged), top/bottom/left/right extent in the frame
+(positioned lists only). A pick whose best score is tied gives no answer (None); a filter that keeps every
+item or none gives None (it changed nothing or left nothing).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ CRITERIA: dict[str, Score] = {
     "colours": lambda it, p, bg: len(np.unique(it[it != bg])),
     "components": lambda it, p, bg: len(components(it, bg, "c8")),
     "holes": lambda it, p, bg: holes(it, it != bg),
+    "symmetries": lambda it, p, bg: symmetries(it),
 }
 EXTENTS: dict[str, Score] = {   # larger = further in that direction
     "top": lambda it, p, bg: -p[0],
@@ -34,6 +35,15 @@ EXTENTS: dict[str, Score] = {   # larger = further in that direction
     "left": lambda it, p, bg: -p[1],
     "right": lambda it, p, bg: p[1] + it.shape[1],
 }
+
+
+def symmetries(item: np.ndarray) -> int:
+    """How many of the 7 non-identity dihedral maps leave `item` unchanged (the odd one out of a list of
+    symmetric parts has the fewest: 662c240a)."""
+    maps = [item[::-1, :], item[:, ::-1], item[::-1, ::-1]]
+    if item.shape[0] == item.shape[1]:
+        maps += [item.T, item[::-1, ::-1].T, item.T[::-1, :], item.T[:, ::-1]]
+    return sum(int(np.array_equal(m, item)) for m in maps)
 
 
 # Picks `select.item_rules` already offers (largest, smallest, most_colours, most_holes).

@@ -1,6 +1,7 @@
 """Objects: connected components of a grid (4-/8-neighbour, one colour or multicolour, background excluded),
 object lists as "list" values (each object cropped to its bounding box, row-major order of first cell), and
-the list -> grid joins (first item, overlay of equal-size items, horizontal/vertical stacks).
+the list -> grid joins (first item, overlay of equal-size items: later ones on top or the first on top,
+horizontal/vertical stacks).
 
 Background of one grid: the task's background colour (TaskContext.bg, the most frequent colour over all
 inputs) when the grid holds it, else the grid's own most frequent colour (smallest colour on ties).
@@ -141,6 +142,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     result += [
         Op("first", first_item, LIST, GRID),
         Op("overlay", lambda items: overlay(items, bg), LIST, GRID),
+        Op("overlay_first_on_top", lambda items: overlay(items[::-1], bg), LIST, GRID),
         Op("stack_h", lambda items: stack(items, 1), LIST, GRID),
         Op("stack_v", lambda items: stack(items, 0), LIST, GRID),
     ]

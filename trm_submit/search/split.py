@@ -20,20 +20,27 @@ LOGIC = ("and", "or", "xor", "nor")
 
 
 def separator_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list[int]] | None:
-    """(colour, separator rows, separator columns): the full lines of the smallest non-bg colour that has
-    any (not every row or every column); None when there are none."""
+    """(colour, separator rows, separator columns): the full lines of one non-bg colour (not every row or
+    every column). Where several colours have some, the one whose lines cut the grid into parts of one size
+    (a full column of a part's own colour is no separator: cf98881b), then the smallest colour. None when
+    there are none."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
     row_colour = np.where((grid == grid[:, :1]).all(axis=1), grid[:, 0].astype(np.int16), -1)
     col_colour = np.where((grid == grid[:1, :]).all(axis=0), grid[0, :].astype(np.int16), -1)
+    found = []
     for colour in sorted(set(row_colour.tolist()) | set(col_colour.tolist())):
         if colour < 0 or colour == bg:
             continue
         rows = np.nonzero(row_colour == colour)[0].tolist()
         cols = np.nonzero(col_colour == colour)[0].tolist()
         if len(rows) < h and len(cols) < w:
-            return int(colour), rows, cols
-    return None
+            equal = all(len({b - a for a, b in _spans(n, lines)}) <= 1 for n, lines in ((h, rows), (w, cols)))
+            found.append((not equal, int(colour), rows, cols))
+    if not found:
+        return None
+    _, colour, rows, cols = min(found)
+    return colour, rows, cols
 
 
 def _spans(n: int, lines: list[int]) -> list[tuple[int, int]]:
