@@ -55,6 +55,20 @@ def test_a_full_fit_ranks_before_a_partial_fit_of_lower_cost():
         ("rot180", False), ("identity", True), ("flip_h", True)]
 
 
+def test_the_last_levels_post_pass_gives_a_partial_fit():
+    rng = np.random.default_rng(5)
+    inputs = [rng.choice(np.array([0, 0, 0, 1, 2, 3], np.uint8), size=(3, 4)) for _ in range(4)]
+    for g in inputs:
+        g[0, 0] = 1  # no input is all background
+    low2 = Op("low2", lambda g: g[1:])
+    outs = [np.hstack([g[1:], np.zeros((2, 1), np.uint8)]) for g in inputs]  # low2 embedded into 2 x 5
+    outs[2] = np.full((2, 5), 9, np.uint8)                                   # demonstration 3 follows no rule
+    task = Task("embed", tuple(zip(inputs[:3], outs[:3])), (inputs[3],))
+    res = solve_task(task, Budget.seconds(5), max_depth=1, collect=only(low2), givens=False)
+    best = res.candidates[0][0]
+    assert best.partial and best.program == "low2 | embed" and np.array_equal(best.grid, outs[3])
+
+
 def test_two_demonstrations_give_no_partial_fit():
     a, b, t = grids(3)
     task = Task("two", ((a, a[:, ::-1].copy()), (b, np.full_like(b, 9))), (t,))

@@ -21,6 +21,10 @@ levels <= SEED_LEVEL before the last level. After the enumeration (ENUMERATION_S
 state gets the post-pass (POST_PASS_SHARE of the time left; its results of the outputs' shapes are pieces,
 except embedded ones) and the greedy stacker (stack.py) combines the pieces.
 
+Partial fits: a grid state, a last-level op or a stack (stack.partial_stacks) that reproduces every demonstration
+but one (of PARTIAL_MIN_DEMOS or more) is recorded apart (`Verifier.partials`); its answers rank after every full
+fit, tagged partial.
+
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
 first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
 map costs 2, a post-pass step costs 1, a stack costs its pieces' costs plus one per piece), then the most
@@ -225,7 +229,8 @@ class _Search:
                     steps: tuple[str, ...] = ()) -> None:
         """Last level: `op`'s results (made grids by `to_grid`) as answers through the post-pass (recolour to
         one output colour, embed into the output size), the plan fixed on the first demonstration and
-        checked exactly on the others (no pieces, no finishers: the last level is the largest)."""
+        checked exactly on the others, one of which may miss (a partial fit) (no pieces, no finishers: the last
+        level is the largest)."""
         finish = self.finish
         if finish is None or first is None or not isinstance(first, np.ndarray):
             return
@@ -241,24 +246,27 @@ class _Search:
             return
         values = [postpass.apply_plan(first, targets[0].shape, bg, colour)]
         embedded = first.shape != targets[0].shape
+        allowed = int(PARTIAL_FITS and self.n_train >= PARTIAL_MIN_DEMOS)  # misses a partial fit may have
         for i in range(1, len(state.values)):
             v = state.values[i]
             r = None if v is None else self.call(op, v)
             g = None if r is None else to_grid(r)
             if i < self.n_train:
-                if g is None:
-                    return
-                embedded |= g.shape != targets[i].shape
-                g = postpass.apply_plan(g, targets[i].shape, bg, colour)
+                if g is not None:
+                    embedded |= g.shape != targets[i].shape
+                    g = postpass.apply_plan(g, targets[i].shape, bg, colour)
                 if g is None or not np.array_equal(g, targets[i]):
-                    return
+                    allowed -= 1
+                    if allowed < 0:
+                        return
             elif g is not None:
                 g = postpass.apply_plan(g, finish.test_shapes[i - self.n_train], bg, colour)
             values.append(g)
         if not embedded and colour is None and not steps:
             return                                   # the direct check above already saw it
         steps = steps + ((f"recolour_all({colour})",) if colour is not None else ()) + (("embed",) if embedded else ())
-        self.verifier.check(tuple(values), state.program + (op.name,) + steps, state.cost + op.cost + len(steps))
+        self.verifier.check(tuple(values), state.program + (op.name,) + steps, state.cost + op.cost + len(steps),
+                            piece=False)
 
     def post_pass(self, budget: Budget) -> None:
         """The post-pass of every stored state, cheapest first, until `budget` is over."""
