@@ -1,6 +1,5 @@
 """The search's numba kernels: connected-component labelling, the border-reachable region of a colour (for
-flood fills of enclosed regions), rays from seed cells (all of them, or only those that reach something or
-the border), and cell gravity. Each kernel has a plain reference
+flood fills of enclosed regions), rays from seed cells, and cell gravity. Each kernel has a plain reference
 in tests/test_search_objects.py or tests/test_search_patterns.py that it must equal on random grids.
 
 All kernels take C-contiguous uint8 grids, never modify their arguments, and return new arrays.
@@ -103,34 +102,6 @@ def draw_rays(grid: np.ndarray, seeds: np.ndarray, dirs: np.ndarray, bg: int, th
                         break
                     r += dirs[k, 0]
                     c += dirs[k, 1]
-    return out
-
-
-@njit(cache=True)
-def draw_rays_ending(grid: np.ndarray, seeds: np.ndarray, dirs: np.ndarray, bg: int, hit: bool) -> np.ndarray:
-    """Like `draw_rays` (stopping at the first non-bg input cell), but a ray is painted only where it ends on
-    a non-bg input cell (`hit`: it reaches something) or, not `hit`, where it runs out of the grid (it
-    reaches the border unobstructed). A ray of no cells paints nothing."""
-    h, w = grid.shape
-    out = grid.copy()
-    for r0 in range(h):
-        for c0 in range(w):
-            if not seeds[r0, c0]:
-                continue
-            colour = grid[r0, c0]
-            for k in range(dirs.shape[0]):
-                dr, dc = dirs[k, 0], dirs[k, 1]
-                r, c = r0 + dr, c0 + dc
-                n = 0
-                while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
-                    r += dr
-                    c += dc
-                    n += 1
-                inside = 0 <= r < h and 0 <= c < w
-                if n == 0 or inside != hit:
-                    continue
-                for j in range(1, n + 1):
-                    out[r0 + j * dr, c0 + j * dc] = colour
     return out
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .grid_loops import border_reach, draw_rays, draw_rays_ending, gravity_down, label_components, majority3x3
+from .grid_loops import border_reach, draw_rays, gravity_down, label_components, majority3x3
 from .objects import Obj, components, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -32,12 +32,9 @@ RAY_DIRS: dict[str, tuple[tuple[int, int], ...]] = {
     "up": ((-1, 0),), "down": ((1, 0),), "left": ((0, -1),), "right": ((0, 1),),
     "h": ((0, -1), (0, 1)), "v": ((-1, 0), (1, 0)), "hv": ((0, -1), (0, 1), (-1, 0), (1, 0)),
     "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
-    "up_left": ((-1, -1),), "up_right": ((-1, 1),), "down_left": ((1, -1),), "down_right": ((1, 1),),
     "all": ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)),
 }
-RAY_MODES = ("stop", "through", "hit", "border")   # stop at the first non-bg cell / pass over it / only rays
-                                                  # that end on a non-bg cell / only rays that reach the border
-MAX_RAY_OPS = 6
+MAX_RAY_OPS = 4
 
 
 def _c(a: np.ndarray) -> np.ndarray:
@@ -96,19 +93,13 @@ def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | No
     return out
 
 
-def rays(grid: np.ndarray, ctx_bg: int, seed_colours: tuple[int, ...], dirs: str,
-         through: bool | str) -> np.ndarray | None:
-    """Rays from every cell of a seed colour, in the seed's colour, over background cells. `through` is a
-    RAY_MODES word (True / False: "through" / "stop")."""
-    mode = through if isinstance(through, str) else ("through" if through else "stop")
+def rays(grid: np.ndarray, ctx_bg: int, seed_colours: tuple[int, ...], dirs: str, through: bool) -> np.ndarray | None:
+    """Rays from every cell of a seed colour, in the seed's colour, over background cells."""
     bg = grid_background(grid, ctx_bg)
     seeds = np.isin(grid, seed_colours) & (grid != bg)
     if not seeds.any():
         return grid
-    directions = np.array(RAY_DIRS[dirs], dtype=np.int64)
-    if mode in ("hit", "border"):
-        return draw_rays_ending(_c(grid), seeds, directions, bg, mode == "hit")
-    return draw_rays(_c(grid), seeds, directions, bg, mode == "through")
+    return draw_rays(_c(grid), seeds, np.array(RAY_DIRS[dirs], dtype=np.int64), bg, through)
 
 
 def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8") -> np.ndarray | None:
@@ -180,35 +171,24 @@ def fill_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ray_ops(ctx: TaskContext) -> list[Op]:
-    """Ray variants that agree with the outputs (exact ones first, then those changing the most cells), at
-    most MAX_RAY_OPS with distinct results on the train inputs. Seeds: all non-bg cells, the colours the
-    outputs add, or one of those alone (8d510a79: colour 2 rays reach the wall, colour 1 rays the
-    border; two one-colour ops compose)."""
+    """Ray variants that agree with the outputs; seeds are all non-bg cells, or else the cells of the
+    colours the outputs add."""
     bg = ctx.bg
     fitted = tuple(sorted(added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)))
     if not fitted:
         return []
     every = tuple(c for c in range(10) if c != bg)
-    seed_sets = [(every, "all"), (fitted, ",".join(map(str, fitted)))]
-    if len(fitted) > 1:
-        seed_sets += [((c,), str(c)) for c in fitted]
-    pairs = same_shape_pairs(ctx)
-    found: dict[bytes, tuple[tuple[bool, int], Op]] = {}
+    found = []
     for name in RAY_DIRS:
-        for mode in RAY_MODES:
-            for seeds, label in seed_sets:
-                fn = partial(rays, ctx_bg=bg, seed_colours=seeds, dirs=name, through=mode)
-                if not agrees(fn, ctx, exact=False):
-                    continue
-                results = [fn(i) for i, _ in pairs]
-                key = b"".join(r.tobytes() for r in results)
-                exact = all((r == o).all() for r, (_, o) in zip(results, pairs))
-                changed = sum(int((r != i).sum()) for r, (i, _) in zip(results, pairs))
-                rank = (not exact, -changed)
-                if key not in found or rank < found[key][0]:
-                    found[key] = (rank, Op(f"rays({name},{mode},{label})", fn))
-    ranked = sorted(found.values(), key=lambda v: v[0])
-    return [op for _, op in ranked[:MAX_RAY_OPS]]
+        for through in (False, True):
+            for seeds, label in ((every, "all"), (fitted, ",".join(map(str, fitted)))):
+                op = Op(f"rays({name},{'through' if through else 'stop'},{label})",
+                        partial(rays, ctx_bg=bg, seed_colours=seeds, dirs=name, through=through))
+                if agrees(op.fn, ctx, exact=False):
+                    found.append((not agrees(op.fn, ctx, exact=True), op))
+                    break
+    found.sort(key=lambda v: v[0])
+    return [op for _, op in found[:MAX_RAY_OPS]]
 
 
 def denoise_ops(ctx: TaskContext) -> list[Op]:
