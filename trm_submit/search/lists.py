@@ -95,7 +95,7 @@ def assemble(items: tuple) -> Optional[np.ndarray]:
     parts of a grid cut at separator lines, joined without the lines; mapped to 1x1 cells, a summary with
     one cell per part: 1190e5a7)."""
     found = layout(items)
-    if found is None:
+    if found is None or not isinstance(items, Items):
         return None
     rows, cols = found
     at = {p: it for it, p in zip(items, items.pos)}
