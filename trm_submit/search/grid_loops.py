@@ -231,3 +231,32 @@ def component_boxes(labels: np.ndarray, n: int) -> np.ndarray:
             boxes[k, 2] = max(boxes[k, 2], r + 1)
             boxes[k, 3] = max(boxes[k, 3], c + 1)
     return boxes
+
+
+@njit(cache=True)
+def overlay_items(cells: np.ndarray, boxes: np.ndarray, frame_h: int, frame_w: int, bg: int) -> np.ndarray:
+    """Items painted into a `bg` frame: item k's cells are `cells[boxes[k, 4]:]` (row-major, boxes[k, 2] x
+    boxes[k, 3]) and its top-left corner sits at (boxes[k, 0], boxes[k, 1]). The item with the most non-bg
+    cells is painted first (ties: list order), only non-bg cells paint, cells outside the frame are cut."""
+    n = boxes.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    for k in range(n):
+        start, size = boxes[k, 4], boxes[k, 2] * boxes[k, 3]
+        for i in range(start, start + size):
+            if cells[i] != bg:
+                counts[k] += 1
+    order = np.arange(n)
+    for i in range(1, n):   # stable insertion sort, most cells first
+        j = i
+        while j > 0 and counts[order[j - 1]] < counts[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    canvas = np.full((frame_h, frame_w), bg, dtype=np.uint8)
+    for k in order:
+        r0, c0, h, w, start = boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3], boxes[k, 4]
+        for y in range(max(0, -r0), min(h, frame_h - r0)):
+            for x in range(max(0, -c0), min(w, frame_w - c0)):
+                v = cells[start + y * w + x]
+                if v != bg:
+                    canvas[r0 + y, c0 + x] = v
+    return canvas
