@@ -60,6 +60,9 @@ LEAVE_ONE_OUT = False    # leave-one-out constants as start states: on ARC-AGI-1
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
 CHECK_EVERY = 4             # op applications between two budget checks
+REFUSAL_MEMO = True         # last level: an op refused on a first train value (it gave None, or a grid that
+                            # nothing could make the first output) is refused without a call on that value
+                            # again; off: every call is made (the same candidates, slower)
 
 
 @dataclass
@@ -124,7 +127,7 @@ class _Search:
 
     def call(self, op: Op, value: Value) -> Optional[Value]:
         try:
-            return as_value(op.fn(value), op.ret)
+            return as_grid(op.fn(value)) if op.ret == GRID else as_value(op.fn(value), op.ret)
         except Exception:  # a primitive that raises does not apply to this value
             self.errors += 1
             return None
@@ -201,7 +204,7 @@ class _Search:
         if op.keeps_shape and not self.verifier.shape_fits(0, state.values[0]):
             return
         memo = (op.name, key0)
-        if memo in self.refused:
+        if REFUSAL_MEMO and memo in self.refused:
             self.errors += self.refused[memo]
             return
         errors = self.errors
@@ -234,7 +237,7 @@ class _Search:
         if self.finish is None:
             return
         memo = (op.name, key0)
-        if memo in self.refused:
+        if REFUSAL_MEMO and memo in self.refused:
             self.errors += self.refused[memo]
             return
         errors = self.errors
@@ -289,7 +292,7 @@ class _Search:
                     return
                 embedded |= g.shape != targets[i].shape
                 g = postpass.apply_plan(g, targets[i].shape, bg, colour)
-                if g is None or not np.array_equal(g, targets[i]):
+                if g is None or not (g == targets[i]).all():   # apply_plan gave the target's shape
                     return
             elif g is not None:
                 g = postpass.apply_plan(g, finish.test_shapes[i - self.n_train], bg, colour)

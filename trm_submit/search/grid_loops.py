@@ -260,3 +260,36 @@ def overlay_items(cells: np.ndarray, boxes: np.ndarray, frame_h: int, frame_w: i
                 if v != bg:
                     canvas[r0 + y, c0 + x] = v
     return canvas
+
+
+@njit(cache=True)
+def enclosed_cells(mask: np.ndarray) -> int:
+    """Number of cells outside `mask` that are not 4-connected, through cells outside `mask`, to the
+    outside of the grid (the holes that `mask` encloses)."""
+    h, w = mask.shape
+    free = np.ones((h + 2, w + 2), dtype=np.bool_)
+    total = 0
+    for r in range(h):
+        for c in range(w):
+            if mask[r, c]:
+                free[r + 1, c + 1] = False
+            else:
+                total += 1
+    seen = np.zeros((h + 2, w + 2), dtype=np.bool_)
+    stack = np.empty((h + 2) * (w + 2), dtype=np.int64)
+    seen[0, 0] = True
+    stack[0] = 0
+    top = 1
+    reached = 0
+    while top > 0:
+        top -= 1
+        r, c = divmod(stack[top], w + 2)
+        if 0 < r <= h and 0 < c <= w:
+            reached += 1
+        for k in range(4):
+            rr, cc = r + _N4[k, 0], c + _N4[k, 1]
+            if 0 <= rr < h + 2 and 0 <= cc < w + 2 and free[rr, cc] and not seen[rr, cc]:
+                seen[rr, cc] = True
+                stack[top] = rr * (w + 2) + cc
+                top += 1
+    return total - reached
