@@ -12,7 +12,7 @@ import pytest
 from search_reference import training_task
 
 from trm_submit.budget import Budget
-from trm_submit.search import engine, lists, postpass, recolour, select, solve_task
+from trm_submit.search import engine, geometry, lines, lists, postpass, recolour, select, solve_task
 from trm_submit.search.colour import fit_colour_map
 from trm_submit.search.dsl import Items
 
@@ -44,6 +44,25 @@ def test_hole_kernel_equals_plain_hole_count_on_random_masks():
     ring = np.ones((5, 5), bool)
     ring[1:4, 1:4] = False
     assert select.holes(np.zeros((5, 5), np.uint8), ring) == 9
+
+
+@pytest.mark.parametrize("axes", ["h", "v", "hv"])
+def test_connect_kernel_equals_plain_connect_on_random_grids(axes):
+    for _ in range(300):
+        g = (RNG.integers(0, 3, size=(int(RNG.integers(1, 10)), int(RNG.integers(1, 10)))) *
+             (RNG.random() < 0.5 or RNG.random((1, 1)) < 0.3)).astype(np.uint8)
+        for colour in (None, 7):
+            assert np.array_equal(lines.connect(g, 0, axes, colour), lines.connect_plain(g, 0, axes, colour))
+
+
+def test_crops_equal_the_mask_crop_on_random_grids():
+    for _ in range(500):
+        g = RNG.integers(0, 4, size=(int(RNG.integers(1, 9)), int(RNG.integers(1, 9))), dtype=np.uint8)
+        g[RNG.random(g.shape) < 0.6] = 0
+        for c in range(4):
+            for got, want in ((geometry.crop_colour(g, c), geometry.crop_to_mask(g, g == c)),
+                              (geometry.crop_non_bg(g, c), geometry.crop_to_mask(g, g != c))):
+                assert (got is None and want is None) or np.array_equal(got, want)
 
 
 def _plain_colour_map(outs: list, targets: list) -> Optional[str]:

@@ -474,7 +474,12 @@ def warm_up() -> float:
     from . import symmetry  # completions are offered only where a task fits them: warm them directly
     from .dsl import Items
 
+    from . import geometry, lines, select
+
     overlay_at(Items((a, b), ((0, 0), (1, 2)), (8, 9)), 0)   # lists appear from depth 2 on
+    geometry.crop_colour(a, 3)
+    lines.connect(a, 0, "hv", None)
+    select.holes(a, a != 0)
 
     c = np.tile(np.array([[1, 2, 2, 1], [3, 4, 4, 3]], np.uint8), (2, 1))
     c[0, 0] = 0

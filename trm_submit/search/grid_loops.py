@@ -293,3 +293,52 @@ def enclosed_cells(mask: np.ndarray) -> int:
                 stack[top] = rr * (w + 2) + cc
                 top += 1
     return total - reached
+
+
+@njit(cache=True)
+def connect_runs(grid: np.ndarray, bg: int, colour: int, rows: bool, cols: bool) -> np.ndarray:
+    """A copy of `grid` where the background run between two consecutive non-bg cells of one colour is
+    filled, along rows (if `rows`), then along columns (if `cols`, painted over the rows), in the cells'
+    colour (`colour` < 0) or in `colour`. The cells and runs are read from `grid`, not from the copy."""
+    h, w = grid.shape
+    out = grid.copy()
+    if rows:
+        for r in range(h):
+            last = -1
+            for c in range(w):
+                if grid[r, c] != bg:
+                    if last >= 0 and c > last + 1 and grid[r, last] == grid[r, c]:
+                        v = grid[r, c] if colour < 0 else colour
+                        for x in range(last + 1, c):
+                            out[r, x] = v
+                    last = c
+    if cols:
+        for c in range(w):
+            last = -1
+            for r in range(h):
+                if grid[r, c] != bg:
+                    if last >= 0 and r > last + 1 and grid[last, c] == grid[r, c]:
+                        v = grid[r, c] if colour < 0 else colour
+                        for y in range(last + 1, r):
+                            out[y, c] = v
+                    last = r
+    return out
+
+
+@njit(cache=True)
+def colour_box(grid: np.ndarray, colour: int, equal: bool) -> np.ndarray:
+    """(top, left, bottom + 1, right + 1) of the cells equal to `colour` (`equal`) or different from it;
+    (0, 0, 0, 0) when there is none."""
+    h, w = grid.shape
+    r0, c0, r1, c1 = h, w, 0, 0
+    for r in range(h):
+        for c in range(w):
+            if (grid[r, c] == colour) == equal:
+                r0 = min(r0, r)
+                c0 = min(c0, c)
+                r1 = max(r1, r + 1)
+                c1 = max(c1, c + 1)
+    box = np.zeros(4, dtype=np.int64)
+    if r1 > 0:
+        box[0], box[1], box[2], box[3] = r0, c0, r1, c1
+    return box
