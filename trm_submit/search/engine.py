@@ -200,19 +200,23 @@ class _Search:
         """Last level: apply `op` to the train values one by one, stop at the first that cannot fit: checked
         as it is when it has the outputs' shapes, else (or if that solves nothing) through the post-pass.
         `key0`: the fingerprint of the first train value (the key of the refusal memo)."""
-        self.tick()
-        if op.keeps_shape and not self.verifier.shape_fits(0, state.values[0]):
+        self.applications += 1   # self.tick(), inlined: this is the innermost loop
+        if self.applications % CHECK_EVERY == 0 and self.budget.over():
+            raise _Stop
+        shapes = self.verifier.shapes
+        v0 = state.values[0]
+        if op.keeps_shape and not (isinstance(v0, np.ndarray) and v0.shape == shapes[0]):
             return
         memo = (op.name, key0)
         if REFUSAL_MEMO and memo in self.refused:
             self.errors += self.refused[memo]
             return
         errors = self.errors
-        first = self.call(op, state.values[0])
+        first = self.call(op, v0)
         if first is None:
             self.refused[memo] = self.errors - errors
             return
-        if self.verifier.shape_fits(0, first):
+        if first.shape == shapes[0]:   # a grid op gives a grid (as_grid) or None
             train = [first]
             for i in range(1, self.n_train):
                 r = self.call(op, state.values[i])

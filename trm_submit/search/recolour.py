@@ -57,11 +57,13 @@ def _target(obj: Obj, out: np.ndarray) -> int | None:
     return int(colours[0]) if len(colours) == 1 else None
 
 
-def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str,
-              key: str) -> dict | None:
-    """{key value: colour or KEEP} consistent with every pair, or None. Needs at least one recoloured object,
-    and the cells outside objects unchanged."""
-    table: dict = {}
+Prepared = list   # per train pair: (its input's objects, each object's _target, the input's shape)
+
+
+def prepare(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str) -> Prepared | None:
+    """What every key's table is read from under `mode`: per pair, the objects and the colour each takes;
+    None when a pair changes shape or a cell outside the objects."""
+    prepared = []
     for i, o in zip(ins, outs):
         if i.shape != o.shape:
             return None
@@ -69,8 +71,21 @@ def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int
         if ((i == bg) & (o != i)).any():
             return None
         objs = components(i, bg, mode)
-        for k, obj in zip(KEYS[key](objs, i.shape), objs):
-            t = _target(obj, o)
+        prepared.append((objs, [_target(obj, o) for obj in objs], i.shape))
+    return prepared
+
+
+def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str,
+              key: str, prepared: Prepared | None = None) -> dict | None:
+    """{key value: colour or KEEP} consistent with every pair, or None. Needs at least one recoloured object,
+    and the cells outside objects unchanged. `prepared`: `prepare(ins, outs, ctx_bg, mode)` if known."""
+    if prepared is None:
+        prepared = prepare(ins, outs, ctx_bg, mode)
+        if prepared is None:
+            return None
+    table: dict = {}
+    for objs, targets, shape in prepared:
+        for k, t in zip(KEYS[key](objs, shape), targets):
             if t is None or table.setdefault(k, t) != t:
                 return None
     return table if any(v != KEEP for v in table.values()) else None
@@ -95,8 +110,11 @@ def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Se
     """Recolour ops fitted on (ins, outs), simplest table first, distinct results on ins + tests only."""
     found: dict = {}
     for mode, _, _ in MODES:
+        prepared = prepare(ins, outs, ctx_bg, mode)
+        if prepared is None:
+            continue
         for key in KEYS:
-            table = fit_table(ins, outs, ctx_bg, mode, key)
+            table = fit_table(ins, outs, ctx_bg, mode, key, prepared)
             if table is None:
                 continue
             fn = lambda g, m=mode, k=key, t=table: apply_table(g, ctx_bg, m, k, t)  # noqa: E731
