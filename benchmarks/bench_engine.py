@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"TIME LIMIT {job[0]}: raise --seconds for a fixed amount of work", flush=True)
         for pool in pools.values():
             pool.shutdown()
-    print(f"{len(jobs)} tasks of {args.set}/{args.split} (every {args.every}th), depth {args.depth}, no time cut")
+    print(f"{len(jobs)} tasks of {args.set}/{args.split} (every {args.every}-th id), depth {args.depth}, no time cut")
     base = None
     for name, rs in rows.items():
         secs, cpu = sum(r["seconds"] for r in rs), sum(r["cpu"] for r in rs)
