@@ -216,7 +216,7 @@ class _Search:
         if first is None:
             self.refused[memo] = self.errors - errors
             return
-        if first.shape == shapes[0]:   # a grid op gives a grid (as_grid) or None
+        if first.shape == shapes[0]:   # type: ignore[union-attr]  # a grid op gives a grid (as_grid) or None
             train = [first]
             for i in range(1, self.n_train):
                 r = self.call(op, state.values[i])
@@ -475,10 +475,8 @@ def warm_up() -> float:
     b[4, 1] = 1
     task = Task("warm-up", ((a, a[::-1].copy()), (b, b[::-1].copy())), (a.T.copy(),))
     solve_task(task, Budget.seconds(120.0), max_depth=1)
-    from . import symmetry  # completions are offered only where a task fits them: warm them directly
+    from . import geometry, lines, select, symmetry  # kernels of ops offered only where a task fits them
     from .dsl import Items
-
-    from . import geometry, lines, select
 
     overlay_at(Items((a, b), ((0, 0), (1, 2)), (8, 9)), 0)   # lists appear from depth 2 on
     geometry.crop_colour(a, 3)

@@ -240,11 +240,11 @@ def overlay_items(cells: np.ndarray, boxes: np.ndarray, frame_h: int, frame_w: i
     cells is painted first (ties: list order), only non-bg cells paint, cells outside the frame are cut."""
     n = boxes.shape[0]
     counts = np.zeros(n, dtype=np.int64)
-    for k in range(n):
-        start, size = boxes[k, 4], boxes[k, 2] * boxes[k, 3]
+    for m in range(n):
+        start, size = boxes[m, 4], boxes[m, 2] * boxes[m, 3]
         for i in range(start, start + size):
             if cells[i] != bg:
-                counts[k] += 1
+                counts[m] += 1
     order = np.arange(n)
     for i in range(1, n):   # stable insertion sort, most cells first
         j = i
@@ -253,10 +253,10 @@ def overlay_items(cells: np.ndarray, boxes: np.ndarray, frame_h: int, frame_w: i
             j -= 1
     canvas = np.full((frame_h, frame_w), bg, dtype=np.uint8)
     for k in order:
-        r0, c0, h, w, start = boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3], boxes[k, 4]
-        for y in range(max(0, -r0), min(h, frame_h - r0)):
-            for x in range(max(0, -c0), min(w, frame_w - c0)):
-                v = cells[start + y * w + x]
+        r0, c0, ih, iw, at = boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3], boxes[k, 4]
+        for y in range(max(0, -r0), min(ih, frame_h - r0)):
+            for x in range(max(0, -c0), min(iw, frame_w - c0)):
+                v = cells[at + y * iw + x]
                 if v != bg:
                     canvas[r0 + y, c0 + x] = v
     return canvas

@@ -27,6 +27,11 @@ def _rank(values: list[int], descending: bool) -> list[int]:
     return [distinct.index(v) for v in values]
 
 
+def _is_extreme(values: list[int], pick: Callable) -> list[bool]:
+    best = pick(values) if values else None
+    return [v == best for v in values]
+
+
 def _touches_border(o: Obj, shape: tuple[int, int]) -> bool:
     return o.top == 0 or o.left == 0 or o.top + o.height == shape[0] or o.left + o.width == shape[1]
 
@@ -38,8 +43,8 @@ def _touches_border(o: Obj, shape: tuple[int, int]) -> bool:
 # (b230c067), it was the right one.
 KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
     "shape_unique": lambda objs, _: [Counter(p.shape_key() for p in objs)[o.shape_key()] == 1 for o in objs],
-    "is_largest": lambda objs, _: [o.size == max(p.size for p in objs) for o in objs],
-    "is_smallest": lambda objs, _: [o.size == min(p.size for p in objs) for o in objs],
+    "is_largest": lambda objs, _: _is_extreme([o.size for o in objs], max),
+    "is_smallest": lambda objs, _: _is_extreme([o.size for o in objs], min),
     "size_rank": lambda objs, _: _rank([o.size for o in objs], True),
     "size_rank_asc": lambda objs, _: _rank([o.size for o in objs], False),
     "has_hole": lambda objs, _: [holes(o.grid, o.mask) > 0 for o in objs],
@@ -53,8 +58,8 @@ def _target(obj: Obj, out: np.ndarray) -> int | None:
     region = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][obj.mask]
     if (region == obj.grid[obj.mask]).all():
         return KEEP
-    colours = np.unique(region)
-    return int(colours[0]) if len(colours) == 1 else None
+    first = region[0]   # an object has at least one cell
+    return int(first) if (region == first).all() else None
 
 
 Prepared = list   # per train pair: (its input's objects, each object's _target, the input's shape)
