@@ -16,6 +16,7 @@ each run and of each merge penalty, merged from the same tasks' runs.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -51,10 +52,14 @@ def _one(args: tuple) -> dict:
         per_run = result.per_run
     else:
         result = solve_task(task, Budget.seconds(seconds), max_depth=depth)
-    solved, fitted, right1, second, right2 = 0, 0, 0, 0, 0
+    solved, fitted, right1, second, right2, partial, partial1, partial2 = 0, 0, 0, 0, 0, 0, 0, 0
     for cands, sol in zip(result.candidates, truth):
         top = [c.grid for c in cands[:2]]
-        if cands:
+        if cands and cands[0].partial:   # no full fit: the partial fits' own precision
+            partial += 1
+            partial1 += int(np.array_equal(top[0], sol))
+            partial2 += int(any(g.shape == sol.shape and np.array_equal(g, sol) for g in top))
+        elif cands:
             fitted += 1
             right1 += int(np.array_equal(top[0], sol))
         if len(top) > 1 and not np.array_equal(top[0], sol):
@@ -68,7 +73,8 @@ def _one(args: tuple) -> dict:
     return dict(task=task_id, score=solved / len(truth), n_test=len(truth), fitted=fitted, right1=right1,
                 seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
                 program=program, rss_mb=rss, applications=result.applications, size_right=size_right,
-                per_run=per_run, truth=truth, second=second, right2=right2)
+                per_run=per_run, truth=truth, second=second, right2=right2, partial=partial, partial1=partial1,
+                partial2=partial2)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,13 +84,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--limit", type=int, default=0, help="first N tasks (0: all)")
+    ap.add_argument("--every", type=int, default=1, help="every K-th task in sorted order (a spread sample)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--verbose", action="store_true", help="one line per task with a fitting program")
     ap.add_argument("--runs", default="", help="comma list of search.runs.RUNS names (empty: the engine alone)")
     ap.add_argument("--ablation", action="store_true", help="with --runs: each run added alone, each penalty")
+    ap.add_argument("--rows", default="", help="write one JSON line per task (id, score, program...) to this file")
     args = ap.parse_args(argv)
     _load(args.set, args.split)
     ids = sorted(_TASKS["tasks"])
+    ids = ids[:: args.every]
     if args.limit:
         ids = ids[: args.limit]
     run_names = tuple(n for n in args.runs.split(",") if n)
@@ -97,12 +106,16 @@ def main(argv: list[str] | None = None) -> None:
     with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.set, args.split)) as pool:
         rows = list(pool.map(_one, jobs, chunksize=1))
     wall = time.time() - t0
+    if args.rows:
+        keep = ("task", "score", "n_test", "fitted", "right1", "seconds", "depth", "stopped", "program", "partial",
+                "partial2")
+        Path(args.rows).write_text("".join(json.dumps({k: r[k] for k in keep}) + "\n" for r in rows))
     if args.verbose:
         for r in rows:
             if r["fitted"]:
                 print(f"{r['task']} score={r['score']:.2f} d={r['depth']} {r['seconds']:.2f}s {r['program']}")
     secs = np.array([r["seconds"] for r in rows])
-    fitted_tasks = sum(1 for r in rows if r["fitted"])
+    fitted_tasks = sum(1 for r in rows if r["fitted"])  # a full fit (every demonstration) on some test input
     fitted = sum(r["fitted"] for r in rows)
     right = sum(r["right1"] for r in rows)
     score = float(np.mean([r["score"] for r in rows]))
@@ -113,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"precision of attempt 1 (right / test inputs with a candidate): {right}/{fitted}"
           f" = {100 * right / max(1, fitted):.1f}%")
     print(f"pass@2 per task: {100 * score:.2f}% ({score * len(rows):.1f} tasks)")
+    partial = sum(r["partial"] for r in rows)
+    print(f"test inputs answered by a partial fit only: {partial}; right on attempt 1: "
+          f"{sum(r['partial1'] for r in rows)}, on attempt 1 or 2: {sum(r['partial2'] for r in rows)}")
     second, right2 = sum(r["second"] for r in rows), sum(r["right2"] for r in rows)
     print(f"second candidate right where the first is wrong: {right2}/{second} = {100 * right2 / max(1, second):.1f}%")
     slowest = rows[int(np.argmax(secs))]["task"]
@@ -128,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _merged_row(rows: list[dict], runs: tuple) -> tuple[float, int, int]:
-    """(pass@2 per task, test inputs with a candidate, of them right on attempt 1) of `runs` merged."""
+    """(pass@2 per task, test inputs with a full fit, of them right on attempt 1) of `runs` merged."""
     total, fitted, right = 0.0, 0, 0
     for r in rows:
         done = [(run, r["per_run"][run.name]) for run in runs if run.name in r["per_run"]]
@@ -136,8 +152,9 @@ def _merged_row(rows: list[dict], runs: tuple) -> tuple[float, int, int]:
         solved = 0
         for cands, sol in zip(merged, r["truth"]):
             top = [c.grid for c in cands[:2]]
-            fitted += bool(cands)
-            right += bool(cands) and np.array_equal(top[0], sol)
+            full = bool(cands) and not cands[0].partial
+            fitted += full
+            right += full and np.array_equal(top[0], sol)
             solved += any(g.shape == sol.shape and np.array_equal(g, sol) for g in top)
         total += solved / len(r["truth"])
     return total / len(rows), fitted, right

@@ -35,20 +35,23 @@ def replay(journal: str, ch: tasks.Challenges, cfg: RunConfig) -> tuple[dict, in
     return sub, answered
 
 
-def search_precision(journal: str, sol: dict[str, list[np.ndarray]]) -> tuple[int, int, int]:
-    """(test inputs with a search program, of them right on the first program's answer, right on either of
-    the first two)."""
-    fitted = first = two = 0
+def search_precision(journal: str, sol: dict[str, list[np.ndarray]]) -> tuple[int, int, int, int, int]:
+    """(test inputs with a search program that fits every demonstration, of them right on the first program's
+    answer, right on either of the first two; test inputs with only a partial fit, of them right on the first)."""
+    fitted = first = two = partial = partial_first = 0
     for tid, view in Journal(journal).read().items():
         search = view["sources"].get("search")
         if not isinstance(search, dict) or tid not in sol:
             continue
         for cands, truth in zip(search.get("candidates") or [], sol[tid]):
-            if cands:
+            if cands and cands[0].get("partial"):
+                partial += 1
+                partial_first += np.array_equal(np.asarray(cands[0]["grid"]), truth)
+            elif cands:
                 fitted += 1
                 hits = [np.array_equal(np.asarray(c["grid"]), truth) for c in cands[:2]]
                 first, two = first + hits[0], two + any(hits)
-    return fitted, first, two
+    return fitted, first, two, partial, partial_first
 
 
 def main() -> None:
@@ -71,9 +74,10 @@ def main() -> None:
             print(f"| {rule} | {'last' if copy_last else 'by votes'} | {s.task_pass2:.2%} "
                   f"({s.task_pass2 * s.n_tasks:g}/{s.n_tasks}) | {s.output_pass2:.2%} | {s.task_pass1:.2%} | "
                   f"{answered} |")
-    fitted, first, two = search_precision(a.journal, sol)
+    fitted, first, two, partial, partial_first = search_precision(a.journal, sol)
     print(f"search: {fitted} test inputs with a program that fits every demonstration; its first answer right on "
-          f"{first} ({first / max(fitted, 1):.1%}), one of its first two on {two} ({two / max(fitted, 1):.1%})")
+          f"{first} ({first / max(fitted, 1):.1%}), one of its first two on {two} ({two / max(fitted, 1):.1%}); "
+          f"{partial} with only a partial fit, its first answer right on {partial_first}")
 
 
 if __name__ == "__main__":

@@ -140,7 +140,10 @@ class RunConfig:
     fixed_work: bool = False  # run all views and TTFT steps; only the run deadline cuts (reproducible runs)
     sources: tuple[str, ...] = ()  # candidate sources ("search", "trm"); () = both with weights, search alone without
     merge_rule: str = "confidence"  # how the sources' candidates become two attempts (vote.MERGE_RULES)
-    search_share: float = 0.5  # of a task's time share the search spends (on its runs) when it runs before TRM
+    # of a task's time share the search spends (on its runs) when it runs before TRM in one lane (a CPU run): on
+    # ARC-AGI-1 training the search gained 1 task in 100 from 2 s to 8 s, TRM with the bundled weights none
+    # (benchmarks/README.md, "Where a CPU task's time goes")
+    search_share: float = 0.8
     search_depth: int = 3  # deepest composition the program search tries
     search_workers: int = 0  # >0: search in its own lane of that many CPU processes beside the TRM workers;
     # 0 = its own lane only when TRM runs on CUDA (then the CPU cores the TRM workers leave)

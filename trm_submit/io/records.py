@@ -6,7 +6,7 @@ A journal line is one result of one lane (a worker group running some candidate 
 `{"task_id", "lane", "status", "seed", "share_s", "seconds", "cut", "sources": {name: source record},
 "attempts", "attempt_sources"}`; `attempts` are the merged attempts of the task over every source known when
 the line was written. Each source record holds `candidates`: per test input a list of
-`{"grid", "count", "conf"[, "program"]}`, best first (`SourceRecord`).
+`{"grid", "count", "conf"[, "program"][, "partial"]}`, best first (`SourceRecord`).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ class SourceRecord:
     """One candidate source's result on one task: the value under `sources[name]` of a journal line.
 
     JSON (`to_json`): `{"status": "ok", "candidates": [...], <details>}` or `{"status": "error", "reason": str,
-    <details>}`; `candidates` holds per test input a list of `{"grid", "count", "conf"[, "program"]}`, best first
-    (at most TOP_CANDIDATES); `details` are the source's own fields (seconds, views, programs, ...), flat beside
-    them so journals of every version read the same."""
+    <details>}`; `candidates` holds per test input a list of `{"grid", "count", "conf"[, "program"][, "partial"]}`,
+    best first (at most TOP_CANDIDATES); `details` are the source's own fields (seconds, views, programs, ...),
+    flat beside them so journals of every version read the same."""
 
     status: str = "ok"  # "ok" | "error"
     candidates: list[list[dict[str, Any]]] = field(default_factory=list)
@@ -59,11 +59,15 @@ class SourceRecord:
         return cls(str(rec.get("status")), list(rec.get("candidates") or []), rec.get("reason"), details)
 
 
-def candidate(grid: Any, count: int, conf: float, program: str | None = None) -> dict[str, Any]:
-    """One candidate of a source record (`grid` as nested lists of ints)."""
+def candidate(grid: Any, count: int, conf: float, program: str | None = None, partial: bool = False
+              ) -> dict[str, Any]:
+    """One candidate of a source record (`grid` as nested lists of ints; "partial": true for a search program
+    that reproduces every demonstration but one)."""
     out: dict[str, Any] = {"grid": grid_to_list(grid), "count": int(count), "conf": conf}
     if program is not None:
         out["program"] = program
+    if partial:
+        out["partial"] = True
     return out
 
 

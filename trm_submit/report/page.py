@@ -131,7 +131,8 @@ def _attempt_mark(v: TaskView, i: int, key: str) -> str:
 
 def _candidate_caption(rank: int, c: dict[str, Any], source: str = "trm") -> str:
     if source == "search":
-        return f"#{rank + 1} search ({c.get('count', '?')} programs): {c.get('program') or '?'}"
+        fit = ", partial fit: every demonstration but one" if c.get("partial") else ""
+        return f"#{rank + 1} search ({c.get('count', '?')} programs{fit}): {c.get('program') or '?'}"
     conf = c.get("conf")
     conf_text = f"{conf:.3f}" if type(conf) in (int, float) else "?"
     return f"#{rank + 1} {source}: {c.get('count', '?')} votes, conf {conf_text}"

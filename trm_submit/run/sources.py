@@ -40,7 +40,7 @@ def search_record(task: Task, budget: Budget, depth: int, fixed_work: bool = Fal
 
     runs = tuple(r for r in RUNS if not (fixed_work and r.name == "deeper"))
     res = solve_with_runs(task, budget, max_depth=depth, runs=runs)
-    return SourceRecord("ok", [[candidate(c.grid, c.count, 1.0, c.program) for c in cands[:TOP_CANDIDATES]]
+    return SourceRecord("ok", [[candidate(c.grid, c.count, 1.0, c.program, c.partial) for c in cands[:TOP_CANDIDATES]]
                                for cands in res.candidates], None,
                         {"programs": res.programs, "states": res.states, "depth": res.depth,
                          "stopped_by": res.stopped_by, "seconds": round(res.seconds, 3),

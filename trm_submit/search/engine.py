@@ -21,6 +21,10 @@ levels <= SEED_LEVEL before the last level. After the enumeration (ENUMERATION_S
 state gets the post-pass (POST_PASS_SHARE of the time left; its results of the outputs' shapes are pieces,
 except embedded ones) and the greedy stacker (stack.py) combines the pieces.
 
+Partial fits: a grid state, a last-level op or a stack (stack.partial_stacks) that reproduces every demonstration
+but one (of PARTIAL_MIN_DEMOS or more) is recorded apart (`Verifier.partials`); its answers rank after every full
+fit, tagged partial.
+
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
 first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
 map costs 2, a post-pass step costs 1, a stack costs its pieces' costs plus one per piece), then the most
@@ -47,7 +51,7 @@ from ..io.tasks import Task
 from . import library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
 from .lists import map_items, overlay_at
-from .solutions import Solutions, Verifier
+from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier
 
 MAX_CANDIDATES = 5
 ENUMERATION_SHARE = 0.75 # of the budget for the enumeration; then the post-pass and the stacker (stack.py)
@@ -59,6 +63,7 @@ LEAVE_ONE_OUT = False    # leave-one-out constants as start states: on ARC-AGI-1
                          # task and two wrong stacks (2 s, depth 3), so they are off
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
+PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
 CHECK_EVERY = 4             # op applications between two budget checks
 REFUSAL_MEMO = True         # last level: an op refused on a first train value (it gave None, or a grid that
                             # nothing could make the first output) is refused without a call on that value
@@ -217,11 +222,14 @@ class _Search:
             self.refused[memo] = self.errors - errors
             return
         if first.shape == shapes[0]:   # type: ignore[union-attr]  # a grid op gives a grid (as_grid) or None
-            train = [first]
+            train: list = [first]   # one train value of another shape leaves a partial fit possible
+            misses = 0
             for i in range(1, self.n_train):
                 r = self.call(op, state.values[i])
                 if r is None or not self.verifier.shape_fits(i, r):
-                    break
+                    misses += 1
+                    if misses > int(PARTIAL_FITS):
+                        break
                 train.append(r)
             else:
                 tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
@@ -275,8 +283,8 @@ class _Search:
                     steps: tuple[str, ...] = (), plan: Optional[Plan] = None) -> None:
         """Last level: `op`'s results (made grids by `to_grid`) as answers through the post-pass (recolour to
         one output colour, embed into the output size), the plan fixed on the first demonstration (`plan`,
-        else found here) and checked exactly on the others (no pieces, no finishers: the last level is the
-        largest)."""
+        else found here) and checked exactly on the others, one of which may miss (a partial fit) (no pieces,
+        no finishers: the last level is the largest)."""
         if plan is None:
             plan = self.plan_last(first, steps)
         if plan is None or not isinstance(first, np.ndarray):
@@ -287,24 +295,27 @@ class _Search:
         colour = plan[0]
         values = [postpass.apply_plan(first, targets[0].shape, bg, colour)]
         embedded = first.shape != targets[0].shape
+        allowed = int(PARTIAL_FITS and self.n_train >= PARTIAL_MIN_DEMOS)  # misses a partial fit may have
         for i in range(1, len(state.values)):
             v = state.values[i]
             r = None if v is None else self.call(op, v)
             g = None if r is None else to_grid(r)
             if i < self.n_train:
-                if g is None:
-                    return
-                embedded |= g.shape != targets[i].shape
-                g = postpass.apply_plan(g, targets[i].shape, bg, colour)
-                if g is None or not (g == targets[i]).all():   # apply_plan gave the target's shape
-                    return
+                if g is not None:
+                    embedded |= g.shape != targets[i].shape
+                    g = postpass.apply_plan(g, targets[i].shape, bg, colour)
+                if g is None or not (g == targets[i]).all():   # apply_plan gives the target's shape
+                    allowed -= 1
+                    if allowed < 0:
+                        return
             elif g is not None:
                 g = postpass.apply_plan(g, finish.test_shapes[i - self.n_train], bg, colour)
             values.append(g)
         if not embedded and colour is None and not steps:
             return                                   # the direct check above already saw it
         steps = steps + ((f"recolour_all({colour})",) if colour is not None else ()) + (("embed",) if embedded else ())
-        self.verifier.check(tuple(values), state.program + (op.name,) + steps, state.cost + op.cost + len(steps))
+        self.verifier.check(tuple(values), state.program + (op.name,) + steps, state.cost + op.cost + len(steps),
+                            piece=False)
 
     def post_pass(self, budget: Budget) -> None:
         """The post-pass of every stored state, cheapest first, until `budget` is over."""
@@ -416,31 +427,51 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     search.post_pass(budget.fraction(POST_PASS_SHARE))
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
         verifier.solutions.add(text, cost, tests)
+    if PARTIAL_FITS and len(task.train) >= PARTIAL_MIN_DEMOS:
+        for text, cost, tests in stack.partial_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
+            verifier.partials.add(text, cost, tests)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
+    stats["partials"] = verifier.partials
     return verifier.solutions, stats
 
 
-def _candidates(solutions: Solutions, n_test: int) -> list[list[vote.Candidate]]:
-    """Ranked distinct candidates per test input (the rank rule of this module's docstring)."""
+def _candidates(solutions: Solutions, n_test: int, partials: Optional[Solutions] = None
+                ) -> list[list[vote.Candidate]]:
+    """Ranked distinct candidates per test input (the rank rule of this module's docstring): the full fits,
+    then the partial fits' grids that no full fit gives (tagged partial)."""
     out: list[list[vote.Candidate]] = []
     for t in range(n_test):
-        groups: dict[int, list] = {}  # grid key -> [best cost, count, first index, program, grid]
-        for index, sol in enumerate(solutions.found):
-            g = sol.tests[t]
-            if g is None or g.shape[0] > ARC_MAX_SIDE or g.shape[1] > ARC_MAX_SIDE:
-                continue
-            k = value_key(g)
-            entry = groups.get(k)
-            if entry is None:
-                groups[k] = [sol.cost, 1, index, sol.text, g]
-            else:
-                entry[1] += 1
-                if sol.cost < entry[0]:
-                    entry[0], entry[3] = sol.cost, sol.text
-        ranked = sorted(groups.values(), key=lambda e: (e[0], -e[1], e[2]))[:MAX_CANDIDATES]
-        out.append([vote.Candidate(grid=np.array(e[4], dtype=np.uint8), count=e[1], mean_conf=1.0,
-                                   hash=grid_hash(e[4]), source="search", program=e[3]) for e in ranked])
+        full = _ranked(solutions, t, set())
+        out.append(full + _ranked(partials, t, {c.hash for c in full}, partial=True) if partials else full)
+        out[-1] = out[-1][:MAX_CANDIDATES]
+    return out
+
+
+def _ranked(solutions: Solutions, t: int, taken: set, partial: bool = False) -> list[vote.Candidate]:
+    groups: dict[int, list] = {}  # grid key -> [best cost, count, first index, program, grid]
+    for index, sol in enumerate(solutions.found):
+        g = sol.tests[t]
+        if g is None or g.shape[0] > ARC_MAX_SIDE or g.shape[1] > ARC_MAX_SIDE:
+            continue
+        k = value_key(g)
+        entry = groups.get(k)
+        if entry is None:
+            groups[k] = [sol.cost, 1, index, sol.text, g]
+        else:
+            entry[1] += 1
+            if sol.cost < entry[0]:
+                entry[0], entry[3] = sol.cost, sol.text
+    ranked = sorted(groups.values(), key=lambda e: (e[0], -e[1], e[2]))
+    out = []
+    for e in ranked:
+        h = grid_hash(e[4])
+        if h in taken:
+            continue
+        out.append(vote.Candidate(grid=np.array(e[4], dtype=np.uint8), count=e[1], mean_conf=1.0, hash=h,
+                                  source="search", program=e[3], partial=partial))
+        if len(out) == MAX_CANDIDATES:
+            break
     return out
 
 
@@ -452,7 +483,7 @@ def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int =
     t0 = time.monotonic()
     try:
         solutions, stats = run_search(task, budget, max_depth, max_states, collect, givens)
-        candidates = _candidates(solutions, task.n_test)
+        candidates = _candidates(solutions, task.n_test, stats["partials"] if PARTIAL_FITS else None)
     except Exception as e:  # defensive: a bug must not cost the run its other tasks
         print(f"search: task {task.task_id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         return SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "error", time.monotonic() - t0)

@@ -14,7 +14,8 @@ Merge: each run's candidates keep their rank in that run; a candidate's score is
 penalty (0 for raw and deeper: their ranks come from the same program costs). A grid several runs give is one
 candidate, scored by its best run, with its agreement (the number of runs giving it; the deeper run counts as
 the raw one) and the program count of its best run. Order: lowest score, then most runs agreeing, then the run
-order.
+order. A partial fit (its programs reproduce every demonstration but one) ranks after every full fit of every
+run (PARTIAL_OFFSET), and a grid some run fits fully is a full fit.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MIN_RUN_SECONDS = 0.05   # a later run starts only with at least this much time 
 DEEPER_MAX_CELLS = 200   # "deeper" runs only when every grid of the task has at most this many cells
 DEEPER_MAX_STATES = 50_000  # stored states of the deeper run (memory: its last stored level is one deeper)
 MAX_CANDIDATES = 5
+PARTIAL_OFFSET = 100.0   # added to a partial fit's score: after every full fit of every run
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class _Found:
     count: int
     program: Optional[str]
     runs: set = field(default_factory=set)
+    partial: bool = False
 
 
 Solver = Callable[..., SearchResult]
@@ -160,7 +163,7 @@ def _mapped(cands: list[vote.Candidate], t: int, back: Callable[[int, np.ndarray
     out: list[Optional[vote.Candidate]] = []
     for c in cands:
         g = back(t, c.grid)
-        out.append(None if g is None else vote.Candidate(g, c.count, 1.0, 0, "search", c.program))
+        out.append(None if g is None else vote.Candidate(g, c.count, 1.0, 0, "search", c.program, c.partial))
     return out
 
 
@@ -175,19 +178,25 @@ def merge_runs(done: list[tuple[Run, RunCandidates]], n_test: int) -> list[list[
         for order, (run, per_test) in enumerate(done):
             for rank, c in enumerate(per_test[t] if t < len(per_test) else []):
                 if c is not None:
-                    _add(found, c.grid, rank + run.penalty, order, c.count, run.name, c.program)
+                    score = rank + run.penalty + (PARTIAL_OFFSET if c.partial else 0.0)
+                    _add(found, c.grid, score, order, c.count, run.name, c.program, c.partial)
         merged.append(_ranked(found))
     return merged
 
 
 def _add(found: dict[int, _Found], grid: np.ndarray, score: float, order: int, count: int, run: str,
-         program: Optional[str]) -> None:
+         program: Optional[str], partial: bool = False) -> None:
     key = hash((grid.shape, grid.tobytes()))
     text = program if run in ("raw", "deeper", "outer") or program is None else f"[{run}] {program}"
     agreeing = "raw" if run == "deeper" else run  # the deeper run repeats the raw one: no second opinion
     entry = found.get(key)
     if entry is None:
-        found[key] = _Found(grid, score, order, count, text, {agreeing})
+        found[key] = _Found(grid, score, order, count, text, {agreeing}, partial)
+        return
+    if partial and not entry.partial:
+        return                          # a partial fit is no second opinion on a full fit
+    if entry.partial and not partial:   # a full fit replaces the partial one
+        found[key] = _Found(grid, score, order, count, text, {agreeing}, partial)
         return
     entry.runs.add(agreeing)
     if (score, order) < (entry.score, entry.order):
@@ -197,4 +206,4 @@ def _add(found: dict[int, _Found], grid: np.ndarray, score: float, order: int, c
 def _ranked(found: dict[int, _Found]) -> list[vote.Candidate]:
     best = sorted(found.values(), key=lambda f: (f.score, -len(f.runs), f.order))[:MAX_CANDIDATES]
     return [vote.Candidate(grid=f.grid, count=f.count, mean_conf=1.0, hash=grid_hash(f.grid), source="search",
-                           program=f.program) for f in best]
+                           program=f.program, partial=f.partial) for f in best]

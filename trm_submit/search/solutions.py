@@ -1,6 +1,9 @@
 """Exact verification of a search state against every demonstration, directly or through a fitted finisher,
 and the set of solutions found so far (one per distinct tuple of test answers, cheapest program kept).
 
+Partial fits: a grid state that reproduces every demonstration but one (with at least PARTIAL_MIN_DEMOS
+demonstrations) is kept apart, in `Verifier.partials`; its answers rank after every full fit.
+
 Finishers (see `dsl.Fitter`) are tried only on grid states whose train values already have the train
 outputs' shapes, so a finisher must keep the shape (a colour map does).
 """
@@ -14,6 +17,8 @@ import numpy as np
 
 from .dsl import Fitter, Op, TaskContext, as_grid, value_key
 from .stack import Pieces
+
+PARTIAL_MIN_DEMOS = 3   # a partial fit must reproduce at least 2 demonstrations and miss exactly one
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Verifier:
         self.n_train = len(ctx.train_out)
         self.finishers = finishers
         self.solutions = Solutions()
+        self.partials = Solutions()   # programs that reproduce every demonstration but one
         self.pieces = Pieces()
         self.fit_cache: dict[int, list[Op]] = {}
         self.fit_errors = 0
@@ -66,12 +72,19 @@ class Verifier:
         after a fitted finisher; True when something was recorded. Otherwise, with the outputs' shapes, it
         is a piece for the stacker (unless not `piece`)."""
         train = values[: self.n_train]
-        if not all(self.shape_fits(i, v) for i, v in enumerate(train)):
-            return False
         tests = values[self.n_train:]
-        if all(np.array_equal(v, t) for v, t in zip(train, self.targets)):
+        fits = [self.shape_fits(i, v) for i, v in enumerate(train)]
+        if not all(fits):
+            if (self.n_train >= PARTIAL_MIN_DEMOS and fits.count(False) == 1
+                    and all(np.array_equal(v, t) for v, t, f in zip(train, self.targets, fits) if f)):
+                self.partials.add(program_text(program), cost, tests)
+            return False
+        same = [np.array_equal(v, t) for v, t in zip(train, self.targets)]
+        if all(same):
             self.solutions.add(program_text(program), cost, tests)
             return True
+        if self.n_train >= PARTIAL_MIN_DEMOS and sum(same) == self.n_train - 1:
+            self.partials.add(program_text(program), cost, tests)
         if piece:
             self.pieces.add(program_text(program), cost, tuple(train), tuple(tests))
         fitted = self.fitted(train)

@@ -16,12 +16,17 @@ is painted the same way and dropped if a test cell stays unpainted. After each s
 leaves cells unpainted is also tried patch-completed (`patch_complete`): kept when the completion reproduces
 every train output.
 
+Partial stacks (`partial_stacks`): one greedy pass per each of the first CARE_DEMOS demonstrations left out
+(with at least 3), whose cells neither count nor constrain; a stack of 2+ pieces that paints every other
+demonstration's cells is a partial fit (ranked after every full fit by the engine).
+
 Admissibility and gains are bit operations: every piece's cells over all demonstrations are packed into
 uint64 words (one row per piece), so a step is a few vectorised and/popcount passes over pieces x words.
 """
 
 from __future__ import annotations
 
+import copy
 import heapq
 from dataclasses import dataclass, field
 from typing import Optional
@@ -32,7 +37,7 @@ from ..budget import Budget
 from .dsl import value_key
 
 MAX_PIECES = 1500   # pieces kept per search (the cheapest)
-MAX_STEPS = 6       # pieces per stack
+MAX_STEPS = 4       # pieces per stack
 STARTS = 4          # first-step alternatives of the first pass
 CARE_DEMOS = 5      # demonstrations that each get a pass where only their own cells count
 COST_THRESHOLDS = 3 # cost thresholds tried besides "all pieces" (the lowest distinct piece costs)
@@ -188,6 +193,37 @@ def stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Bud
                 result = _solution(items, steps, targets, bg)
                 if result is not None:
                     found.append(result)
+    return found
+
+
+def partial_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Budget
+                   ) -> list[tuple[str, int, tuple]]:
+    """Stacks that reproduce every demonstration but one (module docstring): (program text, cost, test
+    answers)."""
+    items = sorted(pieces.items, key=lambda p: p.cost)
+    if len(targets) < 3 or not items or budget.over():
+        return []
+    full = _Matrices(items, targets, bg)
+    every = np.ones(len(items), dtype=bool)
+    found: list[tuple[str, int, tuple]] = []
+    for d in range(min(CARE_DEMOS, len(targets))):
+        if budget.over():
+            break
+        ctx = copy.copy(full)  # demonstration d left out: its cells neither count nor constrain
+        ctx.disagree = full.disagree & ~full.demo[d]
+        ctx.all_cells = full.all_cells & ~full.demo[d]
+        for first in _best_steps(ctx, ctx.all_cells, every, 1):
+            steps = _greedy(first, ctx, every, None, budget)[-1]
+            if len(steps) < 2:
+                continue
+            train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg)
+                     for i in range(len(targets))]
+            others_done = not any((c == UNPAINTED).any() for i, c in enumerate(train) if i != d)
+            if not others_done or np.array_equal(train[d], targets[d]):
+                continue
+            tests = _paint_tests(items, steps, bg, complete=False)
+            text = " ; ".join(f"{items[p].text} [{MODES[m]}]" for p, m in steps)
+            found.append(("stack(" + text + ")", sum(items[p].cost for p, _ in steps) + len(steps), tests))
     return found
 
 
