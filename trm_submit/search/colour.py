@@ -86,11 +86,11 @@ def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     for o, t in zip(outs, targets):
         if o.shape != t.shape:
             return None
-        pairs = np.unique(o.astype(np.int16) * 10 + t)
-        src, dst = pairs // 10, pairs % 10
-        if np.unique(src).size != src.size:
+        pairs = np.flatnonzero(np.bincount((o.astype(np.intp) * 10 + t).ravel(), minlength=100)).tolist()
+        src = [p // 10 for p in pairs]
+        if len(set(src)) != len(src):
             return None
-        for a, b in zip(src.tolist(), dst.tolist()):
+        for a, b in zip(src, [p % 10 for p in pairs]):
             if fixed[a] and lut[a] != b:
                 return None
             lut[a], fixed[a] = b, True

@@ -27,6 +27,7 @@ GRID = "grid"
 LIST = "list"
 
 Grid = np.ndarray
+_UINT8 = np.dtype(np.uint8)
 Value = Union[np.ndarray, tuple]
 
 
@@ -82,6 +83,12 @@ class Items(tuple):
         self.frame = (int(frame[0]), int(frame[1]))
         return self
 
+    def placed_like(self, items: Any) -> "Items":
+        """`items` (as many as here) at this list's positions, in its frame."""
+        new = tuple.__new__(Items, items)
+        new.pos, new.frame = self.pos, self.frame
+        return new
+
     def __reduce__(self) -> tuple:
         return (Items, (tuple(self), self.pos, self.frame))
 
@@ -133,7 +140,13 @@ def as_grid(value: Any) -> Optional[np.ndarray]:
     h, w = value.shape
     if not (0 < h <= VALUE_MAX_SIDE and 0 < w <= VALUE_MAX_SIDE):
         return None
-    if value.dtype != np.uint8:
+    if value.dtype is _UINT8:   # the common case: a uint8 grid, frozen if it is C-contiguous
+        flags = value.flags
+        if flags.c_contiguous:
+            if flags.writeable:
+                flags.writeable = False
+            return value
+    elif value.dtype != np.uint8:
         if value.dtype.kind not in "iu" or value.min() < 0 or value.max() > 9:
             return None
         value = value.astype(np.uint8)
@@ -149,10 +162,10 @@ def as_value(value: Any, kind: str) -> Optional[Value]:
         return as_grid(value)
     if not isinstance(value, (tuple, list)) or not 0 < len(value) <= MAX_LIST:
         return None
-    items = tuple(as_grid(v) for v in value)
+    items = tuple([as_grid(v) for v in value])
     if any(v is None for v in items):
         return None
-    return Items(items, value.pos, value.frame) if isinstance(value, Items) else items
+    return value.placed_like(items) if isinstance(value, Items) else items
 
 
 def value_key(value: Optional[Value]) -> int:

@@ -65,6 +65,9 @@ MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
 CHECK_EVERY = 4             # op applications between two budget checks
+REFUSAL_MEMO = True         # last level: an op refused on a first train value (it gave None, or a grid that
+                            # nothing could make the first output) is refused without a call on that value
+                            # again; off: every call is made (the same candidates, slower)
 
 
 @dataclass
@@ -89,6 +92,9 @@ class _State:
     level: int = 0
 
 
+Plan = tuple   # the last level's post-pass plan: (recolouring colour or None,)
+
+
 class _Stop(Exception):
     """The budget ran out inside a level."""
 
@@ -107,6 +113,8 @@ class _Search:
     applications: int = 0
     errors: int = 0
     full: bool = False
+    refused: dict = field(default_factory=dict)  # last level: (op name, first train value's key) -> errors
+                                                 # its call raised, for the ops refused on the first value
     finish: Optional["_Finish"] = None           # the post-pass, once the output sizes are predicted
 
     def __post_init__(self) -> None:
@@ -124,7 +132,7 @@ class _Search:
 
     def call(self, op: Op, value: Value) -> Optional[Value]:
         try:
-            return as_value(op.fn(value), op.ret)
+            return as_grid(op.fn(value)) if op.ret == GRID else as_value(op.fn(value), op.ret)
         except Exception:  # a primitive that raises does not apply to this value
             self.errors += 1
             return None
@@ -172,16 +180,19 @@ class _Search:
         list states, put back by the overlay at positions."""
         nxt: list[_State] = []
         if last:
+            self.refused.clear()
             for state in frontier:
+                key0 = value_key(state.values[0])
                 for op in self.by_kind[state.kind]:
                     if op.ret == GRID:
-                        self.try_last(state, op)
+                        self.try_last(state, op, key0)
             if self.finish is not None and self.finish.lists:
                 for state in frontier:
                     if state.kind == LIST:
+                        key0 = value_key(state.values[0])
                         for op in self.by_kind[LIST]:
                             if op.ret == LIST:
-                                self.try_last_list(state, op)
+                                self.try_last_list(state, op, key0)
             return nxt
         for state in frontier:
             for op in self.by_kind[state.kind]:
@@ -190,16 +201,27 @@ class _Search:
                     self.admit(c, nxt)
         return nxt
 
-    def try_last(self, state: _State, op: Op) -> None:
+    def try_last(self, state: _State, op: Op, key0: int) -> None:
         """Last level: apply `op` to the train values one by one, stop at the first that cannot fit: checked
-        as it is when it has the outputs' shapes, else (or if that solves nothing) through the post-pass."""
-        self.tick()
-        if op.keeps_shape and not self.verifier.shape_fits(0, state.values[0]):
+        as it is when it has the outputs' shapes, else (or if that solves nothing) through the post-pass.
+        `key0`: the fingerprint of the first train value (the key of the refusal memo)."""
+        self.applications += 1   # self.tick(), inlined: this is the innermost loop
+        if self.applications % CHECK_EVERY == 0 and self.budget.over():
+            raise _Stop
+        shapes = self.verifier.shapes
+        v0 = state.values[0]
+        if op.keeps_shape and not (isinstance(v0, np.ndarray) and v0.shape == shapes[0]):
             return
-        first = self.call(op, state.values[0])
+        memo = (op.name, key0)
+        if REFUSAL_MEMO and memo in self.refused:
+            self.errors += self.refused[memo]
+            return
+        errors = self.errors
+        first = self.call(op, v0)
         if first is None:
+            self.refused[memo] = self.errors - errors
             return
-        if self.verifier.shape_fits(0, first):
+        if first.shape == shapes[0]:   # type: ignore[union-attr]  # a grid op gives a grid (as_grid) or None
             train: list = [first]   # one train value of another shape leaves a partial fit possible
             misses = 0
             for i in range(1, self.n_train):
@@ -213,37 +235,64 @@ class _Search:
                 tests = tuple(None if v is None else self.call(op, v) for v in state.values[self.n_train:])
                 if self.verifier.check(tuple(train) + tests, state.program + (op.name,), state.cost + op.cost):
                     return
-        self.finish_last(state, op, first, lambda r: r)
+            self.finish_last(state, op, first, lambda r: r)
+            return
+        plan = self.plan_last(first, ())
+        if plan is None:   # decided by the first value alone: the same first value is refused again
+            self.refused[memo] = self.errors - errors
+            return
+        self.finish_last(state, op, first, lambda r: r, (), plan)
 
-    def try_last_list(self, state: _State, op: Op) -> None:
+    def try_last_list(self, state: _State, op: Op, key0: int) -> None:
         """Last level, an op that gives a list: only through the overlay at positions and the post-pass."""
         self.tick()
         if self.finish is None:
             return
+        memo = (op.name, key0)
+        if REFUSAL_MEMO and memo in self.refused:
+            self.errors += self.refused[memo]
+            return
+        errors = self.errors
         bg = self.finish.ctx.bg
         first = self.call(op, state.values[0])
         put_back = lambda r: overlay_at(r, bg) if isinstance(r, tuple) else None  # noqa: E731
-        self.finish_last(state, op, put_back(first), put_back, ("overlay_at",))
+        grid = put_back(first)
+        plan = self.plan_last(grid, ("overlay_at",))
+        if plan is None:
+            self.refused[memo] = self.errors - errors
+            return
+        self.finish_last(state, op, grid, put_back, ("overlay_at",), plan)
 
-    def finish_last(self, state: _State, op: Op, first: object, to_grid: Callable,
-                    steps: tuple[str, ...] = ()) -> None:
-        """Last level: `op`'s results (made grids by `to_grid`) as answers through the post-pass (recolour to
-        one output colour, embed into the output size), the plan fixed on the first demonstration and
-        checked exactly on the others, one of which may miss (a partial fit) (no pieces, no finishers: the last
-        level is the largest)."""
+    def plan_last(self, first: object, steps: tuple[str, ...]) -> Optional[Plan]:
+        """The post-pass plan (recolouring colour or None) that makes `first` the first train output, or None
+        when there is none worth trying (a decision that depends on `first` alone)."""
         finish = self.finish
         if finish is None or first is None or not isinstance(first, np.ndarray):
-            return
+            return None
         bg, targets = finish.ctx.bg, self.verifier.targets
         colours = finish.colours if finish.one_colour else ()
         if not steps and not colours and first.shape == targets[0].shape:
-            return                                   # nothing the post-pass could change
+            return None                              # nothing the post-pass could change
         if not steps and first.shape != targets[0].shape and finish.ctx.same_shape:
-            return                                   # a grid of another shape embedded back into the input's
+            return None                              # a grid of another shape embedded back into the input's
                                                      # shape: left to the stored states (the last level is large)
         found, colour = postpass.plan_for(first, targets[0], bg, colours)
-        if not found:
+        return (colour,) if found else None
+
+    def finish_last(self, state: _State, op: Op, first: object, to_grid: Callable,
+                    steps: tuple[str, ...] = (), plan: Optional[Plan] = None) -> None:
+        """Last level: `op`'s results (made grids by `to_grid`) as answers through the post-pass (recolour to
+        one output colour, embed into the output size), the plan fixed on the first demonstration (`plan`,
+        else found here) and checked exactly on the others, one of which may miss (a partial fit) (no pieces,
+        no finishers: the last level is the largest)."""
+        if plan is None:
+            plan = self.plan_last(first, steps)
+        if plan is None or not isinstance(first, np.ndarray):
             return
+        finish = self.finish
+        assert finish is not None
+        bg, targets = finish.ctx.bg, self.verifier.targets
+        colour = plan[0]
         values = [postpass.apply_plan(first, targets[0].shape, bg, colour)]
         embedded = first.shape != targets[0].shape
         allowed = int(PARTIAL_FITS and self.n_train >= PARTIAL_MIN_DEMOS)  # misses a partial fit may have
@@ -255,7 +304,7 @@ class _Search:
                 if g is not None:
                     embedded |= g.shape != targets[i].shape
                     g = postpass.apply_plan(g, targets[i].shape, bg, colour)
-                if g is None or not np.array_equal(g, targets[i]):
+                if g is None or not (g == targets[i]).all():   # apply_plan gives the target's shape
                     allowed -= 1
                     if allowed < 0:
                         return
@@ -457,7 +506,13 @@ def warm_up() -> float:
     b[4, 1] = 1
     task = Task("warm-up", ((a, a[::-1].copy()), (b, b[::-1].copy())), (a.T.copy(),))
     solve_task(task, Budget.seconds(120.0), max_depth=1)
-    from . import symmetry  # completions are offered only where a task fits them: warm them directly
+    from . import geometry, lines, select, symmetry  # kernels of ops offered only where a task fits them
+    from .dsl import Items
+
+    overlay_at(Items((a, b), ((0, 0), (1, 2)), (8, 9)), 0)   # lists appear from depth 2 on
+    geometry.crop_colour(a, 3)
+    lines.connect(a, 0, "hv", None)
+    select.holes(a, a != 0)
 
     c = np.tile(np.array([[1, 2, 2, 1], [3, 4, 4, 3]], np.uint8), (2, 1))
     c[0, 0] = 0

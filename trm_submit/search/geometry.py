@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext
+from .grid_loops import colour_box
 
 Grid = np.ndarray
 
@@ -38,12 +39,19 @@ def crop_to_mask(g: Grid, mask: np.ndarray) -> Optional[Grid]:
     return g[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
 
 
+def _crop_box(g: Grid, colour: int, equal: bool) -> Optional[Grid]:
+    r0, c0, r1, c1 = colour_box(np.ascontiguousarray(g, dtype=np.uint8), colour, equal).tolist()
+    return g[r0:r1, c0:c1] if r1 else None
+
+
 def crop_non_bg(g: Grid, bg: int) -> Optional[Grid]:
-    return crop_to_mask(g, g != bg)
+    """The bounding box of the cells that are not `bg` (None when there are none)."""
+    return _crop_box(g, bg, False)
 
 
 def crop_colour(g: Grid, colour: int) -> Optional[Grid]:
-    return crop_to_mask(g, g == colour)
+    """The bounding box of the cells of `colour` (None when there are none)."""
+    return _crop_box(g, colour, True)
 
 
 def _within(g: Grid) -> Optional[Grid]:

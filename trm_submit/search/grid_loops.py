@@ -231,3 +231,114 @@ def component_boxes(labels: np.ndarray, n: int) -> np.ndarray:
             boxes[k, 2] = max(boxes[k, 2], r + 1)
             boxes[k, 3] = max(boxes[k, 3], c + 1)
     return boxes
+
+
+@njit(cache=True)
+def overlay_items(cells: np.ndarray, boxes: np.ndarray, frame_h: int, frame_w: int, bg: int) -> np.ndarray:
+    """Items painted into a `bg` frame: item k's cells are `cells[boxes[k, 4]:]` (row-major, boxes[k, 2] x
+    boxes[k, 3]) and its top-left corner sits at (boxes[k, 0], boxes[k, 1]). The item with the most non-bg
+    cells is painted first (ties: list order), only non-bg cells paint, cells outside the frame are cut."""
+    n = boxes.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    for m in range(n):
+        start, size = boxes[m, 4], boxes[m, 2] * boxes[m, 3]
+        for i in range(start, start + size):
+            if cells[i] != bg:
+                counts[m] += 1
+    order = np.arange(n)
+    for i in range(1, n):   # stable insertion sort, most cells first
+        j = i
+        while j > 0 and counts[order[j - 1]] < counts[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    canvas = np.full((frame_h, frame_w), bg, dtype=np.uint8)
+    for k in order:
+        r0, c0, ih, iw, at = boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3], boxes[k, 4]
+        for y in range(max(0, -r0), min(ih, frame_h - r0)):
+            for x in range(max(0, -c0), min(iw, frame_w - c0)):
+                v = cells[at + y * iw + x]
+                if v != bg:
+                    canvas[r0 + y, c0 + x] = v
+    return canvas
+
+
+@njit(cache=True)
+def enclosed_cells(mask: np.ndarray) -> int:
+    """Number of cells outside `mask` that are not 4-connected, through cells outside `mask`, to the
+    outside of the grid (the holes that `mask` encloses)."""
+    h, w = mask.shape
+    free = np.ones((h + 2, w + 2), dtype=np.bool_)
+    total = 0
+    for r in range(h):
+        for c in range(w):
+            if mask[r, c]:
+                free[r + 1, c + 1] = False
+            else:
+                total += 1
+    seen = np.zeros((h + 2, w + 2), dtype=np.bool_)
+    stack = np.empty((h + 2) * (w + 2), dtype=np.int64)
+    seen[0, 0] = True
+    stack[0] = 0
+    top = 1
+    reached = 0
+    while top > 0:
+        top -= 1
+        r, c = divmod(stack[top], w + 2)
+        if 0 < r <= h and 0 < c <= w:
+            reached += 1
+        for k in range(4):
+            rr, cc = r + _N4[k, 0], c + _N4[k, 1]
+            if 0 <= rr < h + 2 and 0 <= cc < w + 2 and free[rr, cc] and not seen[rr, cc]:
+                seen[rr, cc] = True
+                stack[top] = rr * (w + 2) + cc
+                top += 1
+    return total - reached
+
+
+@njit(cache=True)
+def connect_runs(grid: np.ndarray, bg: int, colour: int, rows: bool, cols: bool) -> np.ndarray:
+    """A copy of `grid` where the background run between two consecutive non-bg cells of one colour is
+    filled, along rows (if `rows`), then along columns (if `cols`, painted over the rows), in the cells'
+    colour (`colour` < 0) or in `colour`. The cells and runs are read from `grid`, not from the copy."""
+    h, w = grid.shape
+    out = grid.copy()
+    if rows:
+        for r in range(h):
+            last = -1
+            for c in range(w):
+                if grid[r, c] != bg:
+                    if last >= 0 and c > last + 1 and grid[r, last] == grid[r, c]:
+                        v = grid[r, c] if colour < 0 else colour
+                        for x in range(last + 1, c):
+                            out[r, x] = v
+                    last = c
+    if cols:
+        for c in range(w):
+            last = -1
+            for r in range(h):
+                if grid[r, c] != bg:
+                    if last >= 0 and r > last + 1 and grid[last, c] == grid[r, c]:
+                        v = grid[r, c] if colour < 0 else colour
+                        for y in range(last + 1, r):
+                            out[y, c] = v
+                    last = r
+    return out
+
+
+@njit(cache=True)
+def colour_box(grid: np.ndarray, colour: int, equal: bool) -> np.ndarray:
+    """(top, left, bottom + 1, right + 1) of the cells equal to `colour` (`equal`) or different from it;
+    (0, 0, 0, 0) when there is none."""
+    h, w = grid.shape
+    r0, c0, r1, c1 = h, w, 0, 0
+    for r in range(h):
+        for c in range(w):
+            if (grid[r, c] == colour) == equal:
+                r0 = min(r0, r)
+                c0 = min(c0, c)
+                r1 = max(r1, r + 1)
+                c1 = max(c1, c + 1)
+    box = np.zeros(4, dtype=np.int64)
+    if r1 > 0:
+        box[0], box[1], box[2], box[3] = r0, c0, r1, c1
+    return box

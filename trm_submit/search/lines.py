@@ -16,6 +16,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
+from .grid_loops import connect_runs
 from .objects import components, grid_background
 
 
@@ -30,6 +31,14 @@ def _connect_rows(grid: np.ndarray, out: np.ndarray, bg: int, colour: int | None
 def connect(grid: np.ndarray, ctx_bg: int, axes: str, colour: int | None) -> np.ndarray | None:
     """Background runs between two consecutive same-coloured cells filled, along rows ("h"), columns
     ("v") or both ("hv": columns painted over rows); the grid itself when nothing is filled."""
+    bg = grid_background(grid, ctx_bg)
+    out = connect_runs(np.ascontiguousarray(grid, dtype=np.uint8), bg, -1 if colour is None else colour,
+                       "h" in axes, "v" in axes)
+    return grid if (out == grid).all() else out
+
+
+def connect_plain(grid: np.ndarray, ctx_bg: int, axes: str, colour: int | None) -> np.ndarray | None:
+    """`connect` in plain numpy (the reference the kernel must equal)."""
     bg = grid_background(grid, ctx_bg)
     out = grid.copy()
     if "h" in axes:

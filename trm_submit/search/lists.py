@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .dsl import GRID, LIST, VALUE_MAX_SIDE, Items, Op, TaskContext
+from .grid_loops import overlay_items
 from .objects import components
 from .select import holes
 
@@ -54,6 +55,20 @@ def overlay_at(items: tuple, bg: int) -> Optional[np.ndarray]:
     """The positioned items painted into a blank frame at their positions, the item with the most cells
     first (so the one with the fewest cells is on top); only non-background cells paint; cells outside the
     frame are cut off. None for a list without positions."""
+    if not isinstance(items, Items):
+        return None
+    boxes = np.empty((len(items), 5), np.int64)
+    start = 0
+    for k, (it, (r, c)) in enumerate(zip(items, items.pos)):
+        h, w = it.shape
+        boxes[k] = (r, c, h, w, start)
+        start += h * w
+    cells = np.concatenate([it.reshape(-1) for it in items]).astype(np.uint8, copy=False)
+    return overlay_items(cells, boxes, items.frame[0], items.frame[1], bg)
+
+
+def overlay_at_plain(items: tuple, bg: int) -> Optional[np.ndarray]:
+    """`overlay_at` in plain numpy (the reference the kernel must equal)."""
     if not isinstance(items, Items):
         return None
     canvas = np.full(items.frame, bg, np.uint8)
@@ -147,7 +162,7 @@ def map_items(items: tuple, fn: Callable) -> Optional[tuple]:
         if r is None:
             return None
         out.append(r)
-    return Items(tuple(out), items.pos, items.frame) if isinstance(items, Items) else tuple(out)
+    return items.placed_like(out) if isinstance(items, Items) else tuple(out)
 
 
 def ops(ctx: TaskContext) -> list[Op]:

@@ -11,7 +11,7 @@ Selection rules and crops live in `select`, recolouring by fitted rules in `reco
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 
 import numpy as np
 
@@ -42,8 +42,9 @@ class Obj:
     mask: np.ndarray   # bool, same shape as grid: the component's cells
     bg: int
 
-    @property
+    @cached_property
     def size(self) -> int:
+        """Number of the component's cells (computed once: objects are cached and shared)."""
         return int(self.mask.sum())
 
     @property
@@ -54,12 +55,12 @@ class Obj:
     def width(self) -> int:
         return self.grid.shape[1]
 
-    @property
+    @cached_property
     def colour(self) -> int:
         """The most frequent colour of the component (smallest on ties)."""
         return int(np.argmax(np.bincount(self.grid[self.mask], minlength=10)))
 
-    @property
+    @cached_property
     def n_colours(self) -> int:
         return len(np.unique(self.grid[self.mask]))
 

@@ -34,6 +34,7 @@ RAY_DIRS: dict[str, tuple[tuple[int, int], ...]] = {
     "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
     "all": ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)),
 }
+_RAY_ARRAYS = {name: np.array(dirs, dtype=np.int64) for name, dirs in RAY_DIRS.items()}
 MAX_RAY_OPS = 4
 
 
@@ -96,10 +97,13 @@ def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | No
 def rays(grid: np.ndarray, ctx_bg: int, seed_colours: tuple[int, ...], dirs: str, through: bool) -> np.ndarray | None:
     """Rays from every cell of a seed colour, in the seed's colour, over background cells."""
     bg = grid_background(grid, ctx_bg)
-    seeds = np.isin(grid, seed_colours) & (grid != bg)
+    is_seed = np.zeros(256, dtype=bool)
+    is_seed[list(seed_colours)] = True
+    is_seed[bg] = False
+    seeds = is_seed[grid]
     if not seeds.any():
         return grid
-    return draw_rays(_c(grid), seeds, np.array(RAY_DIRS[dirs], dtype=np.int64), bg, through)
+    return draw_rays(_c(grid), seeds, _RAY_ARRAYS[dirs], bg, through)
 
 
 def remove_small(grid: np.ndarray, ctx_bg: int, max_size: int, mode: str = "m8") -> np.ndarray | None:

@@ -94,10 +94,10 @@ def plan_for(grid: np.ndarray, target: np.ndarray, bg: int, colours: tuple[int, 
     """(found, colour): whether embedding `grid` into the target's shape, after recolouring its
     non-background cells to `colour` (or not, None), gives `target`."""
     g = grid if grid.shape == target.shape else embed(grid, target.shape, bg)
-    if np.array_equal(g, target):
+    if (g == target).all():
         return True, None
     mask = g != bg
-    if not mask.any() or not np.array_equal(mask, target != bg):
+    if not mask.any() or not (mask == (target != bg)).all():
         return False, None
     values = np.unique(target[mask])
     if len(values) == 1 and int(values[0]) in colours:

@@ -27,6 +27,11 @@ def _rank(values: list[int], descending: bool) -> list[int]:
     return [distinct.index(v) for v in values]
 
 
+def _is_extreme(values: list[int], pick: Callable) -> list[bool]:
+    best = pick(values) if values else None
+    return [v == best for v in values]
+
+
 def _touches_border(o: Obj, shape: tuple[int, int]) -> bool:
     return o.top == 0 or o.left == 0 or o.top + o.height == shape[0] or o.left + o.width == shape[1]
 
@@ -38,8 +43,8 @@ def _touches_border(o: Obj, shape: tuple[int, int]) -> bool:
 # (b230c067), it was the right one.
 KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
     "shape_unique": lambda objs, _: [Counter(p.shape_key() for p in objs)[o.shape_key()] == 1 for o in objs],
-    "is_largest": lambda objs, _: [o.size == max(p.size for p in objs) for o in objs],
-    "is_smallest": lambda objs, _: [o.size == min(p.size for p in objs) for o in objs],
+    "is_largest": lambda objs, _: _is_extreme([o.size for o in objs], max),
+    "is_smallest": lambda objs, _: _is_extreme([o.size for o in objs], min),
     "size_rank": lambda objs, _: _rank([o.size for o in objs], True),
     "size_rank_asc": lambda objs, _: _rank([o.size for o in objs], False),
     "has_hole": lambda objs, _: [holes(o.grid, o.mask) > 0 for o in objs],
@@ -53,15 +58,17 @@ def _target(obj: Obj, out: np.ndarray) -> int | None:
     region = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][obj.mask]
     if (region == obj.grid[obj.mask]).all():
         return KEEP
-    colours = np.unique(region)
-    return int(colours[0]) if len(colours) == 1 else None
+    first = region[0]   # an object has at least one cell
+    return int(first) if (region == first).all() else None
 
 
-def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str,
-              key: str) -> dict | None:
-    """{key value: colour or KEEP} consistent with every pair, or None. Needs at least one recoloured object,
-    and the cells outside objects unchanged."""
-    table: dict = {}
+Prepared = list   # per train pair: (its input's objects, each object's _target, the input's shape)
+
+
+def prepare(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str) -> Prepared | None:
+    """What every key's table is read from under `mode`: per pair, the objects and the colour each takes;
+    None when a pair changes shape or a cell outside the objects."""
+    prepared = []
     for i, o in zip(ins, outs):
         if i.shape != o.shape:
             return None
@@ -69,8 +76,21 @@ def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int
         if ((i == bg) & (o != i)).any():
             return None
         objs = components(i, bg, mode)
-        for k, obj in zip(KEYS[key](objs, i.shape), objs):
-            t = _target(obj, o)
+        prepared.append((objs, [_target(obj, o) for obj in objs], i.shape))
+    return prepared
+
+
+def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str,
+              key: str, prepared: Prepared | None = None) -> dict | None:
+    """{key value: colour or KEEP} consistent with every pair, or None. Needs at least one recoloured object,
+    and the cells outside objects unchanged. `prepared`: `prepare(ins, outs, ctx_bg, mode)` if known."""
+    if prepared is None:
+        prepared = prepare(ins, outs, ctx_bg, mode)
+        if prepared is None:
+            return None
+    table: dict = {}
+    for objs, targets, shape in prepared:
+        for k, t in zip(KEYS[key](objs, shape), targets):
             if t is None or table.setdefault(k, t) != t:
                 return None
     return table if any(v != KEEP for v in table.values()) else None
@@ -95,8 +115,11 @@ def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Se
     """Recolour ops fitted on (ins, outs), simplest table first, distinct results on ins + tests only."""
     found: dict = {}
     for mode, _, _ in MODES:
+        prepared = prepare(ins, outs, ctx_bg, mode)
+        if prepared is None:
+            continue
         for key in KEYS:
-            table = fit_table(ins, outs, ctx_bg, mode, key)
+            table = fit_table(ins, outs, ctx_bg, mode, key, prepared)
             if table is None:
                 continue
             fn = lambda g, m=mode, k=key, t=table: apply_table(g, ctx_bg, m, k, t)  # noqa: E731

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .dsl import GRID, LIST, Op, TaskContext
-from .grid_loops import border_reach
+from .grid_loops import border_reach, enclosed_cells
 from .objects import MODES, Obj, components, grid_background
 
 MAX_CROP_OPS = 6
@@ -22,6 +22,11 @@ MAX_CROP_OPS = 6
 
 def holes(grid: np.ndarray, mask: np.ndarray) -> int:
     """Number of cells outside `mask` that are enclosed by it (not 4-connected to the bbox border)."""
+    return int(enclosed_cells(np.ascontiguousarray(mask, dtype=np.bool_)))
+
+
+def holes_plain(grid: np.ndarray, mask: np.ndarray) -> int:
+    """`holes` in plain numpy (the reference the kernel must equal)."""
     padded = np.pad(~mask, 1, constant_values=True).astype(np.uint8)
     return int(padded.sum() - border_reach(padded, 1).sum())
 
