@@ -118,6 +118,8 @@ class _Search:
     finish: Optional["_Finish"] = None           # the post-pass, once the output sizes are predicted
 
     def __post_init__(self) -> None:
+        # train values the last level may find wrong and still have a partial fit
+        self.may_miss = int(PARTIAL_FITS and self.n_train >= PARTIAL_MIN_DEMOS)
         self.by_kind: dict[str, list[Op]] = {
             GRID: [op for op in self.ops if op.arg == GRID],
             LIST: [op for op in self.ops if op.arg == LIST] + [
@@ -228,7 +230,7 @@ class _Search:
                 r = self.call(op, state.values[i])
                 if r is None or not self.verifier.shape_fits(i, r):
                     misses += 1
-                    if misses > int(PARTIAL_FITS):
+                    if misses > self.may_miss:
                         break
                 train.append(r)
             else:
@@ -295,7 +297,7 @@ class _Search:
         colour = plan[0]
         values = [postpass.apply_plan(first, targets[0].shape, bg, colour)]
         embedded = first.shape != targets[0].shape
-        allowed = int(PARTIAL_FITS and self.n_train >= PARTIAL_MIN_DEMOS)  # misses a partial fit may have
+        allowed = self.may_miss
         for i in range(1, len(state.values)):
             v = state.values[i]
             r = None if v is None else self.call(op, v)

@@ -74,17 +74,15 @@ class Verifier:
         train = values[: self.n_train]
         tests = values[self.n_train:]
         fits = [self.shape_fits(i, v) for i, v in enumerate(train)]
-        if not all(fits):
-            if (self.n_train >= PARTIAL_MIN_DEMOS and fits.count(False) == 1
-                    and all(bool((v == t).all()) for v, t, f in zip(train, self.targets, fits) if f)):
-                self.partials.add(program_text(program), cost, tests)
-            return False
-        same = [bool((v == t).all()) for v, t in zip(train, self.targets)]  # shapes checked: cheaper than array_equal
+        # shapes checked first: cheaper than np.array_equal
+        same = [f and bool((v == t).all()) for v, t, f in zip(train, self.targets, fits)]
         if all(same):
             self.solutions.add(program_text(program), cost, tests)
             return True
         if self.n_train >= PARTIAL_MIN_DEMOS and sum(same) == self.n_train - 1:
             self.partials.add(program_text(program), cost, tests)
+        if not all(fits):
+            return False
         if piece:
             self.pieces.add(program_text(program), cost, tuple(train), tuple(tests))
         fitted = self.fitted(train)

@@ -221,9 +221,8 @@ def partial_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, bud
             others_done = not any((c == UNPAINTED).any() for i, c in enumerate(train) if i != d)
             if not others_done or np.array_equal(train[d], targets[d]):
                 continue
-            tests = _paint_tests(items, steps, bg, complete=False)
-            text = " ; ".join(f"{items[p].text} [{MODES[m]}]" for p, m in steps)
-            found.append(("stack(" + text + ")", sum(items[p].cost for p, _ in steps) + len(steps), tests))
+            text, cost = _described(items, steps)
+            found.append((text, cost, _paint_tests(items, steps, bg, complete=False)))
     return found
 
 
@@ -232,18 +231,23 @@ def _solution(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[n
     """The stack `steps` as a solution: as painted when it paints every train cell (and has 2+ pieces),
     else patch-completed when the completion reproduces every train output; None otherwise."""
     train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg) for i in range(len(targets))]
-    text = " ; ".join(f"{items[p].text} [{MODES[m]}]" for p, m in steps)
-    cost = sum(items[p].cost for p, _ in steps) + len(steps)
+    text, cost = _described(items, steps)
     complete = all((c != UNPAINTED).all() for c in train)
     if complete:
         if len(steps) < 2:
             return None
-        return "stack(" + text + ")", cost, _paint_tests(items, steps, bg, complete=False)
+        return text, cost, _paint_tests(items, steps, bg, complete=False)
     if any((c == UNPAINTED).sum() * MAX_HOLE_SHARE > c.size for c in train):
         return None
     if not all(_same(patch_complete(c), t) for c, t in zip(train, targets)):
         return None
-    return "stack(" + text + ") | patch_complete", cost + 1, _paint_tests(items, steps, bg, complete=True)
+    return text + " | patch_complete", cost + 1, _paint_tests(items, steps, bg, complete=True)
+
+
+def _described(items: list[Piece], steps: list[tuple[int, int]]) -> tuple[str, int]:
+    """(program text, cost) of the stack `steps`: its pieces' costs plus one per piece."""
+    text = " ; ".join(f"{items[p].text} [{MODES[m]}]" for p, m in steps)
+    return "stack(" + text + ")", sum(items[p].cost for p, _ in steps) + len(steps)
 
 
 def _same(a: Optional[np.ndarray], b: np.ndarray) -> bool:
