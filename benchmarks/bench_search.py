@@ -89,10 +89,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--verbose", action="store_true", help="one line per task with a fitting program")
     ap.add_argument("--runs", default="", help="comma list of search.runs.RUNS names (empty: the engine alone)")
     ap.add_argument("--ablation", action="store_true", help="with --runs: each run added alone, each penalty")
+    ap.add_argument("--ids", default="", help="comma list of task ids, or a file of one id per line (before --every)")
     ap.add_argument("--rows", default="", help="write one JSON line per task (id, score, program...) to this file")
     args = ap.parse_args(argv)
     _load(args.set, args.split)
     ids = sorted(_TASKS["tasks"])
+    if args.ids:
+        wanted = Path(args.ids).read_text().split() if Path(args.ids).is_file() else args.ids.split(",")
+        missing = sorted(set(wanted) - set(ids))
+        if missing:
+            ap.error(f"unknown task ids: {missing[:5]}")
+        ids = sorted(set(wanted))
     ids = ids[:: args.every]
     if args.limit:
         ids = ids[: args.limit]

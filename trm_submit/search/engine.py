@@ -48,7 +48,7 @@ from ..grids import vote
 from ..grids.encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
 from ..grids.kernels import grid_hash  # the hash TRM's candidates carry too
 from ..io.tasks import Task
-from . import library, postpass, sizes, stack
+from . import generic, library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
 from .lists import map_items, overlay_at
 from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier
@@ -63,6 +63,10 @@ LEAVE_ONE_OUT = False    # leave-one-out constants as start states: on ARC-AGI-1
                          # task and two wrong stacks (2 s, depth 3), so they are off
 MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid cells + array overhead)
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
+GENERIC_PIECES = True   # the generic functions' compositions (generic.py) are checked and feed the stacker
+GENERIC_SHARE = 0.25    # of the budget, at most, for them (before the enumeration)
+SUBSET_STACKS = True    # stacks built on subsets of the demonstrations, checked on the others (stack.subset_stacks)
+MISSED_DEMO_COST = 1000 # a partial fit's rank cost per demonstration missed beyond the first
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
 CHECK_EVERY = 4             # op applications between two budget checks
 REFUSAL_MEMO = True         # last level: an op refused on a first train value (it gave None, or a grid that
@@ -397,6 +401,7 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     ctx = make_context(task)
     ops, finishers = collect(ctx)
     verifier = Verifier(ctx, finishers)
+    drawn = generic.pieces(ctx, verifier, budget.fraction(GENERIC_SHARE)) if GENERIC_PIECES else []
     search = _Search(ops, verifier, budget.fraction(ENUMERATION_SHARE), max_states, len(task.train))
     start = _initial(task)
     search.seen.add(_key(start.values))
@@ -427,11 +432,20 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         predicted = sizes.predict(list(search.seeds), ctx.out_shapes)
         search.finish = _Finish(ctx, verifier, predicted, postpass.shared_colours(ctx))
     search.post_pass(budget.fraction(POST_PASS_SHARE))
+    for text, cost, train, tests in drawn:
+        verifier.pieces.add(text, cost, train, tests)
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
         verifier.solutions.add(text, cost, tests)
     if PARTIAL_FITS and len(task.train) >= PARTIAL_MIN_DEMOS:
         for text, cost, tests in stack.partial_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
             verifier.partials.add(text, cost, tests)
+    if SUBSET_STACKS:
+        n = len(task.train)
+        for text, cost, tests, goods in stack.subset_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
+            if goods == n:
+                verifier.solutions.add(text, cost, tests)
+            elif PARTIAL_FITS:
+                verifier.partials.add(text, cost + MISSED_DEMO_COST * (n - goods - 1), tests)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
     stats["partials"] = verifier.partials

@@ -1,8 +1,9 @@
 """The search's numba kernels: connected-component labelling, the border-reachable region of a colour (for
-flood fills of enclosed regions), rays from seed cells, and cell gravity. Each kernel has a plain reference
-in tests/test_search_objects.py or tests/test_search_patterns.py that it must equal on random grids.
+flood fills of enclosed regions), rays from seed cells, cell gravity, and the greedy stacker's step on packed
+bits. Each kernel has a plain reference in tests/test_search_objects.py, tests/test_search_patterns.py or
+tests/test_search_stack.py that it must equal on random inputs.
 
-All kernels take C-contiguous uint8 grids, never modify their arguments, and return new arrays.
+The grid kernels take C-contiguous uint8 grids; no kernel modifies its arguments.
 """
 
 from __future__ import annotations
@@ -342,3 +343,93 @@ def colour_box(grid: np.ndarray, colour: int, equal: bool) -> np.ndarray:
     if r1 > 0:
         box[0], box[1], box[2], box[3] = r0, c0, r1, c1
     return box
+
+
+@njit(cache=True)
+def best_stack_step(masks: np.ndarray, disagree: np.ndarray, open_cells: np.ndarray, care: np.ndarray,
+                    allowed: np.ndarray) -> tuple[int, int, int]:
+    """The greedy stacker's step on packed bits: (piece, mode, gain) of the (piece, mode) that paints the most
+    `care` cells among `open_cells` while it disagrees with the target on none of the open cells it paints;
+    `masks` (modes, pieces, words) are the cells each piece paints in each mode, `disagree` (pieces, words)
+    its cells that differ from the target. Ties: the lower piece, then the lower mode; (-1, -1, 0) when no
+    admissible step gains a care cell."""
+    n_modes, n_pieces, n_words = masks.shape
+    w0, w1 = n_words, 0  # the words that hold care cells
+    for w in range(n_words):
+        if care[w] & open_cells[w]:
+            w0 = min(w0, w)
+            w1 = w + 1
+    best_p, best_m, best_gain = -1, -1, 0
+    for p in range(n_pieces):
+        if not allowed[p]:
+            continue
+        for m in range(n_modes):
+            gain = 0
+            for w in range(w0, w1):
+                x = masks[m, p, w] & open_cells[w] & care[w]
+                x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))  # popcount, SWAR
+                x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+                x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+                gain += int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+            if gain <= best_gain:
+                continue
+            ok = True
+            for w in range(n_words):
+                if masks[m, p, w] & open_cells[w] & disagree[p, w]:
+                    ok = False
+                    break
+            if ok:
+                best_p, best_m, best_gain = p, m, gain
+    return best_p, best_m, best_gain
+
+
+@njit(cache=True)
+def smear(grid: np.ndarray, bg: int, dirs: np.ndarray) -> np.ndarray:
+    """A copy of `grid` where, for each direction (dy, dx) of `dirs` in turn, every background cell takes the
+    colour of the nearest non-background cell behind it along that direction (if any); a later direction
+    paints over an earlier one. Colours are read from `grid`, not from the copy."""
+    h, w = grid.shape
+    out = grid.copy()
+    for k in range(dirs.shape[0]):
+        dy, dx = dirs[k, 0], dirs[k, 1]
+        for r0 in range(h):
+            for c0 in range(w):
+                pr, pc = r0 - dy, c0 - dx
+                if 0 <= pr < h and 0 <= pc < w:
+                    continue  # not the first cell of its line
+                r, c, colour = r0, c0, -1
+                while 0 <= r < h and 0 <= c < w:
+                    if grid[r, c] != bg:
+                        colour = grid[r, c]
+                    elif colour >= 0:
+                        out[r, c] = colour
+                    r += dy
+                    c += dx
+    return out
+
+
+@njit(cache=True)
+def spread_colours(grid: np.ndarray, bg: int, skip: int) -> np.ndarray:
+    """A copy of `grid` where the colours of the non-background cells (except those of colour `skip`) flood
+    the background breadth-first (4-neighbours; sources in row-major order, the first to arrive wins)."""
+    h, w = grid.shape
+    out = grid.copy()
+    done = grid != bg
+    queue = np.empty(h * w, dtype=np.int64)
+    head, tail = 0, 0
+    for r in range(h):
+        for c in range(w):
+            if grid[r, c] != bg and grid[r, c] != skip:
+                queue[tail] = r * w + c
+                tail += 1
+    while head < tail:
+        r, c = divmod(queue[head], w)
+        head += 1
+        for k in range(4):
+            rr, cc = r + _N4[k, 0], c + _N4[k, 1]
+            if 0 <= rr < h and 0 <= cc < w and not done[rr, cc]:
+                done[rr, cc] = True
+                out[rr, cc] = out[r, c]
+                queue[tail] = rr * w + cc
+                tail += 1
+    return out

@@ -20,6 +20,14 @@ Partial stacks (`partial_stacks`): one greedy pass per each of the first CARE_DE
 (with at least 3), whose cells neither count nor constrain; a stack of 2+ pieces that paints every other
 demonstration's cells is a partial fit (ranked after every full fit by the engine).
 
+Subset stacks (`subset_stacks`): for every subset of the first SUBSET_DEMOS demonstrations and every "care"
+demonstration in it (and each cost threshold), one greedy pass whose steps must agree with the outputs of the
+subset on the cells they paint and are chosen by the cells they paint on the care demonstration alone, up to
+SUBSET_STEPS pieces, until the care demonstration is painted; after each step a patch-completed variant is
+kept when it reproduces the care demonstration. Every demonstration is then checked: a stack is recorded with
+the number it reproduces exactly (its test canvases painted whole, at least one demonstration reproduced), so
+a stack built on some demonstrations is verified on the others.
+
 Admissibility and gains are bit operations: every piece's cells over all demonstrations are packed into
 uint64 words (one row per piece), so a step is a few vectorised and/popcount passes over pieces x words.
 """
@@ -28,12 +36,14 @@ from __future__ import annotations
 
 import copy
 import heapq
+import itertools
 from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
 from ..budget import Budget
+from . import grid_loops
 from .dsl import value_key
 
 MAX_PIECES = 1500   # pieces kept per search (the cheapest)
@@ -45,6 +55,8 @@ MODES = ("fg", "all", "bg")
 UNPAINTED = 10
 OUTSIDE = 11        # beyond the grid, in patch completion
 MAX_HOLE_SHARE = 3  # patch completion is tried when at most 1/3 of each train canvas is unpainted
+SUBSET_DEMOS = 5    # subset stacks: subsets of the first SUBSET_DEMOS demonstrations
+SUBSET_STEPS = 10   # pieces per subset stack
 
 
 @dataclass
@@ -314,3 +326,78 @@ def patch_complete(canvas: np.ndarray) -> Optional[np.ndarray]:
                 break
         if not filled:
             return None
+
+
+def subset_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Budget
+                  ) -> list[tuple[str, int, tuple, int]]:
+    """Stacks checked on the demonstrations they were not built for (module docstring, "Subset stacks"):
+    (program text, cost, test answers, demonstrations reproduced), for every stack whose test canvases are
+    all painted and that reproduces at least one demonstration."""
+    items = sorted(pieces.items, key=lambda p: p.cost)
+    if not items or budget.over():
+        return []
+    ctx = _Matrices(items, targets, bg)
+    masks = np.ascontiguousarray(np.stack(ctx.masks))
+    costs = np.array([p.cost for p in items])
+    n = len(targets)
+    first = list(range(min(SUBSET_DEMOS, n)))
+    subsets = [s for k in range(len(first), 0, -1) for s in itertools.combinations(first, k)]
+    levels = sorted(set(costs.tolist()))[:-1][:COST_THRESHOLDS]
+    found: list[tuple[str, int, tuple, int]] = []
+    seen: set = set()
+    for limit in [None] + levels:
+        allowed = np.ones(len(items), dtype=bool) if limit is None else costs <= limit
+        for subset in subsets:
+            constrain = np.bitwise_or.reduce([ctx.demo[d] for d in subset])
+            for care in subset:
+                if budget.over():
+                    return found
+                _subset_pass(items, ctx, masks, allowed, constrain, care, targets, bg, seen, found)
+    return found
+
+
+def _subset_pass(items: list[Piece], ctx: _Matrices, masks: np.ndarray, allowed: np.ndarray,
+                 constrain: np.ndarray, care: int, targets: tuple[np.ndarray, ...], bg: int, seen: set,
+                 found: list) -> None:
+    """One greedy pass of `subset_stacks`: steps gain on the `care` demonstration while they agree on every
+    open cell of the subset (`constrain`); the stack after each step is tried patch-completed, the last one
+    as painted."""
+    open_cells = constrain.copy()
+    care_cells = ctx.demo[care]
+    steps: list[tuple[int, int]] = []
+    while len(steps) < SUBSET_STEPS:
+        p, m, gain = grid_loops.best_stack_step(masks, ctx.disagree, open_cells, care_cells, allowed)
+        if p < 0:
+            break
+        steps.append((p, m))
+        open_cells = open_cells & ~masks[m, p]
+        if not (open_cells & care_cells).any():
+            break
+        if (care, tuple(steps)) not in seen:  # another pass may have tried this prefix for this care already
+            seen.add((care, tuple(steps)))
+            _record(items, steps, targets, bg, care, True, found)
+    if steps and tuple(steps) not in seen:
+        seen.add(tuple(steps))
+        _record(items, steps, targets, bg, care, False, found)
+
+
+def _record(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[np.ndarray, ...], bg: int,
+            care: int, complete: bool, found: list) -> None:
+    """Adds the stack `steps` to `found` (as painted, or patch-completed when `complete` and the completion
+    reproduces the care demonstration) when its test canvases are whole and it reproduces a demonstration."""
+    train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg) for i in range(len(targets))]
+    if complete:
+        holes = train[care] == UNPAINTED
+        if not holes.any() or holes.sum() * MAX_HOLE_SHARE > holes.size:
+            return
+        if not _same(patch_complete(train[care]), targets[care]):
+            return
+        train = [patch_complete(c) if (c == UNPAINTED).any() else c for c in train]
+    goods = sum(_same(c, t) for c, t in zip(train, targets))
+    if goods == 0:
+        return
+    tests = _paint_tests(items, steps, bg, complete=complete)
+    if any(t is None for t in tests):
+        return
+    text, cost = _described(items, steps)
+    found.append((text + (" | patch_complete" if complete else ""), cost + int(complete), tests, goods))

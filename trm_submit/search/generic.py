@@ -1,0 +1,177 @@
+"""Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a
+colour, invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells,
+enclosed fills, colour floods, flips), composed up to DEPTH over the inputs of a task whose outputs have its
+inputs' shapes, each result also recoloured to every colour of every train output (all non-background cells
+to one colour). A composition whose train values are the train outputs is a solution; any other is a piece
+for the stacker (stack.py), which decides which one paints which cells (an answer like "the input, then rays
+of colour 5, then the halo in colour 2" is three pieces). The same functions run on every demonstration and
+test input, so a piece is one program.
+
+Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
+stacker's cheapest-pieces cut keep the engine's).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..budget import Budget
+from .dsl import TaskContext, value_key
+from .grid_loops import border_reach, connect_runs, smear, spread_colours
+from .solutions import Verifier
+
+DEPTH = 2            # functions composed per piece
+MARK = 1             # the colour invert and halo paint before recolouring (the recolouring gives the others)
+
+Fn = Callable[[np.ndarray, int], Optional[np.ndarray]]
+
+_R, _L, _D, _U = (0, 1), (0, -1), (1, 0), (-1, 0)
+_X, _Y, _Z, _W = (1, 1), (-1, -1), (-1, 1), (1, -1)
+RAYS = {"right": [_R], "left": [_L], "down": [_D], "up": [_U], "h": [_R, _L], "v": [_D, _U],
+        "hv": [_R, _L, _D, _U], "dr": [_X], "ul": [_Y], "ur": [_Z], "dl": [_W], "diag": [_X, _Y],
+        "anti": [_Z, _W], "diags": [_X, _Y, _Z, _W], "all": [_R, _L, _D, _U, _X, _Y, _Z, _W]}
+
+
+def _keep(grid: np.ndarray, bg: int, colour: int) -> np.ndarray:
+    return np.where(grid == colour, grid, np.uint8(bg))
+
+
+def _erase(grid: np.ndarray, bg: int, colour: int) -> np.ndarray:
+    return np.where(grid == colour, np.uint8(bg), grid)
+
+
+def _invert(grid: np.ndarray, bg: int) -> np.ndarray:
+    return np.where(grid == bg, np.uint8(MARK if bg != MARK else 0), np.uint8(bg))
+
+
+def _rays(grid: np.ndarray, bg: int, dirs: np.ndarray) -> np.ndarray:
+    return smear(grid, bg, dirs)
+
+
+def _halo(grid: np.ndarray, bg: int) -> np.ndarray:
+    """The background cells with a non-background 8-neighbour, in MARK (or 0); every other cell background."""
+    fg = np.pad(grid != bg, 1)
+    h, w = grid.shape
+    near = np.zeros((h, w), dtype=bool)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            near |= fg[dy:dy + h, dx:dx + w]
+    out = np.full((h, w), bg, dtype=np.uint8)
+    out[near & (grid == bg)] = MARK if bg != MARK else 0
+    return out
+
+
+def _connect(grid: np.ndarray, bg: int, rows: bool, cols: bool) -> np.ndarray:
+    """Only the background runs between two consecutive same-coloured cells, in their colour."""
+    out = connect_runs(grid, bg, -1, rows, cols)
+    out[grid != bg] = bg
+    return out
+
+
+def _majority(grid: np.ndarray, bg: int) -> Optional[int]:
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    return int(np.argmax(counts)) if counts.any() else None
+
+
+def _fill(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
+    """The shapes and the background they enclose (not reached from the border), in the majority colour."""
+    colour = _majority(grid, bg)
+    if colour is None:
+        return None
+    out = np.full(grid.shape, colour, dtype=np.uint8)
+    out[border_reach(grid, bg)] = bg
+    return out
+
+
+def _interior(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
+    """Only the enclosed background cells, in the majority colour."""
+    colour = _majority(grid, bg)
+    if colour is None:
+        return None
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    out[(grid == bg) & ~border_reach(grid, bg)] = colour
+    return out
+
+
+def _spread(grid: np.ndarray, bg: int, skip_majority: bool) -> Optional[np.ndarray]:
+    skip = _majority(grid, bg) if skip_majority else -1
+    return spread_colours(grid, bg, -1 if skip is None else skip)
+
+
+def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
+    """The generic functions of this task (the colour filters take the colours of its inputs)."""
+    out: list[tuple[str, Fn]] = []
+    for c in ctx.in_colours:
+        if c != ctx.bg:
+            out.append((f"keep({c})", partial(_keep, colour=c)))
+            out.append((f"erase({c})", partial(_erase, colour=c)))
+    out.append(("invert", _invert))
+    for name, dirs in RAYS.items():
+        out.append((f"rays({name})", partial(_rays, dirs=np.array(dirs, dtype=np.int64))))
+    out.append(("halo", _halo))
+    for name, rows, cols in (("h", True, False), ("v", False, True), ("hv", True, True)):
+        out.append((f"runs({name})", partial(_connect, rows=rows, cols=cols)))
+    out += [("fill", _fill), ("interior", _interior), ("spread", partial(_spread, skip_majority=False)),
+            ("spread_minor", partial(_spread, skip_majority=True)),
+            ("flip_h", lambda g, bg: np.ascontiguousarray(g[:, ::-1])),
+            ("flip_v", lambda g, bg: np.ascontiguousarray(g[::-1])),
+            ("rot180", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1]))]
+    return out
+
+
+def _recolour(grid: np.ndarray, bg: int, colour: int) -> np.ndarray:
+    return np.where(grid != bg, np.uint8(colour), np.uint8(bg))
+
+
+def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[str, int, tuple, tuple]]:
+    """Compose the generic functions over the task's inputs (breadth first, DEPTH deep, within `budget`):
+    every result whose train values are the train outputs goes to `verifier.solutions`; the others whose
+    train values have the outputs' shapes are returned as pieces (program text, cost, train values, test
+    values), for the caller to add after the engine's own."""
+    if not ctx.same_shape:
+        return []
+    bg, n = ctx.bg, len(ctx.train_in)
+    inputs = tuple(np.ascontiguousarray(g, dtype=np.uint8) for g in ctx.train_in + ctx.test_in)
+    recolours = [c for c in range(10) if c != bg and all((o == c).any() for o in ctx.train_out)]
+    fns = functions(ctx)
+    seen = {hash(tuple(value_key(v) for v in inputs))}
+    found: list[tuple[str, int, tuple, tuple]] = []
+
+    def offer(text: str, cost: int, values: tuple) -> None:
+        train, tests = values[:n], values[n:]
+        if all(v.shape == t.shape and (v == t).all() for v, t in zip(train, ctx.train_out)):
+            verifier.solutions.add(text, cost, tests)
+        elif all(v.shape == t.shape for v, t in zip(train, ctx.train_out)):
+            found.append((text, cost, train, tests))
+
+    frontier: list[tuple[str, tuple]] = [("", inputs)]
+    for depth in range(1, DEPTH + 1):
+        level: list[tuple[str, tuple]] = []
+        for text, values in frontier:
+            for name, fn in fns:
+                if budget.over():
+                    return found
+                out = []
+                for v in values:
+                    r = fn(v, bg)
+                    if r is None:
+                        break
+                    out.append(r)
+                if len(out) < len(values):
+                    continue
+                key = hash(tuple(value_key(v) for v in out))
+                if key in seen:
+                    continue
+                seen.add(key)
+                program = f"{text} | {name}" if text else name
+                result = tuple(out)
+                level.append((program, result))
+                offer(program, depth, result)
+                for c in recolours:
+                    offer(f"{program} | recolour_all({c})", depth + 1, tuple(_recolour(v, bg, c) for v in result))
+        frontier = level
+    return found
