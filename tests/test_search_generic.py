@@ -147,6 +147,15 @@ def test_subset_stacks_need_whole_test_canvases():
     assert found == [("stack(A [fg])", [[3, 4]], 1)]
 
 
+def test_subset_stacks_paint_tests_only_with_pieces_of_the_first_pieces_test_shape():
+    targets = (np.array([[1, 2]], np.uint8),)
+    pieces = _pieces(("A", ([[1, 0]],), [[3, 0]]), ("B", ([[0, 2]],), [[4]]), ("C", ([[5, 2]],), [[6, 7]]))
+    found = [(t, tests[0].tolist()) for t, _, tests, _ in subset_stacks(pieces, targets, 0, Budget.seconds(5))]
+    # B paints the right cell but its test value is 1x1: A is followed by C (mode "fg" would paint 5: "bg"
+    # paints nothing, so only C's non-background right cell agrees)
+    assert found == [("stack(A [fg] ; C [fg])", [[3, 7]])]
+
+
 @pytest.mark.parametrize("task_id", ["178fcbfb", "2281f1f4"])
 def test_real_training_tasks_solved_by_stacking_generic_pieces(task_id, monkeypatch):
     """178fcbfb: rows of the colours other than 2 drawn over columns of 2; 2281f1f4: red where a marked

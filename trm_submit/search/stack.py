@@ -130,10 +130,12 @@ class _Matrices:
             m[a:b] = True
             self.demo.append(_pack(m))
         self.all_cells = _pack(np.ones(self.cells, dtype=bool))
-        self.shapes = [tuple(t.shape for t in p.tests) for p in pieces]
+        ids: dict = {}
+        self.shape_ids = np.array([ids.setdefault(tuple(t.shape for t in p.tests), len(ids)) for p in pieces])
 
     def test_ok(self, first: int) -> np.ndarray:
-        return np.array([s == self.shapes[first] for s in self.shapes], dtype=bool)
+        """The pieces whose test values have the shapes of piece `first`'s."""
+        return self.shape_ids == self.shape_ids[first]
 
 
 def _best_steps(ctx: _Matrices, unpainted: np.ndarray, allowed: np.ndarray, n: int,
@@ -369,6 +371,8 @@ def _subset_pass(items: list[Piece], ctx: _Matrices, masks: np.ndarray, allowed:
         p, m, gain = grid_loops.best_stack_step(masks, ctx.disagree, open_cells, care_cells, allowed)
         if p < 0:
             break
+        if not steps:  # the test canvases take the first piece's shapes
+            allowed = allowed & ctx.test_ok(p)
         steps.append((p, m))
         open_cells = open_cells & ~masks[m, p]
         if not (open_cells & care_cells).any():
