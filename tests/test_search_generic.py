@@ -171,3 +171,26 @@ def test_real_training_tasks_solved_by_stacking_generic_pieces(task_id, monkeypa
     found = subset_stacks(pieces, ctx.train_out, ctx.bg, Budget.seconds(60))
     full = [tests for _, _, tests, goods in found if goods == len(task.train)]
     assert any(all(np.array_equal(a, s) for a, s in zip(tests, solutions)) for tests in full)
+
+
+def test_reshape_starts_bring_the_input_to_the_output_shape():
+    grid = np.array([[1, 2], [3, 0]], np.uint8)
+    assert generic._embed(grid, 0, (3, 3)).tolist() == [[1, 2, 0], [3, 0, 0], [0, 0, 0]]
+    assert generic._tile(grid, 0, (3, 4)).tolist() == [[1, 2, 1, 2], [3, 0, 3, 0], [1, 2, 1, 2]]
+    assert generic._scale(grid, 0, (4, 2)).tolist() == [[1, 2], [1, 2], [3, 0], [3, 0]]
+    assert generic._scale(grid, 0, (3, 2)) is None
+    assert generic._mirror_tile(grid, 0, (4, 4)).tolist() == [[1, 2, 2, 1], [3, 0, 0, 3],
+                                                              [3, 0, 0, 3], [1, 2, 2, 1]]
+    sparse = np.array([[0, 0, 0], [0, 5, 6], [0, 0, 0]], np.uint8)
+    assert generic._content_embed(sparse, 0, (2, 3)).tolist() == [[5, 6, 0], [0, 0, 0]]
+
+
+def test_a_training_task_whose_output_grows_is_solved_by_a_reshape_start_and_rays():
+    """d13f3404: the 3x3 input placed in a 6x6 canvas, each cell's colour continued down-right."""
+    task, solutions = training_task("d13f3404")
+    ctx = make_context(task)
+    verifier = Verifier(ctx, [])
+    generic.pieces(ctx, verifier, Budget.seconds(60))
+    by_text = {s.text: s.tests for s in verifier.solutions.found}
+    assert "embed | rays(dr)" in by_text
+    assert all(np.array_equal(a, s) for a, s in zip(by_text["embed | rays(dr)"], solutions))

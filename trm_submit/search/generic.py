@@ -1,11 +1,14 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a
 colour, invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells,
-enclosed fills, colour floods, flips), composed up to DEPTH over the inputs of a task whose outputs have its
-inputs' shapes, each result also recoloured to every colour of every train output (all non-background cells
-to one colour). A composition whose train values are the train outputs is a solution; any other is a piece
-for the stacker (stack.py), which decides which one paints which cells (an answer like "the input, then rays
-of colour 5, then the halo in colour 2" is three pieces). The same functions run on every demonstration and
-test input, so a piece is one program.
+enclosed fills, colour floods, flips), composed up to DEPTH over the inputs, each result also recoloured to
+every colour of every train output (all non-background cells to one colour). Where the outputs' shapes differ
+from the inputs', the start values are the input brought to the output's shape (the true one on the
+demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at the
+origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one function.
+A composition whose train values are the train outputs is a solution; any other whose train values have the
+outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer
+like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
+every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -19,6 +22,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..budget import Budget
+from . import sizes
 from .dsl import TaskContext, value_key
 from .grid_loops import border_reach, connect_runs, smear, spread_colours
 from .solutions import Verifier
@@ -127,13 +131,63 @@ def _recolour(grid: np.ndarray, bg: int, colour: int) -> np.ndarray:
     return np.where(grid != bg, np.uint8(colour), np.uint8(bg))
 
 
+def _embed(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
+    out = np.full(shape, bg, dtype=np.uint8)
+    h, w = min(shape[0], grid.shape[0]), min(shape[1], grid.shape[1])
+    out[:h, :w] = grid[:h, :w]
+    return out
+
+
+def _tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
+    reps = (-(-shape[0] // grid.shape[0]), -(-shape[1] // grid.shape[1]))
+    return np.ascontiguousarray(np.tile(grid, reps)[:shape[0], :shape[1]])
+
+
+def _scale(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarray]:
+    if shape[0] % grid.shape[0] or shape[1] % grid.shape[1]:
+        return None
+    return np.ascontiguousarray(np.repeat(np.repeat(grid, shape[0] // grid.shape[0], axis=0),
+                                          shape[1] // grid.shape[1], axis=1))
+
+
+def _mirror_tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
+    block = np.block([[grid, grid[:, ::-1]], [grid[::-1], grid[::-1, ::-1]]])
+    return _tile(block, bg, shape)
+
+
+def _content_embed(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarray]:
+    rows, cols = np.nonzero(grid != bg)
+    if not len(rows):
+        return None
+    return _embed(grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1], bg, shape)
+
+
+RESHAPES: dict[str, Callable[[np.ndarray, int, tuple], Optional[np.ndarray]]] = {
+    "embed": _embed, "tile": _tile, "scale": _scale, "mirror_tile": _mirror_tile, "content_embed": _content_embed}
+
+
+def _starts(ctx: TaskContext, inputs: tuple) -> list[tuple[str, tuple]]:
+    """(program text, values) of the start values: the inputs themselves when the outputs keep their shapes,
+    else the inputs brought to the output shapes (module docstring); none when a test shape is unknown."""
+    if ctx.same_shape:
+        return [("", inputs)]
+    predicted = sizes.predict([[g.shape for g in inputs]], ctx.out_shapes)
+    if len(predicted) != len(ctx.test_in) or any(p is None for p in predicted):
+        return []
+    shapes = list(ctx.out_shapes) + [p for p in predicted if p is not None]
+    out = []
+    for name, fn in RESHAPES.items():
+        values = tuple(fn(g, ctx.bg, s) for g, s in zip(inputs, shapes))
+        if all(v is not None for v in values):
+            out.append((name, values))
+    return out
+
+
 def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[str, int, tuple, tuple]]:
     """Compose the generic functions over the task's inputs (breadth first, DEPTH deep, within `budget`):
     every result whose train values are the train outputs goes to `verifier.solutions`; the others whose
     train values have the outputs' shapes are returned as pieces (program text, cost, train values, test
     values), for the caller to add after the engine's own."""
-    if not ctx.same_shape:
-        return []
     bg, n = ctx.bg, len(ctx.train_in)
     inputs = tuple(np.ascontiguousarray(g, dtype=np.uint8) for g in ctx.train_in + ctx.test_in)
     recolours = [c for c in range(10) if c != bg and all((o == c).any() for o in ctx.train_out)]
@@ -148,8 +202,12 @@ def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[s
         elif all(v.shape == t.shape for v, t in zip(train, ctx.train_out)):
             found.append((text, cost, train, tests))
 
-    frontier: list[tuple[str, tuple]] = [("", inputs)]
-    for depth in range(1, DEPTH + 1):
+    frontier = _starts(ctx, inputs)
+    first = 1 if ctx.same_shape else 2
+    for text, values in frontier if not ctx.same_shape else []:
+        seen.add(hash(tuple(value_key(v) for v in values)))
+        offer(text, 1, values)
+    for depth in range(first, DEPTH + 1):
         level: list[tuple[str, tuple]] = []
         for text, values in frontier:
             for name, fn in fns:

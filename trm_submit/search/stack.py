@@ -396,8 +396,10 @@ def _record(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[np.
             return
         if not _same(patch_complete(train[care]), targets[care]):
             return
-        train = [patch_complete(c) if (c == UNPAINTED).any() else c for c in train]
-    goods = sum(_same(c, t) for c, t in zip(train, targets))
+        completed = [patch_complete(c) if (c == UNPAINTED).any() else c for c in train]
+        goods = sum(_same(c, t) for c, t in zip(completed, targets))
+    else:
+        goods = sum(_same(c, t) for c, t in zip(train, targets))
     if goods == 0:
         return
     tests = _paint_tests(items, steps, bg, complete=complete)
