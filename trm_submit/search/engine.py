@@ -21,9 +21,17 @@ levels <= SEED_LEVEL before the last level. After the enumeration (ENUMERATION_S
 state gets the post-pass (POST_PASS_SHARE of the time left; its results of the outputs' shapes are pieces,
 except embedded ones) and the greedy stacker (stack.py) combines the pieces.
 
-Partial fits: a grid state, a last-level op or a stack (stack.partial_stacks) that reproduces every demonstration
-but one (of PARTIAL_MIN_DEMOS or more) is recorded apart (`Verifier.partials`); its answers rank after every full
-fit, tagged partial.
+Generic pieces (generic.py, before the enumeration, at most GENERIC_SHARE of the budget): ungated image functions
+composed to depth 2 over the inputs; a composition that reproduces every demonstration is a solution, the others
+of the outputs' shapes are pieces, added after the enumeration's own. Subset stacks (stack.subset_stacks): stacks
+built on a subset of the demonstrations for one "care" demonstration and checked on all of them; one that
+reproduces every demonstration is a solution.
+
+Partial fits: a grid state, a last-level op or a stack (stack.partial_stacks, stack.subset_stacks) that reproduces
+some demonstrations but not all is recorded apart (`Verifier.partials`; a state or an op only when it misses
+exactly one of PARTIAL_MIN_DEMOS or more); its answers rank after every full fit, tagged partial, and among
+partial fits the ones that miss fewer demonstrations first (MISSED_DEMO_COST per demonstration missed beyond
+the first).
 
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
 first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour

@@ -46,7 +46,7 @@ from ..budget import Budget
 from . import grid_loops
 from .dsl import value_key
 
-MAX_PIECES = 1500   # pieces kept per search (the cheapest)
+MAX_PIECES = 3000   # pieces kept per search (the cheapest)
 MAX_STEPS = 4       # pieces per stack
 STARTS = 4          # first-step alternatives of the first pass
 CARE_DEMOS = 5      # demonstrations that each get a pass where only their own cells count
