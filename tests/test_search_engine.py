@@ -39,7 +39,8 @@ def test_one_step_task_gives_the_true_answer_with_its_program():
     assert res.depth == 1 and res.stopped_by == "done"
 
 
-def test_two_step_program_needs_depth_two():
+def test_two_step_program_needs_depth_two(monkeypatch):
+    monkeypatch.setattr(engine, "GENERIC_PIECES", False)  # their compositions are depth 2 at any search depth
     def crop_then_flip(g):
         rows, cols = np.flatnonzero((g != 0).any(1)), np.flatnonzero((g != 0).any(0))
         return g[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1][::-1, :]

@@ -8,8 +8,8 @@ from collections import deque
 
 import numpy as np
 import pytest
-
 from search_reference import training_task
+
 from trm_submit.budget import Budget
 from trm_submit.search import generic, grid_loops, stack
 from trm_submit.search.dsl import make_context
@@ -128,7 +128,7 @@ def test_a_subset_stack_is_counted_on_the_demonstrations_it_was_not_built_for():
                      ("B", ([[0, 2]], [[0, 4]], [[0, 9]]), [[0, 8]]),
                      ("C", ([[0, 9]], [[0, 9]], [[0, 6]]), [[0, 9]]))
     found = {(text, tuple(tests[0].ravel().tolist()), goods)
-             for text, _, tests, goods in subset_stacks(pieces, targets, 0, Budget.seconds(5))}
+             for text, _, tests, goods, _ in subset_stacks(pieces, targets, 0, Budget.seconds(5))}
     # built on {0}, {1} or {0, 1}: A then B, which reproduces demonstrations 0 and 1 and not 2
     assert ("stack(A [fg] ; B [fg])", (7, 8), 2) in found
     # built on {2}: A then C, which reproduces demonstration 2 only
@@ -143,14 +143,14 @@ def test_subset_stacks_need_whole_test_canvases():
     holed = _pieces(("A", ([[1, 2]],), [[0, 0]]))
     assert subset_stacks(holed, targets, 0, Budget.seconds(5)) == []
     whole = _pieces(("A", ([[1, 2]],), [[3, 4]]))
-    found = [(t, tests[0].tolist(), g) for t, _, tests, g in subset_stacks(whole, targets, 0, Budget.seconds(5))]
+    found = [(t, tests[0].tolist(), g) for t, _, tests, g, _ in subset_stacks(whole, targets, 0, Budget.seconds(5))]
     assert found == [("stack(A [fg])", [[3, 4]], 1)]
 
 
 def test_subset_stacks_paint_tests_only_with_pieces_of_the_first_pieces_test_shape():
     targets = (np.array([[1, 2]], np.uint8),)
     pieces = _pieces(("A", ([[1, 0]],), [[3, 0]]), ("B", ([[0, 2]],), [[4]]), ("C", ([[5, 2]],), [[6, 7]]))
-    found = [(t, tests[0].tolist()) for t, _, tests, _ in subset_stacks(pieces, targets, 0, Budget.seconds(5))]
+    found = [(t, tests[0].tolist()) for t, _, tests, _, _ in subset_stacks(pieces, targets, 0, Budget.seconds(5))]
     # B paints the right cell but its test value is 1x1: A is followed by C (mode "fg" would paint 5: "bg"
     # paints nothing, so only C's non-background right cell agrees)
     assert found == [("stack(A [fg] ; C [fg])", [[3, 7]])]
@@ -169,7 +169,7 @@ def test_real_training_tasks_solved_by_stacking_generic_pieces(task_id, monkeypa
     for text, cost, train, tests in generic.pieces(ctx, verifier, Budget.seconds(60)):
         pieces.add(text, cost, train, tests)
     found = subset_stacks(pieces, ctx.train_out, ctx.bg, Budget.seconds(60))
-    full = [tests for _, _, tests, goods in found if goods == len(task.train)]
+    full = [tests for _, _, tests, goods, used in found if goods == len(task.train) and used <= stack.MAX_STEPS]
     assert any(all(np.array_equal(a, s) for a, s in zip(tests, solutions)) for tests in full)
 
 

@@ -1,7 +1,8 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a
 colour, invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells,
-enclosed fills, colour floods, flips), composed up to DEPTH over the inputs, each result also recoloured to
-every colour of every train output (all non-background cells to one colour). Where the outputs' shapes differ
+enclosed fills, colour floods, flips; rotations and transposes where every input is square), composed up to
+DEPTH over the inputs, each result also recoloured to every colour of every train output (all non-background
+cells to one colour). Where the outputs' shapes differ
 from the inputs', the start values are the input brought to the output's shape (the true one on the
 demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at the
 origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one function.
@@ -124,6 +125,11 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             ("flip_h", lambda g, bg: np.ascontiguousarray(g[:, ::-1])),
             ("flip_v", lambda g, bg: np.ascontiguousarray(g[::-1])),
             ("rot180", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1]))]
+    if all(g.shape[0] == g.shape[1] for g in ctx.train_in + ctx.test_in):  # the other four keep square shapes
+        out += [("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
+                ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
+                ("rot90", lambda g, bg: np.ascontiguousarray(np.rot90(g, -1))),
+                ("rot270", lambda g, bg: np.ascontiguousarray(np.rot90(g, 1)))]
     return out
 
 

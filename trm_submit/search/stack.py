@@ -3,9 +3,11 @@ every train output, as an overlay in which earlier pieces win; and the patch com
 cells unpainted.
 
 A piece is a grid state whose train values have the train outputs' shapes; the cheapest MAX_PIECES found are
-kept (by program cost over every level, then discovery order). It can paint in three modes: "fg" (only its
-non-background cells), "all" (every cell) or "bg" (only its background cells). A (piece, mode) is admissible
-while it agrees with the train output on every still unpainted cell it would paint, on every demonstration.
+kept (by program cost over every level, then discovery order), and the stacker packs the cheapest of them up to
+MAX_CELLS train cells in all (a task of ten 30x30 demonstrations stacks its ~300 cheapest). A piece can paint
+in three modes: "fg" (only its non-background cells), "all" (every cell) or "bg" (only its background cells).
+A (piece, mode) is admissible while it agrees with the train output on every still unpainted cell it would
+paint, on every demonstration.
 
 Greedy passes (each gives at most one stack): every pass takes, step after step, the admissible (piece, mode)
 that paints the most new cells, counted over every demonstration (first pass, which also tries the next best
@@ -47,6 +49,7 @@ from . import grid_loops
 from .dsl import value_key
 
 MAX_PIECES = 3000   # pieces kept per search (the cheapest)
+MAX_CELLS = 3_000_000  # train cells of all the pieces the stacker packs (the cheapest first): bounds its time
 MAX_STEPS = 4       # pieces per stack
 STARTS = 4          # first-step alternatives of the first pass
 CARE_DEMOS = 5      # demonstrations that each get a pass where only their own cells count
@@ -75,10 +78,21 @@ class Pieces:
     keys: set = field(default_factory=set)
     _heap: list = field(default_factory=list)  # (-cost, -order, index into items): the worst piece on top
     _order: int = 0
+    _packed: Optional[tuple] = None            # (sorted items, _Matrices) until the next add
+
+    def matrices(self, targets: tuple[np.ndarray, ...], bg: int) -> tuple[list[Piece], "_Matrices"]:
+        """The pieces sorted by cost (stable: ties keep discovery order) and their packed matrices, built once
+        for every stacker pass over the same pieces."""
+        if self._packed is None:
+            per_piece = sum(t.size for t in targets)
+            items = sorted(self.items, key=lambda p: p.cost)[:max(1, MAX_CELLS // per_piece)]
+            self._packed = (items, _Matrices(items, targets, bg))
+        return self._packed
 
     def add(self, text: str, cost: int, train: tuple, tests: tuple) -> None:
         if any(t is None for t in tests):
             return
+        self._packed = None
         if len(self.items) >= MAX_PIECES and cost >= -self._heap[0][0]:
             return
         key = hash(tuple(value_key(v) for v in train + tests))
@@ -178,10 +192,9 @@ def _greedy(first: tuple[int, int], ctx: _Matrices, allowed: np.ndarray, care: O
 def stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Budget) -> list[tuple[str, int, tuple]]:
     """Solutions made by stacking pieces (module docstring): (program text, cost, test answers), the passes'
     stacks in pass order."""
-    items = sorted(pieces.items, key=lambda p: p.cost)  # stable: ties keep discovery order
-    if not items or budget.over():
+    if not pieces.items or budget.over():
         return []
-    ctx = _Matrices(items, targets, bg)
+    items, ctx = pieces.matrices(targets, bg)
     costs = np.array([p.cost for p in items])
     every = np.ones(len(items), dtype=bool)
     passes: list[tuple[np.ndarray, Optional[np.ndarray], int]] = [(every, None, STARTS)]
@@ -214,10 +227,9 @@ def partial_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, bud
                    ) -> list[tuple[str, int, tuple]]:
     """Stacks that reproduce every demonstration but one (module docstring): (program text, cost, test
     answers)."""
-    items = sorted(pieces.items, key=lambda p: p.cost)
-    if len(targets) < 3 or not items or budget.over():
+    if len(targets) < 3 or not pieces.items or budget.over():
         return []
-    full = _Matrices(items, targets, bg)
+    items, full = pieces.matrices(targets, bg)
     every = np.ones(len(items), dtype=bool)
     found: list[tuple[str, int, tuple]] = []
     for d in range(min(CARE_DEMOS, len(targets))):
@@ -331,21 +343,20 @@ def patch_complete(canvas: np.ndarray) -> Optional[np.ndarray]:
 
 
 def subset_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Budget
-                  ) -> list[tuple[str, int, tuple, int]]:
+                  ) -> list[tuple[str, int, tuple, int, int]]:
     """Stacks checked on the demonstrations they were not built for (module docstring, "Subset stacks"):
-    (program text, cost, test answers, demonstrations reproduced), for every stack whose test canvases are
-    all painted and that reproduces at least one demonstration."""
-    items = sorted(pieces.items, key=lambda p: p.cost)
-    if not items or budget.over():
+    (program text, cost, test answers, demonstrations reproduced, pieces), for every stack whose test
+    canvases are all painted and that reproduces at least one demonstration."""
+    if not pieces.items or budget.over():
         return []
-    ctx = _Matrices(items, targets, bg)
+    items, ctx = pieces.matrices(targets, bg)
     masks = np.ascontiguousarray(np.stack(ctx.masks))
     costs = np.array([p.cost for p in items])
     n = len(targets)
     first = list(range(min(SUBSET_DEMOS, n)))
     subsets = [s for k in range(len(first), 0, -1) for s in itertools.combinations(first, k)]
     levels = sorted(set(costs.tolist()))[:-1][:COST_THRESHOLDS]
-    found: list[tuple[str, int, tuple, int]] = []
+    found: list[tuple[str, int, tuple, int, int]] = []
     seen: set = set()
     for limit in [None] + levels:
         allowed = np.ones(len(items), dtype=bool) if limit is None else costs <= limit
@@ -406,4 +417,4 @@ def _record(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[np.
     if any(t is None for t in tests):
         return
     text, cost = _described(items, steps)
-    found.append((text + (" | patch_complete" if complete else ""), cost + int(complete), tests, goods))
+    found.append((text + (" | patch_complete" if complete else ""), cost + int(complete), tests, goods, len(steps)))
