@@ -137,7 +137,7 @@ def test_merge_counts_agreement_and_puts_a_raw_answer_before_a_view_answer_of_eq
 def test_the_runs_go_on_until_the_share_is_used_and_later_runs_get_what_earlier_ones_left():
     calls: list[tuple[str, float]] = []
 
-    def slow_solver(task, budget, max_depth, max_states):
+    def slow_solver(task, budget, max_depth, max_states, generic_pieces=True):
         calls.append((task.task_id, budget.left()))
         while not budget.over():
             time.sleep(0.005)

@@ -404,14 +404,15 @@ Collect = Callable[[TaskContext], tuple[list[Op], list[Fitter]]]
 
 
 def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
-               collect: Collect = library.collect, givens: bool = True) -> tuple[Solutions, dict]:
+               collect: Collect = library.collect, givens: bool = True, generic_pieces: bool = True
+               ) -> tuple[Solutions, dict]:
     """Breadth-first search of `task` up to `max_depth` over the ops `collect` gives (with the start states of
     level 1 when `givens`), then the post-pass and the stacker; (solutions, stats)."""
     ctx = make_context(task)
     ops, finishers = collect(ctx)
     verifier = Verifier(ctx, finishers)
     # the generic functions belong to the full library: a search over another op list runs without them
-    use_generic = GENERIC_PIECES and collect is library.collect
+    use_generic = GENERIC_PIECES and generic_pieces and collect is library.collect
     drawn = generic.pieces(ctx, verifier, budget.fraction(GENERIC_SHARE)) if use_generic else []
     search = _Search(ops, verifier, budget.fraction(ENUMERATION_SHARE), max_states, len(task.train))
     start = _initial(task)
@@ -503,13 +504,14 @@ def _ranked(solutions: Solutions, t: int, taken: set, partial: bool = False) -> 
 
 
 def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int = 200_000, *,
-               collect: Collect = library.collect, givens: bool = True) -> SearchResult:
+               collect: Collect = library.collect, givens: bool = True, generic_pieces: bool = True
+               ) -> SearchResult:
     """Search `task` within `budget` over the ops of `collect` (default: the whole library); never raises
     for a valid task (an internal error is logged to stderr with the task id and gives no candidate,
     stopped_by "error")."""
     t0 = time.monotonic()
     try:
-        solutions, stats = run_search(task, budget, max_depth, max_states, collect, givens)
+        solutions, stats = run_search(task, budget, max_depth, max_states, collect, givens, generic_pieces)
         candidates = _candidates(solutions, task.n_test, stats["partials"] if PARTIAL_FITS else None)
     except Exception as e:  # defensive: a bug must not cost the run its other tasks
         print(f"search: task {task.task_id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)

@@ -46,6 +46,8 @@ class Run:
     name: str
     weight: float    # share of the time left (see the module docstring)
     penalty: float   # added to the rank of this run's candidates in the merge
+    generic: bool = True  # with the generic pieces (generic.py): they would repeat the raw run's in the
+                          # views (the generic functions are closed under transposition) and in "deeper"
 
 
 # Penalties measured on ARC-AGI-1 training (benchmarks/bench_search.py --ablation): see benchmarks/README.md.
@@ -53,9 +55,9 @@ RUNS: tuple[Run, ...] = (
     Run("outer", 0.0, 0.5),
     Run("raw", 6.0, 0.0),
     Run("colours", 3.0, 0.5),
-    Run("transpose", 1.0, 1.5),
-    Run("anti_transpose", 1.0, 1.5),
-    Run("deeper", 1.0, 0.0),
+    Run("transpose", 1.0, 1.5, generic=False),
+    Run("anti_transpose", 1.0, 1.5, generic=False),
+    Run("deeper", 1.0, 0.0, generic=False),
 )
 # Runs that did not pay on training (benchmarks/README.md), kept for `bench_search.py --runs`:
 # "colours_alt" found nothing the colour run had not (133.5 tasks with and without it).
@@ -133,7 +135,8 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
         if (k and budget.left() < MIN_RUN_SECONDS) or budget.stop():
             break
         weight = run.weight / sum(r.weight for r, _ in plans[k:])
-        res = solver(searched, budget.fraction(weight), max_depth=depth, max_states=max_states)
+        res = solver(searched, budget.fraction(weight), max_depth=depth, max_states=max_states,
+                     generic_pieces=run.generic)
         first = first or res
         programs, states = programs + res.programs, states + res.states
         applications, errors = applications + res.applications, errors + res.errors
