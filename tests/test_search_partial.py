@@ -122,3 +122,24 @@ def test_a_partial_candidate_is_tagged_in_the_journal_and_reads_back():
     assert "partial" not in records.candidate(np.array([[1, 2]], np.uint8), 1, 1.0, "flip_h")
     back = vote.candidates_from_records([rec], "search")[0]
     assert back.partial and back.program == "flip_h" and back.grid.tolist() == [[1, 2]]
+
+
+def test_subset_stacks_enter_the_engine_by_demonstrations_reproduced_and_length(monkeypatch):
+    from trm_submit.search import stack
+
+    a, b, c, t = grids(4)
+    task = Task("subsets", ((a, grids(1)[0]), (b, grids(1)[0]), (c, grids(1)[0])), (t,))
+    answers = [np.full((3, 4), k, np.uint8) for k in range(5)]
+    canned = [("full", 5, (answers[0],), 3, 2),   # every demonstration, 2 pieces: a full fit
+              ("long", 5, (answers[1],), 3, 6),   # every demonstration, 6 pieces: a partial fit
+              ("two", 3, (answers[2],), 2, 2),    # 2 of 3: a partial fit
+              ("one", 1, (answers[3],), 1, 2)]    # 1 of 3: a partial fit after those that miss one
+    monkeypatch.setattr(stack, "subset_stacks", lambda *args: canned)
+    res = solve_task(task, Budget.seconds(5), max_depth=1, collect=only(), givens=False)
+    assert [(x.program, x.partial) for x in res.candidates[0]] == [
+        ("full", False), ("two", True), ("long", True), ("one", True)]
+    # two demonstrations: reproducing one is no partial fit; a long stack reproducing both still is
+    two = Task("two", ((a, grids(1)[0]), (b, grids(1)[0])), (t,))
+    canned[:] = [("long", 5, (answers[1],), 2, 6), ("half", 1, (answers[3],), 1, 2)]
+    res = solve_task(two, Budget.seconds(5), max_depth=1, collect=only(), givens=False)
+    assert [(x.program, x.partial) for x in res.candidates[0]] == [("long", True)]

@@ -456,7 +456,7 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         for text, cost, tests, goods, used in stack.subset_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
             if goods == n and used <= stack.MAX_STEPS:
                 verifier.solutions.add(text, cost, tests)
-            elif PARTIAL_FITS and n >= PARTIAL_MIN_DEMOS:  # also a longer stack that reproduces every one
+            elif PARTIAL_FITS and (goods == n or n >= PARTIAL_MIN_DEMOS):  # a longer stack fitting every one too
                 verifier.partials.add(text, cost + MISSED_DEMO_COST * max(0, n - goods - 1), tests)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
