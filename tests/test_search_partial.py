@@ -1,4 +1,4 @@
-"""Partial fits: a program (or a stack) that reproduces every demonstration but one gives candidates ranked
+"""Partial fits: a program (or a stack) that reproduces some demonstrations but not all gives candidates ranked
 after every full fit, tagged partial, in the engine, in the merge of the runs, in the journal and in the merge
 of the sources."""
 

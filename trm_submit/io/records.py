@@ -62,7 +62,7 @@ class SourceRecord:
 def candidate(grid: Any, count: int, conf: float, program: str | None = None, partial: bool = False
               ) -> dict[str, Any]:
     """One candidate of a source record (`grid` as nested lists of ints; "partial": true for a search program
-    that reproduces every demonstration but one)."""
+    or stack that reproduces only some demonstrations, or a stack of more than 4 pieces)."""
     out: dict[str, Any] = {"grid": grid_to_list(grid), "count": int(count), "conf": conf}
     if program is not None:
         out["program"] = program

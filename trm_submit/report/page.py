@@ -131,7 +131,7 @@ def _attempt_mark(v: TaskView, i: int, key: str) -> str:
 
 def _candidate_caption(rank: int, c: dict[str, Any], source: str = "trm") -> str:
     if source == "search":
-        fit = ", partial fit: every demonstration but one" if c.get("partial") else ""
+        fit = ", partial fit: not every demonstration, or a long stack" if c.get("partial") else ""
         return f"#{rank + 1} search ({c.get('count', '?')} programs{fit}): {c.get('program') or '?'}"
     conf = c.get("conf")
     conf_text = f"{conf:.3f}" if type(conf) in (int, float) else "?"
