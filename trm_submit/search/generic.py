@@ -23,8 +23,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..budget import Budget
-from . import sizes
+from . import postpass, sizes
 from .dsl import TaskContext, value_key
+from .geometry import crop_non_bg
 from .grid_loops import border_reach, connect_runs, smear, spread_colours
 from .solutions import Verifier
 
@@ -138,10 +139,7 @@ def _recolour(grid: np.ndarray, bg: int, colour: int) -> np.ndarray:
 
 
 def _embed(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
-    out = np.full(shape, bg, dtype=np.uint8)
-    h, w = min(shape[0], grid.shape[0]), min(shape[1], grid.shape[1])
-    out[:h, :w] = grid[:h, :w]
-    return out
+    return postpass.embed(grid, shape, bg)
 
 
 def _tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
@@ -162,10 +160,8 @@ def _mirror_tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
 
 
 def _content_embed(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarray]:
-    rows, cols = np.nonzero(grid != bg)
-    if not len(rows):
-        return None
-    return _embed(grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1], bg, shape)
+    content = crop_non_bg(grid, bg)
+    return None if content is None else postpass.embed(content, shape, bg)
 
 
 RESHAPES: dict[str, Callable[[np.ndarray, int, tuple], Optional[np.ndarray]]] = {

@@ -78,16 +78,16 @@ class Pieces:
     keys: set = field(default_factory=set)
     _heap: list = field(default_factory=list)  # (-cost, -order, index into items): the worst piece on top
     _order: int = 0
-    _packed: Optional[tuple] = None            # (sorted items, _Matrices) until the next add
+    _packed: Optional[tuple] = None            # (targets, bg, sorted items, _Matrices) until the next add
 
     def matrices(self, targets: tuple[np.ndarray, ...], bg: int) -> tuple[list[Piece], "_Matrices"]:
         """The pieces sorted by cost (stable: ties keep discovery order) and their packed matrices, built once
-        for every stacker pass over the same pieces."""
-        if self._packed is None:
+        for every stacker pass over the same pieces and targets."""
+        if self._packed is None or self._packed[0] is not targets or self._packed[1] != bg:
             per_piece = sum(t.size for t in targets)
             items = sorted(self.items, key=lambda p: p.cost)[:max(1, MAX_CELLS // per_piece)]
-            self._packed = (items, _Matrices(items, targets, bg))
-        return self._packed
+            self._packed = (targets, bg, items, _Matrices(items, targets, bg))
+        return self._packed[2], self._packed[3]
 
     def add(self, text: str, cost: int, train: tuple, tests: tuple) -> None:
         if any(t is None for t in tests):
@@ -152,6 +152,12 @@ class _Matrices:
         return self.shape_ids == self.shape_ids[first]
 
 
+def _cost_levels(costs: np.ndarray) -> list[int]:
+    """The cost thresholds a pass may stop at: the COST_THRESHOLDS lowest distinct piece costs (never the
+    highest: that threshold would be every piece)."""
+    return sorted(set(costs.tolist()))[:-1][:COST_THRESHOLDS]
+
+
 def _best_steps(ctx: _Matrices, unpainted: np.ndarray, allowed: np.ndarray, n: int,
                 care: Optional[np.ndarray] = None) -> list[tuple[int, int]]:
     """The n admissible (piece, mode) steps that paint the most unpainted cells (on the `care` cells if given;
@@ -198,7 +204,7 @@ def stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Bud
     costs = np.array([p.cost for p in items])
     every = np.ones(len(items), dtype=bool)
     passes: list[tuple[np.ndarray, Optional[np.ndarray], int]] = [(every, None, STARTS)]
-    levels = sorted(set(costs.tolist()))[:-1][:COST_THRESHOLDS]  # the last level would be every piece
+    levels = _cost_levels(costs)
     for limit in [None] + levels:
         allowed = every if limit is None else costs <= limit
         if limit is not None:
@@ -242,8 +248,7 @@ def partial_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, bud
             steps = _greedy(first, ctx, every, None, budget)[-1]
             if len(steps) < 2:
                 continue
-            train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg)
-                     for i in range(len(targets))]
+            train = _painted_train(items, steps, len(targets), bg)
             others_done = not any((c == UNPAINTED).any() for i, c in enumerate(train) if i != d)
             if not others_done or np.array_equal(train[d], targets[d]):
                 continue
@@ -256,7 +261,7 @@ def _solution(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[n
               ) -> Optional[tuple[str, int, tuple]]:
     """The stack `steps` as a solution: as painted when it paints every train cell (and has 2+ pieces),
     else patch-completed when the completion reproduces every train output; None otherwise."""
-    train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg) for i in range(len(targets))]
+    train = _painted_train(items, steps, len(targets), bg)
     text, cost = _described(items, steps)
     complete = all((c != UNPAINTED).all() for c in train)
     if complete:
@@ -285,6 +290,11 @@ def _painted(values: list[np.ndarray], modes: list[int], bg: int) -> np.ndarray:
     for v, m in zip(values, modes):
         _paint(canvas, v, MODES[m], bg)
     return canvas
+
+
+def _painted_train(items: list[Piece], steps: list[tuple[int, int]], n: int, bg: int) -> list[np.ndarray]:
+    """The canvas of each of the `n` demonstrations after the stack `steps` (UNPAINTED where nothing paints)."""
+    return [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg) for i in range(n)]
 
 
 def _paint_tests(items: list[Piece], steps: list[tuple[int, int]], bg: int, complete: bool) -> tuple:
@@ -355,7 +365,7 @@ def subset_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budg
     n = len(targets)
     first = list(range(min(SUBSET_DEMOS, n)))
     subsets = [s for k in range(len(first), 0, -1) for s in itertools.combinations(first, k)]
-    levels = sorted(set(costs.tolist()))[:-1][:COST_THRESHOLDS]
+    levels = _cost_levels(costs)
     found: list[tuple[str, int, tuple, int, int]] = []
     seen: set = set()
     for limit in [None] + levels:
@@ -400,17 +410,18 @@ def _record(items: list[Piece], steps: list[tuple[int, int]], targets: tuple[np.
             care: int, complete: bool, found: list) -> None:
     """Adds the stack `steps` to `found` (as painted, or patch-completed when `complete` and the completion
     reproduces the care demonstration) when its test canvases are whole and it reproduces a demonstration."""
-    train = [_painted([items[p].train[i] for p, _ in steps], [m for _, m in steps], bg) for i in range(len(targets))]
+    painted = _painted_train(items, steps, len(targets), bg)
+    train: list[Optional[np.ndarray]] = list(painted)
     if complete:
-        holes = train[care] == UNPAINTED
+        holes = painted[care] == UNPAINTED
         if not holes.any() or holes.sum() * MAX_HOLE_SHARE > holes.size:
             return
-        if not _same(patch_complete(train[care]), targets[care]):
+        cared = patch_complete(painted[care])
+        if not _same(cared, targets[care]):
             return
-        completed = [patch_complete(c) if (c == UNPAINTED).any() else c for c in train]
-        goods = sum(_same(c, t) for c, t in zip(completed, targets))
-    else:
-        goods = sum(_same(c, t) for c, t in zip(train, targets))
+        train = [cared if i == care else patch_complete(c) if (c == UNPAINTED).any() else c
+                 for i, c in enumerate(painted)]
+    goods = sum(_same(c, t) for c, t in zip(train, targets))
     if goods == 0:
         return
     tests = _paint_tests(items, steps, bg, complete=complete)
