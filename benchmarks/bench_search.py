@@ -53,7 +53,10 @@ def _one(args: tuple) -> dict:
     else:
         result = solve_task(task, Budget.seconds(seconds), max_depth=depth)
     solved, fitted, right1, second, right2, partial, partial1, partial2 = 0, 0, 0, 0, 0, 0, 0, 0
+    ranks = []   # per test input: the index of the right grid among all candidates (None: not among them)
     for cands, sol in zip(result.candidates, truth):
+        ranks.append(next((k for k, c in enumerate(cands)
+                           if c.grid.shape == sol.shape and np.array_equal(c.grid, sol)), None))
         top = [c.grid for c in cands[:2]]
         if cands and cands[0].partial:   # no full fit: the partial fits' own precision
             partial += 1
@@ -74,7 +77,7 @@ def _one(args: tuple) -> dict:
                 seconds=result.seconds, depth=result.depth, states=result.states, stopped=result.stopped_by,
                 program=program, rss_mb=rss, applications=result.applications, size_right=size_right,
                 per_run=per_run, truth=truth, second=second, right2=right2, partial=partial, partial1=partial1,
-                partial2=partial2)
+                partial2=partial2, ranks=ranks)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.time() - t0
     if args.rows:
         keep = ("task", "score", "n_test", "fitted", "right1", "seconds", "depth", "stopped", "program", "partial",
-                "partial2")
+                "partial2", "ranks")
         Path(args.rows).write_text("".join(json.dumps({k: r[k] for k in keep}) + "\n" for r in rows))
     if args.verbose:
         for r in rows:
@@ -138,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{sum(r['partial1'] for r in rows)}, on attempt 1 or 2: {sum(r['partial2'] for r in rows)}")
     second, right2 = sum(r["second"] for r in rows), sum(r["right2"] for r in rows)
     print(f"second candidate right where the first is wrong: {right2}/{second} = {100 * right2 / max(1, second):.1f}%")
+    later = sum(1 for r in rows for k in r["ranks"] if k is not None and k >= 2)
+    print(f"test inputs whose right grid is a candidate after the first two: {later}")
     slowest = rows[int(np.argmax(secs))]["task"]
     print(f"search seconds: median {np.median(secs):.2f}, p90 {np.percentile(secs, 90):.2f}, max {secs.max():.2f}"
           f" ({slowest}); share of the budget used: {secs.sum() / (args.seconds * len(rows)):.0%}")

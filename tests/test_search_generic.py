@@ -11,7 +11,7 @@ import pytest
 from search_reference import training_task
 
 from trm_submit.budget import Budget
-from trm_submit.search import generic, grid_loops, stack
+from trm_submit.search import generic, grid_loops, library, stack
 from trm_submit.search.dsl import make_context
 from trm_submit.search.solutions import Verifier
 from trm_submit.search.stack import Pieces, subset_stacks
@@ -194,3 +194,76 @@ def test_a_training_task_whose_output_grows_is_solved_by_a_reshape_start_and_ray
     by_text = {s.text: s.tests for s in verifier.solutions.found}
     assert "embed | rays(dr)" in by_text
     assert all(np.array_equal(a, s) for a, s in zip(by_text["embed | rays(dr)"], solutions))
+
+
+def _ref_repeat_block(grid, bg, axis):
+    """Plain loops: line i of the output is content line a + (i - a) mod p (a, p: the content's first line and
+    the number of lines its bounding box spans)."""
+    g = grid if axis == 0 else grid.T
+    lines = [i for i in range(g.shape[0]) if any(v != bg for v in g[i])]
+    if not lines:
+        return None
+    a, p = lines[0], lines[-1] - lines[0] + 1
+    out = np.array([g[a + (i - a) % p] for i in range(g.shape[0])], np.uint8)
+    return out if axis == 0 else out.T
+
+
+def _ref_repeat_lines(grid, bg, axis):
+    g = (grid if axis == 1 else grid.T).copy()
+    out = g.copy()
+    for r in range(g.shape[0]):
+        cells = [j for j in range(g.shape[1]) if g[r, j] != bg]
+        if len(cells) >= 2:
+            a, p = cells[0], cells[-1] - cells[0] + 1
+            for j in range(g.shape[1]):
+                out[r, j] = g[r, a + (j - a) % p]
+    return out if axis == 1 else out.T
+
+
+def test_repeated_patterns_equal_plain_loops():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        h, w = rng.integers(1, 9, size=2)
+        grid = np.where(rng.random((h, w)) < 0.25, rng.integers(1, 10, (h, w)), 0).astype(np.uint8)
+        for axis in (0, 1):
+            got, want = generic._repeat_block(grid, 0, axis), _ref_repeat_block(grid, 0, axis)
+            assert (got is None and want is None) or np.array_equal(got, want)
+            assert np.array_equal(generic._repeat_lines(grid, 0, axis), _ref_repeat_lines(grid, 0, axis))
+
+
+@pytest.mark.parametrize("task_id,program", [("8eb1be9a", "repeat_rows"),
+                                             ("e21d9049", "repeat_along_rows | repeat_along_cols")])
+def test_training_tasks_whose_pattern_continues_with_its_own_period(task_id, program):
+    """8eb1be9a: a band of rows repeated up and down the grid; e21d9049: a row and a column of colours each
+    continued along itself."""
+    task, solutions = training_task(task_id)
+    ctx = make_context(task)
+    verifier = Verifier(ctx, [])
+    generic.pieces(ctx, verifier, Budget.seconds(60))
+    by_text = {s.text: s.tests for s in verifier.solutions.found}
+    assert program in by_text
+    assert all(np.array_equal(a, s) for a, s in zip(by_text[program], solutions))
+
+
+def test_a_generic_function_after_an_enumerated_state():
+    """5117e062: the object with the most colours cropped (an enumerated state), then its enclosed cells
+    filled in its majority colour (a generic function): found by compose_over, not by either alone."""
+    task, solutions = training_task("5117e062")
+    ctx = make_context(task)
+    crop = next(op for op in library.collect(ctx)[0] if op.name == "crop(most_colours,m8)")
+    values = tuple(crop.fn(g) for g in ctx.train_in + ctx.test_in)
+    n = len(task.train)
+    verifier = Verifier(ctx, [])
+    generic.compose_over(ctx, verifier, [("crop(most_colours,m8)", 1, values[:n], values[n:])], Budget.seconds(60))
+    by_text = {s.text: s.tests for s in verifier.solutions.found}
+    assert "crop(most_colours,m8) | fill" in by_text
+    assert all(np.array_equal(a, s) for a, s in zip(by_text["crop(most_colours,m8) | fill"], solutions))
+    alone = Verifier(ctx, [])
+    generic.pieces(ctx, alone, Budget.seconds(60))
+    assert not any(all(np.array_equal(a, s) for a, s in zip(x.tests, solutions)) for x in alone.solutions.found)
+
+
+def test_trim_drops_the_outer_ring():
+    grid = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    assert generic._trim(grid, 0).tolist() == [[5, 6], [9, 10]]
+    assert generic._trim(np.zeros((2, 5), np.uint8), 0) is None

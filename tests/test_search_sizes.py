@@ -47,6 +47,15 @@ def test_a_shallow_state_seed_and_a_sum_of_two_seeds():
     assert predict(seeds, outs) == [(15, 3)]
 
 
+def test_a_side_divided_by_two_or_three():
+    ins = [(1, 6), (1, 8), (1, 10)]
+    outs = [(w // 2, w) for _, w in ins]           # half as many rows as the input has columns
+    assert predict([_seed(*ins, (1, 12), (1, 7))], outs) == [(6, 12), None]   # 7 columns: no half
+    ins = [(9, 6), (12, 3), (6, 9)]
+    outs = [(h // 3, w // 3) for h, w in ins]      # a third on each axis
+    assert predict([_seed(*ins, (15, 12))], outs) == [(5, 4)]
+
+
 def test_no_rule_and_an_oversized_answer_give_no_prediction():
     outs = [(1, 2), (7, 3), (2, 9)]
     assert predict([_seed((5, 5), (5, 5), (5, 5), (5, 5))], outs) == [None]

@@ -23,7 +23,10 @@ except embedded ones) and the greedy stacker (stack.py) combines the pieces.
 
 Generic pieces (generic.py, before the enumeration, at most GENERIC_SHARE of the budget): ungated image functions
 composed to depth 2 over the inputs; a composition that reproduces every demonstration is a solution, the others
-of the outputs' shapes are pieces, added after the enumeration's own. Subset stacks (stack.subset_stacks): stacks
+of the outputs' shapes are pieces, added after the enumeration's own. After the post-pass, one generic function
+(and a recolouring, or a trim or rotation that may reach the outputs' shapes) follows each of the COMPOSE_STARTS
+cheapest pieces and grid states the enumeration found (at most COMPOSE_SHARE of the time left): "crop the object,
+then rays" is one piece. Subset stacks (stack.subset_stacks): stacks
 built on a subset of the demonstrations for one "care" demonstration and checked on all of them; one of at most
 stack.MAX_STEPS pieces that reproduces every demonstration is a solution (a longer one was right on attempt 1
 for 11 of 22 ARC-AGI-1 and 2 of 9 ARC-AGI-2 training test inputs: it ranks with the partial fits).
@@ -60,7 +63,7 @@ from ..io.tasks import Task
 from . import generic, library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
 from .lists import map_items, overlay_at
-from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier
+from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier, program_text
 
 MAX_CANDIDATES = 5
 ENUMERATION_SHARE = 0.75 # of the budget for the enumeration; then the post-pass and the stacker (stack.py)
@@ -74,6 +77,8 @@ MAX_BYTES = 1_200_000_000   # memory cap: estimated bytes of stored states (grid
 ARRAY_OVERHEAD = 160        # bytes per stored numpy array beyond its cells (header + tuple slot)
 GENERIC_PIECES = True   # the generic functions' compositions (generic.py) are checked and feed the stacker
 GENERIC_SHARE = 0.25    # of the budget, at most, for them (before the enumeration)
+COMPOSE_STARTS = 40     # the enumeration's cheapest pieces that a generic function follows (after the post-pass)
+COMPOSE_SHARE = 0.3     # of the time left after the post-pass, at most, for them
 SUBSET_STACKS = True    # stacks built on subsets of the demonstrations, checked on the others (stack.subset_stacks)
 MISSED_DEMO_COST = 1000 # a partial fit's rank cost per demonstration missed beyond the first
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
@@ -444,6 +449,14 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         predicted = sizes.predict(list(search.seeds), ctx.out_shapes)
         search.finish = _Finish(ctx, verifier, predicted, postpass.shared_colours(ctx))
     search.post_pass(budget.fraction(POST_PASS_SHARE))
+    if use_generic and COMPOSE_STARTS:
+        grids = [st for st in sorted(search.stored, key=lambda st: st.cost)
+                 if st.kind == GRID and st.program and all(v is not None for v in st.values)][:COMPOSE_STARTS]
+        starts = [(p.text, p.cost, p.train, p.tests)
+                  for p in sorted(verifier.pieces.items, key=lambda p: p.cost)[:COMPOSE_STARTS]]
+        starts += [(program_text(st.program), st.cost, st.values[:len(task.train)], st.values[len(task.train):])
+                   for st in grids]
+        drawn += generic.compose_over(ctx, verifier, starts, budget.fraction(COMPOSE_SHARE))
     for text, cost, train, tests in drawn:
         verifier.pieces.add(text, cost, train, tests)
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):

@@ -1,15 +1,14 @@
-"""Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a
-colour, invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells,
-enclosed fills, colour floods, flips; rotations and transposes where every input is square), composed up to
-DEPTH over the inputs, each result also recoloured to every colour of every train output (all non-background
-cells to one colour). Where the outputs' shapes differ
-from the inputs', the start values are the input brought to the output's shape (the true one on the
-demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at the
-origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one function.
-A composition whose train values are the train outputs is a solution; any other whose train values have the
-outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer
-like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
-every demonstration and test input, so a piece is one program.
+"""Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
+invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells, enclosed fills,
+colour floods, patterns repeated with their own period, flips; rotations and transposes where every input is
+square), composed up to DEPTH over the inputs, each result also recoloured to every colour of every train output
+(all non-background cells to one colour). Where the outputs' shapes differ from the inputs', the start values are
+the input brought to the output's shape (the true one on the demonstrations, the one `sizes.predict` gives from
+the inputs' shapes on the test inputs): embedded at the origin, tiled, scaled up, mirror-tiled, or cropped to its
+content and embedded; they count as one function. A composition whose train values are the train outputs is a
+solution; any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which
+decides which one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2"
+is three pieces). The same functions run on every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -108,6 +107,31 @@ def _spread(grid: np.ndarray, bg: int, skip_majority: bool) -> Optional[np.ndarr
     return spread_colours(grid, bg, -1 if skip is None else skip)
 
 
+def _repeat_block(grid: np.ndarray, bg: int, axis: int) -> Optional[np.ndarray]:
+    """The content's rows (axis 0) or columns (axis 1) repeated over the whole grid with the period of its
+    bounding box, aligned with it (a pattern continued)."""
+    lines = np.flatnonzero((grid != bg).any(axis=1 - axis))
+    if not len(lines):
+        return None
+    a, period = int(lines[0]), int(lines[-1] - lines[0] + 1)
+    index = a + (np.arange(grid.shape[axis]) - a) % period
+    return np.ascontiguousarray(grid[index] if axis == 0 else grid[:, index])
+
+
+def _repeat_lines(grid: np.ndarray, bg: int, axis: int) -> np.ndarray:
+    """Every row (axis 1) or column (axis 0) with two or more coloured cells repeated along itself with the
+    period of its span, aligned with it."""
+    view = grid if axis == 1 else grid.T
+    out = view.copy()
+    positions = np.arange(view.shape[1])
+    for r in range(view.shape[0]):
+        cells = np.flatnonzero(view[r] != bg)
+        if len(cells) >= 2:
+            a = int(cells[0])
+            out[r] = view[r, a + (positions - a) % int(cells[-1] - a + 1)]
+    return np.ascontiguousarray(out if axis == 1 else out.T)
+
+
 def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     """The generic functions of this task (the colour filters take the colours of its inputs)."""
     out: list[tuple[str, Fn]] = []
@@ -123,10 +147,30 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
         out.append((f"runs({name})", partial(_connect, rows=rows, cols=cols)))
     out += [("fill", _fill), ("interior", _interior), ("spread", partial(_spread, skip_majority=False)),
             ("spread_minor", partial(_spread, skip_majority=True)),
+            ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
+            ("repeat_along_rows", partial(_repeat_lines, axis=1)),
+            ("repeat_along_cols", partial(_repeat_lines, axis=0)),
             ("flip_h", lambda g, bg: np.ascontiguousarray(g[:, ::-1])),
             ("flip_v", lambda g, bg: np.ascontiguousarray(g[::-1])),
             ("rot180", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1]))]
     if all(g.shape[0] == g.shape[1] for g in ctx.train_in + ctx.test_in):  # the other four keep square shapes
+        out += [("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
+                ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
+                ("rot90", lambda g, bg: np.ascontiguousarray(np.rot90(g, -1))),
+                ("rot270", lambda g, bg: np.ascontiguousarray(np.rot90(g, 1)))]
+    return out
+
+
+def _trim(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
+    """The grid without its outermost ring of cells (the inside of a frame)."""
+    return np.ascontiguousarray(grid[1:-1, 1:-1]) if min(grid.shape) > 2 else None
+
+
+def _reshaping(ctx: TaskContext) -> list[tuple[str, Fn]]:
+    """The functions that may change a value's shape, for the compositions after the enumeration's pieces (whose
+    own shapes are the outputs' on the demonstrations, so any of these keeps the shape only where it fits)."""
+    out: list[tuple[str, Fn]] = [("trim", _trim)]
+    if not all(g.shape[0] == g.shape[1] for g in ctx.train_in + ctx.test_in):
         out += [("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
                 ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
                 ("rot90", lambda g, bg: np.ascontiguousarray(np.rot90(g, -1))),
@@ -185,17 +229,43 @@ def _starts(ctx: TaskContext, inputs: tuple) -> list[tuple[str, tuple]]:
     return out
 
 
-def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[str, int, tuple, tuple]]:
-    """Compose the generic functions over the task's inputs (breadth first, DEPTH deep, within `budget`):
-    every result whose train values are the train outputs goes to `verifier.solutions`; the others whose
-    train values have the outputs' shapes are returned as pieces (program text, cost, train values, test
-    values), for the caller to add after the engine's own."""
-    bg, n = ctx.bg, len(ctx.train_in)
-    inputs = tuple(np.ascontiguousarray(g, dtype=np.uint8) for g in ctx.train_in + ctx.test_in)
-    recolours = [c for c in range(10) if c != bg and all((o == c).any() for o in ctx.train_out)]
-    fns = functions(ctx)
-    seen = {hash(tuple(value_key(v) for v in inputs))}
-    found: list[tuple[str, int, tuple, tuple]] = []
+Offer = Callable[[str, int, tuple], None]
+
+
+def _level(frontier: list[tuple[str, int, tuple]], fns: list[tuple[str, Fn]], bg: int, recolours: list[int],
+           seen: set, offer: Offer, budget: Budget) -> Optional[list[tuple[str, int, tuple]]]:
+    """Every function over every (program text, cost, values) of `frontier`: each new result (and its
+    recolourings) offered; the new results, or None once `budget` is over."""
+    level: list[tuple[str, int, tuple]] = []
+    for text, cost, values in frontier:
+        for name, fn in fns:
+            if budget.over():
+                return None
+            out = []
+            for v in values:
+                r = fn(v, bg)
+                if r is None:
+                    break
+                out.append(r)
+            if len(out) < len(values):
+                continue
+            key = hash(tuple(value_key(v) for v in out))
+            if key in seen:
+                continue
+            seen.add(key)
+            program = f"{text} | {name}" if text else name
+            result = tuple(out)
+            level.append((program, cost + 1, result))
+            offer(program, cost + 1, result)
+            for c in recolours:
+                offer(f"{program} | recolour_all({c})", cost + 2, tuple(_recolour(v, bg, c) for v in result))
+    return level
+
+
+def _offer(ctx: TaskContext, verifier: Verifier, found: list) -> Offer:
+    """Where a result goes: a solution when its train values are the outputs, else a piece (into `found`) when
+    they have the outputs' shapes."""
+    n = len(ctx.train_in)
 
     def offer(text: str, cost: int, values: tuple) -> None:
         train, tests = values[:n], values[n:]
@@ -203,35 +273,44 @@ def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[s
             verifier.solutions.add(text, cost, tests)
         elif all(v.shape == t.shape for v, t in zip(train, ctx.train_out)):
             found.append((text, cost, train, tests))
+    return offer
 
-    frontier = _starts(ctx, inputs)
-    first = 1 if ctx.same_shape else 2
-    for text, values in frontier if not ctx.same_shape else []:
-        seen.add(hash(tuple(value_key(v) for v in values)))
-        offer(text, 1, values)
-    for depth in range(first, DEPTH + 1):
-        level: list[tuple[str, tuple]] = []
-        for text, values in frontier:
-            for name, fn in fns:
-                if budget.over():
-                    return found
-                out = []
-                for v in values:
-                    r = fn(v, bg)
-                    if r is None:
-                        break
-                    out.append(r)
-                if len(out) < len(values):
-                    continue
-                key = hash(tuple(value_key(v) for v in out))
-                if key in seen:
-                    continue
-                seen.add(key)
-                program = f"{text} | {name}" if text else name
-                result = tuple(out)
-                level.append((program, result))
-                offer(program, depth, result)
-                for c in recolours:
-                    offer(f"{program} | recolour_all({c})", depth + 1, tuple(_recolour(v, bg, c) for v in result))
-        frontier = level
+
+def _recolours(ctx: TaskContext) -> list[int]:
+    return [c for c in range(10) if c != ctx.bg and all((o == c).any() for o in ctx.train_out)]
+
+
+def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[str, int, tuple, tuple]]:
+    """Compose the generic functions over the task's inputs (breadth first, DEPTH deep, within `budget`):
+    every result whose train values are the train outputs goes to `verifier.solutions`; the others whose
+    train values have the outputs' shapes are returned as pieces (program text, cost, train values, test
+    values), for the caller to add after the engine's own."""
+    inputs = tuple(np.ascontiguousarray(g, dtype=np.uint8) for g in ctx.train_in + ctx.test_in)
+    fns = functions(ctx)
+    seen = {hash(tuple(value_key(v) for v in inputs))}
+    found: list[tuple[str, int, tuple, tuple]] = []
+    offer = _offer(ctx, verifier, found)
+    frontier: Optional[list[tuple[str, int, tuple]]]
+    if ctx.same_shape:
+        frontier, first = [("", 0, inputs)], 1
+    else:
+        frontier, first = [(text, 1, values) for text, values in _starts(ctx, inputs)], 2
+        for text, cost, values in frontier:
+            seen.add(hash(tuple(value_key(v) for v in values)))
+            offer(text, cost, values)
+    for _ in range(first, DEPTH + 1):
+        frontier = _level(frontier, fns, ctx.bg, _recolours(ctx), seen, offer, budget)
+        if frontier is None:
+            break
+    return found
+
+
+def compose_over(ctx: TaskContext, verifier: Verifier, starts: list[tuple[str, int, tuple, tuple]],
+                 budget: Budget) -> list[tuple[str, int, tuple, tuple]]:
+    """One generic function (and a recolouring) after each of `starts` (program text, cost, train values, test
+    values: the engine's cheapest pieces): solutions go to `verifier.solutions`, the new pieces are returned."""
+    found: list[tuple[str, int, tuple, tuple]] = []
+    frontier = [(text, cost, tuple(train) + tuple(tests)) for text, cost, train, tests in starts]
+    seen = {hash(tuple(value_key(v) for v in values)) for _, _, values in frontier}
+    _level(frontier, functions(ctx) + _reshaping(ctx), ctx.bg, _recolours(ctx), seen, _offer(ctx, verifier, found), budget)
     return found

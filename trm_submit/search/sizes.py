@@ -3,8 +3,9 @@ demonstration and test input (the input itself first, then states in discovery o
 
 Per axis (rows, then columns) the simplest rule that gives every demonstration output's side is chosen, by
 cost: the seed's side on the same axis (cost = the seed's rank), or on the other axis (+1), times k in 1..5
-(+2 per step above 1) plus c in -3..3 (+|c|); a constant side (cost 1); the sum of two seeds' sides (their
-ranks + 3). Ties go to the first found. The rule is then applied to each test input; a side outside 1..30
+(+2 per step above 1) plus c in -3..3 (+|c|); the seed's side divided by 2 or 3 where it divides on every
+demonstration (+3 per divisor step: "half as many rows as the input has columns"); a constant side (cost 1);
+the sum of two seeds' sides (their ranks + 3). Ties go to the first found. The rule is then applied to each test input; a side outside 1..30
 gives no prediction for that input.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 MAX_SIDE_OUT = 30    # an answer's side (ARC grids)
 KS = (1, 2, 3, 4, 5)
+DIVISORS = (2, 3)
 MAX_SHIFT = 3
 MAX_SUM_SEEDS = 40   # sums of two seeds are searched among the first this many
 Shape = tuple[int, int]
@@ -39,6 +41,13 @@ def _axis_rule(seeds: np.ndarray, target: np.ndarray, n_train: int, axis: int) -
             i = int(np.argmin(cost))
             if cost[i] < best_cost:
                 best_cost, best = float(cost[i]), np.where(x_test[i] > 0, k * x_test[i] + c[i, 0], 0)
+        for d in DIVISORS:
+            ok = ((x_train % d == 0) & (x_train // d == target[None, :]) & (x_train > 0)).all(axis=1)
+            cost = np.where(ok, ranks + (b != axis) + 3 * (d - 1), np.inf)
+            i = int(np.argmin(cost))
+            if cost[i] < best_cost:
+                exact = (x_test[i] > 0) & (x_test[i] % d == 0)
+                best_cost, best = float(cost[i]), np.where(exact, x_test[i] // d, 0)
     m = min(len(seeds), MAX_SUM_SEEDS)
     if m >= 1:
         a = seeds[:m, :, axis]
