@@ -449,14 +449,8 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         predicted = sizes.predict(list(search.seeds), ctx.out_shapes)
         search.finish = _Finish(ctx, verifier, predicted, postpass.shared_colours(ctx))
     search.post_pass(budget.fraction(POST_PASS_SHARE))
-    if use_generic and COMPOSE_STARTS:
-        grids = [st for st in sorted(search.stored, key=lambda st: st.cost)
-                 if st.kind == GRID and st.program and all(v is not None for v in st.values)][:COMPOSE_STARTS]
-        starts = [(p.text, p.cost, p.train, p.tests)
-                  for p in sorted(verifier.pieces.items, key=lambda p: p.cost)[:COMPOSE_STARTS]]
-        starts += [(program_text(st.program), st.cost, st.values[:len(task.train)], st.values[len(task.train):])
-                   for st in grids]
-        drawn += generic.compose_over(ctx, verifier, starts, budget.fraction(COMPOSE_SHARE))
+    if use_generic:
+        drawn += _compose_generic(search, ctx, verifier, len(task.train), budget)
     for text, cost, train, tests in drawn:
         verifier.pieces.add(text, cost, train, tests)
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
@@ -475,6 +469,18 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
                  applications=search.applications, errors=search.errors)
     stats["partials"] = verifier.partials
     return verifier.solutions, stats
+
+
+def _compose_generic(search: _Search, ctx: TaskContext, verifier: Verifier, n: int, budget: Budget
+                     ) -> list[tuple[str, int, tuple, tuple]]:
+    """One generic function after each of the enumeration's cheapest pieces and grid states (module docstring);
+    the new pieces."""
+    by_cost = sorted(search.stored, key=lambda st: st.cost)
+    grids = [st for st in by_cost if st.kind == GRID and st.program and all(v is not None for v in st.values)]
+    after = [(p.text, p.cost, p.train, p.tests)
+             for p in sorted(verifier.pieces.items, key=lambda p: p.cost)[:COMPOSE_STARTS]]
+    after += [(program_text(st.program), st.cost, st.values[:n], st.values[n:]) for st in grids[:COMPOSE_STARTS]]
+    return generic.compose_over(ctx, verifier, after, budget.fraction(COMPOSE_SHARE))
 
 
 def _candidates(solutions: Solutions, n_test: int, partials: Optional[Solutions] = None

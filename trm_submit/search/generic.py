@@ -312,5 +312,6 @@ def compose_over(ctx: TaskContext, verifier: Verifier, starts: list[tuple[str, i
     found: list[tuple[str, int, tuple, tuple]] = []
     frontier = [(text, cost, tuple(train) + tuple(tests)) for text, cost, train, tests in starts]
     seen = {hash(tuple(value_key(v) for v in values)) for _, _, values in frontier}
-    _level(frontier, functions(ctx) + _reshaping(ctx), ctx.bg, _recolours(ctx), seen, _offer(ctx, verifier, found), budget)
+    _level(frontier, functions(ctx) + _reshaping(ctx), ctx.bg, _recolours(ctx), seen, _offer(ctx, verifier, found),
+           budget)
     return found

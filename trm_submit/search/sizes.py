@@ -1,11 +1,11 @@
 """Output-size prediction for the test inputs, from "seeds": the shapes one shallow search state has on every
 demonstration and test input (the input itself first, then states in discovery order).
 
-Per axis (rows, then columns) the simplest rule that gives every demonstration output's side is chosen, by
-cost: the seed's side on the same axis (cost = the seed's rank), or on the other axis (+1), times k in 1..5
-(+2 per step above 1) plus c in -3..3 (+|c|); the seed's side divided by 2 or 3 where it divides on every
-demonstration (+3 per divisor step: "half as many rows as the input has columns"); a constant side (cost 1);
-the sum of two seeds' sides (their ranks + 3). Ties go to the first found. The rule is then applied to each test input; a side outside 1..30
+Per axis (rows, then columns) the simplest rule that gives every demonstration output's side is chosen, by cost:
+the seed's side on the same axis (cost = the seed's rank), or on the other axis (+1), times k in 1..5 (+2 per step
+above 1) plus c in -3..3 (+|c|); the seed's side divided by 2 or 3 where it divides on every demonstration (+3 per
+divisor step: "half as many rows as the input has columns"); a constant side (cost 1); the sum of two seeds' sides
+(their ranks + 3). Ties go to the first found. The rule is then applied to each test input; a side outside 1..30
 gives no prediction for that input.
 """
 
