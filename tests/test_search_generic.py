@@ -166,7 +166,7 @@ def test_real_training_tasks_solved_by_stacking_generic_pieces(task_id, monkeypa
     verifier = Verifier(ctx, [])
     pieces = Pieces()
     pieces.add("identity", 0, tuple(i for i, _ in task.train), tuple(task.test_inputs))
-    for text, cost, train, tests in generic.pieces(ctx, verifier, Budget.seconds(60)):
+    for text, cost, train, tests in generic.pieces(ctx, verifier, Budget.seconds(60))[0]:
         pieces.add(text, cost, train, tests)
     found = subset_stacks(pieces, ctx.train_out, ctx.bg, Budget.seconds(60))
     full = [tests for _, _, tests, goods, used in found if goods == len(task.train) and used <= stack.MAX_STEPS]
@@ -267,3 +267,115 @@ def test_trim_drops_the_outer_ring():
     grid = np.arange(16, dtype=np.uint8).reshape(4, 4)
     assert generic._trim(grid, 0).tolist() == [[5, 6], [9, 10]]
     assert generic._trim(np.zeros((2, 5), np.uint8), 0) is None
+
+
+def test_check_deeper_adds_one_function_and_a_recolouring_to_the_last_level():
+    """A hand-made task: each output is the input turned half a turn, its cells continued rightwards, all in
+    colour 3. Given the depth-2 value "flip_h | flip_v" (the half turn), the check-only level finds the rays
+    and the recolouring; the test answer equals the plain-loop rays of the turned test input."""
+    from trm_submit.io.tasks import Task
+
+    rng = np.random.default_rng(2)
+    grids = [np.where(rng.random((5, 6)) < 0.15, rng.integers(1, 3, (5, 6)), 0).astype(np.uint8) for _ in range(4)]
+    for g in grids:
+        g[2, 1] = 1   # never blank
+
+    def answer(g):
+        return np.where(_ref_smear(g[::-1, ::-1], 0, [(0, 1)]) != 0, 3, 0).astype(np.uint8)
+
+    task = Task("hand", tuple((g, answer(g)) for g in grids[:3]), (grids[3],))
+    ctx = make_context(task)
+    turned = tuple(np.ascontiguousarray(g[::-1, ::-1]) for g in grids)
+    verifier = Verifier(ctx, [])
+    generic.check_deeper(ctx, verifier, [("flip_h | flip_v", 2, turned)], Budget.seconds(60))
+    by_text = {s.text: (s.cost, s.tests) for s in verifier.solutions.found}
+    cost, tests = by_text["flip_h | flip_v | rays(right) | recolour_all(3)"]
+    assert cost == 4 and np.array_equal(tests[0], answer(grids[3]))
+    # a value right on the first demonstration only is no solution
+    wrong = (turned[0],) + tuple(np.zeros_like(g) for g in turned[1:])
+    other = Verifier(ctx, [])
+    generic.check_deeper(ctx, other, [("x", 2, wrong)], Budget.seconds(60))
+    assert other.solutions.found == []
+
+
+def _ref_gravity(grid, bg, side):
+    """Plain loops: each line's coloured cells, in order, packed against `side`."""
+    out = np.full(grid.shape, bg, np.uint8)
+    h, w = grid.shape
+    if side in ("down", "up"):
+        for c in range(w):
+            cells = [grid[r, c] for r in range(h) if grid[r, c] != bg]
+            rows = range(h - len(cells), h) if side == "down" else range(len(cells))
+            for r, v in zip(rows, cells):
+                out[r, c] = v
+    else:
+        for r in range(h):
+            cells = [grid[r, c] for c in range(w) if grid[r, c] != bg]
+            cols = range(w - len(cells), w) if side == "right" else range(len(cells))
+            for c, v in zip(cols, cells):
+                out[r, c] = v
+    return out
+
+
+def _ref_outline(grid, bg):
+    h, w = grid.shape
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            near = [(r + dy, c + dx) for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+            if grid[r, c] != bg and all(0 <= y < h and 0 <= x < w and grid[y, x] != bg for y, x in near):
+                out[r, c] = bg
+    return out
+
+
+def test_gravity_shift_outline_equal_plain_loops():
+    rng = np.random.default_rng(9)
+    for _ in range(150):
+        h, w = rng.integers(1, 9, size=2)
+        grid = np.where(rng.random((h, w)) < 0.4, rng.integers(1, 10, (h, w)), 0).astype(np.uint8)
+        fns = dict(generic.functions(make_context(_one_pair(grid))))
+        for side in ("down", "up", "left", "right"):
+            assert np.array_equal(fns[f"gravity({side})"](grid, 0), _ref_gravity(grid, 0, side)), side
+        assert np.array_equal(fns["outline"](grid, 0), _ref_outline(grid, 0))
+        down = fns["shift(down)"](grid, 0)
+        assert (down[0] == 0).all() and np.array_equal(down[1:], grid[:-1])
+        left = fns["shift(left)"](grid, 0)
+        assert (left[:, -1] == 0).all() and np.array_equal(left[:, :-1], grid[:, 1:])
+
+
+def _one_pair(grid):
+    from trm_submit.io.tasks import Task
+    blank = np.zeros((3, 3), np.uint8)
+    blank[0, 0] = 1
+    return Task("hand", ((blank, blank), (blank, blank)), (blank,))
+
+
+def test_boxes_mark_the_background_inside_each_shape_box():
+    grid = np.array([[1, 0, 0, 0, 0],
+                     [0, 1, 0, 0, 0],
+                     [1, 0, 0, 2, 2],
+                     [0, 0, 0, 2, 0]], np.uint8)
+    # the diagonal 1s are one 8-neighbour shape (box rows 0-2, columns 0-1); the 2s another (rows 2-3, 3-4)
+    assert generic._boxes(grid, 0).tolist() == [[0, 1, 0, 0, 0],
+                                                [1, 0, 0, 0, 0],
+                                                [0, 1, 0, 0, 0],
+                                                [0, 0, 0, 0, 1]]
+
+
+def test_mirror_completion_fills_only_background_from_the_mirror_image():
+    grid = np.array([[1, 0, 0, 0],
+                     [0, 2, 0, 3],
+                     [0, 0, 0, 0]], np.uint8)
+    assert generic._mirror(grid, 0, "h", False).tolist() == [[1, 0, 0, 1],
+                                                             [3, 2, 2, 3],
+                                                             [0, 0, 0, 0]]
+    assert generic._mirror(grid, 0, "v", False).tolist() == [[1, 0, 0, 0],
+                                                             [0, 2, 0, 3],
+                                                             [1, 0, 0, 0]]
+    # the content's box is rows 0-1, columns 0-3: the up-down mirror inside it, row 2 untouched
+    assert generic._mirror(grid, 0, "v", True).tolist() == [[1, 2, 0, 3],
+                                                            [1, 2, 0, 3],
+                                                            [0, 0, 0, 0]]
+    full = generic._mirror(grid, 0, "hv", False)
+    assert np.array_equal(full, full[:, ::-1]) and np.array_equal(full, full[::-1])
+    assert generic._mirror(np.zeros((2, 2), np.uint8), 0, "h", True) is None

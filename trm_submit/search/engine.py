@@ -26,7 +26,8 @@ composed to depth 2 over the inputs; a composition that reproduces every demonst
 of the outputs' shapes are pieces, added after the enumeration's own. After the post-pass, one generic function
 (and a recolouring, or a trim or rotation that may reach the outputs' shapes) follows each of the COMPOSE_STARTS
 cheapest pieces and grid states the enumeration found (at most COMPOSE_SHARE of the time left): "crop the object,
-then rays" is one piece. Subset stacks (stack.subset_stacks): stacks
+then rays" is one piece. Whatever time is left at the end goes to the generic compositions one function deeper,
+checked only (`generic.check_deeper`). Subset stacks (stack.subset_stacks): stacks
 built on a subset of the demonstrations for one "care" demonstration and checked on all of them; one of at most
 stack.MAX_STEPS pieces that reproduces every demonstration is a solution (a longer one was right on attempt 1
 for 11 of 22 ARC-AGI-1 and 2 of 9 ARC-AGI-2 training test inputs: it ranks with the partial fits).
@@ -79,6 +80,7 @@ GENERIC_PIECES = True   # the generic functions' compositions (generic.py) are c
 GENERIC_SHARE = 0.25    # of the budget, at most, for them (before the enumeration)
 COMPOSE_STARTS = 40     # the enumeration's cheapest pieces that a generic function follows (after the post-pass)
 COMPOSE_SHARE = 0.3     # of the time left after the post-pass, at most, for them
+DEEPER_GENERIC = True   # whatever time is left at the end: the generic compositions one function deeper
 SUBSET_STACKS = True    # stacks built on subsets of the demonstrations, checked on the others (stack.subset_stacks)
 MISSED_DEMO_COST = 1000 # a partial fit's rank cost per demonstration missed beyond the first
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
@@ -418,7 +420,7 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
     verifier = Verifier(ctx, finishers)
     # the generic functions belong to the full library: a search over another op list runs without them
     use_generic = GENERIC_PIECES and generic_pieces and collect is library.collect
-    drawn = generic.pieces(ctx, verifier, budget.fraction(GENERIC_SHARE)) if use_generic else []
+    drawn, deepest = generic.pieces(ctx, verifier, budget.fraction(GENERIC_SHARE)) if use_generic else ([], [])
     search = _Search(ops, verifier, budget.fraction(ENUMERATION_SHARE), max_states, len(task.train))
     start = _initial(task)
     search.seen.add(_key(start.values))
@@ -465,6 +467,8 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
                 verifier.solutions.add(text, cost, tests)
             elif PARTIAL_FITS and (goods == n or n >= PARTIAL_MIN_DEMOS):  # a longer stack fitting every one too
                 verifier.partials.add(text, cost + MISSED_DEMO_COST * max(0, n - goods - 1), tests)
+    if deepest and DEEPER_GENERIC:    # the time left: one generic function more, checked only
+        generic.check_deeper(ctx, verifier, deepest, budget)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
     stats["partials"] = verifier.partials

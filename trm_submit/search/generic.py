@@ -1,14 +1,15 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
 invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells, enclosed fills,
-colour floods, patterns repeated with their own period, flips; rotations and transposes where every input is
-square), composed up to DEPTH over the inputs, each result also recoloured to every colour of every train output
-(all non-background cells to one colour). Where the outputs' shapes differ from the inputs', the start values are
-the input brought to the output's shape (the true one on the demonstrations, the one `sizes.predict` gives from
-the inputs' shapes on the test inputs): embedded at the origin, tiled, scaled up, mirror-tiled, or cropped to its
-content and embedded; they count as one function. A composition whose train values are the train outputs is a
-solution; any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which
-decides which one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2"
-is three pieces). The same functions run on every demonstration and test input, so a piece is one program.
+colour floods, patterns repeated with their own period, gravity, one-cell shifts, edges, shapes' boxes, mirror-
+completion, flips; rotations and transposes where every input is square), composed up to DEPTH over the inputs,
+each result also recoloured to every colour of every train output (all non-background cells to one colour). Where
+the outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the
+true one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs):
+embedded at the origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one
+function. A composition whose train values are the train outputs is a solution; any other whose train values have
+the outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer
+like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
+every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -25,7 +26,7 @@ from ..budget import Budget
 from . import postpass, sizes
 from .dsl import TaskContext, value_key
 from .geometry import crop_non_bg
-from .grid_loops import border_reach, connect_runs, smear, spread_colours
+from .grid_loops import border_reach, connect_runs, gravity_down, label_components, smear, spread_colours
 from .solutions import Verifier
 
 DEPTH = 2            # functions composed per piece
@@ -132,6 +133,62 @@ def _repeat_lines(grid: np.ndarray, bg: int, axis: int) -> np.ndarray:
     return np.ascontiguousarray(out if axis == 1 else out.T)
 
 
+def _gravity(grid: np.ndarray, bg: int, turns: int) -> np.ndarray:
+    """Every coloured cell fallen to one side of its line (turns: quarter turns that bring that side down)."""
+    return np.ascontiguousarray(np.rot90(gravity_down(np.ascontiguousarray(np.rot90(grid, turns)), bg), -turns))
+
+
+def _shift(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
+    """The grid moved one cell (cells pushed out are lost, the ones uncovered are background)."""
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    h, w = grid.shape
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = grid[max(-dy, 0):h - max(dy, 0),
+                                                                      max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+def _outline(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Only the coloured cells with a background (or outside) 4-neighbour: the shapes' edges."""
+    inside = np.pad(grid != bg, 1)
+    core = inside[1:-1, 1:-1] & inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2] & inside[1:-1, 2:]
+    return np.where(core, np.uint8(bg), grid)
+
+
+def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
+    """The background cells inside a shape's bounding box (8-neighbour shapes of any colours), in MARK (or
+    0); every other cell background."""
+    labels, n = label_components(grid, bg, True, True)
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    for k in range(1, n + 1):
+        rows, cols = np.nonzero(labels == k)
+        box = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        box[grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == bg] = MARK if bg != MARK else 0
+    return out
+
+
+_FLIPS = {"h": ((slice(None), slice(None, None, -1)),), "v": ((slice(None, None, -1), slice(None)),),
+          "hv": ((slice(None), slice(None, None, -1)), (slice(None, None, -1), slice(None)),
+                 (slice(None, None, -1), slice(None, None, -1)))}
+
+
+def _mirror(grid: np.ndarray, bg: int, axes: str, box: bool) -> Optional[np.ndarray]:
+    """The background cells filled from the grid's mirror images (left-right "h", up-down "v", or both and
+    the half turn "hv"), about the grid's centre or, with `box`, about the centre of its content's bounding
+    box (only cells inside the box change)."""
+    out = grid.copy()
+    region = out
+    if box:
+        rows, cols = np.nonzero(grid != bg)
+        if not len(rows):
+            return None
+        region = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    for flip in _FLIPS[axes]:
+        mirrored = region[flip].copy()
+        blank = region == bg
+        region[blank] = mirrored[blank]
+    return out
+
+
 def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     """The generic functions of this task (the colour filters take the colours of its inputs)."""
     out: list[tuple[str, Fn]] = []
@@ -150,7 +207,15 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
             ("repeat_along_rows", partial(_repeat_lines, axis=1)),
             ("repeat_along_cols", partial(_repeat_lines, axis=0)),
-            ("flip_h", lambda g, bg: np.ascontiguousarray(g[:, ::-1])),
+            ("outline", _outline), ("boxes", _boxes)]
+    for name, turns in (("down", 0), ("left", 1), ("up", 2), ("right", 3)):
+        out.append((f"gravity({name})", partial(_gravity, turns=turns)))
+    for name, (dy, dx) in (("down", _D), ("up", _U), ("right", _R), ("left", _L)):
+        out.append((f"shift({name})", partial(_shift, dy=dy, dx=dx)))
+    for axes in _FLIPS:
+        out += [(f"mirror({axes})", partial(_mirror, axes=axes, box=False)),
+                (f"mirror_box({axes})", partial(_mirror, axes=axes, box=True))]
+    out += [("flip_h", lambda g, bg: np.ascontiguousarray(g[:, ::-1])),
             ("flip_v", lambda g, bg: np.ascontiguousarray(g[::-1])),
             ("rot180", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1]))]
     if all(g.shape[0] == g.shape[1] for g in ctx.train_in + ctx.test_in):  # the other four keep square shapes
@@ -280,11 +345,16 @@ def _recolours(ctx: TaskContext) -> list[int]:
     return [c for c in range(10) if c != ctx.bg and all((o == c).any() for o in ctx.train_out)]
 
 
-def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[str, int, tuple, tuple]]:
+Frontier = list[tuple[str, int, tuple]]   # (program text, cost, values on every demonstration and test input)
+Drawn = list[tuple[str, int, tuple, tuple]]  # pieces: (program text, cost, train values, test values)
+
+
+def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> tuple[Drawn, Frontier]:
     """Compose the generic functions over the task's inputs (breadth first, DEPTH deep, within `budget`):
     every result whose train values are the train outputs goes to `verifier.solutions`; the others whose
     train values have the outputs' shapes are returned as pieces (program text, cost, train values, test
-    values), for the caller to add after the engine's own."""
+    values), for the caller to add after the engine's own, with the last level (empty if the time ran out
+    before it was whole) for `check_deeper`."""
     inputs = tuple(np.ascontiguousarray(g, dtype=np.uint8) for g in ctx.train_in + ctx.test_in)
     fns = functions(ctx)
     seen = {hash(tuple(value_key(v) for v in inputs))}
@@ -301,8 +371,46 @@ def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> list[tuple[s
     for _ in range(first, DEPTH + 1):
         frontier = _level(frontier, fns, ctx.bg, _recolours(ctx), seen, offer, budget)
         if frontier is None:
-            break
-    return found
+            return found, []
+    return found, frontier
+
+
+def check_deeper(ctx: TaskContext, verifier: Verifier, frontier: Frontier, budget: Budget) -> None:
+    """One generic function more after each value of `frontier` (and a recolouring), checked only: a result
+    that is every train output is a solution (nothing is kept as a piece). The first demonstration is computed
+    first and the rest only where it matches, so a level costs about one function call per value."""
+    fns, bg, n = functions(ctx), ctx.bg, len(ctx.train_in)
+    first = ctx.train_out[0]
+    recolours = [c for c in _recolours(ctx)
+                 if all(np.isin(o, (bg, c)).all() for o in ctx.train_out)]   # outputs of one colour on bg
+    for text, cost, values in frontier:
+        for name, fn in fns:
+            if budget.over():
+                return
+            r0 = fn(values[0], bg)
+            if r0 is None or r0.shape != first.shape:
+                continue
+            if (r0 == first).all():
+                steps, colour = 1, None
+            elif recolours and ((r0 != bg) == (first != bg)).all():
+                steps, colour = 2, next((c for c in recolours if (first[first != bg] == c).all()), None)
+                if colour is None:
+                    continue
+            else:
+                continue
+            out = [r0]
+            for v in values[1:]:
+                r = fn(v, bg)
+                if r is None:
+                    break
+                out.append(r if colour is None else _recolour(r, bg, colour))
+            if len(out) < len(values):
+                continue
+            if colour is not None:
+                out[0] = _recolour(r0, bg, colour)
+            if all(v.shape == t.shape and (v == t).all() for v, t in zip(out[:n], ctx.train_out)):
+                program = f"{text} | {name}" + ("" if colour is None else f" | recolour_all({colour})")
+                verifier.solutions.add(program, cost + steps, tuple(out[n:]))
 
 
 def compose_over(ctx: TaskContext, verifier: Verifier, starts: list[tuple[str, int, tuple, tuple]],
