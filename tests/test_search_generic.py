@@ -362,20 +362,22 @@ def test_boxes_mark_the_background_inside_each_shape_box():
                                                 [0, 0, 0, 0, 1]]
 
 
-def test_mirror_completion_fills_only_background_from_the_mirror_image():
+def test_halos_by_side_and_by_corner():
+    grid = np.zeros((3, 3), np.uint8)
+    grid[1, 1] = 4
+    fns = dict(generic.functions(make_context(_one_pair(grid))))
+    m = generic.MARK
+    assert fns["halo4"](grid, 0).tolist() == [[0, m, 0], [m, 0, m], [0, m, 0]]
+    assert fns["halo_diag"](grid, 0).tolist() == [[m, 0, m], [0, 0, 0], [m, 0, m]]
+    assert fns["halo"](grid, 0).tolist() == [[m, m, m], [m, 0, m], [m, m, m]]
+    assert fns["shift(dr)"](grid, 0)[2, 2] == 4 and fns["shift(dr)"](grid, 0).sum() == 4
+
+
+def test_colour_boxes_fill_each_colours_box_smaller_on_top():
     grid = np.array([[1, 0, 0, 0],
-                     [0, 2, 0, 3],
-                     [0, 0, 0, 0]], np.uint8)
-    assert generic._mirror(grid, 0, "h", False).tolist() == [[1, 0, 0, 1],
-                                                             [3, 2, 2, 3],
-                                                             [0, 0, 0, 0]]
-    assert generic._mirror(grid, 0, "v", False).tolist() == [[1, 0, 0, 0],
-                                                             [0, 2, 0, 3],
-                                                             [1, 0, 0, 0]]
-    # the content's box is rows 0-1, columns 0-3: the up-down mirror inside it, row 2 untouched
-    assert generic._mirror(grid, 0, "v", True).tolist() == [[1, 2, 0, 3],
-                                                            [1, 2, 0, 3],
-                                                            [0, 0, 0, 0]]
-    full = generic._mirror(grid, 0, "hv", False)
-    assert np.array_equal(full, full[:, ::-1]) and np.array_equal(full, full[::-1])
-    assert generic._mirror(np.zeros((2, 2), np.uint8), 0, "h", True) is None
+                     [0, 0, 2, 0],
+                     [0, 2, 0, 1]], np.uint8)
+    # colour 1's box is the whole grid, colour 2's rows 1-2 x columns 1-2 (smaller: painted first, on top)
+    assert generic._colour_boxes(grid, 0).tolist() == [[1, 1, 1, 1],
+                                                       [1, 2, 2, 1],
+                                                       [1, 2, 2, 1]]

@@ -1,15 +1,15 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
-invert, rays in 15 direction sets, the 8-neighbour halo, connections between same-coloured cells, enclosed fills,
-colour floods, patterns repeated with their own period, gravity, one-cell shifts, edges, shapes' boxes, mirror-
-completion, flips; rotations and transposes where every input is square), composed up to DEPTH over the inputs,
-each result also recoloured to every colour of every train output (all non-background cells to one colour). Where
-the outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the
-true one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs):
-embedded at the origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one
-function. A composition whose train values are the train outputs is a solution; any other whose train values have
-the outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer
-like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
-every demonstration and test input, so a piece is one program.
+invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells,
+enclosed fills, colour floods, patterns repeated with their own period, gravity, one-cell shifts, edges, shapes'
+boxes, flips; rotations and transposes where every input is square), composed up to DEPTH over the inputs, each
+result also recoloured to every colour of every train output (all non-background cells to one colour). Where the
+outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the true
+one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at
+the origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one function. A
+composition whose train values are the train outputs is a solution; any other whose train values have the outputs'
+shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer like "the
+input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on every
+demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -57,14 +57,18 @@ def _rays(grid: np.ndarray, bg: int, dirs: np.ndarray) -> np.ndarray:
     return smear(grid, bg, dirs)
 
 
-def _halo(grid: np.ndarray, bg: int) -> np.ndarray:
-    """The background cells with a non-background 8-neighbour, in MARK (or 0); every other cell background."""
+_NEIGHBOURS = {"": [(dy, dx) for dy in (0, 1, 2) for dx in (0, 1, 2)],
+               "4": [(0, 1), (2, 1), (1, 0), (1, 2)], "diag": [(0, 0), (0, 2), (2, 0), (2, 2)]}
+
+
+def _halo(grid: np.ndarray, bg: int, near_by: str = "") -> np.ndarray:
+    """The background cells with a non-background neighbour (8-neighbour; "4": side; "diag": corner), in MARK
+    (or 0); every other cell background."""
     fg = np.pad(grid != bg, 1)
     h, w = grid.shape
     near = np.zeros((h, w), dtype=bool)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            near |= fg[dy:dy + h, dx:dx + w]
+    for dy, dx in _NEIGHBOURS[near_by]:
+        near |= fg[dy:dy + h, dx:dx + w]
     out = np.full((h, w), bg, dtype=np.uint8)
     out[near & (grid == bg)] = MARK if bg != MARK else 0
     return out
@@ -166,26 +170,19 @@ def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     return out
 
 
-_FLIPS = {"h": ((slice(None), slice(None, None, -1)),), "v": ((slice(None, None, -1), slice(None)),),
-          "hv": ((slice(None), slice(None, None, -1)), (slice(None, None, -1), slice(None)),
-                 (slice(None, None, -1), slice(None, None, -1)))}
-
-
-def _mirror(grid: np.ndarray, bg: int, axes: str, box: bool) -> Optional[np.ndarray]:
-    """The background cells filled from the grid's mirror images (left-right "h", up-down "v", or both and
-    the half turn "hv"), about the grid's centre or, with `box`, about the centre of its content's bounding
-    box (only cells inside the box change)."""
+def _colour_boxes(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Each colour's bounding box (of all its cells) filled with it where the grid is background, the smaller
+    boxes on top."""
+    boxes = []
+    for c in np.unique(grid):
+        if c != bg:
+            rows, cols = np.nonzero(grid == c)
+            r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+            boxes.append(((r1 - r0) * (c1 - c0), int(c), r0, r1, c0, c1))
     out = grid.copy()
-    region = out
-    if box:
-        rows, cols = np.nonzero(grid != bg)
-        if not len(rows):
-            return None
-        region = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    for flip in _FLIPS[axes]:
-        mirrored = region[flip].copy()
-        blank = region == bg
-        region[blank] = mirrored[blank]
+    for _, c, r0, r1, c0, c1 in sorted(boxes):
+        box = out[r0:r1, c0:c1]
+        box[box == bg] = c
     return out
 
 
@@ -199,7 +196,7 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     out.append(("invert", _invert))
     for name, dirs in RAYS.items():
         out.append((f"rays({name})", partial(_rays, dirs=np.array(dirs, dtype=np.int64))))
-    out.append(("halo", _halo))
+    out += [("halo", _halo), ("halo4", partial(_halo, near_by="4")), ("halo_diag", partial(_halo, near_by="diag"))]
     for name, rows, cols in (("h", True, False), ("v", False, True), ("hv", True, True)):
         out.append((f"runs({name})", partial(_connect, rows=rows, cols=cols)))
     out += [("fill", _fill), ("interior", _interior), ("spread", partial(_spread, skip_majority=False)),
@@ -207,14 +204,12 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
             ("repeat_along_rows", partial(_repeat_lines, axis=1)),
             ("repeat_along_cols", partial(_repeat_lines, axis=0)),
-            ("outline", _outline), ("boxes", _boxes)]
+            ("outline", _outline), ("boxes", _boxes), ("colour_boxes", _colour_boxes)]
     for name, turns in (("down", 0), ("left", 1), ("up", 2), ("right", 3)):
         out.append((f"gravity({name})", partial(_gravity, turns=turns)))
-    for name, (dy, dx) in (("down", _D), ("up", _U), ("right", _R), ("left", _L)):
+    for name, (dy, dx) in (("down", _D), ("up", _U), ("right", _R), ("left", _L), ("dr", _X), ("ul", _Y),
+                           ("ur", _Z), ("dl", _W)):
         out.append((f"shift({name})", partial(_shift, dy=dy, dx=dx)))
-    for axes in _FLIPS:
-        out += [(f"mirror({axes})", partial(_mirror, axes=axes, box=False)),
-                (f"mirror_box({axes})", partial(_mirror, axes=axes, box=True))]
     out += [("flip_h", lambda g, bg: np.ascontiguousarray(g[:, ::-1])),
             ("flip_v", lambda g, bg: np.ascontiguousarray(g[::-1])),
             ("rot180", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1]))]
