@@ -381,3 +381,14 @@ def test_colour_boxes_fill_each_colours_box_smaller_on_top():
     assert generic._colour_boxes(grid, 0).tolist() == [[1, 1, 1, 1],
                                                        [1, 2, 2, 1],
                                                        [1, 2, 2, 1]]
+
+
+def test_reshapes_keep_another_corner_or_the_centre():
+    grid = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], np.uint8)
+    r = generic.RESHAPES
+    assert r["embed_tr"](grid, 0, (2, 2)).tolist() == [[2, 3], [5, 6]]
+    assert r["embed_bl"](grid, 0, (2, 2)).tolist() == [[4, 5], [7, 8]]
+    assert r["embed_br"](grid, 0, (2, 4)).tolist() == [[0, 4, 5, 6], [0, 7, 8, 9]]
+    assert r["embed_centre"](grid, 0, (1, 1)).tolist() == [[5]]
+    assert r["embed_centre"](grid, 0, (5, 4)).tolist() == [[0, 0, 0, 0], [1, 2, 3, 0], [4, 5, 6, 0],
+                                                           [7, 8, 9, 0], [0, 0, 0, 0]]

@@ -5,11 +5,11 @@ boxes, flips; rotations and transposes where every input is square), composed up
 result also recoloured to every colour of every train output (all non-background cells to one colour). Where the
 outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the true
 one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at
-the origin, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one function. A
-composition whose train values are the train outputs is a solution; any other whose train values have the outputs'
-shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer like "the
-input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on every
-demonstration and test input, so a piece is one program.
+a corner or the centre, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one
+function. A composition whose train values are the train outputs is a solution; any other whose train values have
+the outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer
+like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
+every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -246,6 +246,22 @@ def _embed(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
     return postpass.embed(grid, shape, bg)
 
 
+def _embed_flipped(grid: np.ndarray, bg: int, shape: tuple, rows: int, cols: int) -> np.ndarray:
+    """`grid` cut or padded to `shape` with another corner kept: flipped (rows/cols -1: up-down/left-right),
+    embedded at the origin, flipped back."""
+    return np.ascontiguousarray(postpass.embed(grid[::rows, ::cols], shape, bg)[::rows, ::cols])
+
+
+def _embed_centre(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
+    """`grid` cut or padded to `shape` about its centre (an odd difference puts the extra line after)."""
+    out = np.full(shape, bg, np.uint8)
+    (h, w), (oh, ow) = grid.shape, shape
+    r, c = (oh - h) // 2, (ow - w) // 2   # where the grid's corner goes (negative: it is cut)
+    out[max(r, 0):max(r, 0) + min(h, oh), max(c, 0):max(c, 0) + min(w, ow)] = \
+        grid[max(-r, 0):max(-r, 0) + min(h, oh), max(-c, 0):max(-c, 0) + min(w, ow)]
+    return out
+
+
 def _tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
     reps = (-(-shape[0] // grid.shape[0]), -(-shape[1] // grid.shape[1]))
     return np.ascontiguousarray(np.tile(grid, reps)[:shape[0], :shape[1]])
@@ -269,7 +285,10 @@ def _content_embed(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarr
 
 
 RESHAPES: dict[str, Callable[[np.ndarray, int, tuple], Optional[np.ndarray]]] = {
-    "embed": _embed, "tile": _tile, "scale": _scale, "mirror_tile": _mirror_tile, "content_embed": _content_embed}
+    "embed": _embed, "embed_tr": partial(_embed_flipped, rows=1, cols=-1),
+    "embed_bl": partial(_embed_flipped, rows=-1, cols=1), "embed_br": partial(_embed_flipped, rows=-1, cols=-1),
+    "embed_centre": _embed_centre, "tile": _tile, "scale": _scale, "mirror_tile": _mirror_tile,
+    "content_embed": _content_embed}
 
 
 def _starts(ctx: TaskContext, inputs: tuple) -> list[tuple[str, tuple]]:
