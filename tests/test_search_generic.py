@@ -392,3 +392,18 @@ def test_reshapes_keep_another_corner_or_the_centre():
     assert r["embed_centre"](grid, 0, (1, 1)).tolist() == [[5]]
     assert r["embed_centre"](grid, 0, (5, 4)).tolist() == [[0, 0, 0, 0], [1, 2, 3, 0], [4, 5, 6, 0],
                                                            [7, 8, 9, 0], [0, 0, 0, 0]]
+
+
+def test_extend_continues_lines_from_their_ends_until_blocked():
+    grid = np.array([[0, 0, 0, 0, 0, 0],
+                     [0, 3, 3, 0, 0, 0],
+                     [0, 3, 3, 0, 0, 0],
+                     [0, 0, 0, 4, 0, 0],
+                     [0, 0, 0, 0, 0, 0],
+                     [0, 0, 0, 0, 0, 1]], np.uint8)
+    # the 4 touches the block's corner only: it is an end, continued down-right until the 1 stops it; the
+    # block's cells have three coloured neighbours, the lone 1 none: neither is an end
+    out = generic._extend(grid, 0)
+    want = grid.copy()
+    want[4, 4] = 4
+    assert out.tolist() == want.tolist()

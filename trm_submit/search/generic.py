@@ -1,15 +1,15 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
 invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells,
-enclosed fills, colour floods, patterns repeated with their own period, gravity, one-cell shifts, edges, shapes'
-boxes, flips; rotations and transposes where every input is square), composed up to DEPTH over the inputs, each
-result also recoloured to every colour of every train output (all non-background cells to one colour). Where the
-outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the true
-one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at
-a corner or the centre, tiled, scaled up, mirror-tiled, or cropped to its content and embedded; they count as one
-function. A composition whose train values are the train outputs is a solution; any other whose train values have
-the outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an answer
-like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
-every demonstration and test input, so a piece is one program.
+enclosed fills, colour floods, patterns repeated with their own period, lines continued from their ends, gravity,
+one-cell shifts, edges, shapes' boxes, flips; rotations and transposes where every input is square), composed up
+to DEPTH over the inputs, each result also recoloured to every colour of every train output (all non-background
+cells to one colour). Where the outputs' shapes differ from the inputs', the start values are the input brought to
+the output's shape (the true one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on
+the test inputs): embedded at a corner or the centre, tiled, scaled up, mirror-tiled, or cropped to its content
+and embedded; they count as one function. A composition whose train values are the train outputs is a solution;
+any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which decides which
+one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2" is three
+pieces). The same functions run on every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -170,6 +170,25 @@ def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     return out
 
 
+def _extend(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Lines continued: from each coloured cell with exactly one coloured 8-neighbour, its colour painted onward
+    (away from that neighbour) over background cells until a coloured cell or the border."""
+    fg = grid != bg
+    h, w = grid.shape
+    padded = np.pad(fg, 1)
+    count = sum(padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w].astype(np.int8)
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    out = grid.copy()
+    for r, c in zip(*np.nonzero(fg & (count == 1))):
+        dy, dx = next((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                      if (dy or dx) and 0 <= r - dy < h and 0 <= c - dx < w and fg[r - dy, c - dx])
+        y, x = r + dy, c + dx
+        while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+            out[y, x] = grid[r, c]
+            y, x = y + dy, x + dx
+    return out
+
+
 def _colour_boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     """Each colour's bounding box (of all its cells) filled with it where the grid is background, the smaller
     boxes on top."""
@@ -204,7 +223,8 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
             ("repeat_along_rows", partial(_repeat_lines, axis=1)),
             ("repeat_along_cols", partial(_repeat_lines, axis=0)),
-            ("outline", _outline), ("boxes", _boxes), ("colour_boxes", _colour_boxes)]
+            ("outline", _outline), ("boxes", _boxes), ("colour_boxes", _colour_boxes),
+            ("extend", _extend)]
     for name, turns in (("down", 0), ("left", 1), ("up", 2), ("right", 3)):
         out.append((f"gravity({name})", partial(_gravity, turns=turns)))
     for name, (dy, dx) in (("down", _D), ("up", _U), ("right", _R), ("left", _L), ("dr", _X), ("ul", _Y),
