@@ -27,10 +27,10 @@ of the outputs' shapes are pieces, added after the enumeration's own. After the 
 (and a recolouring, or a trim or rotation that may reach the outputs' shapes) follows each of the COMPOSE_STARTS
 cheapest pieces and grid states the enumeration found (at most COMPOSE_SHARE of the time left): "crop the object,
 then rays" is one piece. Whatever time is left at the end goes to the generic compositions one function deeper,
-checked only (`generic.check_deeper`). Subset stacks (stack.subset_stacks): stacks
-built on a subset of the demonstrations for one "care" demonstration and checked on all of them; one of at most
-stack.MAX_STEPS pieces that reproduces every demonstration is a solution (a longer one was right on attempt 1
-for 11 of 22 ARC-AGI-1 and 2 of 9 ARC-AGI-2 training test inputs: it ranks with the partial fits).
+checked only (`generic.check_deeper`). Subset stacks (stack.subset_stacks): stacks built on a subset of the
+demonstrations for one "care" demonstration and checked on all of them; one of at most stack.MAX_STEPS pieces that
+reproduces every demonstration is a solution (a longer one was right on attempt 1 for 11 of 22 ARC-AGI-1 and 2 of
+9 ARC-AGI-2 training test inputs: it ranks with the partial fits).
 
 Partial fits: a grid state, a last-level op or a stack (stack.partial_stacks, stack.subset_stacks) that reproduces
 some demonstrations but not all is recorded apart (`Verifier.partials`; a state or an op only when it misses
