@@ -80,6 +80,15 @@ def test_hand_built_fractions():
     assert "33.33%" in table and "50.00%" in table and "25.00%" in table and "(2/4)" in table
 
 
+def test_score_table_columns_stay_apart_with_the_widest_numbers():
+    """A half-solved task count over 400 ("28.62% (114.5/400)") must not run into the column before it."""
+    s = submission.Score(106 / 400, 114.5 / 400, 113 / 419, 122 / 419, 400, 419, ())
+    rows = submission.format_score_table(s).splitlines()
+    assert rows[1].split("  ")[-1].strip() == "28.62% (114.5/400)"
+    assert "26.50% (106/400)" in rows[1] and " 28.62%" in rows[1]
+    assert [len(r) for r in rows[:3]] == [len(rows[0])] * 3   # the columns line up
+
+
 def test_near_misses_by_hand():
     """Right shape and the best cell fraction of the two attempts, per test output (0 for a wrong shape)."""
     sub = {

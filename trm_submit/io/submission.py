@@ -234,11 +234,11 @@ def format_score_table(s: Score) -> str:
     t1, t2 = s.task_pass1 * s.n_tasks, s.task_pass2 * s.n_tasks
     o1, o2 = round(s.output_pass1 * s.n_outputs), round(s.output_pass2 * s.n_outputs)
     rows = [
-        f"{'':<22}{'pass@1':>18}{'pass@2':>18}",
-        f"{'per task (Kaggle)':<22}{f'{s.task_pass1:.2%} ({t1:g}/{s.n_tasks})':>18}"
-        f"{f'{s.task_pass2:.2%} ({t2:g}/{s.n_tasks})':>18}",
-        f"{'per test output':<22}{f'{s.output_pass1:.2%} ({o1}/{s.n_outputs})':>18}"
-        f"{f'{s.output_pass2:.2%} ({o2}/{s.n_outputs})':>18}",
+        f"{'':<22}{'pass@1':>21}{'pass@2':>21}",
+        f"{'per task (Kaggle)':<22}{f'{s.task_pass1:.2%} ({t1:g}/{s.n_tasks})':>21}"
+        f"{f'{s.task_pass2:.2%} ({t2:g}/{s.n_tasks})':>21}",
+        f"{'per test output':<22}{f'{s.output_pass1:.2%} ({o1}/{s.n_outputs})':>21}"
+        f"{f'{s.output_pass2:.2%} ({o2}/{s.n_outputs})':>21}",
         f"near misses per test output: {s.output_shape:.1%} right shape, {s.output_cells:.1%} of cells right "
         f"(best of the two attempts)",
     ]
