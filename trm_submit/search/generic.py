@@ -205,6 +205,13 @@ def _colour_boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     return out
 
 
+_TURNS: list[tuple[str, Fn]] = [   # the dihedral maps that swap the sides of a non-square grid
+    ("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
+    ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
+    ("rot90", lambda g, bg: np.ascontiguousarray(np.rot90(g, -1))),
+    ("rot270", lambda g, bg: np.ascontiguousarray(np.rot90(g, 1)))]
+
+
 def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     """The generic functions of this task (the colour filters take the colours of its inputs)."""
     out: list[tuple[str, Fn]] = []
@@ -234,10 +241,7 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             ("flip_v", lambda g, bg: np.ascontiguousarray(g[::-1])),
             ("rot180", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1]))]
     if all(g.shape[0] == g.shape[1] for g in ctx.train_in + ctx.test_in):  # the other four keep square shapes
-        out += [("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
-                ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
-                ("rot90", lambda g, bg: np.ascontiguousarray(np.rot90(g, -1))),
-                ("rot270", lambda g, bg: np.ascontiguousarray(np.rot90(g, 1)))]
+        out += _TURNS
     return out
 
 
@@ -251,10 +255,7 @@ def _reshaping(ctx: TaskContext) -> list[tuple[str, Fn]]:
     own shapes are the outputs' on the demonstrations, so any of these keeps the shape only where it fits)."""
     out: list[tuple[str, Fn]] = [("trim", _trim)]
     if not all(g.shape[0] == g.shape[1] for g in ctx.train_in + ctx.test_in):
-        out += [("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
-                ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
-                ("rot90", lambda g, bg: np.ascontiguousarray(np.rot90(g, -1))),
-                ("rot270", lambda g, bg: np.ascontiguousarray(np.rot90(g, 1)))]
+        out += _TURNS
     return out
 
 
@@ -402,8 +403,9 @@ def pieces(ctx: TaskContext, verifier: Verifier, budget: Budget) -> tuple[Drawn,
         for text, cost, values in frontier:
             seen.add(hash(tuple(value_key(v) for v in values)))
             offer(text, cost, values)
+    recolours = _recolours(ctx)
     for _ in range(first, DEPTH + 1):
-        frontier = _level(frontier, fns, ctx.bg, _recolours(ctx), seen, offer, budget)
+        frontier = _level(frontier, fns, ctx.bg, recolours, seen, offer, budget)
         if frontier is None:
             return found, []
     return found, frontier
