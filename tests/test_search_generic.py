@@ -104,8 +104,11 @@ def test_generic_functions_keep_the_shape_and_change_only_what_they_say():
     task, _ = training_task("178fcbfb")
     ctx = make_context(task)
     grid = np.ascontiguousarray(task.train[0][0])
+    selective = {"largest", "smallest", "rarest", "centre_row", "centre_col"}   # None where nothing is selected
     for name, fn in generic.functions(ctx):
         out = fn(grid, ctx.bg)
+        if out is None and name in selective:
+            continue
         assert out is not None and out.shape == grid.shape and out.dtype == np.uint8, name
     keep = dict(generic.functions(ctx))["keep(2)"](grid, ctx.bg)
     assert set(np.unique(keep)) <= {0, 2} and ((keep == 2) == (grid == 2)).all()
@@ -407,3 +410,113 @@ def test_extend_continues_lines_from_their_ends_until_blocked():
     want = grid.copy()
     want[4, 4] = 4
     assert out.tolist() == want.tolist()
+
+
+def _ref_lines(h: int, w: int, dy: int, dx: int) -> list[list[tuple[int, int]]]:
+    """Every line of cells along (dy, dx), from its first cell, in plain loops."""
+    lines = []
+    for r in range(h):
+        for c in range(w):
+            if 0 <= r - dy < h and 0 <= c - dx < w:
+                continue
+            line, y, x = [], r, c
+            while 0 <= y < h and 0 <= x < w:
+                line.append((y, x))
+                y, x = y + dy, x + dx
+            lines.append(line)
+    return lines
+
+
+def _ref_connect_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
+    out = np.full(grid.shape, bg, np.uint8)
+    for line in _ref_lines(*grid.shape, dy, dx):
+        coloured = [k for k, (y, x) in enumerate(line) if grid[y, x] != bg]
+        for a, b in zip(coloured, coloured[1:]):
+            if grid[line[a]] == grid[line[b]]:
+                for k in range(a + 1, b):
+                    out[line[k]] = grid[line[a]]
+    return out
+
+
+def _ref_alternate_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
+    out = np.full(grid.shape, bg, np.uint8)
+    for line in _ref_lines(*grid.shape, dy, dx):
+        run = 0
+        for cell in line:
+            run = run + 1 if grid[cell] != bg else 0
+            if run and run % 2 == 0:
+                out[cell] = grid[cell]
+    return out
+
+
+@pytest.mark.parametrize("dy,dx", [(1, 1), (-1, 1), (0, 1), (1, 0)])
+def test_diagonal_runs_and_alternate_cells_equal_plain_loops(dy, dx):
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        h, w = rng.integers(1, 9, size=2)
+        grid = np.where(rng.random((h, w)) < 0.4, rng.integers(1, 4, (h, w)), 0).astype(np.uint8)
+        assert np.array_equal(grid_loops.connect_along(grid, 0, dy, dx), _ref_connect_along(grid, 0, dy, dx))
+        assert np.array_equal(grid_loops.alternate_along(grid, 0, dy, dx), _ref_alternate_along(grid, 0, dy, dx))
+
+
+def test_diagonal_runs_join_same_coloured_cells_only():
+    grid = np.array([[2, 0, 0, 3],
+                     [0, 0, 0, 0],
+                     [0, 0, 2, 0],
+                     [5, 0, 0, 0]], np.uint8)
+    # 2 .. 2 on the main diagonal are joined; 3 .. 5 on the anti-diagonal differ in colour: nothing
+    assert generic._along(grid, 0, grid_loops.connect_along, 1, 1).tolist() == [[0, 0, 0, 0], [0, 2, 0, 0],
+                                                                                 [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert not generic._along(grid, 0, grid_loops.connect_along, -1, 1).any()
+
+
+def test_shape_size_lone_cell_and_rarest_colour_filters():
+    grid = np.array([[1, 1, 0, 0, 4],
+                     [1, 0, 0, 0, 0],
+                     [0, 0, 3, 3, 0],
+                     [0, 0, 0, 0, 0],
+                     [6, 0, 0, 0, 4]], np.uint8)
+    # shapes (8-neighbour): the 1s (3 cells), the 3s (2), three lone cells (6 and the two 4s)
+    assert generic._by_size(grid, 0, True).tolist() == np.where(grid == 1, 1, 0).tolist()
+    assert generic._by_size(grid, 0, False).tolist() == np.where(np.isin(grid, (4, 6)), grid, 0).tolist()
+    assert generic._singles(grid, 0, True).tolist() == np.where(np.isin(grid, (4, 6)), grid, 0).tolist()
+    assert generic._singles(grid, 0, False).tolist() == np.where(np.isin(grid, (1, 3)), grid, 0).tolist()
+    assert generic._rarest(grid, 0).tolist() == np.where(grid == 6, 6, 0).tolist()
+    grid[0, 0] = 6   # now 6 and 3 both have two cells: no odd one out
+    assert generic._rarest(grid, 0) is None
+    assert generic._by_size(np.array([[1, 0, 2]], np.uint8), 0, True) is None   # one size: no selection
+
+
+def test_lattice_and_centre_lines():
+    grid = np.arange(1, 21, dtype=np.uint8).reshape(4, 5)
+    cols = generic._lattice(grid, 0, 1, 2, 0, True)   # every other column counted from the right edge
+    assert (cols[:, [0, 2, 4]] == grid[:, [0, 2, 4]]).all() and not cols[:, [1, 3]].any()
+    rows = generic._lattice(grid, 0, 0, 3, 0, False)  # rows 0 and 3
+    assert (rows[[0, 3]] == grid[[0, 3]]).all() and not rows[[1, 2]].any()
+    odd_from_end = generic._lattice(grid, 0, 0, 2, 1, True)  # 4 rows: from the bottom, rows 2 and 0
+    assert (odd_from_end[[0, 2]] == grid[[0, 2]]).all() and not odd_from_end[[1, 3]].any()
+    assert generic._centre_line(grid, 0, 0) is None    # four rows: two middles
+    centre = generic._centre_line(grid, 0, 1)
+    assert (centre[:, 2] == grid[:, 2]).all() and not np.delete(centre, 2, axis=1).any()
+
+
+def test_edge_pad_continues_the_edges_outward():
+    grid = np.array([[1, 2], [3, 8]], np.uint8)
+    assert generic.RESHAPES["edge_pad"](grid, 0, (4, 4)).tolist() == [[0, 1, 2, 0],
+                                                                      [1, 1, 2, 2],
+                                                                      [3, 3, 8, 8],
+                                                                      [0, 3, 8, 0]]
+    assert generic.RESHAPES["edge_pad"](grid, 0, (2, 4)).tolist() == [[1, 1, 2, 2], [3, 3, 8, 8]]
+    assert generic.RESHAPES["edge_pad"](grid, 0, (3, 4)) is None   # one extra row: no middle
+
+
+@pytest.mark.parametrize("task_id,program", [("d23f8c26", "centre_col")])
+def test_a_training_task_solved_by_a_filter_alone(task_id, program):
+    """d23f8c26: only the middle column is kept."""
+    task, solutions = training_task(task_id)
+    ctx = make_context(task)
+    verifier = Verifier(ctx, [])
+    generic.pieces(ctx, verifier, Budget.seconds(60))
+    by_text = {s.text: s.tests for s in verifier.solutions.found}
+    assert program in by_text
+    assert all(np.array_equal(a, s) for a, s in zip(by_text[program], solutions))

@@ -34,9 +34,10 @@ reproduces every demonstration is a solution (a longer one was right on attempt 
 
 Partial fits: a grid state, a last-level op or a stack (stack.partial_stacks, stack.subset_stacks) that reproduces
 some demonstrations but not all is recorded apart (`Verifier.partials`; a state or an op only when it misses
-exactly one of PARTIAL_MIN_DEMOS or more); its answers rank after every full fit, tagged partial, and among
-partial fits the ones that miss fewer demonstrations first (MISSED_DEMO_COST per demonstration missed beyond
-the first).
+exactly one of PARTIAL_MIN_DEMOS or more; a subset stack that misses any only when it has at most stack.MAX_STEPS
+pieces: ten pieces can paint two small demonstrations of noise); its answers rank after every full fit, tagged
+partial, and among partial fits the ones that miss fewer demonstrations first (MISSED_DEMO_COST per
+demonstration missed beyond the first).
 
 Rank rule for the candidates of one test input (distinct grids, at most MAX_CANDIDATES): lowest program cost
 first (cost = sum of op costs, finisher included; an op costs 1 unless it says otherwise, the fitted colour
@@ -465,7 +466,9 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         for text, cost, tests, goods, used in stack.subset_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
             if goods == n and used <= stack.MAX_STEPS:
                 verifier.solutions.add(text, cost, tests)
-            elif PARTIAL_FITS and (goods == n or n >= PARTIAL_MIN_DEMOS):  # a longer stack fitting every one too
+            elif PARTIAL_FITS and (goods == n or (n >= PARTIAL_MIN_DEMOS and used <= stack.MAX_STEPS)):
+                # a longer stack fitting every one too; one that misses a demonstration only when it is short
+                # (ten pieces can paint a few small demonstrations of noise)
                 verifier.partials.add(text, cost + MISSED_DEMO_COST * max(0, n - goods - 1), tests)
     if deepest and DEEPER_GENERIC:    # the time left: one generic function more, checked only
         generic.check_deeper(ctx, verifier, deepest, budget)

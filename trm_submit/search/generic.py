@@ -1,12 +1,14 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
-invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells,
-enclosed fills, colour floods, patterns repeated with their own period, lines continued from their ends, gravity,
-one-cell shifts, edges, shapes' boxes, flips; rotations and transposes where every input is square), composed up
-to DEPTH over the inputs, each result also recoloured to every colour of every train output (all non-background
-cells to one colour). Where the outputs' shapes differ from the inputs', the start values are the input brought to
-the output's shape (the true one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on
-the test inputs): embedded at a corner or the centre, tiled, scaled up, mirror-tiled, or cropped to its content
-and embedded; they count as one function. A composition whose train values are the train outputs is a solution;
+invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells
+(along rows, columns and diagonals), enclosed fills, colour floods, patterns repeated with their own period, lines
+continued from their ends, gravity, one-cell shifts, edges, shapes' boxes, flips; filters: every other cell of a
+run, every 2nd or 3rd row or column, the middle row or column, the largest or smallest shapes, the lone cells, the
+rarest colour; rotations and transposes where every input is square), composed up to DEPTH over the inputs, each
+result also recoloured to every colour of every train output (all non-background cells to one colour). Where the
+outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the true
+one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at
+a corner or the centre, tiled, scaled up, mirror-tiled, cropped to its content and embedded, or with its edge lines
+continued outward; they count as one function. A composition whose train values are the train outputs is a solution;
 any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which decides which
 one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2" is three
 pieces). The same functions run on every demonstration and test input, so a piece is one program.
@@ -26,7 +28,16 @@ from ..budget import Budget
 from . import postpass, sizes
 from .dsl import TaskContext, value_key
 from .geometry import crop_non_bg
-from .grid_loops import border_reach, connect_runs, gravity_down, label_components, smear, spread_colours
+from .grid_loops import (
+    alternate_along,
+    border_reach,
+    connect_along,
+    connect_runs,
+    gravity_down,
+    label_components,
+    smear,
+    spread_colours,
+)
 from .solutions import Verifier
 
 DEPTH = 2            # functions composed per piece
@@ -79,6 +90,10 @@ def _connect(grid: np.ndarray, bg: int, rows: bool, cols: bool) -> np.ndarray:
     out = connect_runs(grid, bg, -1, rows, cols)
     out[grid != bg] = bg
     return out
+
+
+def _along(grid: np.ndarray, bg: int, kernel: Callable, dy: int, dx: int) -> np.ndarray:
+    return kernel(grid, bg, dy, dx)
 
 
 def _majority(grid: np.ndarray, bg: int) -> Optional[int]:
@@ -205,6 +220,71 @@ def _colour_boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     return out
 
 
+def _by_size(grid: np.ndarray, bg: int, largest: bool) -> Optional[np.ndarray]:
+    """Only the largest (or smallest) shapes by cell count (8-neighbour, any colours; every one tied with it);
+    None when all shapes are one size."""
+    labels, n = label_components(grid, bg, True, True)
+    if n < 2:
+        return None
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    best = sizes.max() if largest else sizes.min()
+    if (sizes == best).all():
+        return None
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[1:] = sizes == best
+    return np.where(keep[labels], grid, np.uint8(bg))
+
+
+def _singles(grid: np.ndarray, bg: int, keep: bool) -> np.ndarray:
+    """Only (keep) or all but (not keep) the coloured cells with no coloured 8-neighbour: the lone cells."""
+    fg = grid != bg
+    h, w = grid.shape
+    padded = np.pad(fg, 1)
+    near = np.zeros((h, w), dtype=bool)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if dy != 1 or dx != 1:
+                near |= padded[dy:dy + h, dx:dx + w]
+    lone = fg & ~near
+    return np.where(lone if keep else ~lone, grid, np.uint8(bg))
+
+
+def _rarest(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
+    """Only the cells of the colour with the fewest cells (None on a tie: no odd one out)."""
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    present = np.flatnonzero(counts)
+    if len(present) < 2:
+        return None
+    low = counts[present].min()
+    if (counts[present] == low).sum() > 1:
+        return None
+    return _keep(grid, bg, int(present[np.argmin(counts[present])]))
+
+
+def _lattice(grid: np.ndarray, bg: int, axis: int, period: int, phase: int, from_end: bool) -> np.ndarray:
+    """Only the cells in every `period`-th row (axis 0) or column (axis 1), starting at `phase` from the top or
+    left edge (from the bottom or right edge with `from_end`)."""
+    n = grid.shape[axis]
+    index = np.arange(n)
+    on = ((n - 1 - index) if from_end else index) % period == phase
+    mask = on[:, None] if axis == 0 else on[None, :]
+    return np.where(mask, grid, np.uint8(bg))
+
+
+def _centre_line(grid: np.ndarray, bg: int, axis: int) -> Optional[np.ndarray]:
+    """Only the middle row (axis 0) or column (axis 1); None where there are two middles."""
+    n = grid.shape[axis]
+    if n % 2 == 0:
+        return None
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    if axis == 0:
+        out[n // 2] = grid[n // 2]
+    else:
+        out[:, n // 2] = grid[:, n // 2]
+    return out
+
+
 _TURNS: list[tuple[str, Fn]] = [   # the dihedral maps that swap the sides of a non-square grid
     ("transpose", lambda g, bg: np.ascontiguousarray(g.T)),
     ("anti_transpose", lambda g, bg: np.ascontiguousarray(g[::-1, ::-1].T)),
@@ -225,6 +305,19 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     out += [("halo", _halo), ("halo4", partial(_halo, near_by="4")), ("halo_diag", partial(_halo, near_by="diag"))]
     for name, rows, cols in (("h", True, False), ("v", False, True), ("hv", True, True)):
         out.append((f"runs({name})", partial(_connect, rows=rows, cols=cols)))
+    for name, (dy, dx) in (("diag", _X), ("anti", _Z)):
+        out.append((f"runs({name})", partial(_along, kernel=connect_along, dy=dy, dx=dx)))
+    for name, (dy, dx) in (("h", _R), ("v", _D), ("diag", _X), ("anti", _Z)):
+        out.append((f"alternate({name})", partial(_along, kernel=alternate_along, dy=dy, dx=dx)))
+    out += [("largest", partial(_by_size, largest=True)), ("smallest", partial(_by_size, largest=False)),
+            ("singles", partial(_singles, keep=True)), ("no_singles", partial(_singles, keep=False)),
+            ("rarest", _rarest), ("centre_row", partial(_centre_line, axis=0)),
+            ("centre_col", partial(_centre_line, axis=1))]
+    for axis, line in ((0, "rows"), (1, "cols")):
+        for period, phase, from_end in ((2, 0, False), (2, 1, False), (2, 0, True), (2, 1, True), (3, 0, False)):
+            end = ",end" if from_end else ""
+            out.append((f"{line}({period},{phase}{end})",
+                        partial(_lattice, axis=axis, period=period, phase=phase, from_end=from_end)))
     out += [("fill", _fill), ("interior", _interior), ("spread", partial(_spread, skip_majority=False)),
             ("spread_minor", partial(_spread, skip_majority=True)),
             ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
@@ -305,11 +398,26 @@ def _content_embed(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarr
     return None if content is None else postpass.embed(content, shape, bg)
 
 
+def _edge_pad(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarray]:
+    """`grid` in the middle of `shape` with its edge lines continued outward (the corners, which continue no
+    single edge, background); None unless `shape` adds the same number of lines on either side."""
+    dh, dw = shape[0] - grid.shape[0], shape[1] - grid.shape[1]
+    if dh < 0 or dw < 0 or dh % 2 or dw % 2 or not dh + dw:
+        return None
+    p, q = dh // 2, dw // 2
+    out = np.pad(grid, ((p, p), (q, q)), mode="edge")
+    if p and q:
+        for rows in (slice(0, p), slice(shape[0] - p, shape[0])):
+            out[rows, :q] = bg
+            out[rows, shape[1] - q:] = bg
+    return np.ascontiguousarray(out)
+
+
 RESHAPES: dict[str, Callable[[np.ndarray, int, tuple], Optional[np.ndarray]]] = {
     "embed": _embed, "embed_tr": partial(_embed_flipped, rows=1, cols=-1),
     "embed_bl": partial(_embed_flipped, rows=-1, cols=1), "embed_br": partial(_embed_flipped, rows=-1, cols=-1),
     "embed_centre": _embed_centre, "tile": _tile, "scale": _scale, "mirror_tile": _mirror_tile,
-    "content_embed": _content_embed}
+    "content_embed": _content_embed, "edge_pad": _edge_pad}
 
 
 def _starts(ctx: TaskContext, inputs: tuple) -> list[tuple[str, tuple]]:

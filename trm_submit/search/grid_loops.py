@@ -433,3 +433,52 @@ def spread_colours(grid: np.ndarray, bg: int, skip: int) -> np.ndarray:
                 queue[tail] = rr * w + cc
                 tail += 1
     return out
+
+
+@njit(cache=True)
+def connect_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
+    """Only the background runs between two consecutive same-coloured cells along direction (dy, dx) (a
+    diagonal, say), in their colour; every other cell background."""
+    h, w = grid.shape
+    out = np.full((h, w), bg, dtype=np.uint8)
+    for r0 in range(h):
+        for c0 in range(w):
+            if 0 <= r0 - dy < h and 0 <= c0 - dx < w:
+                continue  # not the first cell of its line
+            r, c, lr, lc = r0, c0, -1, -1
+            while 0 <= r < h and 0 <= c < w:
+                if grid[r, c] != bg:
+                    if lr >= 0 and grid[lr, lc] == grid[r, c]:
+                        y, x = lr + dy, lc + dx
+                        while y != r or x != c:
+                            out[y, x] = grid[r, c]
+                            y += dy
+                            x += dx
+                    lr, lc = r, c
+                r += dy
+                c += dx
+    return out
+
+
+@njit(cache=True)
+def alternate_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
+    """Only the second, fourth, ... cell of each run of non-background cells along direction (dy, dx); every
+    other cell background."""
+    h, w = grid.shape
+    out = np.full((h, w), bg, dtype=np.uint8)
+    for r0 in range(h):
+        for c0 in range(w):
+            if 0 <= r0 - dy < h and 0 <= c0 - dx < w:
+                continue  # not the first cell of its line
+            r, c, k = r0, c0, 0
+            while 0 <= r < h and 0 <= c < w:
+                if grid[r, c] == bg:
+                    k = 0
+                else:
+                    if k % 2 == 1:
+                        out[r, c] = grid[r, c]
+                    k += 1
+                r += dy
+                c += dx
+    return out
+
