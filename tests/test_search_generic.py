@@ -520,3 +520,35 @@ def test_a_training_task_solved_by_a_filter_alone(task_id, program):
     by_text = {s.text: s.tests for s in verifier.solutions.found}
     assert program in by_text
     assert all(np.array_equal(a, s) for a, s in zip(by_text[program], solutions))
+
+
+def _ref_reach(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
+    out = np.full(grid.shape, bg, np.uint8)
+    h, w = grid.shape
+    for r in range(h):
+        for c in range(w):
+            if grid[r, c] in (bg, target):
+                continue
+            for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+                path, y, x = [], r + dy, c + dx
+                while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+                    path.append((y, x))
+                    y, x = y + dy, x + dx
+                if path and 0 <= y < h and 0 <= x < w and grid[y, x] == target:
+                    for cell in path:
+                        out[cell] = grid[r, c]
+    return out
+
+
+def test_reach_draws_lines_to_the_target_colour_only():
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        h, w = rng.integers(1, 10, size=2)
+        grid = np.where(rng.random((h, w)) < 0.25, rng.integers(1, 4, (h, w)), 0).astype(np.uint8)
+        assert np.array_equal(grid_loops.reach_colour(grid, 0, 3), _ref_reach(grid, 0, 3))
+    grid = np.array([[1, 0, 0, 3, 0, 2],
+                     [0, 0, 0, 0, 0, 0],
+                     [4, 0, 0, 0, 0, 0],
+                     [0, 0, 0, 3, 0, 0]], np.uint8)
+    # 1 runs right to the 3; 2 reaches the 3 leftward; 4 sees no 3 in its row or column; the 3s draw nothing
+    assert generic._reach(grid, 0, 3).tolist() == [[0, 1, 1, 0, 2, 0], [0] * 6, [0] * 6, [0] * 6]

@@ -75,3 +75,19 @@ def test_a_stack_that_leaves_holes_is_kept_only_when_patch_completion_reproduces
     for b in bad:
         b[2:4, 2:4] = 0
     assert stacks(_pieces(("A", bad, test_holed)), noise, 0, Budget.seconds(5)) == []
+
+
+def test_a_base_stack_puts_a_small_correction_on_a_nearly_right_image():
+    target = [2, 4] + [0] * 12 + [3, 3]
+    b = [5, 0] + [0] * 12 + [3, 3]      # right but for the first two cells, wrong in mode "fg" and in mode "bg"
+    t = [2, 4] + [0] * 14               # right on those two cells (mode "fg"), wrong on the last two
+    # four decoys whose 3 background cells each are right: the greedy from the top takes them first (3 cells
+    # each, more than the correction's 2) and has used its MAX_STEPS pieces before the correction
+    decoys = [[9, 9] + [0 if k // 3 == d else 9 for k in range(12)] + [9, 9] for d in range(4)]
+    pieces = _pieces(*[(f"D{d}", ([v],), [[9, 9]]) for d, v in enumerate(decoys)],
+                     ("B", ([b],), [[0, 3]]), ("T", ([t],), [[4, 0]]))
+    targets = (np.array([target], np.uint8),)
+    assert stacks(pieces, targets, 0, Budget.seconds(5)) == []
+    found = [(text, tests[0].tolist()) for text, _, tests in stack.base_stacks(pieces, targets, 0, Budget.seconds(5))]
+    assert found == [("stack(T [fg] ; B [all])", [[4, 3]])]
+

@@ -27,7 +27,8 @@ of the outputs' shapes are pieces, added after the enumeration's own. After the 
 (and a recolouring, or a trim or rotation that may reach the outputs' shapes) follows each of the COMPOSE_STARTS
 cheapest pieces and grid states the enumeration found (at most COMPOSE_SHARE of the time left): "crop the object,
 then rays" is one piece. Whatever time is left at the end goes to the generic compositions one function deeper,
-checked only (`generic.check_deeper`). Subset stacks (stack.subset_stacks): stacks built on a subset of the
+checked only (`generic.check_deeper`). Base stacks (stack.base_stacks): a nearly right piece as the bottom layer
+under clean corrections. Subset stacks (stack.subset_stacks): stacks built on a subset of the
 demonstrations for one "care" demonstration and checked on all of them; one of at most stack.MAX_STEPS pieces that
 reproduces every demonstration is a solution (a longer one was right on attempt 1 for 11 of 22 ARC-AGI-1 and 2 of
 9 ARC-AGI-2 training test inputs: it ranks with the partial fits).
@@ -82,6 +83,7 @@ GENERIC_SHARE = 0.25    # of the budget, at most, for them (before the enumerati
 COMPOSE_STARTS = 40     # the enumeration's cheapest pieces that a generic function follows (after the post-pass)
 COMPOSE_SHARE = 0.3     # of the time left after the post-pass, at most, for them
 DEEPER_GENERIC = True   # whatever time is left at the end: the generic compositions one function deeper
+BASE_STACKS = True      # stacks built from the bottom: a whole image under clean corrections (stack.base_stacks)
 SUBSET_STACKS = True    # stacks built on subsets of the demonstrations, checked on the others (stack.subset_stacks)
 MISSED_DEMO_COST = 1000 # a partial fit's rank cost per demonstration missed beyond the first
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
@@ -458,6 +460,9 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
         verifier.pieces.add(text, cost, train, tests)
     for text, cost, tests in stack.stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
         verifier.solutions.add(text, cost, tests)
+    if BASE_STACKS:
+        for text, cost, tests in stack.base_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
+            verifier.solutions.add(text, cost, tests)
     if PARTIAL_FITS and len(task.train) >= PARTIAL_MIN_DEMOS:
         for text, cost, tests in stack.partial_stacks(verifier.pieces, ctx.train_out, ctx.bg, budget):
             verifier.partials.add(text, cost, tests)

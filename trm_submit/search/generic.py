@@ -1,17 +1,18 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
-invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells
-(along rows, columns and diagonals), enclosed fills, colour floods, patterns repeated with their own period, lines
-continued from their ends, gravity, one-cell shifts, edges, shapes' boxes, flips; filters: every other cell of a
-run, every 2nd or 3rd row or column, the middle row or column, the largest or smallest shapes, the lone cells, the
-rarest colour; rotations and transposes where every input is square), composed up to DEPTH over the inputs, each
-result also recoloured to every colour of every train output (all non-background cells to one colour). Where the
-outputs' shapes differ from the inputs', the start values are the input brought to the output's shape (the true
-one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at
-a corner or the centre, tiled, scaled up, mirror-tiled, cropped to its content and embedded, or with its edge lines
-continued outward; they count as one function. A composition whose train values are the train outputs is a solution;
-any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which decides which
-one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2" is three
-pieces). The same functions run on every demonstration and test input, so a piece is one program.
+invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells (along
+rows, columns and diagonals), lines from cells to the first cell of a colour they are aligned with, enclosed fills,
+colour floods, patterns repeated with their own period, lines continued from their ends, gravity, one-cell shifts,
+edges, shapes' boxes, flips; filters: every other cell of a run, every 2nd or 3rd row or column, the middle row or
+column, the largest or smallest shapes, the lone cells, the rarest colour; rotations and transposes where every
+input is square), composed up to DEPTH over the inputs, each result also recoloured to every colour of every train
+output (all non-background cells to one colour). Where the outputs' shapes differ from the inputs', the start values
+are the input brought to the output's shape (the true one on the demonstrations, the one `sizes.predict` gives from
+the inputs' shapes on the test inputs): embedded at a corner or the centre, tiled, scaled up, mirror-tiled, cropped
+to its content and embedded, or with its edge lines continued outward; they count as one function. A composition
+whose train values are the train outputs is a solution; any other whose train values have the outputs' shapes is a
+piece for the stacker (stack.py), which decides which one paints which cells (an answer like "the input, then rays
+of colour 5, then the halo in colour 2" is three pieces). The same functions run on every demonstration and test
+input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -35,6 +36,7 @@ from .grid_loops import (
     connect_runs,
     gravity_down,
     label_components,
+    reach_colour,
     smear,
     spread_colours,
 )
@@ -94,6 +96,10 @@ def _connect(grid: np.ndarray, bg: int, rows: bool, cols: bool) -> np.ndarray:
 
 def _along(grid: np.ndarray, bg: int, kernel: Callable, dy: int, dx: int) -> np.ndarray:
     return kernel(grid, bg, dy, dx)
+
+
+def _reach(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
+    return reach_colour(grid, bg, target)
 
 
 def _majority(grid: np.ndarray, bg: int) -> Optional[int]:
@@ -299,6 +305,7 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
         if c != ctx.bg:
             out.append((f"keep({c})", partial(_keep, colour=c)))
             out.append((f"erase({c})", partial(_erase, colour=c)))
+            out.append((f"reach({c})", partial(_reach, target=c)))
     out.append(("invert", _invert))
     for name, dirs in RAYS.items():
         out.append((f"rays({name})", partial(_rays, dirs=np.array(dirs, dtype=np.int64))))

@@ -482,3 +482,29 @@ def alternate_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
                 c += dx
     return out
 
+
+@njit(cache=True)
+def reach_colour(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
+    """Only the lines drawn from each cell of another colour than `target` along a row or column over
+    background cells to the first cell beyond them, where that cell has colour `target`: in the drawing cell's
+    colour; every other cell background."""
+    h, w = grid.shape
+    out = np.full((h, w), bg, dtype=np.uint8)
+    for r0 in range(h):
+        for c0 in range(w):
+            v = grid[r0, c0]
+            if v == bg or v == target:
+                continue
+            for k in range(4):
+                dy, dx = (0, 1) if k == 0 else (0, -1) if k == 1 else (1, 0) if k == 2 else (-1, 0)
+                r, c = r0 + dy, c0 + dx
+                while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
+                    r += dy
+                    c += dx
+                if 0 <= r < h and 0 <= c < w and grid[r, c] == target and (r != r0 + dy or c != c0 + dx):
+                    y, x = r0 + dy, c0 + dx
+                    while y != r or x != c:
+                        out[y, x] = v
+                        y += dy
+                        x += dx
+    return out

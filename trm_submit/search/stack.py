@@ -18,6 +18,12 @@ is painted the same way and dropped if a test cell stays unpainted. After each s
 leaves cells unpainted is also tried patch-completed (`patch_complete`): kept when the completion reproduces
 every train output.
 
+Base stacks (`base_stacks`): built from the bottom, for answers that are a whole image with a few corrections on
+top. Each of the BASES pieces that disagree with the train outputs on the fewest cells is tried as the bottom layer
+("all"); clean pieces (ones that paint no cell the outputs disagree with, in mode "fg" or "bg") are laid on top,
+each covering the most of the base's wrong cells still uncovered, up to MAX_STEPS pieces in all. The greedy from
+the top cannot find these when the base's own clean part is small and larger clean pieces lead it elsewhere.
+
 Partial stacks (`partial_stacks`): one greedy pass per each of the first CARE_DEMOS demonstrations left out
 (with at least 3), whose cells neither count nor constrain; a stack of 2+ pieces that paints every other
 demonstration's cells is a partial fit (ranked after every full fit by the engine).
@@ -60,6 +66,7 @@ OUTSIDE = 11        # beyond the grid, in patch completion
 MAX_HOLE_SHARE = 3  # patch completion is tried when at most 1/3 of each train canvas is unpainted
 SUBSET_DEMOS = 5    # subset stacks: subsets of the first SUBSET_DEMOS demonstrations
 SUBSET_STEPS = 10   # pieces per subset stack
+BASES = 30          # base stacks: the pieces with the fewest wrong train cells tried as the bottom layer
 
 
 @dataclass
@@ -226,6 +233,42 @@ def stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Bud
                 result = _solution(items, steps, targets, bg)
                 if result is not None:
                     found.append(result)
+    return found
+
+
+def base_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget: Budget
+                ) -> list[tuple[str, int, tuple]]:
+    """Stacks built from the bottom (module docstring, "Base stacks"): (program text, cost, test answers)."""
+    if not pieces.items or budget.over():
+        return []
+    items, ctx = pieces.matrices(targets, bg)
+    wrong = np.bitwise_count(ctx.disagree).sum(axis=1, dtype=np.int64)
+    # clean (piece, mode) tops: they paint some cell and no cell the outputs disagree with
+    clean = [~(mask & ctx.disagree).any(axis=1) & mask.any(axis=1) for mask in ctx.masks[:1] + ctx.masks[2:]]
+    top_modes = (0, 2)
+    found: list[tuple[str, int, tuple]] = []
+    for base in np.argsort(wrong, kind="stable")[:BASES]:
+        if budget.over():
+            break
+        need = ctx.disagree[base].copy()
+        allowed = ctx.test_ok(int(base))
+        steps: list[tuple[int, int]] = []
+        while need.any() and len(steps) < MAX_STEPS - 1:
+            best = (0, -1, -1)
+            for m, ok in zip(top_modes, clean):
+                gain = np.bitwise_count(ctx.masks[m] & need).sum(axis=1, dtype=np.int64)
+                gain[~(ok & allowed)] = 0
+                p = int(np.argmax(gain))
+                if gain[p] > best[0]:
+                    best = (int(gain[p]), p, m)
+            if best[1] < 0:
+                break
+            steps.append((best[1], best[2]))
+            need &= ~ctx.masks[best[2]][best[1]]
+        if steps and not need.any():
+            result = _solution(items, steps + [(int(base), 1)], targets, bg)
+            if result is not None:
+                found.append(result)
     return found
 
 
