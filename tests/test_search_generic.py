@@ -17,6 +17,12 @@ from trm_submit.search.solutions import Verifier
 from trm_submit.search.stack import Pieces, subset_stacks
 
 
+def _random_grid(rng: np.random.Generator, side: int, density: float, colours: int) -> np.ndarray:
+    """A grid of 1..side-1 rows and columns on background 0, each cell coloured 1..colours-1 with `density`."""
+    h, w = rng.integers(1, side, size=2)
+    return np.where(rng.random((h, w)) < density, rng.integers(1, colours, (h, w)), 0).astype(np.uint8)
+
+
 def _ref_smear(grid: np.ndarray, bg: int, dirs) -> np.ndarray:
     out = grid.copy()
     h, w = grid.shape
@@ -54,8 +60,7 @@ def test_smear_kernel_equals_reference(name):
     rng = np.random.default_rng(7)
     dirs = np.array(generic.RAYS[name], dtype=np.int64)
     for _ in range(30):
-        h, w = rng.integers(1, 9, size=2)
-        grid = np.where(rng.random((h, w)) < 0.2, rng.integers(1, 10, (h, w)), 0).astype(np.uint8)
+        grid = _random_grid(rng, 9, 0.2, 10)
         assert np.array_equal(grid_loops.smear(grid, 0, dirs), _ref_smear(grid, 0, generic.RAYS[name]))
 
 
@@ -226,8 +231,7 @@ def _ref_repeat_lines(grid, bg, axis):
 def test_repeated_patterns_equal_plain_loops():
     rng = np.random.default_rng(5)
     for _ in range(200):
-        h, w = rng.integers(1, 9, size=2)
-        grid = np.where(rng.random((h, w)) < 0.25, rng.integers(1, 10, (h, w)), 0).astype(np.uint8)
+        grid = _random_grid(rng, 9, 0.25, 10)
         for axis in (0, 1):
             got, want = generic._repeat_block(grid, 0, axis), _ref_repeat_block(grid, 0, axis)
             assert (got is None and want is None) or np.array_equal(got, want)
@@ -334,8 +338,7 @@ def _ref_outline(grid, bg):
 def test_gravity_shift_outline_equal_plain_loops():
     rng = np.random.default_rng(9)
     for _ in range(150):
-        h, w = rng.integers(1, 9, size=2)
-        grid = np.where(rng.random((h, w)) < 0.4, rng.integers(1, 10, (h, w)), 0).astype(np.uint8)
+        grid = _random_grid(rng, 9, 0.4, 10)
         fns = dict(generic.functions(make_context(_one_pair(grid))))
         for side in ("down", "up", "left", "right"):
             assert np.array_equal(fns[f"gravity({side})"](grid, 0), _ref_gravity(grid, 0, side)), side
@@ -453,8 +456,7 @@ def _ref_alternate_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndar
 def test_diagonal_runs_and_alternate_cells_equal_plain_loops(dy, dx):
     rng = np.random.default_rng(11)
     for _ in range(40):
-        h, w = rng.integers(1, 9, size=2)
-        grid = np.where(rng.random((h, w)) < 0.4, rng.integers(1, 4, (h, w)), 0).astype(np.uint8)
+        grid = _random_grid(rng, 9, 0.4, 4)
         assert np.array_equal(grid_loops.connect_along(grid, 0, dy, dx), _ref_connect_along(grid, 0, dy, dx))
         assert np.array_equal(grid_loops.alternate_along(grid, 0, dy, dx), _ref_alternate_along(grid, 0, dy, dx))
 
@@ -543,8 +545,7 @@ def _ref_reach(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
 def test_reach_draws_lines_to_the_target_colour_only():
     rng = np.random.default_rng(5)
     for _ in range(40):
-        h, w = rng.integers(1, 10, size=2)
-        grid = np.where(rng.random((h, w)) < 0.25, rng.integers(1, 4, (h, w)), 0).astype(np.uint8)
+        grid = _random_grid(rng, 10, 0.25, 4)
         assert np.array_equal(grid_loops.reach_colour(grid, 0, 3), _ref_reach(grid, 0, 3))
     grid = np.array([[1, 0, 0, 3, 0, 2],
                      [0, 0, 0, 0, 0, 0],
