@@ -239,10 +239,11 @@ def test_repeated_patterns_equal_plain_loops():
 
 
 @pytest.mark.parametrize("task_id,program", [("8eb1be9a", "repeat_rows"),
-                                             ("e21d9049", "repeat_along_rows | repeat_along_cols")])
-def test_training_tasks_whose_pattern_continues_with_its_own_period(task_id, program):
+                                             ("e21d9049", "repeat_along_rows | repeat_along_cols"),
+                                             ("d23f8c26", "centre_col")])
+def test_training_tasks_solved_by_the_generic_pass_alone(task_id, program):
     """8eb1be9a: a band of rows repeated up and down the grid; e21d9049: a row and a column of colours each
-    continued along itself."""
+    continued along itself; d23f8c26: only the middle column kept."""
     task, solutions = training_task(task_id)
     ctx = make_context(task)
     verifier = Verifier(ctx, [])
@@ -467,9 +468,9 @@ def test_diagonal_runs_join_same_coloured_cells_only():
                      [0, 0, 2, 0],
                      [5, 0, 0, 0]], np.uint8)
     # 2 .. 2 on the main diagonal are joined; 3 .. 5 on the anti-diagonal differ in colour: nothing
-    assert generic._along(grid, 0, grid_loops.connect_along, 1, 1).tolist() == [[0, 0, 0, 0], [0, 2, 0, 0],
-                                                                                 [0, 0, 0, 0], [0, 0, 0, 0]]
-    assert not generic._along(grid, 0, grid_loops.connect_along, -1, 1).any()
+    assert grid_loops.connect_along(grid, 0, 1, 1).tolist() == [[0, 0, 0, 0], [0, 2, 0, 0],
+                                                                 [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert not grid_loops.connect_along(grid, 0, -1, 1).any()
 
 
 def test_shape_size_lone_cell_and_rarest_colour_filters():
@@ -512,17 +513,6 @@ def test_edge_pad_continues_the_edges_outward():
     assert generic.RESHAPES["edge_pad"](grid, 0, (3, 4)) is None   # one extra row: no middle
 
 
-@pytest.mark.parametrize("task_id,program", [("d23f8c26", "centre_col")])
-def test_a_training_task_solved_by_a_filter_alone(task_id, program):
-    """d23f8c26: only the middle column is kept."""
-    task, solutions = training_task(task_id)
-    ctx = make_context(task)
-    verifier = Verifier(ctx, [])
-    generic.pieces(ctx, verifier, Budget.seconds(60))
-    by_text = {s.text: s.tests for s in verifier.solutions.found}
-    assert program in by_text
-    assert all(np.array_equal(a, s) for a, s in zip(by_text[program], solutions))
-
 
 def _ref_reach(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
     out = np.full(grid.shape, bg, np.uint8)
@@ -552,4 +542,4 @@ def test_reach_draws_lines_to_the_target_colour_only():
                      [4, 0, 0, 0, 0, 0],
                      [0, 0, 0, 3, 0, 0]], np.uint8)
     # 1 runs right to the 3; 2 reaches the 3 leftward; 4 sees no 3 in its row or column; the 3s draw nothing
-    assert generic._reach(grid, 0, 3).tolist() == [[0, 1, 1, 0, 2, 0], [0] * 6, [0] * 6, [0] * 6]
+    assert grid_loops.reach_colour(grid, 0, 3).tolist() == [[0, 1, 1, 0, 2, 0], [0] * 6, [0] * 6, [0] * 6]

@@ -94,17 +94,15 @@ def _connect(grid: np.ndarray, bg: int, rows: bool, cols: bool) -> np.ndarray:
     return out
 
 
-def _along(grid: np.ndarray, bg: int, kernel: Callable, dy: int, dx: int) -> np.ndarray:
-    return kernel(grid, bg, dy, dx)
-
-
-def _reach(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
-    return reach_colour(grid, bg, target)
+def _colour_counts(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Cells of each colour 0-9, the background counted as none."""
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    return counts
 
 
 def _majority(grid: np.ndarray, bg: int) -> Optional[int]:
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
+    counts = _colour_counts(grid, bg)
     return int(np.argmax(counts)) if counts.any() else None
 
 
@@ -191,16 +189,25 @@ def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     return out
 
 
+def _coloured_neighbours(fg: np.ndarray) -> np.ndarray:
+    """For every cell, how many of its 8 neighbours are in `fg`."""
+    h, w = fg.shape
+    padded = np.pad(fg, 1)
+    count = np.zeros((h, w), dtype=np.int8)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                count += padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    return count
+
+
 def _extend(grid: np.ndarray, bg: int) -> np.ndarray:
     """Lines continued: from each coloured cell with exactly one coloured 8-neighbour, its colour painted onward
     (away from that neighbour) over background cells until a coloured cell or the border."""
     fg = grid != bg
     h, w = grid.shape
-    padded = np.pad(fg, 1)
-    count = sum(padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w].astype(np.int8)
-                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
     out = grid.copy()
-    for r, c in zip(*np.nonzero(fg & (count == 1))):
+    for r, c in zip(*np.nonzero(fg & (_coloured_neighbours(fg) == 1))):
         dy, dx = next((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                       if (dy or dx) and 0 <= r - dy < h and 0 <= c - dx < w and fg[r - dy, c - dx])
         y, x = r + dy, c + dx
@@ -244,21 +251,13 @@ def _by_size(grid: np.ndarray, bg: int, largest: bool) -> Optional[np.ndarray]:
 def _singles(grid: np.ndarray, bg: int, keep: bool) -> np.ndarray:
     """Only (keep) or all but (not keep) the coloured cells with no coloured 8-neighbour: the lone cells."""
     fg = grid != bg
-    h, w = grid.shape
-    padded = np.pad(fg, 1)
-    near = np.zeros((h, w), dtype=bool)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            if dy != 1 or dx != 1:
-                near |= padded[dy:dy + h, dx:dx + w]
-    lone = fg & ~near
+    lone = fg & (_coloured_neighbours(fg) == 0)
     return np.where(lone if keep else ~lone, grid, np.uint8(bg))
 
 
 def _rarest(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
     """Only the cells of the colour with the fewest cells (None on a tie: no odd one out)."""
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
+    counts = _colour_counts(grid, bg)
     present = np.flatnonzero(counts)
     if len(present) < 2:
         return None
@@ -305,7 +304,7 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
         if c != ctx.bg:
             out.append((f"keep({c})", partial(_keep, colour=c)))
             out.append((f"erase({c})", partial(_erase, colour=c)))
-            out.append((f"reach({c})", partial(_reach, target=c)))
+            out.append((f"reach({c})", partial(reach_colour, target=c)))
     out.append(("invert", _invert))
     for name, dirs in RAYS.items():
         out.append((f"rays({name})", partial(_rays, dirs=np.array(dirs, dtype=np.int64))))
@@ -313,9 +312,9 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     for name, rows, cols in (("h", True, False), ("v", False, True), ("hv", True, True)):
         out.append((f"runs({name})", partial(_connect, rows=rows, cols=cols)))
     for name, (dy, dx) in (("diag", _X), ("anti", _Z)):
-        out.append((f"runs({name})", partial(_along, kernel=connect_along, dy=dy, dx=dx)))
+        out.append((f"runs({name})", partial(connect_along, dy=dy, dx=dx)))
     for name, (dy, dx) in (("h", _R), ("v", _D), ("diag", _X), ("anti", _Z)):
-        out.append((f"alternate({name})", partial(_along, kernel=alternate_along, dy=dy, dx=dx)))
+        out.append((f"alternate({name})", partial(alternate_along, dy=dy, dx=dx)))
     out += [("largest", partial(_by_size, largest=True)), ("smallest", partial(_by_size, largest=False)),
             ("singles", partial(_singles, keep=True)), ("no_singles", partial(_singles, keep=False)),
             ("rarest", _rarest), ("centre_row", partial(_centre_line, axis=0)),

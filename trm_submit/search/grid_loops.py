@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 _N4 = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int64)
 _N8 = np.array([[-1, 0], [1, 0], [0, -1], [0, 1], [-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.int64)
@@ -383,6 +384,20 @@ def best_stack_step(masks: np.ndarray, disagree: np.ndarray, open_cells: np.ndar
     return best_p, best_m, best_gain
 
 
+@register_jitable
+def line_starts(h: int, w: int, dy: int, dx: int) -> np.ndarray:
+    """(row, column) of the first cell of every line of an h x w grid along direction (dy, dx): the cells with
+    no cell behind them, in row-major order. A helper of the kernels (compiled into each), not a kernel itself."""
+    out = np.empty((h * w, 2), dtype=np.int64)
+    n = 0
+    for r in range(h):
+        for c in range(w):
+            if not (0 <= r - dy < h and 0 <= c - dx < w):
+                out[n, 0], out[n, 1] = r, c
+                n += 1
+    return out[:n]
+
+
 @njit(cache=True)
 def smear(grid: np.ndarray, bg: int, dirs: np.ndarray) -> np.ndarray:
     """A copy of `grid` where, for each direction (dy, dx) of `dirs` in turn, every background cell takes the
@@ -392,19 +407,16 @@ def smear(grid: np.ndarray, bg: int, dirs: np.ndarray) -> np.ndarray:
     out = grid.copy()
     for k in range(dirs.shape[0]):
         dy, dx = dirs[k, 0], dirs[k, 1]
-        for r0 in range(h):
-            for c0 in range(w):
-                pr, pc = r0 - dy, c0 - dx
-                if 0 <= pr < h and 0 <= pc < w:
-                    continue  # not the first cell of its line
-                r, c, colour = r0, c0, -1
-                while 0 <= r < h and 0 <= c < w:
-                    if grid[r, c] != bg:
-                        colour = grid[r, c]
-                    elif colour >= 0:
-                        out[r, c] = colour
-                    r += dy
-                    c += dx
+        starts = line_starts(h, w, dy, dx)
+        for s in range(starts.shape[0]):
+            r, c, colour = starts[s, 0], starts[s, 1], -1
+            while 0 <= r < h and 0 <= c < w:
+                if grid[r, c] != bg:
+                    colour = grid[r, c]
+                elif colour >= 0:
+                    out[r, c] = colour
+                r += dy
+                c += dx
     return out
 
 
@@ -435,28 +447,27 @@ def spread_colours(grid: np.ndarray, bg: int, skip: int) -> np.ndarray:
     return out
 
 
+
 @njit(cache=True)
 def connect_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
     """Only the background runs between two consecutive same-coloured cells along direction (dy, dx) (a
     diagonal, say), in their colour; every other cell background."""
     h, w = grid.shape
     out = np.full((h, w), bg, dtype=np.uint8)
-    for r0 in range(h):
-        for c0 in range(w):
-            if 0 <= r0 - dy < h and 0 <= c0 - dx < w:
-                continue  # not the first cell of its line
-            r, c, lr, lc = r0, c0, -1, -1
-            while 0 <= r < h and 0 <= c < w:
-                if grid[r, c] != bg:
-                    if lr >= 0 and grid[lr, lc] == grid[r, c]:
-                        y, x = lr + dy, lc + dx
-                        while y != r or x != c:
-                            out[y, x] = grid[r, c]
-                            y += dy
-                            x += dx
-                    lr, lc = r, c
-                r += dy
-                c += dx
+    starts = line_starts(h, w, dy, dx)
+    for s in range(starts.shape[0]):
+        r, c, lr, lc = starts[s, 0], starts[s, 1], -1, -1
+        while 0 <= r < h and 0 <= c < w:
+            if grid[r, c] != bg:
+                if lr >= 0 and grid[lr, lc] == grid[r, c]:
+                    y, x = lr + dy, lc + dx
+                    while y != r or x != c:
+                        out[y, x] = grid[r, c]
+                        y += dy
+                        x += dx
+                lr, lc = r, c
+            r += dy
+            c += dx
     return out
 
 
@@ -466,20 +477,18 @@ def alternate_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
     other cell background."""
     h, w = grid.shape
     out = np.full((h, w), bg, dtype=np.uint8)
-    for r0 in range(h):
-        for c0 in range(w):
-            if 0 <= r0 - dy < h and 0 <= c0 - dx < w:
-                continue  # not the first cell of its line
-            r, c, k = r0, c0, 0
-            while 0 <= r < h and 0 <= c < w:
-                if grid[r, c] == bg:
-                    k = 0
-                else:
-                    if k % 2 == 1:
-                        out[r, c] = grid[r, c]
-                    k += 1
-                r += dy
-                c += dx
+    starts = line_starts(h, w, dy, dx)
+    for s in range(starts.shape[0]):
+        r, c, k = starts[s, 0], starts[s, 1], 0
+        while 0 <= r < h and 0 <= c < w:
+            if grid[r, c] == bg:
+                k = 0
+            else:
+                if k % 2 == 1:
+                    out[r, c] = grid[r, c]
+                k += 1
+            r += dy
+            c += dx
     return out
 
 
@@ -496,7 +505,7 @@ def reach_colour(grid: np.ndarray, bg: int, target: int) -> np.ndarray:
             if v == bg or v == target:
                 continue
             for k in range(4):
-                dy, dx = (0, 1) if k == 0 else (0, -1) if k == 1 else (1, 0) if k == 2 else (-1, 0)
+                dy, dx = _N4[k, 0], _N4[k, 1]
                 r, c = r0 + dy, c0 + dx
                 while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
                     r += dy

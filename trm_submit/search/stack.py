@@ -243,9 +243,8 @@ def base_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget
         return []
     items, ctx = pieces.matrices(targets, bg)
     wrong = np.bitwise_count(ctx.disagree).sum(axis=1, dtype=np.int64)
-    # clean (piece, mode) tops: they paint some cell and no cell the outputs disagree with
-    clean = [~(mask & ctx.disagree).any(axis=1) & mask.any(axis=1) for mask in ctx.masks[:1] + ctx.masks[2:]]
-    top_modes = (0, 2)
+    # clean (piece, mode) tops, modes "fg" and "bg": they paint some cell and no cell the outputs disagree with
+    clean = {m: ~(ctx.masks[m] & ctx.disagree).any(axis=1) & ctx.masks[m].any(axis=1) for m in (0, 2)}
     found: list[tuple[str, int, tuple]] = []
     for base in np.argsort(wrong, kind="stable")[:BASES]:
         if budget.over():
@@ -255,7 +254,7 @@ def base_stacks(pieces: Pieces, targets: tuple[np.ndarray, ...], bg: int, budget
         steps: list[tuple[int, int]] = []
         while need.any() and len(steps) < MAX_STEPS - 1:
             best = (0, -1, -1)
-            for m, ok in zip(top_modes, clean):
+            for m, ok in clean.items():
                 gain = np.bitwise_count(ctx.masks[m] & need).sum(axis=1, dtype=np.int64)
                 gain[~(ok & allowed)] = 0
                 p = int(np.argmax(gain))
