@@ -164,11 +164,12 @@ def test_subset_stacks_paint_tests_only_with_pieces_of_the_first_pieces_test_sha
     assert found == [("stack(A [fg] ; C [fg])", [[3, 7]])]
 
 
-@pytest.mark.parametrize("task_id", ["178fcbfb", "2281f1f4"])
+@pytest.mark.parametrize("task_id", ["178fcbfb", "2281f1f4", "b6afb2da", "32597951"])
 def test_real_training_tasks_solved_by_stacking_generic_pieces(task_id, monkeypatch):
     """178fcbfb: rows of the colours other than 2 drawn over columns of 2; 2281f1f4: red where a marked
     column meets a marked row (the input, then the rays from the marks painting the background of unmarked
-    lines, then red). Both from the generic pieces alone, by subset stacks."""
+    lines, then red); b6afb2da: boxes drawn as corners, edges and a filled core; 32597951: the cells of one colour
+    inside the box of another recoloured. All from the generic pieces alone, by subset stacks."""
     task, solutions = training_task(task_id)
     ctx = make_context(task)
     verifier = Verifier(ctx, [])
@@ -240,10 +241,11 @@ def test_repeated_patterns_equal_plain_loops():
 
 @pytest.mark.parametrize("task_id,program", [("8eb1be9a", "repeat_rows"),
                                              ("e21d9049", "repeat_along_rows | repeat_along_cols"),
-                                             ("d23f8c26", "centre_col")])
+                                             ("d23f8c26", "centre_col"), ("d8c310e9", "continue_right")])
 def test_training_tasks_solved_by_the_generic_pass_alone(task_id, program):
     """8eb1be9a: a band of rows repeated up and down the grid; e21d9049: a row and a column of colours each
-    continued along itself; d23f8c26: only the middle column kept."""
+    continued along itself; d23f8c26: only the middle column kept; d8c310e9: a pattern drawn on the left part
+    continued to the right edge with its own period (shorter than its drawn span)."""
     task, solutions = training_task(task_id)
     ctx = make_context(task)
     verifier = Verifier(ctx, [])
@@ -543,3 +545,35 @@ def test_reach_draws_lines_to_the_target_colour_only():
                      [0, 0, 0, 3, 0, 0]], np.uint8)
     # 1 runs right to the 3; 2 reaches the 3 leftward; 4 sees no 3 in its row or column; the 3s draw nothing
     assert grid_loops.reach_colour(grid, 0, 3).tolist() == [[0, 1, 1, 0, 2, 0], [0] * 6, [0] * 6, [0] * 6]
+
+
+def test_continue_fills_past_the_content_with_its_smallest_period():
+    row = np.array([[1, 2, 3, 1, 2, 0, 0, 0, 0]], np.uint8)   # drawn up to column 4, period 3
+    assert generic._continue(row, 0, 1).tolist() == [[1, 2, 3, 1, 2, 3, 1, 2, 3]]
+    assert generic._continue(row.T, 0, 0).tolist() == [[v] for v in (1, 2, 3, 1, 2, 3, 1, 2, 3)]
+    # a leading blank column belongs to the pattern; the second row shifts the period to 4
+    grid = np.array([[0, 5, 0, 0, 0, 5, 0, 0, 0, 0],
+                     [0, 5, 6, 6, 0, 5, 0, 0, 0, 0]], np.uint8)
+    assert generic._continue(grid, 0, 1).tolist() == [[0, 5, 0, 0, 0, 5, 0, 0, 0, 5],
+                                                      [0, 5, 6, 6, 0, 5, 6, 6, 0, 5]]
+    assert generic._continue(np.array([[0, 0, 7]], np.uint8), 0, 1) is None   # already at the edge
+    assert generic._continue(np.zeros((2, 3), np.uint8), 0, 1) is None
+
+
+def test_corners_and_the_box_of_a_colour():
+    grid = np.array([[0, 0, 0, 0, 0, 0],
+                     [0, 2, 2, 2, 2, 0],
+                     [0, 2, 2, 2, 2, 0],
+                     [0, 2, 2, 2, 2, 0],
+                     [0, 0, 0, 0, 0, 4]], np.uint8)
+    corners = np.zeros_like(grid)
+    for r, c in ((1, 1), (1, 4), (3, 1), (3, 4), (4, 5)):   # a lone cell is its own corner
+        corners[r, c] = grid[r, c]
+    assert generic._corners(grid, 0).tolist() == corners.tolist()
+    marked = np.array([[3, 1, 0, 1],
+                       [0, 1, 1, 3],
+                       [1, 0, 0, 0]], np.uint8)
+    assert generic._inside(marked, 0, 3).tolist() == [[3, 1, 0, 1],
+                                                      [0, 1, 1, 3],
+                                                      [0, 0, 0, 0]]
+    assert generic._inside(marked, 0, 5) is None

@@ -1,18 +1,18 @@
 """Generic pieces for the stacker: a fixed set of image functions that nothing gates or fits (keep or erase a colour,
 invert, rays in 15 direction sets, halos (8-neighbour, side, corner), connections between same-coloured cells (along
 rows, columns and diagonals), lines from cells to the first cell of a colour they are aligned with, enclosed fills,
-colour floods, patterns repeated with their own period, lines continued from their ends, gravity, one-cell shifts,
-edges, shapes' boxes, flips; filters: every other cell of a run, every 2nd or 3rd row or column, the middle row or
-column, the largest or smallest shapes, the lone cells, the rarest colour; rotations and transposes where every
-input is square), composed up to DEPTH over the inputs, each result also recoloured to every colour of every train
-output (all non-background cells to one colour). Where the outputs' shapes differ from the inputs', the start values
-are the input brought to the output's shape (the true one on the demonstrations, the one `sizes.predict` gives from
-the inputs' shapes on the test inputs): embedded at a corner or the centre, tiled, scaled up, mirror-tiled, cropped
-to its content and embedded, or with its edge lines continued outward; they count as one function. A composition
-whose train values are the train outputs is a solution; any other whose train values have the outputs' shapes is a
-piece for the stacker (stack.py), which decides which one paints which cells (an answer like "the input, then rays
-of colour 5, then the halo in colour 2" is three pieces). The same functions run on every demonstration and test
-input, so a piece is one program.
+colour floods, patterns repeated with their own period or continued past their end, lines continued from their ends,
+gravity, one-cell shifts, edges, corners, shapes' boxes, flips; filters: every other cell of a run, every 2nd or 3rd row
+or column, the middle row or column, the largest or smallest shapes, the lone cells, the rarest colour, the box of a
+colour's cells; rotations and transposes where every input is square), composed up to DEPTH over the inputs, each result
+also recoloured to every colour of every train output (all non-background cells to one colour). Where the outputs'
+shapes differ from the inputs', the start values are the input brought to the output's shape (the true one on the
+demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at a corner or the
+centre, tiled, scaled up, mirror-tiled, cropped to its content and embedded, or with its edge lines continued outward;
+they count as one function. A composition whose train values are the train outputs is a solution; any other whose train
+values have the outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an
+answer like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
+every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -142,6 +142,20 @@ def _repeat_block(grid: np.ndarray, bg: int, axis: int) -> Optional[np.ndarray]:
     return np.ascontiguousarray(grid[index] if axis == 0 else grid[:, index])
 
 
+def _continue(grid: np.ndarray, bg: int, axis: int) -> Optional[np.ndarray]:
+    """The lines after the last coloured row (axis 0) or column (axis 1) filled by continuing the lines before
+    it with their smallest period (the known lines equal to themselves shifted by it): a pattern drawn on part of
+    the grid continued to the end; None when the content reaches the end already."""
+    view = grid if axis == 0 else grid.T
+    lines = np.flatnonzero((view != bg).any(axis=1))
+    if not len(lines) or lines[-1] == view.shape[0] - 1:
+        return None
+    known = int(lines[-1]) + 1
+    period = next(p for p in range(1, known + 1) if np.array_equal(view[p:known], view[:known - p]))
+    out = view[np.arange(view.shape[0]) % period]
+    return np.ascontiguousarray(out if axis == 0 else out.T)
+
+
 def _repeat_lines(grid: np.ndarray, bg: int, axis: int) -> np.ndarray:
     """Every row (axis 1) or column (axis 0) with two or more coloured cells repeated along itself with the
     period of its span, aligned with it."""
@@ -175,6 +189,25 @@ def _outline(grid: np.ndarray, bg: int) -> np.ndarray:
     inside = np.pad(grid != bg, 1)
     core = inside[1:-1, 1:-1] & inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2] & inside[1:-1, 2:]
     return np.where(core, np.uint8(bg), grid)
+
+
+def _corners(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Only the coloured cells with a background (or outside) neighbour above or below and one left or right:
+    the shapes' corners."""
+    out_ = ~np.pad(grid != bg, 1)
+    corner = (out_[:-2, 1:-1] | out_[2:, 1:-1]) & (out_[1:-1, :-2] | out_[1:-1, 2:])
+    return np.where(corner, grid, np.uint8(bg))
+
+
+def _inside(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
+    """Only the cells inside the bounding box of the cells of `colour` (the region it marks)."""
+    rows, cols = np.nonzero(grid == colour)
+    if not len(rows):
+        return None
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    out[box] = grid[box]
+    return out
 
 
 def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
@@ -305,6 +338,7 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             out.append((f"keep({c})", partial(_keep, colour=c)))
             out.append((f"erase({c})", partial(_erase, colour=c)))
             out.append((f"reach({c})", partial(reach_colour, target=c)))
+            out.append((f"inside({c})", partial(_inside, colour=c)))
     out.append(("invert", _invert))
     for name, dirs in RAYS.items():
         out.append((f"rays({name})", partial(_rays, dirs=np.array(dirs, dtype=np.int64))))
@@ -327,9 +361,10 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
     out += [("fill", _fill), ("interior", _interior), ("spread", partial(_spread, skip_majority=False)),
             ("spread_minor", partial(_spread, skip_majority=True)),
             ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
+            ("continue_down", partial(_continue, axis=0)), ("continue_right", partial(_continue, axis=1)),
             ("repeat_along_rows", partial(_repeat_lines, axis=1)),
             ("repeat_along_cols", partial(_repeat_lines, axis=0)),
-            ("outline", _outline), ("boxes", _boxes), ("colour_boxes", _colour_boxes),
+            ("outline", _outline), ("corners", _corners), ("boxes", _boxes), ("colour_boxes", _colour_boxes),
             ("extend", _extend)]
     for name, turns in (("down", 0), ("left", 1), ("up", 2), ("right", 3)):
         out.append((f"gravity({name})", partial(_gravity, turns=turns)))
