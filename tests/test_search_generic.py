@@ -551,6 +551,8 @@ def test_continue_fills_past_the_content_with_its_smallest_period():
     row = np.array([[1, 2, 3, 1, 2, 0, 0, 0, 0]], np.uint8)   # drawn up to column 4, period 3
     assert generic._continue(row, 0, 1).tolist() == [[1, 2, 3, 1, 2, 3, 1, 2, 3]]
     assert generic._continue(row.T, 0, 0).tolist() == [[v] for v in (1, 2, 3, 1, 2, 3, 1, 2, 3)]
+    mirrored = np.ascontiguousarray(row[:, ::-1])  # drawn from the right edge: continued to the left
+    assert generic._continue(mirrored, 0, 1, backward=True).tolist() == [[3, 2, 1, 3, 2, 1, 3, 2, 1]]
     # a leading blank column belongs to the pattern; the second row shifts the period to 4
     grid = np.array([[0, 5, 0, 0, 0, 5, 0, 0, 0, 0],
                      [0, 5, 6, 6, 0, 5, 0, 0, 0, 0]], np.uint8)

@@ -142,10 +142,13 @@ def _repeat_block(grid: np.ndarray, bg: int, axis: int) -> Optional[np.ndarray]:
     return np.ascontiguousarray(grid[index] if axis == 0 else grid[:, index])
 
 
-def _continue(grid: np.ndarray, bg: int, axis: int) -> Optional[np.ndarray]:
+def _continue(grid: np.ndarray, bg: int, axis: int, backward: bool = False) -> Optional[np.ndarray]:
     """The lines after the last coloured row (axis 0) or column (axis 1) filled by continuing the lines before
     it with their smallest period (the known lines equal to themselves shifted by it): a pattern drawn on part of
-    the grid continued to the end; None when the content reaches the end already."""
+    the grid continued to the end (`backward`: to the start); None when the content reaches that end already."""
+    if backward:
+        flipped = _continue(np.ascontiguousarray(np.flip(grid, axis)), bg, axis)
+        return None if flipped is None else np.ascontiguousarray(np.flip(flipped, axis))
     view = grid if axis == 0 else grid.T
     lines = np.flatnonzero((view != bg).any(axis=1))
     if not len(lines) or lines[-1] == view.shape[0] - 1:
@@ -362,6 +365,8 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             ("spread_minor", partial(_spread, skip_majority=True)),
             ("repeat_rows", partial(_repeat_block, axis=0)), ("repeat_cols", partial(_repeat_block, axis=1)),
             ("continue_down", partial(_continue, axis=0)), ("continue_right", partial(_continue, axis=1)),
+            ("continue_up", partial(_continue, axis=0, backward=True)),
+            ("continue_left", partial(_continue, axis=1, backward=True)),
             ("repeat_along_rows", partial(_repeat_lines, axis=1)),
             ("repeat_along_cols", partial(_repeat_lines, axis=0)),
             ("outline", _outline), ("corners", _corners), ("boxes", _boxes), ("colour_boxes", _colour_boxes),
