@@ -241,11 +241,13 @@ def test_repeated_patterns_equal_plain_loops():
 
 @pytest.mark.parametrize("task_id,program", [("8eb1be9a", "repeat_rows"),
                                              ("e21d9049", "repeat_along_rows | repeat_along_cols"),
-                                             ("d23f8c26", "centre_col"), ("d8c310e9", "continue_right")])
+                                             ("d23f8c26", "centre_col"), ("d8c310e9", "continue_right"),
+                                             ("eb281b96", "reflect_tile")])
 def test_training_tasks_solved_by_the_generic_pass_alone(task_id, program):
     """8eb1be9a: a band of rows repeated up and down the grid; e21d9049: a row and a column of colours each
     continued along itself; d23f8c26: only the middle column kept; d8c310e9: a pattern drawn on the left part
-    continued to the right edge with its own period (shorter than its drawn span)."""
+    continued to the right edge with its own period (shorter than its drawn span); eb281b96: the input mirrored
+    downward over and over, its last row shared by the copies."""
     task, solutions = training_task(task_id)
     ctx = make_context(task)
     verifier = Verifier(ctx, [])
@@ -401,6 +403,10 @@ def test_reshapes_keep_another_corner_or_the_centre():
     assert r["embed_centre"](grid, 0, (1, 1)).tolist() == [[5]]
     assert r["embed_centre"](grid, 0, (5, 4)).tolist() == [[0, 0, 0, 0], [1, 2, 3, 0], [4, 5, 6, 0],
                                                            [7, 8, 9, 0], [0, 0, 0, 0]]
+    # mirrored over the last row and column again and again, the edge lines shared (rows 0 1 2 1 0 1 2)
+    assert r["reflect_tile"](grid, 0, (7, 4)).tolist() == [[1, 2, 3, 2], [4, 5, 6, 5], [7, 8, 9, 8], [4, 5, 6, 5],
+                                                           [1, 2, 3, 2], [4, 5, 6, 5], [7, 8, 9, 8]]
+    assert r["reflect_tile"](grid[:1], 0, (3, 2)).tolist() == [[1, 2]] * 3   # one row: repeated
 
 
 def test_extend_continues_lines_from_their_ends_until_blocked():

@@ -8,11 +8,11 @@ colour's cells; rotations and transposes where every input is square), composed 
 also recoloured to every colour of every train output (all non-background cells to one colour). Where the outputs'
 shapes differ from the inputs', the start values are the input brought to the output's shape (the true one on the
 demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at a corner or the
-centre, tiled, scaled up, mirror-tiled, cropped to its content and embedded, or with its edge lines continued outward;
-they count as one function. A composition whose train values are the train outputs is a solution; any other whose train
-values have the outputs' shapes is a piece for the stacker (stack.py), which decides which one paints which cells (an
-answer like "the input, then rays of colour 5, then the halo in colour 2" is three pieces). The same functions run on
-every demonstration and test input, so a piece is one program.
+centre, tiled, scaled up, mirror-tiled (edge lines repeated or shared), cropped to its content and embedded, or with its
+edge lines continued outward; they count as one function. A composition whose train values are the train outputs is a
+solution; any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which decides
+which one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2" is three
+pieces). The same functions run on every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -439,6 +439,21 @@ def _mirror_tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
     return _tile(block, bg, shape)
 
 
+def _bounce(n: int, period_of: int) -> np.ndarray:
+    """Indices 0..n-1 folded back and forth over 0..period_of-1 without repeating the turning lines
+    (0, 1, 2, 1, 0, 1, ... for 3)."""
+    if period_of == 1:
+        return np.zeros(n, dtype=np.int64)
+    j = np.arange(n) % (2 * (period_of - 1))
+    return np.where(j < period_of, j, 2 * (period_of - 1) - j)
+
+
+def _reflect_tile(grid: np.ndarray, bg: int, shape: tuple) -> np.ndarray:
+    """`grid` mirrored over its last row and column again and again up to `shape` (the edge lines shared by
+    the copies, not repeated)."""
+    return np.ascontiguousarray(grid[np.ix_(_bounce(shape[0], grid.shape[0]), _bounce(shape[1], grid.shape[1]))])
+
+
 def _content_embed(grid: np.ndarray, bg: int, shape: tuple) -> Optional[np.ndarray]:
     content = crop_non_bg(grid, bg)
     return None if content is None else postpass.embed(content, shape, bg)
@@ -463,6 +478,7 @@ RESHAPES: dict[str, Callable[[np.ndarray, int, tuple], Optional[np.ndarray]]] = 
     "embed": _embed, "embed_tr": partial(_embed_flipped, rows=1, cols=-1),
     "embed_bl": partial(_embed_flipped, rows=-1, cols=1), "embed_br": partial(_embed_flipped, rows=-1, cols=-1),
     "embed_centre": _embed_centre, "tile": _tile, "scale": _scale, "mirror_tile": _mirror_tile,
+    "reflect_tile": _reflect_tile,
     "content_embed": _content_embed, "edge_pad": _edge_pad}
 
 
