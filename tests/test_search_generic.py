@@ -568,7 +568,7 @@ def test_continue_fills_past_the_content_with_its_smallest_period():
     assert generic._continue(np.zeros((2, 3), np.uint8), 0, 1) is None
 
 
-def test_corners_and_the_box_of_a_colour():
+def test_corners_the_box_of_a_colour_and_what_touches_it():
     grid = np.array([[0, 0, 0, 0, 0, 0],
                      [0, 2, 2, 2, 2, 0],
                      [0, 2, 2, 2, 2, 0],
@@ -585,3 +585,8 @@ def test_corners_and_the_box_of_a_colour():
                                                       [0, 1, 1, 3],
                                                       [0, 0, 0, 0]]
     assert generic._inside(marked, 0, 5) is None
+    # touching(3): the 1s beside a 3 (sides only: the 1 at (2, 0) touches no 3), never the 3s themselves
+    assert generic._touching(marked, 0, 3).tolist() == [[0, 1, 0, 1],
+                                                        [0, 0, 1, 0],
+                                                        [0, 0, 0, 0]]
+    assert generic._touching(np.array([[3, 0, 1]], np.uint8), 0, 3) is None   # nothing touches it

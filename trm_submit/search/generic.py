@@ -213,6 +213,14 @@ def _inside(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
     return out
 
 
+def _touching(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
+    """Only the cells of other colours (not background) with a side neighbour of `colour`: what touches it."""
+    marked = np.pad(grid == colour, 1)
+    near = marked[:-2, 1:-1] | marked[2:, 1:-1] | marked[1:-1, :-2] | marked[1:-1, 2:]
+    keep = near & (grid != colour) & (grid != bg)
+    return np.where(keep, grid, np.uint8(bg)) if keep.any() else None
+
+
 def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
     """The background cells inside a shape's bounding box (8-neighbour shapes of any colours), in MARK (or
     0); every other cell background."""
@@ -342,6 +350,7 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
             out.append((f"erase({c})", partial(_erase, colour=c)))
             out.append((f"reach({c})", partial(reach_colour, target=c)))
             out.append((f"inside({c})", partial(_inside, colour=c)))
+            out.append((f"touching({c})", partial(_touching, colour=c)))
     out.append(("invert", _invert))
     for name, dirs in RAYS.items():
         out.append((f"rays({name})", partial(_rays, dirs=np.array(dirs, dtype=np.int64))))
