@@ -4,15 +4,15 @@ rows, columns and diagonals), lines from cells to the first cell of a colour the
 colour floods, patterns repeated with their own period or continued past their end, lines continued from their ends,
 gravity, one-cell shifts, edges, corners, shapes' boxes, flips; filters: every other cell of a run, every 2nd or 3rd row
 or column, the middle row or column, the largest or smallest shapes, the lone cells, the rarest colour, the box of a
-colour's cells; rotations and transposes where every input is square), composed up to DEPTH over the inputs, each result
-also recoloured to every colour of every train output (all non-background cells to one colour). Where the outputs'
-shapes differ from the inputs', the start values are the input brought to the output's shape (the true one on the
-demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded at a corner or the
-centre, tiled, scaled up, mirror-tiled (edge lines repeated or shared), cropped to its content and embedded, or with its
-edge lines continued outward; they count as one function. A composition whose train values are the train outputs is a
-solution; any other whose train values have the outputs' shapes is a piece for the stacker (stack.py), which decides
-which one paints which cells (an answer like "the input, then rays of colour 5, then the halo in colour 2" is three
-pieces). The same functions run on every demonstration and test input, so a piece is one program.
+colour's cells, the cells touching a colour; rotations and transposes where every input is square), composed up to DEPTH
+over the inputs, each result also recoloured to every colour of every train output (all non-background cells to one
+colour). Where the outputs' shapes differ from the inputs', the start values are the input brought to the output's shape
+(the true one on the demonstrations, the one `sizes.predict` gives from the inputs' shapes on the test inputs): embedded
+at a corner or the centre, tiled, scaled up, mirror-tiled (edge lines repeated or shared), cropped to its content and
+embedded, or with its edge lines continued outward; they count as one function. A composition whose train values are the
+train outputs is a solution; any other whose train values have the outputs' shapes is a piece for the stacker
+(stack.py), which decides which one paints which cells (an answer like "the input, then rays of colour 5, then the halo
+in colour 2" is three pieces). The same functions run on every demonstration and test input, so a piece is one program.
 
 Cost: one per function, one for the recolouring. The pieces are added after the engine's own (ties in the
 stacker's cheapest-pieces cut keep the engine's).
@@ -74,15 +74,22 @@ _NEIGHBOURS = {"": [(dy, dx) for dy in (0, 1, 2) for dx in (0, 1, 2)],
                "4": [(0, 1), (2, 1), (1, 0), (1, 2)], "diag": [(0, 0), (0, 2), (2, 0), (2, 2)]}
 
 
+def _beside(mask: np.ndarray, near_by: str) -> np.ndarray:
+    """The cells with a neighbour in `mask` (near_by as in `_NEIGHBOURS`: "" the 3x3 block, "4" sides, "diag"
+    corners)."""
+    padded = np.pad(mask, 1)
+    h, w = mask.shape
+    near = np.zeros((h, w), dtype=bool)
+    for dy, dx in _NEIGHBOURS[near_by]:
+        near |= padded[dy:dy + h, dx:dx + w]
+    return near
+
+
 def _halo(grid: np.ndarray, bg: int, near_by: str = "") -> np.ndarray:
     """The background cells with a non-background neighbour (8-neighbour; "4": side; "diag": corner), in MARK
     (or 0); every other cell background."""
-    fg = np.pad(grid != bg, 1)
-    h, w = grid.shape
-    near = np.zeros((h, w), dtype=bool)
-    for dy, dx in _NEIGHBOURS[near_by]:
-        near |= fg[dy:dy + h, dx:dx + w]
-    out = np.full((h, w), bg, dtype=np.uint8)
+    near = _beside(grid != bg, near_by)
+    out = np.full(grid.shape, bg, dtype=np.uint8)
     out[near & (grid == bg)] = MARK if bg != MARK else 0
     return out
 
@@ -215,9 +222,7 @@ def _inside(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
 
 def _touching(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
     """Only the cells of other colours (not background) with a side neighbour of `colour`: what touches it."""
-    marked = np.pad(grid == colour, 1)
-    near = marked[:-2, 1:-1] | marked[2:, 1:-1] | marked[1:-1, :-2] | marked[1:-1, 2:]
-    keep = near & (grid != colour) & (grid != bg)
+    keep = _beside(grid == colour, "4") & (grid != colour) & (grid != bg)
     return np.where(keep, grid, np.uint8(bg)) if keep.any() else None
 
 

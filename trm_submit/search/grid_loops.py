@@ -447,7 +447,6 @@ def spread_colours(grid: np.ndarray, bg: int, skip: int) -> np.ndarray:
     return out
 
 
-
 @njit(cache=True)
 def connect_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
     """Only the background runs between two consecutive same-coloured cells along direction (dy, dx) (a
