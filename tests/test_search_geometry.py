@@ -122,6 +122,30 @@ def test_drop_blank_and_repeated_lines():
     assert np.array_equal(geo.drop_repeated_lines(r), [[1, 2], [3, 4], [1, 2]])
 
 
+def _ref_unit_tile(g):
+    def period(rows):
+        n = len(rows)
+        return next((p for p in range(1, n // 2 + 1) if all(rows[r] == rows[r + p] for r in range(n - p))), n)
+    p, q = period(g.tolist()), period(g.T.tolist())
+    return None if (p, q) == g.shape else g[:p, :q]
+
+
+def test_unit_tile_equals_plain_loops():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        block = rng.integers(0, 3, size=(int(rng.integers(1, 4)), int(rng.integers(1, 4))), dtype=np.uint8)
+        h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+        g = np.tile(block, (10, 10))[:h, :w].copy()
+        if rng.random() < 0.3:
+            g[rng.integers(h), rng.integers(w)] = 5   # a break in the repetition
+        got, want = geo.unit_tile(g), _ref_unit_tile(g)
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert np.array_equal(got, want)
+    assert np.array_equal(geo.unit_tile(np.array([[1, 2, 1, 2, 1]], np.uint8)), [[1, 2]])
+    assert geo.unit_tile(np.array([[1, 2, 1]], np.uint8)) is None   # one copy and a cut one: no repetition
+
+
 def test_kron_self_matches_reference():
     g = np.array([[0, 7, 7], [7, 7, 7], [0, 7, 7]], np.uint8)
     want = build(9, 9, lambda i, j: g[i % 3][j % 3] if g[i // 3][j // 3] != 0 else 0)
@@ -140,7 +164,8 @@ REAL = [("3c9b0459", "rot180"), ("67a3c6ac", "flip_h"), ("68b16354", "flip_v"), 
         ("6d0aefbc", "hcat(self, flip_h)"), ("9172f3a0", "scale_up(3x3)"), ("a416b8f3", "tile(1x2)"),
         ("746b3537", "drop_repeated_lines"), ("007bbfb7", "kron_self"), ("1cf80156", "crop(non_bg)"),
         ("7fe24cdd", "rotation_tile"), ("46442a0e", "rotation_tile"), ("ac0a08a4", "scale_by_colours"),
-        ("b91ae062", "scale_by_colours"), ("5614dbcf", "scale_down_majority(3x3)")]
+        ("b91ae062", "scale_by_colours"), ("5614dbcf", "scale_down_majority(3x3)"),
+        ("7b7f7511", "unit_tile")]
 
 
 @pytest.fixture(scope="module")

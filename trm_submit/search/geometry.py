@@ -1,6 +1,7 @@
 """Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down (down: uniform
 blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
-rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns.
+rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns, the unit tile
+of a repeating grid.
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -151,6 +152,25 @@ def drop_repeated_lines(g: Grid) -> Grid:
     return g[:, keep_c]
 
 
+def _period(g: Grid) -> int:
+    """The smallest p with g[r] == g[r + p] for every row r and two whole copies at least (p <= half the height);
+    the height when there is none."""
+    h = g.shape[0]
+    for p in range(1, h // 2 + 1):
+        if (g[p:] == g[:-p]).all():
+            return p
+    return h
+
+
+def unit_tile(g: Grid) -> Optional[Grid]:
+    """The smallest block whose repetition (two whole copies at least, the last one possibly cut) makes the grid,
+    row and column periods found apart; None when the grid repeats along neither side."""
+    p, q = _period(g), _period(g.T)
+    if (p, q) == g.shape:
+        return None
+    return g[:p, :q]
+
+
 def kron_self(g: Grid, bg: int) -> Optional[Grid]:
     """Each non-background cell of g replaced by a copy of g, each background cell by a blank block."""
     h, w = g.shape
@@ -224,4 +244,5 @@ def ops(ctx: TaskContext) -> list[Op]:
     out += [Op(f"half({w})", partial(half, which=w)) for w in ("left", "right", "top", "bottom")]
     out.append(Op("drop_blank_lines", partial(drop_blank_lines, bg=ctx.bg)))
     out.append(Op("drop_repeated_lines", drop_repeated_lines))
+    out.append(Op("unit_tile", unit_tile))
     return out + _size_ops(ctx) + _concat_ops(ctx)

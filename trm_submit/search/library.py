@@ -22,6 +22,7 @@ from . import (
     objects,
     patterns,
     recolour,
+    rewrite,
     select,
     split,
     stamp,
@@ -32,7 +33,7 @@ from .dsl import Fitter, Op, TaskContext, op  # noqa: F401  (op: the helper ever
 # Every primitive module, in the order its ops are offered (discovery order breaks ranking ties). A module
 # has `ops(ctx) -> list[Op]` and may have `finishers(ctx) -> list[Fitter]`.
 REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, stamp,
-                                    move, symmetry, split, lists, draw)
+                                    rewrite, move, symmetry, split, lists, draw)
 
 
 class DuplicateOpName(ValueError):

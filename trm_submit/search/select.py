@@ -127,8 +127,9 @@ def crop_colour_rank(grid: np.ndarray, ctx_bg: int, rarest: bool) -> np.ndarray 
 
 
 def _shape_fits(a: tuple[int, int], out: tuple[int, int]) -> bool:
-    """`out` is `a` up to transpose, or a whole multiple / divisor of it per side."""
-    if a == out or a == out[::-1]:
+    """`out` is `a` up to transpose, its inside (one line less on every side: a frame's content), or a whole
+    multiple / divisor of it per side."""
+    if a == out or a == out[::-1] or a == (out[0] + 2, out[1] + 2):
         return True
     return all(x % y == 0 or y % x == 0 for x, y in zip(a, out))
 
