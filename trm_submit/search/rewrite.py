@@ -18,7 +18,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import same_shape_pairs
-from .objects import MODES, components, grid_background
+from .objects import MODES, Obj, components, grid_background
 
 OUTSIDE = 255          # a patch cell beyond the grid's edge where it was seen (unknown)
 MARGINS = (0, 1)
@@ -27,7 +27,7 @@ MAX_REWRITE_OPS = 2
 Table = dict[tuple, np.ndarray]   # object key -> patch (the object's box grown by the margin)
 
 
-def _box(obj, margin: int) -> tuple[int, int, int, int]:
+def _box(obj: Obj, margin: int) -> tuple[int, int, int, int]:
     return obj.top - margin, obj.left - margin, obj.top + obj.height + margin, obj.left + obj.width + margin
 
 
@@ -100,8 +100,8 @@ def ops(ctx: TaskContext) -> list[Op]:
         if not all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
             continue
         results = [fn(g) for g in ctx.test_in]
-        if any(r is None for r in results):
+        sig = tuple(r.tobytes() for r in results if r is not None)
+        if len(sig) < len(results):
             continue
-        sig = tuple(r.tobytes() for r in results)
         found.setdefault(sig, Op(f"rewrite({mode},margin {margin};{len(table)} looks)", fn, keeps_shape=True))
     return list(found.values())[:MAX_REWRITE_OPS]
