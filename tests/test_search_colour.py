@@ -106,3 +106,23 @@ def test_ops_flagged_shape_keeping_keep_the_shape():
         r = op.fn(g)
         if op.keeps_shape and r is not None:
             assert r.shape == g.shape, op.name
+
+
+def test_colour_lists_by_count_and_along_stripes():
+    g = np.array([[0, 3, 3, 3], [0, 5, 0, 3], [2, 2, 0, 0]], np.uint8)   # 3: four cells, 2: two, 5: one
+    assert col.colour_list(g, 0, "count_desc").tolist() == [[3], [2], [5]]
+    assert col.colour_list(g, 0, "count_asc").tolist() == [[5], [2], [3]]
+    stripes = np.array([[4, 4, 2, 8, 8], [4, 2, 2, 2, 8], [4, 4, 2, 8, 8]], np.uint8)
+    assert col.colour_list(stripes, 0, "along").tolist() == [[4, 2, 8]]           # a row: columns spread wider
+    assert col.colour_list(stripes.T.copy(), 0, "along").tolist() == [[4], [2], [8]]
+    assert col.colour_list(np.full((2, 2), 3, np.uint8), 0, "count_desc") is None   # one colour: no list
+    assert col.colour_list(np.array([[1, 2], [2, 1]], np.uint8), 0, "along") is None   # one place for both
+
+
+@pytest.mark.parametrize("task_id,name", [("4be741c5", "colour_list(along)"), ("f8ff0b80", "colour_list(count_desc)")])
+def test_colour_lists_solve_real_training_tasks(training, task_id, name):
+    challenges, solutions = training
+    task = challenges.tasks[task_id]
+    op = {o.name: o for o in col.ops(make_context(task))}[name]
+    for g, want in list(task.train) + list(zip(task.test_inputs, solutions[task_id])):
+        assert np.array_equal(op.fn(g), want)

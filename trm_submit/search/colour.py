@@ -1,6 +1,6 @@
-"""Colour primitives: keep or erase one colour, recolour everything that is not background, fill the
-background, the majority/minority colour as a 1x1 grid, and the colour-map finisher (a per-task colour
-substitution fitted from the demonstrations).
+"""Colour primitives: keep or erase one colour, recolour everything that is not background, fill the background, the
+majority/minority colour as a 1x1 grid, the colours present as a list (a line of cells), and the colour-map finisher (a
+per-task colour substitution fitted from the demonstrations).
 """
 
 from __future__ import annotations
@@ -77,6 +77,28 @@ def minority_colour(g: Grid, bg: int) -> Optional[Grid]:
     return np.array([[int(present[np.argmin(counts[present])])]], dtype=np.uint8)
 
 
+def colour_list(g: Grid, bg: int, order: str) -> Optional[Grid]:
+    """The colours present, one cell each: the non-background ones by count ("count_desc", "count_asc"; ties:
+    the smaller colour first) as a column, or every one along the grid ("along", stripes: in the order of their
+    cells' mean column, as a row, where the colours' mean columns spread wider than their mean rows; else by
+    mean row, as a column). None with fewer than two colours or a tie in position."""
+    counts = _non_bg_counts(g, bg) if order != "along" else np.bincount(g.ravel(), minlength=10)
+    present = [int(c) for c in np.flatnonzero(counts)]
+    if len(present) < 2:
+        return None
+    if order != "along":
+        sign = -1 if order == "count_desc" else 1
+        ranked = sorted(present, key=lambda c: (sign * int(counts[c]), c))
+        return np.array(ranked, dtype=np.uint8)[:, None]
+    centres = np.array([np.argwhere(g == c).mean(axis=0) for c in present])
+    axis = 1 if np.ptp(centres[:, 1]) > np.ptp(centres[:, 0]) else 0
+    if len(np.unique(centres[:, axis])) < len(present):
+        return None
+    ranked = [present[i] for i in np.argsort(centres[:, axis], kind="stable")]
+    column = np.array(ranked, dtype=np.uint8)[:, None]
+    return column.T.copy() if axis == 1 else column
+
+
 def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     """The colour substitution that maps every `outs[i]` onto `targets[i]` (same shapes), or None when no
     single substitution does or it is the identity. It does not apply (None) to a grid holding a colour it
@@ -123,6 +145,9 @@ def ops(ctx: TaskContext) -> list[Op]:
     out.append(Op("majority_colour", partial(majority_colour, bg=bg)))
     out.append(Op("majority_any", majority_any))
     out.append(Op("minority_colour", partial(minority_colour, bg=bg)))
+    if all(1 in o.shape for o in ctx.train_out):   # colour lists: only where every output is one line
+        out += [Op(f"colour_list({order})", partial(colour_list, bg=bg, order=order))
+                for order in ("count_desc", "count_asc", "along")]
     return out
 
 

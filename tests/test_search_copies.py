@@ -1,0 +1,56 @@
+"""Template copies (search/copies.py) against grids written by hand and a real ARC-AGI-1 training task."""
+
+from __future__ import annotations
+
+import numpy as np
+from search_reference import assert_op_solves
+
+from trm_submit.search import copies
+from trm_submit.search.copies import copy_template
+
+TEMPLATE = np.array([[0, 2, 0], [2, 1, 3], [0, 4, 0]], dtype=np.uint8)
+
+
+def _grid(side: int = 8) -> np.ndarray:
+    return np.zeros((side, side), dtype=np.uint8)
+
+
+def test_a_one_cell_marker_gets_the_template_centred_on_it_and_cut_at_the_edge():
+    g = _grid()
+    g[0:3, 0:3] = TEMPLATE
+    g[5, 5] = 6
+    g[7, 1] = 6            # at the bottom edge: the row below is cut
+    want = g.copy()
+    want[4:7, 4:7][TEMPLATE != 0] = TEMPLATE[TEMPLATE != 0]
+    want[6:8, 0:3][TEMPLATE[:2] != 0] = TEMPLATE[:2][TEMPLATE[:2] != 0]
+    assert (copy_template(g, 0, keep=True) == want).all()
+    erased = want.copy()
+    erased[0:3, 0:3] = 0
+    assert (copy_template(g, 0, keep=False) == erased).all()
+
+
+def test_a_marker_of_the_template_shape_takes_its_colours_and_other_shapes_stay():
+    g = _grid()
+    g[0:3, 0:3] = TEMPLATE
+    g[4:7, 4:7][TEMPLATE != 0] = 8       # same shape, one colour: a copy to colour
+    g[5:7, 0:2] = 8                      # a 2x2 block: not the template's shape
+    want = g.copy()
+    want[4:7, 4:7][TEMPLATE != 0] = TEMPLATE[TEMPLATE != 0]
+    assert (copy_template(g, 0, keep=True) == want).all()
+
+
+def test_no_template_or_no_marker_gives_none():
+    g = _grid()
+    g[0:3, 0:3] = TEMPLATE
+    assert copy_template(g, 0, keep=True) is None            # nothing to copy onto
+    g[6:8, 6:8] = np.array([[1, 2], [3, 4]])                  # two objects with 4 colours: no single template
+    g[4, 0] = 5
+    assert copy_template(g, 0, keep=True) is None
+    h = _grid()
+    h[0:2, 0:2] = np.array([[1, 2], [3, 4]])                  # even sides: no centre for a one-cell marker
+    h[6, 6] = 5
+    assert copy_template(h, 0, keep=True) is None
+
+
+def test_training_task_solved_by_a_template_copy():
+    assert_op_solves(copies, "88a10436", ["copy_template(keep)"])
