@@ -146,6 +146,22 @@ def test_unit_tile_equals_plain_loops():
     assert geo.unit_tile(np.array([[1, 2, 1]], np.uint8)) is None   # one copy and a cut one: no repetition
 
 
+def test_block_per_cell_equals_plain_loops_and_is_fitted_from_the_demonstrations():
+    block = np.array([[1, 2], [2, 1]], np.uint8)
+    for _ in range(20):
+        g = rand(3, 4) * (rand(3, 4) > 2)
+        want = build(6, 8, lambda i, j: block[i % 2][j % 2] if g[i // 2][j // 2] != 0 else 0)
+        assert np.array_equal(geo.block_per_cell(g, 0, block), want)
+    a = np.array([[5, 0, 0], [0, 5, 0]], np.uint8)
+    b = np.array([[0, 3], [3, 3]], np.uint8)     # any colour becomes the block
+    ctx = make_context(Task("x", ((a, geo.block_per_cell(a, 0, block)), (b, geo.block_per_cell(b, 0, block))), (a,)))
+    assert np.array_equal(geo.fit_block(ctx), block)
+    assert "block_per_cell" in {op.name for op in geo.ops(ctx)}
+    wrong = geo.block_per_cell(b, 0, block)
+    wrong[0, 0] = 4                               # a background cell's block is not blank
+    assert geo.fit_block(make_context(Task("y", ((a, geo.block_per_cell(a, 0, block)), (b, wrong)), (a,)))) is None
+
+
 def test_kron_self_matches_reference():
     g = np.array([[0, 7, 7], [7, 7, 7], [0, 7, 7]], np.uint8)
     want = build(9, 9, lambda i, j: g[i % 3][j % 3] if g[i // 3][j // 3] != 0 else 0)

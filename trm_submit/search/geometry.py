@@ -1,7 +1,7 @@
 """Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down (down: uniform
 blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
 rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns, the unit tile
-of a repeating grid.
+of a repeating grid, a fitted block per coloured cell.
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -64,6 +64,36 @@ def scale_up(g: Grid, ky: int, kx: int) -> Optional[Grid]:
     if g.shape[0] * ky > VALUE_MAX_SIDE or g.shape[1] * kx > VALUE_MAX_SIDE:
         return None
     return np.repeat(np.repeat(g, ky, axis=0), kx, axis=1)
+
+
+def block_per_cell(g: Grid, bg: int, block: Grid) -> Optional[Grid]:
+    """Each coloured cell replaced by `block`, each background cell by a blank block."""
+    ky, kx = block.shape
+    if g.shape[0] * ky > VALUE_MAX_SIDE or g.shape[1] * kx > VALUE_MAX_SIDE:
+        return None
+    tiles = np.where((g != bg)[:, :, None, None], block[None, None], np.uint8(bg)).astype(np.uint8)
+    return np.ascontiguousarray(tiles.transpose(0, 2, 1, 3).reshape(g.shape[0] * ky, g.shape[1] * kx))
+
+
+def fit_block(ctx: TaskContext) -> Optional[Grid]:
+    """The one block that every coloured input cell becomes in every demonstration (the outputs a fixed
+    multiple of the inputs, background cells blank), or None. The block in each cell's own colour was tried: on
+    the ARC-AGI-1 and ARC-AGI-2 training sets it fitted only tasks that scale_up solves."""
+    up, _ = shape_ratios(ctx)
+    if len(up) != 1:
+        return None
+    ky, kx = next(iter(up))
+    block: Optional[Grid] = None
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        blocks = o.reshape(i.shape[0], ky, i.shape[1], kx).transpose(0, 2, 1, 3)
+        fg = i != ctx.bg
+        if not fg.any() or (blocks[~fg] != ctx.bg).any():
+            return None
+        if block is None:
+            block = blocks[fg][0]
+        if (blocks[fg] != block).any():
+            return None
+    return None if block is None else np.ascontiguousarray(block)
 
 
 def scale_down(g: Grid, ky: int, kx: int) -> Optional[Grid]:
@@ -211,6 +241,9 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
     pairs = list(zip(ctx.train_in, ctx.train_out))
     if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in pairs):
         ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
+    block = fit_block(ctx)
+    if block is not None:
+        ops.append(Op("block_per_cell", partial(block_per_cell, bg=ctx.bg, block=block)))
     ratios = {(o.shape[0] / i.shape[0], o.shape[1] / i.shape[1]) for i, o in pairs}
     if len(ratios) > 1 and all(ky == kx and ky == int(ky) for ky, kx in ratios):
         ops.append(Op("scale_by_colours", partial(scale_by_colours, bg=ctx.bg)))
