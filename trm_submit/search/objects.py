@@ -72,7 +72,7 @@ class Obj:
         return (self.grid.shape, self.grid.tobytes())
 
 
-@lru_cache(maxsize=256)   # worst case 256 x 60 objects x 60x60 cells x 2 B = 110 MB; typically a few MB
+@lru_cache(maxsize=256)   # an entry: each object's box (cells + mask), a few grid areas in all; a few MB typically
 def _components_cached(raw: bytes, h: int, w: int, bg: int, mode: str) -> tuple[Obj, ...]:
     grid = np.frombuffer(raw, dtype=np.uint8).reshape(h, w)
     diag, multi = MODE_BY_NAME[mode]
