@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from search_reference import assert_op_solves
 
 from trm_submit.search import copies
@@ -52,5 +53,7 @@ def test_no_template_or_no_marker_gives_none():
     assert copy_template(h, 0, keep=True) is None
 
 
-def test_training_task_solved_by_a_template_copy():
-    assert_op_solves(copies, "88a10436", ["copy_template(keep)"])
+@pytest.mark.parametrize("task_id,name", [("88a10436", "copy_template(keep)"),
+                                          ("321b1fc6", "copy_template(erase,m4)")])   # a marker touches a corner
+def test_training_tasks_solved_by_a_template_copy(task_id, name):
+    assert_op_solves(copies, task_id, [name])

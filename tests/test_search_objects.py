@@ -200,6 +200,28 @@ def test_recolour_fits_rule_and_generalises():
     assert all(fit_table(ins, bad, 0, m, k) is None for m, _, _ in objects.MODES for k in recolour.KEYS)
 
 
+def test_recolour_by_one_size_generalises_to_sizes_no_demonstration_shows():
+    def grid(*sizes):   # one horizontal bar per size, on its own row
+        g = np.zeros((2 * len(sizes), 8), np.uint8)
+        for r, n in enumerate(sizes):
+            g[2 * r, :n] = 5
+        return g
+
+    def want(g):
+        out = g.copy()
+        for r in range(0, g.shape[0], 2):
+            n = int((g[r] != 0).sum())
+            out[r, :n] = 2 if n == 3 else 1
+        return out
+
+    ins = [grid(3, 1, 4), grid(2, 3), grid(5, 3, 6)]
+    table = fit_table(ins, [want(g) for g in ins], 0, "c4", "size_is_3")
+    assert table == {True: 2, False: 1}
+    test = grid(7, 3, 8)                      # sizes 7 and 8: in no demonstration
+    assert (apply_table(test, 0, "c4", "size_is_3", table) == want(test)).all()
+    assert fit_table(ins, [want(g) for g in ins], 0, "c4", "size_is_4") is None
+
+
 def test_recolour_finisher_maps_program_outputs():
     from trm_submit.search.dsl import TaskContext
     rng = np.random.default_rng(6)
@@ -228,6 +250,7 @@ def test_recolour_finisher_maps_program_outputs():
     (recolour, "b230c067", ["recolour(shape_unique,c4;False:1,True:2)"]),
     (recolour, "aedd82e4", ["recolour(is_smallest,c4;False:keep,True:1)"]),
     (recolour, "e8593010", ["recolour(size_rank,c4;0:1,1:2,2:3)"]),
+    (recolour, "d2abd087", ["recolour(size_is_6,c4;False:1,True:2)"]),
 ])
 def test_real_training_tasks(module, task_id, names):
     assert_op_solves(module, task_id, names)

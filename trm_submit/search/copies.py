@@ -1,8 +1,8 @@
-"""Copies of a template: the one object with the most colours (8-neighbour, multicolour segmentation) is painted
-over every marker, a one-colour object elsewhere in the grid: over a one-cell marker with the template's centre
-on it, over a marker of the template's shape in its bounding box; a marker of another shape is left as it is.
-The template itself is kept or erased. ("Stamp the pattern at every grey cell", "colour each grey copy like the
-pattern".)
+"""Copies of a template: the one object with the most colours (multicolour segmentation, 8-neighbour, or 4-neighbour
+"m4" where a marker touches the template at a corner) is painted over every marker, a one-colour object elsewhere in the
+grid: over a one-cell marker with the template's centre on it, over a marker of the template's shape in its bounding
+box; a marker of another shape is left as it is. The template itself is kept or erased. ("Stamp the pattern at every
+grey cell", "colour each grey copy like the pattern".)
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from .dsl import Op, TaskContext
 from .objects import components, grid_background
 
 
-def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool) -> np.ndarray | None:
+def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -> np.ndarray | None:
     """`grid` with the template painted over its markers (None without one template, a marker it fits, or a
     centre for a one-cell marker)."""
     bg = grid_background(grid, ctx_bg)
-    objs = components(grid, bg, "m8")
+    objs = components(grid, bg, mode)
     if len(objs) < 2:
         return None
     most = max(o.n_colours for o in objs)
@@ -58,5 +58,6 @@ def ops(ctx: TaskContext) -> list[Op]:
     """Template copies, the template kept or erased (same-shape tasks)."""
     if not ctx.same_shape:
         return []
-    return [Op(f"copy_template({'keep' if keep else 'erase'})", partial(copy_template, ctx_bg=ctx.bg, keep=keep),
-               keeps_shape=True) for keep in (True, False)]
+    return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
+               partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
+            for mode in ("m8", "m4") for keep in (True, False)]

@@ -20,7 +20,7 @@ from .grid_loops import component_boxes, label_components
 
 # Segmentation modes: (name, 8-neighbour, multicolour)
 MODES: tuple[tuple[str, bool, bool], ...] = (("c4", False, False), ("c8", True, False), ("m8", True, True))
-MODE_BY_NAME = {name: (diag, multi) for name, diag, multi in MODES}
+MODE_BY_NAME = {name: (diag, multi) for name, diag, multi in MODES} | {"m4": (False, True)}   # m4: copies only
 MAX_OBJECTS = 200   # noisy grids (a frame among scattered cells) have 100+ components
 
 

@@ -53,6 +53,15 @@ KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
 }
 
 
+def _key_values(key: str, objs: Sequence[Obj], shape: tuple[int, int]) -> list:
+    """The key's value per object: a KEYS entry, or "size_is_K" (the object has exactly K cells: one absolute
+    size singled out, a yes/no key, unlike the many-valued absolute size that was dropped)."""
+    if key.startswith("size_is_"):
+        k = int(key[len("size_is_"):])
+        return [o.size == k for o in objs]
+    return KEYS[key](objs, shape)
+
+
 def _target(obj: Obj, out: np.ndarray) -> int | None:
     """The colour `obj`'s cells all take in `out`, KEEP when they are unchanged, None when neither."""
     region = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][obj.mask]
@@ -90,7 +99,7 @@ def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int
             return None
     table: dict = {}
     for objs, targets, shape in prepared:
-        for k, t in zip(KEYS[key](objs, shape), targets):
+        for k, t in zip(_key_values(key, objs, shape), targets):
             if t is None or table.setdefault(k, t) != t:
                 return None
     return table if any(v != KEEP for v in table.values()) else None
@@ -102,7 +111,7 @@ def apply_table(grid: np.ndarray, ctx_bg: int, mode: str, key: str, table: dict)
     if not objs:
         return grid
     out = grid.copy()
-    for k, obj in zip(KEYS[key](objs, grid.shape), objs):
+    for k, obj in zip(_key_values(key, objs, grid.shape), objs):
         if k not in table:
             return None
         if table[k] != KEEP:
@@ -118,7 +127,8 @@ def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Se
         prepared = prepare(ins, outs, ctx_bg, mode)
         if prepared is None:
             continue
-        for key in KEYS:
+        sizes = sorted({o.size for objs, _, _ in prepared for o in objs})
+        for key in list(KEYS) + [f"size_is_{k}" for k in sizes]:
             table = fit_table(ins, outs, ctx_bg, mode, key, prepared)
             if table is None:
                 continue
