@@ -222,6 +222,80 @@ def test_recolour_by_one_size_generalises_to_sizes_no_demonstration_shows():
     assert fit_table(ins, [want(g) for g in ins], 0, "c4", "size_is_4") is None
 
 
+def test_recolour_inside_fills_each_box_by_its_rank_and_keeps_edges():
+    def grid(*boxes):   # (top, left, side) squares of colour 4
+        g = np.zeros((12, 12), np.uint8)
+        for t, left, n in boxes:
+            g[t:t + n, left:left + n] = 4
+        return g
+
+    def want(g):   # the larger box's inside 2, the smaller's 1 (hand-computed from the boxes)
+        out = g.copy()
+        objs = components(g, 0, "c4")
+        big = max(o.size for o in objs)
+        for o in objs:
+            out[o.top + 1:o.top + o.height - 1, o.left + 1:o.left + o.width - 1] = 2 if o.size == big else 1
+        return out
+
+    ins = [grid((0, 0, 4), (6, 5, 5)), grid((1, 6, 6), (8, 0, 3))]
+    outs = [want(g) for g in ins]
+    assert fit_table(ins, outs, 0, "c4", "is_largest") is None   # whole-object rule: the edges stay 4
+    prepared = recolour.prepare(ins, outs, 0, "c4", "inside")
+    table = fit_table(ins, outs, 0, "c4", "is_largest", prepared)
+    assert table == {True: 2, False: 1}
+    test = grid((0, 7, 5), (5, 0, 7))
+    got = apply_table(test, 0, "c4", "is_largest", table, "inside")
+    assert (got == want(test)).all() and (got[test == 0] == 0).all()
+
+
+def test_recolour_halo_rings_only_the_keyed_objects_where_rings_touch():
+    g = np.zeros((8, 9), np.uint8)
+    g[1, 1] = g[1, 2] = 2            # a pair: ringed in 3
+    g[1, 4] = 2                      # a single beside the pair's ring: its own halo is partly painted, kept
+    g[5, 6] = g[6, 6] = 2            # another pair
+    g[6, 1] = 2                      # a single alone
+    want = g.copy()
+    for r, c in ((1, 1), (1, 2), (5, 6), (6, 6)):   # hand-computed rings (8-neighbour background cells)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < 8 and 0 <= cc < 9 and g[rr, cc] == 0:
+                    want[rr, cc] = 3
+    assert want[1, 3] == 3 and want[1, 4] == 2 and want[0, 4] == 0
+    prepared = recolour.prepare([g], [want], 0, "c4", "halo")
+    table = fit_table([g], [want], 0, "c4", "size_is_2", prepared)
+    assert table == {True: 3, False: KEEP}
+    assert (apply_table(g, 0, "c4", "size_is_2", table, "halo") == want).all()
+    assert recolour.prepare([g], [want], 0, "c4", "all") is None   # background cells change
+
+
+def test_recolour_holes_fills_only_enclosed_square_regions():
+    def frame(g, top, left, h, w):   # a one-cell frame of colour 5 around an h x w hole
+        g[top:top + h + 2, left:left + w + 2] = 5
+        g[top + 1:top + h + 1, left + 1:left + w + 1] = 0
+
+    def case(boxes):
+        g = np.zeros((14, 14), np.uint8)
+        for b in boxes:
+            frame(g, *b)
+        want = g.copy()
+        for top, left, h, w in boxes:   # hand rule: a square hole turns 2, another stays
+            if h == w:
+                want[top + 1:top + h + 1, left + 1:left + w + 1] = 2
+        return g, want
+
+    pairs = [case([(0, 0, 2, 2), (5, 5, 1, 3)]), case([(1, 8, 3, 3), (8, 1, 2, 4)])]
+    ins, outs = [p[0] for p in pairs], [p[1] for p in pairs]
+    prepared = recolour.prepare(ins, outs, 0, "holes")
+    table = fit_table(ins, outs, 0, "holes", "is_square", prepared)
+    assert table == {True: 2, False: KEEP}
+    test, want = case([(0, 9, 1, 1), (4, 0, 4, 4), (10, 6, 2, 5)])
+    assert (apply_table(test, 0, "holes", "is_square", table) == want).all()
+    spilled = [o.copy() for o in outs]
+    spilled[0][13, 13] = 2                    # an open background cell changes: no hole rule fits
+    assert recolour.prepare(ins, spilled, 0, "holes") is None
+
+
 def test_recolour_finisher_maps_program_outputs():
     from trm_submit.search.dsl import TaskContext
     rng = np.random.default_rng(6)
@@ -251,6 +325,9 @@ def test_recolour_finisher_maps_program_outputs():
     (recolour, "aedd82e4", ["recolour(is_smallest,c4;False:keep,True:1)"]),
     (recolour, "e8593010", ["recolour(size_rank,c4;0:1,1:2,2:3)"]),
     (recolour, "d2abd087", ["recolour(size_is_6,c4;False:1,True:2)"]),
+    (recolour, "694f12f3", ["recolour(is_largest,c4,inside;False:1,True:2)"]),
+    (recolour, "b27ca6d3", ["recolour(is_largest,c4,halo;False:keep,True:3)"]),
+    (recolour, "44d8ac46", ["recolour(is_square,holes;False:keep,True:2)"]),
 ])
 def test_real_training_tasks(module, task_id, names):
     assert_op_solves(module, task_id, names)

@@ -2,8 +2,10 @@
 that a table keyed by one of its properties (size rank, largest/smallest, unique shape, holes, ...) gives; the
 table is read off the train pairs, and an object whose key the table lacks makes the op return None.
 
-A table entry is a colour, or KEEP (the object's cells stay as they are). Cells outside objects must be
-unchanged in every train output for a rule to fit. Recolouring to the background removes objects.
+A table entry is a colour, or KEEP (the object's cells stay as they are). A rule recolours a whole object, or only
+its inside (the cells whose four neighbours are all in the object: "fill each box by its size rank"; its edge must
+then stay as it is), or paints its halo (the background cells touching it: "ring the pairs, not the singles"). Other
+cells must be unchanged in every train output for a rule to fit. Recolouring to the background removes objects.
 The same fitting serves as a finisher: fit on a program's outputs against the true outputs.
 """
 
@@ -20,6 +22,7 @@ from .select import holes
 
 KEEP = -1
 MAX_RECOLOUR_OPS = 3
+PARTS = ("all", "inside", "halo")   # what a rule recolours: the object, its inside, the background around it
 
 
 def _rank(values: list[int], descending: bool) -> list[int]:
@@ -50,6 +53,7 @@ KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
     "has_hole": lambda objs, _: [holes(o.grid, o.mask) > 0 for o in objs],
     "touches_border": lambda objs, shape: [_touches_border(o, shape) for o in objs],
     "is_rectangle": lambda objs, _: [bool(o.mask.all()) for o in objs],
+    "is_square": lambda objs, _: [bool(o.mask.all()) and o.height == o.width for o in objs],
 }
 
 
@@ -62,30 +66,101 @@ def _key_values(key: str, objs: Sequence[Obj], shape: tuple[int, int]) -> list:
     return KEYS[key](objs, shape)
 
 
-def _target(obj: Obj, out: np.ndarray) -> int | None:
-    """The colour `obj`'s cells all take in `out`, KEEP when they are unchanged, None when neither."""
-    region = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][obj.mask]
-    if (region == obj.grid[obj.mask]).all():
+def _inside(obj: Obj) -> np.ndarray:
+    """The object's inside over its box: cells of the object whose four neighbours are all in the object."""
+    m = obj.mask
+    inner = m.copy()
+    inner[0, :] = inner[-1, :] = inner[:, 0] = inner[:, -1] = False
+    inner[1:-1, 1:-1] &= m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    return inner
+
+
+def _halo_cells(obj: Obj, grid: np.ndarray, bg: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the background cells of `grid` that touch the object (8-neighbour): its halo."""
+    h, w = obj.mask.shape
+    near = np.zeros((h + 2, w + 2), bool)
+    for dr in range(3):
+        for dc in range(3):
+            near[dr:dr + h, dc:dc + w] |= obj.mask
+    rows, cols = np.nonzero(near)
+    rows, cols = rows + obj.top - 1, cols + obj.left - 1
+    inside = (rows >= 0) & (cols >= 0) & (rows < grid.shape[0]) & (cols < grid.shape[1])
+    rows, cols = rows[inside], cols[inside]
+    keep = grid[rows, cols] == bg
+    return rows[keep], cols[keep]
+
+
+def _halo_target(obj: Obj, grid: np.ndarray, out: np.ndarray, bg: int) -> int:
+    """The colour the object's halo cells all take in `out`, else KEEP (some stay background: cells a
+    neighbour's halo painted; the fitted rule is checked on whole outputs after)."""
+    rows, cols = _halo_cells(obj, grid, bg)
+    region = out[rows, cols]
+    if region.size == 0 or region[0] == bg or not (region == region[0]).all():
         return KEEP
-    first = region[0]   # an object has at least one cell
+    return int(region[0])
+
+
+def _part(obj: Obj, part: str) -> np.ndarray:
+    """The cells a rule recolours over the object's box: all of them, or its inside."""
+    return obj.mask if part == "all" else _inside(obj)
+
+
+def _target(obj: Obj, out: np.ndarray, part: str = "all") -> int | None:
+    """The colour the object's `part` cells all take in `out`, KEEP when they are unchanged, None when neither
+    (or when cells outside the part change)."""
+    box = out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width]
+    cells = _part(obj, part)
+    rest = obj.mask & ~cells
+    if rest.any() and not (box[rest] == obj.grid[rest]).all():
+        return None
+    region = box[cells]
+    if region.size == 0 or (region == obj.grid[cells]).all():
+        return KEEP
+    first = region[0]
     return int(first) if (region == first).all() else None
 
 
-Prepared = list   # per train pair: (its input's objects, each object's _target, the input's shape)
+def _holes(grid: np.ndarray, bg: int) -> tuple[Obj, ...]:
+    """The enclosed background regions (4-neighbour, not touching the border) as objects of background cells."""
+    regions = components((grid == bg).astype(np.uint8), 0, "c4")
+    h, w = grid.shape
+    return tuple(Obj(o.top, o.left, np.full(o.mask.shape, bg, np.uint8), o.mask, bg) for o in regions
+                 if o.top > 0 and o.left > 0 and o.top + o.height < h and o.left + o.width < w)
 
 
-def prepare(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str) -> Prepared | None:
-    """What every key's table is read from under `mode`: per pair, the objects and the colour each takes;
-    None when a pair changes shape or a cell outside the objects."""
-    prepared = []
+def _objects(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
+    """The objects a rule keys: components under a segmentation mode, or "holes" (enclosed background)."""
+    return _holes(grid, bg) if mode == "holes" else components(grid, bg, mode)
+
+
+# per train pair: (its input's objects, each object's target colour / KEEP / None, the input's shape)
+Prepared = list[tuple[tuple[Obj, ...], list[int | None], tuple[int, int]]]
+
+
+def prepare(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, mode: str,
+            part: str = "all") -> Prepared | None:
+    """What every key's table is read from under `mode`: per pair, the objects and the colour each one's `part`
+    takes; None when a pair changes shape or a cell outside the objects."""
+    prepared: Prepared = []
     for i, o in zip(ins, outs):
         if i.shape != o.shape:
             return None
         bg = grid_background(i, ctx_bg)
-        if ((i == bg) & (o != i)).any():
+        if part == "halo":
+            if ((i != bg) & (o != i)).any():
+                return None
+            objs = components(i, bg, mode)
+            prepared.append((objs, [_halo_target(obj, i, o, bg) for obj in objs], i.shape))
+            continue
+        objs = _objects(i, bg, mode)
+        changeable = i != bg
+        if mode == "holes":
+            changeable = np.zeros(i.shape, bool)
+            for obj in objs:
+                changeable[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width] |= obj.mask
+        if (~changeable & (o != i)).any():
             return None
-        objs = components(i, bg, mode)
-        prepared.append((objs, [_target(obj, o) for obj in objs], i.shape))
+        prepared.append((objs, [_target(obj, o, part) for obj in objs], i.shape))
     return prepared
 
 
@@ -105,26 +180,39 @@ def fit_table(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int
     return table if any(v != KEEP for v in table.values()) else None
 
 
-def apply_table(grid: np.ndarray, ctx_bg: int, mode: str, key: str, table: dict) -> np.ndarray | None:
+def apply_table(grid: np.ndarray, ctx_bg: int, mode: str, key: str, table: dict,
+                part: str = "all") -> np.ndarray | None:
+    """`grid` with each object's `part` recoloured as the table says for its key (None: a key the table lacks)."""
     bg = grid_background(grid, ctx_bg)
-    objs = components(grid, bg, mode)
+    objs = _objects(grid, bg, mode)
     if not objs:
         return grid
     out = grid.copy()
     for k, obj in zip(_key_values(key, objs, grid.shape), objs):
         if k not in table:
             return None
-        if table[k] != KEEP:
+        if table[k] == KEEP:
+            continue
+        if part == "all":
             place(out, obj, table[k])
+        elif part == "halo":
+            out[_halo_cells(obj, grid, bg)] = table[k]
+        else:
+            out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][_inside(obj)] = table[k]
     return out
 
 
+WHOLE = [("all", m) for m, _, _ in MODES]
+EVERY = [(p, m) for p in PARTS for m, _, _ in MODES] + [("all", "holes")]   # (part, mode) pairs; holes: whole
+
+
 def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Sequence[np.ndarray],
-                ctx_bg: int, limit: int) -> list[Op]:
-    """Recolour ops fitted on (ins, outs), simplest table first, distinct results on ins + tests only."""
+                ctx_bg: int, limit: int, kinds: Sequence[tuple[str, str]] = tuple(EVERY)) -> list[Op]:
+    """Recolour ops fitted on (ins, outs) for each (part, mode) of `kinds`, simplest table first, distinct
+    results on ins + tests only."""
     found: dict = {}
-    for mode, _, _ in MODES:
-        prepared = prepare(ins, outs, ctx_bg, mode)
+    for part, mode in kinds:
+        prepared = prepare(ins, outs, ctx_bg, mode, part)
         if prepared is None:
             continue
         sizes = sorted({o.size for objs, _, _ in prepared for o in objs})
@@ -132,14 +220,18 @@ def _fitted_ops(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], tests: Se
             table = fit_table(ins, outs, ctx_bg, mode, key, prepared)
             if table is None:
                 continue
-            fn = lambda g, m=mode, k=key, t=table: apply_table(g, ctx_bg, m, k, t)  # noqa: E731
+            fn = lambda g, m=mode, k=key, t=table, p=part: apply_table(g, ctx_bg, m, k, t, p)  # noqa: E731
             results = [fn(g) for g in list(ins) + list(tests)]
+            if part == "halo" and not all(r is not None and np.array_equal(r, o) for r, o in zip(results, outs)):
+                continue   # halos of two objects overlap with different colours, or paint a kept cell
             misses = sum(r is None for r in results)
             sig = tuple(None if r is None else r.tobytes() for r in results)
             text = ",".join(f"{k}:{'keep' if v == KEEP else v}" for k, v in sorted(table.items(), key=str))
             if len(text) > 60:
                 text = f"{len(table)} entries"
-            found.setdefault(sig, (misses, len(table), Op(f"recolour({key},{mode};{text})", fn, keeps_shape=True)))
+            where = "" if part == "all" else f",{part}"
+            op = Op(f"recolour({key},{mode}{where};{text})", fn, keeps_shape=True)
+            found.setdefault(sig, (misses, len(table), op))
     ranked = sorted(found.values(), key=lambda v: (v[0], v[1]))
     return [op for _, _, op in ranked[:limit]]
 
@@ -169,6 +261,6 @@ def finishers(ctx: TaskContext) -> list[Callable]:
     def fit(got: list, want: list) -> Op | None:
         if not _could_fit(got, want, ctx.bg):
             return None
-        found = _fitted_ops(got, want, (), ctx.bg, 1)
+        found = _fitted_ops(got, want, (), ctx.bg, 1, WHOLE)   # whole objects only: called per state
         return found[0] if found else None
     return [fit]
