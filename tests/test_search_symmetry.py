@@ -63,6 +63,20 @@ def test_periodic_completion_recovers_tiling():
         assert (complete(masked, 0, "tile") == full).all()
 
 
+def test_periodic_completion_recovers_diagonal_stripes_and_sheared_tilings():
+    # colour by (r + c) mod 3: no plain tiling smaller than 3 x 3, and a 3 x 3 tiling leaves classes unknown
+    stripes = (np.add.outer(np.arange(7), np.arange(7)) % 3 + 2).astype(np.uint8)
+    masked = stripes.copy()
+    masked[np.add.outer(np.arange(7), np.arange(7)) > 2] = 0           # only the top-left corner is known
+    assert (complete(masked, 0, "tile") == stripes).all()
+    # a 2 x 3 tile repeated with each band of two rows shifted one column right
+    tile = np.array([[1, 2, 3], [4, 5, 6]], np.uint8)
+    bricks = np.stack([np.roll(np.tile(tile[r % 2], 4), r // 2) for r in range(8)])
+    masked = bricks.copy()
+    masked[2:5, 1:7] = 0
+    assert (complete(masked, 0, "tile") == bricks).all()
+
+
 def test_no_axis_gives_none_and_nothing_masked_keeps_the_grid():
     g = (np.arange(24).reshape(4, 6) % 9 + 1).astype(np.uint8)   # no two cells of a row or column agree
     g[0, 0] = 0
@@ -78,6 +92,8 @@ def test_no_axis_gives_none_and_nothing_masked_keeps_the_grid():
     ("b8825c91", ["symmetry(lrud,4)"]),
     ("9ecd008a", ["symmetry_patch(lr,0)"]),
     ("f9012d9b", ["symmetry_patch(tile,0)"]),
+    ("05269061", ["symmetry(tile,0)"]),
+    ("484b58aa", ["symmetry(tile,0)"]),
     ("dc0a314f", ["symmetry_patch(lrud,3)"]),
 ])
 def test_real_training_tasks(task_id, names):
@@ -107,17 +123,20 @@ def test_mirror_axis_kernel_equals_reference():
 
 def _ref_periodic(grid: np.ndarray, mask: np.ndarray, periods) -> np.ndarray | None:
     h, w = grid.shape
-    for pr, pc in periods:
+    for pr, pc, shift in periods:
+        def cls(r: int, c: int) -> tuple[int, int]:   # reduce by (pr, shift) down to row r mod pr, then mod pc
+            q = r // pr
+            return r - q * pr, (c - q * shift) % pc
         classes: dict = {}
-        if any(classes.setdefault((r % pr, c % pc), grid[r, c]) != grid[r, c]
+        if any(classes.setdefault(cls(r, c), grid[r, c]) != grid[r, c]
                for r in range(h) for c in range(w) if not mask[r, c]):
             continue
-        if all((r % pr, c % pc) in classes for r in range(h) for c in range(w) if mask[r, c]):
+        if all(cls(r, c) in classes for r in range(h) for c in range(w) if mask[r, c]):
             out = grid.copy()
             for r in range(h):
                 for c in range(w):
                     if mask[r, c]:
-                        out[r, c] = classes[(r % pr, c % pc)]
+                        out[r, c] = classes[cls(r, c)]
             return out
     return None
 
@@ -127,10 +146,13 @@ def test_periodic_fill_kernel_equals_reference():
     for _ in range(100):
         tile = rng.integers(0, 3, size=(int(rng.integers(1, 4)), int(rng.integers(1, 4)))).astype(np.uint8)
         grid = np.tile(tile, (4, 4))[:int(rng.integers(2, 10)), :int(rng.integers(2, 10))].copy()
+        if rng.random() < 0.5:   # shear: each band of tile rows shifted sideways by one more step
+            step = int(rng.integers(1, tile.shape[1] + 1))
+            grid = np.stack([np.roll(row, (r // tile.shape[0]) * step) for r, row in enumerate(grid)])
         if rng.random() < 0.3:
             grid[rng.integers(0, grid.shape[0]), rng.integers(0, grid.shape[1])] = 7   # may break the period
         mask = rng.random(grid.shape) < 0.2
         periods = [tuple(p) for p in symmetry._periods(*grid.shape)]
-        got = periodic_fill(grid, mask, np.array(periods, dtype=np.int64).reshape(-1, 2))
+        got = periodic_fill(grid, mask, np.array(periods, dtype=np.int64).reshape(-1, 3))
         want = _ref_periodic(grid, mask, periods)
         assert (got.size == 0) if want is None else (got == want).all()

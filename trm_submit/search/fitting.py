@@ -10,12 +10,8 @@ from typing import Callable
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .grid_loops import border_reach
+from .grid_loops import enclosed
 from .objects import grid_background
-
-
-def _c(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.uint8)
 
 
 def shape_keeping(ops: list[Op]) -> list[Op]:
@@ -34,7 +30,7 @@ def added_colours(ctx: TaskContext, enclosed_only: bool) -> set[int]:
         bg = grid_background(i, ctx.bg)
         changed = (i == bg) & (o != i)
         if enclosed_only:
-            changed &= ~border_reach(_c(i), bg)
+            changed &= enclosed(i, bg)
         found.update(int(c) for c in np.unique(o[changed]))
     return found
 

@@ -31,9 +31,11 @@ from .dsl import TaskContext, value_key
 from .geometry import crop_non_bg
 from .grid_loops import (
     alternate_along,
+    beside,
     border_reach,
     connect_along,
     connect_runs,
+    enclosed,
     gravity_down,
     label_components,
     reach_colour,
@@ -70,25 +72,10 @@ def _rays(grid: np.ndarray, bg: int, dirs: np.ndarray) -> np.ndarray:
     return smear(grid, bg, dirs)
 
 
-_NEIGHBOURS = {"": [(dy, dx) for dy in (0, 1, 2) for dx in (0, 1, 2)],
-               "4": [(0, 1), (2, 1), (1, 0), (1, 2)], "diag": [(0, 0), (0, 2), (2, 0), (2, 2)]}
-
-
-def _beside(mask: np.ndarray, near_by: str) -> np.ndarray:
-    """The cells with a neighbour in `mask` (near_by as in `_NEIGHBOURS`: "" the 3x3 block, "4" sides, "diag"
-    corners)."""
-    padded = np.pad(mask, 1)
-    h, w = mask.shape
-    near = np.zeros((h, w), dtype=bool)
-    for dy, dx in _NEIGHBOURS[near_by]:
-        near |= padded[dy:dy + h, dx:dx + w]
-    return near
-
-
 def _halo(grid: np.ndarray, bg: int, near_by: str = "") -> np.ndarray:
     """The background cells with a non-background neighbour (8-neighbour; "4": side; "diag": corner), in MARK
     (or 0); every other cell background."""
-    near = _beside(grid != bg, near_by)
+    near = beside(grid != bg, near_by)
     out = np.full(grid.shape, bg, dtype=np.uint8)
     out[near & (grid == bg)] = MARK if bg != MARK else 0
     return out
@@ -129,7 +116,7 @@ def _interior(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
     if colour is None:
         return None
     out = np.full(grid.shape, bg, dtype=np.uint8)
-    out[(grid == bg) & ~border_reach(grid, bg)] = colour
+    out[enclosed(grid, bg)] = colour
     return out
 
 
@@ -222,7 +209,7 @@ def _inside(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
 
 def _touching(grid: np.ndarray, bg: int, colour: int) -> Optional[np.ndarray]:
     """Only the cells of other colours (not background) with a side neighbour of `colour`: what touches it."""
-    keep = _beside(grid == colour, "4") & (grid != colour) & (grid != bg)
+    keep = beside(grid == colour, "4") & (grid != colour) & (grid != bg)
     return np.where(keep, grid, np.uint8(bg)) if keep.any() else None
 
 

@@ -1,7 +1,8 @@
 """The search's numba kernels: connected-component labelling, the border-reachable region of a colour (for
 flood fills of enclosed regions), rays from seed cells, cell gravity, and the greedy stacker's step on packed
 bits. Each kernel has a plain reference in tests/test_search_objects.py, tests/test_search_patterns.py or
-tests/test_search_stack.py that it must equal on random inputs.
+tests/test_search_stack.py that it must equal on random inputs. Two plain-numpy mask helpers sit beside them:
+the cells beside a mask, and the enclosed cells of a colour.
 
 The grid kernels take C-contiguous uint8 grids; no kernel modifies its arguments.
 """
@@ -80,6 +81,27 @@ def border_reach(grid: np.ndarray, colour: int) -> np.ndarray:
                 stack[top] = rr * w + cc
                 top += 1
     return seen
+
+
+def enclosed(grid: np.ndarray, colour: int) -> np.ndarray:
+    """Boolean mask of the cells of `colour` not 4-connected to the grid's border through cells of `colour`."""
+    grid = np.ascontiguousarray(grid, dtype=np.uint8)
+    return (grid == colour) & ~border_reach(grid, colour)
+
+
+NEIGHBOURS = {"": [(dy, dx) for dy in (0, 1, 2) for dx in (0, 1, 2)],
+              "4": [(0, 1), (2, 1), (1, 0), (1, 2)], "diag": [(0, 0), (0, 2), (2, 0), (2, 2)]}
+
+
+def beside(mask: np.ndarray, near_by: str) -> np.ndarray:
+    """The cells with a neighbour in `mask` (near_by: "" the 3x3 block, so the mask itself too; "4" sides;
+    "diag" corners), over the mask's shape."""
+    padded = np.pad(mask, 1)
+    h, w = mask.shape
+    near = np.zeros((h, w), dtype=bool)
+    for dy, dx in NEIGHBOURS[near_by]:
+        near |= padded[dy:dy + h, dx:dx + w]
+    return near
 
 
 @njit(cache=True)
@@ -176,19 +198,22 @@ def majority3x3(grid: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def periodic_fill(grid: np.ndarray, mask: np.ndarray, periods: np.ndarray) -> np.ndarray:
-    """`grid` with its masked cells filled from the first period (pr, pc) of `periods` under which every
-    class of cells (r mod pr, c mod pc) holds one known colour and every class of a masked cell has one;
-    an empty (0 x 0) array when none fits."""
+    """`grid` with its masked cells filled from the first lattice (pr, pc, shift) of `periods` under which
+    every class of cells holds one known colour and every class of a masked cell has one; an empty (0 x 0)
+    array when none fits. The lattice is spanned by (pr, shift) and (0, pc): cell (r, c) is in class
+    (r mod pr, (c - shift * (r div pr)) mod pc); shift 0 is the plain (r mod pr, c mod pc) tiling."""
     h, w = grid.shape
     for k in range(periods.shape[0]):
-        pr, pc = periods[k, 0], periods[k, 1]
+        pr, pc, shift = periods[k, 0], periods[k, 1], periods[k, 2]
         table = np.full(pr * pc, -1, dtype=np.int64)
         ok = True
         for r in range(h):
+            base = (r % pr) * pc
+            off = shift * (r // pr)
             for c in range(w):
                 if mask[r, c]:
                     continue
-                i = (r % pr) * pc + c % pc
+                i = base + ((c - off) % pc + pc) % pc
                 if table[i] < 0:
                     table[i] = grid[r, c]
                 elif table[i] != grid[r, c]:
@@ -200,9 +225,11 @@ def periodic_fill(grid: np.ndarray, mask: np.ndarray, periods: np.ndarray) -> np
             continue
         out = grid.copy()
         for r in range(h):
+            base = (r % pr) * pc
+            off = shift * (r // pr)
             for c in range(w):
                 if mask[r, c]:
-                    v = table[(r % pr) * pc + c % pc]
+                    v = table[base + ((c - off) % pc + pc) % pc]
                     if v < 0:
                         ok = False
                         break

@@ -18,7 +18,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .grid_loops import border_reach, draw_rays, gravity_down, label_components, majority3x3
+from .grid_loops import draw_rays, enclosed, gravity_down, label_components, majority3x3
 from .objects import Obj, components, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -86,11 +86,11 @@ def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | No
     """Background cells not 4-connected to the border through background, painted `colour` (a grid
     without such cells is returned as it is, as by every op here that finds nothing to do)."""
     bg = grid_background(grid, ctx_bg)
-    enclosed = (grid == bg) & ~border_reach(_c(grid), bg)
-    if not enclosed.any():
+    inside = enclosed(grid, bg)
+    if not inside.any():
         return grid
     out = grid.copy()
-    out[enclosed] = colour
+    out[inside] = colour
     return out
 
 

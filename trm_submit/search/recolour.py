@@ -6,6 +6,7 @@ A table entry is a colour, or KEEP (the object's cells stay as they are). A rule
 its inside (the cells whose four neighbours are all in the object: "fill each box by its size rank"; its edge must
 then stay as it is), or paints its halo (the background cells touching it: "ring the pairs, not the singles"). Other
 cells must be unchanged in every train output for a rule to fit. Recolouring to the background removes objects.
+Besides components, a rule can key the enclosed background regions ("holes" objects: "fill each room by its size").
 The same fitting serves as a finisher: fit on a program's outputs against the true outputs.
 """
 
@@ -17,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .dsl import Op, TaskContext
+from .grid_loops import beside, enclosed
 from .objects import MODES, Obj, components, grid_background, place
 from .select import holes
 
@@ -77,12 +79,7 @@ def _inside(obj: Obj) -> np.ndarray:
 
 def _halo_cells(obj: Obj, grid: np.ndarray, bg: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols) of the background cells of `grid` that touch the object (8-neighbour): its halo."""
-    h, w = obj.mask.shape
-    near = np.zeros((h + 2, w + 2), bool)
-    for dr in range(3):
-        for dc in range(3):
-            near[dr:dr + h, dc:dc + w] |= obj.mask
-    rows, cols = np.nonzero(near)
+    rows, cols = np.nonzero(beside(np.pad(obj.mask, 1), ""))
     rows, cols = rows + obj.top - 1, cols + obj.left - 1
     inside = (rows >= 0) & (cols >= 0) & (rows < grid.shape[0]) & (cols < grid.shape[1])
     rows, cols = rows[inside], cols[inside]
@@ -121,11 +118,10 @@ def _target(obj: Obj, out: np.ndarray, part: str = "all") -> int | None:
 
 
 def _holes(grid: np.ndarray, bg: int) -> tuple[Obj, ...]:
-    """The enclosed background regions (4-neighbour, not touching the border) as objects of background cells."""
-    regions = components((grid == bg).astype(np.uint8), 0, "c4")
-    h, w = grid.shape
-    return tuple(Obj(o.top, o.left, np.full(o.mask.shape, bg, np.uint8), o.mask, bg) for o in regions
-                 if o.top > 0 and o.left > 0 and o.top + o.height < h and o.left + o.width < w)
+    """The enclosed background regions (4-neighbour, not reached from the border) as objects of background
+    cells."""
+    regions = components(enclosed(grid, bg).astype(np.uint8), 0, "c4")
+    return tuple(Obj(o.top, o.left, np.full(o.mask.shape, bg, np.uint8), o.mask, bg) for o in regions)
 
 
 def _objects(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
@@ -146,21 +142,15 @@ def prepare(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, 
         if i.shape != o.shape:
             return None
         bg = grid_background(i, ctx_bg)
-        if part == "halo":
-            if ((i != bg) & (o != i)).any():
-                return None
-            objs = components(i, bg, mode)
-            prepared.append((objs, [_halo_target(obj, i, o, bg) for obj in objs], i.shape))
-            continue
         objs = _objects(i, bg, mode)
-        changeable = i != bg
-        if mode == "holes":
-            changeable = np.zeros(i.shape, bool)
-            for obj in objs:
-                changeable[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width] |= obj.mask
+        if part == "halo":
+            changeable = i == bg
+        else:
+            changeable = enclosed(i, bg) if mode == "holes" else i != bg
         if (~changeable & (o != i)).any():
             return None
-        prepared.append((objs, [_target(obj, o, part) for obj in objs], i.shape))
+        targets = [_halo_target(obj, i, o, bg) if part == "halo" else _target(obj, o, part) for obj in objs]
+        prepared.append((objs, targets, i.shape))
     return prepared
 
 

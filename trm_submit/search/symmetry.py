@@ -8,7 +8,7 @@ disagreement), so off-centre symmetric patterns work; the mask colour is fitted 
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from .grid_loops import mirror_axis, periodic_fill
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
 MAX_PERIOD_TRIES = 400
+MAX_SHEAR_AREA = 64
 
 
 def fit_axis(grid: np.ndarray, mask: np.ndarray, axis: int) -> int | None:
@@ -46,17 +47,23 @@ def _partners(kind: str, shape: tuple[int, int], s_rows: int | None, s_cols: int
     return maps
 
 
+@lru_cache(maxsize=64)
 def _periods(h: int, w: int) -> np.ndarray:
-    """Periods (pr, pc) other than the whole grid, smallest area first, at most MAX_PERIOD_TRIES."""
-    found = sorted(((pr, pc) for pr in range(1, h + 1) for pc in range(1, w + 1) if pr < h or pc < w),
-                   key=lambda p: (p[0] * p[1], p))
-    return np.array(found[:MAX_PERIOD_TRIES], dtype=np.int64).reshape(-1, 2)
+    """Lattices (pr, pc, shift) other than the whole grid, smallest area pr * pc first (plain tilings before
+    sheared ones of the same area): the first MAX_PERIOD_TRIES plain tilings, and the sheared lattices
+    (0 < shift < pc, a pattern that repeats down the rows shifted sideways: diagonal stripes, brick
+    layouts, each row its predecessor shifted) of area at most MAX_SHEAR_AREA, pc up to that area (wider
+    than the grid: rows that never repeat across it)."""
+    plain = sorted(((pr, pc, 0) for pr in range(1, h + 1) for pc in range(1, w + 1) if pr < h or pc < w),
+                   key=lambda p: (p[0] * p[1], p))[:MAX_PERIOD_TRIES]
+    sheared = [(pr, pc, s) for pr in range(1, h) for pc in range(2, MAX_SHEAR_AREA // pr + 1) for s in range(1, pc)]
+    found = sorted(plain + sheared, key=lambda p: (p[0] * p[1], p[2] > 0, p))
+    return np.array(found, dtype=np.int64).reshape(-1, 3)
 
 
 def complete_periodic(grid: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
-    """`grid` with its masked cells filled from the smallest-area period (pr, pc) under which every class
-    of cells (r mod pr, c mod pc) holds one known colour; None when no period of the first
-    MAX_PERIOD_TRIES by area fits."""
+    """`grid` with its masked cells filled from the smallest-area lattice (`_periods`) under which every
+    class of cells holds one known colour; None when none fits."""
     out = periodic_fill(np.ascontiguousarray(grid), np.ascontiguousarray(mask), _periods(*grid.shape))
     return out if out.size else None
 

@@ -1,0 +1,55 @@
+"""Outputs looked up by a feature of the input: hand-made tasks (a table, the evidence rule, a missing test
+value) and real ARC-AGI-1 training tasks whose test solution the table must give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves
+
+from trm_submit.io.tasks import Task
+from trm_submit.search import lookup
+from trm_submit.search.dsl import make_context
+
+A = np.array([[5, 0, 0], [0, 5, 0], [0, 0, 5]], np.uint8)
+B = np.array([[0, 0, 5], [0, 5, 0], [5, 0, 0]], np.uint8)
+
+
+def _task(pairs, tests) -> Task:
+    return Task(task_id="hand", train=tuple((np.array(i, np.uint8), np.array(o, np.uint8)) for i, o in pairs),
+                test_inputs=tuple(np.array(t, np.uint8) for t in tests))
+
+
+def _ops(task: Task) -> dict:
+    return {op.name: op for op in lookup.ops(make_context(task))}
+
+
+def test_number_of_colours_picks_the_output_seen_with_it():
+    one, two = [[1, 1], [1, 1]], [[1, 2], [1, 1]]
+    task = _task([(one, A), (two, B), ([[3, 3], [3, 3]], A), ([[4, 6], [6, 6]], B)], [[[7, 8], [8, 8]]])
+    ops = _ops(task)
+    assert "look_up(n_colours;2 values)" in ops
+    got = ops["look_up(n_colours;2 values)"].fn(np.array([[7, 8], [8, 8]], np.uint8))
+    assert (got == B).all()
+    assert ops["look_up(n_colours;2 values)"].fn(np.array([[1, 2], [3, 4]], np.uint8)) is None   # 4 colours: unseen
+
+
+def test_no_table_without_a_repeated_output_or_with_a_test_value_it_lacks():
+    distinct = _task([([[1, 1]], A), ([[1, 2]], B)], [[[3, 3]]])              # every output different
+    assert _ops(distinct) == {}
+    unseen = _task([([[1, 1]], A), ([[1, 2]], B), ([[3, 3]], A)], [[[1, 2, 3]]])   # test has 3 colours
+    assert "look_up(n_colours;2 values)" not in _ops(unseen)
+
+
+def test_one_value_with_two_outputs_fits_no_table():
+    task = _task([([[1, 1]], A), ([[2, 2]], B), ([[3, 3]], A), ([[4, 4]], B)], [[[1, 1]]])
+    assert not any(name.startswith("look_up(n_colours") for name in _ops(task))
+
+
+@pytest.mark.parametrize("task_id,name", [
+    ("6e02f1e3", "look_up(n_colours;3 values)"),
+    ("d4469b4b", "look_up(colour;3 values)"),
+    ("794b24be", "look_up(n_cells;4 values)"),
+])
+def test_real_training_tasks(task_id, name):
+    assert_op_solves(lookup, task_id, [name])

@@ -1,0 +1,90 @@
+"""Outputs looked up by a feature of the input: when the demonstrations' outputs repeat, and one feature of
+the input (its number of colours, its one colour, its commonest colour, its number of objects or of coloured
+cells, its mirror symmetries) takes one value per distinct output, the answer is the output the table gives
+for the test input's value ("three colours: the anti-diagonal").
+
+A table is offered only with evidence: fewer distinct outputs than demonstrations (some output seen twice
+for one value), at least two values, and every test input's value in the table. Ordered as FEATURES; on the
+ARC-AGI-1 and ARC-AGI-2 training sets the least-frequent-colour feature fitted only where it was wrong or where
+another feature fitted too, so it is not offered.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+from .objects import components, grid_background
+
+MAX_LOOKUP_OPS = 2
+
+
+def _coloured(grid: np.ndarray, bg: int) -> np.ndarray:
+    return grid[grid != bg]
+
+
+def _one_colour(grid: np.ndarray, bg: int) -> int | None:
+    colours = np.unique(_coloured(grid, bg))
+    return int(colours[0]) if len(colours) == 1 else None
+
+
+def _commonest(grid: np.ndarray, bg: int) -> int | None:
+    cells = _coloured(grid, bg)
+    return int(np.bincount(cells, minlength=10).argmax()) if cells.size else None
+
+
+def _symmetries(grid: np.ndarray, bg: int) -> tuple[bool, bool]:
+    return bool((grid == grid[:, ::-1]).all()), bool((grid == grid[::-1]).all())
+
+
+# Feature of one grid given its background -> a hashable value (None: the feature has no value).
+FEATURES: dict[str, Callable[[np.ndarray, int], object]] = {
+    "n_colours": lambda g, bg: len(np.unique(_coloured(g, bg))),
+    "colour": _one_colour,
+    "commonest": _commonest,
+    "n_objects": lambda g, bg: len(components(g, bg, "c8")),
+    "n_cells": lambda g, bg: int(_coloured(g, bg).size),
+    "symmetries": _symmetries,
+}
+
+
+def feature(grid: np.ndarray, ctx_bg: int, name: str) -> object:
+    return FEATURES[name](grid, grid_background(grid, ctx_bg))
+
+
+def look_up(grid: np.ndarray, ctx_bg: int, name: str, table: dict) -> np.ndarray | None:
+    """The output the table gives for the grid's feature value, None when the table lacks it."""
+    out = table.get(feature(grid, ctx_bg, name))
+    return None if out is None else out.copy()
+
+
+def fit_table(ctx: TaskContext, name: str) -> dict | None:
+    """{feature value: output} read off the demonstrations, or None: a value with two different outputs, one
+    value only, no output repeated, or a test input whose value the table lacks."""
+    table: dict = {}
+    for grid, out in zip(ctx.train_in, ctx.train_out):
+        value = feature(grid, ctx.bg, name)
+        seen = table.setdefault(value, out)
+        if seen is not out and (seen.shape != out.shape or not (seen == out).all()):
+            return None
+    if len(table) < 2 or len(table) >= len(ctx.train_out) or None in table:
+        return None
+    if any(feature(g, ctx.bg, name) not in table for g in ctx.test_in):
+        return None
+    return table
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Lookup ops whose tables the demonstrations support (none when every output is different)."""
+    distinct = {(o.shape, o.tobytes()) for o in ctx.train_out}
+    if len(distinct) < 2 or len(distinct) >= len(ctx.train_out):
+        return []
+    found = []
+    for name in FEATURES:
+        table = fit_table(ctx, name)
+        if table is not None:
+            fn = lambda g, n=name, t=table: look_up(g, ctx.bg, n, t)  # noqa: E731
+            found.append(Op(f"look_up({name};{len(table)} values)", fn))
+    return found[:MAX_LOOKUP_OPS]
