@@ -1,0 +1,64 @@
+"""Per-part rules on grids cut by separator lines: a hand-made layout against cells painted by hand, and
+real ARC-AGI-1 training tasks whose test solutions the fitted tables must give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_reference import assert_op_solves
+
+from trm_submit.io.tasks import Task
+from trm_submit.search import parts
+from trm_submit.search.dsl import make_context
+
+
+def _grid(cells: list[list[list[int]]]) -> np.ndarray:
+    """2 x 2 parts of 2 x 2 cells each, cut by a row and a column of 5."""
+    g = np.full((5, 5), 5, np.uint8)
+    for k, part in enumerate(cells):
+        r, c = 3 * (k // 2), 3 * (k % 2)
+        g[r:r + 2, c:c + 2] = part
+    return g
+
+
+E = [[0, 0], [0, 0]]
+
+
+def test_fullest_part_takes_its_own_colour_and_the_others_clear():
+    pairs = [
+        (_grid([[[1, 0], [0, 0]], [[1, 1], [0, 1]], E, E]), _grid([E, [[1, 1], [1, 1]], E, E])),
+        (_grid([[[3, 3], [0, 0]], [[3, 0], [0, 0]], E, [[3, 3], [3, 0]]]), _grid([E, E, E, [[3, 3], [3, 3]]])),
+    ]
+    test = _grid([[[4, 4], [4, 0]], [[4, 0], [0, 0]], E, E])
+    task = Task("hand", tuple(pairs), (test,))
+    ops = {op.name: op for op in parts.ops(make_context(task))}
+    name = "fill_parts(fullest;False:0,True:own)"
+    assert name in ops
+    assert (ops[name].fn(test) == _grid([[[4, 4], [4, 4]], E, E, E])).all()
+
+
+def test_summary_gives_one_cell_per_part_in_the_layout():
+    pairs = [
+        (_grid([[[2, 0], [0, 2]], [[2, 0], [0, 0]], E, [[0, 2], [2, 0]]]), np.array([[1, 0], [0, 1]], np.uint8)),
+        (_grid([E, [[0, 7], [7, 0]], [[7, 0], [0, 0]], E]), np.array([[0, 1], [0, 0]], np.uint8)),
+    ]
+    test = _grid([[[6, 6], [0, 0]], E, [[6, 6], [0, 0]], [[0, 0], [0, 6]]])
+    task = Task("hand", tuple(pairs), (test,))
+    ops = {op.name: op for op in parts.ops(make_context(task))}
+    assert (ops["summarise_parts(n_cells;0:0,1:0,2:1)"].fn(test) == np.array([[1, 0], [1, 0]], np.uint8)).all()
+    assert ops["summarise_parts(n_cells;0:0,1:0,2:1)"].fn(_grid([[[6, 6], [6, 0]], E, E, E])) is None   # 3 cells
+
+
+def test_no_layout_no_ops():
+    g = np.arange(16, dtype=np.uint8).reshape(4, 4) % 3
+    task = Task("hand", ((g, g[::-1].copy()), (g.T.copy(), g)), (g,))
+    assert parts.ops(make_context(task)) == []
+
+
+@pytest.mark.parametrize("task_id,name", [
+    ("29623171", "fill_parts(fullest;False:0,True:own)"),
+    ("54d9e175", "fill_parts(colour;1:6,2:7,3:8,4:9)"),
+    ("6773b310", "summarise_parts(fullest;False:0,True:1)"),
+])
+def test_real_training_tasks(task_id, name):
+    assert_op_solves(parts, task_id, [name])

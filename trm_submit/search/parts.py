@@ -1,0 +1,152 @@
+"""Per-part rules on a grid cut by separator lines (`split.separator_lines`): each part is judged by a key
+(its number of coloured cells, whether it is the fullest or the emptiest, its number of colours, its one
+colour, whether its content is unique among the parts) and a table read off the demonstrations says what it
+becomes: filled with a colour or with its own colour, or kept (`fill_parts`, same-shape tasks: "fill the
+fullest cell, clear the rest"); or one cell of an output laid out like the parts (`summarise_parts`: "a cell
+with two dots gives a 1").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable
+
+import numpy as np
+
+from .dsl import Op, TaskContext
+from .objects import grid_background
+from .split import _spans, separator_lines
+
+KEEP, OWN = -1, -2   # table entries besides a colour: the part stays as it is / takes its own one colour
+MAX_PART_OPS = 2
+
+Part = tuple[int, int, int, int]   # rows r0:r1, columns c0:c1
+
+
+def _layout(grid: np.ndarray, ctx_bg: int) -> tuple[list[Part], int, int, int] | None:
+    """(parts row-major, rows of parts, columns of parts, background) or None without a separator layout of
+    at least two parts."""
+    found = separator_lines(grid, ctx_bg)
+    if found is None:
+        return None
+    _, rows, cols = found
+    rs, cs = _spans(grid.shape[0], rows), _spans(grid.shape[1], cols)
+    if len(rs) * len(cs) < 2:
+        return None
+    return [(r0, r1, c0, c1) for r0, r1 in rs for c0, c1 in cs], len(rs), len(cs), grid_background(grid, ctx_bg)
+
+
+def _counts(grid: np.ndarray, parts: list[Part], bg: int) -> list[int]:
+    return [int((grid[r0:r1, c0:c1] != bg).sum()) for r0, r1, c0, c1 in parts]
+
+
+def _colour(cells: np.ndarray, bg: int) -> int:
+    """The part's one non-background colour; -1 with none, -2 with several."""
+    colours = np.unique(cells[cells != bg])
+    return int(colours[0]) if len(colours) == 1 else (-1 if len(colours) == 0 else -2)
+
+
+def _unique(grid: np.ndarray, parts: list[Part], bg: int) -> list[bool]:
+    looks = [grid[r0:r1, c0:c1].tobytes() + bytes((r1 - r0, c1 - c0)) for r0, r1, c0, c1 in parts]
+    seen = Counter(looks)
+    return [seen[k] == 1 for k in looks]
+
+
+# Key: (grid, parts, bg) -> one hashable value per part.
+KEYS: dict[str, Callable[[np.ndarray, list[Part], int], list]] = {
+    "fullest": lambda g, ps, bg: [n == max(_counts(g, ps, bg)) for n in _counts(g, ps, bg)],
+    "emptiest": lambda g, ps, bg: [n == min(_counts(g, ps, bg)) for n in _counts(g, ps, bg)],
+    "n_cells": _counts,
+    "n_colours": lambda g, ps, bg: [len(np.unique(g[r0:r1, c0:c1][g[r0:r1, c0:c1] != bg])) for r0, r1, c0, c1 in ps],
+    "colour": lambda g, ps, bg: [_colour(g[r0:r1, c0:c1], bg) for r0, r1, c0, c1 in ps],
+    "unique": _unique,
+}
+
+
+def _entries(cells: np.ndarray, target: np.ndarray, bg: int) -> set[int]:
+    """What a part may have become: KEEP (unchanged), a colour or OWN (filled with it / with its one colour)."""
+    found = {KEEP} if cells.shape == target.shape and (cells == target).all() else set()
+    first = int(target.flat[0])
+    if (target == first).all():
+        found.add(first)
+        if first == _colour(cells, bg):
+            found.add(OWN)
+    return found
+
+
+def _fit(ins, outs, ctx_bg: int, key: str, summary: bool) -> dict | None:
+    """{key value: entry} consistent with every pair (where several entries fit every part of one value:
+    KEEP, then OWN, then the colour), or None."""
+    table: dict = {}
+    for i, o in zip(ins, outs):
+        found = _layout(i, ctx_bg)
+        if found is None:
+            return None
+        parts, n_rows, n_cols, bg = found
+        if o.shape != ((n_rows, n_cols) if summary else i.shape):
+            return None
+        for k, (r0, r1, c0, c1), value in zip(range(len(parts)), parts, KEYS[key](i, parts, bg)):
+            cells = i[r0:r1, c0:c1]
+            target = o[k // n_cols:k // n_cols + 1, k % n_cols:k % n_cols + 1] if summary else o[r0:r1, c0:c1]
+            entries = _entries(cells, target, bg) - ({KEEP} if summary else set())
+            table[value] = table.get(value, entries) & entries
+            if not table[value]:
+                return None
+    chosen = {v: max(e, key=lambda x: (x == KEEP, x == OWN, -x)) for v, e in table.items()}
+    return chosen if len(set(chosen.values())) >= 2 else None
+
+
+def _apply(grid: np.ndarray, ctx_bg: int, key: str, table: dict, summary: bool) -> np.ndarray | None:
+    found = _layout(grid, ctx_bg)
+    if found is None:
+        return None
+    parts, n_rows, n_cols, bg = found
+    out = np.zeros((n_rows, n_cols), np.uint8) if summary else grid.copy()
+    for k, (r0, r1, c0, c1), value in zip(range(len(parts)), parts, KEYS[key](grid, parts, bg)):
+        entry = table.get(value)
+        if entry is None:
+            return None
+        if entry == OWN:
+            entry = _colour(grid[r0:r1, c0:c1], bg)
+            if entry < 0:
+                return None
+        if summary:
+            out[k // n_cols, k % n_cols] = entry
+        elif entry != KEEP:
+            out[r0:r1, c0:c1] = entry
+    return out
+
+
+def fill_parts(grid: np.ndarray, ctx_bg: int, key: str, table: dict) -> np.ndarray | None:
+    """Each part filled as the table says for its key (kept, its own colour, a colour); None for a key the
+    table lacks."""
+    return _apply(grid, ctx_bg, key, table, summary=False)
+
+
+def summarise_parts(grid: np.ndarray, ctx_bg: int, key: str, table: dict) -> np.ndarray | None:
+    """One cell per part, laid out as the parts are, coloured as the table says for the part's key."""
+    return _apply(grid, ctx_bg, key, table, summary=True)
+
+
+def _text(table: dict) -> str:
+    names = {KEEP: "keep", OWN: "own"}
+    return ",".join(f"{k}:{names.get(v, v)}" for k, v in sorted(table.items(), key=str))
+
+
+def ops(ctx: TaskContext) -> list[Op]:
+    """Fill or summary ops whose tables fit every train pair and know every test input's parts."""
+    found = []
+    for summary, fn in ((False, fill_parts), (True, summarise_parts)):
+        if summary == ctx.same_shape:
+            continue
+        for key in KEYS:
+            table = _fit(ctx.train_in, ctx.train_out, ctx.bg, key, summary)
+            if table is None:
+                continue
+            op_fn = lambda g, k=key, t=table, f=fn: f(g, ctx.bg, k, t)  # noqa: E731
+            if any(op_fn(g) is None for g in ctx.test_in):
+                continue
+            text = _text(table)
+            found.append(Op(f"{fn.__name__}({key};{text if len(text) <= 60 else f'{len(table)} entries'})",
+                            op_fn, keeps_shape=not summary))
+    return found[:MAX_PART_OPS]
