@@ -328,6 +328,7 @@ def test_recolour_finisher_maps_program_outputs():
     (recolour, "694f12f3", ["recolour(is_largest,c4,inside;False:1,True:2)"]),
     (recolour, "b27ca6d3", ["recolour(is_largest,c4,halo;False:keep,True:3)"]),
     (recolour, "44d8ac46", ["recolour(is_square,holes;False:keep,True:2)"]),
+    (recolour, "868de0fa", ["recolour(odd_size,holes;False:2,True:7)"]),
 ])
 def test_real_training_tasks(module, task_id, names):
     assert_op_solves(module, task_id, names)

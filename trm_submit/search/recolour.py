@@ -56,6 +56,7 @@ KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
     "touches_border": lambda objs, shape: [_touches_border(o, shape) for o in objs],
     "is_rectangle": lambda objs, _: [bool(o.mask.all()) for o in objs],
     "is_square": lambda objs, _: [bool(o.mask.all()) and o.height == o.width for o in objs],
+    "odd_size": lambda objs, _: [o.size % 2 == 1 for o in objs],
 }
 
 
