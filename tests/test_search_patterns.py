@@ -178,6 +178,15 @@ def test_primitives_never_modify_their_argument():
         fn(g)
 
 
+def test_continue_rows_maps_the_template_row_into_each_rows_own_colours():
+    g = np.array([[1, 2, 1, 1, 2], [0, 0, 0, 0, 0], [3, 4, 0, 0, 0], [5, 0, 0, 0, 0], [7, 7, 0, 0, 0]], np.uint8)
+    want = g.copy()
+    want[2] = [3, 4, 3, 3, 4]      # 1 -> 3, 2 -> 4
+    # row 3 knows only 1 -> 5 and the template needs 2 too; row 4 maps 1 and 2 both to 7
+    want[4] = [7, 7, 7, 7, 7]
+    assert (patterns.continue_rows(g, 0) == want).all()
+
+
 @pytest.mark.parametrize("task_id,names", [
     ("00d62c1b", ["fill_enclosed(4)"]),
     ("a5313dff", ["fill_enclosed(1)"]),
@@ -188,6 +197,7 @@ def test_primitives_never_modify_their_argument():
     ("d037b0a7", ["rays(down,stop,all)"]),
     ("ea786f4a", ["rays(diag,stop,all)"]),
     ("e26a3af2", ["stripe_majority"]),                     # rows in some examples, columns in others
+    ("82819916", ["continue_rows"]),
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(patterns, task_id, names)

@@ -1,6 +1,6 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
-rays (lines drawn from seed cells) and denoising (isolated cells, small objects, 3x3 majority filter, noisy
-stripes to their majority colour).
+rays (lines drawn from seed cells), denoising (isolated cells, small objects, 3x3 majority filter, noisy
+stripes to their majority colour) and rows continued like a template row in their own colours.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -91,6 +91,28 @@ def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | No
         return grid
     out = grid.copy()
     out[inside] = colour
+    return out
+
+
+def continue_rows(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Rows with background cells completed like a full row (no background) of the grid: the first full row
+    whose colours map (each to one colour) onto the row's coloured cells gives the row's missing cells
+    through that map ("the other rows repeat the template row in their own colours")."""
+    bg = grid_background(grid, ctx_bg)
+    full = [r for r in range(grid.shape[0]) if (grid[r] != bg).all()]
+    out = grid.copy()
+    for r in range(grid.shape[0]):
+        row = grid[r]
+        known = row != bg
+        if known.all() or not known.any():
+            continue
+        for t in full:
+            template = grid[t]
+            colour_map: dict[int, int] = {}
+            if all(colour_map.setdefault(int(a), int(b)) == b for a, b in zip(template[known], row[known])) \
+                    and all(int(a) in colour_map for a in template[~known]):
+                out[r, ~known] = [colour_map[int(a)] for a in template[~known]]
+                break
     return out
 
 
@@ -214,9 +236,15 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
     return result
 
 
+def continue_ops(ctx: TaskContext) -> list[Op]:
+    op = Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg))
+    return [op] if ctx.same_shape and agrees(op.fn, ctx, exact=False) else []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Gravity, fills, rays and denoising ops for this task, parameters fitted from its demonstrations."""
-    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx))
+    """Gravity, fills, rays, denoising and row continuation ops for this task, parameters fitted from its
+    demonstrations."""
+    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + continue_ops(ctx))
 
 
 def finishers(ctx: TaskContext) -> list:
