@@ -49,6 +49,14 @@ def test_summary_gives_one_cell_per_part_in_the_layout():
     assert ops["summarise_parts(n_cells;0:0,1:0,2:1)"].fn(_grid([[[6, 6], [6, 0]], E, E, E])) is None   # 3 cells
 
 
+def test_copy_parts_turns_the_one_coloured_part_into_the_empty_ones():
+    src = [[1, 2], [0, 3]]
+    g = _grid([src, E, E, E])
+    out = parts.copy_parts(g, 0, 0, (None, "flip_h", "flip_v", None))
+    assert (out == _grid([src, [[2, 1], [3, 0]], [[0, 3], [1, 2]], E])).all()
+    assert parts.copy_parts(_grid([src, src, E, E]), 0, 0, (None, "flip_h", "flip_v", None)) is None   # two sources
+
+
 def test_no_layout_no_ops():
     g = np.arange(16, dtype=np.uint8).reshape(4, 4) % 3
     task = Task("hand", ((g, g[::-1].copy()), (g.T.copy(), g)), (g,))
@@ -59,6 +67,7 @@ def test_no_layout_no_ops():
     ("29623171", "fill_parts(fullest;False:0,True:own)"),
     ("54d9e175", "fill_parts(colour;1:6,2:7,3:8,4:9)"),
     ("6773b310", "summarise_parts(fullest;False:0,True:1)"),
+    ("8e5a5113", "copy_parts(0;None,rot270,rot180)"),
 ])
 def test_real_training_tasks(task_id, name):
     assert_op_solves(parts, task_id, [name])

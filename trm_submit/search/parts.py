@@ -3,7 +3,8 @@
 colour, whether its content is unique among the parts) and a table read off the demonstrations says what it
 becomes: filled with a colour or with its own colour, or kept (`fill_parts`, same-shape tasks: "fill the
 fullest cell, clear the rest"); or one cell of an output laid out like the parts (`summarise_parts`: "a cell
-with two dots gives a 1").
+with two dots gives a 1"). `copy_parts` fills the empty parts with the one coloured part under a dihedral
+map fitted per part position ("the next cell shows it turned a quarter").
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from .dsl import Op, TaskContext
+from .geometry import DIHEDRAL
 from .objects import grid_background
 from .split import _spans, separator_lines
 
@@ -128,14 +130,80 @@ def summarise_parts(grid: np.ndarray, ctx_bg: int, key: str, table: dict) -> np.
     return _apply(grid, ctx_bg, key, table, summary=True)
 
 
+MAPS = {"id": lambda g: g, **DIHEDRAL}
+
+
+def _source(grid: np.ndarray, parts: list[Part], bg: int) -> int | None:
+    """The index of the one part with coloured cells, else None."""
+    full = [k for k, n in enumerate(_counts(grid, parts, bg)) if n]
+    return full[0] if len(full) == 1 else None
+
+
+def copy_parts(grid: np.ndarray, ctx_bg: int, source: int, maps: tuple) -> np.ndarray | None:
+    """The empty parts filled with the one coloured part (at index `source`) under the map `maps[k]` names
+    for part k (dihedral, "id", or None: left empty)."""
+    found = _layout(grid, ctx_bg)
+    if found is None or len(found[0]) != len(maps) or _source(grid, found[0], found[3]) != source:
+        return None
+    parts = found[0]
+    r0, r1, c0, c1 = parts[source]
+    src = grid[r0:r1, c0:c1]
+    out = grid.copy()
+    for (a0, a1, b0, b1), name in zip(parts, maps):
+        if name is None:
+            continue
+        copy = MAPS[name](src)
+        if copy.shape != (a1 - a0, b1 - b0):
+            return None
+        out[a0:a1, b0:b1] = copy
+    return out
+
+
+def _fit_copies(ctx: TaskContext) -> tuple[int, tuple] | None:
+    """(source index, the map per part) that every same-shape pair agrees on, or None."""
+    source, options = None, None
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        found = _layout(i, ctx.bg)
+        if found is None or o.shape != i.shape:
+            return None
+        parts, _, _, bg = found
+        k = _source(i, parts, bg)
+        if k is None or source not in (None, k) or (options is not None and len(options) != len(parts)):
+            return None
+        source = k
+        r0, r1, c0, c1 = parts[k]
+        src = i[r0:r1, c0:c1]
+        here = []
+        for a0, a1, b0, b1 in parts:
+            target, now = o[a0:a1, b0:b1], i[a0:a1, b0:b1]
+            fits = {n for n, f in MAPS.items() if f(src).shape == target.shape and (f(src) == target).all()}
+            if (now == target).all():
+                fits.add(None)
+            here.append(fits)
+        options = here if options is None else [a & b for a, b in zip(options, here)]
+        if not all(options):
+            return None
+    if source is None or options is None:
+        return None
+    order = [None, *MAPS]
+    maps = tuple(min(opts, key=order.index) for opts in options)
+    return (source, maps) if any(m is not None for k, m in enumerate(maps) if k != source) else None
+
+
 def _text(table: dict) -> str:
     names = {KEEP: "keep", OWN: "own"}
     return ",".join(f"{k}:{names.get(v, v)}" for k, v in sorted(table.items(), key=str))
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Fill or summary ops whose tables fit every train pair and know every test input's parts."""
+    """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
+    of the one coloured part into the empty ones."""
     found = []
+    copies = _fit_copies(ctx) if ctx.same_shape else None
+    if copies is not None:
+        source, maps = copies
+        found.append(Op(f"copy_parts({source};{','.join(str(m) for m in maps)})",
+                        lambda g: copy_parts(g, ctx.bg, source, maps), keeps_shape=True))
     for summary, fn in ((False, fill_parts), (True, summarise_parts)):
         if summary == ctx.same_shape:
             continue
