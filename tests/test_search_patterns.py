@@ -178,6 +178,18 @@ def test_primitives_never_modify_their_argument():
         fn(g)
 
 
+def test_flood_from_paints_only_the_background_regions_a_colour_touches_at_a_side():
+    g = np.array([[0, 0, 5, 0, 0],
+                  [0, 1, 5, 0, 0],
+                  [5, 5, 5, 5, 5],
+                  [0, 0, 0, 5, 1],
+                  [0, 0, 0, 5, 0]], np.uint8)
+    want = g.copy()
+    want[0:2, 0:2] = 1              # the top-left room holds a 1
+    want[4, 4] = 1                  # the bottom-right room touches the 1 above it
+    assert (patterns.flood_from(g, 0, 1) == want).all()   # top-right and bottom-left rooms: no 1 beside them
+
+
 def test_continue_rows_maps_the_template_row_into_each_rows_own_colours():
     g = np.array([[1, 2, 1, 1, 2], [0, 0, 0, 0, 0], [3, 4, 0, 0, 0], [5, 0, 0, 0, 0], [7, 7, 0, 0, 0]], np.uint8)
     want = g.copy()
@@ -198,6 +210,7 @@ def test_continue_rows_maps_the_template_row_into_each_rows_own_colours():
     ("ea786f4a", ["rays(diag,stop,all)"]),
     ("e26a3af2", ["stripe_majority"]),                     # rows in some examples, columns in others
     ("82819916", ["continue_rows"]),
+    ("9edfc990", ["flood_from(1)"]),
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(patterns, task_id, names)

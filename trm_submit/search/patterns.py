@@ -1,6 +1,7 @@
-"""Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions,
-rays (lines drawn from seed cells), denoising (isolated cells, small objects, 3x3 majority filter, noisy
-stripes to their majority colour) and rows continued like a template row in their own colours.
+"""Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
+of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
+cells, small objects, 3x3 majority filter, noisy stripes to their majority colour) and rows continued like a
+template row in their own colours.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -18,7 +19,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .grid_loops import draw_rays, enclosed, gravity_down, label_components, majority3x3
+from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3
 from .objects import Obj, components, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -91,6 +92,18 @@ def fill_enclosed(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | No
         return grid
     out = grid.copy()
     out[inside] = colour
+    return out
+
+
+def flood_from(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Background regions (4-neighbour) that touch a cell of `colour` at a side, painted `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    labels, _ = label_components((grid == bg).astype(np.uint8), 0, False, False)
+    touched = np.unique(labels[beside(grid == colour, "4") & (labels > 0)])
+    if touched.size == 0:
+        return grid
+    out = grid.copy()
+    out[np.isin(labels, touched) & (labels > 0)] = colour
     return out
 
 
@@ -189,11 +202,18 @@ def gravity_ops(ctx: TaskContext) -> list[Op]:
 
 
 def fill_ops(ctx: TaskContext) -> list[Op]:
+    """Fills of enclosed regions in the colours the outputs add there; floods from a colour that the outputs
+    spread over background, where they agree with the outputs."""
     bg = ctx.bg
     colours = added_colours(ctx, enclosed_only=True) if ctx.train_in else set()
     if not colours and not ctx.same_shape:
         colours = set(ctx.new_colours)
-    return [Op(f"fill_enclosed({c})", partial(fill_enclosed, ctx_bg=bg, colour=c)) for c in sorted(colours)[:2]]
+    found = [Op(f"fill_enclosed({c})", partial(fill_enclosed, ctx_bg=bg, colour=c)) for c in sorted(colours)[:2]]
+    if ctx.same_shape:
+        spread = added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)
+        floods = [Op(f"flood_from({c})", partial(flood_from, ctx_bg=bg, colour=c)) for c in sorted(spread)]
+        found += [op for op in floods if agrees(op.fn, ctx, exact=False)][:2]
+    return found
 
 
 def ray_ops(ctx: TaskContext) -> list[Op]:
