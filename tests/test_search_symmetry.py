@@ -9,7 +9,7 @@ from search_reference import assert_op_solves
 
 from trm_submit.search import symmetry
 from trm_submit.search.grid_loops import mirror_axis, periodic_fill
-from trm_submit.search.symmetry import complete, fit_axis, symmetry_patch
+from trm_submit.search.symmetry import complete, fit_axis, symmetrise_about, symmetry_patch
 
 
 def _symmetric(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
@@ -77,6 +77,18 @@ def test_periodic_completion_recovers_diagonal_stripes_and_sheared_tilings():
     assert (complete(masked, 0, "tile") == bricks).all()
 
 
+def test_symmetrise_about_reflects_shapes_around_the_anchor_centre():
+    g = np.zeros((7, 7), np.uint8)
+    g[3, 3] = 4                                  # the anchor, alone, symmetric by itself
+    g[0, 1] = g[1, 1] = g[1, 2] = 2             # an L up-left of it (not symmetric by itself)
+    want = g.copy()
+    for r, c in ((0, 1), (1, 1), (1, 2)):
+        want[r, 6 - c] = want[6 - r, c] = want[6 - r, 6 - c] = 2
+    assert (symmetrise_about(g, 0, 4, "lrud") == want).all()
+    assert (symmetrise_about(g, 0, -1, "lrud") == want).all()   # ANCHOR: the L is not symmetric, 4 is
+    assert symmetrise_about(g, 0, 7, "lrud") is None           # no cell of colour 7
+
+
 def test_no_axis_gives_none_and_nothing_masked_keeps_the_grid():
     g = (np.arange(24).reshape(4, 6) % 9 + 1).astype(np.uint8)   # no two cells of a row or column agree
     g[0, 0] = 0
@@ -93,6 +105,8 @@ def test_no_axis_gives_none_and_nothing_masked_keeps_the_grid():
     ("9ecd008a", ["symmetry_patch(lr,0)"]),
     ("f9012d9b", ["symmetry_patch(tile,0)"]),
     ("05269061", ["symmetry(tile,0)"]),
+    ("4938f0c2", ["symmetrise_about(3,lrud)"]),
+    ("4c5c2cf0", ["symmetrise_about(anchor,lrud)"]),     # the anchor's colour differs between examples
     ("484b58aa", ["symmetry(tile,0)"]),
     ("dc0a314f", ["symmetry_patch(lrud,3)"]),
 ])

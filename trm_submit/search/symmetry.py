@@ -4,6 +4,8 @@ symmetric. The mirror axes are fitted per grid (the axis position where the know
 disagreement), so off-centre symmetric patterns work; the mask colour is fitted from the demonstrations.
 
 `symmetry_patch` returns only the completed cells' bounding box (tasks whose output is the hidden patch).
+`symmetrise_about` reflects a grid's shapes about the centre of an anchor (a colour, or the one colour that is
+symmetric by itself): "mirror the arm around the cross".
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees
 from .grid_loops import mirror_axis, periodic_fill
+from .objects import grid_background
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
 MAX_PERIOD_TRIES = 400
+ANCHOR = -1   # symmetrise_about's anchor: each grid's one colour that is symmetric by itself
 MAX_SHEAR_AREA = 64
 
 
@@ -99,6 +103,40 @@ def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None
     return None
 
 
+def _self_symmetric(mask: np.ndarray, kind: str) -> bool:
+    rows, cols = np.nonzero(mask)
+    box = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    lr, ud = bool((box == box[:, ::-1]).all()), bool((box == box[::-1]).all())
+    return {"lr": lr, "ud": ud}.get(kind, lr and ud) and (kind != "d4" or (box.shape[0] == box.shape[1]
+                                                                          and bool((box == box.T).all())))
+
+
+def symmetrise_about(grid: np.ndarray, ctx_bg: int, colour: int, kind: str) -> np.ndarray | None:
+    """`grid` with the mirror images (`kind`'s mirrors) of its coloured cells painted on background cells,
+    the mirror axes through the centre of the cells of `colour` (the shape reflected around an anchor);
+    colour ANCHOR: the one non-background colour whose cells are symmetric by themselves under `kind`'s
+    mirrors (None when not exactly one is)."""
+    bg = grid_background(grid, ctx_bg)
+    if colour == ANCHOR:
+        found = [c for c in np.unique(grid).tolist() if c != bg and _self_symmetric(grid == c, kind)]
+        if len(found) != 1:
+            return None
+        colour = found[0]
+    rows, cols = np.nonzero(grid == colour)
+    if not len(rows):
+        return None
+    s_rows, s_cols = int(rows.min() + rows.max()), int(cols.min() + cols.max())
+    h, w = grid.shape
+    out = grid.copy()
+    for pr, pc in _partners(kind, grid.shape, s_rows, s_cols):
+        inside = (pr >= 0) & (pr < h) & (pc >= 0) & (pc < w)
+        tr, tc = np.nonzero(inside)
+        src = grid[pr[inside], pc[inside]]
+        paint = (src != bg) & (out[tr, tc] == bg)
+        out[tr[paint], tc[paint]] = src[paint]
+    return out
+
+
 def symmetry_patch(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
     """The completed cells of `complete`, cropped to the bounding box of the masked cells."""
     rows, cols = np.nonzero(grid == mask_colour)
@@ -133,8 +171,16 @@ def _patch_shapes_fit(ctx: TaskContext, mask_colour: int) -> bool:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Completion ops (same-shape tasks, kinds that agree with the outputs) or patch ops (tasks whose
-    outputs have the shape of the masked region)."""
+    outputs have the shape of the masked region); mirrors about an anchor colour's centre that agree."""
     result = []
+    if ctx.same_shape:
+        for colour in [c for c in ctx.in_colours if c != ctx.bg] + [ANCHOR]:
+            for kind in ("lr", "ud", "lrud", "d4"):
+                op = Op(f"symmetrise_about({'anchor' if colour == ANCHOR else colour},{kind})",
+                        partial(symmetrise_about, ctx_bg=ctx.bg, colour=colour, kind=kind), keeps_shape=True)
+                if agrees(op.fn, ctx, exact=True):
+                    result.append(op)
+                    break
     for m in _mask_colours(ctx):
         if not ctx.same_shape and not _patch_shapes_fit(ctx, m):
             continue
