@@ -57,6 +57,14 @@ def test_copy_parts_turns_the_one_coloured_part_into_the_empty_ones():
     assert parts.copy_parts(_grid([src, src, E, E]), 0, 0, (None, "flip_h", "flip_v", None)) is None   # two sources
 
 
+def test_copy_everywhere_follows_the_coloured_part_wherever_it_is():
+    src = [[1, 2], [0, 3]]
+    for k in range(4):
+        cells = [E] * 4
+        cells[k] = src
+        assert (parts.copy_everywhere(_grid(cells), 0, "id") == _grid([src] * 4)).all()
+
+
 def test_no_layout_no_ops():
     g = np.arange(16, dtype=np.uint8).reshape(4, 4) % 3
     task = Task("hand", ((g, g[::-1].copy()), (g.T.copy(), g)), (g,))
@@ -68,6 +76,7 @@ def test_no_layout_no_ops():
     ("54d9e175", "fill_parts(colour;1:6,2:7,3:8,4:9)"),
     ("6773b310", "summarise_parts(fullest;False:0,True:1)"),
     ("8e5a5113", "copy_parts(0;None,rot270,rot180)"),
+    ("c444b776", "copy_everywhere(id)"),                  # the coloured part sits elsewhere in each example
 ])
 def test_real_training_tasks(task_id, name):
     assert_op_solves(parts, task_id, [name])

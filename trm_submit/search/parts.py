@@ -4,17 +4,20 @@ colour, whether its content is unique among the parts) and a table read off the 
 becomes: filled with a colour or with its own colour, or kept (`fill_parts`, same-shape tasks: "fill the
 fullest cell, clear the rest"); or one cell of an output laid out like the parts (`summarise_parts`: "a cell
 with two dots gives a 1"). `copy_parts` fills the empty parts with the one coloured part under a dihedral
-map fitted per part position ("the next cell shows it turned a quarter").
+map fitted per part position ("the next cell shows it turned a quarter"), or `copy_everywhere` under one map
+wherever the coloured part is.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
 from .dsl import Op, TaskContext
+from .fitting import agrees
 from .geometry import DIHEDRAL
 from .objects import grid_background
 from .split import _spans, separator_lines
@@ -159,6 +162,17 @@ def copy_parts(grid: np.ndarray, ctx_bg: int, source: int, maps: tuple) -> np.nd
     return out
 
 
+def copy_everywhere(grid: np.ndarray, ctx_bg: int, name: str) -> np.ndarray | None:
+    """Every other part filled with the one coloured part under the map `name`, wherever that part is."""
+    found = _layout(grid, ctx_bg)
+    if found is None:
+        return None
+    source = _source(grid, found[0], found[3])
+    if source is None:
+        return None
+    return copy_parts(grid, ctx_bg, source, tuple(None if k == source else name for k in range(len(found[0]))))
+
+
 def _fit_copies(ctx: TaskContext) -> tuple[int, tuple] | None:
     """(source index, the map per part) that every same-shape pair agrees on, or None."""
     source, options = None, None
@@ -200,6 +214,12 @@ def ops(ctx: TaskContext) -> list[Op]:
     of the one coloured part into the empty ones."""
     found = []
     copies = _fit_copies(ctx) if ctx.same_shape else None
+    if ctx.same_shape and copies is None:
+        for name in MAPS:
+            op = Op(f"copy_everywhere({name})", partial(copy_everywhere, ctx_bg=ctx.bg, name=name), keeps_shape=True)
+            if agrees(op.fn, ctx, exact=True):
+                found.append(op)
+                break
     if copies is not None:
         source, maps = copies
         found.append(Op(f"copy_parts({source};{','.join(str(m) for m in maps)})",
