@@ -20,7 +20,7 @@ from .dsl import Op, TaskContext
 from .fitting import agrees
 from .geometry import DIHEDRAL
 from .objects import grid_background
-from .split import _spans, separator_lines
+from .split import separator_lines, spans
 
 KEEP, OWN = -1, -2   # table entries besides a colour: the part stays as it is / takes its own one colour
 MAX_PART_OPS = 2
@@ -35,7 +35,7 @@ def _layout(grid: np.ndarray, ctx_bg: int) -> tuple[list[Part], int, int, int] |
     if found is None:
         return None
     _, rows, cols = found
-    rs, cs = _spans(grid.shape[0], rows), _spans(grid.shape[1], cols)
+    rs, cs = spans(grid.shape[0], rows), spans(grid.shape[1], cols)
     if len(rs) * len(cs) < 2:
         return None
     return [(r0, r1, c0, c1) for r0, r1 in rs for c0, c1 in cs], len(rs), len(cs), grid_background(grid, ctx_bg)

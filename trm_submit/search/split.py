@@ -35,7 +35,7 @@ def separator_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list
         rows = np.nonzero(row_colour == colour)[0].tolist()
         cols = np.nonzero(col_colour == colour)[0].tolist()
         if len(rows) < h and len(cols) < w:
-            equal = all(len({b - a for a, b in _spans(n, lines)}) <= 1 for n, lines in ((h, rows), (w, cols)))
+            equal = all(len({b - a for a, b in spans(n, lines)}) <= 1 for n, lines in ((h, rows), (w, cols)))
             found.append((not equal, int(colour), rows, cols))
     if not found:
         return None
@@ -43,7 +43,7 @@ def separator_lines(grid: np.ndarray, ctx_bg: int) -> tuple[int, list[int], list
     return colour, rows, cols
 
 
-def _spans(n: int, lines: list[int]) -> list[tuple[int, int]]:
+def spans(n: int, lines: list[int]) -> list[tuple[int, int]]:
     """The runs of indices 0..n-1 between separator `lines` (empty runs dropped)."""
     cuts = [-1] + sorted(lines) + [n]
     return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
@@ -55,7 +55,7 @@ def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
     if found is None:
         return None
     _, rows, cols = found
-    boxes = [(r0, r1, c0, c1) for r0, r1 in _spans(grid.shape[0], rows) for c0, c1 in _spans(grid.shape[1], cols)]
+    boxes = [(r0, r1, c0, c1) for r0, r1 in spans(grid.shape[0], rows) for c0, c1 in spans(grid.shape[1], cols)]
     if not 1 < len(boxes) <= MAX_LIST:
         return None
     return Items(tuple(np.ascontiguousarray(grid[r0:r1, c0:c1]) for r0, r1, c0, c1 in boxes),
