@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -79,7 +79,8 @@ def _entries(cells: np.ndarray, target: np.ndarray, bg: int) -> set[int]:
     return found
 
 
-def _fit(ins, outs, ctx_bg: int, key: str, summary: bool) -> dict | None:
+def _fit(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, key: str,
+         summary: bool) -> dict | None:
     """{key value: entry} consistent with every pair (where several entries fit every part of one value:
     KEEP, then OWN, then the colour), or None."""
     table: dict = {}
@@ -190,7 +191,8 @@ def _fit_copies(ctx: TaskContext) -> tuple[int, tuple] | None:
         here = []
         for a0, a1, b0, b1 in parts:
             target, now = o[a0:a1, b0:b1], i[a0:a1, b0:b1]
-            fits = {n for n, f in MAPS.items() if f(src).shape == target.shape and (f(src) == target).all()}
+            fits: set[str | None] = {n for n, f in MAPS.items()
+                                     if f(src).shape == target.shape and (f(src) == target).all()}
             if (now == target).all():
                 fits.add(None)
             here.append(fits)
