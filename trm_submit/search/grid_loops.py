@@ -213,7 +213,7 @@ def periodic_fill(grid: np.ndarray, mask: np.ndarray, periods: np.ndarray) -> np
             for c in range(w):
                 if mask[r, c]:
                     continue
-                i = base + ((c - off) % pc + pc) % pc
+                i = base + (c - off) % pc
                 if table[i] < 0:
                     table[i] = grid[r, c]
                 elif table[i] != grid[r, c]:
@@ -229,7 +229,7 @@ def periodic_fill(grid: np.ndarray, mask: np.ndarray, periods: np.ndarray) -> np
             off = shift * (r // pr)
             for c in range(w):
                 if mask[r, c]:
-                    v = table[base + ((c - off) % pc + pc) % pc]
+                    v = table[base + (c - off) % pc]
                     if v < 0:
                         ok = False
                         break

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 import numpy as np
 
@@ -26,9 +26,10 @@ KEEP, OWN = -1, -2   # table entries besides a colour: the part stays as it is /
 MAX_PART_OPS = 2
 
 Part = tuple[int, int, int, int]   # rows r0:r1, columns c0:c1
+Layout = tuple[list[Part], int, int, int]   # parts row-major, rows of parts, columns of parts, background
 
 
-def _layout(grid: np.ndarray, ctx_bg: int) -> tuple[list[Part], int, int, int] | None:
+def _layout(grid: np.ndarray, ctx_bg: int) -> Layout | None:
     """(parts row-major, rows of parts, columns of parts, background) or None without a separator layout of
     at least two parts."""
     found = separator_lines(grid, ctx_bg)
@@ -57,10 +58,17 @@ def _unique(grid: np.ndarray, parts: list[Part], bg: int) -> list[bool]:
     return [seen[k] == 1 for k in looks]
 
 
+def _extreme(grid: np.ndarray, parts: list[Part], bg: int, pick: Callable) -> list[bool]:
+    """Per part: its coloured-cell count is the `pick` (max or min) of all parts' counts."""
+    counts = _counts(grid, parts, bg)
+    best = pick(counts)
+    return [n == best for n in counts]
+
+
 # Key: (grid, parts, bg) -> one hashable value per part.
 KEYS: dict[str, Callable[[np.ndarray, list[Part], int], list]] = {
-    "fullest": lambda g, ps, bg: [n == max(_counts(g, ps, bg)) for n in _counts(g, ps, bg)],
-    "emptiest": lambda g, ps, bg: [n == min(_counts(g, ps, bg)) for n in _counts(g, ps, bg)],
+    "fullest": lambda g, ps, bg: _extreme(g, ps, bg, max),
+    "emptiest": lambda g, ps, bg: _extreme(g, ps, bg, min),
     "n_cells": _counts,
     "n_colours": lambda g, ps, bg: [len(np.unique(g[r0:r1, c0:c1][g[r0:r1, c0:c1] != bg])) for r0, r1, c0, c1 in ps],
     "colour": lambda g, ps, bg: [_colour(g[r0:r1, c0:c1], bg) for r0, r1, c0, c1 in ps],
@@ -79,16 +87,12 @@ def _entries(cells: np.ndarray, target: np.ndarray, bg: int) -> set[int]:
     return found
 
 
-def _fit(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], ctx_bg: int, key: str,
+def _fit(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], layouts: Sequence[Layout], key: str,
          summary: bool) -> dict | None:
     """{key value: entry} consistent with every pair (where several entries fit every part of one value:
-    KEEP, then OWN, then the colour), or None."""
+    KEEP, then OWN, then the colour), or None. `layouts`: the inputs' layouts."""
     table: dict = {}
-    for i, o in zip(ins, outs):
-        found = _layout(i, ctx_bg)
-        if found is None:
-            return None
-        parts, n_rows, n_cols, bg = found
+    for i, o, (parts, n_rows, n_cols, bg) in zip(ins, outs, layouts):
         if o.shape != ((n_rows, n_cols) if summary else i.shape):
             return None
         for k, (r0, r1, c0, c1), value in zip(range(len(parts)), parts, KEYS[key](i, parts, bg)):
@@ -174,14 +178,13 @@ def copy_everywhere(grid: np.ndarray, ctx_bg: int, name: str) -> np.ndarray | No
     return copy_parts(grid, ctx_bg, source, tuple(None if k == source else name for k in range(len(found[0]))))
 
 
-def _fit_copies(ctx: TaskContext) -> tuple[int, tuple] | None:
-    """(source index, the map per part) that every same-shape pair agrees on, or None."""
+def _fit_copies(ctx: TaskContext, layouts: Sequence[Layout]) -> tuple[int, tuple] | None:
+    """(source index, the map per part) that every same-shape pair agrees on, or None. `layouts`: the
+    inputs' layouts."""
     source, options = None, None
-    for i, o in zip(ctx.train_in, ctx.train_out):
-        found = _layout(i, ctx.bg)
-        if found is None or o.shape != i.shape:
+    for i, o, (parts, _, _, bg) in zip(ctx.train_in, ctx.train_out, layouts):
+        if o.shape != i.shape:
             return None
-        parts, _, _, bg = found
         k = _source(i, parts, bg)
         if k is None or source not in (None, k) or (options is not None and len(options) != len(parts)):
             return None
@@ -213,24 +216,30 @@ def _text(table: dict) -> str:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
-    of the one coloured part into the empty ones."""
+    of the one coloured part into the empty ones; none unless every train input has a separator layout."""
+    found_layouts = [_layout(i, ctx.bg) for i in ctx.train_in]
+    if not found_layouts or any(layout is None for layout in found_layouts):
+        return []
+    known = cast(list[Layout], found_layouts)
     found = []
-    copies = _fit_copies(ctx) if ctx.same_shape else None
-    if ctx.same_shape and copies is None:
-        for name in MAPS:
-            op = Op(f"copy_everywhere({name})", partial(copy_everywhere, ctx_bg=ctx.bg, name=name), keeps_shape=True)
-            if agrees(op.fn, ctx, exact=True):
-                found.append(op)
-                break
-    if copies is not None:
-        source, maps = copies
-        found.append(Op(f"copy_parts({source};{','.join(str(m) for m in maps)})",
-                        lambda g: copy_parts(g, ctx.bg, source, maps), keeps_shape=True))
+    if ctx.same_shape:
+        copies = _fit_copies(ctx, known)
+        if copies is not None:
+            source, maps = copies
+            found.append(Op(f"copy_parts({source};{','.join(str(m) for m in maps)})",
+                            lambda g: copy_parts(g, ctx.bg, source, maps), keeps_shape=True))
+        else:
+            for name in MAPS:
+                op = Op(f"copy_everywhere({name})", partial(copy_everywhere, ctx_bg=ctx.bg, name=name),
+                        keeps_shape=True)
+                if agrees(op.fn, ctx, exact=True):
+                    found.append(op)
+                    break
     for summary, fn in ((False, fill_parts), (True, summarise_parts)):
         if summary == ctx.same_shape:
             continue
         for key in KEYS:
-            table = _fit(ctx.train_in, ctx.train_out, ctx.bg, key, summary)
+            table = _fit(ctx.train_in, ctx.train_out, known, key, summary)
             if table is None:
                 continue
             op_fn = lambda g, k=key, t=table, f=fn: f(g, ctx.bg, k, t)  # noqa: E731
