@@ -75,11 +75,11 @@ def random_sparse(rng: np.random.Generator, h: int, w: int, colours: int = 3, fi
     return g
 
 
-def training_task(task_id: str):
-    """(Task, test solutions) of one ARC-AGI-1 training task; skips when the public data is missing."""
+def training_task(task_id: str, dataset: str = "arc-agi-1"):
+    """(Task, test solutions) of one training task of `dataset`; skips when the public data is missing."""
     datasets = pytest.importorskip("trm_submit.io.datasets")
     try:
-        challenges, solutions = _training()
+        challenges, solutions = _training(dataset)
     except datasets.DatasetError as exc:
         pytest.skip(f"public ARC data unavailable: {exc}")
     return challenges.tasks[task_id], solutions[task_id]
@@ -88,18 +88,18 @@ def training_task(task_id: str):
 _CACHE: dict = {}
 
 
-def _training():
-    if "t" not in _CACHE:
+def _training(dataset: str):
+    if dataset not in _CACHE:
         from trm_submit.io.datasets import load_tasks
-        _CACHE["t"] = load_tasks("arc-agi-1", "training")
-    return _CACHE["t"]
+        _CACHE[dataset] = load_tasks(dataset, "training")
+    return _CACHE[dataset]
 
 
-def assert_op_solves(modules, task_id: str, op_names: list[str]) -> None:
+def assert_op_solves(modules, task_id: str, op_names: list[str], dataset: str = "arc-agi-1") -> None:
     """The ops named (in order) from the `ops(ctx)` of `modules` (one or a list) map every train input to its
-    output and the test inputs to their solutions."""
+    output and the test inputs to their solutions (a training task of `dataset`)."""
     from trm_submit.search.dsl import make_context
-    task, solutions = training_task(task_id)
+    task, solutions = training_task(task_id, dataset)
     ctx = make_context(task)
     modules = modules if isinstance(modules, (list, tuple)) else [modules]
     available = {op.name: op for module in modules for op in module.ops(ctx)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from search_reference import assert_op_solves
 
 from trm_submit.io.tasks import Task
 from trm_submit.search import colour as col
@@ -126,3 +127,36 @@ def test_colour_lists_solve_real_training_tasks(training, task_id, name):
     op = {o.name: o for o in col.ops(make_context(task))}[name]
     for g, want in list(task.train) + list(zip(task.test_inputs, solutions[task_id])):
         assert np.array_equal(op.fn(g), want)
+
+
+def _rings(colours: list[int], side: int) -> np.ndarray:
+    """Nested square rings, colours[0] outermost."""
+    g = np.zeros((side, side), np.uint8)
+    for k, c in enumerate(colours):
+        g[k:side - k, k:side - k] = c
+    return g
+
+
+def test_permute_layers_reverses_or_rotates_the_ring_order():
+    g = _rings([4, 7, 2], 6)
+    assert (col.permute_layers(g, "reverse") == _rings([2, 7, 4], 6)).all()
+    assert (col.permute_layers(g, "next") == _rings([7, 2, 4], 6)).all()
+    assert (col.permute_layers(g, "previous") == _rings([2, 4, 7], 6)).all()
+    assert col.permute_layers(np.full((3, 3), 5, np.uint8), "reverse") is None   # one colour: nothing to permute
+
+
+def test_permute_layers_offered_only_where_it_reproduces_every_demonstration():
+    pairs = [(_rings([1, 2, 3], 6), _rings([3, 2, 1], 6)), (_rings([5, 6], 4), _rings([6, 5], 4))]
+    test = _rings([8, 9, 1, 4], 8)
+    names = {o.name: o for o in col.ops(make_context(Task("hand", tuple(pairs), (test,))))}
+    assert (names["permute_layers(reverse)"].fn(test) == _rings([4, 1, 9, 8], 8)).all()
+    assert "permute_layers(next)" not in names
+    wrong = [(_rings([1, 2, 3], 6), _rings([3, 2, 1], 6)), (_rings([5, 6, 7], 6), _rings([6, 7, 5], 6))]
+    assert not [n for n in (o.name for o in col.ops(make_context(Task("hand", tuple(wrong), (test,)))))
+                if n.startswith("permute_layers")]
+
+
+@pytest.mark.parametrize("task_id,name", [("85c4e7cd", "permute_layers(reverse)"),
+                                          ("bda2d7a6", "permute_layers(previous)")])
+def test_permute_layers_solves_real_training_tasks(task_id, name):
+    assert_op_solves(col, task_id, [name])

@@ -64,3 +64,57 @@ def test_attract_hand_example():
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(move, task_id, names)
+
+
+def _ref_shift(g: np.ndarray, offsets: dict[int, tuple[int, int]]) -> np.ndarray:
+    """Cell by cell: a moved colour leaves background behind and lands (in colour order) where it still fits."""
+    out = g.copy()
+    h, w = g.shape
+    for (y, x), c in np.ndenumerate(g):
+        if c and offsets[int(c)] != (0, 0):
+            out[y, x] = 0
+    for c in sorted(offsets):
+        dy, dx = offsets[c]
+        if (dy, dx) == (0, 0):
+            continue
+        for (y, x), v in np.ndenumerate(g):
+            if v == c and 0 <= y + dy < h and 0 <= x + dx < w:
+                out[y + dy, x + dx] = c
+    return out
+
+
+def test_shift_colours_equals_reference():
+    rng = np.random.default_rng(61)
+    offsets = {1: (0, 2), 2: (-1, 0), 3: (0, 0)}
+    as_tuple = tuple((c, dy, dx) for c, (dy, dx) in offsets.items())
+    for _ in range(40):
+        g = random_sparse(rng, 9, 11, colours=3, fill=0.15)
+        assert (move.shift_colours(g, 0, as_tuple) == _ref_shift(g, offsets)).all()
+    g = np.zeros((4, 4), np.uint8)
+    g[1, 1] = 4    # a colour without an offset: no answer
+    assert move.shift_colours(g, 0, as_tuple) is None
+
+
+def test_shift_colours_fitted_per_colour_on_a_hand_task():
+    def grid(cells):
+        g = np.zeros((6, 6), np.uint8)
+        for (y, x), c in cells.items():
+            g[y, x] = c
+        return g
+    # colour 1 goes two right, colour 2 one up, colour 5 stays
+    pairs = [(grid({(2, 0): 1, (3, 3): 2, (0, 5): 5}), grid({(2, 2): 1, (2, 3): 2, (0, 5): 5})),
+             (grid({(4, 1): 1, (4, 2): 1, (5, 5): 2}), grid({(4, 3): 1, (4, 4): 1, (4, 5): 2}))]
+    test = grid({(1, 1): 1, (5, 0): 2, (3, 3): 5})
+    from trm_submit.io.tasks import Task
+    from trm_submit.search.dsl import make_context
+    ops = {op.name: op for op in move.ops(make_context(Task("hand", tuple(pairs), (test,))))}
+    op = ops["shift_colours(1:0,2 2:-1,0)"]
+    assert (op.fn(test) == grid({(1, 3): 1, (4, 0): 2, (3, 3): 5})).all()
+
+
+@pytest.mark.parametrize("task_id,name", [
+    ("342dd610", "shift_colours(1:0,1 2:0,-2 7:-2,0 9:2,0)"),   # each colour its own direction
+    ("f45f5ca7", "shift_colours(2:0,2 3:0,4 4:0,3 8:0,1)"),     # each colour its own distance
+])
+def test_shift_colours_on_arc_agi_2_training_tasks(task_id, name):
+    assert_op_solves(move, task_id, [name], dataset="arc-agi-2")

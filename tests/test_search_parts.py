@@ -80,3 +80,20 @@ def test_no_layout_no_ops():
 ])
 def test_real_training_tasks(task_id, name):
     assert_op_solves(parts, task_id, [name])
+
+
+def test_stamp_parts_paints_the_fullest_part_into_the_others():
+    plus = [[2, 2], [2, 0]]
+    task = Task("hand", ((_grid([plus, [[2, 0], [0, 0]], E, E]),
+                          _grid([plus, [[2, 5], [5, 0]], [[5, 5], [5, 0]], [[5, 5], [5, 0]]])),),
+                (_grid([[[0, 3], [3, 3]], E, [[0, 0], [0, 3]], E]),))
+    ops = {op.name: op for op in parts.ops(make_context(task))}
+    want = _grid([[[0, 3], [3, 3]], [[0, 5], [5, 5]], [[0, 5], [5, 3]], [[0, 5], [5, 5]]])
+    assert (ops["stamp_parts(separator)"].fn(task.test_inputs[0]) == want).all()
+    template = parts.stamp_parts(task.test_inputs[0], 0, "template")
+    assert (template == _grid([[[0, 3], [3, 3]]] * 4)).all()
+    assert parts.stamp_parts(_grid([E, E, E, E]), 0, "template") is None    # every part empty
+
+
+def test_stamp_parts_solves_a_real_training_task():
+    assert_op_solves(parts, "1e32b0e9", ["stamp_parts(separator)"])

@@ -1,6 +1,8 @@
 """Colour primitives: keep or erase one colour, recolour everything that is not background, fill the background, the
 majority/minority colour as a 1x1 grid, the colours present as a list (a line of cells), and the colour-map finisher (a
-per-task colour substitution fitted from the demonstrations).
+per-task colour substitution fitted from the demonstrations). `permute_layers` permutes the input's own colours by
+their order from the border inwards (reversed, or each taking the next or the previous layer's colour): nested
+rings swap colours, a map that differs in every demonstration.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Optional
 import numpy as np
 
 from .dsl import Op, TaskContext
+from .fitting import agrees
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -129,6 +132,28 @@ def _apply_lut(g: Grid, lut: np.ndarray) -> Optional[Grid]:
     return None if (out == UNSEEN).any() else out
 
 
+LAYER_MAPS = ("reverse", "next", "previous")
+
+
+def permute_layers(g: Grid, how: str) -> Optional[Grid]:
+    """Every colour replaced by another colour of the grid, by their order of depth (the least distance of a cell
+    to the border, ties by colour): `how` "reverse" swaps first and last, "next" gives each colour the next
+    layer's colour (the deepest the first's), "previous" the previous one's. None with fewer than two colours."""
+    h, w = g.shape
+    rows, cols = np.indices(g.shape)
+    depth = np.minimum(np.minimum(rows, cols), np.minimum(h - 1 - rows, w - 1 - cols))
+    present = [int(c) for c in np.unique(g)]
+    if len(present) < 2:
+        return None
+    layers = sorted(present, key=lambda c: (int(depth[g == c].min()), c))
+    n = len(layers)
+    step = {"reverse": None, "next": 1, "previous": -1}[how]
+    lut = np.arange(10, dtype=g.dtype)
+    for k, c in enumerate(layers):
+        lut[c] = layers[n - 1 - k] if step is None else layers[(k + step) % n]
+    return lut[g]
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """The task's colour ops: parameters from the colours the task uses."""
     bg = ctx.bg
@@ -148,6 +173,12 @@ def ops(ctx: TaskContext) -> list[Op]:
     if all(1 in o.shape for o in ctx.train_out):   # colour lists: only where every output is one line
         out += [Op(f"colour_list({order})", partial(colour_list, bg=bg, order=order))
                 for order in ("count_desc", "count_asc", "along")]
+    if ctx.same_shape:   # offered where it reproduces every demonstration: a map read off each input itself
+        for how in LAYER_MAPS:
+            op = Op(f"permute_layers({how})", partial(permute_layers, how=how), keeps_shape=True)
+            if agrees(op.fn, ctx, exact=True):
+                out.append(op)
+                break
     return out
 
 

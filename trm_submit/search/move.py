@@ -3,6 +3,11 @@ multicolour, anchor cells excluded) slides toward the anchor's bounding box one 
 when it overlaps the box's rows or columns and diagonally otherwise (the direction is taken again after
 each step), until the next step would hit a non-background cell or the border. The anchor colour is the one
 whose cells no demonstration moves.
+
+Colour shifts: every cell of one colour moves by that colour's own fixed offset (read off the demonstrations,
+where the colour's cells in the output are its input cells translated), the other colours stay; the moved
+colours are erased first, then painted at their new places in colour order. A test input with a colour the
+demonstrations never show gets no answer.
 """
 
 from __future__ import annotations
@@ -71,8 +76,70 @@ def _anchor_colours(ctx: TaskContext) -> list[int]:
     return found
 
 
+Offsets = tuple[tuple[int, int, int], ...]  # (colour, dy, dx) for every colour the demonstrations show
+
+
+def shift_colours(grid: np.ndarray, ctx_bg: int, offsets: Offsets) -> np.ndarray | None:
+    """Each colour's cells translated by its offset (cells leaving the grid are lost); None when the grid holds
+    a colour without an offset."""
+    bg = grid_background(grid, ctx_bg)
+    known = {c for c, _, _ in offsets}
+    if any(int(c) not in known and c != bg for c in np.unique(grid)):
+        return None
+    out = grid.copy()
+    moved = [(c, dy, dx) for c, dy, dx in offsets if (dy or dx) and c != bg]
+    for c, _, _ in moved:
+        out[grid == c] = bg
+    h, w = grid.shape
+    for c, dy, dx in moved:
+        rows, cols = np.nonzero(grid == c)
+        rows, cols = rows + dy, cols + dx
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        out[rows[inside], cols[inside]] = c
+    return out
+
+
+def _colour_offset(pairs: list[tuple[np.ndarray, np.ndarray]], colour: int) -> tuple[int, int] | None:
+    """The one translation that takes `colour`'s input cells onto its output cells in every pair that holds it."""
+    found: tuple[int, int] | None = None
+    for i, o in pairs:
+        rows, cols = np.nonzero(i == colour)
+        if not len(rows):
+            continue
+        out_rows, out_cols = np.nonzero(o == colour)
+        if len(out_rows) != len(rows):
+            return None
+        offset = (int(out_rows.min() - rows.min()), int(out_cols.min() - cols.min()))
+        if rows.max() + offset[0] >= o.shape[0] or cols.max() + offset[1] >= o.shape[1]:
+            return None
+        moved = np.zeros(o.shape, dtype=bool)
+        moved[rows + offset[0], cols + offset[1]] = True
+        if not (moved == (o == colour)).all() or (found is not None and offset != found):
+            return None
+        found = offset
+    return found
+
+
+def _shift_ops(ctx: TaskContext) -> list[Op]:
+    pairs = same_shape_pairs(ctx)
+    if not ctx.same_shape or not pairs:
+        return []
+    offsets = []
+    for colour in sorted({int(c) for i, _ in pairs for c in np.unique(i)} - {ctx.bg}):
+        offset = _colour_offset(pairs, colour)
+        if offset is None:
+            return []
+        offsets.append((colour, *offset))
+    moving = [f"{c}:{dy},{dx}" for c, dy, dx in offsets if dy or dx]
+    if not moving:
+        return []
+    fn = partial(shift_colours, ctx_bg=ctx.bg, offsets=tuple(offsets))
+    return [Op(f"shift_colours({' '.join(moving)})", fn)] if agrees(fn, ctx, exact=True) else []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor) for anchor colours whose moves agree with the train outputs."""
+    """attract(anchor) for anchor colours whose moves agree with the train outputs; shift_colours where every
+    colour's own translation reproduces the train outputs."""
     bg = ctx.bg
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
-    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])
+    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx))

@@ -178,6 +178,32 @@ def copy_everywhere(grid: np.ndarray, ctx_bg: int, name: str) -> np.ndarray | No
     return copy_parts(grid, ctx_bg, source, tuple(None if k == source else name for k in range(len(found[0]))))
 
 
+def stamp_parts(grid: np.ndarray, ctx_bg: int, paint: str) -> np.ndarray | None:
+    """The fullest part's coloured cells (the first fullest, row-major) painted over the background cells of every
+    other part of its size, in the separator colour (`paint` "separator") or in the template's own colours
+    ("template"); None when every part is empty."""
+    found = separator_lines(grid, ctx_bg)
+    layout = _layout(grid, ctx_bg)
+    if found is None or layout is None:
+        return None
+    parts, _, _, bg = layout
+    counts = _counts(grid, parts, bg)
+    best = max(counts)
+    if best == 0:
+        return None
+    r0, r1, c0, c1 = parts[counts.index(best)]
+    template = grid[r0:r1, c0:c1]
+    mask = template != bg
+    out = grid.copy()
+    for a0, a1, b0, b1 in parts:
+        cells = out[a0:a1, b0:b1]
+        if cells.shape != template.shape:
+            continue
+        where = mask & (cells == bg)
+        cells[where] = found[0] if paint == "separator" else template[where]
+    return out
+
+
 def _fit_copies(ctx: TaskContext, layouts: Sequence[Layout]) -> tuple[int, tuple] | None:
     """(source index, the map per part) that every same-shape pair agrees on, or None. `layouts`: the
     inputs' layouts."""
@@ -235,6 +261,11 @@ def ops(ctx: TaskContext) -> list[Op]:
                 if agrees(op.fn, ctx, exact=True):
                     found.append(op)
                     break
+        for paint in ("separator", "template"):
+            op = Op(f"stamp_parts({paint})", partial(stamp_parts, ctx_bg=ctx.bg, paint=paint), keeps_shape=True)
+            if agrees(op.fn, ctx, exact=True):
+                found.append(op)
+                break
     for summary, fn in ((False, fill_parts), (True, summarise_parts)):
         if summary == ctx.same_shape:
             continue
