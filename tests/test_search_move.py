@@ -118,3 +118,26 @@ def test_shift_colours_fitted_per_colour_on_a_hand_task():
 ])
 def test_shift_colours_on_arc_agi_2_training_tasks(task_id, name):
     assert_op_solves(move, task_id, [name], dataset="arc-agi-2")
+
+
+def test_move_by_measure_hand_example():
+    g = np.zeros((8, 5), np.uint8)
+    g[7, :] = 8                    # the floor: a colour that stays
+    g[5:7, 0] = 1                  # a 2-cell bar: rises 2
+    g[6, 2:5] = 3                  # a 3-cell bar: rises 3
+    out = move.move_by_measure(g, 0, "c8", "up", "cells", (8,))
+    want = np.zeros((8, 5), np.uint8)
+    want[7, :] = 8
+    want[3:5, 0] = 1
+    want[3, 2:5] = 3
+    assert (out == want).all()
+    assert (move.move_by_measure(g, 0, "c8", "up", "height", (8,))[3:5, 0] == 1).all()   # height 2 for the bar
+    assert move.move_by_measure(np.zeros((3, 3), np.uint8), 0, "c8", "up", "cells", ()) is None
+
+
+@pytest.mark.parametrize("task_id,dataset,name", [
+    ("5521c0d9", "arc-agi-1", "move_by_measure(c8,up,height)"),   # each block rises by its height
+    ("b2bc3ffd", "arc-agi-2", "move_by_measure(c8,up,cells)"),    # each shape rises by its cell count
+])
+def test_move_by_measure_on_training_tasks(task_id, dataset, name):
+    assert_op_solves(move, task_id, [name], dataset=dataset)

@@ -8,11 +8,15 @@ Colour shifts: every cell of one colour moves by that colour's own fixed offset 
 where the colour's cells in the output are its input cells translated), the other colours stay; the moved
 colours are erased first, then painted at their new places in colour order. A test input with a colour the
 demonstrations never show gets no answer.
+
+Moves by measure: every object (the colours no demonstration moves stay) moves in one direction by as many
+cells as it has cells, rows or columns ("each bar rises by its length").
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Callable
 
 import numpy as np
 
@@ -137,9 +141,52 @@ def _shift_ops(ctx: TaskContext) -> list[Op]:
     return [Op(f"shift_colours({' '.join(moving)})", fn)] if agrees(fn, ctx, exact=True) else []
 
 
+STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+MEASURES: dict[str, Callable[[Obj], int]] = {"cells": lambda o: o.size, "height": lambda o: o.height,
+                                             "width": lambda o: o.width}
+
+
+def move_by_measure(grid: np.ndarray, ctx_bg: int, mode: str, direction: str, measure: str,
+                    static: tuple[int, ...]) -> np.ndarray | None:
+    """Each object of the non-`static` colours (segmentation `mode`) moved `measure(object)` cells toward
+    `direction` (cells leaving the grid are lost); the static colours stay; None without an object."""
+    bg = grid_background(grid, ctx_bg)
+    fixed = np.isin(grid, static) & (grid != bg)
+    objs = components(np.where(fixed, np.uint8(bg), grid).astype(np.uint8), bg, mode)
+    if not objs:
+        return None
+    out = np.where(fixed, grid, np.uint8(bg)).astype(np.uint8)
+    dy, dx = STEPS[direction]
+    h, w = grid.shape
+    for obj in objs:
+        k = MEASURES[measure](obj)
+        rows, cols = np.nonzero(obj.mask)
+        colours = obj.grid[rows, cols]
+        rows, cols = rows + obj.top + dy * k, cols + obj.left + dx * k
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        out[rows[inside], cols[inside]] = colours[inside]
+    return out
+
+
+def _measure_ops(ctx: TaskContext) -> list[Op]:
+    """The first (mode, direction, measure) whose moves reproduce every demonstration."""
+    if not ctx.same_shape or not same_shape_pairs(ctx):
+        return []
+    static = tuple(_anchor_colours(ctx))
+    for mode in ("c8", "m8", "c4"):
+        for direction in STEPS:
+            for measure in MEASURES:
+                fn = partial(move_by_measure, ctx_bg=ctx.bg, mode=mode, direction=direction, measure=measure,
+                             static=static)
+                if agrees(fn, ctx, exact=True):
+                    return [Op(f"move_by_measure({mode},{direction},{measure})", fn)]
+    return []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor) for anchor colours whose moves agree with the train outputs; shift_colours where every
     colour's own translation reproduces the train outputs."""
     bg = ctx.bg
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
-    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx))
+    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
+                         + _measure_ops(ctx))
