@@ -57,3 +57,20 @@ def test_no_template_or_no_marker_gives_none():
                                           ("321b1fc6", "copy_template(erase,m4)")])   # a marker touches a corner
 def test_training_tasks_solved_by_a_template_copy(task_id, name):
     assert_op_solves(copies, task_id, [name])
+
+
+def test_scale_into_frame_hand_example():
+    g = np.zeros((9, 12), np.uint8)
+    g[0:6, 0:6] = 2
+    g[1:5, 1:5] = 0      # an empty 6x6 frame: a 4x4 inside
+    g[7, 9], g[8, 8], g[8, 9] = 3, 1, 1   # a 2x2 shape (one corner background) outside it
+    out = copies.scale_into_frame(g, 0)
+    want = np.full((6, 6), 2, np.uint8)
+    want[1:5, 1:5] = np.kron(np.array([[0, 3], [1, 1]], np.uint8), np.ones((2, 2), np.uint8))
+    assert (out == want).all()
+    g[7, 10] = 5         # now 2x3: no whole factor fills a 4x4 inside
+    assert copies.scale_into_frame(g, 0) is None
+
+
+def test_scale_into_frame_solves_a_training_task():
+    assert_op_solves(copies, "6b9890af", ["scale_into_frame"])

@@ -141,3 +141,24 @@ def test_mark_blank_lines_by_hand():
     g = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 0]], np.uint8)
     assert mark_blank_lines(g, 0, 4).tolist() == [[1, 4, 1], [4, 4, 4], [1, 4, 0]]
     assert mark_blank_lines(np.array([[1, 0], [0, 1]], np.uint8), 0, 4) is None
+
+
+def test_centre_lines_cross_each_object_over_background_only():
+    g = np.zeros((7, 9), np.uint8)
+    g[1:4, 1:4] = 1
+    g[2, 2] = 0          # a hollow 3x3 square: its middle row and column pass through the hole
+    g[5, 6] = 4          # a single cell
+    out = lines.centre_lines(g, 0, 6)
+    want = g.copy()
+    for r in (2, 5):
+        want[r][g[r] == 0] = 6
+    for c in (2, 6):
+        want[:, c][g[:, c] == 0] = 6
+    assert (out == want).all()
+    even = np.zeros((4, 4), np.uint8)
+    even[1:3, 1:3] = 2   # an even side has no middle line
+    assert lines.centre_lines(even, 0, 6) is None
+
+
+def test_centre_lines_solves_a_training_task():
+    assert_op_solves(lines, "41e4d17e", ["centre_lines(6)"])

@@ -214,3 +214,19 @@ def test_continue_rows_maps_the_template_row_into_each_rows_own_colours():
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(patterns, task_id, names)
+
+
+def test_cycle_header_fills_blank_rows_with_the_header_colours_in_turn():
+    g = np.zeros((6, 3), np.uint8)
+    g[0] = [4, 0, 7]           # header colours 4, 7 (background skipped)
+    g[1] = 5                   # a separator row (not blank) is kept
+    out = patterns.cycle_header(g, 0)
+    assert out[:2].tolist() == g[:2].tolist()
+    assert out[2:].tolist() == [[4] * 3, [7] * 3, [4] * 3, [7] * 3]
+    one = np.zeros((3, 3), np.uint8)
+    one[0, 1] = 2              # a single header colour: no cycle
+    assert patterns.cycle_header(one, 0) is None
+
+
+def test_cycle_header_solves_a_training_task():
+    assert_op_solves(patterns, "bd4472b8", ["cycle_header"])

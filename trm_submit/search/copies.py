@@ -3,6 +3,9 @@
 grid: over a one-cell marker with the template's centre on it, over a marker of the template's shape in its bounding
 box; a marker of another shape is left as it is. The template itself is kept or erased. ("Stamp the pattern at every
 grey cell", "colour each grey copy like the pattern".)
+
+`scale_into_frame`: the one empty rectangular frame, cropped, with everything outside it scaled up by a whole factor
+to fill its inside ("put the shape into the box, as large as it fits").
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import Op, TaskContext
+from .fitting import reproduces
 from .objects import components, grid_background
 
 
@@ -55,9 +59,43 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Template copies, the template kept or erased (same-shape tasks)."""
+    """Template copies, the template kept or erased (same-shape tasks); the shape scaled into the frame where it
+    gives every train output."""
     if not ctx.same_shape:
-        return []
+        fn = partial(scale_into_frame, ctx_bg=ctx.bg)
+        return [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
             for mode in ("m8", "m4") for keep in (True, False)]
+
+
+def _is_frame(o) -> bool:
+    """A one-colour object that is exactly the border of its bounding box, at least 3 x 3."""
+    if o.height < 3 or o.width < 3 or o.n_colours != 1:
+        return False
+    ring = np.ones(o.mask.shape, dtype=bool)
+    ring[1:-1, 1:-1] = False
+    return bool((o.mask == ring).all())
+
+
+def scale_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The one empty frame cropped, its inside filled with the bounding box of every cell outside the frame scaled
+    by the whole factor that fills it; None without one frame, content, or a whole factor."""
+    bg = grid_background(grid, ctx_bg)
+    frames = [o for o in components(grid, bg, "c8") if _is_frame(o)]
+    if len(frames) != 1:
+        return None
+    f = frames[0]
+    rest = grid.copy()
+    rest[f.top:f.top + f.height, f.left:f.left + f.width] = bg
+    rows, cols = np.nonzero(rest != bg)
+    if not len(rows):
+        return None
+    shape = rest[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    inner_h, inner_w = f.height - 2, f.width - 2
+    k = inner_h // shape.shape[0]
+    if k < 1 or shape.shape[0] * k != inner_h or shape.shape[1] * k != inner_w:
+        return None
+    out = grid[f.top:f.top + f.height, f.left:f.left + f.width].copy()
+    out[1:-1, 1:-1] = np.kron(shape, np.ones((k, k), dtype=grid.dtype))
+    return out

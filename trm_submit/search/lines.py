@@ -3,7 +3,8 @@ one colour in a row and/or column (in their colour, or a colour fitted from the 
 the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
 the background cells inside each object's bounding box; `interior` paints the non-background cells whose
 8 neighbours are all non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the
-full background rows and columns.
+full background rows and columns; `centre_lines` paints the background cells of each object's middle row and
+middle column across the grid.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -117,6 +118,22 @@ def _interior_colours(ctx: TaskContext) -> list[int]:
     return sorted(found) if len(found) == 1 else []
 
 
+def centre_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """The background cells of every object's (8-neighbour) middle row and middle column, across the whole grid,
+    painted `colour`; None without objects or when one has an even side (no middle line)."""
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "c8")
+    if not objs or any(o.height % 2 == 0 or o.width % 2 == 0 for o in objs):
+        return None
+    lines = np.zeros(grid.shape, dtype=bool)
+    for o in objs:
+        lines[o.top + o.height // 2, :] = True
+        lines[:, o.left + o.width // 2] = True
+    out = grid.copy()
+    out[lines & (grid == bg)] = colour
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -137,6 +154,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                                  partial(fill_box, ctx_bg=bg, colour=added[0], mode=mode)))
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
+        candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
     for colour in _interior_colours(ctx):
         candidates.append(Op(f"interior({colour})", partial(interior, ctx_bg=bg, colour=colour)))
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])

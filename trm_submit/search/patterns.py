@@ -1,7 +1,7 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
-cells, small objects, 3x3 majority filter, noisy stripes to their majority colour) and rows continued like a
-template row in their own colours.
+cells, small objects, 3x3 majority filter, noisy stripes to their majority colour), rows continued like a
+template row in their own colours and blank rows filled with the first row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -126,6 +126,21 @@ def continue_rows(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
                     and all(int(a) in colour_map for a in template[~known]):
                 out[r, ~known] = [colour_map[int(a)] for a in template[~known]]
                 break
+    return out
+
+
+def cycle_header(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The blank rows filled, top to bottom, with the colours of the first row's coloured cells in turn, left to
+    right ("each colour of the header becomes a row, again and again"); None without two header colours or a
+    blank row."""
+    bg = grid_background(grid, ctx_bg)
+    header = grid[0][grid[0] != bg]
+    blank = [r for r in range(1, grid.shape[0]) if (grid[r] == bg).all()]
+    if len(header) < 2 or not blank:
+        return None
+    out = grid.copy()
+    for k, r in enumerate(blank):
+        out[r] = header[k % len(header)]
     return out
 
 
@@ -257,8 +272,9 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 
 
 def continue_ops(ctx: TaskContext) -> list[Op]:
-    op = Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg))
-    return [op] if ctx.same_shape and agrees(op.fn, ctx, exact=False) else []
+    found = [Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg)),
+             Op("cycle_header", partial(cycle_header, ctx_bg=ctx.bg))]
+    return [op for op in found if ctx.same_shape and agrees(op.fn, ctx, exact=False)]
 
 
 def ops(ctx: TaskContext) -> list[Op]:
