@@ -16,7 +16,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import reproduces
-from .objects import components, grid_background
+from .objects import Obj, components, grid_background
 
 
 def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -> np.ndarray | None:
@@ -69,7 +69,7 @@ def ops(ctx: TaskContext) -> list[Op]:
             for mode in ("m8", "m4") for keep in (True, False)]
 
 
-def _is_frame(o) -> bool:
+def _is_frame(o: Obj) -> bool:
     """A one-colour object that is exactly the border of its bounding box, at least 3 x 3."""
     if o.height < 3 or o.width < 3 or o.n_colours != 1:
         return False
