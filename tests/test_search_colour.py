@@ -160,3 +160,16 @@ def test_permute_layers_offered_only_where_it_reproduces_every_demonstration():
                                           ("bda2d7a6", "permute_layers(previous)")])
 def test_permute_layers_solves_real_training_tasks(task_id, name):
     assert_op_solves(col, task_id, [name])
+
+
+def test_colour_histogram_bars_by_count():
+    g = np.array([[2, 2, 1], [2, 3, 1], [1, 1, 1]], np.uint8)   # 1: five cells, 2: three, 3: one
+    want = np.zeros((5, 3), np.uint8)
+    want[:5, 0], want[:3, 1], want[:1, 2] = 1, 2, 3
+    assert (col.colour_histogram(g, 1, "all") == want).all()
+    assert col.colour_histogram(g, 1, "non_bg").tolist() == [[2, 3], [2, 0], [2, 0]]
+    assert col.colour_histogram(np.full((2, 2), 4, np.uint8), 0, "all") is None
+
+
+def test_colour_histogram_solves_a_training_task():
+    assert_op_solves(col, "9af7a82c", ["colour_histogram(all)"])

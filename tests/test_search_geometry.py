@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from search_reference import assert_op_solves
 
 from trm_submit.io.tasks import Task
 from trm_submit.search import geometry as geo
@@ -211,3 +212,12 @@ def test_ops_flagged_shape_keeping_keep_the_shape():
         r = op.fn(g)
         if op.keeps_shape and r is not None:
             assert r.shape == g.shape, op.name
+
+
+def test_bleed_edges_frames_the_grid_with_its_own_edges():
+    g = np.array([[1, 2], [3, 8]], np.uint8)
+    assert geo.bleed_edges(g).tolist() == [[0, 1, 2, 0], [1, 1, 2, 2], [3, 3, 8, 8], [0, 3, 8, 0]]
+
+
+def test_bleed_edges_solves_a_training_task():
+    assert_op_solves(geo, "49d1d64f", ["bleed_edges"])

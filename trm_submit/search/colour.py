@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import agrees
+from .fitting import agrees, reproduces
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -102,6 +102,20 @@ def colour_list(g: Grid, bg: int, order: str) -> Optional[Grid]:
     return column.T.copy() if axis == 1 else column
 
 
+def colour_histogram(g: Grid, bg: int, which: str) -> Optional[Grid]:
+    """Bars of the colours' counts: one column per colour (every colour, or `which` "non_bg": all but `bg`), the
+    most frequent first (ties: the smaller colour), each filled from the top with its colour as many cells as it
+    has, on black. None with fewer than two colours or a bar longer than 30."""
+    counts = np.bincount(g.ravel(), minlength=10) if which == "all" else _non_bg_counts(g, bg)
+    present = sorted((int(c) for c in np.flatnonzero(counts)), key=lambda c: (-int(counts[c]), c))
+    if len(present) < 2 or counts[present[0]] > 30:
+        return None
+    out = np.zeros((int(counts[present[0]]), len(present)), dtype=np.uint8)
+    for k, c in enumerate(present):
+        out[:int(counts[c]), k] = c
+    return out
+
+
 def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     """The colour substitution that maps every `outs[i]` onto `targets[i]` (same shapes), or None when no
     single substitution does or it is the identity. It does not apply (None) to a grid holding a colour it
@@ -173,6 +187,12 @@ def ops(ctx: TaskContext) -> list[Op]:
     if all(1 in o.shape for o in ctx.train_out):   # colour lists: only where every output is one line
         out += [Op(f"colour_list({order})", partial(colour_list, bg=bg, order=order))
                 for order in ("count_desc", "count_asc", "along")]
+    if not ctx.same_shape:   # offered where it gives every train output
+        for which in ("all", "non_bg"):
+            op = Op(f"colour_histogram({which})", partial(colour_histogram, bg=bg, which=which))
+            if reproduces(op.fn, ctx):
+                out.append(op)
+                break
     if ctx.same_shape:   # offered where it reproduces every demonstration: a map read off each input itself
         for how in LAYER_MAPS:
             op = Op(f"permute_layers({how})", partial(permute_layers, how=how), keeps_shape=True)

@@ -1,7 +1,8 @@
 """Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down (down: uniform
 blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
 rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns, the unit tile
-of a repeating grid, a fitted block per coloured cell.
+of a repeating grid, a fitted block per coloured cell, the grid framed by its own edges (`bleed_edges`, where every
+output is one cell larger on each side).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -227,6 +228,16 @@ def shape_ratios(ctx: TaskContext) -> tuple[set, set]:
     return up, down
 
 
+def bleed_edges(grid: np.ndarray) -> np.ndarray:
+    """The grid framed by a copy of its own edge rows and columns (one cell out), the four corners black."""
+    h, w = grid.shape
+    out = np.zeros((h + 2, w + 2), dtype=grid.dtype)
+    out[1:-1, 1:-1] = grid
+    out[0, 1:-1], out[-1, 1:-1] = grid[0], grid[-1]
+    out[1:-1, 0], out[1:-1, -1] = grid[:, 0], grid[:, -1]
+    return out
+
+
 def _size_ops(ctx: TaskContext) -> list[Op]:
     up, down = shape_ratios(ctx)
     ops = []
@@ -244,6 +255,8 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
     block = fit_block(ctx)
     if block is not None:
         ops.append(Op("block_per_cell", partial(block_per_cell, bg=ctx.bg, block=block)))
+    if all(o.shape == (i.shape[0] + 2, i.shape[1] + 2) for i, o in pairs):
+        ops.append(Op("bleed_edges", bleed_edges))
     ratios = {(o.shape[0] / i.shape[0], o.shape[1] / i.shape[1]) for i, o in pairs}
     if len(ratios) > 1 and all(ky == kx and ky == int(ky) for ky, kx in ratios):
         ops.append(Op("scale_by_colours", partial(scale_by_colours, bg=ctx.bg)))
