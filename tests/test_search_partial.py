@@ -92,15 +92,15 @@ def test_partial_stack_paints_every_demonstration_but_one():
     assert partial_stacks(pieces, tuple(out), 0, Budget.seconds(5)) == []
 
 
-def _cand(grid, partial=False):
-    return vote.Candidate(np.asarray(grid, np.uint8), 1, 1.0, 0, "search", "p", partial)
+def _cand(grid, partial=False, cost=1.0):
+    return vote.Candidate(np.asarray(grid, np.uint8), 1, 1.0, 0, "search", "p", partial, cost)
 
 
 def test_the_runs_merge_ranks_every_full_fit_before_any_partial_fit():
     a, b, c = [[1]], [[2]], [[3]]
     raw, view = Run("raw", 1, 0.0), Run("transpose", 1, 1.5)
-    merged = merge_runs([(raw, [[_cand(a, partial=True)]]), (view, [[_cand(b), _cand(c)]])], 1)[0]
-    assert [(m.grid.tolist(), m.partial) for m in merged] == [(b, False), (c, False), (a, True)]
+    merged = merge_runs([(raw, [[_cand(a, partial=True)]]), (view, [[_cand(b, cost=40), _cand(c, cost=60)]])], 1)[0]
+    assert [(m.grid.tolist(), m.partial) for m in merged] == [(b, False), (c, False), (a, True)]   # costs aside
     # a grid one run fits fully and another partly is a full fit
     merged = merge_runs([(raw, [[_cand(a, partial=True)]]), (view, [[_cand(a)]])], 1)[0]
     assert [(m.grid.tolist(), m.partial) for m in merged] == [(a, False)]

@@ -114,24 +114,33 @@ def test_a_view_that_changes_no_grid_is_skipped():
     assert views.view_task(Task("s", ((sym, sym),), (sym,)), "transpose") is None
 
 
-def _cand(grid, count=1, program="p"):
+def _cand(grid, count=1, program="p", cost=1.0):
     g = np.asarray(grid, np.uint8)
-    return vote.Candidate(g, count, 1.0, 0, "search", program)
+    return vote.Candidate(g, count, 1.0, 0, "search", program, cost=cost)
 
 
-def test_merge_counts_agreement_and_puts_a_raw_answer_before_a_view_answer_of_equal_rank():
+def test_merge_counts_agreement_and_puts_a_raw_answer_before_a_view_answer_of_equal_cost():
     a, b, c = [[1]], [[2]], [[3]]
     raw, view, other = Run("raw", 1, 0.0), Run("transpose", 1, 0.5), Run("anti_transpose", 1, 0.5)
-    merged = merge_runs([(raw, [[_cand(a), _cand(b)]]), (view, [[_cand(c), _cand(b)]])], 1)[0]
-    assert [m.grid.tolist() for m in merged] == [a, c, b]  # a: 0, c: 0.5, b: min(1, 1.5)
+    merged = merge_runs([(raw, [[_cand(a), _cand(b, cost=2)]]), (view, [[_cand(c), _cand(b, cost=2)]])], 1)[0]
+    assert [m.grid.tolist() for m in merged] == [a, c, b]  # a: 1, c: 1.5, b: min(2, 2.5)
     assert [r.penalty for r in RUNS if r.name in views.VIEWS] == [1.5, 1.5]  # the defaults: raw's 2nd first
     # two view runs agreeing on c put it before a raw second candidate of the same score
-    merged = merge_runs([(raw, [[_cand(a), _cand(b)]]), (Run("transpose", 1, 1.0), [[_cand(c)]]),
+    merged = merge_runs([(raw, [[_cand(a), _cand(b, cost=2)]]), (Run("transpose", 1, 1.0), [[_cand(c)]]),
                          (Run("anti_transpose", 1, 1.0), [[_cand(c)]])], 1)[0]
     assert [m.grid.tolist() for m in merged] == [a, c, b]
-    # a view candidate that could not be mapped back (None) keeps its rank but gives nothing
+    # a view candidate that could not be mapped back (None) gives nothing
     merged = merge_runs([(other, [[None, _cand(b)]])], 1)[0]
     assert [m.grid.tolist() for m in merged] == [b]
+
+
+def test_merge_ranks_by_program_cost_across_runs():
+    """A one-op program of the colour run outranks the raw run's four-piece stack; equal costs keep each run's
+    own order."""
+    stack, single, second = [[1]], [[2]], [[3]]
+    raw, colours = Run("raw", 1, 0.0), Run("colours", 1, 0.5)
+    merged = merge_runs([(raw, [[_cand(stack, cost=9), _cand(second, cost=9)]]), (colours, [[_cand(single)]])], 1)[0]
+    assert [m.grid.tolist() for m in merged] == [single, stack, second]
 
 
 def test_the_runs_go_on_until_the_share_is_used_and_later_runs_get_what_earlier_ones_left():

@@ -18,7 +18,7 @@ class Candidate:
     source "trm": `count` views voted for it with mean confidence `mean_conf`. source "search": `count`
     distinct programs that fit every demonstration give it, `program` is the simplest one's text and
     `mean_conf` 1.0 (exact on the demonstrations); with `partial` its programs reproduce every demonstration
-    but one (ranked after every full fit).
+    but one (ranked after every full fit), and `cost` is that program's cost (the search's rank key).
     """
 
     grid: np.ndarray
@@ -28,6 +28,7 @@ class Candidate:
     source: str = "trm"
     program: str | None = None
     partial: bool = False
+    cost: float = 0.0
 
 
 @dataclass(frozen=True)

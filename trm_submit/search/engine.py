@@ -529,7 +529,7 @@ def _ranked(solutions: Solutions, t: int, taken: set, partial: bool = False) -> 
         if h in taken:
             continue
         out.append(vote.Candidate(grid=np.array(e[4], dtype=np.uint8), count=e[1], mean_conf=1.0, hash=h,
-                                  source="search", program=e[3], partial=partial))
+                                  source="search", program=e[3], partial=partial, cost=float(e[0])))
         if len(out) == MAX_CANDIDATES:
             break
     return out

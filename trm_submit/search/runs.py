@@ -10,12 +10,13 @@ next feature that separates the colours, when it gives another task). An engine 
 weights of itself and the runs after it)` of the time left, so time a run does not use flows to the next ones,
 and the runs go on until the share is used or none is left.
 
-Merge: each run's candidates keep their rank in that run; a candidate's score is its rank plus the run's
-penalty (0 for raw and deeper: their ranks come from the same program costs). A grid several runs give is one
-candidate, scored by its best run, with its agreement (the number of runs giving it; the deeper run counts as
-the raw one) and the program count of its best run. Order: lowest score, then most runs agreeing, then the run
-order. A partial fit (its programs reproduce every demonstration but one) ranks after every full fit of every
-run (PARTIAL_OFFSET), and a grid some run fits fully is a full fit.
+Merge: a candidate's score is its program's cost (the engine's own rank key: ops, fitted maps, stack pieces) plus
+its run's penalty (0 for raw and deeper), so a one-op program of the colour run outranks a four-piece stack of the
+raw run. A grid several runs give is one candidate, scored by its best run, with its agreement (the number of runs
+giving it; the deeper run counts as the raw one) and the program count of its best run. Order: lowest score, then
+most runs agreeing, then the run order, then the rank within the run. A partial fit (its programs reproduce every
+demonstration but one) ranks after every full fit of every run (PARTIAL_OFFSET), and a grid some run fits fully is
+a full fit.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ MIN_RUN_SECONDS = 0.05   # a later run starts only with at least this much time 
 DEEPER_MAX_CELLS = 200   # "deeper" runs only when every grid of the task has at most this many cells
 DEEPER_MAX_STATES = 50_000  # stored states of the deeper run (memory: its last stored level is one deeper)
 MAX_CANDIDATES = 5
-PARTIAL_OFFSET = 100.0   # added to a partial fit's score: after every full fit of every run
+PARTIAL_OFFSET = 1e6     # added to a partial fit's score: after every full fit of every run
+OUTER_COST = 1.0         # the outer-product candidate's program cost (it is fitted directly, one step)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class RunsResult(SearchResult):
 class _Found:
     grid: np.ndarray
     score: float
-    order: int
+    order: tuple[int, int]   # (run order, rank in that run)
     count: int
     program: Optional[str]
     runs: set = field(default_factory=set)
@@ -122,7 +124,8 @@ def solve_with_runs(task: Task, budget: Budget, max_depth: int = 3, *, runs: tup
         if run.name == "outer":
             found = _outer(task)
             if found is not None:
-                done.append((run, [[] if g is None else [vote.Candidate(g, 1, 1.0, 0, "search", found[0])]
+                done.append((run, [[] if g is None else
+                                   [vote.Candidate(g, 1, 1.0, 0, "search", found[0], cost=OUTER_COST)]
                                    for g in found[1]]))
             continue
         prepared = _prepared(task, run, max_depth)
@@ -166,7 +169,7 @@ def _mapped(cands: list[vote.Candidate], t: int, back: Callable[[int, np.ndarray
     out: list[Optional[vote.Candidate]] = []
     for c in cands:
         g = back(t, c.grid)
-        out.append(None if g is None else vote.Candidate(g, c.count, 1.0, 0, "search", c.program, c.partial))
+        out.append(None if g is None else vote.Candidate(g, c.count, 1.0, 0, "search", c.program, c.partial, c.cost))
     return out
 
 
@@ -181,13 +184,13 @@ def merge_runs(done: list[tuple[Run, RunCandidates]], n_test: int) -> list[list[
         for order, (run, per_test) in enumerate(done):
             for rank, c in enumerate(per_test[t] if t < len(per_test) else []):
                 if c is not None:
-                    score = rank + run.penalty + (PARTIAL_OFFSET if c.partial else 0.0)
-                    _add(found, c.grid, score, order, c.count, run.name, c.program, c.partial)
+                    score = c.cost + run.penalty + (PARTIAL_OFFSET if c.partial else 0.0)
+                    _add(found, c.grid, score, (order, rank), c.count, run.name, c.program, c.partial)
         merged.append(_ranked(found))
     return merged
 
 
-def _add(found: dict[int, _Found], grid: np.ndarray, score: float, order: int, count: int, run: str,
+def _add(found: dict[int, _Found], grid: np.ndarray, score: float, order: tuple[int, int], count: int, run: str,
          program: Optional[str], partial: bool = False) -> None:
     key = hash((grid.shape, grid.tobytes()))
     text = program if run in ("raw", "deeper", "outer") or program is None else f"[{run}] {program}"
