@@ -52,7 +52,8 @@ class Run:
                           # views (the generic functions are closed under transposition) and in "deeper"
 
 
-# Penalties measured on ARC-AGI-1 training (benchmarks/bench_search.py --ablation): see benchmarks/README.md.
+# Penalties measured on ARC-AGI-1 training (benchmarks/bench_search.py --ablation), when the merge added them to
+# ranks; they now add to program costs, in the same units (one op = 1): see benchmarks/README.md.
 RUNS: tuple[Run, ...] = (
     Run("outer", 0.0, 0.5),
     Run("raw", 6.0, 0.0),
