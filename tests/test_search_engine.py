@@ -88,6 +88,7 @@ def test_rank_rule_cheapest_program_first_then_agreement():
     assert np.array_equal(grids[0], test)              # the empty program (cost 0) comes first
     assert np.array_equal(grids[1], test[:, ::-1])
     assert res.candidates[0][0].program == "identity"
+    assert [c.cost for c in res.candidates[0][:2]] == [0.0, 1.0]   # the cost the runs' merge ranks by
 
 
 def test_more_agreeing_programs_win_at_equal_cost():
