@@ -83,6 +83,13 @@ def _anchor_colours(ctx: TaskContext) -> list[int]:
 Offsets = tuple[tuple[int, int, int], ...]  # (colour, dy, dx) for every colour the demonstrations show
 
 
+def _paint_moved(out: np.ndarray, rows: np.ndarray, cols: np.ndarray, colours: np.ndarray) -> None:
+    """Paint `colours` at the cells (rows, cols) of `out` (in place); cells outside the grid are lost."""
+    h, w = out.shape
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    out[rows[inside], cols[inside]] = colours[inside]
+
+
 def shift_colours(grid: np.ndarray, ctx_bg: int, offsets: Offsets) -> np.ndarray | None:
     """Each colour's cells translated by its offset (cells leaving the grid are lost); None when the grid holds
     a colour without an offset."""
@@ -94,12 +101,9 @@ def shift_colours(grid: np.ndarray, ctx_bg: int, offsets: Offsets) -> np.ndarray
     moved = [(c, dy, dx) for c, dy, dx in offsets if (dy or dx) and c != bg]
     for c, _, _ in moved:
         out[grid == c] = bg
-    h, w = grid.shape
     for c, dy, dx in moved:
         rows, cols = np.nonzero(grid == c)
-        rows, cols = rows + dy, cols + dx
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        out[rows[inside], cols[inside]] = c
+        _paint_moved(out, rows + dy, cols + dx, np.full(len(rows), c, dtype=out.dtype))
     return out
 
 
@@ -157,14 +161,10 @@ def move_by_measure(grid: np.ndarray, ctx_bg: int, mode: str, direction: str, me
         return None
     out = np.where(fixed, grid, np.uint8(bg)).astype(np.uint8)
     dy, dx = STEPS[direction]
-    h, w = grid.shape
     for obj in objs:
         k = MEASURES[measure](obj)
         rows, cols = np.nonzero(obj.mask)
-        colours = obj.grid[rows, cols]
-        rows, cols = rows + obj.top + dy * k, cols + obj.left + dx * k
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        out[rows[inside], cols[inside]] = colours[inside]
+        _paint_moved(out, rows + obj.top + dy * k, cols + obj.left + dx * k, obj.grid[rows, cols])
     return out
 
 
@@ -185,7 +185,7 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor) for anchor colours whose moves agree with the train outputs; shift_colours where every
-    colour's own translation reproduces the train outputs."""
+    colour's own translation reproduces the train outputs; the first move_by_measure that does."""
     bg = ctx.bg
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)

@@ -29,17 +29,24 @@ Part = tuple[int, int, int, int]   # rows r0:r1, columns c0:c1
 Layout = tuple[list[Part], int, int, int]   # parts row-major, rows of parts, columns of parts, background
 
 
-def _layout(grid: np.ndarray, ctx_bg: int) -> Layout | None:
-    """(parts row-major, rows of parts, columns of parts, background) or None without a separator layout of
-    at least two parts."""
+def _layout_and_separator(grid: np.ndarray, ctx_bg: int) -> tuple[Layout, int] | None:
+    """(the layout, the separator colour) or None without a separator layout of at least two parts."""
     found = separator_lines(grid, ctx_bg)
     if found is None:
         return None
-    _, rows, cols = found
+    colour, rows, cols = found
     rs, cs = spans(grid.shape[0], rows), spans(grid.shape[1], cols)
     if len(rs) * len(cs) < 2:
         return None
-    return [(r0, r1, c0, c1) for r0, r1 in rs for c0, c1 in cs], len(rs), len(cs), grid_background(grid, ctx_bg)
+    parts = [(r0, r1, c0, c1) for r0, r1 in rs for c0, c1 in cs]
+    return (parts, len(rs), len(cs), grid_background(grid, ctx_bg)), colour
+
+
+def _layout(grid: np.ndarray, ctx_bg: int) -> Layout | None:
+    """(parts row-major, rows of parts, columns of parts, background) or None without a separator layout of
+    at least two parts."""
+    found = _layout_and_separator(grid, ctx_bg)
+    return None if found is None else found[0]
 
 
 def _counts(grid: np.ndarray, parts: list[Part], bg: int) -> list[int]:
@@ -182,11 +189,10 @@ def stamp_parts(grid: np.ndarray, ctx_bg: int, paint: str) -> np.ndarray | None:
     """The fullest part's coloured cells (the first fullest, row-major) painted over the background cells of every
     other part of its size, in the separator colour (`paint` "separator") or in the template's own colours
     ("template"); None when every part is empty."""
-    found = separator_lines(grid, ctx_bg)
-    layout = _layout(grid, ctx_bg)
-    if found is None or layout is None:
+    found = _layout_and_separator(grid, ctx_bg)
+    if found is None:
         return None
-    parts, _, _, bg = layout
+    (parts, _, _, bg), separator = found
     counts = _counts(grid, parts, bg)
     best = max(counts)
     if best == 0:
@@ -200,7 +206,7 @@ def stamp_parts(grid: np.ndarray, ctx_bg: int, paint: str) -> np.ndarray | None:
         if cells.shape != template.shape:
             continue
         where = mask & (cells == bg)
-        cells[where] = found[0] if paint == "separator" else template[where]
+        cells[where] = separator if paint == "separator" else template[where]
     return out
 
 
