@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import resource
 import sys
 import time
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ablation", action="store_true", help="with --runs: each run added alone, each penalty")
     ap.add_argument("--ids", default="", help="comma list of task ids, or a file of one id per line (before --every)")
     ap.add_argument("--rows", default="", help="write one JSON line per task (id, score, program...) to this file")
+    ap.add_argument("--dump", default="", help="pickle every row, with each run's candidates and the solutions, to "
+                                               "this file (to replay merges offline: benchmarks/merge_replay.py)")
     args = ap.parse_args(argv)
     _load(args.set, args.split)
     ids = sorted(_TASKS["tasks"])
@@ -120,6 +123,9 @@ def main(argv: list[str] | None = None) -> None:
         keep = ("task", "score", "n_test", "fitted", "right1", "seconds", "depth", "stopped", "program", "partial",
                 "partial2", "ranks")
         Path(args.rows).write_text("".join(json.dumps({k: r[k] for k in keep}) + "\n" for r in rows))
+    if args.dump:
+        with open(args.dump, "wb") as f:
+            pickle.dump(rows, f)
     if args.verbose:
         for r in rows:
             if r["fitted"]:
