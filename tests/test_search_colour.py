@@ -173,3 +173,20 @@ def test_colour_histogram_bars_by_count():
 
 def test_colour_histogram_solves_a_training_task():
     assert_op_solves(col, "9af7a82c", ["colour_histogram(all)"])
+
+
+def test_largest_bars_one_column_per_largest_object_left_to_right():
+    g = np.zeros((6, 7), np.uint8)
+    g[0:3, 5] = 4          # three cells, first column 5
+    g[4, 0:2] = 2          # two cells
+    g[2, 1], g[3, 2], g[4, 3] = 6, 6, 6   # three cells joined diagonally, first column 1
+    out = col.largest_bars(g, 0)
+    assert out is not None and out.tolist() == [[6, 4]] * 3
+    tie = np.zeros((4, 4), np.uint8)
+    tie[0, 1], tie[2, 1] = 3, 5   # two largest objects starting in one column: no order
+    assert col.largest_bars(tie, 0) is None
+    assert col.largest_bars(np.zeros((3, 3), np.uint8), 0) is None
+
+
+def test_largest_bars_solves_a_training_task():
+    assert_op_solves(col, "a3325580", ["largest_bars"])

@@ -162,3 +162,44 @@ def test_centre_lines_cross_each_object_over_background_only():
 
 def test_centre_lines_solves_a_training_task():
     assert_op_solves(lines, "41e4d17e", ["centre_lines(6)"])
+
+
+def test_segment_lines_stretch_each_segment_with_rows_painted_last_or_first():
+    g = np.zeros((5, 6), np.uint8)
+    g[1:3, 1] = 3        # a vertical segment: column 1
+    g[3, 3:5] = 4        # a horizontal segment: row 3
+    g[0, 5] = 2          # a single cell is no segment
+    g[1:3, 4] = 5        # a vertical segment: column 4, crossed by row 3
+    want = g.copy()
+    want[:, 1], want[:, 4] = 3, 5
+    rows_last = want.copy()
+    rows_last[3, :] = 4
+    assert (lines.segment_lines(g, 0, True) == rows_last).all()
+    cols_last = want.copy()
+    cols_last[3, :] = 4
+    cols_last[:, 1], cols_last[:, 4] = 3, 5
+    assert (lines.segment_lines(g, 0, False) == cols_last).all()
+    square = np.zeros((4, 4), np.uint8)
+    square[1:3, 1:3] = 2   # two cells thick: not a segment
+    assert lines.segment_lines(square, 0, True) is None
+
+
+def test_segment_lines_solves_an_arc_agi_2_training_task():
+    assert_op_solves(lines, "9344f635", ["segment_lines(rows last)"], dataset="arc-agi-2")
+
+
+def test_mark_blank_squares_union_or_disjoint_windows():
+    g = np.full((4, 5), 5, np.uint8)
+    g[0:2, 0:3] = 0      # a 2x3 blank block: two overlapping 2x2 windows
+    g[3, 4] = 0          # a lone blank cell: no window
+    union = g.copy()
+    union[0:2, 0:3] = 2
+    assert (lines.mark_blank_squares(g, 0, 2, 2, False) == union).all()
+    disjoint = g.copy()
+    disjoint[0:2, 0:2] = 2   # the second window overlaps the first: skipped
+    assert (lines.mark_blank_squares(g, 0, 2, 2, True) == disjoint).all()
+    assert lines.mark_blank_squares(g, 0, 2, 3, False) is None
+
+
+def test_mark_blank_squares_solves_a_training_task():
+    assert_op_solves(lines, "6cf79266", ["mark_blank_squares(3,disjoint)"])

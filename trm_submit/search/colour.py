@@ -2,7 +2,8 @@
 majority/minority colour as a 1x1 grid, the colours present as a list (a line of cells), and the colour-map finisher (a
 per-task colour substitution fitted from the demonstrations). `permute_layers` permutes the input's own colours by
 their order from the border inwards (reversed, or each taking the next or the previous layer's colour): nested
-rings swap colours, a map that differs in every demonstration.
+rings swap colours, a map that differs in every demonstration. `colour_histogram` draws the colours' counts as
+bars; `largest_bars` draws one bar per largest object.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
+from .objects import components, grid_background
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -116,6 +118,21 @@ def colour_histogram(g: Grid, bg: int, which: str) -> Optional[Grid]:
     return out
 
 
+def largest_bars(g: Grid, bg: int) -> Optional[Grid]:
+    """One column per object (one colour, 8-neighbour) of the largest size, left to right by its first column,
+    each as tall as that size and filled with the object's colour. None without objects, with two of them
+    starting in one column, or a size over 30."""
+    objs = components(g, grid_background(g, bg), "c8")
+    if not objs:
+        return None
+    size = max(o.size for o in objs)
+    largest = sorted((o for o in objs if o.size == size), key=lambda o: o.left)
+    if size > 30 or len({o.left for o in largest}) < len(largest):
+        return None
+    colours = [int(o.grid[o.mask][0]) for o in largest]
+    return np.repeat(np.array(colours, dtype=np.uint8)[None, :], size, axis=0)
+
+
 def fit_colour_map(outs: list[Grid], targets: list[Grid]) -> Optional[Op]:
     """The colour substitution that maps every `outs[i]` onto `targets[i]` (same shapes), or None when no
     single substitution does or it is the identity. It does not apply (None) to a grid holding a colour it
@@ -193,6 +210,9 @@ def ops(ctx: TaskContext) -> list[Op]:
             if reproduces(op.fn, ctx):
                 out.append(op)
                 break
+        op = Op("largest_bars", partial(largest_bars, bg=bg))
+        if reproduces(op.fn, ctx):
+            out.append(op)
     if ctx.same_shape:   # offered where it reproduces every demonstration: a map read off each input itself
         for how in LAYER_MAPS:
             op = Op(f"permute_layers({how})", partial(permute_layers, how=how), keeps_shape=True)

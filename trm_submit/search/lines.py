@@ -3,8 +3,10 @@ one colour in a row and/or column (in their colour, or a colour fitted from the 
 the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
 the background cells inside each object's bounding box; `interior` paints the non-background cells whose
 8 neighbours are all non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the
-full background rows and columns; `centre_lines` paints the background cells of each object's middle row and
-middle column across the grid.
+full background rows and columns, `mark_blank_squares` the k x k windows of one colour (all, or those that
+overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and middle
+column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
+column it lies on.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -109,6 +111,37 @@ def mark_blank_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray |
     return out
 
 
+def mark_blank_squares(grid: np.ndarray, blank: int, colour: int, side: int, disjoint: bool) -> np.ndarray | None:
+    """The `side` x `side` windows made only of colour `blank` painted `colour`: all of them (their union), or
+    (`disjoint`) those that overlap no window taken before them in row-major order. None when there is none."""
+    h, w = grid.shape
+    if h < side or w < side:
+        return None
+    sums = np.lib.stride_tricks.sliding_window_view((grid == blank).astype(np.int32), (side, side)).sum(axis=(2, 3))
+    corners = np.argwhere(sums == side * side)
+    if corners.size == 0:
+        return None
+    mark = np.zeros(grid.shape, dtype=bool)
+    for r, c in corners:
+        if disjoint and mark[r:r + side, c:c + side].any():
+            continue
+        mark[r:r + side, c:c + side] = True
+    out = grid.copy()
+    out[mark] = colour
+    return out
+
+
+def _recolouring(ctx: TaskContext) -> tuple[int, int] | None:
+    """(input colour, output colour) when every cell the demonstrations change has one and the same of each."""
+    before: set[int] = set()
+    after: set[int] = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        changed = i != o
+        before.update(int(v) for v in np.unique(i[changed]))
+        after.update(int(v) for v in np.unique(o[changed]))
+    return (before.pop(), after.pop()) if len(before) == 1 and len(after) == 1 else None
+
+
 def _interior_colours(ctx: TaskContext) -> list[int]:
     """The one colour the outputs give to changed non-background input cells, if there is one."""
     found: set[int] = set()
@@ -134,6 +167,30 @@ def centre_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | Non
     return out
 
 
+def segment_lines(grid: np.ndarray, ctx_bg: int, rows_last: bool) -> np.ndarray | None:
+    """Every straight one-colour segment of two or more cells (a 4-neighbour component one cell thick)
+    painted across its whole row (horizontal) or column (vertical); the rows are painted after the columns
+    (`rows_last`) or before them. None without segments."""
+    bg = grid_background(grid, ctx_bg)
+    rows: list[tuple[int, int]] = []
+    cols: list[tuple[int, int]] = []
+    for o in components(grid, bg, "c4"):
+        if o.size < 2 or o.size != max(o.height, o.width):
+            continue
+        colour = int(o.grid[o.mask][0])
+        (rows if o.height == 1 else cols).append((o.top if o.height == 1 else o.left, colour))
+    if not rows and not cols:
+        return None
+    out = grid.copy()
+    for horizontal in ((False, True) if rows_last else (True, False)):
+        for k, colour in (rows if horizontal else cols):
+            if horizontal:
+                out[k, :] = colour
+            else:
+                out[:, k] = colour
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -155,6 +212,17 @@ def ops(ctx: TaskContext) -> list[Op]:
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
+    recolouring = _recolouring(ctx)
+    if recolouring is not None:
+        for side in (2, 3):
+            for disjoint in (False, True):
+                candidates.append(Op(
+                    f"mark_blank_squares({side},{'disjoint' if disjoint else 'all'})",
+                    partial(mark_blank_squares, blank=recolouring[0], colour=recolouring[1], side=side,
+                            disjoint=disjoint)))
+    for rows_last in (True, False):
+        candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
+                             partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
     for colour in _interior_colours(ctx):
         candidates.append(Op(f"interior({colour})", partial(interior, ctx_bg=bg, colour=colour)))
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])
