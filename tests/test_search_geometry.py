@@ -221,3 +221,13 @@ def test_bleed_edges_frames_the_grid_with_its_own_edges():
 
 def test_bleed_edges_solves_a_training_task():
     assert_op_solves(geo, "49d1d64f", ["bleed_edges"])
+
+
+def test_skew_shears_rows_onto_a_padded_canvas():
+    g = np.array([[1, 2], [3, 4], [5, 6]], np.uint8)
+    assert geo.skew(g, "top", 0).tolist() == [[0, 0, 1, 2], [0, 3, 4, 0], [5, 6, 0, 0]]
+    assert geo.skew(g, "bottom", 9).tolist() == [[1, 2, 9, 9], [9, 3, 4, 9], [9, 9, 5, 6]]
+
+
+def test_skew_solves_an_arc_agi_2_training_task():
+    assert_op_solves(geo, "3cd86f4f", ["skew(top)"], dataset="arc-agi-2")

@@ -2,7 +2,8 @@
 blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
 rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns, the unit tile
 of a repeating grid, a fitted block per coloured cell, the grid framed by its own edges (`bleed_edges`, where every
-output is one cell larger on each side).
+output is one cell larger on each side), the rows sheared into a parallelogram (`skew`: each row shifted one
+cell further right than the row below it, or above it).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -238,6 +239,31 @@ def bleed_edges(grid: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shear(h: int, lean: str) -> list[int]:
+    """Each row's offset in a skew of `h` rows: "top" leans the top row furthest right, "bottom" the bottom row."""
+    return [h - 1 - r if lean == "top" else r for r in range(h)]
+
+
+def skew(g: Grid, lean: str, pad: int) -> Grid:
+    """Row r shifted right by its shear offset (`_shear`) on a canvas `h - 1` cells wider, filled with `pad`."""
+    h, w = g.shape
+    out = np.full((h, w + h - 1), pad, dtype=g.dtype)
+    for r, off in enumerate(_shear(h, lean)):
+        out[r, off:off + w] = g[r]
+    return out
+
+
+def _skew_pad(ctx: TaskContext, lean: str) -> Optional[int]:
+    """The one colour of every output cell a skew of its input leaves uncovered, or None."""
+    found: set[int] = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        covered = np.zeros(o.shape, dtype=bool)
+        for r, off in enumerate(_shear(i.shape[0], lean)):
+            covered[r, off:off + i.shape[1]] = True
+        found.update(int(v) for v in np.unique(o[~covered]))
+    return found.pop() if len(found) == 1 else None
+
+
 def _size_ops(ctx: TaskContext) -> list[Op]:
     up, down = shape_ratios(ctx)
     ops = []
@@ -257,6 +283,11 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
         ops.append(Op("block_per_cell", partial(block_per_cell, bg=ctx.bg, block=block)))
     if all(o.shape == (i.shape[0] + 2, i.shape[1] + 2) for i, o in pairs):
         ops.append(Op("bleed_edges", bleed_edges))
+    if all(i.shape[0] > 1 and o.shape == (i.shape[0], i.shape[1] + i.shape[0] - 1) for i, o in pairs):
+        for lean in ("top", "bottom"):
+            pad = _skew_pad(ctx, lean)
+            if pad is not None:
+                ops.append(Op(f"skew({lean})", partial(skew, lean=lean, pad=pad)))
     ratios = {(o.shape[0] / i.shape[0], o.shape[1] / i.shape[1]) for i, o in pairs}
     if len(ratios) > 1 and all(ky == kx and ky == int(ky) for ky, kx in ratios):
         ops.append(Op("scale_by_colours", partial(scale_by_colours, bg=ctx.bg)))
