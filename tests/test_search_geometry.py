@@ -231,3 +231,16 @@ def test_skew_shears_rows_onto_a_padded_canvas():
 
 def test_skew_solves_an_arc_agi_2_training_task():
     assert_op_solves(geo, "3cd86f4f", ["skew(top)"], dataset="arc-agi-2")
+
+
+def test_kron_colours_keeps_only_each_cells_colour_in_its_copy():
+    g = np.array([[1, 2], [2, 2]], np.uint8)
+    want = np.array([[1, 0, 0, 2],
+                     [0, 0, 2, 2],
+                     [0, 2, 0, 2],
+                     [2, 2, 2, 2]], np.uint8)
+    assert (geo.kron_colours(g, 0) == want).all()
+
+
+def test_kron_colours_solves_an_arc_agi_2_training_task():
+    assert_op_solves(geo, "973e499e", ["kron_colours(0)"], dataset="arc-agi-2")

@@ -1,9 +1,10 @@
 """Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down (down: uniform
 blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
 rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns, the unit tile
-of a repeating grid, a fitted block per coloured cell, the grid framed by its own edges (`bleed_edges`, where every
-output is one cell larger on each side), the rows sheared into a parallelogram (`skew`: each row shifted one
-cell further right than the row below it, or above it).
+of a repeating grid, the grid in place of each of its cells (`kron_self`; `kron_colours`: only that cell's
+colour), a fitted block per coloured cell, the grid framed by its own edges (`bleed_edges`, where every output is
+one cell larger on each side), the rows sheared into a parallelogram (`skew`: each row shifted one cell further
+right than the row below it, or above it).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -214,6 +215,15 @@ def kron_self(g: Grid, bg: int) -> Optional[Grid]:
     return out
 
 
+def kron_colours(g: Grid, pad: int) -> Optional[Grid]:
+    """Each cell of g replaced by a copy of g that keeps only the cells of that cell's colour, the rest `pad`."""
+    h, w = g.shape
+    if h * h > VALUE_MAX_SIDE or w * w > VALUE_MAX_SIDE:
+        return None
+    same = np.kron(g, np.ones_like(g)) == np.tile(g, g.shape)
+    return np.where(same, np.tile(g, g.shape), np.uint8(pad)).astype(g.dtype)
+
+
 def shape_ratios(ctx: TaskContext) -> tuple[set, set]:
     """(up, down): per-axis integer factors (ky, kx) with out = in * k, resp. in = out * k, on every pair."""
     up, down = set(), set()
@@ -278,6 +288,7 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
     pairs = list(zip(ctx.train_in, ctx.train_out))
     if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in pairs):
         ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
+        ops += [Op(f"kron_colours({pad})", partial(kron_colours, pad=pad)) for pad in sorted({0, ctx.bg})]
     block = fit_block(ctx)
     if block is not None:
         ops.append(Op("block_per_cell", partial(block_per_cell, bg=ctx.bg, block=block)))
