@@ -141,3 +141,27 @@ def test_move_by_measure_hand_example():
 ])
 def test_move_by_measure_on_training_tasks(task_id, dataset, name):
     assert_op_solves(move, task_id, [name], dataset=dataset)
+
+
+def test_to_own_colour_moves_lone_cells_next_to_their_colour_over_obstacles():
+    g = np.zeros((5, 7), np.uint8)
+    g[:, 0] = 2          # a wall of 2s on the left
+    g[:, 6] = 3          # a wall of 3s on the right
+    g[1, 4] = 2          # goes left, over nothing, to column 1
+    g[3, 1] = 3          # goes right to column 5
+    g[2, 3] = 5          # no 5 anywhere else: erased, or kept
+    want = np.zeros_like(g)
+    want[:, 0], want[:, 6] = 2, 3
+    want[1, 1], want[3, 5] = 2, 3
+    assert (move.to_own_colour(g, 0, False) == want).all()
+    want[2, 3] = 5
+    assert (move.to_own_colour(g, 0, True) == want).all()
+    tie = np.zeros((3, 5), np.uint8)
+    tie[1, 0], tie[1, 4], tie[1, 2] = 4, 4, 4   # two walls of its colour equally near: no answer
+    tie[0, 0], tie[2, 0], tie[0, 4], tie[2, 4] = 4, 4, 4, 4
+    assert move.to_own_colour(tie, 0, False) is None
+
+
+@pytest.mark.parametrize("task_id", ["1a07d186", "d687bc17"])
+def test_to_own_colour_solves_training_tasks(task_id):
+    assert_op_solves(move, task_id, ["to_own_colour(erase)"])

@@ -11,6 +11,10 @@ demonstrations never show gets no answer.
 
 Moves by measure: every object (the colours no demonstration moves stay) moves in one direction by as many
 cells as it has cells, rows or columns ("each bar rises by its length").
+
+Moves to their own colour: every lone cell (an 8-neighbour one-colour object of one cell) goes straight, over
+anything in its way, to the nearest cell of its own colour outside the lone cells, along its row or column, and
+stops next to it; a lone cell with none in sight is erased or stays (`to_own_colour`).
 """
 
 from __future__ import annotations
@@ -66,6 +70,41 @@ def attract(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
         place(canvas, obj, bg)
         place(canvas, _slide(canvas, obj, box, bg))
     return canvas
+
+
+_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+def to_own_colour(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray | None:
+    """Every lone cell moved next to the nearest non-lone cell of its colour in its row or column (see the
+    module docstring); a lone cell without one is erased, or stays where it is (`keep_lost`). None without lone
+    cells, or when one has two nearest targets."""
+    bg = grid_background(grid, ctx_bg)
+    lone = [(o.top, o.left, int(o.grid[0, 0])) for o in components(grid, bg, "c8") if o.size == 1]
+    if not lone:
+        return None
+    walls = grid.copy()
+    for r, c, _ in lone:
+        walls[r, c] = bg
+    out = walls.copy()
+    h, w = grid.shape
+    for r, c, colour in lone:
+        stops = []
+        for dy, dx in _STEPS:
+            y, x = r + dy, c + dx
+            while 0 <= y < h and 0 <= x < w and walls[y, x] != colour:
+                y, x = y + dy, x + dx
+            if 0 <= y < h and 0 <= x < w:
+                stops.append((abs(y - r) + abs(x - c), y - dy, x - dx))
+        if not stops:
+            if keep_lost:
+                out[r, c] = colour
+            continue
+        stops.sort()
+        if len(stops) > 1 and stops[0][0] == stops[1][0]:
+            return None
+        out[stops[0][1], stops[0][2]] = colour
+    return out
 
 
 def _anchor_colours(ctx: TaskContext) -> list[int]:
@@ -184,9 +223,12 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor) for anchor colours whose moves agree with the train outputs; shift_colours where every
-    colour's own translation reproduces the train outputs; the first move_by_measure that does."""
+    """attract(anchor) for anchor colours and to_own_colour, where their moves agree with the train outputs;
+    shift_colours where every colour's own translation reproduces the train outputs; the first move_by_measure
+    that does."""
     bg = ctx.bg
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
+    candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
+                      partial(to_own_colour, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
                          + _measure_ops(ctx))
