@@ -165,3 +165,26 @@ def test_to_own_colour_moves_lone_cells_next_to_their_colour_over_obstacles():
 @pytest.mark.parametrize("task_id", ["1a07d186", "d687bc17"])
 def test_to_own_colour_solves_training_tasks(task_id):
     assert_op_solves(move, task_id, ["to_own_colour(erase)"])
+
+
+def test_align_moves_every_object_to_the_anchors_top_row():
+    g = np.zeros((6, 7), np.uint8)
+    g[2:4, 0] = 1            # the anchor, rows 2-3
+    g[0, 2:4] = 5            # moves down to row 2
+    g[4:6, 5] = 6            # moves up to row 2
+    want = np.zeros_like(g)
+    want[2:4, 0] = 1
+    want[2, 2:4] = 5
+    want[2:4, 5] = 6
+    assert (move.align(g, 0, 1) == want).all()
+    assert move.align(g, 0, 7) is None           # no anchor
+    low = np.zeros((4, 3), np.uint8)
+    low[3, 0] = 1
+    low[0:3, 2] = 4                              # three rows tall from row 3: leaves the grid
+    assert move.align(low, 0, 1) is None
+
+
+@pytest.mark.parametrize("task_id,dataset,name", [("1caeab9d", "arc-agi-1", "align(1)"),
+                                                  ("e41c6fd3", "arc-agi-2", "align(8)")])
+def test_align_solves_training_tasks(task_id, dataset, name):
+    assert_op_solves(move, task_id, [name], dataset=dataset)

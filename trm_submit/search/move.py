@@ -4,6 +4,8 @@ when it overlaps the box's rows or columns and diagonally otherwise (the directi
 each step), until the next step would hit a non-background cell or the border. The anchor colour is the one
 whose cells no demonstration moves.
 
+Alignment: every other object moves up or down until its top row is the anchor's top row (`align`).
+
 Colour shifts: every cell of one colour moves by that colour's own fixed offset (read off the demonstrations,
 where the colour's cells in the output are its input cells translated), the other colours stay; the moved
 colours are erased first, then painted at their new places in colour order. A test input with a colour the
@@ -70,6 +72,26 @@ def attract(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
         place(canvas, obj, bg)
         place(canvas, _slide(canvas, obj, box, bg))
     return canvas
+
+
+def align(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
+    """Every non-anchor object (8-neighbour, multicolour) moved vertically until its top is on the anchor's top
+    row; None without an anchor, or when a moved object would leave the grid or land on another."""
+    bg = grid_background(grid, ctx_bg)
+    rows = np.flatnonzero((grid == anchor).any(axis=1))
+    if anchor == bg or not len(rows):
+        return None
+    movers = np.where(grid == anchor, np.uint8(bg), grid).astype(np.uint8)
+    out = np.where(grid == anchor, grid, np.uint8(bg)).astype(np.uint8)
+    for o in components(movers, bg, "m8"):
+        top = int(rows[0])
+        if top < 0 or top + o.height > grid.shape[0]:
+            return None
+        region = out[top:top + o.height, o.left:o.left + o.width]
+        if (region[o.mask] != bg).any():
+            return None
+        region[o.mask] = o.grid[o.mask]
+    return out
 
 
 _STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -223,11 +245,13 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor) for anchor colours and to_own_colour, where their moves agree with the train outputs;
-    shift_colours where every colour's own translation reproduces the train outputs; the first move_by_measure
-    that does."""
+    """attract(anchor) and align(anchor) for anchor colours, and to_own_colour, where their moves agree with the
+    train outputs; shift_colours where every colour's own translation reproduces the train outputs; the first
+    move_by_measure that does."""
     bg = ctx.bg
-    candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in _anchor_colours(ctx) if c != bg]
+    anchors = [c for c in _anchor_colours(ctx) if c != bg]
+    candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
+    candidates += [Op(f"align({c})", partial(align, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
                       partial(to_own_colour, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
