@@ -56,11 +56,14 @@ def test_attract_hand_example():
     out = attract(g, 0, 8)
     assert out.tolist() == [[0] * 7, [0] * 7, [0, 0, 1, 8, 2, 0, 0], [0] * 7, [0] * 7]
     assert attract(g, 0, 5) is None   # no anchor of colour 5
+    painted = attract(g, 0, 8, paint=True)   # the same moves, the moved cells in the anchor's colour
+    assert painted.tolist() == [[0] * 7, [0] * 7, [0, 0, 8, 8, 8, 0, 0], [0] * 7, [0] * 7]
 
 
 @pytest.mark.parametrize("task_id,names", [
     ("05f2a901", ["attract(8)"]),
     ("a48eeaf7", ["attract(2)"]),
+    ("4093f84a", ["attract(5,paint)"]),
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(move, task_id, names)

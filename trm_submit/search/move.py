@@ -2,7 +2,8 @@
 multicolour, anchor cells excluded) slides toward the anchor's bounding box one cell at a time, straight
 when it overlaps the box's rows or columns and diagonally otherwise (the direction is taken again after
 each step), until the next step would hit a non-background cell or the border. The anchor colour is the one
-whose cells no demonstration moves.
+whose cells no demonstration moves; "attract(c,paint)" also recolours the moved objects to the anchor colour c
+(whose cells the demonstrations keep, and add to).
 
 Alignment: every other object moves up or down until its top row is the anchor's top row (`align`).
 
@@ -57,8 +58,9 @@ def _slide(canvas: np.ndarray, obj: Obj, box: tuple[int, int, int, int], bg: int
     return Obj(top, left, obj.grid, obj.mask, bg)
 
 
-def attract(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
-    """Every non-anchor object moved toward the anchor colour's bounding box; None without an anchor."""
+def attract(grid: np.ndarray, ctx_bg: int, anchor: int, paint: bool = False) -> np.ndarray | None:
+    """Every non-anchor object moved toward the anchor colour's bounding box (and with `paint`, recoloured to the
+    anchor colour where it lands); None without an anchor."""
     bg = grid_background(grid, ctx_bg)
     rows, cols = np.nonzero(grid == anchor)
     if anchor == bg or not len(rows):
@@ -70,7 +72,7 @@ def attract(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
     canvas = grid.copy()
     for obj in sorted(objs, key=lambda o: abs(o.top - centre[0]) + abs(o.left - centre[1])):
         place(canvas, obj, bg)
-        place(canvas, _slide(canvas, obj, box, bg))
+        place(canvas, _slide(canvas, obj, box, bg), anchor if paint else None)
     return canvas
 
 
@@ -127,6 +129,15 @@ def to_own_colour(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray 
             return None
         out[stops[0][1], stops[0][2]] = colour
     return out
+
+
+def _kept_colours(ctx: TaskContext) -> list[int]:
+    """Colours in every train input whose input cells all keep that colour in the output, in pairs that change
+    (the output may have more of them)."""
+    pairs = same_shape_pairs(ctx)
+    if not ctx.same_shape or not pairs:
+        return []
+    return [c for c in range(10) if c != ctx.bg and all((i == c).any() and (o[i == c] == c).all() for i, o in pairs)]
 
 
 def _anchor_colours(ctx: TaskContext) -> list[int]:
@@ -252,6 +263,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"align({c})", partial(align, ctx_bg=bg, anchor=c)) for c in anchors]
+    candidates += [Op(f"attract({c},paint)", partial(attract, ctx_bg=bg, anchor=c, paint=True))
+                   for c in _kept_colours(ctx)]
     candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
                       partial(to_own_colour, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
