@@ -170,3 +170,21 @@ def test_periodic_fill_kernel_equals_reference():
         got = periodic_fill(grid, mask, np.array(periods, dtype=np.int64).reshape(-1, 3))
         want = _ref_periodic(grid, mask, periods)
         assert (got.size == 0) if want is None else (got == want).all()
+
+
+def test_symmetrise_about_a_cross_of_lines_mirrors_across_the_lines_not_the_grid_centre():
+    g = np.zeros((6, 7), np.uint8)
+    g[2, :] = 5          # the cross: row 2 and column 4, off the grid's centre
+    g[:, 4] = 5
+    g[0, 3], g[1, 2] = 7, 8   # the top-left arm
+    want = g.copy()
+    for r, c, v in ((0, 3, 7), (1, 2, 8)):
+        for rr, cc in ((r, 8 - c), (4 - r, c), (4 - r, 8 - c)):
+            if 0 <= rr < 6 and 0 <= cc < 7:
+                want[rr, cc] = v
+    assert (symmetrise_about(g, 0, 5, "lrud") == want).all()
+    assert (symmetrise_about(g, 0, symmetry.ANCHOR, "lrud") == want).all()   # the cross is the anchor
+
+
+def test_symmetrise_about_a_cross_solves_an_arc_agi_2_training_task():
+    assert_op_solves(symmetry, "60d73be6", ["symmetrise_about(anchor,lrud)"], dataset="arc-agi-2")

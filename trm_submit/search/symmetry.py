@@ -5,7 +5,8 @@ disagreement), so off-centre symmetric patterns work; the mask colour is fitted 
 
 `symmetry_patch` returns only the completed cells' bounding box (tasks whose output is the hidden patch).
 `symmetrise_about` reflects a grid's shapes about the centre of an anchor (a colour, or the one colour that is
-symmetric by itself): "mirror the arm around the cross".
+symmetric by itself): "mirror the arm around the cross"; a single line of the anchor colour across the whole grid
+is an axis itself.
 """
 
 from __future__ import annotations
@@ -111,21 +112,45 @@ def _self_symmetric(mask: np.ndarray, kind: str) -> bool:
                                                                           and bool((box == box.T).all())))
 
 
+def _axes(mask: np.ndarray) -> tuple[int, int] | None:
+    """The mirror sums (row, column) through the centre of `mask`'s cells: a single line of them across the whole
+    grid is the axis itself (a cross of lines need not be centred), else the centre of their bounding box."""
+    rows, cols = np.nonzero(mask)
+    if not len(rows):
+        return None
+    full_rows, full_cols = np.flatnonzero(mask.all(axis=1)), np.flatnonzero(mask.all(axis=0))
+    s_rows = 2 * int(full_rows[0]) if len(full_rows) == 1 else int(rows.min() + rows.max())
+    s_cols = 2 * int(full_cols[0]) if len(full_cols) == 1 else int(cols.min() + cols.max())
+    return s_rows, s_cols
+
+
+def _is_cross(mask: np.ndarray) -> bool:
+    """`mask` is exactly one full row and one full column."""
+    rows, cols = np.flatnonzero(mask.all(axis=1)), np.flatnonzero(mask.all(axis=0))
+    if len(rows) != 1 or len(cols) != 1:
+        return False
+    cross = np.zeros_like(mask)
+    cross[rows[0], :], cross[:, cols[0]] = True, True
+    return bool((cross == mask).all())
+
+
 def symmetrise_about(grid: np.ndarray, ctx_bg: int, colour: int, kind: str) -> np.ndarray | None:
     """`grid` with the mirror images (`kind`'s mirrors) of its coloured cells painted on background cells,
     the mirror axes through the centre of the cells of `colour` (the shape reflected around an anchor);
-    colour ANCHOR: the one non-background colour whose cells are symmetric by themselves under `kind`'s
-    mirrors (None when not exactly one is)."""
+    colour ANCHOR: the one non-background colour whose cells form a cross of two lines across the grid, else the
+    one whose cells are symmetric by themselves under `kind`'s mirrors (None when not exactly one is)."""
     bg = grid_background(grid, ctx_bg)
     if colour == ANCHOR:
-        found = [c for c in np.unique(grid).tolist() if c != bg and _self_symmetric(grid == c, kind)]
+        colours = [c for c in np.unique(grid).tolist() if c != bg]
+        found = [c for c in colours if _is_cross(grid == c)] or [c for c in colours
+                                                                 if _self_symmetric(grid == c, kind)]
         if len(found) != 1:
             return None
         colour = found[0]
-    rows, cols = np.nonzero(grid == colour)
-    if not len(rows):
+    axes = _axes(grid == colour)
+    if axes is None:
         return None
-    s_rows, s_cols = int(rows.min() + rows.max()), int(cols.min() + cols.max())
+    s_rows, s_cols = axes
     h, w = grid.shape
     out = grid.copy()
     for pr, pc in _partners(kind, grid.shape, s_rows, s_cols):
