@@ -203,3 +203,20 @@ def test_mark_blank_squares_union_or_disjoint_windows():
 
 def test_mark_blank_squares_solves_a_training_task():
     assert_op_solves(lines, "6cf79266", ["mark_blank_squares(3,disjoint)"])
+
+
+def test_elbow_runs_along_the_first_cells_row_then_the_second_cells_column():
+    g = np.zeros((5, 6), np.uint8)
+    g[1, 0], g[4, 4] = 2, 3
+    g[1, 2] = 7          # not background: the path passes it by
+    want = g.copy()
+    want[1, 1], want[1, 3], want[1, 4] = 8, 8, 8
+    want[2, 4], want[3, 4] = 8, 8
+    assert (lines.elbow(g, 0, 2, 3, 8) == want).all()
+    g[0, 0] = 2          # two cells of the start colour: no path
+    assert lines.elbow(g, 0, 2, 3, 8) is None
+
+
+@pytest.mark.parametrize("task_id,name", [("a2fd1cf0", "elbow(2,3,8)"), ("d4a91cb9", "elbow(2,8,4)")])
+def test_elbow_solves_training_tasks(task_id, name):
+    assert_op_solves(lines, task_id, [name])

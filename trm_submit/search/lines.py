@@ -6,7 +6,8 @@ the background cells inside each object's bounding box; `interior` paints the no
 full background rows and columns, `mark_blank_squares` the k x k windows of one colour (all, or those that
 overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and middle
 column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
-column it lies on.
+column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the
+first's row, then the second's column.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -131,6 +132,28 @@ def mark_blank_squares(grid: np.ndarray, blank: int, colour: int, side: int, dis
     return out
 
 
+def elbow(grid: np.ndarray, ctx_bg: int, start: int, end: int, colour: int) -> np.ndarray | None:
+    """The background cells on the path from the one cell of colour `start` along its row to the column of the
+    one cell of colour `end`, then along that column to it, painted `colour`; None unless each colour has
+    exactly one cell."""
+    a, b = np.argwhere(grid == start), np.argwhere(grid == end)
+    if len(a) != 1 or len(b) != 1:
+        return None
+    (r0, c0), (r1, c1) = a[0], b[0]
+    path = np.zeros(grid.shape, dtype=bool)
+    path[r0, min(c0, c1):max(c0, c1) + 1] = True
+    path[min(r0, r1):max(r0, r1) + 1, c1] = True
+    path[r0, c0] = path[r1, c1] = False
+    out = grid.copy()
+    out[path & (grid == grid_background(grid, ctx_bg))] = colour
+    return out
+
+
+def _single_cell_colours(ctx: TaskContext) -> list[int]:
+    """Colours with exactly one cell in every train input."""
+    return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
+
+
 def _recolouring(ctx: TaskContext) -> tuple[int, int] | None:
     """(input colour, output colour) when every cell the demonstrations change has one and the same of each."""
     before: set[int] = set()
@@ -212,6 +235,11 @@ def ops(ctx: TaskContext) -> list[Op]:
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
+    singles = _single_cell_colours(ctx)
+    if len(added) == 1 and len(singles) >= 2:
+        candidates += [Op(f"elbow({a},{b},{added[0]})",
+                          partial(elbow, ctx_bg=bg, start=a, end=b, colour=added[0]))
+                       for a in singles for b in singles if a != b]
     recolouring = _recolouring(ctx)
     if recolouring is not None:
         for side in (2, 3):
