@@ -220,3 +220,20 @@ def test_elbow_runs_along_the_first_cells_row_then_the_second_cells_column():
 @pytest.mark.parametrize("task_id,name", [("a2fd1cf0", "elbow(2,3,8)"), ("d4a91cb9", "elbow(2,8,4)")])
 def test_elbow_solves_training_tasks(task_id, name):
     assert_op_solves(lines, task_id, [name])
+
+
+def test_bridge_fills_the_gap_between_two_facing_objects_narrowed_by_the_inset():
+    g = np.zeros((7, 6), np.uint8)
+    g[0:2, 0:5] = 3      # above: columns 0-4
+    g[5:7, 1:6] = 9      # below: columns 1-5; overlap 1-4, narrowed to 2-3
+    want = g.copy()
+    want[2:5, 2:4] = 8
+    assert (lines.bridge(g, 0, 8, 1) == want).all()
+    side = g.T.copy()    # side by side: the same gap, transposed
+    assert (lines.bridge(side, 0, 8, 1) == want.T).all()
+    g[3, 3] = 4          # a third object: no bridge
+    assert lines.bridge(g, 0, 8, 1) is None
+
+
+def test_bridge_solves_a_training_task():
+    assert_op_solves(lines, "d6ad076f", ["bridge(8,1)"])

@@ -7,7 +7,8 @@ full background rows and columns, `mark_blank_squares` the k x k windows of one 
 overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and middle
 column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
 column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the
-first's row, then the second's column.
+first's row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide
+as their overlap (less an inset on each side).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -149,6 +150,34 @@ def elbow(grid: np.ndarray, ctx_bg: int, start: int, end: int, colour: int) -> n
     return out
 
 
+def bridge(grid: np.ndarray, ctx_bg: int, colour: int, inset: int) -> np.ndarray | None:
+    """The background gap between the grid's two objects (8-neighbour, one colour each), where they overlap in
+    columns (one above the other) or in rows (side by side), painted `colour` across their overlap narrowed by
+    `inset` cells on each side; None unless there are exactly two objects that overlap on one axis only."""
+    objs = components(grid, grid_background(grid, ctx_bg), "c8")
+    if len(objs) != 2:
+        return None
+    a, b = objs
+    boxes = [(o.top, o.left, o.top + o.height - 1, o.left + o.width - 1) for o in (a, b)]
+    (t0, l0, b0, r0), (t1, l1, b1, r1) = boxes
+    rows = (max(t0, t1), min(b0, b1))   # shared rows (empty when first > second)
+    cols = (max(l0, l1), min(r0, r1))
+    out = grid.copy()
+    if cols[0] <= cols[1] and rows[0] > rows[1]:      # one above the other
+        gap_rows = (min(b0, b1) + 1, max(t0, t1) - 1)
+        gap_cols = (cols[0] + inset, cols[1] - inset)
+    elif rows[0] <= rows[1] and cols[0] > cols[1]:    # side by side
+        gap_rows = (rows[0] + inset, rows[1] - inset)
+        gap_cols = (min(r0, r1) + 1, max(l0, l1) - 1)
+    else:
+        return None
+    if gap_rows[0] > gap_rows[1] or gap_cols[0] > gap_cols[1]:
+        return None
+    region = out[gap_rows[0]:gap_rows[1] + 1, gap_cols[0]:gap_cols[1] + 1]
+    region[region == grid_background(grid, ctx_bg)] = colour
+    return out
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -235,6 +264,8 @@ def ops(ctx: TaskContext) -> list[Op]:
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
+    if len(added) == 1:
+        candidates.append(Op(f"bridge({added[0]},1)", partial(bridge, ctx_bg=bg, colour=added[0], inset=1)))
     singles = _single_cell_colours(ctx)
     if len(added) == 1 and len(singles) >= 2:
         candidates += [Op(f"elbow({a},{b},{added[0]})",
