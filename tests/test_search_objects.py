@@ -332,3 +332,20 @@ def test_recolour_finisher_maps_program_outputs():
 ])
 def test_real_training_tasks(module, task_id, names):
     assert_op_solves(module, task_id, names)
+
+
+def test_crop_selected_most_of_a_colour():
+    g = np.zeros((5, 9), np.uint8)
+    g[0:3, 0:3] = 8
+    g[1, 1] = 2              # one red cell
+    g[0:3, 5:8] = 8
+    g[0, 5], g[2, 7] = 2, 2  # two red cells: selected
+    g[4, 0:4] = 1            # no red cell
+    assert crop_selected(g, 0, "m8", "most(2)", False).tolist() == [[2, 8, 8], [8, 8, 8], [8, 8, 2]]
+    g[1, 1] = 2
+    g[2, 1] = 2              # now two red cells in each: a tie selects nothing
+    assert crop_selected(g, 0, "m8", "most(2)", False) is None
+
+
+def test_crop_most_of_a_colour_solves_a_training_task():
+    assert_op_solves(select, "e50d258f", ["crop(most(2),m8)"])

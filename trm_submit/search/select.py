@@ -88,6 +88,9 @@ OBJ_RULES: dict[str, Callable[[Sequence[Obj]], int | None]] = {
     "unique_shape": lambda objs: _unique_by(objs, Obj.shape_key),
     "common_shape": lambda objs: _commonest(objs, Obj.shape_key),
 }
+# "most(c)": the object with the most cells of colour c (e50d258f: the piece with the most red cells).
+OBJ_RULES.update({f"most({c})": partial(lambda objs, c: _argmax([int(((o.grid == c) & o.mask).sum()) for o in objs]),
+                                        c=c) for c in range(10)})
 
 
 def select(grid: np.ndarray, ctx_bg: int, mode: str, rule: str) -> Obj | None:
@@ -155,7 +158,7 @@ def _crop_candidates(ctx: TaskContext) -> list[tuple[int, str, str, str, bool]]:
                 name = f"crop({rule},{mode}{',box' if keep_box else ''})"
                 if key not in found:
                     found[key] = (-exact, mode, rule, name, keep_box)
-    return sorted(found.values(), key=lambda v: v[0])
+    return sorted(found.values(), key=lambda v: (v[0], v[2].startswith("most(")))  # the colour counts last
 
 
 def crop_ops(ctx: TaskContext) -> list[Op]:
