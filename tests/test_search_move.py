@@ -187,7 +187,5 @@ def test_align_moves_every_object_to_the_anchors_top_row():
     assert move.align(low, 0, 1) is None
 
 
-@pytest.mark.parametrize("task_id,dataset,name", [("1caeab9d", "arc-agi-1", "align(1)"),
-                                                  ("e41c6fd3", "arc-agi-2", "align(8)")])
-def test_align_solves_training_tasks(task_id, dataset, name):
-    assert_op_solves(move, task_id, [name], dataset=dataset)
+def test_align_solves_a_training_task():
+    assert_op_solves(move, "1caeab9d", ["align(1)"])
