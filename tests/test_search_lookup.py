@@ -53,3 +53,26 @@ def test_one_value_with_two_outputs_fits_no_table():
 ])
 def test_real_training_tasks(task_id, name):
     assert_op_solves(lookup, task_id, [name])
+
+
+def _grid(rows):
+    return np.array(rows, np.uint8)
+
+
+def test_line_table_maps_each_row_by_the_rows_seen_in_the_demonstrations():
+    # a marker's column gives its row's colour: (5,0,0) -> 2s, (0,5,0) -> 4s, (0,0,5) -> 3s
+    train = ((_grid([[5, 0, 0], [0, 5, 0]]), _grid([[2, 2, 2], [4, 4, 4]])),
+             (_grid([[0, 0, 5], [5, 0, 0]]), _grid([[3, 3, 3], [2, 2, 2]])))
+    task = Task("rows", train, (_grid([[0, 5, 0], [0, 0, 5], [5, 0, 0]]),))
+    ops = {op.name: op for op in lookup.ops(make_context(task))}
+    op = ops["line_table(rows;3 lines)"]
+    assert op.fn(task.test_inputs[0]).tolist() == [[4, 4, 4], [3, 3, 3], [2, 2, 2]]
+    assert op.fn(_grid([[5, 5, 0]])) is None       # a row the demonstrations never show
+    unseen = Task("rows", train, (_grid([[5, 5, 0]]),))
+    assert not any(name.startswith("line_table") for name in (o.name for o in lookup.ops(make_context(unseen))))
+    no_repeat = Task("rows", train[:1], (_grid([[5, 0, 0]]),))   # no row seen twice: no evidence of a rule
+    assert not any(o.name.startswith("line_table") for o in lookup.ops(make_context(no_repeat)))
+
+
+def test_line_table_solves_a_training_task():
+    assert_op_solves(lookup, "a85d4709", ["line_table(rows;3 lines)"])

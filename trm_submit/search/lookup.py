@@ -7,10 +7,16 @@ A table is offered only with evidence: fewer distinct outputs than demonstration
 for one value), at least two values, and every test input's value in the table. Ordered as FEATURES; on the
 ARC-AGI-1 and ARC-AGI-2 training sets the least-frequent-colour feature fitted only where it was wrong or where
 another feature fitted too, so it is not offered.
+
+Row tables (`line_table`): where every output row is a function of its own input row (same shapes), the table
+{input row: output row} read off the demonstrations answers a test input whose rows it all knows ("a marker's
+column gives the row's colour"); columns likewise. Offered only where some input row repeats with its output
+row (evidence of a rule, not a copy).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -76,8 +82,53 @@ def fit_table(ctx: TaskContext, name: str) -> dict | None:
     return table
 
 
+def line_table(grid: np.ndarray, axis: int, table: dict) -> np.ndarray | None:
+    """Each row (axis 0) or column (axis 1) replaced by the table's line for it; None for an unknown line."""
+    g = grid if axis == 0 else grid.T
+    lines = []
+    for row in g:
+        line = table.get(row.tobytes())
+        if line is None:
+            return None
+        lines.append(line)
+    out = np.stack(lines)
+    return out if axis == 0 else np.ascontiguousarray(out.T)
+
+
+def fit_line_table(ctx: TaskContext, axis: int) -> dict | None:
+    """{input line bytes: output line} over the demonstrations, or None: shapes differ, a line maps to two
+    outputs, no line repeats, identity lines only, or a test input has a line the table lacks."""
+    if not ctx.same_shape:
+        return None
+    table: dict = {}
+    repeats = 0
+    for grid, out in zip(ctx.train_in, ctx.train_out):
+        g, o = (grid, out) if axis == 0 else (grid.T, out.T)
+        for row, new in zip(g, o):
+            seen = table.setdefault(row.tobytes(), new)
+            if seen is not new:
+                if not np.array_equal(seen, new):
+                    return None
+                repeats += 1
+    if not repeats or all(k == v.tobytes() for k, v in table.items()):
+        return None
+    if any((g if axis == 0 else g.T)[k].tobytes() not in table for g in ctx.test_in
+           for k in range((g if axis == 0 else g.T).shape[0])):
+        return None
+    return table
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Lookup ops whose tables the demonstrations support (none when every output is different)."""
+    """Lookup ops whose tables the demonstrations support (none when every output is different); line tables."""
+    lines = []
+    for axis, word in ((0, "rows"), (1, "columns")):
+        table = fit_line_table(ctx, axis)
+        if table is not None:
+            lines.append(Op(f"line_table({word};{len(table)} lines)", partial(line_table, axis=axis, table=table)))
+    return lines + _table_ops(ctx)
+
+
+def _table_ops(ctx: TaskContext) -> list[Op]:
     distinct = {(o.shape, o.tobytes()) for o in ctx.train_out}
     if len(distinct) < 2 or len(distinct) >= len(ctx.train_out):
         return []
