@@ -154,15 +154,13 @@ def bridge(grid: np.ndarray, ctx_bg: int, colour: int, inset: int) -> np.ndarray
     """The background gap between the grid's two objects (8-neighbour, one colour each), where they overlap in
     columns (one above the other) or in rows (side by side), painted `colour` across their overlap narrowed by
     `inset` cells on each side; None unless there are exactly two objects that overlap on one axis only."""
-    objs = components(grid, grid_background(grid, ctx_bg), "c8")
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "c8")
     if len(objs) != 2:
         return None
-    a, b = objs
-    boxes = [(o.top, o.left, o.top + o.height - 1, o.left + o.width - 1) for o in (a, b)]
-    (t0, l0, b0, r0), (t1, l1, b1, r1) = boxes
+    (t0, l0, b0, r0), (t1, l1, b1, r1) = [(o.top, o.left, o.top + o.height - 1, o.left + o.width - 1) for o in objs]
     rows = (max(t0, t1), min(b0, b1))   # shared rows (empty when first > second)
     cols = (max(l0, l1), min(r0, r1))
-    out = grid.copy()
     if cols[0] <= cols[1] and rows[0] > rows[1]:      # one above the other
         gap_rows = (min(b0, b1) + 1, max(t0, t1) - 1)
         gap_cols = (cols[0] + inset, cols[1] - inset)
@@ -173,8 +171,9 @@ def bridge(grid: np.ndarray, ctx_bg: int, colour: int, inset: int) -> np.ndarray
         return None
     if gap_rows[0] > gap_rows[1] or gap_cols[0] > gap_cols[1]:
         return None
+    out = grid.copy()
     region = out[gap_rows[0]:gap_rows[1] + 1, gap_cols[0]:gap_cols[1] + 1]
-    region[region == grid_background(grid, ctx_bg)] = colour
+    region[region == bg] = colour
     return out
 
 

@@ -112,8 +112,7 @@ def fit_line_table(ctx: TaskContext, axis: int) -> dict | None:
                 repeats += 1
     if not repeats or all(k == v.tobytes() for k, v in table.items()):
         return None
-    if any((g if axis == 0 else g.T)[k].tobytes() not in table for g in ctx.test_in
-           for k in range((g if axis == 0 else g.T).shape[0])):
+    if any(line.tobytes() not in table for g in ctx.test_in for line in (g if axis == 0 else g.T)):
         return None
     return table
 

@@ -85,9 +85,9 @@ def align(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
         return None
     movers = np.where(grid == anchor, np.uint8(bg), grid).astype(np.uint8)
     out = np.where(grid == anchor, grid, np.uint8(bg)).astype(np.uint8)
+    top = int(rows[0])
     for o in components(movers, bg, "m8"):
-        top = int(rows[0])
-        if top < 0 or top + o.height > grid.shape[0]:
+        if top + o.height > grid.shape[0]:
             return None
         region = out[top:top + o.height, o.left:o.left + o.width]
         if (region[o.mask] != bg).any():
