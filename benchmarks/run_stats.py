@@ -24,15 +24,19 @@ def _p90(values: list[float]) -> float:
 
 
 def search_rows(views: list[dict]) -> list[tuple[str, str]]:
-    """Time per task and tasks with a fitting program, of the search source."""
+    """Time per task, tasks with a program that fits every demonstration, and tasks with only partial fits
+    (programs that fit every demonstration but one), of the search source."""
     search = [v["sources"]["search"] for v in views if v["sources"].get("search", {}).get("status") == "ok"]
     if not search:
         return []
     secs = [float(s["seconds"]) for s in search]
-    fitted = sum(any(s.get("candidates") or []) for s in search)
+    flat = [[c for per_test in s.get("candidates") or [] for c in per_test] for s in search]
+    fitted = sum(any(not c.get("partial") for c in cands) for cands in flat)
+    partial = sum(bool(cands) and all(c.get("partial") for c in cands) for cands in flat)
     return [("search time per task", f"median {statistics.median(secs):.2f} s, p90 {_p90(secs):.2f} s, "
                                      f"max {max(secs):.2f} s over {len(secs)} tasks"),
-            ("search: tasks with a program that fits every demonstration", f"{fitted} of {len(search)}")]
+            ("search: tasks with a program that fits every demonstration", f"{fitted} of {len(search)}"),
+            ("search: tasks with only partial fits (all demonstrations but one)", f"{partial} of {len(search)}")]
 
 
 def run_table(submission_path: str) -> list[tuple[str, str]]:
