@@ -237,3 +237,21 @@ def test_bridge_fills_the_gap_between_two_facing_objects_narrowed_by_the_inset()
 
 def test_bridge_solves_a_training_task():
     assert_op_solves(lines, "d6ad076f", ["bridge(8,1)"])
+
+
+def test_bounce_reflects_off_the_side_walls_and_ends_at_the_far_wall():
+    g = np.zeros((5, 3), np.uint8)
+    g[4, 0] = 6                                        # one lone cell in the bottom-left corner
+    want = g.copy()
+    for r, c in ((3, 1), (2, 2), (1, 1), (0, 0)):       # up-right, off the right wall, back up-left
+        want[r, c] = 6
+    assert (lines.bounce(g, 0, (-1, 1), True) == want).all()
+    # the same walk on the transposed grid reflects off the top and bottom walls and ends at the right one
+    assert (lines.bounce(g.T.copy(), 0, (1, -1), False) == want.T).all()
+    g[3, 0] = 2                                        # the cell is no longer lone: nothing to draw from
+    assert lines.bounce(g, 0, (-1, 1), True) is None
+    assert lines.bounce(np.zeros((4, 1), np.uint8), 0, (-1, 1), True) is None   # one column: no room
+
+
+def test_bounce_solves_a_training_task():
+    assert_op_solves(lines, "a3df8b1e", ["bounce(ur,cols)"])

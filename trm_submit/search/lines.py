@@ -8,7 +8,8 @@ overlap no earlier one); `centre_lines` paints the background cells of each obje
 column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
 column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the
 first's row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide
-as their overlap (less an inset on each side).
+as their overlap (less an inset on each side); `bounce` draws a diagonal line from each lone cell that reflects off
+the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -177,6 +178,39 @@ def bridge(grid: np.ndarray, ctx_bg: int, colour: int, inset: int) -> np.ndarray
     return out
 
 
+DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
+
+
+def bounce(grid: np.ndarray, ctx_bg: int, step: tuple[int, int], reflect_cols: bool) -> np.ndarray | None:
+    """From every lone cell (no non-background 8-neighbour), a diagonal line in its colour along `step`, over
+    background cells: it reflects off the left and right walls and ends at the top or bottom one
+    (`reflect_cols`), or reflects off the top and bottom walls and ends at a side one. None without a lone
+    cell or where the line could only run straight along a wall (the grid is one cell across)."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    if (w if reflect_cols else h) < 2:
+        return None
+    seeds = [o for o in components(grid, bg, "m8") if o.size == 1]
+    if not seeds:
+        return None
+    out = grid.copy()
+    for o in seeds:
+        r, c = o.top, o.left
+        dr, dc = step
+        colour = int(grid[r, c])
+        while True:
+            if reflect_cols and not 0 <= c + dc < w:
+                dc = -dc
+            if not reflect_cols and not 0 <= r + dr < h:
+                dr = -dr
+            r, c = r + dr, c + dc
+            if not (0 <= r < h and 0 <= c < w):
+                break
+            if out[r, c] == bg:
+                out[r, c] = colour
+    return out
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -278,6 +312,10 @@ def ops(ctx: TaskContext) -> list[Op]:
                     f"mark_blank_squares({side},{'disjoint' if disjoint else 'all'})",
                     partial(mark_blank_squares, blank=recolouring[0], colour=recolouring[1], side=side,
                             disjoint=disjoint)))
+    for name, step in DIAGONALS.items():
+        for reflect_cols in (True, False):
+            candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
+                                 partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
