@@ -41,6 +41,9 @@ def test_recolour_by_key_per_object_takes_the_most_frequent_key():
     out = recolour_by_key(g, 0, 5, "up", True)
     # the 8-connected grey object sees keys 2, 3, 3 above its top row cells and 0/none for the rest
     assert out.tolist() == [[2, 3, 3, 0], [0, 0, 0, 0], [3, 3, 3, 0], [0, 0, 0, 3]]
+    # 4-neighbour objects: the corner cell is an object of its own, with no key above it, and keeps its colour
+    out = recolour_by_key(g, 0, 5, "up", True, mode="c4")
+    assert out.tolist() == [[2, 3, 3, 0], [0, 0, 0, 0], [3, 3, 3, 0], [0, 0, 0, 5]]
 
 
 def test_fill_template_hand_example():
@@ -58,3 +61,4 @@ def test_fill_template_hand_example():
 def test_real_training_tasks():
     assert_op_solves(keyed, "c9f8e694", ["recolour_by_key(5,left,cell)"])
     assert_op_solves(keyed, "e76a88a6", ["fill_template(5)"])
+    assert_op_solves(keyed, "ddf7fa4f", ["recolour_by_key(5,up,object4)"])   # two boxes touch at a corner

@@ -1,6 +1,7 @@
 """Recolouring placeholder cells by a key found along a line: each cell (or each object) of a placeholder
 colour takes the colour of the first cell that is neither background nor placeholder, looking from it in
-one direction (the key at the start of its row or column). The placeholder is the one input colour the
+one direction (the key at the start of its row or column); an object is an 8-neighbour or a 4-neighbour component
+(two boxes touching at a corner are two objects). The placeholder is the one input colour the
 demonstrations overwrite; a direction is offered only where it agrees with the train outputs.
 `fill_template` replaces each placeholder object by the one other object whose bounding box has its shape.
 """
@@ -30,9 +31,10 @@ def _key(grid: np.ndarray, r: int, c: int, step: tuple[int, int], skip: tuple[in
     return None
 
 
-def recolour_by_key(grid: np.ndarray, ctx_bg: int, placeholder: int, look: str, per_object: bool) -> np.ndarray:
-    """Placeholder cells recoloured by the key colour `look`-wards of each cell, or of each object (its
-    cells' most frequent key, smallest colour on ties); cells without a key keep their colour."""
+def recolour_by_key(grid: np.ndarray, ctx_bg: int, placeholder: int, look: str, per_object: bool,
+                    mode: str = "c8") -> np.ndarray:
+    """Placeholder cells recoloured by the key colour `look`-wards of each cell, or of each object (segmentation
+    `mode`: its cells' most frequent key, smallest colour on ties); cells without a key keep their colour."""
     bg = grid_background(grid, ctx_bg)
     out = grid.copy()
     step, skip = LOOK[look], (bg, placeholder)
@@ -43,7 +45,7 @@ def recolour_by_key(grid: np.ndarray, ctx_bg: int, placeholder: int, look: str, 
                 out[r, c] = k
         return out
     only = np.where(grid == placeholder, grid, np.uint8(bg)).astype(np.uint8)
-    for obj in components(only, bg, "c8"):
+    for obj in components(only, bg, mode):
         keys = [_key(grid, obj.top + y, obj.left + x, step, skip) for y, x in zip(*np.nonzero(obj.mask))]
         found = [k for k in keys if k is not None]
         if found:
@@ -85,9 +87,9 @@ def ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     found = []
     for look in LOOK:
-        for per_object in (False, True):
-            op = Op(f"recolour_by_key({p},{look},{'object' if per_object else 'cell'})",
-                    partial(recolour_by_key, ctx_bg=bg, placeholder=p, look=look, per_object=per_object),
+        for per_object, mode, label in ((False, "c8", "cell"), (True, "c8", "object"), (True, "c4", "object4")):
+            op = Op(f"recolour_by_key({p},{look},{label})",
+                    partial(recolour_by_key, ctx_bg=bg, placeholder=p, look=look, per_object=per_object, mode=mode),
                     keeps_shape=True)
             if agrees(op.fn, ctx, exact=False):
                 found.append(op)
