@@ -230,3 +230,37 @@ def test_cycle_header_fills_blank_rows_with_the_header_colours_in_turn():
 
 def test_cycle_header_solves_a_training_task():
     assert_op_solves(patterns, "bd4472b8", ["cycle_header"])
+
+
+def _ref_largest_block_area(mask: np.ndarray) -> int:
+    h, w = mask.shape
+    return max([(b - t + 1) * (r - left + 1) for t in range(h) for left in range(w) for b in range(t, h)
+                for r in range(left, w) if mask[t:b + 1, left:r + 1].all()], default=0)
+
+
+def test_largest_block_equals_a_search_of_every_rectangle():
+    rng = np.random.default_rng(34)
+    for _ in range(200):
+        mask = rng.random((int(rng.integers(1, 8)), int(rng.integers(1, 8)))) < 0.7
+        area, top, left, height, width = patterns._largest_block(mask)
+        assert area == _ref_largest_block_area(mask)
+        assert area == 0 or (height * width == area and mask[top:top + height, left:left + width].all())
+
+
+def test_largest_rectangle_keeps_the_block_out_of_the_noise():
+    g = np.zeros((6, 6), np.uint8)
+    g[1:4, 2:5] = 2            # the 3x3 block
+    g[0, 2] = g[5, 0] = 2      # noise of its colour, one cell touching it
+    g[4, 4] = g[2, 0] = 7      # noise of another colour
+    want = np.zeros_like(g)
+    want[1:4, 2:5] = 2
+    assert (patterns.largest_rectangle(g, 0) == want).all()
+    g[1:4, 0:2] = 7            # a 3x2 block of 7 beside it: still the 3x3 one
+    assert (patterns.largest_rectangle(g, 0) == want).all()
+    g[0:3, 0:3] = 5            # a second 3x3 block of another colour (over the first's corner): a tie
+    g[1:4, 3:6] = 2
+    assert patterns.largest_rectangle(g, 0) is None
+
+
+def test_largest_rectangle_solves_a_training_task():
+    assert_op_solves(patterns, "91714a58", ["largest_rectangle"])

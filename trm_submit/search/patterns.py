@@ -1,7 +1,8 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
-cells, small objects, 3x3 majority filter, noisy stripes to their majority colour), rows continued like a
-template row in their own colours and blank rows filled with the first row's colours in turn.
+cells, small objects, 3x3 majority filter, noisy stripes to their majority colour, the largest solid rectangle
+kept alone), rows continued like a template row in their own colours and blank rows filled with the first
+row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -252,6 +253,45 @@ def ray_ops(ctx: TaskContext) -> list[Op]:
     return [op for _, op in found[:MAX_RAY_OPS]]
 
 
+def _largest_block(mask: np.ndarray) -> tuple[int, int, int, int, int]:
+    """(area, top, left, height, width) of the largest all-True rectangle of `mask` (per row, the column heights
+    of True runs ending there, and the widest span each height holds, by a stack); area 0 when there is none.
+    Ties: the first found (top rows first)."""
+    h, w = mask.shape
+    best = (0, 0, 0, 0, 0)
+    heights = [0] * (w + 1)   # a zero sentinel closes every open span at the row's end
+    for r in range(h):
+        for c in range(w):
+            heights[c] = heights[c] + 1 if mask[r, c] else 0
+        stack: list[int] = []
+        for c in range(w + 1):
+            while stack and heights[stack[-1]] >= heights[c]:
+                height = heights[stack.pop()]
+                left = stack[-1] + 1 if stack else 0
+                area = height * (c - left)
+                if area > best[0]:
+                    best = (area, r - height + 1, left, height, c - left)
+            stack.append(c)
+    return best
+
+
+def largest_rectangle(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Only the largest solid rectangle of one colour (at least 2 x 2), every other cell background: a block
+    kept out of noise. None on a tie between two rectangles of different places or colours."""
+    bg = grid_background(grid, ctx_bg)
+    found = [(_largest_block(grid == c), c) for c in np.unique(grid) if c != bg]
+    found = [(b, c) for b, c in found if b[3] >= 2 and b[4] >= 2]
+    if not found:
+        return None
+    found.sort(key=lambda e: -e[0][0])
+    if len(found) > 1 and found[1][0][0] == found[0][0][0]:
+        return None
+    (_, top, left, height, width), colour = found[0]
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    out[top:top + height, left:left + width] = colour
+    return out
+
+
 def denoise_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
@@ -268,6 +308,9 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
     if removed and max(removed) > 1:
         k = max(removed)
         result.append(Op(f"remove_small({k})", lambda g: remove_small(g, bg, k)))
+    block = Op("largest_rectangle", partial(largest_rectangle, ctx_bg=bg))
+    if ctx.same_shape and agrees(block.fn, ctx, exact=False):
+        result.append(block)
     return result
 
 
