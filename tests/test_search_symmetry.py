@@ -9,7 +9,7 @@ from search_reference import assert_op_solves
 
 from trm_submit.search import symmetry
 from trm_submit.search.grid_loops import mirror_axis, periodic_fill
-from trm_submit.search.symmetry import complete, fit_axis, symmetrise_about, symmetry_patch
+from trm_submit.search.symmetry import complete, fit_axis, symmetrise_about, symmetrise_objects, symmetry_patch
 
 
 def _symmetric(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
@@ -188,3 +188,24 @@ def test_symmetrise_about_a_cross_of_lines_mirrors_across_the_lines_not_the_grid
 
 def test_symmetrise_about_a_cross_solves_an_arc_agi_2_training_task():
     assert_op_solves(symmetry, "60d73be6", ["symmetrise_about(anchor,lrud)"], dataset="arc-agi-2")
+
+
+def test_symmetrise_objects_restores_a_broken_shape_about_the_cheapest_centre():
+    whole = np.zeros((7, 7), np.uint8)
+    whole[3, 3] = 2
+    whole[2, 3] = whole[4, 3] = whole[3, 2] = whole[3, 4] = 6      # a plus with a red centre
+    broken = whole.copy()
+    broken[4, 3] = 0                                                # one arm gone
+    for kind in ("lrud", "c4", "d4"):
+        # about (3, 3) one cell comes back; any other centre would have to copy the red cell elsewhere too
+        assert (symmetrise_objects(broken, 0, kind) == whole).all()
+    assert symmetrise_objects(whole, 0, "d4") is None               # already whole: nothing changes
+    pair = np.zeros((3, 5), np.uint8)
+    pair[1, 1], pair[1, 2] = 3, 4
+    # mirrored about column 1 or column 2, one new cell either way: no unique centre
+    assert symmetrise_objects(pair, 0, "lrud") is None
+
+
+def test_symmetrise_objects_solves_training_tasks():
+    assert_op_solves(symmetry, "e40b9e2f", ["symmetrise_objects(c4)"])   # quarter turns only
+    assert_op_solves(symmetry, "11852cab", ["symmetrise_objects(d4)"])

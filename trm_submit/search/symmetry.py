@@ -6,7 +6,9 @@ disagreement), so off-centre symmetric patterns work; the mask colour is fitted 
 `symmetry_patch` returns only the completed cells' bounding box (tasks whose output is the hidden patch).
 `symmetrise_about` reflects a grid's shapes about the centre of an anchor (a colour, or the one colour that is
 symmetric by itself): "mirror the arm around the cross"; a single line of the anchor colour across the whole grid
-is an axis itself.
+is an axis itself. `symmetrise_objects` completes each object by itself, about the centre that needs the fewest
+new cells ("make every broken shape whole"; offered where the outputs only add cells, the largest group that agrees
+first: a smaller one can fit the demonstrations by chance and miss the test).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees
 from .grid_loops import mirror_axis, periodic_fill
-from .objects import grid_background
+from .objects import components, grid_background
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
 MAX_PERIOD_TRIES = 400
 ANCHOR = -1   # symmetrise_about's anchor: each grid's one colour that is symmetric by itself
 MAX_SHEAR_AREA = 64
+MAX_SYMMETRISED = 40   # symmetrise_objects leaves larger objects as they are
 
 
 def fit_axis(grid: np.ndarray, mask: np.ndarray, axis: int) -> int | None:
@@ -162,6 +165,66 @@ def symmetrise_about(grid: np.ndarray, ctx_bg: int, colour: int, kind: str) -> n
     return out
 
 
+def _object_images(rows: np.ndarray, cols: np.ndarray, kind: str, s_rows: int, s_cols: int) -> list:
+    """(rows, cols) of the cells' images under each map of `kind` about the centre (s_rows / 2, s_cols / 2):
+    "lrud" both mirrors, "c4" the three turns, "d4" all seven (as in `_partners`)."""
+    if kind == "c4":
+        d = (s_rows - s_cols) // 2
+        return [(s_rows - rows, s_cols - cols), (cols + d, s_cols - rows + d), (s_rows - (cols + d), rows - d)]
+    maps = [(rows, s_cols - cols), (s_rows - rows, cols), (s_rows - rows, s_cols - cols)]
+    if kind == "d4":
+        d = (s_rows - s_cols) // 2
+        maps += [(cols + d, rows - d), (s_rows - (cols + d), s_cols - (rows - d)),
+                 (s_cols - cols + d, rows - d), (cols + d, s_cols - rows + d)]
+    return maps
+
+
+def symmetrise_objects(grid: np.ndarray, ctx_bg: int, kind: str) -> np.ndarray | None:
+    """Each object (8-neighbour, any colours, at most MAX_SYMMETRISED cells) completed to be symmetric under
+    `kind` ("lrud": both mirrors; "c4": the quarter turns; "d4": both) about the centre that needs the fewest new
+    cells, its images painted on background cells: a broken shape made whole again. A centre is possible when
+    every image lands inside the grid on background or on its own colour. None when an object's best centre is
+    not unique, or nothing changes."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out = grid.copy()
+    for obj in components(grid, bg, "m8"):
+        if obj.size > MAX_SYMMETRISED:
+            continue
+        rows, cols = np.nonzero(obj.mask)
+        rows, cols = rows + obj.top, cols + obj.left
+        colours = grid[rows, cols]
+        best: list = []
+        for s_rows in range(2 * int(rows.min()), 2 * int(rows.max()) + 1):
+            for s_cols in range(2 * int(cols.min()), 2 * int(cols.max()) + 1):
+                if kind in ("c4", "d4") and (s_rows - s_cols) % 2:
+                    continue
+                new: dict[tuple[int, int], int] = {}
+                for ir, ic in _object_images(rows, cols, kind, s_rows, s_cols):
+                    if ir.min() < 0 or ic.min() < 0 or ir.max() >= h or ic.max() >= w:
+                        break
+                    there = grid[ir, ic]
+                    if ((there != bg) & (there != colours)).any():
+                        break
+                    for r, c, v in zip(ir[there == bg].tolist(), ic[there == bg].tolist(),
+                                       colours[there == bg].tolist()):
+                        if new.setdefault((r, c), v) != v:
+                            break
+                    else:
+                        continue
+                    break
+                else:
+                    if not best or len(new) < len(best[0]):
+                        best = [new]
+                    elif len(new) == len(best[0]) and new != best[0]:
+                        best.append(new)
+        if len(best) > 1:
+            return None
+        for (r, c), v in (best[0].items() if best else ()):
+            out[r, c] = v
+    return out if (out != grid).any() else None
+
+
 def symmetry_patch(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
     """The completed cells of `complete`, cropped to the bounding box of the masked cells."""
     rows, cols = np.nonzero(grid == mask_colour)
@@ -206,6 +269,15 @@ def ops(ctx: TaskContext) -> list[Op]:
                 if agrees(op.fn, ctx, exact=True):
                     result.append(op)
                     break
+    adds_only = ctx.same_shape and all(((o == i) | (i == grid_background(i, ctx.bg))).all()
+                                       for i, o in zip(ctx.train_in, ctx.train_out))
+    if adds_only:
+        for kind in ("d4", "c4", "lrud"):   # the largest group that agrees: fewer maps can fit by chance
+            op = Op(f"symmetrise_objects({kind})", partial(symmetrise_objects, ctx_bg=ctx.bg, kind=kind),
+                    keeps_shape=True)
+            if agrees(op.fn, ctx, exact=False):
+                result.append(op)
+                break
     for m in _mask_colours(ctx):
         if not ctx.same_shape and not _patch_shapes_fit(ctx, m):
             continue
