@@ -255,3 +255,18 @@ def test_bounce_reflects_off_the_side_walls_and_ends_at_the_far_wall():
 
 def test_bounce_solves_a_training_task():
     assert_op_solves(lines, "a3df8b1e", ["bounce(ur,cols)"])
+
+
+def test_corner_rays_leave_each_l_by_its_open_corner():
+    g = np.zeros((6, 6), np.uint8)
+    g[3, 2] = g[4, 2] = g[4, 3] = 7          # an L whose empty corner (3, 3) points up-right
+    g[0, 0] = g[0, 1] = 5                    # two cells: no corner shape
+    want = g.copy()
+    want[2, 4] = want[1, 5] = 7              # from beyond the empty corner to the edge
+    assert (lines.corner_rays(g, 0) == want).all()
+    g[3, 3] = 7                              # a full 2 x 2 block: no open corner
+    assert lines.corner_rays(g, 0) is None
+
+
+def test_corner_rays_solve_a_training_task():
+    assert_op_solves(lines, "6e19193c", ["corner_rays"])

@@ -9,7 +9,8 @@ column across the grid; `segment_lines` stretches every straight one-colour segm
 column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the
 first's row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide
 as their overlap (less an inset on each side); `bounce` draws a diagonal line from each lone cell that reflects off
-the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor).
+the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor); `corner_rays`
+draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -211,6 +212,28 @@ def bounce(grid: np.ndarray, ctx_bg: int, step: tuple[int, int], reflect_cols: b
     return out
 
 
+def corner_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """From every object (8-neighbour, one colour) of three cells in a 2 x 2 box, a diagonal line in its colour
+    over background cells, from beyond its empty corner away from the opposite corner to the grid's edge; None
+    without such an object."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "c8"):
+        if o.size != 3 or o.mask.shape != (2, 2):
+            continue
+        (mr, mc), = np.argwhere(~o.mask)
+        dr, dc = 2 * mr - 1, 2 * mc - 1   # from the opposite corner through the empty one
+        r, c = o.top + mr + dr, o.left + mc + dc
+        colour = int(o.grid[1 - mr, 1 - mc])
+        while 0 <= r < h and 0 <= c < w:
+            if out[r, c] == bg:
+                out[r, c] = colour
+            r, c = r + dr, c + dc
+        found = True
+    return out if found else None
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -316,6 +339,7 @@ def ops(ctx: TaskContext) -> list[Op]:
         for reflect_cols in (True, False):
             candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
+    candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
