@@ -270,3 +270,22 @@ def test_corner_rays_leave_each_l_by_its_open_corner():
 
 def test_corner_rays_solve_a_training_task():
     assert_op_solves(lines, "6e19193c", ["corner_rays"])
+
+
+def test_midpoints_mark_the_cell_halfway_between_the_two_cells_of_a_colour():
+    g = np.zeros((7, 7), np.uint8)
+    g[1, 1], g[5, 5] = 4, 4                  # halfway: (3, 3)
+    g[0, 6], g[6, 6] = 9, 9                  # halfway: (3, 6), at the edge
+    g[0, 0], g[0, 3] = 2, 2                  # an odd distance: no middle cell
+    dot = g.copy()
+    dot[3, 3] = dot[3, 6] = 8
+    assert (lines.midpoints(g, 0, 8, False) == dot).all()
+    plus = dot.copy()
+    plus[2, 3] = plus[4, 3] = plus[3, 2] = plus[3, 4] = 8
+    plus[2, 6] = plus[4, 6] = plus[3, 5] = 8   # the arm beyond the edge is dropped
+    assert (lines.midpoints(g, 0, 8, True) == plus).all()
+    assert lines.midpoints(np.where(g == 2, g, 0).astype(np.uint8), 0, 8, False) is None
+
+
+def test_midpoints_solve_a_training_task():
+    assert_op_solves(lines, "e9614598", ["midpoints(3,plus)"])

@@ -10,7 +10,8 @@ column it lies on; `elbow` joins the one cell of a colour to the one cell of ano
 first's row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide
 as their overlap (less an inset on each side); `bounce` draws a diagonal line from each lone cell that reflects off
 the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor); `corner_rays`
-draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there).
+draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there);
+`midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -234,6 +235,26 @@ def corner_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if found else None
 
 
+def midpoints(grid: np.ndarray, ctx_bg: int, colour: int, plus: bool) -> np.ndarray | None:
+    """For every colour with exactly two cells, the cell halfway between them (when there is one: an even
+    distance on both axes) painted `colour` if it is background, with its four side neighbours too (`plus`);
+    None when no colour has a midpoint."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for c in np.unique(grid):
+        cells = np.argwhere(grid == c)
+        if c == bg or len(cells) != 2 or ((cells[0] + cells[1]) % 2).any():
+            continue
+        r0, c0 = (cells[0] + cells[1]) // 2
+        found = True
+        for dr, dc in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)) if plus else ((0, 0),):
+            r, cc = r0 + dr, c0 + dc
+            if 0 <= r < h and 0 <= cc < w and out[r, cc] == bg:
+                out[r, cc] = colour
+    return out if found else None
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -320,6 +341,9 @@ def ops(ctx: TaskContext) -> list[Op]:
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
+        for plus in (False, True):
+            candidates.append(Op(f"midpoints({added[0]},{'plus' if plus else 'dot'})",
+                                 partial(midpoints, ctx_bg=bg, colour=added[0], plus=plus)))
     if len(added) == 1:
         candidates.append(Op(f"bridge({added[0]},1)", partial(bridge, ctx_bg=bg, colour=added[0], inset=1)))
     singles = _single_cell_colours(ctx)
