@@ -289,3 +289,20 @@ def test_midpoints_mark_the_cell_halfway_between_the_two_cells_of_a_colour():
 
 def test_midpoints_solve_a_training_task():
     assert_op_solves(lines, "e9614598", ["midpoints(3,plus)"])
+
+
+def test_leak_fills_a_box_with_one_gap_and_runs_out_of_the_gap():
+    g = np.zeros((7, 6), np.uint8)
+    g[1:5, 1:5] = 5
+    g[2:4, 2:4] = 0                          # a 4 x 4 box with a 2 x 2 inside
+    g[4, 2] = 0                              # its one gap, in the bottom wall
+    want = g.copy()
+    want[2:4, 2:4] = 8
+    want[4:7, 2] = 8                         # the gap and the cells below it to the edge
+    assert (lines.leak(g, 0, 8) == want).all()
+    g[1, 1] = 0                              # a second gap, at a corner: no box with one gap
+    assert lines.leak(g, 0, 8) is None
+
+
+def test_leak_solves_a_training_task():
+    assert_op_solves(lines, "d4f3cd78", ["leak(8)"])

@@ -11,7 +11,8 @@ first's row, then the second's column; `bridge` fills the gap between two object
 as their overlap (less an inset on each side); `bounce` draws a diagonal line from each lone cell that reflects off
 the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor); `corner_rays`
 draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there);
-`midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it).
+`midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it); `leak` fills
+every box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -255,6 +256,37 @@ def midpoints(grid: np.ndarray, ctx_bg: int, colour: int, plus: bool) -> np.ndar
     return out if found else None
 
 
+def leak(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Every object (8-neighbour, one colour, a box of at least 3 x 3) whose box outline is its own colour but
+    for one background cell off the corners: the background inside the box, the gap, and the cells straight out
+    of the gap to the grid's edge painted `colour` (background cells only); None without such a box."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "c8"):
+        bh, bw = o.mask.shape
+        if bh < 3 or bw < 3:
+            continue
+        ring = np.ones((bh, bw), dtype=bool)
+        ring[1:-1, 1:-1] = False
+        gaps = np.argwhere(ring & ~o.mask)
+        if len(gaps) != 1:
+            continue
+        gr, gc = gaps[0]
+        if (gr in (0, bh - 1)) == (gc in (0, bw - 1)):   # a corner (or, impossibly, no side)
+            continue
+        dr, dc = (-1 if gr == 0 else 1 if gr == bh - 1 else 0), (-1 if gc == 0 else 1 if gc == bw - 1 else 0)
+        box = out[o.top:o.top + bh, o.left:o.left + bw]
+        inside = box[1:-1, 1:-1]
+        inside[inside == bg] = colour
+        r, c = o.top + gr, o.left + gc
+        while 0 <= r < h and 0 <= c < w and out[r, c] == bg:
+            out[r, c] = colour
+            r, c = r + dr, c + dc
+        found = True
+    return out if found else None
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -341,6 +373,7 @@ def ops(ctx: TaskContext) -> list[Op]:
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
+        candidates.append(Op(f"leak({added[0]})", partial(leak, ctx_bg=bg, colour=added[0])))
         for plus in (False, True):
             candidates.append(Op(f"midpoints({added[0]},{'plus' if plus else 'dot'})",
                                  partial(midpoints, ctx_bg=bg, colour=added[0], plus=plus)))
