@@ -306,3 +306,20 @@ def test_leak_fills_a_box_with_one_gap_and_runs_out_of_the_gap():
 
 def test_leak_solves_a_training_task():
     assert_op_solves(lines, "d4f3cd78", ["leak(8)"])
+
+
+def test_detour_rays_step_aside_where_a_cell_blocks_the_way():
+    g = np.zeros((6, 5), np.uint8)
+    g[5, 1] = g[5, 3] = 2                     # two seeds on the bottom row
+    g[2, 1] = 5                               # blocks the first line at row 3
+    g[1, 3] = g[2, 4] = 5                     # blocks the second at row 2, and its right-hand cell too
+    want = g.copy()
+    want[3:5, 1] = 2                          # up to row 3, aside to (3, 2), then up from there
+    want[0:4, 2] = 2
+    want[2:5, 3] = 2                          # up to row 2; (1, 3) and (2, 4) are taken: it stops
+    assert (lines.detour_rays(g, 0, 2, (-1, 0), (0, 1)) == want).all()
+    assert lines.detour_rays(g, 0, 7, (-1, 0), (0, 1)) is None   # no seed of that colour
+
+
+def test_detour_rays_solve_a_training_task():
+    assert_op_solves(lines, "d9f24cd1", ["detour_rays(2,up,right)"])

@@ -12,7 +12,8 @@ as their overlap (less an inset on each side); `bounce` draws a diagonal line fr
 the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor); `corner_rays`
 draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there);
 `midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it); `leak` fills
-every box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out).
+every box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out);
+`detour_rays` draws a line from every cell of a colour that steps one cell aside where a cell blocks its way.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -287,9 +288,47 @@ def leak(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
     return out if found else None
 
 
+STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+MAX_DETOURS = 2   # detour_rays variants offered (where a ray is never blocked, all eight agree alike)
+
+
+def detour_rays(grid: np.ndarray, ctx_bg: int, colour: int, step: tuple[int, int], aside: tuple[int, int]
+                ) -> np.ndarray | None:
+    """From every cell of `colour`, a line in that colour along `step` over background cells to the grid's
+    edge; where the next cell is not background the line first steps one cell `aside` (and stops if that cell
+    is not background either). None without a cell of `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    seeds = np.argwhere(grid == colour)
+    if colour == bg or not len(seeds):
+        return None
+    out = grid.copy()
+    for r, c in seeds.tolist():
+        while True:
+            nr, nc = r + step[0], c + step[1]
+            if not (0 <= nr < h and 0 <= nc < w):
+                break
+            if grid[nr, nc] != bg:
+                nr, nc = r + aside[0], c + aside[1]
+                if not (0 <= nr < h and 0 <= nc < w) or grid[nr, nc] != bg:
+                    break
+            out[nr, nc] = colour
+            r, c = nr, nc
+    return out
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
+
+
+def _ray_colours(ctx: TaskContext) -> list[int]:
+    """The one colour the outputs add on background cells, when the inputs have it too."""
+    added: set[int] = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        b = grid_background(i, ctx.bg)
+        added.update(int(v) for v in np.unique(o[(i == b) & (o != i)]))
+    return [c for c in added if all((i == c).any() for i in ctx.train_in)] if len(added) == 1 else []
 
 
 def _recolouring(ctx: TaskContext) -> tuple[int, int] | None:
@@ -397,6 +436,11 @@ def ops(ctx: TaskContext) -> list[Op]:
             candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
+    detours = [Op(f"detour_rays({colour},{name},{side})",
+                  partial(detour_rays, ctx_bg=bg, colour=colour, step=step, aside=aside))
+               for colour in _ray_colours(ctx) for name, step in STEPS.items() for side, aside in STEPS.items()
+               if aside[0] * step[0] + aside[1] * step[1] == 0]   # steps aside: perpendicular only
+    candidates += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
