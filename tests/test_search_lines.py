@@ -323,3 +323,19 @@ def test_detour_rays_step_aside_where_a_cell_blocks_the_way():
 
 def test_detour_rays_solve_a_training_task():
     assert_op_solves(lines, "d9f24cd1", ["detour_rays(2,up,right)"])
+
+
+def test_complete_dashes_fills_the_lines_a_colour_mostly_covers():
+    g = np.zeros((6, 7), np.uint8)
+    g[1, [1, 2, 4, 5]] = 1                   # a dashed top row: 4 of the box's 5 columns
+    g[[2, 4], 1] = 1                         # the left column: 3 of the box's 4 rows
+    g[4, 5] = 1                              # a lone cell in the bottom row (2 of 5): stays broken
+    want = g.copy()
+    want[1, 3] = 2
+    want[3, 1] = 2
+    assert (lines.complete_dashes(g, 0, 1, 2) == want).all()
+    assert lines.complete_dashes(want, 0, 1, 2) is None     # nothing left to fill
+
+
+def test_complete_dashes_solves_a_training_task():
+    assert_op_solves(lines, "4612dd53", ["complete_dashes(1,2)"])

@@ -13,7 +13,8 @@ the two walls it meets side-on and ends at the wall it runs into (a ball bouncin
 draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there);
 `midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it); `leak` fills
 every box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out);
-`detour_rays` draws a line from every cell of a colour that steps one cell aside where a cell blocks its way.
+`detour_rays` draws a line from every cell of a colour that steps one cell aside where a cell blocks its way;
+`complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers).
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -317,6 +318,27 @@ def detour_rays(grid: np.ndarray, ctx_bg: int, colour: int, step: tuple[int, int
     return out
 
 
+def complete_dashes(grid: np.ndarray, ctx_bg: int, line: int, colour: int) -> np.ndarray | None:
+    """Within the bounding box of the cells of colour `line`, every row and every column that `line` covers
+    more than half of has its background cells (inside the box) painted `colour`; None when none is."""
+    bg = grid_background(grid, ctx_bg)
+    cells = np.argwhere(grid == line)
+    if line == bg or not len(cells):
+        return None
+    (top, left), (bottom, right) = cells.min(axis=0), cells.max(axis=0) + 1
+    box = grid[top:bottom, left:right]
+    on = box == line
+    mask = np.zeros(box.shape, dtype=bool)
+    mask[2 * on.sum(axis=1) > box.shape[1], :] = True
+    mask[:, 2 * on.sum(axis=0) > box.shape[0]] = True
+    mask &= box == bg
+    if not mask.any():
+        return None
+    out = grid.copy()
+    out[top:bottom, left:right][mask] = colour
+    return out
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -413,6 +435,9 @@ def ops(ctx: TaskContext) -> list[Op]:
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"leak({added[0]})", partial(leak, ctx_bg=bg, colour=added[0])))
+        candidates += [Op(f"complete_dashes({line},{added[0]})",
+                          partial(complete_dashes, ctx_bg=bg, line=line, colour=added[0]))
+                       for line in ctx.in_colours if line != bg]
         for plus in (False, True):
             candidates.append(Op(f"midpoints({added[0]},{'plus' if plus else 'dot'})",
                                  partial(midpoints, ctx_bg=bg, colour=added[0], plus=plus)))
