@@ -339,3 +339,25 @@ def test_complete_dashes_fills_the_lines_a_colour_mostly_covers():
 
 def test_complete_dashes_solves_a_training_task():
     assert_op_solves(lines, "4612dd53", ["complete_dashes(1,2)"])
+
+
+def test_wall_rays_run_toward_the_wall_or_away_from_it():
+    g = np.zeros((7, 4), np.uint8)
+    g[3, :] = 5                               # the wall: a full row
+    g[0, 1] = g[5, 2] = 2
+    g[6, 0] = 3                               # another colour: untouched
+    toward = g.copy()
+    toward[1:3, 1] = 2                        # down to the wall
+    toward[4, 2] = 2                          # up to the wall
+    assert (lines.wall_rays(g, 0, 2, True) == toward).all()
+    away = g.copy()
+    away[6, 2] = 2                            # down to the edge; the top cell is at the edge already
+    assert (lines.wall_rays(g, 0, 2, False) == away).all()
+    # the same on the transposed grid: the wall is a column
+    assert (lines.wall_rays(g.T.copy(), 0, 2, True) == toward.T).all()
+    g[:, 0] = 5                               # a full column of the wall's colour too: no single wall
+    assert lines.wall_rays(g, 0, 2, True) is None
+
+
+def test_wall_rays_solve_a_training_task():
+    assert_op_solves(lines, "8d510a79", ["wall_rays(1,away)", "wall_rays(2,toward)"])

@@ -14,7 +14,9 @@ draws a diagonal line out of the open corner of every three-cell corner shape (a
 `midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it); `leak` fills
 every box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out);
 `detour_rays` draws a line from every cell of a colour that steps one cell aside where a cell blocks its way;
-`complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers).
+`complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers);
+`wall_rays` draws a line from every cell of a colour toward the one full line across the grid (a wall), or away
+from it to the grid's edge.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -339,6 +341,43 @@ def complete_dashes(grid: np.ndarray, ctx_bg: int, line: int, colour: int) -> np
     return out
 
 
+def _wall(grid: np.ndarray, bg: int) -> tuple[int, int] | None:
+    """(axis, index) of the one row (axis 0) or column (axis 1) filled with one colour other than `bg`, if the
+    grid has exactly one such line."""
+    rows = [r for r in range(grid.shape[0]) if (grid[r] == grid[r, 0]).all()]
+    cols = [c for c in range(grid.shape[1]) if (grid[:, c] == grid[0, c]).all()]
+    rows = [r for r in rows if grid[r, 0] != bg]
+    cols = [c for c in cols if grid[0, c] != bg]
+    if len(rows) + len(cols) != 1:
+        return None
+    return (0, rows[0]) if rows else (1, cols[0])
+
+
+def wall_rays(grid: np.ndarray, ctx_bg: int, colour: int, toward: bool) -> np.ndarray | None:
+    """From every cell of `colour`, a line in that colour over background cells perpendicular to the wall
+    (`_wall`): toward it, stopping at it (`toward`), or away from it to the grid's edge; a line stops at the
+    first cell that is not background. None without a wall or a cell of `colour`."""
+    bg = grid_background(grid, ctx_bg)
+    wall = _wall(grid, bg)
+    if wall is None or colour == bg:
+        return None
+    axis, index = wall
+    g = grid if axis == 0 else grid.T
+    out = g.copy()
+    seeds = np.argwhere(g == colour)
+    if not len(seeds):
+        return None
+    for r, c in seeds.tolist():
+        if r == index:
+            continue
+        step = (1 if r < index else -1) * (1 if toward else -1)
+        r += step
+        while 0 <= r < g.shape[0] and r != index and g[r, c] == bg:
+            out[r, c] = colour
+            r += step
+    return out if axis == 0 else np.ascontiguousarray(out.T)
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -461,6 +500,9 @@ def ops(ctx: TaskContext) -> list[Op]:
             candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
+    candidates += [Op(f"wall_rays({colour},{'toward' if toward else 'away'})",
+                      partial(wall_rays, ctx_bg=bg, colour=colour, toward=toward))
+                   for colour in ctx.in_colours if colour != bg for toward in (True, False)]
     detours = [Op(f"detour_rays({colour},{name},{side})",
                   partial(detour_rays, ctx_bg=bg, colour=colour, step=step, aside=aside))
                for colour in _ray_colours(ctx) for name, step in STEPS.items() for side, aside in STEPS.items()
