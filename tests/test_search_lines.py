@@ -361,3 +361,30 @@ def test_wall_rays_run_toward_the_wall_or_away_from_it():
 
 def test_wall_rays_solve_a_training_task():
     assert_op_solves(lines, "8d510a79", ["wall_rays(1,away)", "wall_rays(2,toward)"])
+
+
+def test_crosses_draw_each_lone_cells_row_and_column_crossings_in_a_colour():
+    g = np.zeros((5, 5), np.uint8)
+    g[1, 1], g[3, 4] = 8, 7
+    want = np.zeros_like(g)
+    want[1, :], want[:, 1] = 8, 8
+    want[3, :], want[:, 4] = 7, 7
+    want[1, 4] = want[3, 1] = 2              # where the 8 lines cross the 7 lines
+    assert (lines.crosses(g, 0, 2) == want).all()
+    g[0, 0] = 8                              # a neighbour: (1, 1) is no longer lone; (3, 4) still is
+    assert lines.crosses(g, 0, 2)[3, 0] == 7
+
+
+def test_meet_grows_the_two_end_cells_toward_each_other():
+    g = np.zeros((3, 7), np.uint8)
+    g[1, 0], g[1, 6] = 1, 2                  # a row with its two end cells: 5 cells between, odd
+    want = g.copy()
+    want[1, 1:3], want[1, 3], want[1, 4:6] = 1, 5, 2
+    assert (lines.meet(g, 0, 5) == want).all()
+    g[1, 2] = 4                              # a cell between them: that row is not two ends alone
+    assert lines.meet(g, 0, 5) is None
+
+
+def test_crosses_and_meet_solve_training_tasks():
+    assert_op_solves(lines, "23581191", ["crosses(2)"])
+    assert_op_solves(lines, "29c11459", ["meet(5)"])

@@ -16,7 +16,9 @@ every box with one gap in its wall and runs a line from the gap out to the grid'
 `detour_rays` draws a line from every cell of a colour that steps one cell aside where a cell blocks its way;
 `complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers);
 `wall_rays` draws a line from every cell of a colour toward the one full line across the grid (a wall), or away
-from it to the grid's edge.
+from it to the grid's edge; `crosses` draws the full row and column of every lone cell, their crossings in a
+fitted colour; `meet` grows the two cells at the ends of a row or column toward each other, a fitted colour
+where they meet.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -378,6 +380,51 @@ def wall_rays(grid: np.ndarray, ctx_bg: int, colour: int, toward: bool) -> np.nd
     return out if axis == 0 else np.ascontiguousarray(out.T)
 
 
+def crosses(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """The whole row and column of every lone cell (no non-background 8-neighbour) painted its colour, over
+    background cells; where the lines of two cells cross, `colour`. None without lone cells."""
+    bg = grid_background(grid, ctx_bg)
+    seeds = [(o.top, o.left, int(o.grid[0, 0])) for o in components(grid, bg, "m8") if o.size == 1]
+    if not seeds:
+        return None
+    count = np.zeros(grid.shape, dtype=np.int64)
+    paint = np.full(grid.shape, bg, dtype=np.uint8)
+    for r, c, v in seeds:
+        line = np.zeros(grid.shape, dtype=bool)
+        line[r, :] = line[:, c] = True
+        count += line
+        paint[line] = v
+    out = grid.copy()
+    free = grid == bg
+    out[free & (count == 1)] = paint[free & (count == 1)]
+    out[free & (count > 1)] = colour
+    for r, c, v in seeds:            # a seed on another seed's line: a crossing of its own line and that one
+        if count[r, c] > 2:
+            out[r, c] = colour
+    return out
+
+
+def meet(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Every row and column whose only two non-background cells are its two end cells: the first half of the
+    cells between them painted the first's colour, the second half the second's, the middle cell (an odd gap)
+    `colour`. None when no line is like that."""
+    bg = grid_background(grid, ctx_bg)
+    out, found = grid.copy(), False
+    for g, o in ((grid, out), (grid.T, out.T)):
+        for r in range(g.shape[0]):
+            row = g[r]
+            if g.shape[1] < 3 or row[0] == bg or row[-1] == bg or (row[1:-1] != bg).any():
+                continue
+            n = g.shape[1]
+            half = (n - 2) // 2
+            o[r, 1:1 + half] = row[0]
+            o[r, n - 1 - half:n - 1] = row[-1]
+            if (n - 2) % 2:
+                o[r, 1 + half] = colour
+            found = True
+    return out if found else None
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -474,6 +521,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"leak({added[0]})", partial(leak, ctx_bg=bg, colour=added[0])))
+
         candidates += [Op(f"complete_dashes({line},{added[0]})",
                           partial(complete_dashes, ctx_bg=bg, line=line, colour=added[0]))
                        for line in ctx.in_colours if line != bg]
@@ -500,6 +548,10 @@ def ops(ctx: TaskContext) -> list[Op]:
             candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
+    new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
+    if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
+        candidates.append(Op(f"crosses({new[0]})", partial(crosses, ctx_bg=bg, colour=new[0])))
+        candidates.append(Op(f"meet({new[0]})", partial(meet, ctx_bg=bg, colour=new[0])))
     candidates += [Op(f"wall_rays({colour},{'toward' if toward else 'away'})",
                       partial(wall_rays, ctx_bg=bg, colour=colour, toward=toward))
                    for colour in ctx.in_colours if colour != bg for toward in (True, False)]
