@@ -239,39 +239,6 @@ def test_bridge_solves_a_training_task():
     assert_op_solves(lines, "d6ad076f", ["bridge(8,1)"])
 
 
-def test_bounce_reflects_off_the_side_walls_and_ends_at_the_far_wall():
-    g = np.zeros((5, 3), np.uint8)
-    g[4, 0] = 6                                        # one lone cell in the bottom-left corner
-    want = g.copy()
-    for r, c in ((3, 1), (2, 2), (1, 1), (0, 0)):       # up-right, off the right wall, back up-left
-        want[r, c] = 6
-    assert (lines.bounce(g, 0, (-1, 1), True) == want).all()
-    # the same walk on the transposed grid reflects off the top and bottom walls and ends at the right one
-    assert (lines.bounce(g.T.copy(), 0, (1, -1), False) == want.T).all()
-    g[3, 0] = 2                                        # the cell is no longer lone: nothing to draw from
-    assert lines.bounce(g, 0, (-1, 1), True) is None
-    assert lines.bounce(np.zeros((4, 1), np.uint8), 0, (-1, 1), True) is None   # one column: no room
-
-
-def test_bounce_solves_a_training_task():
-    assert_op_solves(lines, "a3df8b1e", ["bounce(ur,cols)"])
-
-
-def test_corner_rays_leave_each_l_by_its_open_corner():
-    g = np.zeros((6, 6), np.uint8)
-    g[3, 2] = g[4, 2] = g[4, 3] = 7          # an L whose empty corner (3, 3) points up-right
-    g[0, 0] = g[0, 1] = 5                    # two cells: no corner shape
-    want = g.copy()
-    want[2, 4] = want[1, 5] = 7              # from beyond the empty corner to the edge
-    assert (lines.corner_rays(g, 0) == want).all()
-    g[3, 3] = 7                              # a full 2 x 2 block: no open corner
-    assert lines.corner_rays(g, 0) is None
-
-
-def test_corner_rays_solve_a_training_task():
-    assert_op_solves(lines, "6e19193c", ["corner_rays"])
-
-
 def test_midpoints_mark_the_cell_halfway_between_the_two_cells_of_a_colour():
     g = np.zeros((7, 7), np.uint8)
     g[1, 1], g[5, 5] = 4, 4                  # halfway: (3, 3)
@@ -308,23 +275,6 @@ def test_leak_solves_a_training_task():
     assert_op_solves(lines, "d4f3cd78", ["leak(8)"])
 
 
-def test_detour_rays_step_aside_where_a_cell_blocks_the_way():
-    g = np.zeros((6, 5), np.uint8)
-    g[5, 1] = g[5, 3] = 2                     # two seeds on the bottom row
-    g[2, 1] = 5                               # blocks the first line at row 3
-    g[1, 3] = g[2, 4] = 5                     # blocks the second at row 2, and its right-hand cell too
-    want = g.copy()
-    want[3:5, 1] = 2                          # up to row 3, aside to (3, 2), then up from there
-    want[0:4, 2] = 2
-    want[2:5, 3] = 2                          # up to row 2; (1, 3) and (2, 4) are taken: it stops
-    assert (lines.detour_rays(g, 0, 2, (-1, 0), (0, 1)) == want).all()
-    assert lines.detour_rays(g, 0, 7, (-1, 0), (0, 1)) is None   # no seed of that colour
-
-
-def test_detour_rays_solve_a_training_task():
-    assert_op_solves(lines, "d9f24cd1", ["detour_rays(2,up,right)"])
-
-
 def test_complete_dashes_fills_the_lines_a_colour_mostly_covers():
     g = np.zeros((6, 7), np.uint8)
     g[1, [1, 2, 4, 5]] = 1                   # a dashed top row: 4 of the box's 5 columns
@@ -339,52 +289,3 @@ def test_complete_dashes_fills_the_lines_a_colour_mostly_covers():
 
 def test_complete_dashes_solves_a_training_task():
     assert_op_solves(lines, "4612dd53", ["complete_dashes(1,2)"])
-
-
-def test_wall_rays_run_toward_the_wall_or_away_from_it():
-    g = np.zeros((7, 4), np.uint8)
-    g[3, :] = 5                               # the wall: a full row
-    g[0, 1] = g[5, 2] = 2
-    g[6, 0] = 3                               # another colour: untouched
-    toward = g.copy()
-    toward[1:3, 1] = 2                        # down to the wall
-    toward[4, 2] = 2                          # up to the wall
-    assert (lines.wall_rays(g, 0, 2, True) == toward).all()
-    away = g.copy()
-    away[6, 2] = 2                            # down to the edge; the top cell is at the edge already
-    assert (lines.wall_rays(g, 0, 2, False) == away).all()
-    # the same on the transposed grid: the wall is a column
-    assert (lines.wall_rays(g.T.copy(), 0, 2, True) == toward.T).all()
-    g[:, 0] = 5                               # a full column of the wall's colour too: no single wall
-    assert lines.wall_rays(g, 0, 2, True) is None
-
-
-def test_wall_rays_solve_a_training_task():
-    assert_op_solves(lines, "8d510a79", ["wall_rays(1,away)", "wall_rays(2,toward)"])
-
-
-def test_crosses_draw_each_lone_cells_row_and_column_crossings_in_a_colour():
-    g = np.zeros((5, 5), np.uint8)
-    g[1, 1], g[3, 4] = 8, 7
-    want = np.zeros_like(g)
-    want[1, :], want[:, 1] = 8, 8
-    want[3, :], want[:, 4] = 7, 7
-    want[1, 4] = want[3, 1] = 2              # where the 8 lines cross the 7 lines
-    assert (lines.crosses(g, 0, 2) == want).all()
-    g[0, 0] = 8                              # a neighbour: (1, 1) is no longer lone; (3, 4) still is
-    assert lines.crosses(g, 0, 2)[3, 0] == 7
-
-
-def test_meet_grows_the_two_end_cells_toward_each_other():
-    g = np.zeros((3, 7), np.uint8)
-    g[1, 0], g[1, 6] = 1, 2                  # a row with its two end cells: 5 cells between, odd
-    want = g.copy()
-    want[1, 1:3], want[1, 3], want[1, 4:6] = 1, 5, 2
-    assert (lines.meet(g, 0, 5) == want).all()
-    g[1, 2] = 4                              # a cell between them: that row is not two ends alone
-    assert lines.meet(g, 0, 5) is None
-
-
-def test_crosses_and_meet_solve_training_tasks():
-    assert_op_solves(lines, "23581191", ["crosses(2)"])
-    assert_op_solves(lines, "29c11459", ["meet(5)"])

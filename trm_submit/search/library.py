@@ -24,6 +24,7 @@ from . import (
     objects,
     parts,
     patterns,
+    rays,
     recolour,
     rewrite,
     select,
@@ -35,8 +36,8 @@ from .dsl import Fitter, Op, TaskContext, op  # noqa: F401  (op: the helper ever
 
 # Every primitive module, in the order its ops are offered (discovery order breaks ranking ties). A module
 # has `ops(ctx) -> list[Op]` and may have `finishers(ctx) -> list[Fitter]`.
-REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, stamp,
-                                    rewrite, copies, move, symmetry, split, parts, lists, draw, lookup)
+REGISTRY: tuple[ModuleType, ...] = (geometry, colour, objects, select, recolour, keyed, patterns, lines, rays,
+                                    stamp, rewrite, copies, move, symmetry, split, parts, lists, draw, lookup)
 
 
 class DuplicateOpName(ValueError):

@@ -8,17 +8,11 @@ overlap no earlier one); `centre_lines` paints the background cells of each obje
 column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
 column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the
 first's row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide
-as their overlap (less an inset on each side); `bounce` draws a diagonal line from each lone cell that reflects off
-the two walls it meets side-on and ends at the wall it runs into (a ball bouncing up a corridor); `corner_rays`
-draws a diagonal line out of the open corner of every three-cell corner shape (an L in a 2 x 2 box points there);
-`midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it); `leak` fills
-every box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out);
-`detour_rays` draws a line from every cell of a colour that steps one cell aside where a cell blocks its way;
-`complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers);
-`wall_rays` draws a line from every cell of a colour toward the one full line across the grid (a wall), or away
-from it to the grid's edge; `crosses` draws the full row and column of every lone cell, their crossings in a
-fitted colour; `meet` grows the two cells at the ends of a row or column toward each other, a fitted colour
-where they meet.
+as their overlap (less an inset on each side); `midpoints` marks the cell halfway between the two cells of a
+colour (a dot, or a plus around it); `leak` fills every box with one gap in its wall and runs a line from the gap
+out to the grid's edge (water leaking out); `complete_dashes` fills the gaps of the broken lines of a colour
+(rows and columns of its box it mostly covers).
+Lines drawn from seed cells across the grid (bounces, detours, walls, crossings) live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -187,61 +181,6 @@ def bridge(grid: np.ndarray, ctx_bg: int, colour: int, inset: int) -> np.ndarray
     return out
 
 
-DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
-
-
-def bounce(grid: np.ndarray, ctx_bg: int, step: tuple[int, int], reflect_cols: bool) -> np.ndarray | None:
-    """From every lone cell (no non-background 8-neighbour), a diagonal line in its colour along `step`, over
-    background cells: it reflects off the left and right walls and ends at the top or bottom one
-    (`reflect_cols`), or reflects off the top and bottom walls and ends at a side one. None without a lone
-    cell or where the line could only run straight along a wall (the grid is one cell across)."""
-    bg = grid_background(grid, ctx_bg)
-    h, w = grid.shape
-    if (w if reflect_cols else h) < 2:
-        return None
-    seeds = [o for o in components(grid, bg, "m8") if o.size == 1]
-    if not seeds:
-        return None
-    out = grid.copy()
-    for o in seeds:
-        r, c = o.top, o.left
-        dr, dc = step
-        colour = int(grid[r, c])
-        while True:
-            if reflect_cols and not 0 <= c + dc < w:
-                dc = -dc
-            if not reflect_cols and not 0 <= r + dr < h:
-                dr = -dr
-            r, c = r + dr, c + dc
-            if not (0 <= r < h and 0 <= c < w):
-                break
-            if out[r, c] == bg:
-                out[r, c] = colour
-    return out
-
-
-def corner_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
-    """From every object (8-neighbour, one colour) of three cells in a 2 x 2 box, a diagonal line in its colour
-    over background cells, from beyond its empty corner away from the opposite corner to the grid's edge; None
-    without such an object."""
-    bg = grid_background(grid, ctx_bg)
-    h, w = grid.shape
-    out, found = grid.copy(), False
-    for o in components(grid, bg, "c8"):
-        if o.size != 3 or o.mask.shape != (2, 2):
-            continue
-        (mr, mc), = np.argwhere(~o.mask)
-        dr, dc = 2 * mr - 1, 2 * mc - 1   # from the opposite corner through the empty one
-        r, c = o.top + mr + dr, o.left + mc + dc
-        colour = int(o.grid[1 - mr, 1 - mc])
-        while 0 <= r < h and 0 <= c < w:
-            if out[r, c] == bg:
-                out[r, c] = colour
-            r, c = r + dr, c + dc
-        found = True
-    return out if found else None
-
-
 def midpoints(grid: np.ndarray, ctx_bg: int, colour: int, plus: bool) -> np.ndarray | None:
     """For every colour with exactly two cells, the cell halfway between them (when there is one: an even
     distance on both axes) painted `colour` if it is background, with its four side neighbours too (`plus`);
@@ -293,35 +232,6 @@ def leak(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
     return out if found else None
 
 
-STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
-MAX_DETOURS = 2   # detour_rays variants offered (where a ray is never blocked, all eight agree alike)
-
-
-def detour_rays(grid: np.ndarray, ctx_bg: int, colour: int, step: tuple[int, int], aside: tuple[int, int]
-                ) -> np.ndarray | None:
-    """From every cell of `colour`, a line in that colour along `step` over background cells to the grid's
-    edge; where the next cell is not background the line first steps one cell `aside` (and stops if that cell
-    is not background either). None without a cell of `colour`."""
-    bg = grid_background(grid, ctx_bg)
-    h, w = grid.shape
-    seeds = np.argwhere(grid == colour)
-    if colour == bg or not len(seeds):
-        return None
-    out = grid.copy()
-    for r, c in seeds.tolist():
-        while True:
-            nr, nc = r + step[0], c + step[1]
-            if not (0 <= nr < h and 0 <= nc < w):
-                break
-            if grid[nr, nc] != bg:
-                nr, nc = r + aside[0], c + aside[1]
-                if not (0 <= nr < h and 0 <= nc < w) or grid[nr, nc] != bg:
-                    break
-            out[nr, nc] = colour
-            r, c = nr, nc
-    return out
-
-
 def complete_dashes(grid: np.ndarray, ctx_bg: int, line: int, colour: int) -> np.ndarray | None:
     """Within the bounding box of the cells of colour `line`, every row and every column that `line` covers
     more than half of has its background cells (inside the box) painted `colour`; None when none is."""
@@ -343,100 +253,9 @@ def complete_dashes(grid: np.ndarray, ctx_bg: int, line: int, colour: int) -> np
     return out
 
 
-def _wall(grid: np.ndarray, bg: int) -> tuple[int, int] | None:
-    """(axis, index) of the one row (axis 0) or column (axis 1) filled with one colour other than `bg`, if the
-    grid has exactly one such line."""
-    rows = [r for r in range(grid.shape[0]) if (grid[r] == grid[r, 0]).all()]
-    cols = [c for c in range(grid.shape[1]) if (grid[:, c] == grid[0, c]).all()]
-    rows = [r for r in rows if grid[r, 0] != bg]
-    cols = [c for c in cols if grid[0, c] != bg]
-    if len(rows) + len(cols) != 1:
-        return None
-    return (0, rows[0]) if rows else (1, cols[0])
-
-
-def wall_rays(grid: np.ndarray, ctx_bg: int, colour: int, toward: bool) -> np.ndarray | None:
-    """From every cell of `colour`, a line in that colour over background cells perpendicular to the wall
-    (`_wall`): toward it, stopping at it (`toward`), or away from it to the grid's edge; a line stops at the
-    first cell that is not background. None without a wall or a cell of `colour`."""
-    bg = grid_background(grid, ctx_bg)
-    wall = _wall(grid, bg)
-    if wall is None or colour == bg:
-        return None
-    axis, index = wall
-    g = grid if axis == 0 else grid.T
-    out = g.copy()
-    seeds = np.argwhere(g == colour)
-    if not len(seeds):
-        return None
-    for r, c in seeds.tolist():
-        if r == index:
-            continue
-        step = (1 if r < index else -1) * (1 if toward else -1)
-        r += step
-        while 0 <= r < g.shape[0] and r != index and g[r, c] == bg:
-            out[r, c] = colour
-            r += step
-    return out if axis == 0 else np.ascontiguousarray(out.T)
-
-
-def crosses(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
-    """The whole row and column of every lone cell (no non-background 8-neighbour) painted its colour, over
-    background cells; where the lines of two cells cross, `colour`. None without lone cells."""
-    bg = grid_background(grid, ctx_bg)
-    seeds = [(o.top, o.left, int(o.grid[0, 0])) for o in components(grid, bg, "m8") if o.size == 1]
-    if not seeds:
-        return None
-    count = np.zeros(grid.shape, dtype=np.int64)
-    paint = np.full(grid.shape, bg, dtype=np.uint8)
-    for r, c, v in seeds:
-        line = np.zeros(grid.shape, dtype=bool)
-        line[r, :] = line[:, c] = True
-        count += line
-        paint[line] = v
-    out = grid.copy()
-    free = grid == bg
-    out[free & (count == 1)] = paint[free & (count == 1)]
-    out[free & (count > 1)] = colour
-    for r, c, v in seeds:            # a seed on another seed's line: a crossing of its own line and that one
-        if count[r, c] > 2:
-            out[r, c] = colour
-    return out
-
-
-def meet(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
-    """Every row and column whose only two non-background cells are its two end cells: the first half of the
-    cells between them painted the first's colour, the second half the second's, the middle cell (an odd gap)
-    `colour`. None when no line is like that."""
-    bg = grid_background(grid, ctx_bg)
-    out, found = grid.copy(), False
-    for g, o in ((grid, out), (grid.T, out.T)):
-        for r in range(g.shape[0]):
-            row = g[r]
-            if g.shape[1] < 3 or row[0] == bg or row[-1] == bg or (row[1:-1] != bg).any():
-                continue
-            n = g.shape[1]
-            half = (n - 2) // 2
-            o[r, 1:1 + half] = row[0]
-            o[r, n - 1 - half:n - 1] = row[-1]
-            if (n - 2) % 2:
-                o[r, 1 + half] = colour
-            found = True
-    return out if found else None
-
-
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
-
-
-def _ray_colours(ctx: TaskContext) -> list[int]:
-    """The one colour the outputs add on background cells, when the inputs have it too."""
-    added: set[int] = set()
-    for i, o in zip(ctx.train_in, ctx.train_out):
-        b = grid_background(i, ctx.bg)
-        added.update(int(v) for v in np.unique(o[(i == b) & (o != i)]))
-    return [c for c in added if all((i == c).any() for i in ctx.train_in)] if len(added) == 1 else []
 
 
 def _recolouring(ctx: TaskContext) -> tuple[int, int] | None:
@@ -543,23 +362,6 @@ def ops(ctx: TaskContext) -> list[Op]:
                     f"mark_blank_squares({side},{'disjoint' if disjoint else 'all'})",
                     partial(mark_blank_squares, blank=recolouring[0], colour=recolouring[1], side=side,
                             disjoint=disjoint)))
-    for name, step in DIAGONALS.items():
-        for reflect_cols in (True, False):
-            candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
-                                 partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
-    candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
-    new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
-    if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
-        candidates.append(Op(f"crosses({new[0]})", partial(crosses, ctx_bg=bg, colour=new[0])))
-        candidates.append(Op(f"meet({new[0]})", partial(meet, ctx_bg=bg, colour=new[0])))
-    candidates += [Op(f"wall_rays({colour},{'toward' if toward else 'away'})",
-                      partial(wall_rays, ctx_bg=bg, colour=colour, toward=toward))
-                   for colour in ctx.in_colours if colour != bg for toward in (True, False)]
-    detours = [Op(f"detour_rays({colour},{name},{side})",
-                  partial(detour_rays, ctx_bg=bg, colour=colour, step=step, aside=aside))
-               for colour in _ray_colours(ctx) for name, step in STEPS.items() for side, aside in STEPS.items()
-               if aside[0] * step[0] + aside[1] * step[1] == 0]   # steps aside: perpendicular only
-    candidates += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
