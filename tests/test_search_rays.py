@@ -106,3 +106,18 @@ def test_meet_grows_the_two_end_cells_toward_each_other():
 def test_crosses_and_meet_solve_training_tasks():
     assert_op_solves(rays, "23581191", ["crosses(2)"])
     assert_op_solves(rays, "29c11459", ["meet(5)"])
+
+
+def test_to_corner_fills_the_box_to_the_nearest_corner():
+    g = np.zeros((6, 8), np.uint8)
+    g[3, 2] = 4                               # nearer the bottom (2 rows) than the top (3), the left than the right
+    want = g.copy()
+    want[3:6, 0:3] = 4
+    assert (rays.to_corner(g, 0) == want).all()
+    g = np.zeros((5, 4), np.uint8)
+    g[2, 0] = 4                               # halfway down: no nearer corner
+    assert rays.to_corner(g, 0) is None
+
+
+def test_to_corner_solves_an_arc_agi_2_training_task():
+    assert_op_solves(rays, "4a1cacc2", ["to_corner"], dataset="arc-agi-2")

@@ -5,7 +5,8 @@ a 2 x 2 box points there); `detour_rays` draws a line from every cell of a colou
 cell blocks its way; `wall_rays` draws a line from every cell of a colour toward the one full line across the grid
 (a wall), or away from it to the grid's edge; `crosses` draws the full row and column of every lone cell, their
 crossings in a fitted colour; `meet` grows the two cells at the ends of a row or column toward each other, a fitted
-colour where they meet. (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
+colour where they meet; `to_corner` fills the box from every lone cell to the grid corner nearest to it. (Lines
+between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -186,6 +187,27 @@ def meet(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
     return out if found else None
 
 
+def to_corner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The box from every lone cell (no non-background 8-neighbour) to the grid corner nearest to it (nearer
+    on each axis) painted its colour over background cells; None without a lone cell, or where a lone cell lies
+    halfway on an axis (no nearer corner)."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    seeds = [o for o in components(grid, bg, "m8") if o.size == 1]
+    if not seeds:
+        return None
+    out = grid.copy()
+    for o in seeds:
+        r, c = o.top, o.left
+        if 2 * r == h - 1 or 2 * c == w - 1:
+            return None
+        rows = slice(0, r + 1) if r < h - 1 - r else slice(r, h)
+        cols = slice(0, c + 1) if c < w - 1 - c else slice(c, w)
+        box = out[rows, cols]
+        box[box == bg] = grid[r, c]
+    return out
+
+
 def _ray_colours(ctx: TaskContext) -> list[int]:
     """The one colour the outputs add on background cells, when the inputs have it too."""
     added: set[int] = set()
@@ -207,6 +229,7 @@ def ops(ctx: TaskContext) -> list[Op]:
             candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
+    candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
         candidates.append(Op(f"crosses({new[0]})", partial(crosses, ctx_bg=bg, colour=new[0])))
