@@ -143,6 +143,20 @@ def test_mark_blank_lines_by_hand():
     assert mark_blank_lines(np.array([[1, 0], [0, 1]], np.uint8), 0, 4) is None
 
 
+def test_mark_blank_lines_inside_a_frame():
+    g = np.array([[8, 8, 8, 8, 8],
+                  [8, 0, 0, 0, 2],     # background between its two end cells: a passage across
+                  [8, 0, 1, 0, 2],
+                  [8, 0, 0, 0, 8],
+                  [8, 8, 8, 8, 8]], np.uint8)
+    want = g.copy()
+    want[1, 1:4] = want[3, 1:4] = 3   # rows 1 and 3
+    want[1:4, 1] = want[1:4, 3] = 3   # columns 1 and 3; the frame and the 1 stay
+    assert (mark_blank_lines(g, 0, 3, inner=True) == want).all()
+    assert mark_blank_lines(g, 0, 3) is None   # no row or column is background from end to end
+    assert_op_solves(lines, "2bee17df", ["mark_blank_lines(3,inner)"])
+
+
 def test_centre_lines_cross_each_object_over_background_only():
     g = np.zeros((7, 9), np.uint8)
     g[1:4, 1:4] = 1

@@ -1,18 +1,18 @@
-"""Lines between cells and halos around them: `connect` fills the background between two consecutive cells of
-one colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints
-the background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints
-the background cells inside each object's bounding box; `interior` paints the non-background cells whose
-8 neighbours are all non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the
-full background rows and columns, `mark_blank_squares` the k x k windows of one colour (all, or those that
-overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and middle
-column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
-column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the
-first's row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide
-as their overlap (less an inset on each side); `midpoints` marks the cell halfway between the two cells of a
-colour (a dot, or a plus around it); `leak` fills every box with one gap in its wall and runs a line from the gap
-out to the grid's edge (water leaking out); `complete_dashes` fills the gaps of the broken lines of a colour
-(rows and columns of its box it mostly covers).
-Lines drawn from seed cells across the grid (bounces, detours, walls, crossings) live in `rays`.
+"""Lines between cells and halos around them: `connect` fills the background between two consecutive cells of one
+colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints the
+background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints the
+background cells inside each object's bounding box; `interior` paints the non-background cells whose 8 neighbours
+are all non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the full background rows and
+columns (or those background between the grid's frame), `mark_blank_squares` the k x k windows of one colour (all,
+or those that overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and
+middle column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
+column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the first's
+row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide as their
+overlap (less an inset on each side); `midpoints` marks the cell halfway between the two cells of a colour (a dot,
+or a plus around it); `leak` fills every box with one gap in its wall and runs a line from the gap out to the grid's
+edge (water leaking out); `complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its
+box it mostly covers). Lines drawn from seed cells across the grid (bounces, detours, walls, crossings) live in
+`rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -104,16 +104,23 @@ def interior(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray:
     return out
 
 
-def mark_blank_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
-    """Every full row and full column of background painted `colour` (c1d99e64); None when there is none."""
+def mark_blank_lines(grid: np.ndarray, ctx_bg: int, colour: int, inner: bool = False) -> np.ndarray | None:
+    """Every full row and full column of background painted `colour` (c1d99e64); with `inner`, every row and
+    column that is background but for its two end cells (the grid's frame: a passage straight across), on its
+    background cells. None when there is none."""
     bg = grid_background(grid, ctx_bg)
     blank = grid == bg
-    rows, cols = blank.all(axis=1), blank.all(axis=0)
+    if inner and min(grid.shape) < 3:
+        return None
+    rows = blank[:, 1:-1].all(axis=1) if inner else blank.all(axis=1)
+    cols = blank[1:-1, :].all(axis=0) if inner else blank.all(axis=0)
     if not rows.any() and not cols.any():
         return None
     out = grid.copy()
     out[rows, :] = colour
     out[:, cols] = colour
+    if inner:
+        out[~blank] = grid[~blank]
     return out
 
 
@@ -338,6 +345,8 @@ def ops(ctx: TaskContext) -> list[Op]:
                                  partial(fill_box, ctx_bg=bg, colour=added[0], mode=mode)))
         candidates.append(Op(f"mark_blank_lines({added[0]})",
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0])))
+        candidates.append(Op(f"mark_blank_lines({added[0]},inner)",
+                             partial(mark_blank_lines, ctx_bg=bg, colour=added[0], inner=True)))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"leak({added[0]})", partial(leak, ctx_bg=bg, colour=added[0])))
 
