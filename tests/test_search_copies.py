@@ -74,3 +74,20 @@ def test_scale_into_frame_hand_example():
 
 def test_scale_into_frame_solves_a_training_task():
     assert_op_solves(copies, "6b9890af", ["scale_into_frame"])
+
+
+def test_stretch_to_marker_pulls_the_box_out_to_the_cell():
+    g = np.zeros((5, 8), np.uint8)
+    g[1:4, 0:3] = [[3, 3, 3], [3, 2, 3], [3, 3, 3]]
+    g[2, 6] = 8                                 # the marker, right of the box in its middle row
+    want = np.zeros_like(g)
+    want[1:4, 0:7] = [[3] * 7, [3, 2, 2, 2, 2, 2, 3], [3] * 7]   # the middle column copied out to column 6
+    assert (copies.stretch_to_marker(g, 0) == want).all()
+    flipped = copies.stretch_to_marker(np.ascontiguousarray(g[::-1, ::-1].T), 0)   # the same, marker above
+    assert (flipped == np.ascontiguousarray(want[::-1, ::-1].T)).all()
+    g[0, 7] = 8                                 # a second marker: no answer
+    assert copies.stretch_to_marker(g, 0) is None
+
+
+def test_stretch_to_marker_solves_a_training_task():
+    assert_op_solves(copies, "b548a754", ["stretch_to_marker"])

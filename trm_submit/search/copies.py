@@ -6,6 +6,10 @@ grey cell", "colour each grey copy like the pattern".)
 
 `scale_into_frame`: the one empty rectangular frame, cropped, with everything outside it scaled up by a whole factor
 to fill its inside ("put the shape into the box, as large as it fits").
+
+`stretch_to_marker`: the one box (an object of at least 3 x 3) stretched toward the one lone marker cell beyond one
+of its sides until that side reaches the marker's row or column, its line next to that side copied over the new
+cells ("pull the box out to the dot").
 """
 
 from __future__ import annotations
@@ -64,9 +68,46 @@ def ops(ctx: TaskContext) -> list[Op]:
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
         return [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
+    stretch = Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True)
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
-            for mode in ("m8", "m4") for keep in (True, False)]
+            for mode in ("m8", "m4") for keep in (True, False)] + ([stretch] if reproduces(stretch.fn, ctx) else [])
+
+
+def stretch_to_marker(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The box stretched to the marker (module docstring); None without exactly one box and one one-cell marker
+    that lies beyond one side of it, in line with it."""
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "m8")
+    boxes = [o for o in objs if o.height >= 3 and o.width >= 3]
+    markers = [o for o in objs if o.size == 1]
+    if len(boxes) != 1 or len(markers) != 1 or len(objs) != 2:
+        return None
+    b, (r, c) = boxes[0], (markers[0].top, markers[0].left)
+    cells = b.grid
+    flips = {"down": (False, False), "up": (True, False), "right": (False, True), "left": (True, True)}
+    if b.left <= c < b.left + b.width and r >= b.top + b.height:
+        side, reach = "down", r - (b.top + b.height) + 1
+    elif b.left <= c < b.left + b.width and r < b.top:
+        side, reach = "up", b.top - r
+    elif b.top <= r < b.top + b.height and c >= b.left + b.width:
+        side, reach = "right", c - (b.left + b.width) + 1
+    elif b.top <= r < b.top + b.height and c < b.left:
+        side, reach = "left", b.left - c
+    else:
+        return None
+    backward, across = flips[side]
+    v = cells.T if across else cells          # stretch along axis 0, toward the end (or the start: backward)
+    v = v[::-1] if backward else v
+    stretched = np.concatenate([v[:-1], np.repeat(v[-2:-1], reach, axis=0), v[-1:]], axis=0)
+    stretched = stretched[::-1] if backward else stretched
+    stretched = stretched.T if across else stretched
+    top = b.top - (reach if side == "up" else 0)
+    left = b.left - (reach if side == "left" else 0)
+    out = grid.copy()
+    out[r, c] = bg
+    out[top:top + stretched.shape[0], left:left + stretched.shape[1]] = stretched
+    return out
 
 
 def _is_frame(o: Obj) -> bool:
