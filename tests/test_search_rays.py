@@ -121,3 +121,19 @@ def test_to_corner_fills_the_box_to_the_nearest_corner():
 
 def test_to_corner_solves_an_arc_agi_2_training_task():
     assert_op_solves(rays, "4a1cacc2", ["to_corner"], dataset="arc-agi-2")
+
+
+def test_stripes_repeat_the_two_cells_lines_at_their_distance():
+    g = np.zeros((3, 9), np.uint8)
+    g[0, 1], g[2, 3] = 2, 8                   # a wide grid: the stripes are columns 1, 3, 5, 7
+    want = np.zeros_like(g)
+    want[:, [1, 5]] = 2
+    want[:, [3, 7]] = 8
+    assert (rays.stripes(g, 0) == want).all()
+    assert (rays.stripes(g.T.copy(), 0) == want.T).all()   # a tall grid: rows
+    g[1, 1] = 4                               # a third cell: no answer
+    assert rays.stripes(g, 0) is None
+
+
+def test_stripes_solve_a_training_task():
+    assert_op_solves(rays, "0a938d79", ["stripes"])

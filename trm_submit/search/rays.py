@@ -5,8 +5,9 @@ a 2 x 2 box points there); `detour_rays` draws a line from every cell of a colou
 cell blocks its way; `wall_rays` draws a line from every cell of a colour toward the one full line across the grid
 (a wall), or away from it to the grid's edge; `crosses` draws the full row and column of every lone cell, their
 crossings in a fitted colour; `meet` grows the two cells at the ends of a row or column toward each other, a fitted
-colour where they meet; `to_corner` fills the box from every lone cell to the grid corner nearest to it. (Lines
-between cells and around them live in `lines`; the generic rays in `generic`.)
+colour where they meet; `to_corner` fills the box from every lone cell to the grid corner nearest to it; `stripes`
+draws lines across the grid through the grid's two cells and repeats them, colours alternating, at their distance to
+the far edge. (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -208,6 +209,27 @@ def to_corner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out
 
 
+def stripes(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """With exactly two non-background cells: lines across the grid's short side through each of them (the lines
+    run down the columns of a wide grid), then again every `distance` lines past the second, the two colours in
+    turn, to the grid's far edge; a square grid has no short side (None)."""
+    bg = grid_background(grid, ctx_bg)
+    cells = np.argwhere(grid != bg)
+    h, w = grid.shape
+    if len(cells) != 2 or h == w:
+        return None
+    g = grid if w > h else grid.T           # stripes are columns of g
+    cells = np.argwhere(g != bg)
+    (ra, a), (rb, b) = sorted(cells.tolist(), key=lambda rc: rc[1])
+    if a == b:
+        return None
+    colours = (int(g[ra, a]), int(g[rb, b]))
+    out = g.copy()
+    for k, col in enumerate(range(a, g.shape[1], b - a)):
+        out[:, col] = colours[k % 2]
+    return out if w > h else np.ascontiguousarray(out.T)
+
+
 def _ray_colours(ctx: TaskContext) -> list[int]:
     """The one colour the outputs add on background cells, when the inputs have it too."""
     added: set[int] = set()
@@ -230,6 +252,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
     candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
+    candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
         candidates.append(Op(f"crosses({new[0]})", partial(crosses, ctx_bg=bg, colour=new[0])))
