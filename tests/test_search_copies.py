@@ -91,3 +91,20 @@ def test_stretch_to_marker_pulls_the_box_out_to_the_cell():
 
 def test_stretch_to_marker_solves_a_training_task():
     assert_op_solves(copies, "b548a754", ["stretch_to_marker"])
+
+
+def test_gather_around_overlays_the_windows_of_every_marker():
+    g = np.zeros((7, 7), np.uint8)
+    g[1, 1], g[0, 0], g[0, 1] = 5, 6, 6      # a marker with two cells above-left of it
+    g[5, 5], g[6, 6] = 5, 7                  # another, with one cell below-right
+    g[3, 0] = 5                              # a third at the edge: beyond the grid is background
+    want = np.array([[6, 6, 0], [0, 5, 0], [0, 0, 7]], np.uint8)
+    assert (copies.gather_around(g, 0, 5) == want).all()
+    g[4, 6] = 4                              # above-right of the second marker, where the first shows nothing
+    assert copies.gather_around(g, 0, 5)[0, 2] == 4
+    g[0, 2] = 3                              # above-right of the first: two colours in one cell
+    assert copies.gather_around(g, 0, 5) is None
+
+
+def test_gather_around_solves_a_training_task():
+    assert_op_solves(copies, "137eaa0f", ["gather_around(5)"])

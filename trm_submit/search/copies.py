@@ -10,6 +10,9 @@ to fill its inside ("put the shape into the box, as large as it fits").
 `stretch_to_marker`: the one box (an object of at least 3 x 3) stretched toward the one lone marker cell beyond one
 of its sides until that side reaches the marker's row or column, its line next to that side copied over the new
 cells ("pull the box out to the dot").
+
+`gather_around`: the 3 x 3 windows centred on every cell of a marker colour, overlaid into one 3 x 3 grid ("put the
+pieces around each grey dot together").
 """
 
 from __future__ import annotations
@@ -63,11 +66,16 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Template copies, the template kept or erased (same-shape tasks); the shape scaled into the frame where it
-    gives every train output."""
+    """Template copies, the template kept or erased, and the box stretched to its marker (same-shape tasks); the
+    shape scaled into the frame, or the pieces gathered around the markers, where it gives every train output."""
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
-        return [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
+        found = [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
+        if all(o.shape == (3, 3) for o in ctx.train_out):
+            gathers = [Op(f"gather_around({m})", partial(gather_around, ctx_bg=ctx.bg, marker=m))
+                       for m in ctx.in_colours if m != ctx.bg]
+            found += [op for op in gathers if reproduces(op.fn, ctx)]
+        return found
     stretch = Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True)
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
@@ -107,6 +115,25 @@ def stretch_to_marker(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     out = grid.copy()
     out[r, c] = bg
     out[top:top + stretched.shape[0], left:left + stretched.shape[1]] = stretched
+    return out
+
+
+def gather_around(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
+    """The 3 x 3 windows centred on the cells of colour `marker` (cells beyond the grid count as background),
+    overlaid: each cell takes the non-background colour the windows show there; None without a marker cell or
+    where two windows show different colours in one cell."""
+    bg = grid_background(grid, ctx_bg)
+    centres = np.argwhere(grid == marker)
+    if marker == bg or not len(centres):
+        return None
+    padded = np.pad(grid, 1, constant_values=bg)
+    out = np.full((3, 3), bg, dtype=np.uint8)
+    for r, c in centres.tolist():
+        window = padded[r:r + 3, c:c + 3]
+        clash = (window != bg) & (out != bg) & (window != out)
+        if clash.any():
+            return None
+        out[window != bg] = window[window != bg]
     return out
 
 
