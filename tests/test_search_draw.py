@@ -32,3 +32,20 @@ def test_frame_by_hand():
 ])
 def test_real_training_tasks(task_id, names):
     assert_op_solves(draw, task_id, names)
+
+
+def test_spiral_by_hand():
+    want = ["33333",
+            "....3",
+            "333.3",
+            "3...3",
+            "33333"]
+    got = draw.spiral(np.zeros((5, 5), np.uint8), 3)
+    assert ["".join("3" if v else "." for v in row) for row in got] == want
+    # a wide grid: the first turn comes at the right edge, the walk ends in the middle
+    got = draw.spiral(np.zeros((3, 6), np.uint8), 2)
+    assert ["".join("2" if v else "." for v in row) for row in got] == ["222222", ".....2", "222222"]
+
+
+def test_spiral_solves_a_training_task():
+    assert_op_solves(draw, "28e73c20", ["spiral(3)"])

@@ -1,8 +1,9 @@
 """New grids drawn from what a grid holds: a count (non-background cells, colours or objects) drawn as a row,
-a column, a square or a diagonal of the grid's main colour; and a 1-cell frame around the grid's border.
+a column, a square or a diagonal of the grid's main colour; a 1-cell frame around the grid's border; and a square
+spiral over the whole grid.
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
-diagonal, d0f5fe59; the frame, 6f8cd79b.
+diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Optional
 import numpy as np
 
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext, op
+from .fitting import agrees
 from .objects import components, grid_background
 
 QUANTITIES = ("cells", "colours", "objects")
@@ -59,6 +61,40 @@ def frame(grid: np.ndarray, colour: int) -> np.ndarray:
     return out
 
 
+def spiral(grid: np.ndarray, colour: int) -> np.ndarray:
+    """`grid` with a square spiral in `colour` painted over it: from the top-left corner rightward, turning
+    clockwise one cell before it would meet itself (or at the grid's edge), so one cell of gap runs between
+    its turns; it ends where it can go no further."""
+    h, w = grid.shape
+    out = grid.copy()
+    on = np.zeros((h, w), dtype=bool)
+
+    def free(r: int, c: int) -> bool:
+        return 0 <= r < h and 0 <= c < w and not on[r, c]
+
+    def open_ahead(r: int, c: int, dr: int, dc: int) -> bool:
+        """The next cell is free, and the one after it is not painted (the edge is fine)."""
+        nr, nc = r + dr, c + dc
+        far_r, far_c = nr + dr, nc + dc
+        return free(nr, nc) and not (0 <= far_r < h and 0 <= far_c < w and on[far_r, far_c])
+
+    r, c, dr, dc = 0, 0, 0, 1
+    on[r, c] = True
+    turned = False
+    while True:
+        if open_ahead(r, c, dr, dc):
+            r, c = r + dr, c + dc
+            on[r, c] = True
+            turned = False
+        elif turned:
+            break
+        else:
+            dr, dc = dc, -dr        # a clockwise turn
+            turned = True
+    out[on] = colour
+    return out
+
+
 def _layouts(ctx: TaskContext) -> list[str]:
     """The layouts the train outputs' shapes allow: rows for 1-row outputs, columns for 1-column ones,
     squares and diagonals for square ones."""
@@ -74,9 +110,12 @@ def _layouts(ctx: TaskContext) -> list[str]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame in
-    each output colour (same-shape tasks)."""
+    """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame and a
+    spiral in each output colour (same-shape tasks)."""
     if ctx.same_shape:
-        return [op(frame, colour=c, keeps_shape=True) for c in ctx.out_colours if c != ctx.bg]
+        colours = [c for c in ctx.out_colours if c != ctx.bg]
+        spirals = [op(spiral, colour=c, keeps_shape=True) for c in colours]
+        return ([op(frame, colour=c, keeps_shape=True) for c in colours]
+                + [o for o in spirals if agrees(o.fn, ctx, exact=False)])   # a spiral is rarely right: only then
     return [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
             for q in QUANTITIES for layout in _layouts(ctx)]
