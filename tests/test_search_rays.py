@@ -137,3 +137,19 @@ def test_stripes_repeat_the_two_cells_lines_at_their_distance():
 
 def test_stripes_solve_a_training_task():
     assert_op_solves(rays, "0a938d79", ["stripes"])
+
+
+def test_band_lines_cut_each_hole_across_its_stripe():
+    g = np.full((6, 5), 4, np.uint8)
+    g[3:, :] = 8                              # two horizontal bands: rows 0-2 of 4, rows 3-5 of 8
+    g[1, 1] = g[4, 3] = 0
+    want = g.copy()
+    want[0:3, 1] = 0
+    want[3:6, 3] = 0
+    assert (rays.band_lines(g, 4, 0) == want).all()
+    assert (rays.band_lines(g.T.copy(), 4, 0) == want.T).all()   # vertical bands: lines along the rows
+    assert rays.band_lines(np.full((4, 4), 4, np.uint8), 4, 0) is None   # one band, no hole
+
+
+def test_band_lines_solve_a_training_task():
+    assert_op_solves(rays, "855e0971", ["band_lines(0)"])

@@ -7,7 +7,8 @@ cell blocks its way; `wall_rays` draws a line from every cell of a colour toward
 crossings in a fitted colour; `meet` grows the two cells at the ends of a row or column toward each other, a fitted
 colour where they meet; `to_corner` fills the box from every lone cell to the grid corner nearest to it; `stripes`
 draws lines across the grid through the grid's two cells and repeats them, colours alternating, at their distance to
-the far edge. (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
+the far edge; `band_lines` runs every cell of a colour across the band of rows it lies in. (Lines between cells and
+around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -230,6 +231,37 @@ def stripes(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if w > h else np.ascontiguousarray(out.T)
 
 
+def _band_starts(grid: np.ndarray, colour: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(first row, end row) of each horizontal band: a run of rows with one majority colour (over half of each
+    row), never `colour`; None with a single band or a row without such a colour."""
+    counts = np.array([np.bincount(row, minlength=10) for row in grid])
+    majority = counts.argmax(axis=1)
+    if (majority == colour).any() or (2 * counts.max(axis=1) <= grid.shape[1]).any():
+        return None
+    starts = np.flatnonzero(np.r_[True, majority[1:] != majority[:-1]])
+    return (starts, np.r_[starts[1:], len(majority)]) if len(starts) > 1 else None
+
+
+def band_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """The grid read as bands (runs of rows, or else of columns, with one majority colour): every cell of
+    `colour` painted straight across the whole of its band (a hole cut through its stripe). None without a cell
+    of `colour`, or unless exactly one direction shows bands."""
+    rows, cols = _band_starts(grid, colour), _band_starts(grid.T, colour)
+    bands = rows if cols is None else cols if rows is None else None
+    if bands is None:
+        return None
+    g = grid if rows is not None else grid.T
+    starts, ends = bands
+    cells = np.argwhere(g == colour)
+    if not len(cells):
+        return None
+    band = np.repeat(np.arange(len(starts)), ends - starts)
+    out = g.copy()
+    for r, c in cells.tolist():
+        out[starts[band[r]]:ends[band[r]], c] = colour
+    return out if rows is not None else np.ascontiguousarray(out.T)
+
+
 def _ray_colours(ctx: TaskContext) -> list[int]:
     """The one colour the outputs add on background cells, when the inputs have it too."""
     added: set[int] = set()
@@ -253,6 +285,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
     candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
+    candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
         candidates.append(Op(f"crosses({new[0]})", partial(crosses, ctx_bg=bg, colour=new[0])))
