@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# after PYTHONPATH and the installed package: a worktree named in PYTHONPATH is the code measured
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from trm_submit.budget import Budget  # noqa: E402
 from trm_submit.io import datasets  # noqa: E402

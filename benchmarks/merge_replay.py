@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# after PYTHONPATH and the installed package: a worktree named in PYTHONPATH is the code measured
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from trm_submit.search import runs as search_runs  # noqa: E402
 

@@ -26,20 +26,6 @@ def test_pieces_keep_the_cheapest_over_all_levels(monkeypatch):
     assert sorted(p.text for p in pieces.items) == ["p1", "p3", "p4"]
 
 
-def test_pieces_keep_the_clean_ones_first(monkeypatch):
-    monkeypatch.setattr(stack, "MAX_PIECES", 2)
-    target = np.array([[1, 1, 0, 0]], np.uint8)
-    pieces = Pieces(targets=(target,), bg=0)
-    for text, cost, value in (("wrong_fg_and_bg", 1, [[0, 2, 0, 0]]),   # 2 on a 1 (fg), 0 on a 1 (bg): unclean
-                              ("clean_bg", 3, [[1, 1, 0, 4]]),          # wrong only where it paints fg
-                              ("clean_fg", 2, [[1, 0, 0, 0]]),          # right wherever it paints fg
-                              ("wrong_twice", 1, [[0, 0, 3, 3]])):
-        pieces.add(text, cost, (np.array(value, np.uint8),), (np.array(value, np.uint8),))
-    # the two clean pieces are kept over the cheaper unclean ones; packed cheapest first
-    assert sorted(p.text for p in pieces.items) == ["clean_bg", "clean_fg"]
-    assert [p.text for p in pieces.matrices((target,), 0)[0]] == ["clean_fg", "clean_bg"]
-
-
 def test_a_care_demonstration_pass_finds_a_stack_the_all_demonstration_pass_does_not(monkeypatch):
     monkeypatch.setattr(stack, "STARTS", 1)
     targets = (np.array([[1, 1, 1, 0]], np.uint8), np.array([[2, 2, 2, 2, 2, 0]], np.uint8))

@@ -2,13 +2,10 @@
 every train output, as an overlay in which earlier pieces win; and the patch completion of a stack that leaves
 cells unpainted.
 
-A piece is a grid state whose train values have the train outputs' shapes; MAX_PIECES of them are kept: the
-clean ones first (a clean piece paints no train cell wrong in mode "fg" or in mode "bg"), by program cost over every
-level, then by their fewest wrong cells, then discovery order. A pool of pieces cut by cost alone kept the first-found
-half of a level's pieces and dropped a clean piece of the next level that a stack needed (31aa019c). The stacker packs
-them cheapest first (ties: by that order) up to MAX_CELLS train cells in all (a task of ten 30x30 demonstrations
-stacks its ~300 cheapest). A piece can paint in three modes: "fg" (only its non-background cells), "all" (every
-cell) or "bg" (only its background cells).
+A piece is a grid state whose train values have the train outputs' shapes; the cheapest MAX_PIECES found are
+kept (by program cost over every level, then discovery order), and the stacker packs the cheapest of them up to
+MAX_CELLS train cells in all (a task of ten 30x30 demonstrations stacks its ~300 cheapest). A piece can paint
+in three modes: "fg" (only its non-background cells), "all" (every cell) or "bg" (only its background cells).
 A (piece, mode) is admissible while it agrees with the train output on every still unpainted cell it would
 paint, on every demonstration.
 
@@ -59,7 +56,6 @@ from .dsl import value_key
 
 MAX_PIECES = 3000   # pieces kept per search (the cheapest)
 MAX_CELLS = 3_000_000  # train cells of all the pieces the stacker packs (the cheapest first): bounds its time
-UNCLEAN_COST = 100  # a piece that paints some train cell wrong in both "fg" and "bg" ranks after every clean one
 MAX_STEPS = 4       # pieces per stack
 STARTS = 4          # first-step alternatives of the first pass
 CARE_DEMOS = 5      # demonstrations that each get a pass where only their own cells count
@@ -79,28 +75,24 @@ class Piece:
     cost: int
     train: tuple[np.ndarray, ...]
     tests: tuple[np.ndarray, ...]  # Pieces.add keeps no piece with a missing test value
-    rank: tuple[int, int] = (0, 0)  # Pieces._rank: what the kept pieces are chosen and packed by
 
 
 @dataclass
 class Pieces:
-    """The best-ranked MAX_PIECES distinct pieces (`_rank`: by cost, a piece that paints wrong cells in every
-    mode ranked dearer; ties: the first found), `items` in no particular order."""
+    """The cheapest MAX_PIECES distinct pieces (ties: the first found), `items` in no particular order."""
 
-    targets: Optional[tuple[np.ndarray, ...]] = None   # the train outputs, for the rank (none: by cost alone)
-    bg: int = 0
     items: list[Piece] = field(default_factory=list)
     keys: set = field(default_factory=set)
-    _heap: list = field(default_factory=list)  # (-rank..., -order, index into items): the worst piece on top
+    _heap: list = field(default_factory=list)  # (-cost, -order, index into items): the worst piece on top
     _order: int = 0
     _packed: Optional[tuple] = None            # (targets, bg, sorted items, _Matrices) until the next add
 
     def matrices(self, targets: tuple[np.ndarray, ...], bg: int) -> tuple[list[Piece], "_Matrices"]:
-        """The pieces sorted by cost (ties: by `_rank`, then in slot order) and their packed matrices, built once
+        """The pieces sorted by cost (stable: ties keep discovery order) and their packed matrices, built once
         for every stacker pass over the same pieces and targets."""
         if self._packed is None or self._packed[0] is not targets or self._packed[1] != bg:
             per_piece = sum(t.size for t in targets)
-            items = sorted(self.items, key=lambda p: (p.cost, p.rank))[:max(1, MAX_CELLS // per_piece)]
+            items = sorted(self.items, key=lambda p: p.cost)[:max(1, MAX_CELLS // per_piece)]
             self._packed = (targets, bg, items, _Matrices(items, targets, bg))
         return self._packed[2], self._packed[3]
 
@@ -108,38 +100,21 @@ class Pieces:
         if any(t is None for t in tests):
             return
         self._packed = None
-        full = len(self.items) >= MAX_PIECES
-        if full and cost > -self._heap[0][0]:
+        if len(self.items) >= MAX_PIECES and cost >= -self._heap[0][0]:
             return
         key = hash(tuple(value_key(v) for v in train + tests))
         if key in self.keys:
             return
-        rank = self._rank(cost, train)
-        if full and rank >= (-self._heap[0][0], -self._heap[0][1]):
-            return
         self.keys.add(key)
         self._order += 1
-        piece = Piece(text, cost, train, tests, rank)
-        if not full:
-            heapq.heappush(self._heap, (-rank[0], -rank[1], -self._order, len(self.items)))
+        piece = Piece(text, cost, train, tests)
+        if len(self.items) < MAX_PIECES:
+            heapq.heappush(self._heap, (-cost, -self._order, len(self.items)))
             self.items.append(piece)
             return
-        *_, slot = heapq.heappop(self._heap)  # the worst-ranked, latest found piece
+        _, _, slot = heapq.heappop(self._heap)  # the costliest, latest found piece
         self.items[slot] = piece
-        heapq.heappush(self._heap, (-rank[0], -rank[1], -self._order, slot))
-
-    def _rank(self, cost: int, train: tuple) -> tuple[int, int]:
-        """(cost, plus UNCLEAN_COST unless the piece is clean in mode "fg" or "bg": paints no train cell wrong;
-        its fewest wrong cells in one of those modes): the key the kept pieces are chosen by."""
-        if self.targets is None:
-            return cost, 0
-        wrong_fg = wrong_bg = 0
-        for v, t in zip(train, self.targets):
-            fg = v != self.bg
-            wrong_fg += int(np.count_nonzero(fg & (v != t)))
-            wrong_bg += int(np.count_nonzero(~fg & (t != self.bg)))
-        wrong = min(wrong_fg, wrong_bg)
-        return cost + (UNCLEAN_COST if wrong else 0), wrong
+        heapq.heappush(self._heap, (-cost, -self._order, slot))
 
 
 def _paint(canvas: np.ndarray, value: np.ndarray, mode: str, bg: int) -> None:
