@@ -26,6 +26,11 @@ from .objects import components, grid_background
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
 
 
+def _lone_cells(grid: np.ndarray, bg: int) -> list[tuple[int, int]]:
+    """(row, column) of every non-background cell with no non-background 8-neighbour."""
+    return [(o.top, o.left) for o in components(grid, bg, "m8") if o.size == 1]
+
+
 def bounce(grid: np.ndarray, ctx_bg: int, step: tuple[int, int], reflect_cols: bool) -> np.ndarray | None:
     """From every lone cell (no non-background 8-neighbour), a diagonal line in its colour along `step`, over
     background cells: it reflects off the left and right walls and ends at the top or bottom one
@@ -35,12 +40,11 @@ def bounce(grid: np.ndarray, ctx_bg: int, step: tuple[int, int], reflect_cols: b
     h, w = grid.shape
     if (w if reflect_cols else h) < 2:
         return None
-    seeds = [o for o in components(grid, bg, "m8") if o.size == 1]
+    seeds = _lone_cells(grid, bg)
     if not seeds:
         return None
     out = grid.copy()
-    for o in seeds:
-        r, c = o.top, o.left
+    for r, c in seeds:
         dr, dc = step
         colour = int(grid[r, c])
         while True:
@@ -148,7 +152,7 @@ def crosses(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
     """The whole row and column of every lone cell (no non-background 8-neighbour) painted its colour, over
     background cells; where the lines of two cells cross, `colour`. None without lone cells."""
     bg = grid_background(grid, ctx_bg)
-    seeds = [(o.top, o.left, int(o.grid[0, 0])) for o in components(grid, bg, "m8") if o.size == 1]
+    seeds = [(r, c, int(grid[r, c])) for r, c in _lone_cells(grid, bg)]
     if not seeds:
         return None
     count = np.zeros(grid.shape, dtype=np.int64)
@@ -195,12 +199,11 @@ def to_corner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     halfway on an axis (no nearer corner)."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
-    seeds = [o for o in components(grid, bg, "m8") if o.size == 1]
+    seeds = _lone_cells(grid, bg)
     if not seeds:
         return None
     out = grid.copy()
-    for o in seeds:
-        r, c = o.top, o.left
+    for r, c in seeds:
         if 2 * r == h - 1 or 2 * c == w - 1:
             return None
         rows = slice(0, r + 1) if r < h - 1 - r else slice(r, h)
