@@ -300,5 +300,6 @@ def ops(ctx: TaskContext) -> list[Op]:
                   partial(detour_rays, ctx_bg=bg, colour=colour, step=step, aside=aside))
                for colour in _ray_colours(ctx) for name, step in STEPS.items() for side, aside in STEPS.items()
                if aside[0] * step[0] + aside[1] * step[1] == 0]   # steps aside: perpendicular only
-    candidates += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]
-    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])
+    kept = [op for op in candidates if agrees(op.fn, ctx, exact=False)]
+    kept += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]   # checked once, here
+    return shape_keeping(kept)
