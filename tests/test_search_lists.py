@@ -60,6 +60,32 @@ def test_map_then_overlay_at_positions_solves_a_real_training_task():
         assert np.array_equal(got, want)
 
 
+def test_centred_map_turns_an_item_about_its_middle():
+    """A 1x3 bar turned a quarter sits on its middle cell (centred); the plain map keeps its top-left corner;
+    a 1x2 bar (odd difference) keeps its corner either way."""
+    grid = np.zeros((5, 5), np.uint8)
+    grid[2, 1:4] = 3
+    grid[0, 0:2] = 4
+    items = object_list(grid, 0, "c4")
+    turn = np.rot90
+    centred = overlay_at(map_items(items, turn, centred=True), 0)
+    want = np.zeros((5, 5), np.uint8)
+    want[1:4, 2] = 3
+    want[0:2, 0] = 4
+    assert np.array_equal(centred, want)
+    plain = overlay_at(map_items(items, turn), 0)
+    assert (plain[2:5, 1] == 3).all() and (plain[0:2, 0] == 4).all()
+
+
+def test_centred_quarter_turn_solves_a_real_training_task():
+    """ARC-AGI-2 f0f8a26d: every line turned a quarter about its middle cell."""
+    task, solutions = training_task("f0f8a26d", "arc-agi-2")
+    for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
+        got = overlay_at(map_items(object_list(grid, 7, "c4"), np.rot90, centred=True), 7)
+        assert np.array_equal(got, want)
+        assert not np.array_equal(overlay_at(map_items(object_list(grid, 7, "c4"), np.rot90), 7), want)
+
+
 def test_positions_are_part_of_a_lists_identity():
     a = np.ones((1, 1), np.uint8)
     here, there = Items((a,), ((0, 0),), (3, 3)), Items((a,), ((2, 2),), (3, 3))

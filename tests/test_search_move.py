@@ -170,6 +170,34 @@ def test_to_own_colour_solves_training_tasks(task_id):
     assert_op_solves(move, task_id, ["to_own_colour(erase)"])
 
 
+def test_to_own_wall_slides_objects_as_rigid_bodies_nearest_first():
+    g = np.zeros((6, 8), np.uint8)
+    g[:, 0] = 2               # the left edge is 2s, the right edge 3s
+    g[:, 7] = 3
+    g[1, 3:5] = 2             # a 2-bar: slides left to columns 1-2
+    g[3, 4], g[4, 5] = 2, 2   # a diagonal 2-pair (one 8-neighbour object): its left cell stops at column 1
+    g[5, 3] = 3               # a 3-cell: slides right to column 6
+    g[0, 4] = 5               # no edge of 5s: erased, or kept
+    want = np.zeros_like(g)
+    want[:, 0], want[:, 7] = 2, 3
+    want[1, 1:3] = 2
+    want[3, 1], want[4, 2] = 2, 2
+    want[5, 6] = 3
+    assert (move.to_own_wall(g, 0, False) == want).all()
+    want[0, 4] = 5
+    assert (move.to_own_wall(g, 0, True) == want).all()
+    blocked = np.zeros((3, 6), np.uint8)
+    blocked[:, 0] = 4
+    blocked[1, 1], blocked[1, 4] = 6, 4   # the 4 stops against the 6 in its way
+    assert move.to_own_wall(blocked, 0, True)[1].tolist() == [4, 6, 4, 0, 0, 0]
+    assert move.to_own_wall(np.zeros((3, 3), np.uint8), 0, True) is None   # no edge of one colour
+
+
+@pytest.mark.parametrize("task_id,dataset", [("d687bc17", "arc-agi-1"), ("f0100645", "arc-agi-2")])
+def test_to_own_wall_solves_training_tasks(task_id, dataset):
+    assert_op_solves(move, task_id, ["to_own_wall(erase)"], dataset=dataset)
+
+
 def test_align_moves_every_object_to_the_anchors_top_row():
     g = np.zeros((6, 7), np.uint8)
     g[2:4, 0] = 1            # the anchor, rows 2-3

@@ -65,7 +65,7 @@ from ..grids.kernels import grid_hash  # the hash TRM's candidates carry too
 from ..io.tasks import Task
 from . import generic, library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
-from .lists import map_items, overlay_at
+from .lists import CENTRED_MAPS, map_items, overlay_at
 from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier, program_text
 
 MAX_CANDIDATES = 5
@@ -147,7 +147,8 @@ class _Search:
         self.by_kind: dict[str, list[Op]] = {
             GRID: [op for op in self.ops if op.arg == GRID],
             LIST: [op for op in self.ops if op.arg == LIST] + [
-                Op(f"each({op.name})", partial(map_items, fn=op.fn), LIST, LIST, op.cost)
+                Op(f"each({op.name})", partial(map_items, fn=op.fn, centred=op.name in CENTRED_MAPS), LIST, LIST,
+                   op.cost)
                 for op in self.ops if op.arg == GRID and op.ret == GRID],
         }
 

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .dsl import GRID, LIST, VALUE_MAX_SIDE, Items, Op, TaskContext
+from .dsl import GRID, LIST, VALUE_MAX_SIDE, Items, Op, TaskContext, placed
 from .grid_loops import overlay_items
 from .objects import components
 from .select import holes
@@ -153,16 +153,29 @@ def _subset(items: tuple, chosen: list[int]) -> tuple:
     return picked
 
 
-def map_items(items: tuple, fn: Callable) -> Optional[tuple]:
+def map_items(items: tuple, fn: Callable, centred: bool = False) -> Optional[tuple]:
     """`fn` applied to every item (None if it does not apply to one); a positioned list keeps its positions
-    (each result sits where its item's top-left corner was)."""
+    (each result sits where its item's top-left corner was). With `centred` (the quarter turns and diagonal
+    flips, `CENTRED_MAPS`), a result whose shape differs from its item by an even number of rows and of
+    columns sits on the item's centre instead: a line turned about its middle cell (f0f8a26d)."""
     out = []
     for it in items:
         r = fn(it)
         if r is None:
             return None
         out.append(r)
-    return items.placed_like(out) if isinstance(items, Items) else tuple(out)
+    if not isinstance(items, Items):
+        return tuple(out)
+    if not centred:
+        return items.placed_like(out)
+    pos = []
+    for it, r, (y, x) in zip(items, out, items.pos):
+        dh, dw = it.shape[0] - r.shape[0], it.shape[1] - r.shape[1]
+        pos.append((y + dh // 2, x + dw // 2) if dh % 2 == 0 and dw % 2 == 0 else (y, x))
+    return placed(out, tuple(pos), items.frame)
+
+
+CENTRED_MAPS = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})  # each(...) keeps the centre
 
 
 def ops(ctx: TaskContext) -> list[Op]:

@@ -18,6 +18,10 @@ cells as it has cells, rows or columns ("each bar rises by its length").
 Moves to their own colour: every lone cell (an 8-neighbour one-colour object of one cell) goes straight, over
 anything in its way, to the nearest cell of its own colour outside the lone cells, along its row or column, and
 stops next to it; a lone cell with none in sight is erased or stays (`to_own_colour`).
+
+Moves to their own wall: every one-colour object slides straight toward the grid edge whose line is in its
+colour, nearest objects first, until the next step would hit a non-background cell (ARC-AGI-2 f0100645); an
+object whose colour has no such edge stays or is erased (`to_own_wall`).
 """
 
 from __future__ import annotations
@@ -129,6 +133,61 @@ def to_own_colour(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray 
             return None
         out[stops[0][1], stops[0][2]] = colour
     return out
+
+
+def _edge_walls(grid: np.ndarray, bg: int) -> dict[int, tuple[int, int, np.ndarray]]:
+    """colour -> (dy, dx, line mask) of the one grid edge whose cells (its two end cells aside) are all that
+    colour; colours on two such edges are left out."""
+    h, w = grid.shape
+    found: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+    if h < 3 or w < 3:
+        return {}
+    for dy, dx, line, mask in ((-1, 0, grid[0, 1:-1], np.s_[0, :]), (1, 0, grid[-1, 1:-1], np.s_[-1, :]),
+                               (0, -1, grid[1:-1, 0], np.s_[:, 0]), (0, 1, grid[1:-1, -1], np.s_[:, -1])):
+        colour = int(line[0])
+        if colour != bg and (line == colour).all():
+            where = np.zeros(grid.shape, bool)
+            where[mask] = grid[mask] == colour
+            found.setdefault(colour, []).append((dy, dx, where))
+    return {c: v[0] for c, v in found.items() if len(v) == 1}
+
+
+def to_own_wall(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray | None:
+    """Every one-colour object (8-neighbour) slid toward the edge line of its own colour (module docstring);
+    None without such an edge or without an object that has one."""
+    bg = grid_background(grid, ctx_bg)
+    walls = _edge_walls(grid, bg)
+    if not walls:
+        return None
+    fixed = np.zeros(grid.shape, bool)
+    for _, _, where in walls.values():
+        fixed |= where
+    objs = components(np.where(fixed, np.uint8(bg), grid).astype(np.uint8), bg, "c8")
+    movers = [o for o in objs if int(o.grid[o.mask][0]) in walls]
+    if not movers:
+        return None
+    canvas = grid.copy()
+    h, w = grid.shape
+
+    def gap(o: Obj) -> int:
+        dy, dx = walls[int(o.grid[o.mask][0])][:2]
+        return (o.top if dy < 0 else h - o.top - o.height if dy > 0 else o.left if dx < 0
+                else w - o.left - o.width)
+
+    if not keep_lost:
+        for o in objs:
+            if int(o.grid[o.mask][0]) not in walls:
+                place(canvas, o, bg)
+    for o in sorted(movers, key=gap):
+        dy, dx = walls[int(o.grid[o.mask][0])][:2]
+        place(canvas, o, bg)
+        top, left = o.top, o.left
+        while 0 <= top + dy and top + dy + o.height <= h and 0 <= left + dx and left + dx + o.width <= w:
+            if (canvas[top + dy:top + dy + o.height, left + dx:left + dx + o.width][o.mask] != bg).any():
+                break
+            top, left = top + dy, left + dx
+        place(canvas, Obj(top, left, o.grid, o.mask, bg))
+    return canvas
 
 
 def _kept_colours(ctx: TaskContext) -> list[int]:
@@ -256,9 +315,9 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor) and align(anchor) for anchor colours, and to_own_colour, where their moves agree with the
-    train outputs; shift_colours where every colour's own translation reproduces the train outputs; the first
-    move_by_measure that does."""
+    """attract(anchor) and align(anchor) for anchor colours, to_own_colour and to_own_wall, where their moves
+    agree with the train outputs; shift_colours where every colour's own translation reproduces the train
+    outputs; the first move_by_measure that does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -267,5 +326,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                    for c in _kept_colours(ctx)]
     candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
                       partial(to_own_colour, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
+    candidates += [Op(f"to_own_wall({'keep' if keep else 'erase'})",
+                      partial(to_own_wall, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
                          + _measure_ops(ctx))
