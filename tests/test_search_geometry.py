@@ -244,3 +244,21 @@ def test_kron_colours_keeps_only_each_cells_colour_in_its_copy():
 
 def test_kron_colours_solves_an_arc_agi_2_training_task():
     assert_op_solves(geo, "973e499e", ["kron_colours(0)"], dataset="arc-agi-2")
+
+
+def test_reverse_paths_reads_each_path_backwards_and_leaves_other_objects():
+    g = np.zeros((5, 6), np.uint8)
+    g[1, 1], g[1, 2], g[2, 2], g[3, 2] = 1, 2, 3, 4   # an L-shaped path 1-2-3-4
+    g[0, 5] = 6                                        # a single cell: stays
+    g[3:5, 4:6] = 7                                    # a 2x2 block: not a path, stays
+    want = g.copy()
+    want[1, 1], want[1, 2], want[2, 2], want[3, 2] = 4, 3, 2, 1
+    assert np.array_equal(geo.reverse_paths(g, 0), want)
+    assert geo.reverse_paths(want, 0).tolist() == g.tolist()
+    branch = np.zeros((3, 3), np.uint8)
+    branch[1, :], branch[0, 1] = (1, 2, 3), 5                # a T: three ends, no path
+    assert geo.reverse_paths(branch, 0) is None
+
+
+def test_reverse_paths_solves_a_real_training_task():
+    assert_op_solves(geo, "5792cb4d", ["reverse_paths"], dataset="arc-agi-2")

@@ -4,7 +4,8 @@ rotations, concatenation with a transformed copy, halves, deleting blank or repe
 of a repeating grid, the grid in place of each of its cells (`kron_self`; `kron_colours`: only that cell's
 colour), a fitted block per coloured cell, the grid framed by its own edges (`bleed_edges`, where every output is
 one cell larger on each side), the rows sheared into a parallelogram (`skew`: each row shifted one cell further
-right than the row below it, or above it).
+right than the row below it, or above it), the colours along each one-cell-wide path read backwards
+(`reverse_paths`: ARC-AGI-2 5792cb4d).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -19,7 +20,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext
+from .fitting import agrees
 from .grid_loops import colour_box
+from .objects import components, grid_background
 
 Grid = np.ndarray
 
@@ -322,8 +325,46 @@ def _concat_ops(ctx: TaskContext) -> list[Op]:
     return ops
 
 
+def _path_order(mask: np.ndarray) -> Optional[list[tuple[int, int]]]:
+    """The cells of `mask` from one end to the other when they form one path of 4-neighbour steps (two end
+    cells with one neighbour, every other cell with two), else None."""
+    rows, cols = np.nonzero(mask)
+    cells = set(zip(rows.tolist(), cols.tolist()))
+    steps = ((-1, 0), (1, 0), (0, -1), (0, 1))
+    near = {cell: [(cell[0] + dy, cell[1] + dx) for dy, dx in steps if (cell[0] + dy, cell[1] + dx) in cells]
+            for cell in cells}
+    ends = [cell for cell, n in near.items() if len(n) == 1]
+    if len(ends) != 2 or any(len(n) > 2 for n in near.values()):
+        return None
+    order, prev = [min(ends)], None
+    while len(order) < len(cells):
+        nxt = [n for n in near[order[-1]] if n != prev]
+        if not nxt:
+            return None
+        prev = order[-1]
+        order.append(nxt[0])
+    return order
+
+
+def reverse_paths(grid: Grid, ctx_bg: int) -> Optional[Grid]:
+    """Each object (8-neighbour, multicolour) that is a one-cell-wide path (see `_path_order`) with its colours
+    read backwards from the other end; other objects stay. None when no path changes."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    for obj in components(grid, bg, "m8"):
+        if obj.size < 2:
+            continue
+        order = _path_order(obj.mask)
+        if order is None:
+            continue
+        colours = [int(obj.grid[r, c]) for r, c in order]
+        for (r, c), colour in zip(order, reversed(colours)):
+            out[obj.top + r, obj.left + c] = colour
+    return None if np.array_equal(out, grid) else out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """The task's geometry ops."""
+    """The task's geometry ops (`reverse_paths` only where it reproduces every demonstration)."""
     out = [Op(name, fn, keeps_shape=name in ("rot180", "flip_h", "flip_v")) for name, fn in DIHEDRAL.items()]
     out.append(Op("crop(non_bg)", partial(crop_non_bg, bg=ctx.bg)))
     for c in ctx.in_colours:
@@ -333,4 +374,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     out.append(Op("drop_blank_lines", partial(drop_blank_lines, bg=ctx.bg)))
     out.append(Op("drop_repeated_lines", drop_repeated_lines))
     out.append(Op("unit_tile", unit_tile))
+    paths = partial(reverse_paths, ctx_bg=ctx.bg)
+    if ctx.same_shape and agrees(paths, ctx, exact=True):
+        out.append(Op("reverse_paths", paths, keeps_shape=True))
     return out + _size_ops(ctx) + _concat_ops(ctx)
