@@ -264,3 +264,19 @@ def test_largest_rectangle_keeps_the_block_out_of_the_noise():
 
 def test_largest_rectangle_solves_a_training_task():
     assert_op_solves(patterns, "91714a58", ["largest_rectangle"])
+
+
+def test_remove_inner_erases_what_lies_in_another_objects_box():
+    g = np.zeros((7, 8), np.uint8)
+    g[1, 1:6], g[5, 1:6], g[1:6, 1] = 2, 2, 2     # a C-shaped 2-object, open on the right: box rows 1-5, cols 1-5
+    g[3, 3:5] = 4                                  # inside that box, not enclosed: erased
+    g[0, 7] = 6                                    # outside every box: stays
+    g[6, 4:8] = 3                                  # a bar beside the box: stays
+    want = g.copy()
+    want[3, 3:5] = 0
+    assert np.array_equal(patterns.remove_inner(g, 0), want)
+    assert patterns.remove_inner(want, 0) is None  # nothing left inside a box
+
+
+def test_remove_inner_solves_a_real_training_task():
+    assert_op_solves(patterns, "9720b24f", ["remove_inner"], dataset="arc-agi-2")

@@ -1,7 +1,7 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
-cells, small objects, 3x3 majority filter, noisy stripes to their majority colour, the largest solid rectangle
-kept alone), rows continued like a template row in their own colours and blank rows filled with the first
+cells, small objects, objects inside another object's box, 3x3 majority filter, noisy stripes to their
+majority colour, the largest solid rectangle kept alone), rows continued like a template row in their own colours and blank rows filled with the first
 row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
@@ -292,11 +292,25 @@ def largest_rectangle(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out
 
 
+def remove_inner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """One-colour objects (8-neighbour) lying wholly inside another object's bounding box painted background:
+    what sits within another shape (ARC-AGI-2 9720b24f). None when no object does."""
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "c8")
+    out = grid.copy()
+    for o in objs:
+        if any(p is not o and p.top <= o.top and p.left <= o.left and o.top + o.height <= p.top + p.height
+               and o.left + o.width <= p.left + p.width and p.size > o.size for p in objs):
+            place(out, o, bg)
+    return None if np.array_equal(out, grid) else out
+
+
 def denoise_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
     if ctx.same_shape:
         result.append(Op("stripe_majority", stripe_majority))
+        result.append(Op("remove_inner", partial(remove_inner, ctx_bg=bg)))
         result = [op for op in result if agrees(op.fn, ctx, exact=False)]
     removed = []
     for i, o in same_shape_pairs(ctx):
