@@ -190,3 +190,28 @@ def test_largest_bars_one_column_per_largest_object_left_to_right():
 
 def test_largest_bars_solves_a_training_task():
     assert_op_solves(col, "a3325580", ["largest_bars"])
+
+
+def test_concentric_nests_the_layers_or_the_counts():
+    g = np.full((7, 8), 2, np.uint8)      # border layer 2, then a box of 1 holding a box of 3 holding a 2
+    g[1:6, 1:7] = 1
+    g[2:5, 2:6] = 3
+    g[3, 3] = 2
+    want = np.array([[2] * 7, [2, 1, 1, 1, 1, 1, 2], [2, 1, 3, 3, 3, 1, 2], [2, 1, 3, 2, 3, 1, 2],
+                     [2, 1, 3, 3, 3, 1, 2], [2, 1, 1, 1, 1, 1, 2], [2] * 7], np.uint8)
+    assert np.array_equal(col.concentric(g, 0, "layer"), want)
+    two = np.zeros((5, 5), np.uint8)      # the layer after the border holds two colours: no nesting
+    two[1, 1], two[3, 3] = 4, 5
+    assert col.concentric(two, 0, "layer") is None
+    counts = np.zeros((4, 6), np.uint8)   # non-background counts 6 (colour 7) > 3 (colour 5) > 1 (colour 9)
+    counts[0, :] = 7
+    counts[2, 0:3] = 5
+    counts[3, 5] = 9
+    assert col.concentric(counts, 0, "count").tolist() == [[7] * 5, [7, 5, 5, 5, 7], [7, 5, 9, 5, 7],
+                                                           [7, 5, 5, 5, 7], [7] * 5]
+
+
+@pytest.mark.parametrize("task_id,dataset,name", [("eb5a1d5d", "arc-agi-1", "concentric(layer)"),
+                                                  ("5587a8d0", "arc-agi-2", "concentric(count)")])
+def test_concentric_solves_training_tasks(task_id, dataset, name):
+    assert_op_solves(col, task_id, [name], dataset=dataset)

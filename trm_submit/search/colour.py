@@ -3,7 +3,8 @@ majority/minority colour as a 1x1 grid, the colours present as a list (a line of
 per-task colour substitution fitted from the demonstrations). `permute_layers` permutes the input's own colours by
 their order from the border inwards (reversed, or each taking the next or the previous layer's colour): nested
 rings swap colours, a map that differs in every demonstration. `colour_histogram` draws the colours' counts as
-bars; `largest_bars` draws one bar per largest object.
+bars; `largest_bars` draws one bar per largest object; `concentric` nests the colours as square rings, the most
+frequent outside.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
+from .grid_loops import label_components
 from .objects import components, grid_background
 
 Grid = np.ndarray
@@ -118,6 +120,50 @@ def colour_histogram(g: Grid, bg: int, which: str) -> Optional[Grid]:
     return out
 
 
+def _layers(g: Grid) -> Optional[list[int]]:
+    """The colours of the grid's nested layers from the border in: layer 0 is every one-colour region (4-neighbour)
+    that touches the border, layer k+1 every region next to layer k not in an earlier one; None when a layer holds
+    two colours."""
+    labels, n = label_components(g, 10, False, False)
+    touching = np.zeros((n + 1, n + 1), dtype=bool)
+    for a, b in ((labels[1:, :], labels[:-1, :]), (labels[:, 1:], labels[:, :-1])):
+        touching[a.ravel(), b.ravel()] = True
+    touching |= touching.T
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    layer = np.full(n + 1, -1)
+    front = sorted(set(edge.tolist()))
+    colours: list[int] = []
+    first = np.zeros(n + 1, dtype=np.int64)
+    first[labels.ravel()] = g.ravel()
+    while front:
+        found = {int(first[r]) for r in front}
+        if len(found) != 1:
+            return None
+        colours.append(found.pop())
+        layer[front] = len(colours) - 1
+        front = sorted({int(r) for f in front for r in np.flatnonzero(touching[f]) if layer[r] < 0})
+    return colours
+
+
+def concentric(g: Grid, bg: int, order: str) -> Optional[Grid]:
+    """Colours as nested square rings around one centre cell, outermost first: by `order` "layer" the grid's own
+    nested layers (`_layers`: the border's colour outside), by "count" the non-background colours, the most
+    frequent outside (ties: the smaller colour; ARC-AGI-2 5587a8d0). n rings give a (2n-1)-square. None with
+    fewer than two rings or more than 15."""
+    if order == "layer":
+        rings = _layers(g)
+    else:
+        counts = _non_bg_counts(g, bg)
+        rings = sorted((int(c) for c in np.flatnonzero(counts)), key=lambda c: (-int(counts[c]), c))
+    if rings is None or not 2 <= len(rings) <= 15:
+        return None
+    side = 2 * len(rings) - 1
+    out = np.empty((side, side), dtype=np.uint8)
+    for k, c in enumerate(rings):
+        out[k:side - k, k:side - k] = c
+    return out
+
+
 def largest_bars(g: Grid, bg: int) -> Optional[Grid]:
     """One column per object (one colour, 8-neighbour) of the largest size, left to right by its first column,
     each as tall as that size and filled with the object's colour. None without objects, with two of them
@@ -213,6 +259,11 @@ def ops(ctx: TaskContext) -> list[Op]:
         op = Op("largest_bars", partial(largest_bars, bg=bg))
         if reproduces(op.fn, ctx):
             out.append(op)
+        for order in ("layer", "count"):
+            op = Op(f"concentric({order})", partial(concentric, bg=bg, order=order))
+            if reproduces(op.fn, ctx):
+                out.append(op)
+                break
     if ctx.same_shape:   # offered where it reproduces every demonstration: a map read off each input itself
         for how in LAYER_MAPS:
             op = Op(f"permute_layers({how})", partial(permute_layers, how=how), keeps_shape=True)

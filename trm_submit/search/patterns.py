@@ -1,8 +1,8 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
 cells, small objects, objects inside another object's box, 3x3 majority filter, noisy stripes to their
-majority colour, the largest solid rectangle kept alone), rows continued like a template row in their own colours and blank rows filled with the first
-row's colours in turn.
+majority colour, the largest solid rectangle kept alone), rows continued like a template row in their own
+colours and blank rows filled with the first row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
