@@ -153,3 +153,21 @@ def test_band_lines_cut_each_hole_across_its_stripe():
 
 def test_band_lines_solve_a_training_task():
     assert_op_solves(rays, "855e0971", ["band_lines(0)"])
+
+
+def test_mark_hits_projects_markers_onto_the_largest_object():
+    g = np.zeros((7, 7), np.uint8)
+    g[2:5, 2:5] = 8              # the largest object
+    g[0, 3] = 1                  # looks down: (2, 3) turns 1
+    g[3, 6] = 2                  # looks left: (3, 4) turns 2
+    g[6, 0] = 3                  # sees nothing of the block along its row or column: nothing
+    want = g.copy()
+    want[2, 3], want[3, 4] = 1, 2
+    assert np.array_equal(rays.mark_hits(g, 0), want)
+    tie = np.zeros((5, 5), np.uint8)
+    tie[0:2, 0:2], tie[3:5, 3:5], tie[0, 4] = 8, 8, 1   # two largest objects: no answer
+    assert rays.mark_hits(tie, 0) is None
+
+
+def test_mark_hits_solves_a_real_training_task():
+    assert_op_solves(rays, "1f642eb9", ["mark_hits"])

@@ -7,8 +7,9 @@ cell blocks its way; `wall_rays` draws a line from every cell of a colour toward
 crossings in a fitted colour; `meet` grows the two cells at the ends of a row or column toward each other, a fitted
 colour where they meet; `to_corner` fills the box from every lone cell to the grid corner nearest to it; `stripes`
 draws lines across the grid through the grid's two cells and repeats them, colours alternating, at their distance to
-the far edge; `band_lines` runs every cell of a colour across the band of rows it lies in. (Lines between cells and
-around them live in `lines`; the generic rays in `generic`.)
+the far edge; `band_lines` runs every cell of a colour across the band of rows it lies in; `mark_hits` gives the
+first cell of the largest object a marker's row or column meets the marker's colour (projected onto it; 1f642eb9).
+(Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -274,6 +275,39 @@ def _ray_colours(ctx: TaskContext) -> list[int]:
     return [c for c in added if all((i == c).any() for i in ctx.train_in)] if len(added) == 1 else []
 
 
+def mark_hits(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every cell outside the largest object (8-neighbour, multicolour) looks along its row and column: the
+    nearest cell of the largest object it sees over background takes its colour (the cell stays). None without a
+    single largest object, without a cell that sees it, or when a cell sees it at two equally near places."""
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "m8")
+    sizes = sorted((o.size for o in objs), reverse=True)
+    if len(sizes) < 2 or sizes[0] == sizes[1]:
+        return None
+    big = next(o for o in objs if o.size == sizes[0])
+    solid = np.zeros(grid.shape, bool)
+    solid[big.top:big.top + big.height, big.left:big.left + big.width] = big.mask
+    out = grid.copy()
+    h, w = grid.shape
+    marked = False
+    for r, c in zip(*np.nonzero((grid != bg) & ~solid)):
+        hits = []
+        for dy, dx in STEPS.values():
+            y, x = r + dy, c + dx
+            while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+                y, x = y + dy, x + dx
+            if 0 <= y < h and 0 <= x < w and solid[y, x]:
+                hits.append((abs(y - r) + abs(x - c), y, x))
+        if not hits:
+            continue
+        hits.sort()
+        if len(hits) > 1 and hits[0][0] == hits[1][0]:
+            return None
+        out[hits[0][1], hits[0][2]] = grid[r, c]
+        marked = True
+    return out if marked else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -288,6 +322,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
     candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
+    candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
     candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
