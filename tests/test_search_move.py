@@ -198,6 +198,28 @@ def test_to_own_wall_solves_training_tasks(task_id, dataset):
     assert_op_solves(move, task_id, ["to_own_wall(erase)"], dataset=dataset)
 
 
+def test_reflect_out_mirrors_each_object_across_its_nearest_spanning_line():
+    g = np.zeros((9, 8), np.uint8)
+    g[2, 1:6] = 2                 # a 2-line over columns 1-5
+    g[3, 3], g[4, 2:4] = 5, 5     # an L under it, rows 3-4: mirrored across row 2 to rows 0-1
+    g[6:9, 5] = 2                 # a 2-column over rows 6-8
+    g[7, 3] = 4                   # two cells left of it: mirrored to column 7
+    want = np.zeros_like(g)
+    want[2, 1:6], want[6:9, 5] = 2, 2
+    want[1, 3], want[0, 2:4] = 5, 5
+    want[7, 7] = 4
+    assert np.array_equal(move.reflect_out(g, 0, 2), want)
+    g[6:9, 1] = 2                 # a second column, as near to the 4 as the first: no answer
+    assert move.reflect_out(g, 0, 2) is None
+    g[6:9, 1], g[7, 3], g[7, 2] = 0, 0, 4   # three cells left of column 5: its mirror (column 8) leaves the grid
+    assert move.reflect_out(g, 0, 2) is None
+
+
+@pytest.mark.parametrize("task_id", ["f8a8fe49", "6855a6e4"])
+def test_reflect_out_solves_training_tasks(task_id):
+    assert_op_solves(move, task_id, ["reflect_out(2)"])
+
+
 def test_align_moves_every_object_to_the_anchors_top_row():
     g = np.zeros((6, 7), np.uint8)
     g[2:4, 0] = 1            # the anchor, rows 2-3

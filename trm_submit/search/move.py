@@ -22,6 +22,10 @@ stops next to it; a lone cell with none in sight is erased or stays (`to_own_col
 Moves to their own wall: every one-colour object slides straight toward the grid edge whose line is in its
 colour, nearest objects first, until the next step would hit a non-background cell (ARC-AGI-2 f0100645); an
 object whose colour has no such edge stays or is erased (`to_own_wall`).
+
+Reflections: every object not of an anchor colour is mirrored across the nearest line of the anchor colour that
+spans it (a row whose anchor cells cover all its columns, or such a column), and leaves its old place
+(`reflect_out`: shapes flipped out of their bracket, f8a8fe49).
 """
 
 from __future__ import annotations
@@ -190,6 +194,44 @@ def to_own_wall(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray | 
     return canvas
 
 
+def reflect_out(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None:
+    """Every non-anchor object (8-neighbour, multicolour) mirrored across the nearest anchor line spanning it
+    (module docstring). None without an object that has one, when two are equally near, or when a mirror image
+    leaves the grid."""
+    bg = grid_background(grid, ctx_bg)
+    wall = grid == anchor
+    if anchor == bg or not wall.any():
+        return None
+    objs = components(np.where(wall, np.uint8(bg), grid).astype(np.uint8), bg, "m8")
+    out = np.where(wall, grid, np.uint8(bg)).astype(np.uint8)
+    h, w = grid.shape
+    moved = False
+    for o in objs:
+        lines = []   # (distance, axis, line index)
+        for y in range(h):
+            if wall[y, o.left:o.left + o.width].all() and not o.top <= y < o.top + o.height:
+                lines.append((o.top - y if y < o.top else y - o.top - o.height + 1, 0, y))
+        for x in range(w):
+            if wall[o.top:o.top + o.height, x].all() and not o.left <= x < o.left + o.width:
+                lines.append((o.left - x if x < o.left else x - o.left - o.width + 1, 1, x))
+        lines.sort()
+        if not lines:
+            place(out, o)
+            continue
+        if len(lines) > 1 and lines[0][0] == lines[1][0]:
+            return None
+        _, axis, k = lines[0]
+        if axis == 0:
+            top, left, grid_o, mask = 2 * k - (o.top + o.height - 1), o.left, o.grid[::-1], o.mask[::-1]
+        else:
+            top, left, grid_o, mask = o.top, 2 * k - (o.left + o.width - 1), o.grid[:, ::-1], o.mask[:, ::-1]
+        if top < 0 or left < 0 or top + o.height > h or left + o.width > w:
+            return None
+        place(out, Obj(top, left, grid_o, mask, bg))
+        moved = True
+    return out if moved else None
+
+
 def _kept_colours(ctx: TaskContext) -> list[int]:
     """Colours in every train input whose input cells all keep that colour in the output, in pairs that change
     (the output may have more of them)."""
@@ -315,13 +357,14 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor) and align(anchor) for anchor colours, to_own_colour and to_own_wall, where their moves
-    agree with the train outputs; shift_colours where every colour's own translation reproduces the train
-    outputs; the first move_by_measure that does."""
+    """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_own_colour and to_own_wall,
+    where their moves agree with the train outputs; shift_colours where every colour's own translation
+    reproduces the train outputs; the first move_by_measure that does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"align({c})", partial(align, ctx_bg=bg, anchor=c)) for c in anchors]
+    candidates += [Op(f"reflect_out({c})", partial(reflect_out, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"attract({c},paint)", partial(attract, ctx_bg=bg, anchor=c, paint=True))
                    for c in _kept_colours(ctx)]
     candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
