@@ -220,6 +220,25 @@ def test_reflect_out_solves_training_tasks(task_id):
     assert_op_solves(move, task_id, ["reflect_out(2)"])
 
 
+def test_gather_onto_moves_each_lone_cell_to_its_nearest_target_cell():
+    g = np.zeros((8, 8), np.uint8)
+    g[3:5, 3:5] = 8
+    g[0, 0], g[0, 7], g[7, 6] = 1, 2, 3
+    want = np.zeros_like(g)
+    want[3:5, 3:5] = 8
+    want[3, 3], want[3, 4], want[4, 4] = 1, 2, 3
+    assert np.array_equal(move.gather_onto(g, 0, 8), want)
+    g[1, 1] = 4                    # nearest to the same corner as the 1: no answer
+    assert move.gather_onto(g, 0, 8) is None
+    tie = np.zeros((3, 5), np.uint8)
+    tie[1, 0], tie[1, 4], tie[1, 2] = 8, 8, 5   # two target cells equally near
+    assert move.gather_onto(tie, 0, 8) is None
+
+
+def test_gather_onto_solves_a_real_training_task():
+    assert_op_solves(move, "d89b689b", ["gather_onto(8)"])
+
+
 def test_align_moves_every_object_to_the_anchors_top_row():
     g = np.zeros((6, 7), np.uint8)
     g[2:4, 0] = 1            # the anchor, rows 2-3

@@ -26,6 +26,9 @@ object whose colour has no such edge stays or is erased (`to_own_wall`).
 Reflections: every object not of an anchor colour is mirrored across the nearest line of the anchor colour that
 spans it (a row whose anchor cells cover all its columns, or such a column), and leaves its old place
 (`reflect_out`: shapes flipped out of their bracket, f8a8fe49).
+
+Gathering: every lone cell jumps onto the cell of one colour nearest to it, painting it (`gather_onto`: markers
+collected onto a block, each at the block's corner facing it, d89b689b).
 """
 
 from __future__ import annotations
@@ -232,6 +235,29 @@ def reflect_out(grid: np.ndarray, ctx_bg: int, anchor: int) -> np.ndarray | None
     return out if moved else None
 
 
+def gather_onto(grid: np.ndarray, ctx_bg: int, target: int) -> np.ndarray | None:
+    """Every lone cell (no non-background 8-neighbour) not of `target` moved onto the nearest `target` cell
+    (straight-line distance), painting it. None without a lone cell, when one has two nearest cells, or when
+    two land on one cell."""
+    bg = grid_background(grid, ctx_bg)
+    cells = np.argwhere(grid == target)
+    lone = [(o.top, o.left) for o in components(grid, bg, "m8") if o.size == 1 and o.grid[0, 0] != target]
+    if target == bg or not len(cells) or not lone:
+        return None
+    out = grid.copy()
+    landed = set()
+    for r, c in lone:
+        d = ((cells - (r, c)) ** 2).sum(axis=1)
+        best = np.flatnonzero(d == d.min())
+        spot = (int(cells[best[0], 0]), int(cells[best[0], 1]))
+        if len(best) > 1 or spot in landed:
+            return None
+        landed.add(spot)
+        out[r, c] = bg
+        out[spot] = grid[r, c]
+    return out
+
+
 def _kept_colours(ctx: TaskContext) -> list[int]:
     """Colours in every train input whose input cells all keep that colour in the output, in pairs that change
     (the output may have more of them)."""
@@ -357,14 +383,15 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_own_colour and to_own_wall,
-    where their moves agree with the train outputs; shift_colours where every colour's own translation
-    reproduces the train outputs; the first move_by_measure that does."""
+    """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, gather_onto(colour),
+    to_own_colour and to_own_wall, where their moves agree with the train outputs; shift_colours where every
+    colour's own translation reproduces the train outputs; the first move_by_measure that does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"align({c})", partial(align, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"reflect_out({c})", partial(reflect_out, ctx_bg=bg, anchor=c)) for c in anchors]
+    candidates += [Op(f"gather_onto({c})", partial(gather_onto, ctx_bg=bg, target=c)) for c in ctx.in_colours]
     candidates += [Op(f"attract({c},paint)", partial(attract, ctx_bg=bg, anchor=c, paint=True))
                    for c in _kept_colours(ctx)]
     candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
