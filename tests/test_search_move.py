@@ -228,7 +228,7 @@ def test_gather_onto_moves_each_lone_cell_to_its_nearest_target_cell():
     want[3:5, 3:5] = 8
     want[3, 3], want[3, 4], want[4, 4] = 1, 2, 3
     assert np.array_equal(move.gather_onto(g, 0, 8), want)
-    g[1, 1] = 4                    # nearest to the same corner as the 1: no answer
+    g[2, 1] = 4                    # nearest to the same corner as the 1: no answer
     assert move.gather_onto(g, 0, 8) is None
     tie = np.zeros((3, 5), np.uint8)
     tie[1, 0], tie[1, 4], tie[1, 2] = 8, 8, 5   # two target cells equally near
