@@ -239,6 +239,26 @@ def test_gather_onto_solves_a_real_training_task():
     assert_op_solves(move, "d89b689b", ["gather_onto(8)"])
 
 
+def test_to_anchor_pulls_cells_next_to_the_anchor_they_see():
+    g = np.zeros((7, 7), np.uint8)
+    g[3, 3] = 2                    # the anchor
+    g[0, 3], g[3, 6] = 5, 5        # above it and right of it: pulled next to it
+    g[6, 0] = 4                    # sees no anchor: stays
+    want = np.zeros_like(g)
+    want[3, 3], want[2, 3], want[3, 4], want[6, 0] = 2, 5, 5, 4
+    assert np.array_equal(move.to_anchor(g, 0, (2,)), want)
+    g[3, 0] = 7                    # left of it, three cells away; the 5 on the right also three: both move
+    want[3, 2] = 7
+    assert np.array_equal(move.to_anchor(g, 0, (2,)), want)
+    between = np.zeros((1, 5), np.uint8)
+    between[0, 0], between[0, 4], between[0, 2] = 2, 2, 5   # sees two anchors equally near: no answer
+    assert move.to_anchor(between, 0, (2,)) is None
+
+
+def test_to_anchor_solves_a_real_training_task():
+    assert_op_solves(move, "ae3edfdc", ["to_anchor(12)"])
+
+
 def test_align_moves_every_object_to_the_anchors_top_row():
     g = np.zeros((6, 7), np.uint8)
     g[2:4, 0] = 1            # the anchor, rows 2-3

@@ -29,6 +29,9 @@ spans it (a row whose anchor cells cover all its columns, or such a column), and
 
 Gathering: every lone cell jumps onto the cell of one colour nearest to it, painting it (`gather_onto`: markers
 collected onto a block, each at the block's corner facing it, d89b689b).
+
+Satellites: every cell not of an anchor colour slides along its row or column toward the nearest anchor cell it
+sees there and stops next to it (`to_anchor`: satellites pulled to their centres, ae3edfdc).
 """
 
 from __future__ import annotations
@@ -258,6 +261,37 @@ def gather_onto(grid: np.ndarray, ctx_bg: int, target: int) -> np.ndarray | None
     return out
 
 
+def to_anchor(grid: np.ndarray, ctx_bg: int, anchors: tuple[int, ...]) -> np.ndarray | None:
+    """Every non-background cell not of an `anchors` colour moved next to the nearest anchor cell it sees along
+    its row or column (the first non-background cell that way); a cell that sees none stays. None when a cell
+    sees two equally near, when nothing moves, or when two cells land on one place."""
+    bg = grid_background(grid, ctx_bg)
+    anchor = np.isin(grid, anchors) & (grid != bg)
+    movers = np.argwhere((grid != bg) & ~anchor)
+    if not anchor.any() or not len(movers):
+        return None
+    out = np.where(anchor, grid, np.uint8(bg)).astype(np.uint8)
+    h, w = grid.shape
+    moved = False
+    for r, c in movers:
+        stops = []
+        for dy, dx in _STEPS:
+            y, x = r + dy, c + dx
+            while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+                y, x = y + dy, x + dx
+            if 0 <= y < h and 0 <= x < w and anchor[y, x]:
+                stops.append((abs(y - r) + abs(x - c), y - dy, x - dx))
+        stops.sort()
+        if len(stops) > 1 and stops[0][0] == stops[1][0]:
+            return None
+        y, x = (stops[0][1], stops[0][2]) if stops else (r, c)
+        if out[y, x] != bg:
+            return None
+        out[y, x] = grid[r, c]
+        moved |= (y, x) != (r, c)
+    return out if moved else None
+
+
 def _kept_colours(ctx: TaskContext) -> list[int]:
     """Colours in every train input whose input cells all keep that colour in the output, in pairs that change
     (the output may have more of them)."""
@@ -383,7 +417,7 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, gather_onto(colour),
+    """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
     to_own_colour and to_own_wall, where their moves agree with the train outputs; shift_colours where every
     colour's own translation reproduces the train outputs; the first move_by_measure that does."""
     bg = ctx.bg
@@ -392,6 +426,9 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"align({c})", partial(align, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"reflect_out({c})", partial(reflect_out, ctx_bg=bg, anchor=c)) for c in anchors]
     candidates += [Op(f"gather_onto({c})", partial(gather_onto, ctx_bg=bg, target=c)) for c in ctx.in_colours]
+    if anchors:
+        candidates.append(Op(f"to_anchor({''.join(map(str, anchors))})",
+                             partial(to_anchor, ctx_bg=bg, anchors=tuple(anchors))))
     candidates += [Op(f"attract({c},paint)", partial(attract, ctx_bg=bg, anchor=c, paint=True))
                    for c in _kept_colours(ctx)]
     candidates += [Op(f"to_own_colour({'keep' if keep else 'erase'})",
