@@ -80,3 +80,27 @@ def test_separator_lines_prefer_the_colour_that_cuts_equal_parts():
     assert separator_lines(g, 0) == (2, [], [2, 5])
     g[:, 5] = 0                                          # colour 2 alone at column 2: parts 2 and 5 wide
     assert separator_lines(g, 0) == (1, [], [1, 6])      # neither cuts equal parts: the smallest colour
+
+
+def test_key_paint_kron_and_scale_by_hand():
+    key = np.array([[2, 0], [0, 3]], np.uint8)
+    mask = np.array([[5, 5], [0, 5]], np.uint8)
+    g = np.hstack([key, mask])                       # 2x4: halves across the longer side
+    want = np.zeros((4, 4), np.uint8)
+    want[0:2, 0:2] = np.array([[2, 2], [0, 2]])
+    want[2:4, 2:4] = np.array([[3, 3], [0, 3]])
+    assert np.array_equal(split.key_paint(g, 0, "kron", "halves"), want)
+    assert np.array_equal(split.key_paint(g.T.copy(), 0, "kron", "halves"),
+                          split.key_paint(np.hstack([key.T, mask.T]), 0, "kron", "halves"))
+    big = np.zeros((4, 4), np.uint8)                  # a 4x4 mask coloured by a key stretched over it
+    big[0, :], big[3, 1] = 7, 7
+    lined = np.zeros((4, 7), np.uint8)
+    lined[:, :2], lined[:, 2], lined[:, 3:] = np.array([[1, 2], [1, 2], [3, 4], [3, 4]]), 8, big  # 4x2 key
+    assert split.key_paint(lined, 0, "scale", "lines").tolist() == [[1, 1, 2, 2], [0] * 4, [0] * 4, [0, 3, 0, 0]]
+    assert split.key_paint(np.hstack([key, key]), 0, "kron", "halves") is None   # no one-colour mask
+
+
+@pytest.mark.parametrize("task_id,name", [("b190f7f5", "key_paint(kron,halves)"),
+                                          ("7c008303", "key_paint(scale,lines)")])
+def test_key_paint_solves_training_tasks(task_id, name):
+    assert_op_solves(split, task_id, [name])

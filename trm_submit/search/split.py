@@ -5,6 +5,9 @@ row-major), or into 2/3 equal parts along one axis (a one-cell uniform line betw
 parts is dropped).
 Combination (list -> grid): and / or / xor / nor of the parts' non-background masks (xor: exactly one part),
 painted in a colour fitted from the train outputs on the background colour of the outputs.
+Keyed products (grid -> grid, `key_paint`): of the two non-blank parts, the one-colour one is a mask and the
+other a key of colours; "kron" puts a copy of the mask in each key cell's colour at that cell's block
+(b190f7f5), "scale" colours the mask by the key stretched over it (7c008303).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import GRID, LIST, MAX_LIST, Items, Op, TaskContext
+from .fitting import reproduces
 from .objects import grid_background
 
 LOGIC = ("and", "or", "xor", "nor")
@@ -90,6 +94,43 @@ def combine(items: tuple, logic: str, part_bg: int, colour: int, out_bg: int) ->
     return np.where(mask, np.uint8(colour), np.uint8(out_bg)).astype(np.uint8)
 
 
+def key_paint(grid: np.ndarray, ctx_bg: int, how: str, split: str) -> np.ndarray | None:
+    """The keyed product `how` ("kron" or "scale") of the grid's parts cut by `split` ("lines": at separator lines,
+    "halves": across its longer side); None unless exactly two parts are not blank, one of them of one colour
+    (module docstring)."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    parts = split_lines(grid, bg) if split == "lines" else None if h == w else split_equal(grid, 2, int(w > h))
+    if parts is None:
+        return None
+    full = [p for p in parts if (p != bg).any()]
+    if len(full) != 2:
+        return None
+    ones = [p for p in full if len(np.unique(p[p != bg])) == 1]
+    if len(ones) != 1:
+        return None
+    mask = ones[0] != bg
+    key = full[1] if ones[0] is full[0] else full[0]
+    if how == "kron":
+        if key.shape[0] * mask.shape[0] > 30 or key.shape[1] * mask.shape[1] > 30:
+            return None
+        return np.where(np.kron(key != bg, mask), np.kron(key, np.ones(mask.shape, np.uint8)), np.uint8(bg))
+    fy, fx = mask.shape[0] // key.shape[0], mask.shape[1] // key.shape[1]
+    if not fy or not fx or (fy * key.shape[0], fx * key.shape[1]) != mask.shape:
+        return None
+    return np.where(mask, np.repeat(np.repeat(key, fy, axis=0), fx, axis=1), np.uint8(bg)).astype(np.uint8)
+
+
+def key_ops(ctx: TaskContext) -> list[Op]:
+    """The first keyed product that reproduces every demonstration."""
+    for how in ("kron", "scale"):
+        for split in ("lines", "halves"):
+            op = Op(f"key_paint({how},{split})", partial(key_paint, ctx_bg=ctx.bg, how=how, split=split))
+            if reproduces(op.fn, ctx):
+                return [op]
+    return []
+
+
 def _out_palette(ctx: TaskContext) -> tuple[int, int] | None:
     """(colour, background) when every train output uses at most these two colours, else None."""
     used: set[int] = set()
@@ -131,14 +172,16 @@ def split_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Splits into parts and, when the outputs have two colours, the logic combinations of parts."""
+    """Splits into parts and, when the outputs have two colours, the logic combinations of parts; keyed
+    products."""
+    keyed = [] if ctx.same_shape else key_ops(ctx)
     result = split_ops(ctx)
     palette = _out_palette(ctx)
     if palette is None or not result:
-        return result
+        return result + keyed
     colour, out_bg = palette
     bg = ctx.bg
     result += [Op(f"combine({lg},{colour})", partial(combine, logic=lg, part_bg=bg, colour=colour, out_bg=out_bg),
                   LIST, GRID)
                for lg in LOGIC]
-    return result
+    return result + keyed
