@@ -262,3 +262,16 @@ def test_reverse_paths_reads_each_path_backwards_and_leaves_other_objects():
 
 def test_reverse_paths_solves_a_real_training_task():
     assert_op_solves(geo, "5792cb4d", ["reverse_paths"], dataset="arc-agi-2")
+
+
+def test_scale_down_any_keeps_each_blocks_one_colour():
+    g = np.zeros((4, 6), np.uint8)
+    g[1, 1], g[2, 4], g[3, 5] = 3, 7, 7
+    assert geo.scale_down_any(g, 2, 2, 0).tolist() == [[3, 0, 0], [0, 0, 7]]
+    g[3, 4] = 5                          # two colours in one block: no answer
+    assert geo.scale_down_any(g, 2, 2, 0) is None
+    assert geo.scale_down_any(g, 3, 2, 0) is None   # 4 rows do not split into blocks of 3
+
+
+def test_scale_down_any_then_up_solves_a_real_training_task():
+    assert_op_solves(geo, "46f33fce", ["scale_down_any(2x2)", "scale_up(2x2)", "scale_up(2x2)"])

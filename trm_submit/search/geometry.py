@@ -1,11 +1,11 @@
 """Geometry primitives: the 8 dihedral maps, crops to a bounding box, scaling up and down (down: uniform
-blocks, or each block's majority colour), scaling by the number of colours, tiling, mirror-tiling, tiling by
-rotations, concatenation with a transformed copy, halves, deleting blank or repeated rows/columns, the unit tile
-of a repeating grid, the grid in place of each of its cells (`kron_self`; `kron_colours`: only that cell's
-colour), a fitted block per coloured cell, the grid framed by its own edges (`bleed_edges`, where every output is
-one cell larger on each side), the rows sheared into a parallelogram (`skew`: each row shifted one cell further
-right than the row below it, or above it), the colours along each one-cell-wide path read backwards
-(`reverse_paths`: ARC-AGI-2 5792cb4d).
+blocks, each block's majority colour, or its one colour), scaling by the number of colours, tiling,
+mirror-tiling, tiling by rotations, concatenation with a transformed copy, halves, deleting blank or repeated
+rows/columns, the unit tile of a repeating grid, the grid in place of each of its cells (`kron_self`;
+`kron_colours`: only that cell's colour), a fitted block per coloured cell, the grid framed by its own edges
+(`bleed_edges`, where every output is one cell larger on each side), the rows sheared into a parallelogram
+(`skew`: each row shifted one cell further right than the row below it, or above it), the colours along each
+one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -119,6 +119,21 @@ def scale_down_majority(g: Grid, ky: int, kx: int) -> Optional[Grid]:
     blocks = g.reshape(h // ky, ky, w // kx, kx).transpose(0, 2, 1, 3).reshape(h // ky, w // kx, ky * kx)
     counts = (blocks[..., None] == np.arange(10, dtype=np.uint8)).sum(axis=2)
     return np.argmax(counts, axis=2).astype(np.uint8)
+
+
+def scale_down_any(g: Grid, ky: int, kx: int, bg: int) -> Optional[Grid]:
+    """Each ky x kx block to its one non-background colour (background when it has none): a sparse grid whose
+    cells sit one to a block, compressed (46f33fce). None when a block holds two colours."""
+    h, w = g.shape
+    if h % ky or w % kx or (ky == 1 and kx == 1):
+        return None
+    blocks = g.reshape(h // ky, ky, w // kx, kx).transpose(0, 2, 1, 3).reshape(h // ky, w // kx, ky * kx)
+    coloured = blocks != bg
+    top = np.where(coloured, blocks, 0).max(axis=2)
+    low = np.where(coloured, blocks, 10).min(axis=2)
+    if (coloured.any(axis=2) & (top != low)).any():
+        return None
+    return np.where(coloured.any(axis=2), top, bg).astype(np.uint8)
 
 
 def tile(g: Grid, ry: int, rx: int) -> Optional[Grid]:
@@ -286,6 +301,8 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
         ops.append(Op(f"scale_down({ky}x{kx})", partial(scale_down, ky=ky, kx=kx)))
     for ky, kx in sorted(down):
         ops.append(Op(f"scale_down_majority({ky}x{kx})", partial(scale_down_majority, ky=ky, kx=kx)))
+    for ky, kx in sorted(down | {(2, 2), (3, 3)}):
+        ops.append(Op(f"scale_down_any({ky}x{kx})", partial(scale_down_any, ky=ky, kx=kx, bg=ctx.bg)))
     for ry, rx in sorted(up | {(2, 2)}):
         ops.append(Op(f"tile({ry}x{rx})", partial(tile, ry=ry, rx=rx)))
     pairs = list(zip(ctx.train_in, ctx.train_out))
