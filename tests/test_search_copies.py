@@ -108,3 +108,21 @@ def test_gather_around_overlays_the_windows_of_every_marker():
 
 def test_gather_around_solves_a_training_task():
     assert_op_solves(copies, "137eaa0f", ["gather_around(5)"])
+
+
+def test_frame_again_draws_the_frame_around_the_one_matching_hole():
+    g = np.ones((8, 9), np.uint8)
+    g[0:4, 0:4] = 2
+    g[1:3, 1:3] = 0                 # a 2-frame around a 2x2 hole
+    g[5:7, 6:8] = 0                 # the one other 2x2 background rectangle
+    want = g.copy()
+    want[4:8, 5:9] = 2
+    want[5:7, 6:8] = 0
+    assert np.array_equal(copies.frame_again(g, 0), want)
+    g[5, 2:4] = 0
+    g[6, 2:4] = 0                   # a second 2x2 hole: no single place
+    assert copies.frame_again(g, 0) is None
+
+
+def test_frame_again_solves_a_real_training_task():
+    assert_op_solves(copies, "890034e9", ["frame_again"])

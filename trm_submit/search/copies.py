@@ -13,6 +13,9 @@ cells ("pull the box out to the dot").
 
 `gather_around`: the 3 x 3 windows centred on every cell of a marker colour, overlaid into one 3 x 3 grid ("put the
 pieces around each grey dot together").
+
+`frame_again`: the empty one-colour frame with the largest inside drawn once more around the one other
+background rectangle of exactly its inside's size (890034e9: "the frame fits one more hole").
 """
 
 from __future__ import annotations
@@ -66,8 +69,9 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Template copies, the template kept or erased, and the box stretched to its marker (same-shape tasks); the
-    shape scaled into the frame, or the pieces gathered around the markers, where it gives every train output."""
+    """Template copies, the template kept or erased, the box stretched to its marker and the frame drawn again
+    (same-shape tasks); the shape scaled into the frame, or the pieces gathered around the markers, where it
+    gives every train output."""
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
         found = [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
@@ -76,10 +80,41 @@ def ops(ctx: TaskContext) -> list[Op]:
                        for m in ctx.in_colours if m != ctx.bg]
             found += [op for op in gathers if reproduces(op.fn, ctx)]
         return found
-    stretch = Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True)
+    fitted = [Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True),
+              Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True)]
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
-            for mode in ("m8", "m4") for keep in (True, False)] + ([stretch] if reproduces(stretch.fn, ctx) else [])
+            for mode in ("m8", "m4") for keep in (True, False)] + [op for op in fitted if reproduces(op.fn, ctx)]
+
+
+def _ring(h: int, w: int) -> np.ndarray:
+    ring = np.ones((h, w), dtype=bool)
+    ring[1:-1, 1:-1] = False
+    return ring
+
+
+def frame_again(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The largest empty frame drawn around the one other background rectangle of its inside's size (module
+    docstring); None without a frame or without exactly one such rectangle."""
+    bg = grid_background(grid, ctx_bg)
+    frames = [o for o in components(grid, bg, "c4") if o.height >= 3 and o.width >= 3
+              and np.array_equal(o.mask, _ring(o.height, o.width))
+              and (grid[o.top + 1:o.top + o.height - 1, o.left + 1:o.left + o.width - 1] == bg).all()]
+    if not frames:
+        return None
+    frame = max(frames, key=lambda o: (o.height - 2) * (o.width - 2))
+    ih, iw = frame.height - 2, frame.width - 2
+    free = np.pad(np.cumsum(np.cumsum(grid == bg, axis=0), axis=1), ((1, 0), (1, 0)))
+    h, w = grid.shape
+    sums = free[ih:, iw:] - free[:h - ih + 1, iw:] - free[ih:, :w - iw + 1] + free[:h - ih + 1, :w - iw + 1]
+    spots = [(int(y), int(x)) for y, x in np.argwhere(sums == ih * iw)
+             if 1 <= y and 1 <= x and y + ih < h and x + iw < w and (y, x) != (frame.top + 1, frame.left + 1)]
+    if len(spots) != 1:
+        return None
+    y, x = spots[0]
+    out = grid.copy()
+    out[y - 1:y + ih + 1, x - 1:x + iw + 1][frame.mask] = frame.grid[frame.mask]
+    return out
 
 
 def stretch_to_marker(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
