@@ -3,11 +3,15 @@ hand, and real ARC-AGI-1 training tasks solved by a split followed by a combinat
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
-from search_reference import assert_op_solves
+from search_reference import assert_op_solves, training_task
 
 from trm_submit.search import objects, select, split
+from trm_submit.search.colour import majority_colour
+from trm_submit.search.lists import assemble, map_items
 from trm_submit.search.split import combine, separator_lines, split_equal, split_lines
 
 
@@ -104,3 +108,20 @@ def test_key_paint_kron_and_scale_by_hand():
                                           ("7c008303", "key_paint(scale,lines)")])
 def test_key_paint_solves_training_tasks(task_id, name):
     assert_op_solves(split, task_id, [name])
+
+
+def test_split_blank_cuts_at_all_background_rows_and_columns():
+    g = np.zeros((5, 6), np.uint8)
+    g[0:2, 0:2], g[0:2, 4:6], g[3:5, 0:2], g[4, 5] = 1, 2, 3, 4   # blank row 2, blank columns 2-3
+    parts = split.split_blank(g, 0)
+    assert parts.pos == ((0, 0), (0, 4), (3, 0), (3, 4)) and parts.frame == (5, 6)
+    assert [int(p.max()) for p in parts] == [1, 2, 3, 4]
+    assert split.split_blank(np.ones((3, 3), np.uint8), 0) is None   # no blank line
+
+
+def test_split_blank_map_assemble_solves_a_real_training_task():
+    """780d0b14: each block between blank lines to its majority colour, the blocks side by side."""
+    task, solutions = training_task("780d0b14")
+    for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
+        got = assemble(map_items(split.split_blank(grid, 0), partial(majority_colour, bg=0)))
+        assert np.array_equal(got, want)

@@ -1,7 +1,8 @@
 """Splitting a grid into parts (list values) and combining equal-size parts cell by cell.
 
 Splits: by separator lines (full rows and/or columns of one non-background colour; the parts between them,
-row-major), or into 2/3 equal parts along one axis (a one-cell uniform line between
+row-major), by blank lines (rows and columns all background: the blocks of a layout with gaps, 780d0b14), or
+into 2/3 equal parts along one axis (a one-cell uniform line between
 parts is dropped).
 Combination (list -> grid): and / or / xor / nor of the parts' non-background masks (xor: exactly one part),
 painted in a colour fitted from the train outputs on the background colour of the outputs.
@@ -60,6 +61,20 @@ def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
         return None
     _, rows, cols = found
     boxes = [(r0, r1, c0, c1) for r0, r1 in spans(grid.shape[0], rows) for c0, c1 in spans(grid.shape[1], cols)]
+    if not 1 < len(boxes) <= MAX_LIST:
+        return None
+    return Items(tuple(np.ascontiguousarray(grid[r0:r1, c0:c1]) for r0, r1, c0, c1 in boxes),
+                 tuple((r0, c0) for r0, _, c0, _ in boxes), grid.shape)
+
+
+def split_blank(grid: np.ndarray, ctx_bg: int) -> tuple | None:
+    """The blocks between blank rows and columns (all background), row-major; None without a blank line
+    between two non-blank ones, or with one block."""
+    bg = grid_background(grid, ctx_bg)
+    blank_rows = np.flatnonzero((grid == bg).all(axis=1)).tolist()
+    blank_cols = np.flatnonzero((grid == bg).all(axis=0)).tolist()
+    boxes = [(r0, r1, c0, c1) for r0, r1 in spans(grid.shape[0], blank_rows)
+             for c0, c1 in spans(grid.shape[1], blank_cols)]
     if not 1 < len(boxes) <= MAX_LIST:
         return None
     return Items(tuple(np.ascontiguousarray(grid[r0:r1, c0:c1]) for r0, r1, c0, c1 in boxes),
@@ -156,7 +171,8 @@ def split_ops(ctx: TaskContext) -> list[Op]:
     if ctx.same_shape:
         return []
     bg = ctx.bg
-    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST)]
+    found = [Op("split_lines", lambda g: split_lines(g, bg), GRID, LIST),
+             Op("split_blank", lambda g: split_blank(g, bg), GRID, LIST)]
     for n in (2, 3):
         found += [Op(f"split_rows({n})", partial(split_equal, n=n, axis=0), GRID, LIST),
                   Op(f"split_cols({n})", partial(split_equal, n=n, axis=1), GRID, LIST)]
