@@ -126,3 +126,24 @@ def test_frame_again_draws_the_frame_around_the_one_matching_hole():
 
 def test_frame_again_solves_a_real_training_task():
     assert_op_solves(copies, "890034e9", ["frame_again"])
+
+
+def test_colour_like_framed_recolours_the_shapes_of_the_framed_samples():
+    g = np.zeros((9, 9), np.uint8)
+    g[0:5, 0:5] = 5
+    g[1:4, 1:4] = 0
+    g[2, 2] = 3                     # a one-cell sample of colour 3, shut in by the 5-frame
+    g[7, 1] = 1                     # one cell outside: becomes 3
+    g[7, 4:6] = 1                   # a bar: no sample of its shape, stays
+    g[0:2, 7] = 4
+    g[2, 6:9] = 4                   # an open corner of 4s against the border; the cell inside it is no sample
+    g[0, 8] = 6                     # ... so it takes the sample's colour like any other one-cell object
+    want = g.copy()
+    want[7, 1], want[0, 8] = 3, 3
+    assert np.array_equal(copies.colour_like_framed(g, 0), want)
+    g[3, 3] = 2                     # a second one-cell sample in another colour: no answer
+    assert copies.colour_like_framed(g, 0) is None
+
+
+def test_colour_like_framed_solves_a_real_training_task():
+    assert_op_solves(copies, "776ffc46", ["colour_like_framed"])

@@ -16,6 +16,9 @@ pieces around each grey dot together").
 
 `frame_again`: the empty one-colour frame with the largest inside drawn once more around the one other
 background rectangle of exactly its inside's size (890034e9: "the frame fits one more hole").
+
+`colour_like_framed`: the shapes shut inside a closed frame are samples; every other object of a sample's shape
+takes that sample's colour (776ffc46: "colour the shapes like the one in the box").
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import reproduces
-from .objects import Obj, components, grid_background
+from .grid_loops import border_reach
+from .objects import Obj, components, grid_background, place
 
 
 def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -> np.ndarray | None:
@@ -69,9 +73,9 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Template copies, the template kept or erased, the box stretched to its marker and the frame drawn again
-    (same-shape tasks); the shape scaled into the frame, or the pieces gathered around the markers, where it
-    gives every train output."""
+    """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again and
+    the shapes coloured like the framed ones (same-shape tasks); the shape scaled into the frame, or the pieces
+    gathered around the markers, where it gives every train output."""
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
         found = [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
@@ -81,7 +85,8 @@ def ops(ctx: TaskContext) -> list[Op]:
             found += [op for op in gathers if reproduces(op.fn, ctx)]
         return found
     fitted = [Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True),
-              Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True)]
+              Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True),
+              Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True)]
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
             for mode in ("m8", "m4") for keep in (True, False)] + [op for op in fitted if reproduces(op.fn, ctx)]
@@ -115,6 +120,41 @@ def frame_again(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     out = grid.copy()
     out[y - 1:y + ih + 1, x - 1:x + iw + 1][frame.mask] = frame.grid[frame.mask]
     return out
+
+
+def _shut_in(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Cells that cannot reach the grid's border without crossing cells of some one colour (other than `bg`)
+    that shut them in."""
+    inside = np.zeros(grid.shape, dtype=bool)
+    for f in np.unique(grid):
+        if f != bg:
+            walls = (grid == f).astype(np.uint8)
+            inside |= (walls == 0) & ~border_reach(walls, 0)
+    return inside
+
+
+def colour_like_framed(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Objects (one colour, 8-neighbour) outside every frame recoloured like the framed sample of their shape
+    (module docstring); None without a sample, when two samples of one shape differ in colour, or when nothing
+    changes."""
+    bg = grid_background(grid, ctx_bg)
+    inside = _shut_in(grid, bg)
+    objs = components(grid, bg, "c8")
+    samples: dict[tuple, int] = {}
+    for o in objs:
+        if inside[o.top:o.top + o.height, o.left:o.left + o.width][o.mask].all():
+            key = (o.mask.shape, o.mask.tobytes())
+            colour = int(o.grid[o.mask][0])
+            if samples.setdefault(key, colour) != colour:
+                return None
+    if not samples:
+        return None
+    out = grid.copy()
+    for o in objs:
+        colour = samples.get((o.mask.shape, o.mask.tobytes()))
+        if colour is not None and not inside[o.top:o.top + o.height, o.left:o.left + o.width][o.mask].any():
+            place(out, o, colour)
+    return None if np.array_equal(out, grid) else out
 
 
 def stretch_to_marker(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
