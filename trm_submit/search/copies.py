@@ -151,9 +151,9 @@ def colour_like_framed(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
         return None
     out = grid.copy()
     for o in objs:
-        colour = samples.get((o.mask.shape, o.mask.tobytes()))
-        if colour is not None and not inside[o.top:o.top + o.height, o.left:o.left + o.width][o.mask].any():
-            place(out, o, colour)
+        like = samples.get((o.mask.shape, o.mask.tobytes()))
+        if like is not None and not inside[o.top:o.top + o.height, o.left:o.left + o.width][o.mask].any():
+            place(out, o, like)
     return None if np.array_equal(out, grid) else out
 
 
