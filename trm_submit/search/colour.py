@@ -3,8 +3,8 @@ majority/minority colour as a 1x1 grid, the colours present as a list (a line of
 per-task colour substitution fitted from the demonstrations). `permute_layers` permutes the input's own colours by
 their order from the border inwards (reversed, or each taking the next or the previous layer's colour): nested
 rings swap colours, a map that differs in every demonstration. `colour_histogram` draws the colours' counts as
-bars; `largest_bars` draws one bar per largest object; `concentric` nests the colours as square rings, the most
-frequent outside.
+bars; `largest_bars` draws one bar per largest object; `concentric` draws the grid's nested layers (or its colours,
+the most frequent outside) as square rings.
 """
 
 from __future__ import annotations
