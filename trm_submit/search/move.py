@@ -261,6 +261,20 @@ def gather_onto(grid: np.ndarray, ctx_bg: int, target: int) -> np.ndarray | None
     return out
 
 
+def first_seen(grid: np.ndarray, bg: int, r: int, c: int) -> list[tuple[int, int, int, int, int]]:
+    """(distance, row, column, dy, dx) of the first non-background cell seen from (r, c) over background cells
+    up, down, left and right (where there is one), nearest first."""
+    h, w = grid.shape
+    seen = []
+    for dy, dx in _STEPS:
+        y, x = r + dy, c + dx
+        while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+            y, x = y + dy, x + dx
+        if 0 <= y < h and 0 <= x < w:
+            seen.append((abs(y - r) + abs(x - c), y, x, dy, dx))
+    return sorted(seen)
+
+
 def to_anchor(grid: np.ndarray, ctx_bg: int, anchors: tuple[int, ...]) -> np.ndarray | None:
     """Every non-background cell not of an `anchors` colour moved next to the nearest anchor cell it sees along
     its row or column (the first non-background cell that way); a cell that sees none stays. None when a cell
@@ -271,17 +285,9 @@ def to_anchor(grid: np.ndarray, ctx_bg: int, anchors: tuple[int, ...]) -> np.nda
     if not anchor.any() or not len(movers):
         return None
     out = np.where(anchor, grid, np.uint8(bg)).astype(np.uint8)
-    h, w = grid.shape
     moved = False
     for r, c in movers:
-        stops = []
-        for dy, dx in _STEPS:
-            y, x = r + dy, c + dx
-            while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
-                y, x = y + dy, x + dx
-            if 0 <= y < h and 0 <= x < w and anchor[y, x]:
-                stops.append((abs(y - r) + abs(x - c), y - dy, x - dx))
-        stops.sort()
+        stops = [(d, y - dy, x - dx) for d, y, x, dy, dx in first_seen(grid, bg, r, c) if anchor[y, x]]
         if len(stops) > 1 and stops[0][0] == stops[1][0]:
             return None
         y, x = (stops[0][1], stops[0][2]) if stops else (r, c)

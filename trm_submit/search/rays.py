@@ -22,6 +22,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
+from .move import first_seen
 from .objects import components, grid_background
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
@@ -288,19 +289,11 @@ def mark_hits(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     solid = np.zeros(grid.shape, bool)
     solid[big.top:big.top + big.height, big.left:big.left + big.width] = big.mask
     out = grid.copy()
-    h, w = grid.shape
     marked = False
     for r, c in zip(*np.nonzero((grid != bg) & ~solid)):
-        hits = []
-        for dy, dx in STEPS.values():
-            y, x = r + dy, c + dx
-            while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
-                y, x = y + dy, x + dx
-            if 0 <= y < h and 0 <= x < w and solid[y, x]:
-                hits.append((abs(y - r) + abs(x - c), y, x))
+        hits = [(d, y, x) for d, y, x, _, _ in first_seen(grid, bg, int(r), int(c)) if solid[y, x]]
         if not hits:
             continue
-        hits.sort()
         if len(hits) > 1 and hits[0][0] == hits[1][0]:
             return None
         out[hits[0][1], hits[0][2]] = grid[r, c]
