@@ -60,6 +60,12 @@ def split_lines(grid: np.ndarray, ctx_bg: int) -> tuple | None:
     if found is None:
         return None
     _, rows, cols = found
+    return _parts_between(grid, rows, cols)
+
+
+def _parts_between(grid: np.ndarray, rows: list[int], cols: list[int]) -> tuple | None:
+    """The parts between the cut `rows` and `cols`, row-major, at their positions; None with one part or more
+    than MAX_LIST."""
     boxes = [(r0, r1, c0, c1) for r0, r1 in spans(grid.shape[0], rows) for c0, c1 in spans(grid.shape[1], cols)]
     if not 1 < len(boxes) <= MAX_LIST:
         return None
@@ -73,12 +79,7 @@ def split_blank(grid: np.ndarray, ctx_bg: int) -> tuple | None:
     bg = grid_background(grid, ctx_bg)
     blank_rows = np.flatnonzero((grid == bg).all(axis=1)).tolist()
     blank_cols = np.flatnonzero((grid == bg).all(axis=0)).tolist()
-    boxes = [(r0, r1, c0, c1) for r0, r1 in spans(grid.shape[0], blank_rows)
-             for c0, c1 in spans(grid.shape[1], blank_cols)]
-    if not 1 < len(boxes) <= MAX_LIST:
-        return None
-    return Items(tuple(np.ascontiguousarray(grid[r0:r1, c0:c1]) for r0, r1, c0, c1 in boxes),
-                 tuple((r0, c0) for r0, _, c0, _ in boxes), grid.shape)
+    return _parts_between(grid, blank_rows, blank_cols)
 
 
 def split_equal(grid: np.ndarray, n: int, axis: int) -> tuple | None:
