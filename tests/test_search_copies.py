@@ -147,3 +147,33 @@ def test_colour_like_framed_recolours_the_shapes_of_the_framed_samples():
 
 def test_colour_like_framed_solves_a_real_training_task():
     assert_op_solves(copies, "776ffc46", ["colour_like_framed"])
+
+
+def test_complete_copies_finishes_each_broken_copy_from_its_template():
+    g = np.full((10, 10), 1, np.uint8)          # background 1, the grid's most common colour
+    g[0:2, 0:2] = [[2, 3], [3, 3]]              # template A: 2 over 3s
+    g[0:3, 6:8] = [[4, 4], [5, 1], [5, 5]]      # template B: 4s over 5s
+    g[5, 1] = 2                                  # A's one 2: A shifted there
+    g[7, 7], g[8, 7] = 5, 5                      # B's left column of 5s: B shifted there
+    want = g.copy()
+    want[5:7, 1:3] = [[2, 3], [3, 3]]
+    want[6, 7:9] = 4
+    want[8, 8] = 5
+    assert np.array_equal(copies.complete_copies(g), want)
+    g[9, 9] = 7                                  # a loose cell no template has: no answer
+    assert copies.complete_copies(g) is None
+    g[9, 9] = 1
+    g[5, 1] = 3                                  # one 3 fits A in three places equally: no one copy
+    assert copies.complete_copies(g) is None
+
+
+def test_complete_copies_solves_a_real_training_task_but_its_odd_demonstration():
+    from search_reference import training_task
+
+    from trm_submit.search.dsl import make_context
+    task, solutions = training_task("d6542281", "arc-agi-2")
+    assert "complete_copies" in {op.name for op in copies.ops(make_context(task))}
+    pairs = list(task.train) + list(zip(task.test_inputs, solutions))
+    got = [copies.complete_copies(grid) for grid, _ in pairs]
+    # the third demonstration also turns one template cell to background, which no copy explains
+    assert [int((g != want).sum()) for g, (_, want) in zip(got, pairs)] == [0, 0, 1] + [0] * len(solutions)

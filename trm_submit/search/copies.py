@@ -19,6 +19,10 @@ background rectangle of exactly its inside's size (890034e9: "the frame fits one
 
 `colour_like_framed`: the shapes shut inside a closed frame are samples; every other object of a sample's shape
 takes that sample's colour (776ffc46: "colour the shapes like the one in the box").
+
+`complete_copies`: the objects of two or more colours are whole templates; every other coloured cell belongs to a
+broken copy of one, and each copy is completed where one placement of a template (shifted, not turned) agrees
+with more of its cells than any other (d6542281: "finish the partial copies of the patterns").
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import reproduces
+from .fitting import agrees, reproduces
 from .grid_loops import border_reach
 from .objects import Obj, components, grid_background, place
 
@@ -72,10 +76,74 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
     return out if painted else None
 
 
+MAX_TEMPLATES = 4      # complete_copies: more multicolour objects than this is no set of templates
+MAX_LOOSE_CELLS = 100  # complete_copies: more cells outside the templates than this is no set of broken copies
+
+
+def _placements(grid: np.ndarray, bg: int, templates: list[Obj], owned: np.ndarray
+                ) -> list[tuple[int, int, int, int, np.ndarray]]:
+    """(cells agreeing, template index, top, left, the agreeing cells' mask over the grid) of every shift of a
+    template that lays one of its cells on a loose cell of that colour, agrees with every coloured cell it
+    covers, covers no template cell, fits in the grid and is not already whole."""
+    h, w = grid.shape
+    loose = np.argwhere((grid != bg) & ~owned)
+    found = []
+    for k, t in enumerate(templates):
+        cells = np.argwhere(t.mask)
+        offsets = {(int(r - a), int(c - b)) for r, c in loose.tolist() for a, b in cells.tolist()
+                   if t.grid[a, b] == grid[r, c]}
+        for top, left in sorted(offsets):
+            if top < 0 or left < 0 or top + t.height > h or left + t.width > w:
+                continue
+            window = grid[top:top + t.height, left:left + t.width]
+            covered = t.mask & (window != bg)
+            if (window[covered] != t.grid[covered]).any():
+                continue
+            if owned[top:top + t.height, left:left + t.width][t.mask].any():
+                continue
+            n = int(covered.sum())
+            if n == t.size:
+                continue
+            where = np.zeros(grid.shape, dtype=bool)
+            where[top:top + t.height, left:left + t.width] = covered
+            found.append((n, k, top, left, where))
+    return found
+
+
+def complete_copies(grid: np.ndarray) -> np.ndarray | None:
+    """The broken copies completed from their templates (module docstring) on the grid's own most common colour
+    (the demonstrations of d6542281 differ in background); None without templates and loose cells, when a loose
+    cell has no copy, or when two placements agree equally on one cell."""
+    bg = int(np.bincount(grid.ravel(), minlength=10).argmax())
+    objs = components(grid, bg, "m8")
+    templates = [o for o in objs if o.n_colours >= 2]
+    if not templates or len(templates) > MAX_TEMPLATES or len(templates) == len(objs):
+        return None
+    owned = np.zeros(grid.shape, dtype=bool)
+    for t in templates:
+        owned[t.top:t.top + t.height, t.left:t.left + t.width] |= t.mask
+    loose = (grid != bg) & ~owned
+    if loose.sum() > MAX_LOOSE_CELLS:
+        return None
+    placements = sorted(_placements(grid, bg, templates, owned), key=lambda p: -p[0])
+    out = grid.copy()
+    done = np.zeros(grid.shape, dtype=bool)
+    for n, k, top, left, where in placements:
+        if (where & done).any():
+            continue
+        if any(m == n and (w & where).any() for m, j, y, x, w in placements if (j, y, x) != (k, top, left)):
+            return None   # as good a placement over the same cells: no one copy
+        t = templates[k]
+        out[top:top + t.height, left:left + t.width][t.mask] = t.grid[t.mask]
+        done |= where
+    return out if (done | ~loose).all() else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again and
     the shapes coloured like the framed ones (same-shape tasks); the shape scaled into the frame, or the pieces
-    gathered around the markers, where it gives every train output."""
+    gathered around the markers, where it gives every train output; the broken copies completed where every cell
+    it paints takes the output's colour."""
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
         found = [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
@@ -87,9 +155,11 @@ def ops(ctx: TaskContext) -> list[Op]:
     fitted = [Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True),
               Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True),
               Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True)]
+    completing = [Op("complete_copies", complete_copies, keeps_shape=True)]
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
-            for mode in ("m8", "m4") for keep in (True, False)] + [op for op in fitted if reproduces(op.fn, ctx)]
+            for mode in ("m8", "m4") for keep in (True, False)] + [op for op in fitted if reproduces(op.fn, ctx)] \
+        + [op for op in completing if agrees(op.fn, ctx, exact=False)]
 
 
 def _ring(h: int, w: int) -> np.ndarray:
