@@ -97,3 +97,21 @@ def test_stamp_parts_paints_the_fullest_part_into_the_others():
 
 def test_stamp_parts_solves_a_real_training_task():
     assert_op_solves(parts, "1e32b0e9", ["stamp_parts(separator)"])
+
+
+def test_copy_to_marked_puts_the_pattern_on_every_marked_part():
+    g = np.full((7, 11), 7, np.uint8)
+    g[3, :] = 0
+    g[:, 3] = 0
+    g[:, 7] = 0                                  # six 3x3 parts of 7s, separated by 0-lines
+    g[4:7, 8:11] = [[9, 9, 7], [7, 9, 7], [7, 9, 9]]   # the pattern (bottom right)
+    g[1, 1] = 0                                  # a marked part (top left)
+    want = g.copy()
+    want[0:3, 0:3] = g[4:7, 8:11]
+    assert np.array_equal(parts.copy_to_marked(g, 7), want)
+    g[1, 1] = 7                                  # no marked part left: nothing to copy
+    assert parts.copy_to_marked(g, 7) is None
+
+
+def test_copy_to_marked_solves_a_real_training_task():
+    assert_op_solves(parts, "e734a0e8", ["copy_to_marked"], "arc-agi-2")

@@ -5,7 +5,9 @@ becomes: filled with a colour or with its own colour, or kept (`fill_parts`, sam
 fullest cell, clear the rest"); or one cell of an output laid out like the parts (`summarise_parts`: "a cell
 with two dots gives a 1"). `copy_parts` fills the empty parts with the one coloured part under a dihedral
 map fitted per part position ("the next cell shows it turned a quarter"), or `copy_everywhere` under one map
-wherever the coloured part is.
+wherever the coloured part is. `copy_to_marked`: among parts of one size, most look alike (plain); the one that
+differs from them most is the pattern, and every other part that differs (a marked one) becomes a copy of it
+(e734a0e8: "the pattern goes to every cell with a dot").
 """
 
 from __future__ import annotations
@@ -185,6 +187,34 @@ def copy_everywhere(grid: np.ndarray, ctx_bg: int, name: str) -> np.ndarray | No
     return copy_parts(grid, ctx_bg, source, tuple(None if k == source else name for k in range(len(found[0]))))
 
 
+def copy_to_marked(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The pattern part copied over every marked part (module docstring); None without a layout of three or more
+    parts of one size, two alike, one pattern and a marked part."""
+    found = _layout(grid, ctx_bg)
+    if found is None or len(found[0]) < 3:
+        return None
+    parts = found[0]
+    cells = [grid[r0:r1, c0:c1] for r0, r1, c0, c1 in parts]
+    if len({c.shape for c in cells}) != 1:
+        return None
+    looks = Counter(c.tobytes() for c in cells)
+    plain_look, n = looks.most_common(1)[0]
+    if n < 2:
+        return None
+    plain = next(c for c in cells if c.tobytes() == plain_look)
+    differ = [int((c != plain).sum()) for c in cells]
+    most = max(differ)
+    marked = [k for k, d in enumerate(differ) if 0 < d < most]
+    if differ.count(most) != 1 or not marked:
+        return None
+    pattern = cells[differ.index(most)]
+    out = grid.copy()
+    for k in marked:
+        r0, r1, c0, c1 = parts[k]
+        out[r0:r1, c0:c1] = pattern
+    return out
+
+
 def stamp_parts(grid: np.ndarray, ctx_bg: int, paint: str) -> np.ndarray | None:
     """The fullest part's coloured cells (the first fullest, row-major) painted over the background cells of every
     other part of its size, in the separator colour (`paint` "separator") or in the template's own colours
@@ -267,6 +297,9 @@ def ops(ctx: TaskContext) -> list[Op]:
                 if agrees(op.fn, ctx, exact=True):
                     found.append(op)
                     break
+        op = Op("copy_to_marked", partial(copy_to_marked, ctx_bg=ctx.bg), keeps_shape=True)
+        if agrees(op.fn, ctx, exact=True):
+            found.append(op)
         for paint in ("separator", "template"):
             op = Op(f"stamp_parts({paint})", partial(stamp_parts, ctx_bg=ctx.bg, paint=paint), keeps_shape=True)
             if agrees(op.fn, ctx, exact=True):
