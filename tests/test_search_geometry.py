@@ -275,3 +275,5 @@ def test_scale_down_any_keeps_each_blocks_one_colour():
 
 def test_scale_down_any_then_up_solves_a_real_training_task():
     assert_op_solves(geo, "46f33fce", ["scale_down_any(2x2)", "scale_up(2x2)", "scale_up(2x2)"])
+    # the outputs are twice the inputs' size, so scale_up(4x4) is offered too: the same answers at depth 2
+    assert_op_solves(geo, "46f33fce", ["scale_down_any(2x2)", "scale_up(4x4)"])

@@ -295,7 +295,8 @@ def _skew_pad(ctx: TaskContext, lean: str) -> Optional[int]:
 def _size_ops(ctx: TaskContext) -> list[Op]:
     up, down = shape_ratios(ctx)
     ops = []
-    for ky, kx in sorted(up | {(2, 2), (3, 3)}):
+    # an up ratio times 2 too: a block shrunk to its one colour (scale_down_any 2x2) then scaled up (46f33fce)
+    for ky, kx in sorted(up | {(2, 2), (3, 3)} | {(2 * ky, 2 * kx) for ky, kx in up}):
         ops.append(Op(f"scale_up({ky}x{kx})", partial(scale_up, ky=ky, kx=kx)))
     for ky, kx in sorted(down | {(2, 2), (3, 3)}):
         ops.append(Op(f"scale_down({ky}x{kx})", partial(scale_down, ky=ky, kx=kx)))
