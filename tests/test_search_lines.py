@@ -303,3 +303,19 @@ def test_complete_dashes_fills_the_lines_a_colour_mostly_covers():
 
 def test_complete_dashes_solves_a_training_task():
     assert_op_solves(lines, "4612dd53", ["complete_dashes(1,2)"])
+
+
+def test_box_in_markers_draws_the_rectangle_just_inside_the_dots():
+    g = np.zeros((9, 10), np.uint8)
+    g[0, 3] = g[4, 0] = g[8, 5] = g[3, 9] = 5    # four lone markers: rows 0..8, columns 0..9
+    g[3:5, 3:5] = 2                                # the shape (colour 2), inside the box
+    want = g.copy()
+    want[1, 1:9] = want[7, 1:9] = 2
+    want[1:8, 1] = want[1:8, 8] = 2
+    assert np.array_equal(lines.box_in_markers(g, 0), want)
+    g[0, 4] = 5                                    # two markers side by side: 5 is no lone-cell colour
+    assert lines.box_in_markers(g, 0) is None
+
+
+def test_box_in_markers_solves_a_training_task():
+    assert_op_solves(lines, "928ad970", ["box_in_markers"])

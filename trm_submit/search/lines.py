@@ -11,8 +11,9 @@ row, then the second's column; `bridge` fills the gap between two objects that f
 overlap (less an inset on each side); `midpoints` marks the cell halfway between the two cells of a colour (a dot,
 or a plus around it); `leak` fills every box with one gap in its wall and runs a line from the gap out to the grid's
 edge (water leaking out); `complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its
-box it mostly covers). Lines drawn from seed cells across the grid (bounces, detours, walls, crossings) live in
-`rays`.
+box it mostly covers); `box_in_markers` draws, in the shape's colour, the rectangle one cell inside the lone marker
+cells around it (928ad970: "a box that just fits between the dots"). Lines drawn from seed cells across the grid
+(bounces, detours, walls, crossings) live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -260,6 +261,34 @@ def complete_dashes(grid: np.ndarray, ctx_bg: int, line: int, colour: int) -> np
     return out
 
 
+def box_in_markers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The outline of the rectangle one cell inside the outermost marker cells, on the background, in the other
+    colour (module docstring). The grid holds two colours besides the background: the markers' (lone cells only,
+    at least two) and the shape's. None otherwise, or when the rectangle is thinner than 3 cells."""
+    bg = grid_background(grid, ctx_bg)
+    colours = [int(c) for c in np.unique(grid) if c != bg]
+    if len(colours) != 2:
+        return None
+    lone = [c for c in colours if all(o.size == 1 for o in components(np.where(grid == c, c, bg).astype(np.uint8),
+                                                                         bg, "c8"))]
+    if len(lone) != 1:
+        return None
+    marker = lone[0]
+    shape = colours[1 - colours.index(marker)]
+    rows, cols = np.nonzero(grid == marker)
+    if len(rows) < 2:
+        return None
+    r0, r1, c0, c1 = rows.min() + 1, rows.max() - 1, cols.min() + 1, cols.max() - 1
+    if r1 - r0 < 2 or c1 - c0 < 2:
+        return None
+    ring = np.zeros(grid.shape, dtype=bool)
+    ring[r0:r1 + 1, [c0, c1]] = True
+    ring[[r0, r1], c0:c1 + 1] = True
+    out = grid.copy()
+    out[ring & (grid == bg)] = shape
+    return out
+
+
 def _single_cell_colours(ctx: TaskContext) -> list[int]:
     """Colours with exactly one cell in every train input."""
     return [c for c in range(10) if all(int((i == c).sum()) == 1 for i in ctx.train_in)]
@@ -371,6 +400,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                     f"mark_blank_squares({side},{'disjoint' if disjoint else 'all'})",
                     partial(mark_blank_squares, blank=recolouring[0], colour=recolouring[1], side=side,
                             disjoint=disjoint)))
+    candidates.append(Op("box_in_markers", partial(box_in_markers, ctx_bg=bg)))
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
