@@ -280,3 +280,19 @@ def test_remove_inner_erases_what_lies_in_another_objects_box():
 
 def test_remove_inner_solves_a_real_training_task():
     assert_op_solves(patterns, "9720b24f", ["remove_inner"], dataset="arc-agi-2")
+
+
+def test_fill_largest_blank_paints_the_biggest_empty_rectangle():
+    g = np.ones((5, 8), np.uint8)
+    g[0, 0:7] = 0                     # a 1 x 7 run: a gap, not an area
+    g[2:4, 1:4] = 0                   # 2 x 3 = 6
+    g[2:5, 5:7] = 0                   # 3 x 2 = 6: ties the other
+    assert patterns.fill_largest_blank(g, 0, 6) is None
+    g[4, 1:4] = 0                     # now 3 x 3 = 9 beats every other
+    want = g.copy()
+    want[2:5, 1:4] = 6
+    assert np.array_equal(patterns.fill_largest_blank(g, 0, 6), want)
+
+
+def test_fill_largest_blank_solves_a_training_task():
+    assert_op_solves(patterns, "3eda0437", ["fill_largest_blank(6)"])

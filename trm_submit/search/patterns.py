@@ -1,7 +1,8 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
 cells, small objects, objects inside another object's box, 3x3 majority filter, noisy stripes to their
-majority colour, the largest solid rectangle kept alone), rows continued like a template row in their own
+majority colour, the largest solid rectangle kept alone), the largest blank rectangle (at least 2 x 2) filled
+(3eda0437: "paint the biggest empty area"), rows continued like a template row in their own
 colours and blank rows filled with the first row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
@@ -292,6 +293,31 @@ def largest_rectangle(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out
 
 
+def fill_largest_blank(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """The largest all-background rectangle of at least 2 x 2 cells painted `colour` (a one-cell-thin run of
+    background is a gap, not an area); None without one, or when two rectangles share the largest area."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    blank = np.pad(np.cumsum(np.cumsum(grid == bg, axis=0), axis=1), ((1, 0), (1, 0)))
+    best, spots = 0, []
+    for rh in range(2, h + 1):
+        for rw in range(max(2, -(-best // rh)), w + 1):   # only sizes that can tie or beat the best
+            area = rh * rw
+            sums = blank[rh:, rw:] - blank[:h - rh + 1, rw:] - blank[rh:, :w - rw + 1] + blank[:h - rh + 1, :w - rw + 1]
+            found = np.argwhere(sums == area)
+            if not len(found) or area < best:
+                continue
+            if area > best:
+                best, spots = area, []
+            spots += [(int(r), int(c), rh, rw) for r, c in found]
+    if len(spots) != 1:
+        return None
+    r, c, rh, rw = spots[0]
+    out = grid.copy()
+    out[r:r + rh, c:c + rw] = colour
+    return out
+
+
 def remove_inner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     """One-colour objects (8-neighbour) lying wholly inside another object's bounding box painted background:
     what sits within another shape (ARC-AGI-2 9720b24f). None when no object does."""
@@ -325,6 +351,11 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
     block = Op("largest_rectangle", partial(largest_rectangle, ctx_bg=bg))
     if ctx.same_shape and agrees(block.fn, ctx, exact=False):
         result.append(block)
+    added = sorted(added_colours(ctx, enclosed_only=False)) if ctx.same_shape else []
+    if len(added) == 1:
+        blank = Op(f"fill_largest_blank({added[0]})", partial(fill_largest_blank, ctx_bg=bg, colour=added[0]))
+        if agrees(blank.fn, ctx, exact=False):
+            result.append(blank)
     return result
 
 
