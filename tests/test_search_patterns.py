@@ -296,3 +296,21 @@ def test_fill_largest_blank_paints_the_biggest_empty_rectangle():
 
 def test_fill_largest_blank_solves_a_training_task():
     assert_op_solves(patterns, "3eda0437", ["fill_largest_blank(6)"])
+
+
+def test_flood_checker_paints_the_path_by_turns_from_its_seeds():
+    g = np.full((5, 6), 8, np.uint8)
+    g[1, 0:5] = 0
+    g[1:4, 4] = 0                     # an L-shaped path of 0 through walls of 8
+    g[3, 0:2] = 0                     # a second path that no seed touches
+    g[1, 0], g[1, 1] = 2, 3           # the seeds: 2 on an odd cell, 3 next to it on an even one
+    want = g.copy()
+    want[1, 2], want[1, 3], want[1, 4] = 2, 3, 2
+    want[2, 4], want[3, 4] = 3, 2
+    assert np.array_equal(patterns.flood_checker(g, 0), want)
+    g[4, 5] = 3                       # a 3 on an odd cell too: 3 no longer sits on one checkerboard colour
+    assert patterns.flood_checker(g, 0) is None
+
+
+def test_flood_checker_solves_a_training_task():
+    assert_op_solves(patterns, "b782dc8a", ["flood_checker(0)"])

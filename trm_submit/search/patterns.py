@@ -2,8 +2,8 @@
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
 cells, small objects, objects inside another object's box, 3x3 majority filter, noisy stripes to their
 majority colour, the largest solid rectangle kept alone), the largest blank rectangle (at least 2 x 2) filled
-(3eda0437: "paint the biggest empty area"), rows continued like a template row in their own
-colours and blank rows filled with the first row's colours in turn.
+(3eda0437: "paint the biggest empty area"), a path flooded in two colours by turns (b782dc8a), rows continued
+like a template row in their own colours and blank rows filled with the first row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -106,6 +106,38 @@ def flood_from(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
         return grid
     out = grid.copy()
     out[np.isin(labels, touched) & (labels > 0)] = colour
+    return out
+
+
+MAX_SEED_CELLS = 8   # flood_checker: a colour with more cells than this is no seed
+
+
+def flood_checker(grid: np.ndarray, over: int) -> np.ndarray | None:
+    """The regions of colour `over` (4-neighbour) that touch a seed painted in the seeds' two colours by turns,
+    like the seeds themselves (b782dc8a: "colour the maze's path in alternating steps"; `over` is the path's
+    colour, which need not be the background). The seeds are the one pair of colours (at most MAX_SEED_CELLS
+    cells each, next to each other) whose cells sit on the two colours of a checkerboard, one colour on each;
+    None without exactly one such pair."""
+    rows, cols = np.indices(grid.shape)
+    parity = (rows + cols) % 2
+    seeds = []
+    for c in range(10):
+        cells = grid == c
+        n = int(cells.sum())
+        if c != over and 0 < n <= MAX_SEED_CELLS and len(np.unique(parity[cells])) == 1:
+            seeds.append((c, cells, int(parity[cells][0])))
+    pairs = [(a, b) for a in seeds for b in seeds if a[0] < b[0] and a[2] != b[2] and (beside(a[1], "4") & b[1]).any()]
+    if len(pairs) != 1:
+        return None
+    (a, cells_a, parity_a), (b, cells_b, _) = pairs[0]
+    labels, _ = label_components((grid == over).astype(np.uint8), 0, False, False)
+    touched = np.unique(labels[beside(cells_a | cells_b, "4") & (labels > 0)])
+    region = np.isin(labels, touched) & (labels > 0)
+    if not region.any():
+        return None
+    out = grid.copy()
+    out[region & (parity == parity_a)] = a
+    out[region & (parity != parity_a)] = b
     return out
 
 
@@ -360,8 +392,10 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
 
 
 def continue_ops(ctx: TaskContext) -> list[Op]:
+    """Rows continued, headers cycled and paths flooded by turns, where they agree with the outputs."""
     found = [Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg)),
              Op("cycle_header", partial(cycle_header, ctx_bg=ctx.bg))]
+    found += [Op(f"flood_checker({c})", partial(flood_checker, over=c)) for c in ctx.in_colours]
     return [op for op in found if ctx.same_shape and agrees(op.fn, ctx, exact=False)]
 
 
