@@ -67,3 +67,19 @@ def test_disagreeing_demonstrations_do_not_fit():
                                           ("b60334d2", "rewrite(c4,margin 1;1 looks)")])
 def test_training_tasks_solved_by_a_rewrite(task_id, name):
     assert_op_solves(rewrite, task_id, [name])
+
+
+def test_rewrite_touching_recolours_touching_pairs_in_any_orientation():
+    g = np.zeros((5, 5), np.uint8)
+    g[0, 0], g[0, 1] = 3, 2          # side by side
+    g[3, 3], g[2, 3] = 3, 2          # the 2 above the 3
+    g[4, 0] = 3                      # a 3 touching no 2: stays
+    want = g.copy()
+    want[0, 0], want[0, 1] = 8, 0
+    want[3, 3], want[2, 3] = 8, 0
+    assert np.array_equal(rewrite.rewrite_touching(g, 3, 2, 8, 0), want)
+    assert rewrite.rewrite_touching(g, 3, 5, 8, 0) is None      # no 3 touches a 5
+
+
+def test_rewrite_touching_solves_a_training_task():
+    assert_op_solves(rewrite, "d90796e8", ["rewrite_touching(2>0,3>8)"])

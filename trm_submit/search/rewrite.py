@@ -7,6 +7,10 @@ op return None (an unseen object has no known rewrite).
 
 Offered only where the rewrite reproduces every train output exactly (so the cells outside every patch are
 unchanged) and changes something: "every hollow square becomes a plus, every other shape stays".
+
+`rewrite_touching`: in whatever orientation, every cell of colour a beside (4-neighbour) a cell of colour b becomes
+a', and those b cells become b' (d90796e8: "where a 3 touches a 2, the 3 turns 8 and the 2 goes"). The colours are
+read off the demonstrations; offered only where it reproduces every train output.
 """
 
 from __future__ import annotations
@@ -83,6 +87,57 @@ def apply_rewrites(grid: np.ndarray, ctx_bg: int, mode: str, margin: int, table:
     return out
 
 
+def _beside(mask: np.ndarray) -> np.ndarray:
+    """Cells with a 4-neighbour in `mask`."""
+    near = np.zeros_like(mask)
+    near[1:] |= mask[:-1]
+    near[:-1] |= mask[1:]
+    near[:, 1:] |= mask[:, :-1]
+    near[:, :-1] |= mask[:, 1:]
+    return near
+
+
+def _touching(grid: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the a cells beside a b cell, the b cells beside an a cell)."""
+    cells_a, cells_b = grid == a, grid == b
+    return cells_a & _beside(cells_b), cells_b & _beside(cells_a)
+
+
+def rewrite_touching(grid: np.ndarray, a: int, b: int, new_a: int, new_b: int) -> np.ndarray | None:
+    """`grid` with the touching a and b cells recoloured (module docstring); None where none touch."""
+    at, bt = _touching(grid, a, b)
+    if not at.any():
+        return None
+    out = grid.copy()
+    out[at], out[bt] = new_a, new_b
+    return out
+
+
+def _touching_ops(ctx: TaskContext, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[Op]:
+    """rewrite_touching for each pair of input colours whose touching cells take one colour each in the outputs
+    and whose rewrite gives every train output."""
+    found = []
+    colours = [c for c in ctx.in_colours if c != ctx.bg]
+    for a in colours:
+        for b in colours:
+            if a == b:
+                continue
+            targets: list[set[int]] = [set(), set()]
+            for i, o in pairs:
+                at, bt = _touching(i, a, b)
+                targets[0].update(np.unique(o[at]).tolist())
+                targets[1].update(np.unique(o[bt]).tolist())
+            if len(targets[0]) != 1 or len(targets[1]) != 1:
+                continue
+            new_a, new_b = targets[0].pop(), targets[1].pop()
+            if (new_a, new_b) == (a, b):
+                continue
+            fn = partial(rewrite_touching, a=a, b=b, new_a=new_a, new_b=new_b)
+            if all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
+                found.append(Op(f"rewrite_touching({a}>{new_a},{b}>{new_b})", fn, keeps_shape=True))
+    return found[:1]   # (a, b) and (b, a) are one rule
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Object rewrites (per margin and mode; distinct results on the test inputs) that reproduce every
     train output; none when the shapes differ."""
@@ -104,4 +159,4 @@ def ops(ctx: TaskContext) -> list[Op]:
         if len(sig) < len(results):
             continue
         found.setdefault(sig, Op(f"rewrite({mode},margin {margin};{len(table)} looks)", fn, keeps_shape=True))
-    return list(found.values())[:MAX_REWRITE_OPS]
+    return list(found.values())[:MAX_REWRITE_OPS] + _touching_ops(ctx, pairs)
