@@ -215,3 +215,24 @@ def test_concentric_nests_the_layers_or_the_counts():
                                                   ("5587a8d0", "arc-agi-2", "concentric(count)")])
 def test_concentric_solves_training_tasks(task_id, dataset, name):
     assert_op_solves(col, task_id, [name], dataset=dataset)
+
+
+def test_colour_list_stacked_reads_the_frames_from_the_bottom_up():
+    def ring(top: int, left: int, side: int, colour: int) -> None:
+        g[top, left:left + side] = g[top + side - 1, left:left + side] = colour
+        g[top:top + side, left] = g[top:top + side, left + side - 1] = colour
+
+    g = np.zeros((8, 8), np.uint8)
+    ring(0, 0, 5, 3)                 # a 3-frame
+    ring(2, 2, 5, 4)                 # a 4-frame over it: it covers two cells of the 3-frame's border
+    g[5:8, 5:8] = 6                  # a solid 6-block over the 4-frame
+    assert col.colour_list(g, 0, "stacked").tolist() == [[3], [4], [6]]
+    g[0, 2] = 0                      # a gap in the 3-frame's border: no rectangle, no order
+    assert col.colour_list(g, 0, "stacked") is None
+    g[0, 2] = 3
+    g[7, 0] = 9                      # a lone 9 touching nothing: unordered against the others
+    assert col.colour_list(g, 0, "stacked") is None
+
+
+def test_colour_list_stacked_solves_a_training_task():
+    assert_op_solves(col, "68bc2e87", ["colour_list(stacked)"], "arc-agi-2")

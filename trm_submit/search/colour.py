@@ -84,11 +84,42 @@ def minority_colour(g: Grid, bg: int) -> Optional[Grid]:
     return np.array([[int(present[np.argmin(counts[present])])]], dtype=np.uint8)
 
 
+def stacking_order(g: Grid, bg: int) -> Optional[list[int]]:
+    """The non-background colours from the bottom layer up, where each colour is one rectangle outline (or
+    solid rectangle) that others may cover: a colour B lies above A where B shows on the border of A's bounding
+    box. None when a border cell is background (no rectangle), or when the order has a cycle or leaves two
+    colours unordered (68bc2e87: "which frame lies on which")."""
+    present = [int(c) for c in np.unique(g) if c != bg]
+    if len(present) < 2:
+        return None
+    above: dict[int, set[int]] = {c: set() for c in present}
+    for c in present:
+        rows, cols = np.nonzero(g == c)
+        top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+        border = np.concatenate([g[top, left:right + 1], g[bottom, left:right + 1],
+                                 g[top:bottom + 1, left], g[top:bottom + 1, right]])
+        if (border == bg).any():
+            return None
+        above[c] = {int(v) for v in np.unique(border) if v != c}
+    order: list[int] = []
+    while len(order) < len(present):   # the bottom colour is the one no remaining colour lies under
+        bottom_now = [c for c in present if c not in order
+                      and not any(c in above[d] for d in present if d not in order and d != c)]
+        if len(bottom_now) != 1:
+            return None
+        order.append(bottom_now[0])
+    return order
+
+
 def colour_list(g: Grid, bg: int, order: str) -> Optional[Grid]:
     """The colours present, one cell each: the non-background ones by count ("count_desc", "count_asc"; ties:
-    the smaller colour first) as a column, or every one along the grid ("along", stripes: in the order of their
-    cells' mean column, as a row, where the colours' mean columns spread wider than their mean rows; else by
-    mean row, as a column). None with fewer than two colours or a tie in position."""
+    the smaller colour first) as a column, or from the bottom layer up ("stacked", `stacking_order`) as a
+    column, or every one along the grid ("along", stripes: in the order of their cells' mean column, as a row,
+    where the colours' mean columns spread wider than their mean rows; else by mean row, as a column). None
+    with fewer than two colours or a tie in position."""
+    if order == "stacked":
+        stacked = stacking_order(g, bg)
+        return None if stacked is None else np.array(stacked, dtype=np.uint8)[:, None]
     counts = _non_bg_counts(g, bg) if order != "along" else np.bincount(g.ravel(), minlength=10)
     present = [int(c) for c in np.flatnonzero(counts)]
     if len(present) < 2:
@@ -249,7 +280,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     out.append(Op("minority_colour", partial(minority_colour, bg=bg)))
     if all(1 in o.shape for o in ctx.train_out):   # colour lists: only where every output is one line
         out += [Op(f"colour_list({order})", partial(colour_list, bg=bg, order=order))
-                for order in ("count_desc", "count_asc", "along")]
+                for order in ("count_desc", "count_asc", "along", "stacked")]
     if not ctx.same_shape:   # offered where it gives every train output
         for which in ("all", "non_bg"):
             op = Op(f"colour_histogram({which})", partial(colour_histogram, bg=bg, which=which))
