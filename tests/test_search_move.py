@@ -278,3 +278,22 @@ def test_align_moves_every_object_to_the_anchors_top_row():
 
 def test_align_solves_a_training_task():
     assert_op_solves(move, "1caeab9d", ["align(1)"])
+
+
+def test_step_to_corner_moves_each_block_toward_its_marked_corner():
+    g = np.full((8, 8), 7, np.uint8)
+    g[1:3, 1:4] = 2
+    g[1, 1] = 8                      # the 2-block's top-left corner is marked: it steps up-left
+    g[5:8, 4:6] = 3
+    g[5, 5] = 8                      # the 3-block's top-right corner: up-right
+    want = np.full((8, 8), 7, np.uint8)
+    want[0:2, 0:3] = 2
+    want[4:7, 5:7] = 3
+    assert np.array_equal(move.step_to_corner(g, 7), want)
+    g[1:3, 1:4] = 2                  # the 2-block unmarked, and the 3-block's marker moved to its bottom-right,
+    g[5, 5], g[7, 5] = 3, 8          # at the grid's edge: its step would leave the grid
+    assert move.step_to_corner(g, 7) is None
+
+
+def test_step_to_corner_solves_a_training_task():
+    assert_op_solves(move, "470c91de", ["step_to_corner"], "arc-agi-2")

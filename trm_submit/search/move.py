@@ -32,6 +32,10 @@ collected onto a block, each at the block's corner facing it, d89b689b).
 
 Satellites: every cell not of an anchor colour slides along its row or column toward the nearest anchor cell it
 sees there and stops next to it (`to_anchor`: satellites pulled to their centres, ae3edfdc).
+
+Pointed steps: every one-colour block whose box has a cell of another colour at one corner steps one cell
+diagonally toward that corner, the corner filled in its colour (`step_to_corner`: "each block moves where its
+dot points", ARC-AGI-2 470c91de).
 """
 
 from __future__ import annotations
@@ -422,10 +426,39 @@ def _measure_ops(ctx: TaskContext) -> list[Op]:
     return []
 
 
+def step_to_corner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Each pointed block one step toward its marked corner (module docstring), erased first and painted after.
+    A pointed block is a one-colour object (4-neighbour) filling its bounding box but for one corner, which holds
+    a cell of another colour (the marker, which goes with it). None without one, or when a step would leave the
+    grid."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    moves = []
+    for o in components(grid, bg, "c4"):
+        if o.height < 2 or o.width < 2 or o.size != o.height * o.width - 1:
+            continue
+        (r, c), = np.argwhere(~o.mask).tolist()
+        if r not in (0, o.height - 1) or c not in (0, o.width - 1) or grid[o.top + r, o.left + c] == bg:
+            continue
+        dy, dx = (1 if r else -1), (1 if c else -1)
+        top, left = o.top + dy, o.left + dx
+        if top < 0 or left < 0 or top + o.height > h or left + o.width > w:
+            return None
+        moves.append((o, top, left))
+    if not moves:
+        return None
+    out = grid.copy()
+    for o, _, _ in moves:
+        out[o.top:o.top + o.height, o.left:o.left + o.width] = bg
+    for o, top, left in moves:
+        out[top:top + o.height, left:left + o.width] = o.colour
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
-    to_own_colour and to_own_wall, where their moves agree with the train outputs; shift_colours where every
-    colour's own translation reproduces the train outputs; the first move_by_measure that does."""
+    to_own_colour, to_own_wall and step_to_corner, where their moves agree with the train outputs; shift_colours
+    where every colour's own translation reproduces the train outputs; the first move_by_measure that does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -441,5 +474,6 @@ def ops(ctx: TaskContext) -> list[Op]:
                       partial(to_own_colour, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     candidates += [Op(f"to_own_wall({'keep' if keep else 'erase'})",
                       partial(to_own_wall, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
+    candidates.append(Op("step_to_corner", partial(step_to_corner, ctx_bg=bg)))
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
                          + _measure_ops(ctx))
