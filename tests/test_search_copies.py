@@ -177,3 +177,19 @@ def test_complete_copies_solves_a_real_training_task_but_its_odd_demonstration()
     got = [copies.complete_copies(grid) for grid, _ in pairs]
     # the third demonstration also turns one template cell to background, which no copy explains
     assert [int((g != want).sum()) for g, (_, want) in zip(got, pairs)] == [0, 0, 1] + [0] * len(solutions)
+
+
+def test_assemble_corners_puts_each_piece_in_its_own_corner():
+    g = np.zeros((9, 9), np.uint8)
+    g[0:2, 6:8] = [[8, 8], [0, 8]]      # top-right piece
+    g[3:5, 1:3] = [[1, 1], [1, 0]]      # top-left piece
+    g[6:8, 2:4] = [[4, 0], [4, 4]]      # bottom-left piece
+    g[7:9, 6:8] = [[0, 2], [2, 2]]      # bottom-right piece
+    want = np.array([[1, 1, 8, 8], [1, 0, 0, 8], [4, 0, 0, 2], [4, 4, 2, 2]], np.uint8)
+    assert np.array_equal(copies.assemble_corners(g, 0), want)
+    g[7:9, 6:8] = [[4, 0], [4, 4]]      # two bottom-left pieces: no square
+    assert copies.assemble_corners(g, 0) is None
+
+
+def test_assemble_corners_solves_a_training_task():
+    assert_op_solves(copies, "a61ba2ce", ["assemble_corners"])

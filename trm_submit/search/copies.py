@@ -20,6 +20,10 @@ background rectangle of exactly its inside's size (890034e9: "the frame fits one
 `colour_like_framed`: the shapes shut inside a closed frame are samples; every other object of a sample's shape
 takes that sample's colour (776ffc46: "colour the shapes like the one in the box").
 
+`assemble_corners`: four corner pieces of one box size (each with a full outer row and column at one corner, a
+different corner each) put together into one square, each in its own corner (a61ba2ce: "fit the four L's
+into a frame").
+
 `complete_copies`: the objects of two or more colours are whole templates; every other coloured cell belongs to a
 broken copy of one, and each copy is completed where one placement of a template (shifted, not turned) agrees
 with more of its cells than any other (d6542281: "finish the partial copies of the patterns").
@@ -74,6 +78,29 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
         region[cut] = t.grid[r0 - top:r1 - top, c0 - left:c1 - left][cut]
         painted = True
     return out if painted else None
+
+
+CORNERS = {(0, 0): (0, 0), (0, -1): (0, 1), (-1, 0): (1, 0), (-1, -1): (1, 1)}   # (row, column) -> quadrant
+
+
+def assemble_corners(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The four corner pieces in one square of twice their side (module docstring); None without four pieces
+    of one square box size, each the corner piece of a different corner."""
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "c8")
+    if len(objs) != 4 or len({(o.height, o.width) for o in objs}) != 1 or objs[0].height != objs[0].width:
+        return None
+    k = objs[0].height
+    out = np.full((2 * k, 2 * k), bg, dtype=grid.dtype)
+    used = set()
+    for o in objs:
+        corners = [q for (r, c), q in CORNERS.items() if o.mask[r].all() and o.mask[:, c].all()]
+        if len(corners) != 1 or corners[0] in used:
+            return None
+        used.add(corners[0])
+        qr, qc = corners[0]
+        out[qr * k:(qr + 1) * k, qc * k:(qc + 1) * k][o.mask] = o.grid[o.mask]
+    return out
 
 
 MAX_TEMPLATES = 4      # complete_copies: more multicolour objects than this is no set of templates
@@ -141,12 +168,14 @@ def complete_copies(grid: np.ndarray) -> np.ndarray | None:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again and
-    the shapes coloured like the framed ones (same-shape tasks); the shape scaled into the frame, or the pieces
-    gathered around the markers, where it gives every train output; the broken copies completed where every cell
-    it paints takes the output's colour."""
+    the shapes coloured like the framed ones (same-shape tasks); the shape scaled into the frame, the corners
+    assembled, or the pieces gathered around the markers, where it gives every train output; the broken copies
+    completed where every cell it paints takes the output's colour."""
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
         found = [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
+        corners = partial(assemble_corners, ctx_bg=ctx.bg)
+        found += [Op("assemble_corners", corners)] if reproduces(corners, ctx) else []
         if all(o.shape == (3, 3) for o in ctx.train_out):
             gathers = [Op(f"gather_around({m})", partial(gather_around, ctx_bg=ctx.bg, marker=m))
                        for m in ctx.in_colours if m != ctx.bg]
