@@ -331,7 +331,8 @@ def fill_largest_blank(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
     blank = np.pad(np.cumsum(np.cumsum(grid == bg, axis=0), axis=1), ((1, 0), (1, 0)))
-    best, spots = 0, []
+    best = 0
+    spots: list[tuple[int, int, int, int]] = []
     for rh in range(2, h + 1):
         for rw in range(max(2, -(-best // rh)), w + 1):   # only sizes that can tie or beat the best
             area = rh * rw
