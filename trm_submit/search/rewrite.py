@@ -22,6 +22,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import same_shape_pairs
+from .grid_loops import beside
 from .objects import MODES, Obj, components, grid_background
 
 OUTSIDE = 255          # a patch cell beyond the grid's edge where it was seen (unknown)
@@ -87,20 +88,10 @@ def apply_rewrites(grid: np.ndarray, ctx_bg: int, mode: str, margin: int, table:
     return out
 
 
-def _beside(mask: np.ndarray) -> np.ndarray:
-    """Cells with a 4-neighbour in `mask`."""
-    near = np.zeros_like(mask)
-    near[1:] |= mask[:-1]
-    near[:-1] |= mask[1:]
-    near[:, 1:] |= mask[:, :-1]
-    near[:, :-1] |= mask[:, 1:]
-    return near
-
-
 def _touching(grid: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
     """(the a cells beside a b cell, the b cells beside an a cell)."""
     cells_a, cells_b = grid == a, grid == b
-    return cells_a & _beside(cells_b), cells_b & _beside(cells_a)
+    return cells_a & beside(cells_b, "4"), cells_b & beside(cells_a, "4")
 
 
 def rewrite_touching(grid: np.ndarray, a: int, b: int, new_a: int, new_b: int) -> np.ndarray | None:
