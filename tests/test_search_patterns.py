@@ -314,3 +314,12 @@ def test_flood_checker_paints_the_path_by_turns_from_its_seeds():
 
 def test_flood_checker_solves_a_training_task():
     assert_op_solves(patterns, "b782dc8a", ["flood_checker(0)"])
+
+
+def test_window_counts_equal_a_plain_count_of_every_window():
+    from trm_submit.search.grid_loops import window_counts
+    rng = np.random.default_rng(7)
+    mask = rng.random((7, 9)) < 0.6
+    for hh, ww in ((1, 1), (2, 3), (7, 9), (4, 2)):
+        want = np.array([[mask[r:r + hh, c:c + ww].sum() for c in range(9 - ww + 1)] for r in range(7 - hh + 1)])
+        assert np.array_equal(window_counts(mask, hh, ww), want)

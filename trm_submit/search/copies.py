@@ -37,7 +37,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
-from .grid_loops import border_reach
+from .grid_loops import border_reach, window_counts
 from .objects import Obj, components, grid_background, place
 
 
@@ -208,9 +208,8 @@ def frame_again(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
         return None
     frame = max(frames, key=lambda o: (o.height - 2) * (o.width - 2))
     ih, iw = frame.height - 2, frame.width - 2
-    free = np.pad(np.cumsum(np.cumsum(grid == bg, axis=0), axis=1), ((1, 0), (1, 0)))
     h, w = grid.shape
-    sums = free[ih:, iw:] - free[:h - ih + 1, iw:] - free[ih:, :w - iw + 1] + free[:h - ih + 1, :w - iw + 1]
+    sums = window_counts(grid == bg, ih, iw)
     spots = [(int(y), int(x)) for y, x in np.argwhere(sums == ih * iw)
              if 1 <= y and 1 <= x and y + ih < h and x + iw < w and (y, x) != (frame.top + 1, frame.left + 1)]
     if len(spots) != 1:

@@ -93,6 +93,15 @@ NEIGHBOURS = {"": [(dy, dx) for dy in (0, 1, 2) for dx in (0, 1, 2)],
               "4": [(0, 1), (2, 1), (1, 0), (1, 2)], "diag": [(0, 0), (0, 2), (2, 0), (2, 2)]}
 
 
+def window_counts(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """For every top-left corner (r, c) where a height x width window fits, how many cells of `mask` it holds
+    (summed-area table)."""
+    h, w = mask.shape
+    table = np.pad(np.cumsum(np.cumsum(mask, axis=0), axis=1), ((1, 0), (1, 0)))
+    return (table[height:, width:] - table[:h - height + 1, width:] - table[height:, :w - width + 1]
+            + table[:h - height + 1, :w - width + 1])
+
+
 def beside(mask: np.ndarray, near_by: str) -> np.ndarray:
     """The cells with a neighbour in `mask` (near_by: "" the 3x3 block, so the mask itself too; "4" sides;
     "diag" corners), over the mask's shape."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3
+from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3, window_counts
 from .objects import Obj, components, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -330,14 +330,13 @@ def fill_largest_blank(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray
     background is a gap, not an area); None without one, or when two rectangles share the largest area."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
-    blank = np.pad(np.cumsum(np.cumsum(grid == bg, axis=0), axis=1), ((1, 0), (1, 0)))
+    blank = grid == bg
     best = 0
     spots: list[tuple[int, int, int, int]] = []
     for rh in range(2, h + 1):
         for rw in range(max(2, -(-best // rh)), w + 1):   # only sizes that can tie or beat the best
             area = rh * rw
-            sums = blank[rh:, rw:] - blank[:h - rh + 1, rw:] - blank[rh:, :w - rw + 1] + blank[:h - rh + 1, :w - rw + 1]
-            found = np.argwhere(sums == area)
+            found = np.argwhere(window_counts(blank, rh, rw) == area)
             if not len(found) or area < best:
                 continue
             if area > best:
