@@ -277,3 +277,23 @@ def test_scale_down_any_then_up_solves_a_real_training_task():
     assert_op_solves(geo, "46f33fce", ["scale_down_any(2x2)", "scale_up(2x2)", "scale_up(2x2)"])
     # the outputs are twice the inputs' size, so scale_up(4x4) is offered too: the same answers at depth 2
     assert_op_solves(geo, "46f33fce", ["scale_down_any(2x2)", "scale_up(4x4)"])
+
+
+def test_block_colours_reads_a_mosaic_of_unequal_blocks_with_holes():
+    g = np.zeros((8, 9), np.uint8)
+    g[1:4, 1:5], g[1:4, 5:8] = 3, 2                  # top row of blocks: 3 then 2
+    g[4:7, 1:5], g[4:7, 5:8] = 1, 6                  # bottom row: 1 then 6
+    g[2, 2] = g[5, 6] = 0                             # holes
+    assert geo.block_colours(g, 0).tolist() == [[3, 2], [1, 6]]
+    g[4:7, 1:3], g[4:7, 3:8] = 1, 6                   # the bottom cut moved: every cut splits both rows
+    assert geo.block_colours(g, 0).tolist() == [[3, 3, 2], [1, 6, 6]]
+    g[2:4, 2:4] = 4                                   # a 2 x 2 of another colour inside: a block of its own
+    assert geo.block_colours(g, 0).tolist() == [[3, 3, 3, 3, 2], [3, 4, 4, 3, 2], [1, 1, 6, 6, 6]]
+    g = np.full((5, 5), 3, np.uint8)
+    g[1, 1] = g[3, 3] = 5                             # lone dots of another colour make no block of their own
+    g[1, 3] = g[3, 1] = 0                             # nor do holes
+    assert geo.block_colours(g, 0) is None            # one block
+
+
+def test_block_colours_then_a_flip_solves_a_training_task():
+    assert_op_solves(geo, "80214e03", ["block_colours", "flip_h"], dataset="arc-agi-2")

@@ -115,3 +115,19 @@ def test_copy_to_marked_puts_the_pattern_on_every_marked_part():
 
 def test_copy_to_marked_solves_a_real_training_task():
     assert_op_solves(parts, "e734a0e8", ["copy_to_marked"], "arc-agi-2")
+
+
+def test_solid_parts_reads_the_plain_panels_among_patterned_ones():
+    rng = np.random.default_rng(5)
+    g = rng.integers(1, 4, size=(11, 14)).astype(np.uint8)
+    g[::2, ::2] = 0                                  # a pattern without any one-colour 3 x 3 window
+    blocks = {(2, 3): 6, (2, 7): 7, (6, 3): 8, (6, 7): 9}
+    for (r, c), colour in blocks.items():
+        g[r:r + 3, c:c + 3] = colour
+    assert parts.solid_parts(g).tolist() == [[6, 7], [8, 9]]
+    g[6:9, 7:10] = g[0:3, 0:3]                       # one block gone: the rest no longer fill a layout
+    assert parts.solid_parts(g) is None
+
+
+def test_solid_parts_solves_a_training_task():
+    assert_op_solves(parts, "458e3a53", ["solid_parts"], dataset="arc-agi-2")

@@ -171,3 +171,20 @@ def test_mark_hits_projects_markers_onto_the_largest_object():
 
 def test_mark_hits_solves_a_real_training_task():
     assert_op_solves(rays, "1f642eb9", ["mark_hits"])
+
+
+def test_edge_lines_cross_the_grid_and_clear_their_own_colour():
+    g = np.full((5, 6), 7, np.uint8)
+    g[0, 1], g[0, 4] = 2, 4                          # two markers on the top edge
+    g[2:4, 0:6] = 2                                   # a block of 2 across the grid
+    want = g.copy()
+    want[1:, 1] = [2, 7, 7, 2]                        # the 2 line: background inside the 2 block
+    want[1:, 4] = 4                                   # the 4 line runs over the block
+    assert np.array_equal(rays.edge_lines(g), want)
+    g[0, 2] = 2                                       # two coloured cells side by side on the edge: no markers
+    g[0, 4] = 7
+    assert rays.edge_lines(g) is None
+
+
+def test_edge_lines_solve_a_training_task():
+    assert_op_solves(rays, "981add89", ["edge_lines"], dataset="arc-agi-2")

@@ -38,7 +38,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
 from .grid_loops import border_reach, window_counts
-from .objects import Obj, components, grid_background, place
+from .objects import Obj, components, grid_background, most_common_colour, place
 
 
 def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -> np.ndarray | None:
@@ -141,7 +141,7 @@ def complete_copies(grid: np.ndarray) -> np.ndarray | None:
     """The broken copies completed from their templates (module docstring) on the grid's own most common colour
     (the demonstrations of d6542281 differ in background); None without templates and loose cells, when a loose
     cell has no copy, or when two placements agree equally on one cell."""
-    bg = int(np.bincount(grid.ravel(), minlength=10).argmax())
+    bg = most_common_colour(grid)
     objs = components(grid, bg, "m8")
     templates = [o for o in objs if o.n_colours >= 2]
     if not templates or len(templates) > MAX_TEMPLATES or len(templates) == len(objs):

@@ -5,7 +5,8 @@ rows/columns, the unit tile of a repeating grid, the grid in place of each of it
 `kron_colours`: only that cell's colour), a fitted block per coloured cell, the grid framed by its own edges
 (`bleed_edges`, where every output is one cell larger on each side), the rows sheared into a parallelogram
 (`skew`: each row shifted one cell further right than the row below it, or above it), the colours along each
-one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d).
+one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d), a mosaic of unequal one-colour blocks
+with holes read as one cell per block (`block_colours`: ARC-AGI-2 80214e03).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -203,6 +204,45 @@ def drop_repeated_lines(g: Grid) -> Grid:
     return g[:, keep_c]
 
 
+def _block_cuts(g: Grid, coloured: np.ndarray) -> np.ndarray:
+    """The rows r where a new block starts: two or more of the columns coloured in both rows r-1 and r (or all
+    of them) change colour there; a block may end where its neighbour goes on."""
+    both = coloured[1:] & coloured[:-1]
+    changed = ((g[1:] != g[:-1]) & both).sum(axis=1)
+    n = both.sum(axis=1)
+    return np.nonzero((changed >= 2) | ((n > 0) & (changed == n)))[0] + 1
+
+
+BLOCK_MAJORITY = 0.8   # a block's colour holds at least this share of its coloured cells
+
+
+def block_colours(g: Grid, bg: int) -> Optional[Grid]:
+    """One cell per block of the coloured area's box: blocks are cut where most cells change colour from one
+    line to the next (background holes ignored), each block's colour its main one; None with one block, an
+    empty block, or a block without a main colour."""
+    coloured = g != bg
+    if not coloured.any():
+        return None
+    rows, cols = np.nonzero(coloured.any(axis=1))[0], np.nonzero(coloured.any(axis=0))[0]
+    g, coloured = (a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] for a in (g, coloured))
+    row_blocks = np.split(np.arange(g.shape[0]), _block_cuts(g, coloured))
+    col_blocks = np.split(np.arange(g.shape[1]), _block_cuts(g.T, coloured.T))
+    if len(row_blocks) * len(col_blocks) < 2:
+        return None
+    out = np.empty((len(row_blocks), len(col_blocks)), np.uint8)
+    for i, rs in enumerate(row_blocks):
+        for j, cs in enumerate(col_blocks):
+            block = g[rs[0]:rs[-1] + 1, cs[0]:cs[-1] + 1]
+            values = block[block != bg]
+            if values.size == 0:
+                return None
+            counts = np.bincount(values, minlength=10)
+            if counts.max() < BLOCK_MAJORITY * values.size:
+                return None
+            out[i, j] = counts.argmax()
+    return out
+
+
 def _period(g: Grid) -> int:
     """The smallest p with g[r] == g[r + p] for every row r and two whole copies at least (p <= half the height);
     the height when there is none."""
@@ -392,6 +432,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     out.append(Op("drop_blank_lines", partial(drop_blank_lines, bg=ctx.bg)))
     out.append(Op("drop_repeated_lines", drop_repeated_lines))
     out.append(Op("unit_tile", unit_tile))
+    if not ctx.same_shape:
+        out.append(Op("block_colours", partial(block_colours, bg=ctx.bg)))
     paths = partial(reverse_paths, ctx_bg=ctx.bg)
     if ctx.same_shape and agrees(paths, ctx, exact=True):
         out.append(Op("reverse_paths", paths, keeps_shape=True))

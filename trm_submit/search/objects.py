@@ -32,6 +32,11 @@ def grid_background(grid: np.ndarray, default: int) -> int:
     return int(np.argmax(counts))
 
 
+def most_common_colour(grid: np.ndarray) -> int:
+    """The grid's most frequent colour (smallest on ties): its own background, whatever the task's is."""
+    return int(np.bincount(grid.ravel(), minlength=10).argmax())
+
+
 @dataclass(frozen=True)
 class Obj:
     """One component: its bounding box position, cropped cells (bg outside the component) and mask."""

@@ -7,7 +7,9 @@ with two dots gives a 1"). `copy_parts` fills the empty parts with the one colou
 map fitted per part position ("the next cell shows it turned a quarter"), or `copy_everywhere` under one map
 wherever the coloured part is. `copy_to_marked`: among parts of one size, most look alike (plain); the one that
 differs from them most is the pattern, and every other part that differs (a marked one) becomes a copy of it
-(e734a0e8: "the pattern goes to every cell with a dot").
+(e734a0e8: "the pattern goes to every cell with a dot"). `solid_parts`: among patterned parts, the few filled with
+one colour form a block; one cell per solid part, laid out as they are (458e3a53: "the colours of the plain
+panels").
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Callable, Sequence, cast
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import agrees
+from .fitting import agrees, reproduces
 from .geometry import DIHEDRAL
-from .objects import grid_background
+from .objects import components, grid_background
 from .split import separator_lines, spans
 
 KEEP, OWN = -1, -2   # table entries besides a colour: the part stays as it is / takes its own one colour
@@ -279,9 +281,10 @@ def _text(table: dict) -> str:
 def ops(ctx: TaskContext) -> list[Op]:
     """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
     of the one coloured part into the empty ones; none unless every train input has a separator layout."""
+    solid = [Op("solid_parts", solid_parts)] if not ctx.same_shape and reproduces(solid_parts, ctx) else []
     found_layouts = [_layout(i, ctx.bg) for i in ctx.train_in]
     if not found_layouts or any(layout is None for layout in found_layouts):
-        return []
+        return solid
     known = cast(list[Layout], found_layouts)
     found = []
     if ctx.same_shape:
@@ -318,4 +321,34 @@ def ops(ctx: TaskContext) -> list[Op]:
             text = _text(table)
             found.append(Op(f"{fn.__name__}({key};{text if len(text) <= 60 else f'{len(table)} entries'})",
                             op_fn, keeps_shape=not summary))
-    return found[:MAX_PART_OPS]
+    return solid + found[:MAX_PART_OPS]
+
+
+SOLID = 3   # a solid part holds a one-colour SOLID x SOLID square
+
+
+def solid_parts(grid: np.ndarray) -> np.ndarray | None:
+    """One cell per solid part (the cells under some one-colour 3 x 3 window, as one-colour rectangles), laid out
+    by their distinct tops and lefts; None unless there are two or more and they fill that layout."""
+    h, w = grid.shape
+    if h < SOLID or w < SOLID:
+        return None
+    same = np.ones((h - SOLID + 1, w - SOLID + 1), bool)
+    for dy in range(SOLID):
+        for dx in range(SOLID):
+            same &= grid[dy:dy + h - SOLID + 1, dx:dx + w - SOLID + 1] == grid[:h - SOLID + 1, :w - SOLID + 1]
+    covered = np.zeros((h, w), bool)
+    for dy in range(SOLID):
+        for dx in range(SOLID):
+            covered[dy:dy + h - SOLID + 1, dx:dx + w - SOLID + 1] |= same
+    outside = 10   # not an ARC colour: the cells under no solid window
+    parts = components(np.where(covered, grid, outside).astype(np.uint8), outside, "c4")
+    if len(parts) < 2 or not all(p.mask.all() for p in parts):
+        return None
+    tops, lefts = sorted({p.top for p in parts}), sorted({p.left for p in parts})
+    if len(tops) * len(lefts) != len(parts):
+        return None
+    out = np.zeros((len(tops), len(lefts)), np.uint8)
+    for p in parts:
+        out[tops.index(p.top), lefts.index(p.left)] = p.grid[0, 0]
+    return out

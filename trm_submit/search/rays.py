@@ -8,7 +8,9 @@ crossings in a fitted colour; `meet` grows the two cells at the ends of a row or
 colour where they meet; `to_corner` fills the box from every lone cell to the grid corner nearest to it; `stripes`
 draws lines across the grid through the grid's two cells and repeats them, colours alternating, at their distance to
 the far edge; `band_lines` runs every cell of a colour across the band of rows it lies in; `mark_hits` gives the
-first cell of the largest object a marker's row or column meets the marker's colour (projected onto it; 1f642eb9).
+first cell of the largest object a marker's row or column meets the marker's colour (projected onto it; 1f642eb9);
+`edge_lines` runs a line across the grid from every marker on its edge, through everything in its way, a cell of
+its own colour turned to background where it crosses one (ARC-AGI-2 981add89).
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -23,7 +25,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
 from .move import first_seen
-from .objects import components, grid_background
+from .objects import components, grid_background, most_common_colour
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
 
@@ -301,6 +303,34 @@ def mark_hits(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if marked else None
 
 
+def edge_lines(grid: np.ndarray) -> np.ndarray | None:
+    """From every marker on the grid's edge (a coloured edge cell with background beside it along the edge) a
+    line of its colour straight across the grid; where the line crosses a cell of its own colour that cell turns
+    background. None without a marker. The grid's own most common colour is its background (981add89's differ)."""
+    bg = most_common_colour(grid)
+    h, w = grid.shape
+    if h < 3 or w < 3:
+        return None
+    out = grid.copy()
+    found = False
+    for r, c in zip(*np.nonzero(grid != bg)):
+        r, c = int(r), int(c)
+        steps = [(dy, dx) for dy, dx, edge in ((1, 0, r == 0), (-1, 0, r == h - 1), (0, 1, c == 0), (0, -1, c == w - 1))
+                 if edge]
+        if len(steps) != 1:
+            continue   # a corner cell
+        along = (grid[r, max(c - 1, 0):c + 2] if steps[0][1] == 0 else grid[max(r - 1, 0):r + 2, c])
+        if (along != bg).sum() != 1:
+            continue   # part of a block along the edge
+        found = True
+        colour = grid[r, c]
+        line = np.s_[1:, c] if steps[0] == (1, 0) else np.s_[:-1, c] if steps[0] == (-1, 0) else \
+            np.s_[r, 1:] if steps[0] == (0, 1) else np.s_[r, :-1]
+        cells = grid[line]
+        out[line] = np.where(cells == colour, bg, colour)
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -316,6 +346,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
+    candidates.append(Op("edge_lines", edge_lines))
     candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
