@@ -297,3 +297,23 @@ def test_block_colours_reads_a_mosaic_of_unequal_blocks_with_holes():
 
 def test_block_colours_then_a_flip_solves_a_training_task():
     assert_op_solves(geo, "80214e03", ["block_colours", "flip_h"], dataset="arc-agi-2")
+
+
+def test_dihedral_blocks_fits_each_block_its_own_map():
+    g = np.array([[0, 2], [3, 4]], np.uint8)
+    out = np.block([[g[::-1, ::-1], g.T], [np.zeros_like(g), g]])
+    ctx = make_context(Task("t", ((g, out),), (g,)))
+    table = geo.fit_dihedral_blocks(ctx)
+    assert table == (("rot180", "transpose"), ("blank", "id"))
+    other = np.array([[5, 6], [7, 8]], np.uint8)
+    assert np.array_equal(geo.dihedral_blocks(other, table, 0),
+                          np.block([[other[::-1, ::-1], other.T], [np.zeros_like(other), other]]))
+    assert geo.dihedral_blocks(np.zeros((2, 3), np.uint8), table, 0) is None     # a transpose changes the shape
+    out[0, 0] = 9                                     # a block no map gives
+    assert geo.fit_dihedral_blocks(make_context(Task("t", ((g, out),), (g,)))) is None
+
+
+def test_dihedral_blocks_solves_a_training_task():
+    names = ["dihedral_blocks(rot180,rot180,rot270,rot270/rot180,rot180,rot270,rot270/rot90,rot90,id,id/"
+             "rot90,rot90,id,id)"]
+    assert_op_solves(geo, "cf5fd0ad", names, dataset="arc-agi-2")

@@ -6,7 +6,8 @@ rows/columns, the unit tile of a repeating grid, the grid in place of each of it
 (`bleed_edges`, where every output is one cell larger on each side), the rows sheared into a parallelogram
 (`skew`: each row shifted one cell further right than the row below it, or above it), the colours along each
 one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d), a mosaic of unequal one-colour blocks
-with holes read as one cell per block (`block_colours`: ARC-AGI-2 80214e03).
+with holes read as one cell per block (`block_colours`: ARC-AGI-2 80214e03), blocks each the grid under its own
+dihedral map (or blank), the map per block fitted (`dihedral_blocks`: ARC-AGI-2 cf5fd0ad).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -282,6 +283,46 @@ def kron_colours(g: Grid, pad: int) -> Optional[Grid]:
     return np.where(same, np.tile(g, g.shape), np.uint8(pad)).astype(g.dtype)
 
 
+BLOCK_MAPS = ("id", *DIHEDRAL, "blank")   # what a block of `dihedral_blocks` may hold, preferred first
+
+
+def _block_map(g: Grid, name: str, bg: int) -> Grid:
+    if name == "id":
+        return g
+    return np.full_like(g, bg) if name == "blank" else DIHEDRAL[name](g)
+
+
+def fit_dihedral_blocks(ctx: TaskContext) -> Optional[tuple[tuple[str, ...], ...]]:
+    """Per block of an output `ky` x `kx` times its input: the first map of BLOCK_MAPS that gives that block on
+    every pair (a table of names), or None where the shapes do not allow it or some block has none."""
+    up, _ = shape_ratios(ctx)
+    if len(up) != 1:
+        return None
+    (ky, kx), = up
+    table = []
+    for a in range(ky):
+        row = []
+        for b in range(kx):
+            fits = [name for name in BLOCK_MAPS if all(
+                (m := _block_map(i, name, ctx.bg)).shape == i.shape
+                and (o[a * i.shape[0]:(a + 1) * i.shape[0], b * i.shape[1]:(b + 1) * i.shape[1]] == m).all()
+                for i, o in zip(ctx.train_in, ctx.train_out))]
+            if not fits:
+                return None
+            row.append(fits[0])
+        table.append(tuple(row))
+    return tuple(table)
+
+
+def dihedral_blocks(g: Grid, table: tuple[tuple[str, ...], ...], bg: int) -> Optional[Grid]:
+    """Blocks laid out as `table` says, each the grid under the map it names; None where a map changes the
+    grid's shape."""
+    blocks = [[_block_map(g, name, bg) for name in row] for row in table]
+    if any(b.shape != g.shape for row in blocks for b in row):
+        return None
+    return _within(np.block(blocks))
+
+
 def shape_ratios(ctx: TaskContext) -> tuple[set, set]:
     """(up, down): per-axis integer factors (ky, kx) with out = in * k, resp. in = out * k, on every pair."""
     up, down = set(), set()
@@ -350,6 +391,10 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
     if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in pairs):
         ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
         ops += [Op(f"kron_colours({pad})", partial(kron_colours, pad=pad)) for pad in sorted({0, ctx.bg})]
+    table = fit_dihedral_blocks(ctx)
+    if table is not None:
+        ops.append(Op(f"dihedral_blocks({'/'.join(','.join(row) for row in table)})",
+                      partial(dihedral_blocks, table=table, bg=ctx.bg)))
     block = fit_block(ctx)
     if block is not None:
         ops.append(Op("block_per_cell", partial(block_per_cell, bg=ctx.bg, block=block)))
