@@ -26,6 +26,39 @@ def test_pieces_keep_the_cheapest_over_all_levels(monkeypatch):
     assert sorted(p.text for p in pieces.items) == ["p1", "p3", "p4"]
 
 
+def test_is_clean_asks_every_demonstration_for_right_cells_in_one_mode():
+    targets = (np.array([[1, 0, 0, 2]], np.uint8), np.array([[0, 3, 3, 0]], np.uint8))
+    right_fg = (np.array([[1, 0, 0, 2]], np.uint8), np.array([[0, 3, 3, 0]], np.uint8))
+    assert stack.is_clean(right_fg, targets, 0)
+    wrong = (np.array([[1, 0, 0, 2]], np.uint8), np.array([[3, 3, 4, 0]], np.uint8))   # wrong 3, 4; one 0
+    assert not stack.is_clean(wrong, targets, 0)
+    right_bg = (np.array([[5, 0, 0, 5]], np.uint8), np.array([[0, 5, 5, 0]], np.uint8))   # its 0s are all right
+    assert stack.is_clean(right_bg, targets, 0)
+    one_cell = (np.array([[1, 0, 0, 0]], np.uint8), np.array([[0, 3, 3, 0]], np.uint8))   # one cell: too few
+    assert not stack.is_clean(one_cell, targets, 0)
+
+
+def test_a_clean_piece_past_the_cost_cut_is_kept_and_stacked(monkeypatch):
+    monkeypatch.setattr(stack, "MAX_PIECES", 2)
+    targets = (np.array([[0, 2, 2, 7]], np.uint8),)
+    rows = (("lone", 1, [[0, 0, 0, 7]], [[0, 0, 0, 8]]), ("cheap", 1, [[5, 5, 5, 5]], [[5, 5, 5, 5]]),
+            ("costly_dirty", 3, [[9, 9, 2, 0]], [[9, 9, 2, 0]]), ("costly_clean", 3, [[0, 2, 2, 0]], [[0, 1, 1, 0]]))
+
+    def filled() -> Pieces:
+        pieces = Pieces(targets=targets, bg=0)
+        for text, cost, train, test in rows:
+            pieces.add(text, cost, (np.array(train, np.uint8),), (np.array(test, np.uint8),))
+        return pieces
+
+    pieces = filled()
+    assert sorted(p.text for p in pieces.items) == ["cheap", "lone"]
+    assert [p.text for p in pieces.clean] == ["costly_clean"]            # past the cut, and clean
+    found = {text: tests[0].tolist() for text, _, tests in stacks(pieces, targets, 0, Budget.seconds(5))}
+    assert found.get("stack(costly_clean [fg] ; lone [all])") == [[0, 1, 1, 8]]
+    monkeypatch.setattr(stack, "MAX_CLEAN", 0)                           # without the reserve nothing stacks
+    assert stacks(filled(), targets, 0, Budget.seconds(5)) == []
+
+
 def test_a_care_demonstration_pass_finds_a_stack_the_all_demonstration_pass_does_not(monkeypatch):
     monkeypatch.setattr(stack, "STARTS", 1)
     targets = (np.array([[1, 1, 1, 0]], np.uint8), np.array([[2, 2, 2, 2, 2, 0]], np.uint8))

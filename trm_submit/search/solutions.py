@@ -60,7 +60,7 @@ class Verifier:
         self.finishers = finishers
         self.solutions = Solutions()
         self.partials = Solutions()   # programs that reproduce every demonstration but one
-        self.pieces = Pieces()
+        self.pieces = Pieces(targets=ctx.train_out, bg=ctx.bg)
         self.fit_cache: dict[int, list[Op]] = {}
         self.fit_errors = 0
 

@@ -4,8 +4,11 @@ cells unpainted.
 
 A piece is a grid state whose train values have the train outputs' shapes; the cheapest MAX_PIECES found are
 kept (by program cost over every level, then discovery order), and the stacker packs the cheapest of them up to
-MAX_CELLS train cells in all (a task of ten 30x30 demonstrations stacks its ~300 cheapest). A piece can paint
-in three modes: "fg" (only its non-background cells), "all" (every cell) or "bg" (only its background cells).
+MAX_CELLS train cells in all (a task of ten 30x30 demonstrations stacks its ~300 cheapest). Past that cut, up to
+MAX_CLEAN clean pieces are kept too (every cell they paint in "fg", or in "bg", right on every demonstration) and
+packed first, within a quarter of the MAX_CELLS bound: a costly clean piece is often the one a stack lacks.
+A piece can paint in three modes: "fg" (only its non-background cells), "all" (every cell) or "bg" (only its
+background cells).
 A (piece, mode) is admissible while it agrees with the train output on every still unpainted cell it would
 paint, on every demonstration.
 
@@ -55,6 +58,7 @@ from . import grid_loops
 from .dsl import value_key
 
 MAX_PIECES = 3000   # pieces kept per search (the cheapest)
+MAX_CLEAN = 500     # pieces past that cut kept besides when clean (they paint only right cells in "fg" or "bg")
 MAX_CELLS = 3_000_000  # train cells of all the pieces the stacker packs (the cheapest first): bounds its time
 MAX_STEPS = 4       # pieces per stack
 STARTS = 4          # first-step alternatives of the first pass
@@ -79,9 +83,15 @@ class Piece:
 
 @dataclass
 class Pieces:
-    """The cheapest MAX_PIECES distinct pieces (ties: the first found), `items` in no particular order."""
+    """The cheapest MAX_PIECES distinct pieces (ties: the first found), `items` in no particular order; and, where
+    the targets are known, up to MAX_CLEAN more past that cut that are clean: on every demonstration the piece's
+    non-background cells (or its background cells) all take the output's colour, a few cells at least. A
+    costly clean piece is what a stack of cheap ones often lacks ("the rarest cell's halo, in 2")."""
 
+    targets: Optional[tuple[np.ndarray, ...]] = None
+    bg: int = 0
     items: list[Piece] = field(default_factory=list)
+    clean: list[Piece] = field(default_factory=list)
     keys: set = field(default_factory=set)
     _heap: list = field(default_factory=list)  # (-cost, -order, index into items): the worst piece on top
     _order: int = 0
@@ -89,22 +99,32 @@ class Pieces:
 
     def matrices(self, targets: tuple[np.ndarray, ...], bg: int) -> tuple[list[Piece], "_Matrices"]:
         """The pieces sorted by cost (stable: ties keep discovery order) and their packed matrices, built once
-        for every stacker pass over the same pieces and targets."""
+        for every stacker pass over the same pieces and targets; the clean ones past the cut count first
+        within the MAX_CELLS bound."""
         if self._packed is None or self._packed[0] is not targets or self._packed[1] != bg:
             per_piece = sum(t.size for t in targets)
-            items = sorted(self.items, key=lambda p: p.cost)[:max(1, MAX_CELLS // per_piece)]
+            room = max(1, MAX_CELLS // per_piece)
+            clean = self.clean[:room // 4] if self._same_targets(targets, bg) else []
+            items = sorted(sorted(self.items, key=lambda p: p.cost)[:room - len(clean)] + clean,
+                           key=lambda p: p.cost)
             self._packed = (targets, bg, items, _Matrices(items, targets, bg))
         return self._packed[2], self._packed[3]
+
+    def _same_targets(self, targets: tuple[np.ndarray, ...], bg: int) -> bool:
+        """Whether the clean pieces were judged against these targets."""
+        return self.targets is not None and bg == self.bg and len(targets) == len(self.targets) and all(
+            a is b or np.array_equal(a, b) for a, b in zip(targets, self.targets))
 
     def add(self, text: str, cost: int, train: tuple, tests: tuple) -> None:
         if any(t is None for t in tests):
             return
-        self._packed = None
         if len(self.items) >= MAX_PIECES and cost >= -self._heap[0][0]:
+            self._keep_if_clean(Piece(text, cost, train, tests))
             return
         key = hash(tuple(value_key(v) for v in train + tests))
         if key in self.keys:
             return
+        self._packed = None
         self.keys.add(key)
         self._order += 1
         piece = Piece(text, cost, train, tests)
@@ -113,8 +133,38 @@ class Pieces:
             self.items.append(piece)
             return
         _, _, slot = heapq.heappop(self._heap)  # the costliest, latest found piece
-        self.items[slot] = piece
+        dropped, self.items[slot] = self.items[slot], piece
         heapq.heappush(self._heap, (-cost, -self._order, slot))
+        self._keep_if_clean(dropped, known=True)
+
+    def _keep_if_clean(self, piece: Piece, known: bool = False) -> None:
+        if self.targets is None or len(self.clean) >= MAX_CLEAN or not is_clean(piece.train, self.targets, self.bg):
+            return
+        if not known:
+            key = hash(tuple(value_key(v) for v in piece.train + piece.tests))
+            if key in self.keys:
+                return
+            self.keys.add(key)
+        self._packed = None
+        self.clean.append(piece)
+
+
+MIN_CLEAN_CELLS = 2   # cells per demonstration a clean piece paints at least
+
+
+def is_clean(values: tuple[np.ndarray, ...], targets: tuple[np.ndarray, ...], bg: int) -> bool:
+    """On every demonstration the value's non-background cells (or on every one its background cells) number
+    MIN_CLEAN_CELLS or more and all take the target's colour."""
+    for painted in (lambda v: v != bg, lambda v: v == bg):
+        ok = True
+        for v, t in zip(values, targets):
+            mask = painted(v)
+            if mask.sum() < MIN_CLEAN_CELLS or (v[mask] != t[mask]).any():
+                ok = False
+                break
+        if ok:
+            return True
+    return False
 
 
 def _paint(canvas: np.ndarray, value: np.ndarray, mode: str, bg: int) -> None:
