@@ -280,7 +280,8 @@ def _text(table: dict) -> str:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
-    of the one coloured part into the empty ones; none unless every train input has a separator layout."""
+    of the one coloured part into the empty ones, where every train input has a separator layout; the solid
+    parts' colours where they give every train output (no separators needed)."""
     solid = [Op("solid_parts", solid_parts)] if not ctx.same_shape and reproduces(solid_parts, ctx) else []
     found_layouts = [_layout(i, ctx.bg) for i in ctx.train_in]
     if not found_layouts or any(layout is None for layout in found_layouts):
