@@ -299,14 +299,16 @@ def fit_dihedral_blocks(ctx: TaskContext) -> Optional[tuple[tuple[str, ...], ...
     if len(up) != 1:
         return None
     (ky, kx), = up
+    pairs = list(zip(ctx.train_in, ctx.train_out))
+    images = [{name: _block_map(i, name, ctx.bg) for name in BLOCK_MAPS} for i in ctx.train_in]
     table = []
     for a in range(ky):
         row = []
         for b in range(kx):
             fits = [name for name in BLOCK_MAPS if all(
-                (m := _block_map(i, name, ctx.bg)).shape == i.shape
+                (m := maps[name]).shape == i.shape
                 and (o[a * i.shape[0]:(a + 1) * i.shape[0], b * i.shape[1]:(b + 1) * i.shape[1]] == m).all()
-                for i, o in zip(ctx.train_in, ctx.train_out))]
+                for (i, o), maps in zip(pairs, images))]
             if not fits:
                 return None
             row.append(fits[0])

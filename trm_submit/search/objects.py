@@ -26,10 +26,7 @@ MAX_OBJECTS = 200   # noisy grids (a frame among scattered cells) have 100+ comp
 
 def grid_background(grid: np.ndarray, default: int) -> int:
     """`default` when the grid holds it, else the grid's most frequent colour (smallest on ties)."""
-    counts = np.bincount(grid.ravel(), minlength=10)
-    if counts[default] > 0:
-        return int(default)
-    return int(np.argmax(counts))
+    return int(default) if (grid == default).any() else most_common_colour(grid)
 
 
 def most_common_colour(grid: np.ndarray) -> int:

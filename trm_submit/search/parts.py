@@ -23,6 +23,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
 from .geometry import DIHEDRAL
+from .grid_loops import beside, window_counts
 from .objects import components, grid_background
 from .split import separator_lines, spans
 
@@ -325,7 +326,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     return solid + found[:MAX_PART_OPS]
 
 
-SOLID = 3   # a solid part holds a one-colour SOLID x SOLID square
+SOLID = 3   # a solid part holds a one-colour 3 x 3 square (the block `beside` spreads a centre over)
 
 
 def solid_parts(grid: np.ndarray) -> np.ndarray | None:
@@ -334,14 +335,10 @@ def solid_parts(grid: np.ndarray) -> np.ndarray | None:
     h, w = grid.shape
     if h < SOLID or w < SOLID:
         return None
-    same = np.ones((h - SOLID + 1, w - SOLID + 1), bool)
-    for dy in range(SOLID):
-        for dx in range(SOLID):
-            same &= grid[dy:dy + h - SOLID + 1, dx:dx + w - SOLID + 1] == grid[:h - SOLID + 1, :w - SOLID + 1]
-    covered = np.zeros((h, w), bool)
-    for dy in range(SOLID):
-        for dx in range(SOLID):
-            covered[dy:dy + h - SOLID + 1, dx:dx + w - SOLID + 1] |= same
+    centres = np.zeros((h, w), bool)   # the middle cell of every one-colour window
+    for colour in np.unique(grid):
+        centres[1:h - 1, 1:w - 1] |= window_counts(grid == colour, SOLID, SOLID) == SOLID * SOLID
+    covered = beside(centres, "")
     outside = 10   # not an ARC colour: the cells under no solid window
     parts = components(np.where(covered, grid, outside).astype(np.uint8), outside, "c4")
     if len(parts) < 2 or not all(p.mask.all() for p in parts):
