@@ -323,3 +323,18 @@ def test_window_counts_equal_a_plain_count_of_every_window():
     for hh, ww in ((1, 1), (2, 3), (7, 9), (4, 2)):
         want = np.array([[mask[r:r + hh, c:c + ww].sum() for c in range(9 - ww + 1)] for r in range(7 - hh + 1)])
         assert np.array_equal(window_counts(mask, hh, ww), want)
+
+
+def test_uncover_rectangles_lifts_scribbles_off_layered_rectangles():
+    g = np.zeros((7, 8), dtype=np.uint8)
+    g[1:5, 1:5] = 2                   # the lower rectangle
+    g[3:6, 3:7] = 3                   # the upper one: its cells lie inside 2's box
+    want = g.copy()
+    g[3, 3] = g[2, 2] = g[5, 6] = g[0, 0] = 8   # scribbles: under both boxes, under 2 only, under 3 only, under none
+    want[0, 0] = 0                    # the background's box is the whole grid
+    assert np.array_equal(patterns.uncover_rectangles(g, 8), want)
+    assert patterns.uncover_rectangles(want, 8) is None   # no noise
+
+
+def test_uncover_rectangles_solves_a_training_task():
+    assert_op_solves(patterns, "b7955b3c", ["uncover_rectangles(8)"], dataset="arc-agi-2")

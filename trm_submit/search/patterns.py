@@ -1,9 +1,10 @@
 """Grid patterns: gravity of cells or objects in 4 directions, flood fill of enclosed background regions and
 of the background regions that touch a colour, rays (lines drawn from seed cells), denoising (isolated
 cells, small objects, objects inside another object's box, 3x3 majority filter, noisy stripes to their
-majority colour, the largest solid rectangle kept alone), the largest blank rectangle (at least 2 x 2) filled
-(3eda0437: "paint the biggest empty area"), a path flooded in two colours by turns (b782dc8a), rows continued
-like a template row in their own colours and blank rows filled with the first row's colours in turn.
+majority colour, the largest solid rectangle kept alone, scribbles lifted off layered rectangles), the largest
+blank rectangle (at least 2 x 2) filled (3eda0437: "paint the biggest empty area"), a path flooded in two colours
+by turns (b782dc8a), rows continued like a template row in their own colours and blank rows filled with the first
+row's colours in turn.
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -363,6 +364,35 @@ def remove_inner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return None if np.array_equal(out, grid) else out
 
 
+def uncover_rectangles(grid: np.ndarray, noise: int) -> np.ndarray | None:
+    """Every `noise` cell takes the colour of the topmost rectangle over it: each other colour is one rectangle
+    (the bounding box of its cells), laid over another when some of its cells lie inside the other's box (b7955b3c:
+    "layered panels under scribbles"). Where the layering does not decide, the smallest box covering the cell wins.
+    None without noise, or with a noise cell no box covers."""
+    mask = grid == noise
+    if not mask.any() or mask.all():
+        return None
+    boxes = {}
+    for colour in np.unique(grid[~mask]):
+        ys, xs = np.nonzero(grid == colour)
+        boxes[int(colour)] = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+    over = {(a, b): bool((grid[y0:y1, x0:x1] == a).any())
+            for b, (y0, y1, x0, x1) in boxes.items() for a in boxes if a != b}
+
+    def area(k: int) -> int:
+        y0, y1, x0, x1 = boxes[k]
+        return (y1 - y0) * (x1 - x0)
+
+    out = grid.copy()
+    for r, c in zip(*np.nonzero(mask)):
+        under = [k for k, (y0, y1, x0, x1) in boxes.items() if y0 <= r < y1 and x0 <= c < x1]
+        if not under:
+            return None
+        top = [k for k in under if all(over[k, d] and not over[d, k] for d in under if d != k)]
+        out[r, c] = top[0] if len(top) == 1 else min(under, key=area)
+    return out
+
+
 def denoise_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     result = [Op("remove_isolated", lambda g: remove_small(g, bg, 1)), Op("majority3x3", majority_filter)]
@@ -388,6 +418,11 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
         blank = Op(f"fill_largest_blank({added[0]})", partial(fill_largest_blank, ctx_bg=bg, colour=added[0]))
         if agrees(blank.fn, ctx, exact=False):
             result.append(blank)
+    if ctx.same_shape:   # a colour every input has and no output keeps: scribbles over layered rectangles
+        for noise in sorted(set(ctx.in_colours) - set(ctx.out_colours)):
+            uncover = Op(f"uncover_rectangles({noise})", partial(uncover_rectangles, noise=noise))
+            if agrees(uncover.fn, ctx, exact=True):
+                result.append(uncover)
     return result
 
 
