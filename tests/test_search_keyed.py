@@ -62,3 +62,25 @@ def test_real_training_tasks():
     assert_op_solves(keyed, "c9f8e694", ["recolour_by_key(5,left,cell)"])
     assert_op_solves(keyed, "e76a88a6", ["fill_template(5)"])
     assert_op_solves(keyed, "ddf7fa4f", ["recolour_by_key(5,up,object4)"])   # two boxes touch at a corner
+
+
+def test_frame_by_legend_rings_named_objects_and_leaves_their_holes():
+    from trm_submit.search.keyed import frame_by_legend, legend_pairs
+    g = np.zeros((9, 9), dtype=np.uint8)
+    g[7:9, 0], g[7:9, 1] = 3, 1       # legend: 3 goes with 1 (two one-colour halves side by side)
+    g[1:4, 2:5] = 3
+    g[2, 3] = 0                       # a hole the 3-ring encloses
+    g[1, 7] = 4                       # a colour the legend does not name
+    table, mask = legend_pairs(g, 0)
+    assert table == {3: 1} and mask.sum() == 4
+    want = g.copy()
+    want[0:5, 1:6] = np.where(g[0:5, 1:6] == 0, 1, g[0:5, 1:6])
+    want[2, 3] = 0
+    assert np.array_equal(frame_by_legend(g, 0), want)
+    g[7:9, 1] = 2
+    g[5, 7], g[6, 7] = 3, 1           # a second legend piece that disagrees (3 with 2, 3 with 1)
+    assert frame_by_legend(g, 0) is None
+
+
+def test_frame_by_legend_solves_a_training_task():
+    assert_op_solves(keyed, "5adee1b2", ["frame_by_legend"], dataset="arc-agi-2")

@@ -4,6 +4,10 @@ one direction (the key at the start of its row or column); an object is an 8-nei
 (two boxes touching at a corner are two objects). The placeholder is the one input colour the
 demonstrations overwrite; a direction is offered only where it agrees with the train outputs.
 `fill_template` replaces each placeholder object by the one other object whose bounding box has its shape.
+
+A legend is a set of two-colour pieces, each two one-colour halves side by side ("31" at the grid's edge: 3 goes
+with 1). `frame_by_legend` rings every other object whose colour the legend names with the legend's other colour:
+the background around it within one cell of its box, holes it encloses left alone (5adee1b2).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, same_shape_pairs
+from .grid_loops import border_reach
 from .objects import components, grid_background
 
 LOOK = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
@@ -70,6 +75,55 @@ def fill_template(grid: np.ndarray, ctx_bg: int, placeholder: int) -> np.ndarray
     return out if done else None
 
 
+def legend_pairs(grid: np.ndarray, bg: int) -> tuple[dict[int, int], np.ndarray] | None:
+    """({first colour: second colour}, mask of the legend's cells) from the grid's two-colour pieces (multicolour
+    8-neighbour components) that are two one-colour halves side by side, left to right or top to bottom. None
+    where two pieces disagree."""
+    table: dict[int, int] = {}
+    mask = np.zeros(grid.shape, dtype=bool)
+    for obj in components(grid, bg, "m8"):
+        cells = np.where(obj.mask, obj.grid, np.uint8(255))
+        h, w = cells.shape
+        if w % 2 == 0 and (cells[:, :w // 2] == cells[0, 0]).all() and (cells[:, w // 2:] == cells[0, -1]).all():
+            pair = int(cells[0, 0]), int(cells[0, -1])
+        elif h % 2 == 0 and (cells[:h // 2] == cells[0, 0]).all() and (cells[h // 2:] == cells[-1, 0]).all():
+            pair = int(cells[0, 0]), int(cells[-1, 0])
+        else:
+            continue
+        if pair[0] == pair[1] or 255 in pair:
+            continue
+        if table.setdefault(pair[0], pair[1]) != pair[1]:
+            return None
+        mask[obj.top:obj.top + h, obj.left:obj.left + w] |= obj.mask
+    return table, mask
+
+
+def frame_by_legend(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every one-colour object (8-neighbour, not in the legend) whose colour the legend names gets the background
+    cells within one cell of its box that are open to the outside (not holes it encloses) painted the legend's
+    other colour. None without a legend or an object it names."""
+    bg = grid_background(grid, ctx_bg)
+    legend = legend_pairs(grid, bg)
+    if legend is None or not legend[0]:
+        return None
+    table, in_legend = legend
+    h, w = grid.shape
+    out, done = grid.copy(), False
+    for obj in components(grid, bg, "c8"):
+        colour = int(obj.grid[obj.mask][0])
+        box = np.s_[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width]
+        if colour not in table or in_legend[box][obj.mask].any():
+            continue
+        y0, y1, x0, x1 = max(obj.top - 1, 0), min(obj.top + obj.height + 1, h), max(obj.left - 1, 0), \
+            min(obj.left + obj.width + 1, w)
+        body = np.zeros((y1 - y0 + 2, x1 - x0 + 2), dtype=np.uint8)
+        body[1 + obj.top - y0:1 + obj.top - y0 + obj.height, 1 + obj.left - x0:1 + obj.left - x0 + obj.width] = obj.mask
+        open_cells = border_reach(body, 0)[1:-1, 1:-1]
+        out[y0:y1, x0:x1][(grid[y0:y1, x0:x1] == bg) & open_cells] = table[colour]
+        done = True
+    return out if done else None
+
+
 def _placeholder(ctx: TaskContext) -> int | None:
     """The one non-background input colour whose cells the outputs change, if there is exactly one."""
     changed: set[int] = set()
@@ -80,12 +134,13 @@ def _placeholder(ctx: TaskContext) -> int | None:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Key recolourings (4 directions, per cell or per object) that agree with every train pair."""
+    """Key recolourings (4 directions, per cell or per object) and legend frames that agree with every train pair."""
+    bg = ctx.bg
+    framed = Op("frame_by_legend", partial(frame_by_legend, ctx_bg=bg), keeps_shape=True)
+    found = [framed] if ctx.same_shape and agrees(framed.fn, ctx, exact=False) else []
     p = _placeholder(ctx) if ctx.same_shape else None
     if p is None:
-        return []
-    bg = ctx.bg
-    found = []
+        return found
     for look in LOOK:
         for per_object, mode, label in ((False, "c8", "cell"), (True, "c8", "object"), (True, "c4", "object4")):
             op = Op(f"recolour_by_key({p},{look},{label})",
