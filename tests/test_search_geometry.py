@@ -317,3 +317,20 @@ def test_dihedral_blocks_solves_a_training_task():
     names = ["dihedral_blocks(rot180,rot180,rot270,rot270/rot180,rot180,rot270,rot270/rot90,rot90,id,id/"
              "rot90,rot90,id,id)"]
     assert_op_solves(geo, "cf5fd0ad", names, dataset="arc-agi-2")
+
+
+def test_roll_by_markers_rolls_the_body_by_the_header_markers():
+    from trm_submit.search.geometry import roll_by_markers
+    body = np.arange(20, dtype=np.uint8).reshape(4, 5) % 9 + 1
+    g = np.full((5, 6), 6, dtype=np.uint8)
+    g[1:, 1:] = body
+    g[0, 0] = 7
+    g[3, 0], g[0, 2] = 2, 2           # markers: third body row, second body column
+    assert np.array_equal(roll_by_markers(g, 1), np.roll(body, (2, 1), axis=(0, 1)))
+    assert np.array_equal(roll_by_markers(g, -1), np.roll(body, (-2, -1), axis=(0, 1)))
+    g[4, 0] = 2                       # two markers in the header column: no single offset
+    assert roll_by_markers(g, 1) is None
+
+
+def test_roll_by_markers_solves_a_training_task():
+    assert_op_solves(geo, "79cce52d", ["roll_by_markers(1)"], dataset="arc-agi-2")

@@ -7,7 +7,9 @@ rows/columns, the unit tile of a repeating grid, the grid in place of each of it
 (`skew`: each row shifted one cell further right than the row below it, or above it), the colours along each
 one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d), a mosaic of unequal one-colour blocks
 with holes read as one cell per block (`block_colours`: ARC-AGI-2 80214e03), blocks each the grid under its own
-dihedral map (or blank), the map per block fitted (`dihedral_blocks`: ARC-AGI-2 cf5fd0ad).
+dihedral map (or blank), the map per block fitted (`dihedral_blocks`: ARC-AGI-2 cf5fd0ad), the grid below a
+header row and right of a header column rolled cyclically by the header markers' offsets (`roll_by_markers`: ARC-AGI-2
+79cce52d).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -468,6 +470,26 @@ def reverse_paths(grid: Grid, ctx_bg: int) -> Optional[Grid]:
     return None if np.array_equal(out, grid) else out
 
 
+def _marker_index(line: Grid) -> Optional[int]:
+    """The index of the one cell of a two-colour line whose colour no other cell has, else None."""
+    colours, counts = np.unique(line, return_counts=True)
+    if len(colours) != 2 or counts.min() != 1 or counts.max() == 1:
+        return None
+    return int(np.flatnonzero(line == colours[int(np.argmin(counts))])[0])
+
+
+def roll_by_markers(g: Grid, sign: int) -> Optional[Grid]:
+    """The grid without its first row and column, rolled cyclically down and right (`sign` 1; -1: up and left) by
+    the index of the one marker cell in the first column and in the first row (corner excluded). None unless both
+    header lines hold exactly one marker."""
+    if g.shape[0] < 3 or g.shape[1] < 3:
+        return None
+    down, right = _marker_index(g[1:, 0]), _marker_index(g[0, 1:])
+    if down is None or right is None:
+        return None
+    return np.roll(g[1:, 1:], (sign * down, sign * right), axis=(0, 1))
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """The task's geometry ops (`reverse_paths` only where it reproduces every demonstration)."""
     out = [Op(name, fn, keeps_shape=name in ("rot180", "flip_h", "flip_v")) for name, fn in DIHEDRAL.items()]
@@ -481,6 +503,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     out.append(Op("unit_tile", unit_tile))
     if not ctx.same_shape:
         out.append(Op("block_colours", partial(block_colours, bg=ctx.bg)))
+        out += [Op(f"roll_by_markers({sign})", partial(roll_by_markers, sign=sign)) for sign in (1, -1)]
     paths = partial(reverse_paths, ctx_bg=ctx.bg)
     if ctx.same_shape and agrees(paths, ctx, exact=True):
         out.append(Op("reverse_paths", paths, keeps_shape=True))
