@@ -84,3 +84,22 @@ def test_frame_by_legend_rings_named_objects_and_leaves_their_holes():
 
 def test_frame_by_legend_solves_a_training_task():
     assert_op_solves(keyed, "5adee1b2", ["frame_by_legend"], dataset="arc-agi-2")
+
+
+def test_dye_by_marker_dyes_touched_shapes_and_drops_every_marker():
+    from trm_submit.search.keyed import dye_by_marker
+    g = np.zeros((6, 6), dtype=np.uint8)
+    g[1, 1:4] = 6                     # a shape touched by a 3
+    g[1, 4] = 3
+    g[4, 0:2] = 6                     # a shape no marker touches
+    g[5, 5] = 2                       # a lone marker
+    want = np.zeros_like(g)
+    want[1, 1:4] = 3
+    want[4, 0:2] = 6
+    assert np.array_equal(dye_by_marker(g, 0, 6), want)
+    g[0, 1] = 4                       # a second marker colour on the same shape: no single dye
+    assert dye_by_marker(g, 0, 6) is None
+
+
+def test_dye_by_marker_solves_a_training_task():
+    assert_op_solves(keyed, "b7256dcd", ["dye_by_marker(6)"], dataset="arc-agi-2")

@@ -8,6 +8,8 @@ demonstrations overwrite; a direction is offered only where it agrees with the t
 A legend is a set of two-colour pieces, each two one-colour halves side by side ("31" at the grid's edge: 3 goes
 with 1). `frame_by_legend` rings every other object whose colour the legend names with the legend's other colour:
 the background around it within one cell of its box, holes it encloses left alone (5adee1b2).
+`dye_by_marker`: every other colour is a marker; each object of the body colour (4-neighbour) that a marker touches
+takes the marker's colour, and every marker goes (b7256dcd: "the dot dyes the shape it touches").
 """
 
 from __future__ import annotations
@@ -124,6 +126,31 @@ def frame_by_legend(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if done else None
 
 
+def dye_by_marker(grid: np.ndarray, ctx_bg: int, body: int) -> np.ndarray | None:
+    """Cells neither background nor `body` are markers and turn background; each `body` object (4-neighbour) that
+    markers of one colour touch (4-neighbour) takes that colour. None without a dyed object, or where markers of
+    two colours touch one object."""
+    bg = grid_background(grid, ctx_bg)
+    markers = (grid != bg) & (grid != body)
+    if not markers.any():
+        return None
+    padded = np.pad(np.where(markers, grid, np.uint8(255)), 1, constant_values=255)
+    touching = [padded[1 + dy:padded.shape[0] - 1 + dy, 1 + dx:padded.shape[1] - 1 + dx]
+                for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0))]
+    out = np.where(markers, np.uint8(bg), grid).astype(np.uint8)
+    dyed = False
+    for obj in components(np.where(grid == body, grid, np.uint8(bg)).astype(np.uint8), bg, "c4"):
+        box = np.s_[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width]
+        near = np.unique(np.concatenate([t[box][obj.mask] for t in touching]))
+        near = near[near != 255]
+        if len(near) > 1:
+            return None
+        if len(near) == 1:
+            out[box][obj.mask] = near[0]
+            dyed = True
+    return out if dyed else None
+
+
 def _placeholder(ctx: TaskContext) -> int | None:
     """The one non-background input colour whose cells the outputs change, if there is exactly one."""
     changed: set[int] = set()
@@ -134,10 +161,16 @@ def _placeholder(ctx: TaskContext) -> int | None:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Key recolourings (4 directions, per cell or per object) and legend frames that agree with every train pair."""
+    """Key recolourings (4 directions, per cell or per object), legend frames and marker dyes that agree with every
+    train pair."""
     bg = ctx.bg
     framed = Op("frame_by_legend", partial(frame_by_legend, ctx_bg=bg), keeps_shape=True)
     found = [framed] if ctx.same_shape and agrees(framed.fn, ctx, exact=False) else []
+    if ctx.same_shape:
+        for body in ctx.in_colours:
+            dye = Op(f"dye_by_marker({body})", partial(dye_by_marker, ctx_bg=bg, body=body), keeps_shape=True)
+            if body != bg and agrees(dye.fn, ctx, exact=True):
+                found.append(dye)
     p = _placeholder(ctx) if ctx.same_shape else None
     if p is None:
         return found
