@@ -193,3 +193,28 @@ def test_assemble_corners_puts_each_piece_in_its_own_corner():
 
 def test_assemble_corners_solves_a_training_task():
     assert_op_solves(copies, "a61ba2ce", ["assemble_corners"])
+
+
+def test_stretch_into_frame_keeps_full_lines_thin():
+    from trm_submit.search.copies import stretch_into_frame
+    g = np.zeros((9, 9), dtype=np.uint8)
+    g[0:6, 0:6] = 0
+    g[0, 0:6] = g[5, 0:6] = g[0:6, 0] = g[0:6, 5] = 6   # an empty frame, 4 x 4 inside
+    g[7, 7] = 8                       # the shape "8. / 88" below it
+    g[8, 7:9] = 8
+    want = g.copy()
+    want[7:9, 7:9] = 0
+    want[1:4, 1] = 8                  # its part column stretched over three rows, its full row kept one row
+    want[4, 1:5] = 8
+    assert np.array_equal(stretch_into_frame(g, 0), want)
+    g[7, 7:9], g[8, 7:9] = 8, (0, 8)  # now "88 / .8": its full row and its full column stay thin
+    want[1:5, 1:5] = 0
+    want[1, 1:5] = 8
+    want[1:5, 4] = 8
+    assert np.array_equal(stretch_into_frame(g, 0), want)
+    g[2, 2] = 3                       # the frame is no longer empty
+    assert stretch_into_frame(g, 0) is None
+
+
+def test_stretch_into_frame_solves_a_training_task():
+    assert_op_solves(copies, "465b7d93", ["stretch_into_frame"], dataset="arc-agi-2")

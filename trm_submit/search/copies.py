@@ -5,7 +5,9 @@ box; a marker of another shape is left as it is. The template itself is kept or 
 grey cell", "colour each grey copy like the pattern".)
 
 `scale_into_frame`: the one empty rectangular frame, cropped, with everything outside it scaled up by a whole factor
-to fill its inside ("put the shape into the box, as large as it fits").
+to fill its inside ("put the shape into the box, as large as it fits"). `stretch_into_frame` puts it there in place
+(the shape erased where it was), stretched rather than scaled: its full lines stay one cell thick and its other lines
+share the rest (465b7d93: "an L drawn along the box's inside").
 
 `stretch_to_marker`: the one box (an object of at least 3 x 3) stretched toward the one lone marker cell beyond one
 of its sides until that side reaches the marker's row or column, its line next to that side copied over the new
@@ -166,11 +168,53 @@ def complete_copies(grid: np.ndarray) -> np.ndarray | None:
     return out if (done | ~loose).all() else None
 
 
+def _stretched(n: int, full: np.ndarray, size: int) -> np.ndarray | None:
+    """For `n` source lines (`full`: which are solid) the source index of each of `size` target lines: full lines
+    once each, the other lines sharing the rest equally (None where it does not divide); when every line is full,
+    each target line takes the source line at its proportional place."""
+    if full.all():
+        return None if size < n else np.arange(size) * n // size
+    grow = np.flatnonzero(~full)
+    rest = size - (n - len(grow))
+    if rest < len(grow) or rest % len(grow):
+        return None
+    counts = np.ones(n, dtype=np.int64)
+    counts[grow] = rest // len(grow)
+    return np.repeat(np.arange(n), counts)
+
+
+def stretch_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The one empty frame's inside filled with the bounding box of every cell outside the frame, stretched to fit
+    (`_stretched` per axis) and erased where it was; None without one frame, content, or a fit."""
+    bg = grid_background(grid, ctx_bg)
+    frames = [o for o in components(grid, bg, "c8") if _is_frame(o)]
+    if len(frames) != 1:
+        return None
+    f = frames[0]
+    inside = np.s_[f.top + 1:f.top + f.height - 1, f.left + 1:f.left + f.width - 1]
+    if (grid[inside] != bg).any():
+        return None
+    rest = grid.copy()
+    rest[f.top:f.top + f.height, f.left:f.left + f.width] = bg
+    rows, cols = np.nonzero(rest != bg)
+    if not len(rows):
+        return None
+    shape = rest[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    solid = shape != bg
+    down = _stretched(shape.shape[0], solid.all(axis=1), f.height - 2)
+    across = _stretched(shape.shape[1], solid.all(axis=0), f.width - 2)
+    if down is None or across is None:
+        return None
+    out = np.where(rest != bg, np.uint8(bg), grid).astype(np.uint8)
+    out[inside] = shape[np.ix_(down, across)]
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again and
-    the shapes coloured like the framed ones (same-shape tasks); the shape scaled into the frame, the corners
-    assembled, or the pieces gathered around the markers, where it gives every train output; the broken copies
-    completed where every cell it paints takes the output's colour."""
+    """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again, the
+    shapes coloured like the framed ones and the shape stretched into the frame (same-shape tasks); the shape scaled
+    into the frame, the corners assembled, or the pieces gathered around the markers, where it gives every train
+    output; the broken copies completed where every cell it paints takes the output's colour."""
     if not ctx.same_shape:
         fn = partial(scale_into_frame, ctx_bg=ctx.bg)
         found = [Op("scale_into_frame", fn)] if reproduces(fn, ctx) else []
@@ -183,7 +227,8 @@ def ops(ctx: TaskContext) -> list[Op]:
         return found
     fitted = [Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True),
               Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True),
-              Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True)]
+              Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True),
+              Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True)]
     completing = [Op("complete_copies", complete_copies, keeps_shape=True)]
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
