@@ -319,3 +319,23 @@ def test_box_in_markers_draws_the_rectangle_just_inside_the_dots():
 
 def test_box_in_markers_solves_a_training_task():
     assert_op_solves(lines, "928ad970", ["box_in_markers"])
+
+
+def test_trim_objects_erases_the_first_lines_of_each_object_from_a_side():
+    g = np.zeros((6, 7), dtype=np.uint8)
+    g[0, 0:4] = 3                     # a bar
+    g[3:5, 2:5] = 5                   # a block
+    g[5, 6] = 2                       # a single cell: its only column goes
+    want = np.zeros_like(g)
+    want[0, 2:4] = 3
+    want[3:5, 4] = 5
+    assert np.array_equal(lines.trim_objects(g, 0, "left", 2), want)
+    want = g.copy()
+    want[0, :] = 0
+    want[3, 2:5] = 0
+    want[5, 6] = 0
+    assert np.array_equal(lines.trim_objects(g, 0, "top", 1), want)
+
+
+def test_trim_objects_solves_a_training_task():
+    assert_op_solves(lines, "52364a65", ["trim_objects(left,2)"], dataset="arc-agi-2")

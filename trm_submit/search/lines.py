@@ -12,8 +12,9 @@ overlap (less an inset on each side); `midpoints` marks the cell halfway between
 or a plus around it); `leak` fills every box with one gap in its wall and runs a line from the gap out to the grid's
 edge (water leaking out); `complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its
 box it mostly covers); `box_in_markers` draws, in the shape's colour, the rectangle one cell inside the lone marker
-cells around it (928ad970: "a box that just fits between the dots"). Lines drawn from seed cells across the grid
-(bounces, detours, walls, crossings) live in `rays`.
+cells around it (928ad970: "a box that just fits between the dots"); `trim_objects` erases the first k columns
+(or rows) of every object from one side (52364a65: "each shape loses its two leftmost columns"). Lines drawn from
+seed cells across the grid (bounces, detours, walls, crossings) live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -354,6 +355,21 @@ def segment_lines(grid: np.ndarray, ctx_bg: int, rows_last: bool) -> np.ndarray 
     return out
 
 
+def trim_objects(grid: np.ndarray, ctx_bg: int, side: str, k: int) -> np.ndarray | None:
+    """Every object (one colour, 8-neighbour) loses its cells in the first `k` lines of its bounding box from
+    `side` ("left", "right", "top", "bottom"); None where nothing is erased."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    done = False
+    for obj in components(grid, bg, "c8"):
+        edge = np.zeros(obj.mask.shape, dtype=bool)
+        edge[{"left": np.s_[:, :k], "right": np.s_[:, -k:], "top": np.s_[:k], "bottom": np.s_[-k:]}[side]] = True
+        cut = obj.mask & edge
+        out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][cut] = bg
+        done |= bool(cut.any())
+    return out if done else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -406,4 +422,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
     for colour in _interior_colours(ctx):
         candidates.append(Op(f"interior({colour})", partial(interior, ctx_bg=bg, colour=colour)))
-    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)])
+    trims = [Op(f"trim_objects({side},{k})", partial(trim_objects, ctx_bg=bg, side=side, k=k))
+             for side in ("left", "right", "top", "bottom") for k in (1, 2, 3)] if ctx.same_shape else []
+    return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)]
+                         + [op for op in trims if agrees(op.fn, ctx, exact=True)])
