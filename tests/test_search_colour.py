@@ -236,3 +236,21 @@ def test_colour_list_stacked_reads_the_frames_from_the_bottom_up():
 
 def test_colour_list_stacked_solves_a_training_task():
     assert_op_solves(col, "68bc2e87", ["colour_list(stacked)"], "arc-agi-2")
+
+
+def test_rings_from_markers_paints_each_ring_in_the_colour_of_its_marker():
+    from trm_submit.search.colour import rings_from_markers
+    g = np.zeros((5, 5), dtype=np.uint8)
+    g[2, 2], g[1, 3], g[4, 0] = 3, 4, 6      # distances 0, 1, 2 from the centre
+    want = np.full((5, 5), 6, dtype=np.uint8)
+    want[1:4, 1:4] = 4
+    want[2, 2] = 3
+    assert np.array_equal(rings_from_markers(g, 0), want)
+    g[4, 0] = 0                               # the outer ring has no marker
+    assert rings_from_markers(g, 0) is None
+    g[4, 0], g[0, 4] = 6, 7                   # two colours on one ring
+    assert rings_from_markers(g, 0) is None
+
+
+def test_rings_from_markers_solves_a_training_task():
+    assert_op_solves(col, "ac0c2ac3", ["rings_from_markers"], dataset="arc-agi-2")

@@ -4,7 +4,8 @@ per-task colour substitution fitted from the demonstrations). `permute_layers` p
 their order from the border inwards (reversed, or each taking the next or the previous layer's colour): nested
 rings swap colours, a map that differs in every demonstration. `colour_histogram` draws the colours' counts as
 bars; `largest_bars` draws one bar per largest object; `concentric` draws the grid's nested layers (or its colours,
-the most frequent outside) as square rings.
+the most frequent outside) as square rings; `rings_from_markers` fills a square grid with rings around its centre,
+each ring the colour of the marker cell lying on it (ac0c2ac3: "each dot's distance from the middle is its ring").
 """
 
 from __future__ import annotations
@@ -176,6 +177,23 @@ def _layers(g: Grid) -> Optional[list[int]]:
     return colours
 
 
+def rings_from_markers(g: Grid, bg: int) -> Optional[Grid]:
+    """An odd square grid filled with square rings around its centre cell, ring k (Chebyshev distance k) the colour
+    of the non-background cells at that distance; None unless every ring has marker cells of exactly one colour."""
+    h, w = g.shape
+    if h != w or h % 2 == 0 or h < 3:
+        return None
+    bg = grid_background(g, bg)
+    rows, cols = np.indices(g.shape)
+    dist = np.maximum(abs(rows - h // 2), abs(cols - h // 2))
+    ring = np.full(h // 2 + 1, 255, dtype=np.int64)
+    for d, colour in zip(dist[g != bg], g[g != bg]):
+        if ring[d] not in (255, colour):
+            return None
+        ring[d] = colour
+    return None if (ring == 255).any() else ring.astype(np.uint8)[dist]
+
+
 def concentric(g: Grid, bg: int, order: str) -> Optional[Grid]:
     """Colours as nested square rings around one centre cell, outermost first: by `order` "layer" the grid's own
     nested layers (`_layers`: the border's colour outside), by "count" the non-background colours, the most
@@ -301,6 +319,9 @@ def ops(ctx: TaskContext) -> list[Op]:
             if agrees(op.fn, ctx, exact=True):
                 out.append(op)
                 break
+        op = Op("rings_from_markers", partial(rings_from_markers, bg=bg), keeps_shape=True)
+        if agrees(op.fn, ctx, exact=True):
+            out.append(op)
     return out
 
 
