@@ -49,3 +49,20 @@ def test_spiral_by_hand():
 
 def test_spiral_solves_a_training_task():
     assert_op_solves(draw, "28e73c20", ["spiral(3)"])
+
+
+def test_count_line_draws_the_cell_count_centred_in_the_middle_line():
+    g = np.zeros((5, 8), dtype=np.uint8)
+    g[0, 0:3] = 4
+    g[4, 7] = 4
+    g[2, 2] = 1                       # 5 cells (4 the main colour): 5 cannot be centred in 8 columns
+    assert draw.count_line(g, 0, 0) is None
+    g[3, 3] = 4                       # 6 cells
+    want = np.zeros_like(g)
+    want[2, 1:7] = 4
+    assert np.array_equal(draw.count_line(g, 0, 0), want)
+    assert draw.count_line(g, 0, 1) is None   # 6 cells do not fit a 5-cell column
+
+
+def test_count_line_solves_a_training_task():
+    assert_op_solves(draw, "dce56571", ["count_line(0,8)"], dataset="arc-agi-2")

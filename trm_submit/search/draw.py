@@ -1,6 +1,6 @@
 """New grids drawn from what a grid holds: a count (non-background cells, colours or objects) drawn as a row,
-a column, a square or a diagonal of the grid's main colour; a 1-cell frame around the grid's border; and a square
-spiral over the whole grid.
+a column, a square or a diagonal of the grid's main colour, or as a line centred in the grid's middle row or column
+(dce56571); a 1-cell frame around the grid's border; and a square spiral over the whole grid.
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -50,6 +50,22 @@ def count_block(grid: np.ndarray, ctx_bg: int, quantity: str, layout: str) -> Op
         return np.full((n, n), colour, np.uint8)
     out = np.full((n, n), bg, np.uint8)
     np.fill_diagonal(out, colour)
+    return out
+
+
+def count_line(grid: np.ndarray, ctx_bg: int, axis: int) -> Optional[np.ndarray]:
+    """A blank grid of `grid`'s shape with its non-background cell count drawn, in the most frequent
+    non-background colour, as a line centred on the middle row (`axis` 0) or the middle column (1). None where the
+    count does not fit or cannot be centred."""
+    bg = grid_background(grid, ctx_bg)
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    n, side, across = int(counts.sum()), grid.shape[1 - axis], grid.shape[axis]
+    if n == 0 or n > side or (side - n) % 2 or across % 2 == 0:
+        return None
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    line = np.s_[across // 2, (side - n) // 2:(side + n) // 2]
+    (out if axis == 0 else out.T)[line] = np.argmax(counts)
     return out
 
 
@@ -111,11 +127,13 @@ def _layouts(ctx: TaskContext) -> list[str]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame and a
-    spiral in each output colour (same-shape tasks)."""
+    spiral in each output colour and the count as a centred line (same-shape tasks)."""
     if ctx.same_shape:
         colours = [c for c in ctx.out_colours if c != ctx.bg]
         spirals = [op(spiral, colour=c, keeps_shape=True) for c in colours]
+        lines = [op(count_line, axis=axis, ctx_bg=ctx.bg, keeps_shape=True) for axis in (0, 1)]
         return ([op(frame, colour=c, keeps_shape=True) for c in colours]
-                + [o for o in spirals if agrees(o.fn, ctx, exact=False)])   # a spiral is rarely right: only then
+                + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
+                + [o for o in lines if agrees(o.fn, ctx, exact=True)])
     return [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
             for q in QUANTITIES for layout in _layouts(ctx)]
