@@ -338,3 +338,18 @@ def test_uncover_rectangles_lifts_scribbles_off_layered_rectangles():
 
 def test_uncover_rectangles_solves_a_training_task():
     assert_op_solves(patterns, "b7955b3c", ["uncover_rectangles(8)"], dataset="arc-agi-2")
+
+
+def test_reverse_layers_brings_the_lower_rectangle_to_the_front():
+    g = np.zeros((6, 6), dtype=np.uint8)
+    g[0:4, 0:4] = 2
+    g[2:6, 2:6] = 3                   # 3 lies over 2
+    want = g.copy()
+    want[0:4, 0:4] = 2                # 2 now over 3
+    assert np.array_equal(patterns.reverse_layers(g, 0), want)
+    g[0, 0] = 0                       # 2 no longer fills its box: not a stack of rectangles
+    assert patterns.reverse_layers(g, 0) is None
+
+
+def test_reverse_layers_solves_a_training_task():
+    assert_op_solves(patterns, "ba97ae07", ["reverse_layers"])

@@ -4,7 +4,7 @@ cells, small objects, objects inside another object's box, 3x3 majority filter, 
 majority colour, the largest solid rectangle kept alone, scribbles lifted off layered rectangles), the largest
 blank rectangle (at least 2 x 2) filled (3eda0437: "paint the biggest empty area"), a path flooded in two colours
 by turns (b782dc8a), rows continued like a template row in their own colours and blank rows filled with the first
-row's colours in turn.
+row's colours in turn, overlapping rectangles redrawn in the reverse order (52df9849).
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -364,20 +364,28 @@ def remove_inner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return None if np.array_equal(out, grid) else out
 
 
-def uncover_rectangles(grid: np.ndarray, noise: int) -> np.ndarray | None:
-    """Every `noise` cell takes the colour of the topmost rectangle over it: each other colour is one rectangle
-    (the bounding box of its cells), laid over another when some of its cells lie inside the other's box (b7955b3c:
-    "layered panels under scribbles"). Where the layering does not decide, the smallest box covering the cell wins.
-    None without noise, or with a noise cell no box covers."""
-    mask = grid == noise
-    if not mask.any() or mask.all():
-        return None
+def _colour_boxes(grid: np.ndarray, skip: np.ndarray) -> tuple[dict, dict]:
+    """({colour: (top, bottom, left, right) of its cells' bounding box}, {(a, b): some cell of a lies inside b's
+    box}) over the colours of the cells outside `skip`: each colour read as one rectangle, a over b where it
+    covers part of b's box."""
     boxes = {}
-    for colour in np.unique(grid[~mask]):
+    for colour in np.unique(grid[~skip]):
         ys, xs = np.nonzero(grid == colour)
         boxes[int(colour)] = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
     over = {(a, b): bool((grid[y0:y1, x0:x1] == a).any())
             for b, (y0, y1, x0, x1) in boxes.items() for a in boxes if a != b}
+    return boxes, over
+
+
+def uncover_rectangles(grid: np.ndarray, noise: int) -> np.ndarray | None:
+    """Every `noise` cell takes the colour of the topmost rectangle over it (`_colour_boxes`: each other colour one
+    rectangle, laid over another when some of its cells lie inside the other's box; b7955b3c: "layered panels under
+    scribbles"). Where the layering does not decide, the smallest box covering the cell wins. None without noise, or
+    with a noise cell no box covers."""
+    mask = grid == noise
+    if not mask.any() or mask.all():
+        return None
+    boxes, over = _colour_boxes(grid, mask)
 
     def area(k: int) -> int:
         y0, y1, x0, x1 = boxes[k]
@@ -390,6 +398,34 @@ def uncover_rectangles(grid: np.ndarray, noise: int) -> np.ndarray | None:
             return None
         top = [k for k in under if all(over[k, d] and not over[d, k] for d in under if d != k)]
         out[r, c] = top[0] if len(top) == 1 else min(under, key=area)
+    return out
+
+
+def reverse_layers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Overlapping one-colour rectangles redrawn in the reverse order (`_colour_boxes`: the one on top goes to the
+    bottom; 52df9849: "the bar underneath comes to the front"). None unless every colour fills its box where no
+    other lies over it, the layering has no cycle and some box lies over another."""
+    bg = grid_background(grid, ctx_bg)
+    boxes, over = _colour_boxes(grid, grid == bg)
+    if len(boxes) < 2 or not any(over.values()):
+        return None
+    order: list[int] = []          # bottom first
+    left = set(boxes)
+    while left:
+        bottom = [k for k in sorted(left) if not any(over[k, d] for d in left if d != k)]
+        if not bottom:
+            return None
+        order.append(bottom[0])
+        left.remove(bottom[0])
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    for k in order:                  # the old order: it must give the grid back
+        y0, y1, x0, x1 = boxes[k]
+        out[y0:y1, x0:x1] = k
+    if not np.array_equal(out, grid):
+        return None
+    for k in reversed(order):
+        y0, y1, x0, x1 = boxes[k]
+        out[y0:y1, x0:x1] = k
     return out
 
 
@@ -435,9 +471,12 @@ def continue_ops(ctx: TaskContext) -> list[Op]:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Gravity, fills, rays, denoising and row continuation ops for this task, parameters fitted from its
-    demonstrations."""
-    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + continue_ops(ctx))
+    """Gravity, fills, rays, denoising, row continuation and layer reversal ops for this task, parameters fitted
+    from its demonstrations."""
+    layers = Op("reverse_layers", partial(reverse_layers, ctx_bg=ctx.bg))
+    reversed_layers = [layers] if ctx.same_shape and agrees(layers.fn, ctx, exact=True) else []
+    return shape_keeping(gravity_ops(ctx) + fill_ops(ctx) + ray_ops(ctx) + denoise_ops(ctx) + continue_ops(ctx)
+                         + reversed_layers)
 
 
 def finishers(ctx: TaskContext) -> list:
