@@ -1,20 +1,21 @@
-"""Lines between cells and halos around them: `connect` fills the background between two consecutive cells of one
-colour in a row and/or column (in their colour, or a colour fitted from the outputs); `surround` paints the
-background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints the
-background cells inside each object's bounding box; `interior` paints the non-background cells whose 8 neighbours
-are all non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the full background rows and
-columns (or those background between the grid's frame), `mark_blank_squares` the k x k windows of one colour (all,
-or those that overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and
-middle column across the grid; `segment_lines` stretches every straight one-colour segment into the whole row or
-column it lies on; `elbow` joins the one cell of a colour to the one cell of another by a path along the first's
-row, then the second's column; `bridge` fills the gap between two objects that face each other, as wide as their
-overlap (less an inset on each side); `midpoints` marks the cell halfway between the two cells of a colour (a dot,
-or a plus around it); `leak` fills every box with one gap in its wall and runs a line from the gap out to the grid's
-edge (water leaking out); `complete_dashes` fills the gaps of the broken lines of a colour (rows and columns of its
-box it mostly covers); `box_in_markers` draws, in the shape's colour, the rectangle one cell inside the lone marker
-cells around it (928ad970: "a box that just fits between the dots"); `trim_objects` erases the first k columns
-(or rows) of every object from one side (52364a65: "each shape loses its two leftmost columns"). Lines drawn from
-seed cells across the grid (bounces, detours, walls, crossings) live in `rays`.
+"""Lines between cells and halos around them: `connect` fills the background between two consecutive cells of one colour
+in a row and/or column (in their colour, or a colour fitted from the outputs), `connect_diagonal` the background on the
+diagonal between the facing corners of the two objects of one colour (342ae2ed, 1f876c06); `surround` paints the
+background cells next to (4- or 8-neighbour) non-background cells in a fitted colour; `fill_box` paints the background
+cells inside each object's bounding box; `interior` paints the non-background cells whose 8 neighbours are all
+non-background (colour bg: hollow the shapes out); `mark_blank_lines` paints the full background rows and columns (or
+those background between the grid's frame), `mark_blank_squares` the k x k windows of one colour (all, or those that
+overlap no earlier one); `centre_lines` paints the background cells of each object's middle row and middle column across
+the grid; `segment_lines` stretches every straight one-colour segment into the whole row or column it lies on; `elbow`
+joins the one cell of a colour to the one cell of another by a path along the first's row, then the second's column;
+`bridge` fills the gap between two objects that face each other, as wide as their overlap (less an inset on each side);
+`midpoints` marks the cell halfway between the two cells of a colour (a dot, or a plus around it); `leak` fills every
+box with one gap in its wall and runs a line from the gap out to the grid's edge (water leaking out); `complete_dashes`
+fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers); `box_in_markers` draws,
+in the shape's colour, the rectangle one cell inside the lone marker cells around it (928ad970: "a box that just fits
+between the dots"); `trim_objects` erases the first k columns (or rows) of every object from one side (52364a65: "each
+shape loses its two leftmost columns"). Lines drawn from seed cells across the grid (bounces, detours, walls, crossings)
+live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -355,6 +356,44 @@ def segment_lines(grid: np.ndarray, ctx_bg: int, rows_last: bool) -> np.ndarray 
     return out
 
 
+def connect_diagonal(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """For every colour with exactly two objects (8-neighbour) that share no row and no column, the background
+    cells on the 45-degree diagonal between their facing box corners (both cells of that colour) take the colour.
+    None where nothing is drawn."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    by_colour: dict[int, list] = {}
+    for obj in components(grid, bg, "c8"):
+        by_colour.setdefault(int(obj.grid[obj.mask][0]), []).append(obj)
+    done = False
+    for colour, objs in by_colour.items():
+        if len(objs) != 2:
+            continue
+        a, b = objs
+        ys = _facing(a.top, a.top + a.height - 1, b.top, b.top + b.height - 1)
+        xs = _facing(a.left, a.left + a.width - 1, b.left, b.left + b.width - 1)
+        if ys is None or xs is None or abs(ys[1] - ys[0]) != abs(xs[1] - xs[0]):
+            continue
+        if grid[ys[0], xs[0]] != colour or grid[ys[1], xs[1]] != colour:
+            continue
+        steps = abs(ys[1] - ys[0])
+        rows = np.linspace(ys[0], ys[1], steps + 1).astype(int)[1:-1]
+        cols = np.linspace(xs[0], xs[1], steps + 1).astype(int)[1:-1]
+        free = out[rows, cols] == bg
+        out[rows[free], cols[free]] = colour
+        done |= bool(free.any())
+    return out if done else None
+
+
+def _facing(a0: int, a1: int, b0: int, b1: int) -> tuple[int, int] | None:
+    """The facing ends (a's, b's) of two disjoint spans [a0, a1] and [b0, b1], None where they overlap."""
+    if a1 < b0:
+        return a1, b0
+    if b1 < a0:
+        return a0, b1
+    return None
+
+
 def trim_objects(grid: np.ndarray, ctx_bg: int, side: str, k: int) -> np.ndarray | None:
     """Every object (one colour, 8-neighbour) loses its cells in the first `k` lines of its bounding box from
     `side` ("left", "right", "top", "bottom"); None where nothing is erased."""
@@ -417,6 +456,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                     partial(mark_blank_squares, blank=recolouring[0], colour=recolouring[1], side=side,
                             disjoint=disjoint)))
     candidates.append(Op("box_in_markers", partial(box_in_markers, ctx_bg=bg)))
+    candidates.append(Op("connect_diagonal", partial(connect_diagonal, ctx_bg=bg)))
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
