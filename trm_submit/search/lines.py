@@ -401,8 +401,9 @@ def trim_objects(grid: np.ndarray, ctx_bg: int, side: str, k: int) -> np.ndarray
     out = grid.copy()
     done = False
     for obj in components(grid, bg, "c8"):
-        edge = np.zeros(obj.mask.shape, dtype=bool)
-        edge[{"left": np.s_[:, :k], "right": np.s_[:, -k:], "top": np.s_[:k], "bottom": np.s_[-k:]}[side]] = True
+        rows, cols = np.indices(obj.mask.shape)
+        edge = {"left": cols < k, "right": cols >= obj.width - k,
+                "top": rows < k, "bottom": rows >= obj.height - k}[side]
         cut = obj.mask & edge
         out[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width][cut] = bg
         done |= bool(cut.any())
