@@ -187,19 +187,13 @@ def stretch_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     """The one empty frame's inside filled with the bounding box of every cell outside the frame, stretched to fit
     (`_stretched` per axis) and erased where it was; None without one frame, content, or a fit."""
     bg = grid_background(grid, ctx_bg)
-    frames = [o for o in components(grid, bg, "c8") if _is_frame(o)]
-    if len(frames) != 1:
+    found = _frame_and_shape(grid, bg)
+    if found is None:
         return None
-    f = frames[0]
+    f, rest, shape = found
     inside = np.s_[f.top + 1:f.top + f.height - 1, f.left + 1:f.left + f.width - 1]
     if (grid[inside] != bg).any():
         return None
-    rest = grid.copy()
-    rest[f.top:f.top + f.height, f.left:f.left + f.width] = bg
-    rows, cols = np.nonzero(rest != bg)
-    if not len(rows):
-        return None
-    shape = rest[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     solid = shape != bg
     down = _stretched(shape.shape[0], solid.all(axis=1), f.height - 2)
     across = _stretched(shape.shape[1], solid.all(axis=0), f.width - 2)
@@ -364,10 +358,9 @@ def _is_frame(o: Obj) -> bool:
     return bool((o.mask == ring).all())
 
 
-def scale_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
-    """The one empty frame cropped, its inside filled with the bounding box of every cell outside the frame scaled
-    by the whole factor that fills it; None without one frame, content, or a whole factor."""
-    bg = grid_background(grid, ctx_bg)
+def _frame_and_shape(grid: np.ndarray, bg: int) -> tuple[Obj, np.ndarray, np.ndarray] | None:
+    """(the one frame, the grid with the frame's box blanked, the bounding box of what is left); None without
+    exactly one frame or with nothing outside it."""
     frames = [o for o in components(grid, bg, "c8") if _is_frame(o)]
     if len(frames) != 1:
         return None
@@ -377,7 +370,16 @@ def scale_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     rows, cols = np.nonzero(rest != bg)
     if not len(rows):
         return None
-    shape = rest[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return f, rest, rest[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def scale_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The one empty frame cropped, its inside filled with the bounding box of every cell outside the frame scaled
+    by the whole factor that fills it; None without one frame, content, or a whole factor."""
+    found = _frame_and_shape(grid, grid_background(grid, ctx_bg))
+    if found is None:
+        return None
+    f, _, shape = found
     inner_h, inner_w = f.height - 2, f.width - 2
     k = inner_h // shape.shape[0]
     if k < 1 or shape.shape[0] * k != inner_h or shape.shape[1] * k != inner_w:
