@@ -11,7 +11,7 @@ from trm_submit.io.tasks import Task
 from trm_submit.search import objects, recolour, select
 from trm_submit.search.dsl import make_context
 from trm_submit.search.grid_loops import label_components
-from trm_submit.search.objects import components, grid_background, object_list, overlay, stack
+from trm_submit.search.objects import colour_counts, components, grid_background, object_list, overlay, stack
 from trm_submit.search.recolour import KEEP, apply_table, fit_table
 from trm_submit.search.select import crop_colour_rank, crop_selected, holes
 
@@ -54,6 +54,14 @@ def test_object_list_is_cropped_components_in_order():
             continue
         want = [ref_crop(g, cs, 0) for cs in cells]
         assert len(items) == len(want) and all((a == b).all() for a, b in zip(items, want))
+
+
+def test_colour_counts_zero_the_background():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        g = random_sparse(rng, int(rng.integers(1, 12)), int(rng.integers(1, 12)), fill=0.4)
+        bg = int(rng.integers(0, 10))
+        assert colour_counts(g, bg).tolist() == [0 if c == bg else int((g == c).sum()) for c in range(10)]
 
 
 def test_grid_background_rule():

@@ -18,7 +18,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
 from .grid_loops import label_components
-from .objects import components, grid_background
+from .objects import colour_counts, components, grid_background
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -57,12 +57,6 @@ def fill_bg(g: Grid, colour: int, bg: int) -> Optional[Grid]:
     return _painted(g, g == bg, colour)
 
 
-def _non_bg_counts(g: Grid, bg: int) -> np.ndarray:
-    counts = np.bincount(g.ravel(), minlength=10)
-    counts[bg] = 0
-    return counts
-
-
 def majority_any(g: Grid) -> Grid:
     """1x1 grid of the most common colour, background included (ties: the smaller colour)."""
     return np.array([[int(np.argmax(np.bincount(g.ravel(), minlength=10)))]], dtype=np.uint8)
@@ -70,7 +64,7 @@ def majority_any(g: Grid) -> Grid:
 
 def majority_colour(g: Grid, bg: int) -> Optional[Grid]:
     """1x1 grid of the most common non-background colour (ties: the smaller colour)."""
-    counts = _non_bg_counts(g, bg)
+    counts = colour_counts(g, bg)
     if counts.max() == 0:
         return None
     return np.array([[int(np.argmax(counts))]], dtype=np.uint8)
@@ -78,7 +72,7 @@ def majority_colour(g: Grid, bg: int) -> Optional[Grid]:
 
 def minority_colour(g: Grid, bg: int) -> Optional[Grid]:
     """1x1 grid of the least common non-background colour present (ties: the smaller colour)."""
-    counts = _non_bg_counts(g, bg)
+    counts = colour_counts(g, bg)
     present = np.flatnonzero(counts)
     if present.size == 0:
         return None
@@ -121,7 +115,7 @@ def colour_list(g: Grid, bg: int, order: str) -> Optional[Grid]:
     if order == "stacked":
         stacked = stacking_order(g, bg)
         return None if stacked is None else np.array(stacked, dtype=np.uint8)[:, None]
-    counts = _non_bg_counts(g, bg) if order != "along" else np.bincount(g.ravel(), minlength=10)
+    counts = colour_counts(g, bg) if order != "along" else np.bincount(g.ravel(), minlength=10)
     present = [int(c) for c in np.flatnonzero(counts)]
     if len(present) < 2:
         return None
@@ -142,7 +136,7 @@ def colour_histogram(g: Grid, bg: int, which: str) -> Optional[Grid]:
     """Bars of the colours' counts: one column per colour (every colour, or `which` "non_bg": all but `bg`), the
     most frequent first (ties: the smaller colour), each filled from the top with its colour as many cells as it
     has, on black. None with fewer than two colours or a bar longer than 30."""
-    counts = np.bincount(g.ravel(), minlength=10) if which == "all" else _non_bg_counts(g, bg)
+    counts = np.bincount(g.ravel(), minlength=10) if which == "all" else colour_counts(g, bg)
     present = sorted((int(c) for c in np.flatnonzero(counts)), key=lambda c: (-int(counts[c]), c))
     if len(present) < 2 or counts[present[0]] > 30:
         return None
@@ -202,7 +196,7 @@ def concentric(g: Grid, bg: int, order: str) -> Optional[Grid]:
     if order == "layer":
         rings = _layers(g)
     else:
-        counts = _non_bg_counts(g, bg)
+        counts = colour_counts(g, bg)
         rings = sorted((int(c) for c in np.flatnonzero(counts)), key=lambda c: (-int(counts[c]), c))
     if rings is None or not 2 <= len(rings) <= 15:
         return None

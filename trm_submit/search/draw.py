@@ -14,7 +14,7 @@ import numpy as np
 
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext, op
 from .fitting import agrees
-from .objects import components, grid_background
+from .objects import colour_counts, components, grid_background
 
 QUANTITIES = ("cells", "colours", "objects")
 LAYOUTS = ("row", "column", "square", "diagonal")
@@ -25,8 +25,7 @@ def count(grid: np.ndarray, ctx_bg: int, quantity: str) -> int:
     bg = grid_background(grid, ctx_bg)
     if quantity == "objects":
         return len(components(grid, bg, "c8"))
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
+    counts = colour_counts(grid, bg)
     return int(counts.sum()) if quantity == "cells" else int((counts > 0).sum())
 
 
@@ -34,8 +33,7 @@ def count_block(grid: np.ndarray, ctx_bg: int, quantity: str, layout: str) -> Op
     """The count n drawn in the grid's most frequent non-background colour: a 1 x n row, an n x 1 column, an
     n x n square, or the diagonal of an n x n background square. None for n = 0 or n > VALUE_MAX_SIDE."""
     bg = grid_background(grid, ctx_bg)
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
+    counts = colour_counts(grid, bg)
     if counts.max() == 0:
         return None
     n = count(grid, ctx_bg, quantity)
@@ -58,8 +56,7 @@ def count_line(grid: np.ndarray, ctx_bg: int, axis: int) -> Optional[np.ndarray]
     non-background colour, as a line centred on the middle row (`axis` 0) or the middle column (1). None where the
     count does not fit or cannot be centred."""
     bg = grid_background(grid, ctx_bg)
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
+    counts = colour_counts(grid, bg)
     n, side, across = int(counts.sum()), grid.shape[1 - axis], grid.shape[axis]
     if n == 0 or n > side or (side - n) % 2 or across % 2 == 0:
         return None

@@ -42,6 +42,7 @@ from .grid_loops import (
     smear,
     spread_colours,
 )
+from .objects import colour_counts
 from .solutions import Verifier
 
 DEPTH = 2            # functions composed per piece
@@ -88,15 +89,8 @@ def _connect(grid: np.ndarray, bg: int, rows: bool, cols: bool) -> np.ndarray:
     return out
 
 
-def _colour_counts(grid: np.ndarray, bg: int) -> np.ndarray:
-    """Cells of each colour 0-9, the background counted as none."""
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
-    return counts
-
-
 def _majority(grid: np.ndarray, bg: int) -> Optional[int]:
-    counts = _colour_counts(grid, bg)
+    counts = colour_counts(grid, bg)
     return int(np.argmax(counts)) if counts.any() else None
 
 
@@ -293,7 +287,7 @@ def _singles(grid: np.ndarray, bg: int, keep: bool) -> np.ndarray:
 
 def _rarest(grid: np.ndarray, bg: int) -> Optional[np.ndarray]:
     """Only the cells of the colour with the fewest cells (None on a tie: no odd one out)."""
-    counts = _colour_counts(grid, bg)
+    counts = colour_counts(grid, bg)
     present = np.flatnonzero(counts)
     if len(present) < 2:
         return None

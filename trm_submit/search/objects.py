@@ -29,6 +29,13 @@ def grid_background(grid: np.ndarray, default: int) -> int:
     return int(default) if (grid == default).any() else most_common_colour(grid)
 
 
+def colour_counts(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Cells of each colour 0-9, the background `bg` counted as none (the count most colour rules start from)."""
+    counts = np.bincount(grid.ravel(), minlength=10)
+    counts[bg] = 0
+    return counts
+
+
 def most_common_colour(grid: np.ndarray) -> int:
     """The grid's most frequent colour (smallest on ties): its own background, whatever the task's is."""
     return int(np.bincount(grid.ravel(), minlength=10).argmax())

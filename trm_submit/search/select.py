@@ -15,7 +15,7 @@ import numpy as np
 
 from .dsl import GRID, LIST, Op, TaskContext
 from .grid_loops import border_reach, enclosed_cells
-from .objects import MODES, Obj, components, grid_background
+from .objects import MODES, Obj, colour_counts, components, grid_background
 
 MAX_CROP_OPS = 6
 
@@ -116,8 +116,7 @@ def crop_colour_rank(grid: np.ndarray, ctx_bg: int, rarest: bool) -> np.ndarray 
     """The bounding box of all cells of the least (or most) frequent non-background colour; None on a tie
     or without such a colour."""
     bg = grid_background(grid, ctx_bg)
-    counts = np.bincount(grid.ravel(), minlength=10)
-    counts[bg] = 0
+    counts = colour_counts(grid, bg)
     present = [c for c in range(10) if counts[c] > 0]
     if not present:
         return None
