@@ -304,6 +304,40 @@ def test_recolour_holes_fills_only_enclosed_square_regions():
     assert recolour.prepare(ins, spilled, 0, "holes") is None
 
 
+def _shapes_grid(placements: list[tuple[np.ndarray, int, int]], colour_of=None) -> np.ndarray:
+    """A 12x12 grid with each mask painted at (row, col): colour 5, or `colour_of(mask)`."""
+    g = np.zeros((12, 12), np.uint8)
+    for mask, r, c in placements:
+        g[r:r + mask.shape[0], c:c + mask.shape[1]][mask] = 5 if colour_of is None else colour_of(mask)
+    return g
+
+
+def test_recolour_by_exact_shape_and_by_shape_up_to_dihedral_maps():
+    ell = np.array([[1, 0], [1, 0], [1, 1]], bool)
+    bar = np.array([[1, 1, 1]], bool)
+    as_seen = {ell.tobytes(): 2, bar.tobytes(): 3}
+    dye = lambda m: as_seen[m.tobytes()]   # noqa: E731  (the rule of the demonstrations)
+    layouts = [[(ell, 0, 0), (bar, 6, 4)], [(bar, 1, 7), (ell, 5, 1), (ell, 8, 8)]]
+    ins = [_shapes_grid(p) for p in layouts]
+    outs = [_shapes_grid(p, dye) for p in layouts]
+    table = fit_table(ins, outs, 0, "c4", "shape")
+    assert table is not None and sorted(table.values()) == [2, 3]
+    test = [(bar, 0, 0), (ell, 4, 4), (bar, 10, 2)]
+    assert (apply_table(_shapes_grid(test), 0, "c4", "shape", table) == _shapes_grid(test, dye)).all()
+    turned = np.rot90(ell)   # a shape no demonstration shows: the exact key has no entry, the dihedral one has
+    assert apply_table(_shapes_grid([(turned, 2, 2)]), 0, "c4", "shape", table) is None
+    d4 = fit_table(ins, outs, 0, "c4", "shape_d4")
+    got = apply_table(_shapes_grid([(turned, 2, 2), (bar.T, 6, 8)]), 0, "c4", "shape_d4", d4)
+    assert (got == _shapes_grid([(turned, 2, 2), (bar.T, 6, 8)], lambda m: 2 if m.size == 6 else 3)).all()
+    # a shape recoloured two ways in the demonstrations fits no table
+    clash = [outs[0], _shapes_grid(layouts[1], lambda m: 3 if m.shape == (3, 2) else 3)]
+    assert fit_table(ins, clash, 0, "c4", "shape") is None
+
+
+def test_recolour_by_exact_shape_answers_a_real_arc_agi_2_training_task():
+    assert_op_solves(recolour, "ad38a9d0", ["recolour(shape,c4;6 entries)"], dataset="arc-agi-2")
+
+
 def test_recolour_finisher_maps_program_outputs():
     from trm_submit.search.dsl import TaskContext
     rng = np.random.default_rng(6)
