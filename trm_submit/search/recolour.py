@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .dsl import Op, TaskContext
+from .geometry import DIHEDRAL
 from .grid_loops import beside, enclosed
 from .objects import MODES, Obj, components, grid_background, place
 from .select import holes
@@ -63,7 +64,7 @@ KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
 
 def _dihedral_shape(mask: np.ndarray) -> tuple:
     """The mask's key up to rotations and reflections: the least of its eight images' (shape, bytes)."""
-    images = [np.rot90(m, k) for m in (mask, mask[::-1]) for k in range(4)]
+    images = [mask] + [fn(mask) for fn in DIHEDRAL.values()]
     return min((im.shape, np.ascontiguousarray(im).tobytes()) for im in images)
 
 
