@@ -71,9 +71,10 @@ def _dihedral_shape(mask: np.ndarray) -> tuple:
 # Keys by exact shape: the object's cells (its mask, colour left out), as they are or up to rotations and
 # reflections ("every L becomes red, every bar blue"). Offered as ops only, where every test object's shape is
 # in the table (apply_table gives None otherwise), not as finishers (a table over the distinct shapes of any
-# state would fit it). Scanned on both training sets (ARC-AGI-1 evaluation ids left out): tables fit 10 tasks
-# with every test shape known, all 10 right (1d61978c, 4258a5f9, a5313dff, b1948b0a, b27ca6d3, c0f76784,
-# c8f0f002, e8593010, ea32f347, ad38a9d0).
+# state would fit it). Scanned on both training sets (ARC-AGI-1 evaluation ids left out), with the other keys left
+# out: tables fit 10 tasks with every test shape known, all 10 right (1d61978c, 4258a5f9, a5313dff, b1948b0a,
+# b27ca6d3, c0f76784, c8f0f002, e8593010, ea32f347, ad38a9d0); as offered, after the other keys, 2 (ad38a9d0,
+# 1d61978c), both right.
 SHAPE_KEYS: dict[str, Callable[[Sequence[Obj], tuple[int, int]], list]] = {
     "shape": lambda objs, _: [o.shape_key() for o in objs],
     "shape_d4": lambda objs, _: [_dihedral_shape(o.mask) for o in objs],
