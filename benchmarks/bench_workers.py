@@ -5,6 +5,10 @@ Two measures on the same generated tasks (3x3 grids, two demonstrations each, a 
   cli       the real `submit --sources search --search-depth 1` on every task, budget large enough for all:
             started = tasks the run returned (total minus "not reached"); lines = stderr lines naming a worker
   schedule  `schedule.run_lanes` with a solver that answers at once, `--repeats` runs: started per run
+A third, `kill`, on its own tasks (300 of 300 KB each, answered after 2 ms): in each of `--kill-runs` runs of
+`schedule.run_lanes` the worker that just answered is killed (SIGKILL) 0-2 ms after the parent got its answer,
+while it takes its next task; answered = tasks the run returned; waited = runs that lasted past half their
+20 s budget (a worker kept waiting for a task the dead one took with it, or for a lock it held).
 
     python benchmarks/bench_workers.py --tasks 2000 --workers 2 4
 """
@@ -15,11 +19,13 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +53,45 @@ def instant(rank: int, n_workers: int) -> Any:
         return {"task_id": task.task_id, "lane": "instant", "status": "model"}
 
     return solve
+
+
+@dataclass(frozen=True)
+class Heavy:
+    """A task as `schedule` sees it, with 300 KB standing for a large task's grids."""
+
+    task_id: str
+    grids: bytes = bytes(300_000)
+
+
+def answer_after_2ms(rank: int, n_workers: int) -> Any:
+    """A solver that answers after 2 ms, naming its worker process (built in each worker)."""
+
+    def solve(task: Any, budget: Any, seed: int) -> dict:
+        time.sleep(0.002)
+        return {"task_id": task.task_id, "lane": "instant", "status": "model", "pid": os.getpid()}
+
+    return solve
+
+
+def run_kills(workers: int, runs: int, n_tasks: int = 300, budget: float = 20.0) -> list[tuple[int, float]]:
+    """(tasks answered, wall s) of each run; in run r (seeded by r) the worker that sent answer k is killed."""
+    from trm_submit.budget import Budget
+    from trm_submit.run import schedule
+
+    items = [Heavy(f"k{i:04d}") for i in range(n_tasks)]
+    rows = []
+    for r in range(runs):
+        rng = random.Random(r)
+        kill_at, pause = rng.randint(20, n_tasks * 5 // 6), rng.uniform(0, 0.002)
+        answered, t0 = 0, time.monotonic()
+        lane = schedule.Lane("instant", items, answer_after_2ms, workers=workers)
+        for res in schedule.run_lanes([lane], Budget.seconds(budget), 0, notify=lambda line: None):
+            answered += 1
+            if answered == kill_at:
+                time.sleep(pause)
+                os.kill(res["pid"], signal.SIGKILL)
+        rows.append((answered, time.monotonic() - t0))
+    return rows
 
 
 def _workers_of(pid: int) -> int:
@@ -112,12 +157,24 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=900.0, help="--time-budget of each cli run (s)")
     ap.add_argument("--search-depth", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=5, help="schedule runs per worker count")
-    ap.add_argument("--only", choices=["cli", "schedule"], default=None)
+    ap.add_argument("--kill-runs", type=int, default=40, help="runs of the kill measure per worker count")
+    ap.add_argument("--only", choices=["cli", "schedule", "kill"], default=None)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         path = Path(tmp) / "challenges.json"
         path.write_text(json.dumps(small_tasks(a.tasks)))
-        if a.only != "cli":
+        if a.only in (None, "kill"):
+            print("| workers | measure | runs | every task answered | fewest answered (of 300) | waited | "
+                  "wall s (median / max) |")
+            print("|---|---|---|---|---|---|---|")
+            for w in a.workers:
+                rows = run_kills(w, a.kill_runs)
+                walls = [wall for _, wall in rows]
+                print(f"| {w} | kill the worker that just answered | {len(rows)} | "
+                      f"{sum(n == 300 for n, _ in rows)} | {min(n for n, _ in rows)} | "
+                      f"{sum(wall > 10 for wall in walls)} | {statistics.median(walls):.1f} / {max(walls):.1f} |",
+                      flush=True)
+        if a.only in (None, "schedule"):
             print("| workers | measure | tasks | started per run (min / median / max) |")
             print("|---|---|---|---|")
             for w in a.workers:
@@ -125,7 +182,7 @@ def main() -> None:
                 print(f"| {w} | schedule, instant solver, {a.repeats} runs | {a.tasks} | "
                       f"{min(s) / a.tasks:.1%} / {statistics.median(s) / a.tasks:.1%} / {max(s) / a.tasks:.1%} |",
                       flush=True)
-        if a.only != "schedule":
+        if a.only in (None, "cli"):
             print("| workers | measure | tasks | started | share | worker processes | first worker gone (journal "
                   "then) | wall s | exit | worker lines |")
             print("|---|---|---|---|---|---|---|---|---|---|")

@@ -3,7 +3,9 @@ its solver factory, and this one imports no torch (a worker starts in a fraction
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,16 @@ def instant_solver(rank: int, n_workers: int) -> Any:
 
     def solve(task: Any, budget: Budget, seed: int) -> dict:
         return {"task_id": task.task_id, "lane": "instant", "status": "model", "rank": rank, "seed": seed}
+
+    return solve
+
+
+def pid_solver(rank: int, n_workers: int) -> Any:
+    """A solver that answers after 2 ms, naming its worker process (for a test to kill the one that answered)."""
+
+    def solve(task: Any, budget: Budget, seed: int) -> dict:
+        time.sleep(0.002)
+        return {"task_id": task.task_id, "lane": "instant", "status": "model", "pid": os.getpid()}
 
     return solve
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import small_eval_tasks
+from instant_solvers import Item, pid_solver
 
 from trm_submit import devices
+from trm_submit.budget import Budget
 from trm_submit.io import submission, tasks
-from trm_submit.run import lifeline, pipeline
+from trm_submit.run import lifeline, pipeline, schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process parents from /proc"),
@@ -130,6 +133,29 @@ def test_killed_worker_is_named_and_its_task_retried(tmp_path, small_task_files,
         assert deaths[0].endswith("while holding no task")
     assert summary["not_reached"] == 0
     assert summary["tasks_model"] == len(ids) and summary["not_reached"] == 0
+
+
+def test_a_worker_killed_just_after_answering_loses_no_task_and_holds_no_one_up():
+    """The worker that just sent a result is killed 0-2 ms after the parent got it: while it takes its next task.
+    No lock or task it held may be lost with it: in each of 20 runs every task is answered once and the run ends
+    long before its deadline (a task lost in the taking, or a queue lock held by the dead, kept the other worker
+    waiting for a task until the deadline)."""
+    items = [Item(f"t{i:03d}", bytes(300_000)) for i in range(200)]
+    for run_no in range(20):
+        rng = random.Random(run_no)
+        kill_at, pause = rng.randint(20, 150), rng.uniform(0, 0.002)
+        lines: list[str] = []
+        answered = []
+        run = Budget.seconds(60)
+        for res in schedule.run_lanes([schedule.Lane("instant", items, pid_solver, workers=2)], run, 7,
+                                      notify=lines.append):
+            answered.append(res["task_id"])
+            if len(answered) == kill_at:
+                time.sleep(pause)
+                os.kill(res["pid"], signal.SIGKILL)
+        assert sorted(answered) == [t.task_id for t in items], f"run {run_no}: {len(set(answered))} answered, {lines}"
+        assert run.left() > 40, f"run {run_no} waited {60 - run.left():.0f} s: {lines}"
+        assert len(lines) == 1 and "died (killed by SIGKILL) while" in lines[0], lines
 
 
 def test_lifeline_ends_a_process_whose_parent_is_gone(tmp_path):

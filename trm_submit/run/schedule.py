@@ -1,5 +1,6 @@
 """Task order and seeds, stop signals, and worker processes: lanes of workers (e.g. TRM on the GPUs, the
-program search on the CPU cores) pulling from their own task queues under one run deadline.
+program search on the CPU cores), each worker handed its lane's tasks one at a time by the parent, under one
+run deadline.
 
 The parent process is the only writer of the submission and the journal; workers send back results.
 """
@@ -7,11 +8,12 @@ The parent process is the only writer of the submission and the journal; workers
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
+import multiprocessing.connection as mp_connection
 import signal
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -52,8 +54,8 @@ Solver = Callable[[Any, Budget, int], dict]
 
 @dataclass
 class Lane:
-    """A group of workers with one task queue: `make_solver(rank, n_workers)` builds a worker's solver (inside
-    the worker process); every lane's workers share the run's deadline and send results to one queue."""
+    """A group of workers sharing one list of tasks: `make_solver(rank, n_workers)` builds a worker's solver
+    (inside the worker process); every lane's workers share the run's deadline."""
 
     name: str
     items: list[Any]
@@ -70,7 +72,7 @@ def run_serial(items: Iterable[Any], solve: Solver, run: Budget, run_seed: int) 
         yield solve(task, run.share(len(items) - i), task_seed(run_seed, task.task_id))
 
 
-POLL_SECONDS = 0.2  # a worker's wait for its next task before it looks at the lane's count again
+POLL_SECONDS = 0.2  # a worker's wait for its next task before it looks at the deadline again
 
 
 def _thread_locked_progress_bars() -> None:
@@ -82,44 +84,36 @@ def _thread_locked_progress_bars() -> None:
     tqdm.set_lock(threading.RLock())
 
 
-def _next_task(tasks_q: Any, remaining: Any, run: Budget) -> tuple[int, Any] | None:
-    """The lane's next task, or None once no task is left for the lane (its count of tasks not yet taken is 0)
-    or the run is over. An empty `get` is not the end: another worker may hold the queue's read lock or the
-    feeder thread may not have flushed yet, so the worker waits again while the count says tasks remain."""
-    while not run.over():
-        with remaining.get_lock():
-            if remaining.value <= 0:
-                return None
-        try:
-            return tasks_q.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            continue
-    return None
-
-
-def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], tasks_q: Any,
-                 results_q: Any, remaining: Any, run_end_wall: float, run_seed: int, current: Any) -> None:
-    """Worker process: build the solver once (model load), then pull its lane's tasks until none is left.
-    `current[rank]` holds the index of the task being solved (-1: none), for the parent to name it if we die;
-    the worker dies with its parent (lifeline). Its last message says why it left: "empty" or "deadline"."""
+def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[int, int], Solver], items: list[Any],
+                 conn: Any, run_end_wall: float, run_seed: int) -> None:
+    """Worker process: build the solver once (model load), say "ready", then solve each task the parent names
+    (an index into the lane's `items`, on `conn`, a pipe between this worker and the parent alone) and send the
+    result back, until the parent sends None or the deadline passes. Nothing is shared with the other workers
+    (no queue, no lock), so a worker killed at any moment leaves no lock held and no task half-taken. The
+    worker dies with its parent (lifeline); its last message says why it left: "empty" or "deadline"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     parent = mp.parent_process()
     lifeline.die_with_parent(parent.pid if parent is not None else None)
     _thread_locked_progress_bars()
     run = Budget.from_wall(run_end_wall)
     solve = make_solver(rank, n_workers)
-    while (item := _next_task(tasks_q, remaining, run)) is not None:
-        index, task = item
-        current[rank] = index
-        with remaining.get_lock():
-            remaining.value -= 1
-            tasks_left = remaining.value + 1
+    conn.send(("ready", rank, None))
+    why = "deadline"
+    while not run.over():
+        if not conn.poll(POLL_SECONDS):
+            continue
+        order = conn.recv()
+        if order is None:
+            why = "empty"
+            break
+        index, tasks_left = order
+        task = items[index]
         try:
-            results_q.put(solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id)))
+            result = solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
-            results_q.put({"task_id": task.task_id, "lane": lane, "status": "error", "reason": repr(exc)})
-        current[rank] = -1
-    results_q.put(("done", lane, rank, "deadline" if run.over() else "empty"))
+            result = {"task_id": task.task_id, "lane": lane, "status": "error", "reason": repr(exc)}
+        conn.send(("result", rank, result))
+    conn.send(("done", rank, why))
 
 
 def _exit_reason(exitcode: int) -> str:
@@ -135,111 +129,124 @@ def _notify_stderr(line: str) -> None:
     print(f"trm-submit: {line}", file=sys.stderr, flush=True)
 
 
-def _drain(results_q: Any) -> list[Any]:
-    """Messages already in the queue, without waiting."""
-    out = []
-    while True:
-        try:
-            out.append(results_q.get_nowait())
-        except queue.Empty:
-            return out
+@dataclass
+class _Worker:
+    """One worker process as the parent sees it: the parent's end of its pipe, the task it holds (index, task;
+    None between tasks) and whether its pipe has ended."""
+
+    proc: Any
+    conn: Any
+    holding: tuple[int, Any] | None = None
+    ended: bool = False
 
 
 class _Pool:
-    """The parent's view of one lane's workers: who is running, who said done, which tasks came back or were
-    retried. Holds the lane's queue and counter for the workers' whole life (Process.start() drops its args,
-    and a queue collected before its worker unpickles it takes its semaphores with it)."""
+    """The parent's view of one lane's workers. The parent hands out the lane's tasks one at a time, to a
+    worker that said ready or sent a result, so it always knows which task each worker holds; a worker that
+    dies is named with that task, which is retried once in a fresh worker of the same rank."""
 
-    def __init__(self, ctx: Any, lane: Lane, results_q: Any, end_wall: float, run_seed: int,
-                 notify: Callable[[str], None]):
+    def __init__(self, ctx: Any, lane: Lane, end_wall: float, run_seed: int, notify: Callable[[str], None]):
         self.ctx, self.lane, self.notify = ctx, lane, notify
-        self.tasks_q = ctx.Queue()
-        for index, task in enumerate(lane.items):
-            self.tasks_q.put((index, task))
-        self.remaining = ctx.Value("i", len(lane.items))
-        self.current = ctx.Array("i", [-1] * lane.workers)
-        self.start_args = (lane.workers, lane.make_solver, self.tasks_q, results_q, self.remaining, end_wall,
-                           run_seed, self.current)
-        self.started: list[Any] = []  # every worker process of the lane, the replaced ones too
-        self.procs = {r: self._start(r) for r in range(lane.workers)}
-        self.done: set[int] = set()
-        self.exited: set[int] = set()  # ranks seen gone with exit code 0 and no done message yet
+        self.end_wall, self.run_seed = end_wall, run_seed
+        self.pending: deque[tuple[int, Any]] = deque(enumerate(lane.items))
+        self.started: list[_Worker] = []  # every worker of the lane, the replaced ones too
+        self.workers = {r: self._start(r) for r in range(lane.workers)}
+        self.done: set[int] = set()  # ranks that said done, or died and were not replaced
         self.left_behind_named = False
         self.answered: set[str] = set()
         self.retried: set[str] = set()
 
-    def _start(self, rank: int) -> Any:
+    def _start(self, rank: int) -> _Worker:
+        ours, theirs = self.ctx.Pipe()
         p = self.ctx.Process(target=_worker_main, daemon=True, name=f"trm-submit-{self.lane.name}-{rank}",
-                             args=(self.lane.name, rank, *self.start_args))
-        p.start()
-        self.started.append(p)
-        return p
-
-    def _restart(self, rank: int, index: int, task: Any) -> bool:
-        """Queue `task` again and start a fresh worker of `rank` for it; False when no process can start. The
-        count goes up before the task is queued, so no worker of the lane can leave while it waits there."""
-        with self.remaining.get_lock():
-            self.remaining.value += 1
-        self.tasks_q.put((index, task))
+                             args=(self.lane.name, rank, self.lane.workers, self.lane.make_solver, self.lane.items,
+                                   theirs, self.end_wall, self.run_seed))
         try:
-            proc = self._start(rank)
-        except OSError:  # out of processes or memory: the task keeps what it has (a live worker may take it)
-            with self.remaining.get_lock():
-                self.remaining.value -= 1
-            return False
-        self.retried.add(task.task_id)
-        self.procs[rank] = proc
-        self.done.discard(rank)
-        self.exited.discard(rank)
-        return True
+            p.start()
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # the worker holds its own copy: its exit ends the pipe
+        worker = _Worker(p, ours)
+        self.started.append(worker)
+        return worker
 
-    def take(self, msg: Any) -> dict | None:
-        """A message from one of this lane's workers -> a result to yield (None: a done message or a duplicate)."""
-        if isinstance(msg, tuple):
-            self.done.add(msg[2])
-            return None
-        if msg["task_id"] in self.answered:  # a retried task whose first answer arrived after all
-            return None
-        self.answered.add(msg["task_id"])
-        return msg
+    def live_conns(self) -> dict[Any, int]:
+        """The result pipes still open, each with its worker's rank."""
+        return {w.conn: r for r, w in self.workers.items() if r not in self.done and not w.ended}
+
+    def _hand_out(self, rank: int) -> None:
+        """Name the lane's next task to worker `rank` (its index, with the count of tasks not yet handed out,
+        this one included), or send None to tell it that nothing is left. The message is a few bytes, so the
+        send never waits on the worker; a worker already gone leaves the task first in line."""
+        worker = self.workers[rank]
+        item = self.pending.popleft() if self.pending else None
+        try:
+            worker.conn.send(None if item is None else (item[0], len(self.pending) + 1))
+        except OSError:  # the worker's end is closed: its death is named on its exit code
+            if item is not None:
+                self.pending.appendleft(item)
+            return
+        worker.holding = item
+
+    def read(self, rank: int) -> list[dict]:
+        """Every message waiting in worker `rank`'s pipe -> the results to yield (a retried task's second answer
+        and done messages yield nothing). Marks the pipe ended once the worker's side is closed."""
+        worker, out, wants_task = self.workers[rank], [], False
+        while not worker.ended and worker.conn.poll(0):
+            try:
+                kind, _, body = worker.conn.recv()
+            except (EOFError, OSError):
+                worker.ended = True
+                break
+            if kind == "done":
+                self.done.add(rank)
+                continue
+            if kind == "result":
+                worker.holding = None
+                if body["task_id"] not in self.answered:
+                    self.answered.add(body["task_id"])
+                    out.append(body)
+            wants_task = True  # after "ready" or a result
+        if wants_task and not worker.ended and worker.proc.exitcode is None:
+            self._hand_out(rank)
+        return out
 
     def finished(self) -> bool:
-        return len(self.done) >= len(self.procs)
+        return len(self.done) >= len(self.workers)
 
     def check_left_behind(self, run: Budget) -> None:
         """Once every worker of the lane has left before the deadline: an error line when tasks of the lane
-        were never taken (they stay fallbacks; a worker must leave only when none is left)."""
-        if self.left_behind_named or not self.finished() or run.over():
+        were never handed out (they stay fallbacks; a worker must leave only when none is left)."""
+        if self.left_behind_named or not self.finished() or run.over() or not self.pending:
             return
-        with self.remaining.get_lock():
-            untaken = self.remaining.value
-        if untaken > 0:
-            self.left_behind_named = True
-            self.notify(f"error: every {self.lane.name} worker left with {untaken} of its tasks never started "
-                        f"and {run.left():.0f} s left; they keep their fallbacks")
+        self.left_behind_named = True
+        self.notify(f"error: every {self.lane.name} worker left with {len(self.pending)} of its tasks never "
+                    f"started and {run.left():.0f} s left; they keep their fallbacks")
 
     def deaths(self, time_left: float) -> list[dict]:
-        """Workers gone without saying done: name the task each was solving; retry it once (in a fresh worker
-        of the same rank) while time is left, else return an error record for it. A worker gone with exit code
-        0 counts once a further round of messages brought no done from it (a done is sent before the exit)."""
+        """Workers gone without saying done (their pipe read to its end first: a result sent just before dying
+        counts): name the task each was holding; retry it once (first in line, with a fresh worker of the same
+        rank) while time is left, else return an error record for it."""
         records = []
-        for rank, p in list(self.procs.items()):
-            if rank in self.done or p.exitcode is None:
+        for rank, worker in list(self.workers.items()):
+            if rank in self.done or worker.proc.exitcode is None:
                 continue
-            if p.exitcode == 0 and rank not in self.exited:
-                self.exited.add(rank)
+            records.extend(self.read(rank))
+            if rank in self.done:  # its done message was still in the pipe
                 continue
-            index = self.current[rank]
-            self.current[rank] = -1
             self.done.add(rank)
-            task = self.lane.items[index] if index >= 0 else None
+            code = worker.proc.exitcode
+            why = "left" if code == 0 else f"died ({_exit_reason(code)})"
             gone = f"{self.lane.name} worker {rank} " + (
-                "left without saying done (exit code 0)" if p.exitcode == 0 else f"died ({_exit_reason(p.exitcode)})")
-            why = "left" if p.exitcode == 0 else f"died ({_exit_reason(p.exitcode)})"
-            if task is None or task.task_id in self.answered:
+                "left without saying done (exit code 0)" if code == 0 else f"died ({_exit_reason(code)})")
+            held, worker.holding = worker.holding, None
+            if held is None or held[1].task_id in self.answered:
                 self.notify(f"{gone} while holding no task")
                 continue
-            if task.task_id not in self.retried and time_left > 0 and self._restart(rank, index, task):
+            task = held[1]
+            if task.task_id not in self.retried and time_left > 0 and self._restart(rank, held):
                 self.notify(f"{gone} while solving task {task.task_id}; retrying it once")
                 continue
             self.notify(f"{gone} while solving task {task.task_id}; it keeps what it has")
@@ -248,10 +255,22 @@ class _Pool:
                             "reason": f"worker {why} while solving it"})
         return records
 
+    def _restart(self, rank: int, held: tuple[int, Any]) -> bool:
+        """Put `held` first in line and start a fresh worker of `rank`; False when no process can start."""
+        try:
+            worker = self._start(rank)
+        except OSError:  # out of processes or memory: the task keeps what it has
+            return False
+        self.pending.appendleft(held)
+        self.retried.add(held[1].task_id)
+        self.workers[rank] = worker
+        self.done.discard(rank)
+        return True
+
     def release(self) -> None:
-        """Abandon the tasks still queued: without cancel_join_thread, the queue's feeder thread would keep this
-        process from exiting while a full pipe holds tasks nobody will read."""
-        self.tasks_q.cancel_join_thread()
+        """Close the pipes of every worker of the lane."""
+        for worker in self.started:
+            worker.conn.close()
 
 
 STOP_JOIN_SECONDS = 2.0  # how long stopped workers get to exit after SIGTERM, all together, before SIGKILL
@@ -276,40 +295,29 @@ def stop_processes(procs: list[Any], wait: float = STOP_JOIN_SECONDS) -> None:
 
 def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, grace: float = 5.0,
               notify: Callable[[str], None] | None = None) -> Iterator[dict]:
-    """Solve every lane's tasks in spawned worker processes (`lane.workers` per lane, each lane pulling from its
-    own queue); yields results as they arrive. A worker that dies is named with its task (`notify`, default
-    stderr) and the task is retried once. At the deadline (or on a stop signal) the workers are terminated;
-    tasks they were running keep what the file already holds."""
+    """Solve every lane's tasks in spawned worker processes (`lane.workers` per lane, each worker handed its
+    lane's tasks one at a time); yields results as they arrive. A worker that dies is named with its task
+    (`notify`, default stderr) and the task is retried once. At the deadline (or on a stop signal) the workers
+    are terminated; tasks they were running keep what the file already holds."""
     ctx = mp.get_context("spawn")
-    results_q = ctx.Queue()
     end_wall = run.to_wall()
-    pools: dict[str, _Pool] = {}
+    pools: list[_Pool] = []
     try:
         for lane in lanes:
-            pools[lane.name] = _Pool(ctx, lane, results_q, end_wall, run_seed, notify or _notify_stderr)
-        while not all(p.finished() for p in pools.values()):
+            pools.append(_Pool(ctx, lane, end_wall, run_seed, notify or _notify_stderr))
+        while not all(pool.finished() for pool in pools):
             if run.stop() or run.left() < -grace:  # the run budget carries the stop signal
                 break
-            try:
-                messages = [results_q.get(timeout=0.5)] + _drain(results_q)
-            except queue.Empty:
-                messages = []
-            yield from _taken(pools, messages)
-            for pool in pools.values():
+            owners = {conn: (pool, rank) for pool in pools for conn, rank in pool.live_conns().items()}
+            if not owners:  # every pipe ended: the processes are exiting, their exit codes come next
+                time.sleep(0.05)
+            for conn in mp_connection.wait(list(owners), timeout=0.5) if owners else []:
+                pool, rank = owners[conn]
+                yield from pool.read(rank)
+            for pool in pools:
                 yield from pool.deaths(run.left())
                 pool.check_left_behind(run)
-        if all(p.finished() for p in pools.values()):  # results of a worker that died after sending them
-            yield from _taken(pools, _drain(results_q))
     finally:
-        stop_processes([p for pool in pools.values() for p in pool.started])
-        for pool in pools.values():
+        stop_processes([w.proc for pool in pools for w in pool.started])
+        for pool in pools:
             pool.release()
-        results_q.cancel_join_thread()
-
-
-def _taken(pools: dict[str, _Pool], messages: list[Any]) -> Iterator[dict]:
-    for msg in messages:
-        lane = msg[1] if isinstance(msg, tuple) else msg.get("lane")
-        pool = pools.get(str(lane))
-        if pool is not None and (res := pool.take(msg)) is not None:
-            yield res
