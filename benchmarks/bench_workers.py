@@ -7,8 +7,9 @@ Two measures on the same generated tasks (3x3 grids, two demonstrations each, a 
   schedule  `schedule.run_lanes` with a solver that answers at once, `--repeats` runs: started per run
 A third, `kill`, on its own tasks (300 of 300 KB each, answered after 2 ms): in each of `--kill-runs` runs of
 `schedule.run_lanes` the worker that just answered is killed (SIGKILL) 0-2 ms after the parent got its answer,
-while it takes its next task; answered = tasks the run returned; waited = runs that lasted past half their
-20 s budget (a worker kept waiting for a task the dead one took with it, or for a lock it held).
+while it takes its next task; each run in a process of its own; waited = runs that lasted past half their 20 s
+budget (a worker kept waiting for a task the dead one took with it, or for a lock it held); hung = runs whose
+process had not ended after 60 s (the parent itself waiting on a lock the dead worker held).
 
     python benchmarks/bench_workers.py --tasks 2000 --workers 2 4
 """
@@ -73,24 +74,35 @@ def answer_after_2ms(rank: int, n_workers: int) -> Any:
     return solve
 
 
-def run_kills(workers: int, runs: int, n_tasks: int = 300, budget: float = 20.0) -> list[tuple[int, float]]:
-    """(tasks answered, wall s) of each run; in run r (seeded by r) the worker that sent answer k is killed."""
+def kill_run(workers: int, r: int, n_tasks: int = 300, budget: float = 20.0) -> tuple[int, float]:
+    """(tasks answered, wall s) of one run (seeded by `r`): the worker that sent answer k is killed."""
     from trm_submit.budget import Budget
     from trm_submit.run import schedule
 
     items = [Heavy(f"k{i:04d}") for i in range(n_tasks)]
-    rows = []
+    rng = random.Random(r)
+    kill_at, pause = rng.randint(20, n_tasks * 5 // 6), rng.uniform(0, 0.002)
+    answered, t0 = 0, time.monotonic()
+    lane = schedule.Lane("instant", items, answer_after_2ms, workers=workers)
+    for res in schedule.run_lanes([lane], Budget.seconds(budget), 0, notify=lambda line: None):
+        answered += 1
+        if answered == kill_at:
+            time.sleep(pause)
+            os.kill(res["pid"], signal.SIGKILL)
+    return answered, time.monotonic() - t0
+
+
+def run_kills(workers: int, runs: int, hang_s: float = 60.0) -> list[tuple[int, float | None]]:
+    """`kill_run` for r = 0..runs-1, each in a process of its own (PYTHONPATH as given): a run whose process
+    has not ended after `hang_s` (three times its budget) is killed and counted as hung (wall None)."""
+    rows: list[tuple[int, float | None]] = []
     for r in range(runs):
-        rng = random.Random(r)
-        kill_at, pause = rng.randint(20, n_tasks * 5 // 6), rng.uniform(0, 0.002)
-        answered, t0 = 0, time.monotonic()
-        lane = schedule.Lane("instant", items, answer_after_2ms, workers=workers)
-        for res in schedule.run_lanes([lane], Budget.seconds(budget), 0, notify=lambda line: None):
-            answered += 1
-            if answered == kill_at:
-                time.sleep(pause)
-                os.kill(res["pid"], signal.SIGKILL)
-        rows.append((answered, time.monotonic() - t0))
+        try:
+            out = subprocess.run([sys.executable, __file__, "--kill-one", str(workers), str(r)], capture_output=True,
+                                 text=True, timeout=hang_s).stdout.split()
+            rows.append((int(out[-2]), float(out[-1])))
+        except subprocess.TimeoutExpired:
+            rows.append((0, None))
     return rows
 
 
@@ -159,21 +171,24 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="schedule runs per worker count")
     ap.add_argument("--kill-runs", type=int, default=40, help="runs of the kill measure per worker count")
     ap.add_argument("--only", choices=["cli", "schedule", "kill"], default=None)
+    ap.add_argument("--kill-one", type=int, nargs=2, metavar=("WORKERS", "RUN"), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.kill_one:
+        print(*kill_run(*a.kill_one))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         path = Path(tmp) / "challenges.json"
         path.write_text(json.dumps(small_tasks(a.tasks)))
         if a.only in (None, "kill"):
-            print("| workers | measure | runs | every task answered | fewest answered (of 300) | waited | "
-                  "wall s (median / max) |")
+            print("| workers | measure | runs | every task answered | waited past half the budget | hung (no end "
+                  "after 60 s) | wall s of the runs that ended (median / max) |")
             print("|---|---|---|---|---|---|---|")
             for w in a.workers:
                 rows = run_kills(w, a.kill_runs)
-                walls = [wall for _, wall in rows]
-                print(f"| {w} | kill the worker that just answered | {len(rows)} | "
-                      f"{sum(n == 300 for n, _ in rows)} | {min(n for n, _ in rows)} | "
-                      f"{sum(wall > 10 for wall in walls)} | {statistics.median(walls):.1f} / {max(walls):.1f} |",
-                      flush=True)
+                walls = [wall for _, wall in rows if wall is not None]
+                print(f"| {w} | kill the worker that just answered | {len(rows)} | {sum(n == 300 for n, _ in rows)} | "
+                      f"{sum(wall > 10 for wall in walls)} | {len(rows) - len(walls)} | "
+                      f"{statistics.median(walls):.1f} / {max(walls):.1f} |", flush=True)
         if a.only in (None, "schedule"):
             print("| workers | measure | tasks | started per run (min / median / max) |")
             print("|---|---|---|---|")

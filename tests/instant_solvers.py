@@ -4,6 +4,7 @@ its solver factory, and this one imports no torch (a worker starts in a fraction
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -36,6 +37,32 @@ def pid_solver(rank: int, n_workers: int) -> Any:
     def solve(task: Any, budget: Budget, seed: int) -> dict:
         time.sleep(0.002)
         return {"task_id": task.task_id, "lane": "instant", "status": "model", "pid": os.getpid()}
+
+    return solve
+
+
+def stopped_mid_answer(rank: int, n_workers: int) -> Any:
+    """Worker 0 answers its first task with 64 MB and stops itself (SIGSTOP) half-way through writing that
+    message to its pipe (its process's pipe writes are wrapped to do so): the parent holds part of a message
+    whose rest does not come. The other workers answer at once."""
+    if rank != 0:
+        return instant_solver(rank, n_workers)
+    from multiprocessing import connection
+
+    write = connection.Connection._send
+
+    def write_half_then_stop(self: Any, buf: Any, *args: Any) -> None:
+        if len(buf) < 1 << 20:
+            return write(self, buf, *args)
+        half = len(buf) // 2
+        write(self, memoryview(buf)[:half], *args)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        write(self, memoryview(buf)[half:], *args)
+
+    connection.Connection._send = write_half_then_stop  # type: ignore[method-assign]
+
+    def solve(task: Any, budget: Budget, seed: int) -> dict:
+        return {"task_id": task.task_id, "lane": "instant", "status": "model", "blob": bytes(64 << 20)}
 
     return solve
 

@@ -130,6 +130,23 @@ def test_a_sigstopped_worker_does_not_keep_the_run_past_its_budget(tmp_path):
     assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
 
 
+def test_a_worker_stopped_in_the_middle_of_an_answer_does_not_hold_the_run_past_its_budget():
+    """Worker 0 is SIGSTOPped in the middle of sending its 64 MB answer: the parent must not wait for the rest.
+    The other worker answers the 19 other tasks and the run ends at its deadline (8 s, grace 0.5 s, then at most
+    4 s to end the workers)."""
+    script = ("import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom instant_solvers import Item, "
+              "stopped_mid_answer\nfrom trm_submit.budget import Budget\nfrom trm_submit.run import schedule\n"
+              "lane = schedule.Lane('instant', [Item(f't{i:02d}') for i in range(20)], stopped_mid_answer, workers=2)\n"
+              "t0 = time.monotonic()\nn = len(list(schedule.run_lanes([lane], Budget.seconds(8), 0, grace=0.5)))\n"
+              "print(n, time.monotonic() - t0)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    answered, wall = proc.stdout.split()
+    assert int(answered) == 19 and float(wall) < 8 + 0.5 + 4 + 2, proc.stdout
+
+
 # ---- a torn journal tail is dropped and named once ----------------------------------------------------------------
 
 def mirror_tasks(n: int, seed: int = 0) -> dict:

@@ -8,7 +8,7 @@ The parent process is the only writer of the submission and the journal; workers
 from __future__ import annotations
 
 import multiprocessing as mp
-import multiprocessing.connection as mp_connection
+import queue
 import signal
 import sys
 import threading
@@ -129,15 +129,32 @@ def _notify_stderr(line: str) -> None:
     print(f"trm-submit: {line}", file=sys.stderr, flush=True)
 
 
-@dataclass
+STOP_JOIN_SECONDS = 2.0  # how long stopped workers get to exit after SIGTERM, all together, before SIGKILL
+_ENDED = ("ended", -1, None)  # what a reader thread puts in the inbox once its worker's pipe is closed
+
+
+@dataclass(eq=False)
 class _Worker:
     """One worker process as the parent sees it: the parent's end of its pipe, the task it holds (index, task;
-    None between tasks) and whether its pipe has ended."""
+    None between tasks) and whether its pipe has ended (every message it sent has been taken)."""
 
     proc: Any
     conn: Any
     holding: tuple[int, Any] | None = None
     ended: bool = False
+    reader: threading.Thread | None = None
+
+
+def _read_pipe(worker: _Worker, pool: "_Pool", rank: int, inbox: queue.SimpleQueue) -> None:
+    """A reader thread: every message of `worker`'s pipe into the run's inbox, then _ENDED. A worker stopped in
+    the middle of a message blocks this thread only, never the parent's loop and its deadline."""
+    while True:
+        try:
+            msg = worker.conn.recv()
+        except (EOFError, OSError):
+            inbox.put((pool, rank, worker, _ENDED))
+            return
+        inbox.put((pool, rank, worker, msg))
 
 
 class _Pool:
@@ -145,8 +162,9 @@ class _Pool:
     worker that said ready or sent a result, so it always knows which task each worker holds; a worker that
     dies is named with that task, which is retried once in a fresh worker of the same rank."""
 
-    def __init__(self, ctx: Any, lane: Lane, end_wall: float, run_seed: int, notify: Callable[[str], None]):
-        self.ctx, self.lane, self.notify = ctx, lane, notify
+    def __init__(self, ctx: Any, lane: Lane, end_wall: float, run_seed: int, inbox: queue.SimpleQueue,
+                 notify: Callable[[str], None]):
+        self.ctx, self.lane, self.notify, self.inbox = ctx, lane, notify, inbox
         self.end_wall, self.run_seed = end_wall, run_seed
         self.pending: deque[tuple[int, Any]] = deque(enumerate(lane.items))
         self.started: list[_Worker] = []  # every worker of the lane, the replaced ones too
@@ -170,11 +188,10 @@ class _Pool:
             theirs.close()  # the worker holds its own copy: its exit ends the pipe
         worker = _Worker(p, ours)
         self.started.append(worker)
+        worker.reader = threading.Thread(target=_read_pipe, args=(worker, self, rank, self.inbox), daemon=True,
+                                         name=f"trm-submit-read-{self.lane.name}-{rank}")
+        worker.reader.start()
         return worker
-
-    def live_conns(self) -> dict[Any, int]:
-        """The result pipes still open, each with its worker's rank."""
-        return {w.conn: r for r, w in self.workers.items() if r not in self.done and not w.ended}
 
     def _hand_out(self, rank: int) -> None:
         """Name the lane's next task to worker `rank` (its index, with the count of tasks not yet handed out,
@@ -190,28 +207,24 @@ class _Pool:
             return
         worker.holding = item
 
-    def read(self, rank: int) -> list[dict]:
-        """Every message waiting in worker `rank`'s pipe -> the results to yield (a retried task's second answer
-        and done messages yield nothing). Marks the pipe ended once the worker's side is closed."""
-        worker, out, wants_task = self.workers[rank], [], False
-        while not worker.ended and worker.conn.poll(0):
-            try:
-                kind, _, body = worker.conn.recv()
-            except (EOFError, OSError):
-                worker.ended = True
-                break
-            if kind == "done":
-                self.done.add(rank)
-                continue
-            if kind == "result":
-                worker.holding = None
-                if body["task_id"] not in self.answered:
-                    self.answered.add(body["task_id"])
-                    out.append(body)
-            wants_task = True  # after "ready" or a result
-        if wants_task and not worker.ended and worker.proc.exitcode is None:
+    def take(self, rank: int, worker: _Worker, msg: tuple) -> dict | None:
+        """One message of a worker -> the result to yield (None: a retried task's second answer, a ready or a
+        done message). A replaced worker's late result still counts; nothing else of it does."""
+        kind, _, body = msg
+        current = worker is self.workers[rank]
+        if kind == "ended":
+            worker.ended = True
+            return None
+        if kind == "result" and current:
+            worker.holding = None
+        if current and kind == "done":
+            self.done.add(rank)
+        elif current and worker.proc.exitcode is None:  # after "ready" or a result
             self._hand_out(rank)
-        return out
+        if kind != "result" or body["task_id"] in self.answered:
+            return None
+        self.answered.add(body["task_id"])
+        return body
 
     def finished(self) -> bool:
         return len(self.done) >= len(self.workers)
@@ -226,15 +239,12 @@ class _Pool:
                     f"started and {run.left():.0f} s left; they keep their fallbacks")
 
     def deaths(self, time_left: float) -> list[dict]:
-        """Workers gone without saying done (their pipe read to its end first: a result sent just before dying
-        counts): name the task each was holding; retry it once (first in line, with a fresh worker of the same
-        rank) while time is left, else return an error record for it."""
+        """Workers gone without saying done, once every message they sent has been taken (a result sent just
+        before dying counts): name the task each was holding; retry it once (first in line, with a fresh
+        worker of the same rank) while time is left, else return an error record for it."""
         records = []
         for rank, worker in list(self.workers.items()):
-            if rank in self.done or worker.proc.exitcode is None:
-                continue
-            records.extend(self.read(rank))
-            if rank in self.done:  # its done message was still in the pipe
+            if rank in self.done or not worker.ended or worker.proc.exitcode is None:
                 continue
             self.done.add(rank)
             code = worker.proc.exitcode
@@ -267,13 +277,16 @@ class _Pool:
         self.done.discard(rank)
         return True
 
-    def release(self) -> None:
-        """Close the pipes of every worker of the lane."""
+    def release(self, wait: float = STOP_JOIN_SECONDS) -> None:
+        """Once the lane's processes are gone: let each reader thread end on its pipe's end of file (`wait`
+        seconds for all together), then close the pipes whose reader has ended (closing one under a reader
+        still in recv could hand it a later pipe that reuses the descriptor)."""
+        end = time.monotonic() + wait
         for worker in self.started:
-            worker.conn.close()
-
-
-STOP_JOIN_SECONDS = 2.0  # how long stopped workers get to exit after SIGTERM, all together, before SIGKILL
+            if worker.reader is not None:
+                worker.reader.join(timeout=max(0.0, end - time.monotonic()))
+            if worker.reader is None or not worker.reader.is_alive():
+                worker.conn.close()
 
 
 def stop_processes(procs: list[Any], wait: float = STOP_JOIN_SECONDS) -> None:
@@ -301,19 +314,23 @@ def run_lanes(lanes: list[Lane], run: Budget, run_seed: int, grace: float = 5.0,
     are terminated; tasks they were running keep what the file already holds."""
     ctx = mp.get_context("spawn")
     end_wall = run.to_wall()
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
     pools: list[_Pool] = []
     try:
         for lane in lanes:
-            pools.append(_Pool(ctx, lane, end_wall, run_seed, notify or _notify_stderr))
+            pools.append(_Pool(ctx, lane, end_wall, run_seed, inbox, notify or _notify_stderr))
         while not all(pool.finished() for pool in pools):
             if run.stop() or run.left() < -grace:  # the run budget carries the stop signal
                 break
-            owners = {conn: (pool, rank) for pool in pools for conn, rank in pool.live_conns().items()}
-            if not owners:  # every pipe ended: the processes are exiting, their exit codes come next
-                time.sleep(0.05)
-            for conn in mp_connection.wait(list(owners), timeout=0.5) if owners else []:
-                pool, rank = owners[conn]
-                yield from pool.read(rank)
+            try:
+                messages = [inbox.get(timeout=0.5)]
+            except queue.Empty:
+                messages = []
+            while not inbox.empty():
+                messages.append(inbox.get())
+            for pool, rank, worker, msg in messages:
+                if (res := pool.take(rank, worker, msg)) is not None:
+                    yield res
             for pool in pools:
                 yield from pool.deaths(run.left())
                 pool.check_left_behind(run)
