@@ -44,12 +44,19 @@ def pid_solver(rank: int, n_workers: int) -> Any:
 def stopped_mid_answer(rank: int, n_workers: int) -> Any:
     """Worker 0 answers its first task with 64 MB and stops itself (SIGSTOP) half-way through writing that
     message to its pipe (its process's pipe writes are wrapped to do so): the parent holds part of a message
-    whose rest does not come. The other workers answer at once."""
+    whose rest does not come. The other workers answer after 0.25 s each, so worker 0 gets a task even when it
+    starts last."""
     if rank != 0:
-        return instant_solver(rank, n_workers)
+        answer = instant_solver(rank, n_workers)
+
+        def slow(task: Any, budget: Budget, seed: int) -> dict:
+            time.sleep(0.25)
+            return answer(task, budget, seed)
+
+        return slow
     from multiprocessing import connection
 
-    write = connection.Connection._send
+    write = getattr(connection.Connection, "_send")
 
     def write_half_then_stop(self: Any, buf: Any, *args: Any) -> None:
         if len(buf) < 1 << 20:
@@ -59,7 +66,7 @@ def stopped_mid_answer(rank: int, n_workers: int) -> Any:
         os.kill(os.getpid(), signal.SIGSTOP)
         write(self, memoryview(buf)[half:], *args)
 
-    connection.Connection._send = write_half_then_stop  # type: ignore[method-assign]
+    setattr(connection.Connection, "_send", write_half_then_stop)
 
     def solve(task: Any, budget: Budget, seed: int) -> dict:
         return {"task_id": task.task_id, "lane": "instant", "status": "model", "blob": bytes(64 << 20)}

@@ -130,18 +130,25 @@ def test_a_sigstopped_worker_does_not_keep_the_run_past_its_budget(tmp_path):
     assert submission.validate(submission.load_submission(out), tasks.load_challenges(ch)) == []
 
 
-def test_a_worker_stopped_in_the_middle_of_an_answer_does_not_hold_the_run_past_its_budget():
-    """Worker 0 is SIGSTOPped in the middle of sending its 64 MB answer: the parent must not wait for the rest.
-    The other worker answers the 19 other tasks and the run ends at its deadline (8 s, grace 0.5 s, then at most
-    4 s to end the workers)."""
-    script = ("import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom instant_solvers import Item, "
-              "stopped_mid_answer\nfrom trm_submit.budget import Budget\nfrom trm_submit.run import schedule\n"
-              "lane = schedule.Lane('instant', [Item(f't{i:02d}') for i in range(20)], stopped_mid_answer, workers=2)\n"
-              "t0 = time.monotonic()\nn = len(list(schedule.run_lanes([lane], Budget.seconds(8), 0, grace=0.5)))\n"
+def run_lane_in_a_fresh_process(solver: str, items: str, seconds: float) -> subprocess.CompletedProcess:
+    """`schedule.run_lanes` over one lane of 2 workers (`solver` from instant_solvers, `items` a Python list
+    expression) with a budget of `seconds` and a grace of 0.5 s, in a fresh interpreter; it prints the count of
+    answers and its wall seconds."""
+    script = (f"import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom instant_solvers import Item, {solver}\n"
+              "from trm_submit.budget import Budget\nfrom trm_submit.run import schedule\n"
+              f"lane = schedule.Lane('instant', {items}, {solver}, workers=2)\nt0 = time.monotonic()\n"
+              f"n = len(list(schedule.run_lanes([lane], Budget.seconds({seconds}), 0, grace=0.5)))\n"
               "print(n, time.monotonic() - t0)\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], env=env, capture_output=True,
                           text=True, timeout=120)
+
+
+def test_a_worker_stopped_in_the_middle_of_an_answer_does_not_hold_the_run_past_its_budget():
+    """Worker 0 is SIGSTOPped in the middle of sending its 64 MB answer: the parent must not wait for the rest.
+    The other worker answers the 19 other tasks (0.25 s each) and the run ends at its deadline (8 s, grace
+    0.5 s, then at most 4 s to end the workers)."""
+    proc = run_lane_in_a_fresh_process("stopped_mid_answer", "[Item(f't{i:02d}') for i in range(20)]", 8)
     assert proc.returncode == 0, proc.stderr
     answered, wall = proc.stdout.split()
     assert int(answered) == 19 and float(wall) < 8 + 0.5 + 4 + 2, proc.stdout
@@ -325,12 +332,6 @@ def test_a_fine_tuning_step_that_cannot_fit_is_not_started(tmp_path, capsys, mon
 def test_workers_terminated_at_the_deadline_leave_no_leaked_semaphore_warning(tmp_path):
     """A worker terminated mid-task after drawing a progress bar (tqdm's default lock is a named semaphore in a
     spawned process): the run's exit shows no resource_tracker warning."""
-    script = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom instant_solvers import Item, bar_then_sleep\n"
-              "from trm_submit.budget import Budget\nfrom trm_submit.run import schedule\n"
-              "lane = schedule.Lane('instant', [Item('a'), Item('b')], bar_then_sleep, workers=2)\n"
-              "print(len(list(schedule.run_lanes([lane], Budget.seconds(3), 0, grace=0.5))))\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0 and proc.stdout.split() == ["0"], proc.stderr
+    proc = run_lane_in_a_fresh_process("bar_then_sleep", "[Item('a'), Item('b')]", 3)
+    assert proc.returncode == 0 and proc.stdout.split()[0] == "0", proc.stderr
     assert "leaked semaphore" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
