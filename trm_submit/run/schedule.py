@@ -97,7 +97,7 @@ def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[in
     _thread_locked_progress_bars()
     run = Budget.from_wall(run_end_wall)
     solve = make_solver(rank, n_workers)
-    conn.send(("ready", rank, None))
+    conn.send(("ready", None))
     why = "deadline"
     while not run.over():
         if not conn.poll(POLL_SECONDS):
@@ -112,8 +112,8 @@ def _worker_main(lane: str, rank: int, n_workers: int, make_solver: Callable[[in
             result = solve(task, run.share(tasks_left, n_workers), task_seed(run_seed, task.task_id))
         except Exception as exc:  # the solver reports its own failures; this is a last resort
             result = {"task_id": task.task_id, "lane": lane, "status": "error", "reason": repr(exc)}
-        conn.send(("result", rank, result))
-    conn.send(("done", rank, why))
+        conn.send(("result", result))
+    conn.send(("done", why))
 
 
 def _exit_reason(exitcode: int) -> str:
@@ -130,7 +130,7 @@ def _notify_stderr(line: str) -> None:
 
 
 STOP_JOIN_SECONDS = 2.0  # how long stopped workers get to exit after SIGTERM, all together, before SIGKILL
-_ENDED = ("ended", -1, None)  # what a reader thread puts in the inbox once its worker's pipe is closed
+_ENDED = ("ended", None)  # what a reader thread puts in the inbox once its worker's pipe is closed
 
 
 @dataclass(eq=False)
@@ -207,20 +207,20 @@ class _Pool:
             return
         worker.holding = item
 
-    def take(self, rank: int, worker: _Worker, msg: tuple) -> dict | None:
+    def take(self, rank: int, worker: _Worker, msg: tuple[str, Any]) -> dict | None:
         """One message of a worker -> the result to yield (None: a retried task's second answer, a ready or a
         done message). A replaced worker's late result still counts; nothing else of it does."""
-        kind, _, body = msg
-        current = worker is self.workers[rank]
+        kind, body = msg
         if kind == "ended":
             worker.ended = True
-            return None
-        if kind == "result" and current:
-            worker.holding = None
-        if current and kind == "done":
-            self.done.add(rank)
-        elif current and worker.proc.exitcode is None:  # after "ready" or a result
-            self._hand_out(rank)
+        elif worker is self.workers[rank]:
+            if kind == "done":
+                self.done.add(rank)
+                return None
+            if kind == "result":
+                worker.holding = None
+            if worker.proc.exitcode is None:  # after "ready" or a result
+                self._hand_out(rank)
         if kind != "result" or body["task_id"] in self.answered:
             return None
         self.answered.add(body["task_id"])
@@ -249,8 +249,7 @@ class _Pool:
             self.done.add(rank)
             code = worker.proc.exitcode
             why = "left" if code == 0 else f"died ({_exit_reason(code)})"
-            gone = f"{self.lane.name} worker {rank} " + (
-                "left without saying done (exit code 0)" if code == 0 else f"died ({_exit_reason(code)})")
+            gone = f"{self.lane.name} worker {rank} " + ("left without saying done (exit code 0)" if code == 0 else why)
             held, worker.holding = worker.holding, None
             if held is None or held[1].task_id in self.answered:
                 self.notify(f"{gone} while holding no task")
