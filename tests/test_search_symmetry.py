@@ -209,3 +209,22 @@ def test_symmetrise_objects_restores_a_broken_shape_about_the_cheapest_centre():
 def test_symmetrise_objects_solves_training_tasks():
     assert_op_solves(symmetry, "e40b9e2f", ["symmetrise_objects(c4)"])   # quarter turns only
     assert_op_solves(symmetry, "11852cab", ["symmetrise_objects(d4)"])
+
+
+def test_unocclude_fills_what_blocks_of_any_colour_hide_and_the_patch_is_the_largest_block():
+    tiling = np.tile(np.array([[1, 2, 3], [3, 1, 2]], np.uint8), (4, 4))          # 8 x 12, period 2 x 3
+    covered = tiling.copy()
+    covered[1:4, 2:5] = 7                                                          # a 3 x 3 block
+    covered[5:7, 7:11] = 9                                                         # a 2 x 4 block
+    assert (symmetry.unocclude(covered, "tile") == tiling).all()
+    assert (symmetry.unoccluded_patch(covered, "tile") == tiling[1:4, 2:5]).all()  # 9 cells beat 8
+    assert symmetry.solid_rectangles(tiling) == []                                 # nothing covers the pattern
+    assert symmetry.unocclude(tiling, "tile") is None
+    tied = covered.copy()
+    tied[5:7, 7:11], tied[5:8, 8:11] = tiling[5:7, 7:11], 9                        # two 3 x 3 blocks
+    assert symmetry.unoccluded_patch(tied, "tile") is None
+
+
+def test_unocclusion_solves_training_tasks():
+    assert_op_solves(symmetry, "abbfd121", ["unoccluded_patch(tile)"], dataset="arc-agi-2")  # covers of 3 colours
+    assert_op_solves(symmetry, "c444b776", ["unocclude(tile)"])

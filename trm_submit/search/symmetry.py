@@ -19,7 +19,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees
-from .grid_loops import mirror_axis, periodic_fill
+from .grid_loops import component_boxes, label_components, mirror_axis, periodic_fill
 from .objects import components, grid_background
 
 KINDS = ("lr", "ud", "lrud", "d4", "tile")
@@ -27,6 +27,7 @@ MAX_PERIOD_TRIES = 400
 ANCHOR = -1   # symmetrise_about's anchor: each grid's one colour that is symmetric by itself
 MAX_SHEAR_AREA = 64
 MAX_SYMMETRISED = 40   # symmetrise_objects leaves larger objects as they are
+NO_BACKGROUND = 10   # a 'background' no cell has: every cell belongs to a component
 
 
 def fit_axis(grid: np.ndarray, mask: np.ndarray, axis: int) -> int | None:
@@ -79,7 +80,12 @@ def complete_periodic(grid: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
 def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None:
     """`grid` with its `mask_colour` cells copied from a mirror image that is known; None when no axis
     fits, a masked cell stays unknown, or every cell is masked (`grid` itself when none is)."""
-    mask = grid == mask_colour
+    return complete_mask(grid, grid == mask_colour, kind)
+
+
+def complete_mask(grid: np.ndarray, mask: np.ndarray, kind: str) -> np.ndarray | None:
+    """`grid` with its `mask` cells filled under `kind` (a mirror group, or "tile": a lattice); None when no
+    axis or lattice fits, a masked cell stays unknown, or every cell is masked (`grid` itself when none is)."""
     if not mask.any():
         return grid
     if mask.all():
@@ -105,6 +111,53 @@ def complete(grid: np.ndarray, mask_colour: int, kind: str) -> np.ndarray | None
         if not unknown.any():
             return out
     return None
+
+
+def solid_rectangles(grid: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(top, left, bottom, right) of every one-colour 4-connected component that fills its bounding box, at least
+    2 x 2 and smaller than half the grid: the blocks laid over a pattern (any colour, any number of them)."""
+    labels, n = label_components(np.ascontiguousarray(grid), NO_BACKGROUND, False, False)
+    if n == 0:
+        return []
+    found = []
+    for k, (r0, c0, r1, c1) in enumerate(component_boxes(labels, n).tolist(), start=1):
+        h, w = r1 - r0, c1 - c0
+        if h >= 2 and w >= 2 and 2 * h * w < grid.size and (labels[r0:r1, c0:c1] == k).all():
+            found.append((r0, c0, r1, c1))
+    return found
+
+
+def _unoccluded(grid: np.ndarray, kind: str) -> tuple[np.ndarray, list] | None:
+    """`grid` completed under `kind` with every solid rectangle taken as unknown, and the rectangles."""
+    boxes = solid_rectangles(grid)
+    if not boxes:
+        return None
+    mask = np.zeros(grid.shape, dtype=bool)
+    for r0, c0, r1, c1 in boxes:
+        mask[r0:r1, c0:c1] = True
+    done = complete_mask(grid, mask, kind)
+    return None if done is None else (done, boxes)
+
+
+def unocclude(grid: np.ndarray, kind: str) -> np.ndarray | None:
+    """The pattern under every block laid over it (`solid_rectangles`, whatever their colours), completed under
+    `kind`: "fill in what the rectangles hide"."""
+    found = _unoccluded(grid, kind)
+    return None if found is None else found[0]
+
+
+def unoccluded_patch(grid: np.ndarray, kind: str) -> np.ndarray | None:
+    """What the largest block (`solid_rectangles`; None on a tie) hides, the pattern completed under `kind` with
+    every block taken as unknown: "show what is under the biggest cover"."""
+    found = _unoccluded(grid, kind)
+    if found is None:
+        return None
+    done, boxes = found
+    areas = [(r1 - r0) * (c1 - c0) for r0, c0, r1, c1 in boxes]
+    if areas.count(max(areas)) > 1:
+        return None
+    r0, c0, r1, c1 = boxes[areas.index(max(areas))]
+    return np.ascontiguousarray(done[r0:r1, c0:c1])
 
 
 def _self_symmetric(mask: np.ndarray, kind: str) -> bool:
@@ -288,4 +341,20 @@ def ops(ctx: TaskContext) -> list[Op]:
                     result.append(op)
             else:
                 result.append(Op(f"symmetry_patch({kind},{m})", partial(symmetry_patch, mask_colour=m, kind=kind)))
-    return result
+    return result + _unocclusion_ops(ctx)
+
+
+def _largest_block_shape(grid: np.ndarray) -> tuple[int, int] | None:
+    areas = [((r1 - r0) * (c1 - c0), (r1 - r0, c1 - c0)) for r0, c0, r1, c1 in solid_rectangles(grid)]
+    return max(areas)[1] if areas and [a for a, _ in areas].count(max(areas)[0]) == 1 else None
+
+
+def _unocclusion_ops(ctx: TaskContext) -> list[Op]:
+    """`unocclude` under each kind that agrees (same-shape tasks); `unoccluded_patch` under each kind where every
+    train output has the shape of its input's largest block."""
+    if ctx.same_shape:
+        ops_ = [Op(f"unocclude({kind})", partial(unocclude, kind=kind), keeps_shape=True) for kind in KINDS]
+        return [op for op in ops_ if agrees(op.fn, ctx, exact=False)]
+    if all(_largest_block_shape(i) == o.shape for i, o in zip(ctx.train_in, ctx.train_out)):
+        return [Op(f"unoccluded_patch({kind})", partial(unoccluded_patch, kind=kind)) for kind in KINDS]
+    return []
