@@ -297,3 +297,22 @@ def test_step_to_corner_moves_each_block_toward_its_marked_corner():
 
 def test_step_to_corner_solves_a_training_task():
     assert_op_solves(move, "470c91de", ["step_to_corner"], "arc-agi-2")
+
+
+def test_dock_turns_each_shape_onto_the_markers_that_repeat_its_key_cells():
+    g = np.zeros((9, 9), np.uint8)
+    g[1, 1:5] = 5
+    g[1, 1], g[1, 4] = 2, 3          # a bar of 5 with a 2 at its left end and a 3 at its right end
+    g[4, 6], g[7, 6] = 2, 3          # the same two colours, stacked three apart
+    want = np.zeros((9, 9), np.uint8)
+    want[4:8, 6] = [2, 5, 5, 3]      # the bar turned upright onto them, gone from where it was
+    assert np.array_equal(move.dock(g, 0), want)
+    g[7, 6] = 4                      # a marker of another colour: no place for the bar
+    assert move.dock(g, 0) is None
+    g[7, 6] = 3
+    g[3, 1], g[3, 4] = 2, 3          # a second place for the same bar: ambiguous
+    assert move.dock(g, 0) is None
+
+
+def test_dock_solves_a_training_task():
+    assert_op_solves(move, "0e206a2e", ["dock"])

@@ -36,6 +36,11 @@ sees there and stops next to it (`to_anchor`: satellites pulled to their centres
 Pointed steps: every one-colour block whose box has a cell of another colour at one corner steps one cell
 diagonally toward that corner, the corner filled in its colour (`step_to_corner`: "each block moves where its
 dot points", ARC-AGI-2 470c91de).
+
+Docking: a shape with a body (one colour with at least two cells, more than any other) and key cells of other colours
+is moved, turned or reflected as needed, onto the lone marker cells elsewhere that repeat its key cells' colours and
+layout, and leaves its old place (`dock`: "fit each shape onto its three dots", 0e206a2e). Every shape must have
+exactly one such place (one resulting painting), each marker serving one shape.
 """
 
 from __future__ import annotations
@@ -455,9 +460,71 @@ def step_to_corner(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out
 
 
+def _with_body(o: Obj) -> bool:
+    counts = np.sort(np.bincount(o.grid[o.mask], minlength=10))[::-1]
+    return o.n_colours >= 2 and counts[0] >= 2 and counts[0] > counts[1]
+
+
+def _dihedral_indices(h: int, w: int) -> list[np.ndarray]:
+    """The eight rotations and reflections of an h x w box as arrays of its flat cell indices."""
+    index = np.arange(h * w).reshape(h, w)
+    return [np.rot90(index, k)[:, ::flip] for k in range(4) for flip in (1, -1)]
+
+
+def _dockings(grid: np.ndarray, bg: int, shape: Obj, markers: np.ndarray, owned: np.ndarray) -> dict:
+    """Every placement of `shape` (under any of the eight maps) whose key cells all land on marker cells of their
+    own colours and whose body lands on background or on shapes' old cells: {painting bytes: (painting, key cells)}."""
+    h, w = grid.shape
+    body = shape.colour
+    cells = np.where(shape.mask, shape.grid, np.uint8(bg))
+    found: dict = {}
+    for index in _dihedral_indices(shape.height, shape.width):
+        colours, inside = cells.ravel()[index], shape.mask.ravel()[index]
+        keys = np.argwhere(inside & (colours != body))
+        r0, c0 = keys[0]
+        for mr, mc in np.argwhere(markers & (grid == colours[r0, c0])):
+            dr, dc = mr - r0, mc - c0
+            if dr < 0 or dc < 0 or dr + index.shape[0] > h or dc + index.shape[1] > w:
+                continue
+            at = (keys[:, 0] + dr, keys[:, 1] + dc)
+            if not (markers[at].all() and (grid[at] == colours[keys[:, 0], keys[:, 1]]).all()):
+                continue
+            box = (slice(dr, dr + index.shape[0]), slice(dc, dc + index.shape[1]))
+            lands = inside & (colours == body)
+            if ((grid[box][lands] != bg) & ~owned[box][lands]).any():
+                continue
+            painting = np.full((h, w), -1, np.int16)
+            painting[box][inside] = colours[inside]
+            found[painting.tobytes()] = (painting, frozenset(zip(at[0].tolist(), at[1].tolist())))
+    return found
+
+
+def dock(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every shape with a body moved (turned or reflected as needed) onto the marker cells that repeat its key
+    cells (module docstring); None without a shape, or where a shape has no place or several."""
+    bg = grid_background(grid, ctx_bg)
+    shapes = [o for o in components(grid, bg, "m8") if _with_body(o)]
+    if not shapes:
+        return None
+    owned = np.zeros(grid.shape, dtype=bool)
+    for o in shapes:
+        owned[o.top:o.top + o.height, o.left:o.left + o.width] |= o.mask
+    markers = (grid != bg) & ~owned
+    out = np.where(owned, np.uint8(bg), grid)
+    taken: set = set()
+    for o in shapes:
+        places = list(_dockings(grid, bg, o, markers, owned).values())
+        if len(places) != 1 or places[0][1] & taken:
+            return None
+        painting, keys = places[0]
+        taken |= keys
+        out[painting >= 0] = painting[painting >= 0]
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
-    to_own_colour, to_own_wall and step_to_corner, where their moves agree with the train outputs; shift_colours
+    to_own_colour, to_own_wall, step_to_corner and dock, where their moves agree with the train outputs; shift_colours
     where every colour's own translation reproduces the train outputs; the first move_by_measure that does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
@@ -475,5 +542,6 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"to_own_wall({'keep' if keep else 'erase'})",
                       partial(to_own_wall, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     candidates.append(Op("step_to_corner", partial(step_to_corner, ctx_bg=bg)))
+    candidates.append(Op("dock", partial(dock, ctx_bg=bg)))
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
                          + _measure_ops(ctx))
