@@ -306,13 +306,19 @@ def test_dock_turns_each_shape_onto_the_markers_that_repeat_its_key_cells():
     g[4, 6], g[7, 6] = 2, 3          # the same two colours, stacked three apart
     want = np.zeros((9, 9), np.uint8)
     want[4:8, 6] = [2, 5, 5, 3]      # the bar turned upright onto them, gone from where it was
-    assert np.array_equal(move.dock(g, 0), want)
+    assert np.array_equal(move.dock(g, keep=False), want)
     g[7, 6] = 4                      # a marker of another colour: no place for the bar
-    assert move.dock(g, 0) is None
+    assert move.dock(g, keep=False) is None
     g[7, 6] = 3
-    g[3, 1], g[3, 4] = 2, 3          # a second place for the same bar: ambiguous
-    assert move.dock(g, 0) is None
+    g[3, 1], g[3, 4] = 2, 3          # a second place for the same bar: ambiguous when moving it
+    assert move.dock(g, keep=False) is None
+    both = g.copy()
+    both[3, 1:5], both[4:8, 6] = [2, 5, 5, 3], [2, 5, 5, 3]
+    assert np.array_equal(move.dock(g, keep=True), both)   # copied onto both groups, the bar kept
+    g[0, 8] = 2                      # a marker no placement uses
+    assert move.dock(g, keep=True) is None
 
 
 def test_dock_solves_a_training_task():
-    assert_op_solves(move, "0e206a2e", ["dock"])
+    assert_op_solves(move, "0e206a2e", ["dock(move)"])
+    assert_op_solves(move, "6aa20dc0", ["dock(copy)"])   # copied at scales 1 to 3, the background differs by pair

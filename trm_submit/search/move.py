@@ -38,9 +38,10 @@ diagonally toward that corner, the corner filled in its colour (`step_to_corner`
 dot points", ARC-AGI-2 470c91de).
 
 Docking: a shape with a body (one colour with at least two cells, more than any other) and key cells of other colours
-is moved, turned or reflected as needed, onto the lone marker cells elsewhere that repeat its key cells' colours and
-layout, and leaves its old place (`dock`: "fit each shape onto its three dots", 0e206a2e). Every shape must have
-exactly one such place (one resulting painting), each marker serving one shape.
+is moved, turned, reflected or scaled as needed, onto the marker cells elsewhere that repeat its key cells' colours
+and layout, and leaves its old place (`dock(move)`: "fit each shape onto its three dots", 0e206a2e), or stays and is
+copied onto every group of markers that fits it (`dock(copy)`: "draw the pattern wherever its corners are marked, at
+their scale", 6aa20dc0). Every marker must serve exactly one placement, and a group of markers one painting.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, same_shape_pairs, shape_keeping
-from .objects import Obj, components, grid_background, place
+from .objects import Obj, components, grid_background, most_common_colour, place
+
+DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
 
 
 def _direction(top: int, left: int, obj: Obj, box: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -472,37 +475,45 @@ def _dihedral_indices(h: int, w: int) -> list[np.ndarray]:
 
 
 def _dockings(grid: np.ndarray, bg: int, shape: Obj, markers: np.ndarray, owned: np.ndarray) -> dict:
-    """Every placement of `shape` (under any of the eight maps) whose key cells all land on marker cells of their
-    own colours and whose body lands on background or on shapes' old cells: {painting bytes: (painting, key cells)}."""
+    """Every placement of `shape` (under any of the eight maps, at scale 1 to DOCK_MAX_SCALE) whose key cells all
+    land on marker cells of their own colours and whose body lands on background or on shapes' old cells:
+    {painting bytes: (painting, key cells)}."""
     h, w = grid.shape
     body = shape.colour
-    cells = np.where(shape.mask, shape.grid, np.uint8(bg))
     found: dict = {}
-    for index in _dihedral_indices(shape.height, shape.width):
-        colours, inside = cells.ravel()[index], shape.mask.ravel()[index]
-        keys = np.argwhere(inside & (colours != body))
-        r0, c0 = keys[0]
-        for mr, mc in np.argwhere(markers & (grid == colours[r0, c0])):
-            dr, dc = mr - r0, mc - c0
-            if dr < 0 or dc < 0 or dr + index.shape[0] > h or dc + index.shape[1] > w:
-                continue
-            at = (keys[:, 0] + dr, keys[:, 1] + dc)
-            if not (markers[at].all() and (grid[at] == colours[keys[:, 0], keys[:, 1]]).all()):
-                continue
-            box = (slice(dr, dr + index.shape[0]), slice(dc, dc + index.shape[1]))
-            lands = inside & (colours == body)
-            if ((grid[box][lands] != bg) & ~owned[box][lands]).any():
-                continue
-            painting = np.full((h, w), -1, np.int16)
-            painting[box][inside] = colours[inside]
-            found[painting.tobytes()] = (painting, frozenset(zip(at[0].tolist(), at[1].tolist())))
+    for k in range(1, DOCK_MAX_SCALE + 1):
+        if k * max(shape.height, shape.width) > max(h, w):
+            break
+        cells = np.kron(np.where(shape.mask, shape.grid, np.uint8(bg)), np.ones((k, k), np.uint8))
+        mask = np.kron(shape.mask, np.ones((k, k), bool))
+        for index in _dihedral_indices(*cells.shape):
+            colours, inside = cells.ravel()[index], mask.ravel()[index]
+            keys = np.argwhere(inside & (colours != body))
+            r0, c0 = keys[0]
+            for mr, mc in np.argwhere(markers & (grid == colours[r0, c0])):
+                dr, dc = mr - r0, mc - c0
+                if dr < 0 or dc < 0 or dr + index.shape[0] > h or dc + index.shape[1] > w:
+                    continue
+                at = (keys[:, 0] + dr, keys[:, 1] + dc)
+                if not (markers[at].all() and (grid[at] == colours[keys[:, 0], keys[:, 1]]).all()):
+                    continue
+                box = (slice(dr, dr + index.shape[0]), slice(dc, dc + index.shape[1]))
+                lands = inside & (colours == body)
+                if ((grid[box][lands] != bg) & ~owned[box][lands]).any():
+                    continue
+                painting = np.full((h, w), -1, np.int16)
+                painting[box][inside] = colours[inside]
+                found[painting.tobytes()] = (painting, frozenset(zip(at[0].tolist(), at[1].tolist())))
     return found
 
 
-def dock(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
-    """Every shape with a body moved (turned or reflected as needed) onto the marker cells that repeat its key
-    cells (module docstring); None without a shape, or where a shape has no place or several."""
-    bg = grid_background(grid, ctx_bg)
+def dock(grid: np.ndarray, keep: bool) -> np.ndarray | None:
+    """Every shape with a body painted (turned, reflected or scaled as needed) onto the marker cells that repeat
+    its key cells (module docstring). `keep` False: each shape moves to its one place and leaves its old one; True:
+    it stays and is copied onto every group of markers that fits it. None without a shape, where a shape has no
+    place (or, moving, several), where one group of markers fits two ways, or where a marker is left over. The
+    background is the grid's own commonest colour (a shape's body may have the task's background colour)."""
+    bg = most_common_colour(grid)
     shapes = [o for o in components(grid, bg, "m8") if _with_body(o)]
     if not shapes:
         return None
@@ -510,15 +521,20 @@ def dock(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     for o in shapes:
         owned[o.top:o.top + o.height, o.left:o.left + o.width] |= o.mask
     markers = (grid != bg) & ~owned
-    out = np.where(owned, np.uint8(bg), grid)
+    out = grid.copy() if keep else np.where(owned, np.uint8(bg), grid)
     taken: set = set()
     for o in shapes:
         places = list(_dockings(grid, bg, o, markers, owned).values())
-        if len(places) != 1 or places[0][1] & taken:
+        groups = {keys for _, keys in places}
+        if not places or len(groups) != len(places) or (not keep and len(places) != 1):
             return None
-        painting, keys = places[0]
-        taken |= keys
-        out[painting >= 0] = painting[painting >= 0]
+        for painting, keys in places:
+            if keys & taken:
+                return None
+            taken |= keys
+            out[painting >= 0] = painting[painting >= 0]
+    if len(taken) != int(markers.sum()):
+        return None
     return out
 
 
@@ -542,6 +558,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"to_own_wall({'keep' if keep else 'erase'})",
                       partial(to_own_wall, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     candidates.append(Op("step_to_corner", partial(step_to_corner, ctx_bg=bg)))
-    candidates.append(Op("dock", partial(dock, ctx_bg=bg)))
+    candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
+                   for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
                          + _measure_ops(ctx))
