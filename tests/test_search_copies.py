@@ -167,6 +167,20 @@ def test_complete_copies_finishes_each_broken_copy_from_its_template():
     assert copies.complete_copies(g) is None
 
 
+def test_complete_copies_turned_finishes_copies_that_point_another_way():
+    g = np.zeros((10, 10), np.uint8)
+    g[1, 1:5] = [2, 4, 4, 3]                     # the whole template: 2, two 4s, 3 in a row
+    g[4:7, 7] = [4, 4, 3]                        # a copy standing upright, its 2 missing
+    want = g.copy()
+    want[3, 7] = 2
+    assert np.array_equal(copies.complete_copies(g, turned=True), want)
+    assert copies.complete_copies(g) is None     # not turned: the copy counts as a template, nothing is loose
+
+
+def test_complete_copies_turned_solves_a_training_task():
+    assert_op_solves(copies, "36d67576", ["complete_copies(turned)"])
+
+
 def test_complete_copies_solves_a_real_training_task_but_its_odd_demonstration():
     from search_reference import training_task
 

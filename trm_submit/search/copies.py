@@ -139,13 +139,27 @@ def _placements(grid: np.ndarray, bg: int, templates: list[Obj], owned: np.ndarr
     return found
 
 
-def complete_copies(grid: np.ndarray) -> np.ndarray | None:
+def _turned(t: Obj) -> list[Obj]:
+    """`t` under each of the eight rotations and reflections (distinct images only), all at `t`'s place."""
+    images: dict = {}
+    for k in range(4):
+        for flip in (1, -1):
+            g, m = np.rot90(t.grid, k)[:, ::flip], np.rot90(t.mask, k)[:, ::flip]
+            images.setdefault((g.shape, g.tobytes(), m.tobytes()),
+                              Obj(t.top, t.left, np.ascontiguousarray(g), np.ascontiguousarray(m), t.bg))
+    return list(images.values())
+
+
+def complete_copies(grid: np.ndarray, turned: bool = False) -> np.ndarray | None:
     """The broken copies completed from their templates (module docstring) on the grid's own most common colour
     (the demonstrations of d6542281 differ in background); None without templates and loose cells, when a loose
-    cell has no copy, or when two placements agree equally on one cell."""
+    cell has no copy, or when two placements agree equally on one cell. `turned`: the templates are the objects
+    with the most colours, and a copy may be any rotation or reflection of one (36d67576: "finish each arm of the
+    bar as the whole one is, whichever way it points")."""
     bg = most_common_colour(grid)
     objs = components(grid, bg, "m8")
-    templates = [o for o in objs if o.n_colours >= 2]
+    most = max((o.n_colours for o in objs), default=0)
+    templates = [o for o in objs if o.n_colours >= (most if turned else 2) and o.n_colours >= 2]
     if not templates or len(templates) > MAX_TEMPLATES or len(templates) == len(objs):
         return None
     owned = np.zeros(grid.shape, dtype=bool)
@@ -154,7 +168,8 @@ def complete_copies(grid: np.ndarray) -> np.ndarray | None:
     loose = (grid != bg) & ~owned
     if loose.sum() > MAX_LOOSE_CELLS:
         return None
-    placements = sorted(_placements(grid, bg, templates, owned), key=lambda p: -p[0])
+    shapes = [image for t in templates for image in _turned(t)] if turned else templates
+    placements = sorted(_placements(grid, bg, shapes, owned), key=lambda p: -p[0])
     out = grid.copy()
     done = np.zeros(grid.shape, dtype=bool)
     for n, k, top, left, where in placements:
@@ -162,7 +177,7 @@ def complete_copies(grid: np.ndarray) -> np.ndarray | None:
             continue
         if any(m == n and (w & where).any() for m, j, y, x, w in placements if (j, y, x) != (k, top, left)):
             return None   # as good a placement over the same cells: no one copy
-        t = templates[k]
+        t = shapes[k]
         out[top:top + t.height, left:left + t.width][t.mask] = t.grid[t.mask]
         done |= where
     return out if (done | ~loose).all() else None
@@ -223,7 +238,8 @@ def ops(ctx: TaskContext) -> list[Op]:
               Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True),
               Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True),
               Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True)]
-    completing = [Op("complete_copies", complete_copies, keeps_shape=True)]
+    completing = [Op("complete_copies", complete_copies, keeps_shape=True),
+                  Op("complete_copies(turned)", partial(complete_copies, turned=True), keeps_shape=True)]
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
             for mode in ("m8", "m4") for keep in (True, False)] + [op for op in fitted if reproduces(op.fn, ctx)] \
