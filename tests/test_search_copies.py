@@ -181,6 +181,30 @@ def test_complete_copies_turned_solves_a_training_task():
     assert_op_solves(copies, "36d67576", ["complete_copies(turned)"])
 
 
+def test_grow_copies_draws_the_template_around_each_seed_at_its_scale_and_in_its_colour():
+    g = np.zeros((12, 12), np.uint8)
+    g[1, 1:4] = [5, 5, 2]                        # the template: two 5s, then its key cell 2
+    g[6:8, 4:6] = 7                              # a seed at scale 2: a 7 block ...
+    g[6:8, 6:8] = 2                              # ... left of a 2 block
+    want = g.copy()
+    want[6:8, 2:4] = 7                           # the template's other body cell, drawn 2 x 2 in 7
+    assert np.array_equal(copies.grow_copies(g), want)
+    turned = g.copy()
+    turned[6:8, 4:8] = 0
+    turned[9:11, 1] = [7, 2]                     # a seed standing upright, body above the key
+    want = turned.copy()
+    want[8, 1] = 7                               # the template turned to stand upright over its key
+    assert np.array_equal(copies.grow_copies(turned), want)
+    g[10, 0:2] = [7, 2]                          # a seed at the left edge: the template would leave the grid
+    assert copies.grow_copies(g) is None
+    g[10, 0:2] = [7, 3]                          # a seed with another key colour: no copy of this template
+    assert copies.grow_copies(g) is None
+
+
+def test_grow_copies_solves_a_training_task():
+    assert_op_solves(copies, "57aa92db", ["grow_copies"])
+
+
 def test_complete_copies_solves_a_real_training_task_but_its_odd_demonstration():
     from search_reference import training_task
 

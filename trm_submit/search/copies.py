@@ -29,6 +29,11 @@ into a frame").
 `complete_copies`: the objects of two or more colours are whole templates; every other coloured cell belongs to a
 broken copy of one, and each copy is completed where one placement of a template (shifted, not turned) agrees
 with more of its cells than any other (d6542281: "finish the partial copies of the patterns").
+
+`grow_copies`: objects of two colours, a body colour and one key colour whose cells form a square block; the template
+is the largest whose key is one cell. Every other two-colour object is a seed: its block of the key colour gives the
+scale, its other colour the body colour, and the template is drawn around it at that scale, in that colour, turned or reflected
+only where it does not fit as it is (57aa92db: "grow each seed into the pattern, at its size and in its colour").
 """
 
 from __future__ import annotations
@@ -239,11 +244,85 @@ def ops(ctx: TaskContext) -> list[Op]:
               Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True),
               Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True)]
     completing = [Op("complete_copies", complete_copies, keeps_shape=True),
-                  Op("complete_copies(turned)", partial(complete_copies, turned=True), keeps_shape=True)]
+                  Op("complete_copies(turned)", partial(complete_copies, turned=True), keeps_shape=True),
+                  Op("grow_copies", grow_copies, keeps_shape=True)]
     return [Op(f"copy_template({'keep' if keep else 'erase'}{',m4' if mode == 'm4' else ''})",
                partial(copy_template, ctx_bg=ctx.bg, keep=keep, mode=mode), keeps_shape=True)
             for mode in ("m8", "m4") for keep in (True, False)] + [op for op in fitted if reproduces(op.fn, ctx)] \
         + [op for op in completing if agrees(op.fn, ctx, exact=False)]
+
+
+def _key_block(o: Obj, key: int | None = None) -> tuple[int, int, int, int, int] | None:
+    """(key colour, body colour, block side, block top, block left) of a two-colour object whose key colour (`key`,
+    else its rarer colour) forms a square block (top, left in the grid), else None."""
+    counts = np.bincount(o.grid[o.mask], minlength=10)
+    colours = np.flatnonzero(counts)
+    if len(colours) != 2 or (key is None and counts[colours[0]] == counts[colours[1]]) or \
+            (key is not None and key not in colours):
+        return None
+    if key is None:
+        key = int(colours[np.argmin(counts[colours])])
+    body = int(colours[colours != key][0])
+    rows, cols = np.nonzero((o.grid == key) & o.mask)
+    side = int(rows.max() - rows.min() + 1)
+    if cols.max() - cols.min() + 1 != side or len(rows) != side * side:
+        return None
+    return key, body, side, o.top + int(rows.min()), o.left + int(cols.min())
+
+
+def _grown(grid: np.ndarray, bg: int, template: Obj, key: int, body: int, seed: Obj, seed_key: tuple
+           ) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """(box, cells to paint there: -1 none) of the template grown around `seed`: the first of the eight maps
+    (as it is first) under which the scaled template, recoloured, holds every seed cell with its colour and paints
+    only background beyond the seed."""
+    _, seed_body, side, top, left = seed_key
+    h, w = grid.shape
+    cells = np.where(template.mask, template.grid.astype(np.int16), -1)
+    cells = np.where(cells == body, seed_body, cells)
+    seed_mask = np.zeros(grid.shape, dtype=bool)
+    seed_mask[seed.top:seed.top + seed.height, seed.left:seed.left + seed.width] = seed.mask
+    for flip in (1, -1):
+        for turns in range(4):
+            image = np.rot90(cells[:, ::flip], turns)
+            r, c = np.argwhere(image == key)[0]
+            big = np.kron(image, np.ones((side, side), np.int16))
+            r0, c0 = top - r * side, left - c * side
+            if r0 < 0 or c0 < 0 or r0 + big.shape[0] > h or c0 + big.shape[1] > w:
+                continue
+            box = (slice(r0, r0 + big.shape[0]), slice(c0, c0 + big.shape[1]))
+            held, paint, there = seed_mask[box], big >= 0, grid[box]
+            if held.sum() != seed.size or (held & ~paint).any() or (there[held] != big[held]).any():
+                continue
+            if (paint & ~held & (there != bg)).any():
+                continue
+            return box, big
+    return None
+
+
+def grow_copies(grid: np.ndarray) -> np.ndarray | None:
+    """Every seed grown into the template (module docstring) on the grid's own most common colour; None without a
+    template with one key cell and a seed, or where a seed fits no map of it."""
+    bg = most_common_colour(grid)
+    objs = [o for o in components(grid, bg, "m8") if o.n_colours == 2]
+    own = [(o, _key_block(o)) for o in objs]
+    singles = [(o, k) for o, k in own if k is not None and k[2] == 1]
+    if not singles or len(objs) < 2:
+        return None
+    sizes = [o.size for o, _ in singles]
+    if sizes.count(max(sizes)) > 1:
+        return None
+    template, (key, body, _, _, _) = singles[sizes.index(max(sizes))]
+    found = [(o, _key_block(o, key)) for o in objs if o is not template]
+    if any(k is None for _, k in found):
+        return None
+    out = grid.copy()
+    for seed, seed_key in found:
+        grown = _grown(grid, bg, template, key, body, seed, seed_key)
+        if grown is None:
+            return None
+        box, big = grown
+        out[box][big >= 0] = big[big >= 0]
+    return out
 
 
 def _ring(h: int, w: int) -> np.ndarray:
