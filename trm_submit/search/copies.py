@@ -32,8 +32,9 @@ with more of its cells than any other (d6542281: "finish the partial copies of t
 
 `grow_copies`: objects of two colours, a body colour and one key colour whose cells form a square block; the template
 is the largest whose key is one cell. Every other two-colour object is a seed: its block of the key colour gives the
-scale, its other colour the body colour, and the template is drawn around it at that scale, in that colour, turned or reflected
-only where it does not fit as it is (57aa92db: "grow each seed into the pattern, at its size and in its colour").
+scale, its other colour the body colour, and the template is drawn around it at that scale, in that colour, turned or
+reflected only where it does not fit as it is (57aa92db: "grow each seed into the pattern, at its size and in its
+colour").
 """
 
 from __future__ import annotations
