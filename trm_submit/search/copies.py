@@ -313,11 +313,13 @@ def grow_copies(grid: np.ndarray) -> np.ndarray | None:
     if sizes.count(max(sizes)) > 1:
         return None
     template, (key, body, _, _, _) = singles[sizes.index(max(sizes))]
-    found = [(o, _key_block(o, key)) for o in objs if o is not template]
-    if any(k is None for _, k in found):
-        return None
     out = grid.copy()
-    for seed, seed_key in found:
+    for seed in objs:
+        if seed is template:
+            continue
+        seed_key = _key_block(seed, key)
+        if seed_key is None:
+            return None
         grown = _grown(grid, bg, template, key, body, seed, seed_key)
         if grown is None:
             return None
