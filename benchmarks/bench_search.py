@@ -32,15 +32,18 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 from trm_submit.budget import Budget  # noqa: E402
 from trm_submit.io import datasets  # noqa: E402
 from trm_submit.search import runs as search_runs  # noqa: E402
-from trm_submit.search import solve_task  # noqa: E402
+from trm_submit.search import solve_task, warm_up  # noqa: E402
 
 _TASKS: dict = {}
 
 
 def _load(name: str, split: str) -> None:
+    """Worker start: load the set and compile (or load) the numba kernels, as the product's search workers do before
+    their first task's share starts (a cold cache would otherwise cost the first tasks seconds of their budget)."""
     global _TASKS
     challenges, solutions = datasets.load_tasks(name, split, log=lambda line: None)
     _TASKS = {"tasks": challenges.tasks, "solutions": solutions}
+    warm_up()
 
 
 def _one(args: tuple) -> dict:
