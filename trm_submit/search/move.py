@@ -56,6 +56,8 @@ from .fitting import agrees, same_shape_pairs, shape_keeping
 from .objects import Obj, components, grid_background, most_common_colour, place
 
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
+DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task:
+DOCK_MAX_MARKERS = 64   # the placements are tried cell by cell, so a noisy grid would cost ~0.1 s a call
 
 
 def _direction(top: int, left: int, obj: Obj, box: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -511,16 +513,19 @@ def dock(grid: np.ndarray, keep: bool) -> np.ndarray | None:
     """Every shape with a body painted (turned, reflected or scaled as needed) onto the marker cells that repeat
     its key cells (module docstring). `keep` False: each shape moves to its one place and leaves its old one; True:
     it stays and is copied onto every group of markers that fits it. None without a shape, where a shape has no
-    place (or, moving, several), where one group of markers fits two ways, or where a marker is left over. The
+    place (or, moving, several), where one group of markers fits two ways, where a marker is left over, or past
+    DOCK_MAX_SHAPES shapes or DOCK_MAX_MARKERS marker cells. The
     background is the grid's own commonest colour (a shape's body may have the task's background colour)."""
     bg = most_common_colour(grid)
     shapes = [o for o in components(grid, bg, "m8") if _with_body(o)]
-    if not shapes:
+    if not shapes or len(shapes) > DOCK_MAX_SHAPES:
         return None
     owned = np.zeros(grid.shape, dtype=bool)
     for o in shapes:
         owned[o.top:o.top + o.height, o.left:o.left + o.width] |= o.mask
     markers = (grid != bg) & ~owned
+    if markers.sum() > DOCK_MAX_MARKERS:
+        return None
     out = grid.copy() if keep else np.where(owned, np.uint8(bg), grid)
     taken: set = set()
     for o in shapes:
