@@ -4,6 +4,8 @@ symmetric. The mirror axes are fitted per grid (the axis position where the know
 disagreement), so off-centre symmetric patterns work; the mask colour is fitted from the demonstrations.
 
 `symmetry_patch` returns only the completed cells' bounding box (tasks whose output is the hidden patch).
+`unocclude` / `unoccluded_patch` take every solid one-colour rectangle as a block laid over the pattern, whatever
+its colour and however many there are, and give the completed grid or the largest block's patch (abbfd121).
 `symmetrise_about` reflects a grid's shapes about the centre of an anchor (a colour, or the one colour that is
 symmetric by itself): "mirror the arm around the cross"; a single line of the anchor colour across the whole grid
 is an axis itself. `symmetrise_objects` completes each object by itself, about the centre that needs the fewest
@@ -114,8 +116,9 @@ def complete_mask(grid: np.ndarray, mask: np.ndarray, kind: str) -> np.ndarray |
 
 
 def solid_rectangles(grid: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """(top, left, bottom, right) of every one-colour 4-connected component that fills its bounding box, at least
-    2 x 2 and smaller than half the grid: the blocks laid over a pattern (any colour, any number of them)."""
+    """(top, left, bottom, right; the last two exclusive) of every one-colour 4-connected component that fills
+    its bounding box, at least 2 x 2 and smaller than half the grid: the blocks laid over a pattern (any colour, any
+    number of them)."""
     labels, n = label_components(np.ascontiguousarray(grid), NO_BACKGROUND, False, False)
     if n == 0:
         return []
@@ -153,11 +156,19 @@ def unoccluded_patch(grid: np.ndarray, kind: str) -> np.ndarray | None:
     if found is None:
         return None
     done, boxes = found
-    areas = [(r1 - r0) * (c1 - c0) for r0, c0, r1, c1 in boxes]
-    if areas.count(max(areas)) > 1:
+    largest = _largest(boxes)
+    if largest is None:
         return None
-    r0, c0, r1, c1 = boxes[areas.index(max(areas))]
+    r0, c0, r1, c1 = largest
     return np.ascontiguousarray(done[r0:r1, c0:c1])
+
+
+def _largest(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int] | None:
+    """The box of the largest area, None when there is none or two share it."""
+    areas = [(r1 - r0) * (c1 - c0) for r0, c0, r1, c1 in boxes]
+    if not areas or areas.count(max(areas)) > 1:
+        return None
+    return boxes[areas.index(max(areas))]
 
 
 def _self_symmetric(mask: np.ndarray, kind: str) -> bool:
@@ -345,8 +356,8 @@ def ops(ctx: TaskContext) -> list[Op]:
 
 
 def _largest_block_shape(grid: np.ndarray) -> tuple[int, int] | None:
-    areas = [((r1 - r0) * (c1 - c0), (r1 - r0, c1 - c0)) for r0, c0, r1, c1 in solid_rectangles(grid)]
-    return max(areas)[1] if areas and [a for a, _ in areas].count(max(areas)[0]) == 1 else None
+    largest = _largest(solid_rectangles(grid))
+    return None if largest is None else (largest[2] - largest[0], largest[3] - largest[1])
 
 
 def _unocclusion_ops(ctx: TaskContext) -> list[Op]:
