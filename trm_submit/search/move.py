@@ -56,8 +56,8 @@ from .fitting import agrees, same_shape_pairs, shape_keeping
 from .objects import Obj, components, grid_background, most_common_colour, place
 
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
-DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task:
-DOCK_MAX_MARKERS = 64   # the placements are tried cell by cell, so a noisy grid would cost ~0.1 s a call
+DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task;
+DOCK_MAX_MARKERS = 64   # the caps bound the Python loop over placements on crowded grids
 
 
 def _direction(top: int, left: int, obj: Obj, box: tuple[int, int, int, int]) -> tuple[int, int]:
