@@ -45,8 +45,9 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
+from .geometry import DIHEDRAL
 from .grid_loops import border_reach, window_counts
-from .objects import Obj, components, grid_background, most_common_colour, place
+from .objects import Obj, cells_of, components, grid_background, most_common_colour, place
 
 
 def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -> np.ndarray | None:
@@ -148,11 +149,9 @@ def _placements(grid: np.ndarray, bg: int, templates: list[Obj], owned: np.ndarr
 def _turned(t: Obj) -> list[Obj]:
     """`t` under each of the eight rotations and reflections (distinct images only), all at `t`'s place."""
     images: dict = {}
-    for k in range(4):
-        for flip in (1, -1):
-            g, m = np.rot90(t.grid, k)[:, ::flip], np.rot90(t.mask, k)[:, ::flip]
-            images.setdefault((g.shape, g.tobytes(), m.tobytes()),
-                              Obj(t.top, t.left, np.ascontiguousarray(g), np.ascontiguousarray(m), t.bg))
+    for fn in [lambda a: a, *DIHEDRAL.values()]:
+        g, m = np.ascontiguousarray(fn(t.grid)), np.ascontiguousarray(fn(t.mask))
+        images.setdefault((g.shape, g.tobytes(), m.tobytes()), Obj(t.top, t.left, g, m, t.bg))
     return list(images.values())
 
 
@@ -168,9 +167,7 @@ def complete_copies(grid: np.ndarray, turned: bool = False) -> np.ndarray | None
     templates = [o for o in objs if o.n_colours >= (most if turned else 2) and o.n_colours >= 2]
     if not templates or len(templates) > MAX_TEMPLATES or len(templates) == len(objs):
         return None
-    owned = np.zeros(grid.shape, dtype=bool)
-    for t in templates:
-        owned[t.top:t.top + t.height, t.left:t.left + t.width] |= t.mask
+    owned = cells_of(templates, grid.shape)
     loose = (grid != bg) & ~owned
     if loose.sum() > MAX_LOOSE_CELLS:
         return None

@@ -53,7 +53,8 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, same_shape_pairs, shape_keeping
-from .objects import Obj, components, grid_background, most_common_colour, place
+from .geometry import DIHEDRAL
+from .objects import Obj, cells_of, components, grid_background, most_common_colour, place
 
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
 DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task;
@@ -473,7 +474,7 @@ def _with_body(o: Obj) -> bool:
 def _dihedral_indices(h: int, w: int) -> list[np.ndarray]:
     """The eight rotations and reflections of an h x w box as arrays of its flat cell indices."""
     index = np.arange(h * w).reshape(h, w)
-    return [np.rot90(index, k)[:, ::flip] for k in range(4) for flip in (1, -1)]
+    return [index] + [fn(index) for fn in DIHEDRAL.values()]
 
 
 def _dockings(grid: np.ndarray, bg: int, shape: Obj, markers: np.ndarray, owned: np.ndarray) -> dict:
@@ -514,15 +515,13 @@ def dock(grid: np.ndarray, keep: bool) -> np.ndarray | None:
     its key cells (module docstring). `keep` False: each shape moves to its one place and leaves its old one; True:
     it stays and is copied onto every group of markers that fits it. None without a shape, where a shape has no
     place (or, moving, several), where one group of markers fits two ways, where a marker is left over, or past
-    DOCK_MAX_SHAPES shapes or DOCK_MAX_MARKERS marker cells. The
-    background is the grid's own commonest colour (a shape's body may have the task's background colour)."""
+    DOCK_MAX_SHAPES shapes or DOCK_MAX_MARKERS marker cells. The background is the grid's own commonest colour (a
+    shape's body may have the task's background colour)."""
     bg = most_common_colour(grid)
     shapes = [o for o in components(grid, bg, "m8") if _with_body(o)]
     if not shapes or len(shapes) > DOCK_MAX_SHAPES:
         return None
-    owned = np.zeros(grid.shape, dtype=bool)
-    for o in shapes:
-        owned[o.top:o.top + o.height, o.left:o.left + o.width] |= o.mask
+    owned = cells_of(shapes, grid.shape)
     markers = (grid != bg) & ~owned
     if markers.sum() > DOCK_MAX_MARKERS:
         return None

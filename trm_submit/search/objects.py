@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
+from typing import Sequence
 
 import numpy as np
 
@@ -104,6 +105,14 @@ def components(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
     row then column of their bounding box; () when there are none or more than MAX_OBJECTS."""
     g = np.ascontiguousarray(grid, dtype=np.uint8)
     return _components_cached(g.tobytes(), g.shape[0], g.shape[1], int(bg), mode)
+
+
+def cells_of(objs: Sequence[Obj], shape: tuple[int, int]) -> np.ndarray:
+    """The cells of `objs` as one boolean mask over a grid of `shape`."""
+    mask = np.zeros(shape, dtype=bool)
+    for o in objs:
+        mask[o.top:o.top + o.height, o.left:o.left + o.width] |= o.mask
+    return mask
 
 
 def place(canvas: np.ndarray, obj: Obj, colour: int | None = None) -> None:
