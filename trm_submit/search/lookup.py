@@ -12,6 +12,10 @@ Row tables (`line_table`): where every output row is a function of its own input
 {input row: output row} read off the demonstrations answers a test input whose rows it all knows ("a marker's
 column gives the row's colour"); columns likewise. Offered only where some input row repeats with its output
 row (evidence of a rule, not a copy).
+
+Line rules (`line_rule`): each row (or column) filled with one colour, or kept, by a table keyed by one feature of
+the line (one colour only; its number of colours): "the rows of one colour become grey, the others black"
+(25d8a9c8). Offered where the table has two keys or more and changes some line.
 """
 
 from __future__ import annotations
@@ -117,13 +121,67 @@ def fit_line_table(ctx: TaskContext, axis: int) -> dict | None:
     return table
 
 
+KEEP = -1
+
+# Feature of one line (a row or a column) -> a hashable value, for line rules.
+LINE_FEATURES: dict[str, Callable[[np.ndarray], object]] = {
+    "uniform": lambda line: bool((line == line[0]).all()),
+    "n_colours": lambda line: len(np.unique(line)),
+}
+
+
+def line_rule(grid: np.ndarray, axis: int, feature: str, table: dict) -> np.ndarray | None:
+    """Each row (axis 0) or column (axis 1) filled with the colour the table gives for its feature, or kept
+    (KEEP); None for a value the table lacks."""
+    g = grid if axis == 0 else grid.T
+    out = g.copy()
+    for i, line in enumerate(g):
+        action = table.get(LINE_FEATURES[feature](line))
+        if action is None:
+            return None
+        if action != KEEP:
+            out[i] = action
+    return out if axis == 0 else np.ascontiguousarray(out.T)
+
+
+def fit_line_rule(ctx: TaskContext, axis: int, feature: str) -> dict | None:
+    """{feature value: colour or KEEP} over every line of the demonstrations, or None: shapes differ, an output
+    line is neither its input line nor one colour, a value maps to two actions, one value only, or nothing
+    changes."""
+    if not ctx.same_shape:
+        return None
+    table: dict = {}
+    for grid, out in zip(ctx.train_in, ctx.train_out):
+        g, o = (grid, out) if axis == 0 else (grid.T, out.T)
+        for line, new in zip(g, o):
+            if (line == new).all():
+                action = KEEP
+            elif (new == new[0]).all():
+                action = int(new[0])
+            else:
+                return None
+            if table.setdefault(LINE_FEATURES[feature](line), action) != action:
+                return None
+    if len(table) < 2 or set(table.values()) == {KEEP}:
+        return None
+    return table
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Lookup ops whose tables the demonstrations support (none when every output is different); line tables."""
+    """Lookup ops whose tables the demonstrations support (none when every output is different); line tables
+    and line rules."""
     lines = []
     for axis, word in ((0, "rows"), (1, "columns")):
         table = fit_line_table(ctx, axis)
         if table is not None:
             lines.append(Op(f"line_table({word};{len(table)} lines)", partial(line_table, axis=axis, table=table)))
+        for feature in LINE_FEATURES:
+            rule = fit_line_rule(ctx, axis, feature)
+            if rule is not None:
+                text = ",".join(f"{k}:{'keep' if v == KEEP else v}" for k, v in rule.items())
+                lines.append(Op(f"line_rule({word},{feature};{text})",
+                                partial(line_rule, axis=axis, feature=feature, table=rule), keeps_shape=True))
+                break   # the first feature that fits: n_colours refines uniform
     return lines + _table_ops(ctx)
 
 
