@@ -66,3 +66,29 @@ def test_count_line_draws_the_cell_count_centred_in_the_middle_line():
 
 def test_count_line_solves_a_training_task():
     assert_op_solves(draw, "dce56571", ["count_line(0,8)"], dataset="arc-agi-2")
+
+
+def test_count_canvas_fills_a_fixed_canvas_in_reading_order_by_hand():
+    g = np.array([[3, 3, 0, 2], [0, 0, 0, 2], [3, 0, 0, 0]], np.uint8)    # 3: 3 cells in 2 objects; 2: 2 cells
+    assert draw.count_canvas(g, 0, "cells", (3, 2), (2, 3), 0).tolist() == [[3, 3, 3], [2, 2, 0]]
+    assert draw.count_canvas(g, 0, "objects", (2, 3), (2, 3), 0).tolist() == [[2, 3, 3], [0, 0, 0]]
+    assert draw.count_canvas(g, 0, "cells", (3, 2), (1, 4), 0) is None          # 5 cells do not fit in 4
+
+
+def test_count_canvas_is_offered_with_the_colour_order_the_outputs_show():
+    from trm_submit.io.tasks import Task
+    from trm_submit.search.dsl import make_context
+    g = np.array([[3, 3, 0, 2], [0, 0, 0, 2], [3, 0, 0, 0]], np.uint8)
+    h = np.array([[2, 0, 2], [0, 0, 0], [3, 0, 0]], np.uint8)
+    train = ((g, np.array([[3, 3, 3], [2, 2, 0]], np.uint8)), (h, np.array([[3, 2, 2], [0, 0, 0]], np.uint8)))
+    names = [o.name for o in draw.ops(make_context(Task("canvas", train, (g,))))]
+    assert "count_canvas(cells,(3, 2),(2, 3),0,0)" in names
+    swapped = (train[0], (h, np.array([[2, 2, 3], [0, 0, 0]], np.uint8)))    # 3 before 2, then 2 before 3
+    assert not any(n.startswith("count_canvas") for n in
+                   (o.name for o in draw.ops(make_context(Task("canvas", swapped, (g,))))))
+
+
+def test_count_canvas_after_a_colour_and_the_lone_cells_solves_a_training_task():
+    from trm_submit.search import colour, patterns
+    assert_op_solves([colour, patterns, draw], "1fad071e",
+                     ["keep_colour(1)", "remove_isolated", "count_canvas(objects,(1,),(1, 5),0,0)"])

@@ -131,6 +131,21 @@ def _ref_unit_tile(g):
     return None if (p, q) == g.shape else g[:p, :q]
 
 
+def test_sort_lines_orders_rows_and_columns_by_their_coloured_cells_and_is_offered_where_shown():
+    g = np.array([[0, 2, 2, 0], [1, 1, 1, 0], [0, 0, 0, 0], [0, 3, 0, 0]], np.uint8)
+    assert geo.sort_lines(g, 0, 0, False).tolist() == [[0, 0, 0, 0], [0, 3, 0, 0], [0, 2, 2, 0], [1, 1, 1, 0]]
+    assert geo.sort_lines(g, 0, 0, True).tolist() == [[1, 1, 1, 0], [0, 2, 2, 0], [0, 3, 0, 0], [0, 0, 0, 0]]
+    counts = (geo.sort_lines(g, 0, 1, True) != 0).sum(axis=0)
+    assert counts.tolist() == [3, 2, 1, 0] and (geo.sort_lines(g, 0, 1, True)[:, 0] == [2, 1, 0, 3]).all()
+    ties = np.array([[4, 0], [0, 5], [6, 6]], np.uint8)             # equal counts keep their order
+    assert geo.sort_lines(ties, 0, 0, False).tolist() == [[4, 0], [0, 5], [6, 6]]
+    train = ((g, geo.sort_lines(g, 0, 0, False)), (ties[::-1].copy(), ties[::-1][[1, 2, 0]].copy()))
+    names = [o.name for o in geo.ops(make_context(Task("sort", train, (g,))))]
+    assert "sort_rows(asc)" in names and "sort_rows(desc)" not in names and "sort_cols(asc)" not in names
+    kept = ((ties, ties), (ties, ties))                             # already sorted everywhere: nothing shown
+    assert not any(n.startswith("sort_") for n in (o.name for o in geo.ops(make_context(Task("k", kept, ())))))
+
+
 def test_unit_tile_equals_plain_loops():
     rng = np.random.default_rng(7)
     for _ in range(200):
@@ -334,3 +349,13 @@ def test_roll_by_markers_rolls_the_body_by_the_header_markers():
 
 def test_roll_by_markers_solves_a_training_task():
     assert_op_solves(geo, "79cce52d", ["roll_by_markers(1)"], dataset="arc-agi-2")
+
+
+def test_sort_lines_then_gravity_solves_a_training_task(training):
+    from trm_submit.search.patterns import gravity_cells
+    challenges, solutions = training
+    task = challenges.tasks["beb8660c"]
+    op = {o.name: o for o in geo.ops(make_context(task))}["sort_rows(asc)"]
+    pairs = list(task.train) + list(zip(task.test_inputs, solutions["beb8660c"]))
+    for i, o in pairs:
+        assert np.array_equal(gravity_cells(op.fn(i), 0, "right"), o)

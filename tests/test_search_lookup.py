@@ -76,3 +76,25 @@ def test_line_table_maps_each_row_by_the_rows_seen_in_the_demonstrations():
 
 def test_line_table_solves_a_training_task():
     assert_op_solves(lookup, "a85d4709", ["line_table(rows;3 lines)"])
+
+
+def test_line_rule_fills_each_line_by_a_feature_of_the_line():
+    # rows of one colour become grey, the others black; a row seen in no demonstration is answered all the same
+    train = ((_grid([[4, 4, 4], [2, 3, 2], [2, 3, 3]]), _grid([[5, 5, 5], [0, 0, 0], [0, 0, 0]])),
+             (_grid([[7, 3, 3], [6, 6, 6], [3, 7, 7]]), _grid([[0, 0, 0], [5, 5, 5], [0, 0, 0]])))
+    task = Task("uniform rows", train, (_grid([[9, 9, 9], [1, 2, 1], [8, 8, 8]]),))
+    ops = {op.name: op for op in lookup.ops(make_context(task))}
+    op = ops["line_rule(rows,uniform;True:5,False:0)"]
+    assert op.fn(task.test_inputs[0]).tolist() == [[5, 5, 5], [0, 0, 0], [5, 5, 5]]
+    assert op.fn(_grid([[1, 2], [3, 3]])).tolist() == [[0, 0], [5, 5]]
+    # columns: one kept, the rest filled by their number of colours; a count never seen gives no answer
+    cols = lookup.line_rule(_grid([[1, 2, 3], [1, 4, 3], [1, 4, 5]]), 1, "n_colours", {1: lookup.KEEP, 2: 8})
+    assert cols.tolist() == [[1, 8, 8], [1, 8, 8], [1, 8, 8]]
+    assert lookup.line_rule(_grid([[1, 2], [3, 4], [5, 6]]), 1, "n_colours", {1: 0, 2: 8}) is None
+    # an output line that is neither its input line nor one colour fits no rule
+    mixed = (train[0], (_grid([[1, 1, 1], [1, 2, 3], [3, 3, 3]]), _grid([[5, 5, 5], [3, 2, 1], [5, 5, 5]])))
+    assert not any(o.name.startswith("line_rule(rows") for o in lookup.ops(make_context(Task("m", mixed, ()))))
+
+
+def test_line_rule_solves_a_training_task():
+    assert_op_solves(lookup, "25d8a9c8", ["line_rule(rows,uniform;True:5,False:0)"])

@@ -338,6 +338,32 @@ def test_recolour_by_exact_shape_answers_a_real_arc_agi_2_training_task():
     assert_op_solves(recolour, "ad38a9d0", ["recolour(shape,c4;6 entries)"], dataset="arc-agi-2")
 
 
+def test_recolour_by_topology_keys_lines_by_ends_and_corners_at_any_size_and_turn():
+    ell = np.array([[1, 0], [1, 0], [1, 1]], bool)                      # 2 ends, 1 corner
+    you = np.array([[1, 0, 1], [1, 0, 1], [1, 1, 1]], bool)             # 2 ends, 2 corners
+    tee = np.array([[1, 1, 1], [0, 1, 0], [0, 1, 0]], bool)             # 3 ends, 1 corner (the junction)
+    rule = {(2, 1): 1, (2, 2): 6, (3, 1): 2}
+    ends_corners = {ell.tobytes(): (2, 1), you.tobytes(): (2, 2), tee.tobytes(): (3, 1)}
+    dye = lambda m: rule[ends_corners[m.tobytes()]]   # noqa: E731  (the rule of the demonstrations)
+    layouts = [[(ell, 0, 0), (you, 5, 5)], [(tee, 1, 6), (ell, 6, 1)]]
+    table = fit_table([_shapes_grid(p) for p in layouts], [_shapes_grid(p, dye) for p in layouts], 0, "c4",
+                      "topology")
+    assert table == rule
+    big_ell = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 1, 1]], bool)   # larger and turned: same form
+    wide_you = np.rot90(np.array([[1, 0, 0, 1], [1, 1, 1, 1]], bool))
+    test = [(np.rot90(big_ell, 1), 0, 0), (wide_you, 5, 6), (np.rot90(tee, 2), 8, 0)]
+    got = apply_table(_shapes_grid(test), 0, "c4", "topology", table)
+    assert got is not None and (got != 0).sum() == (_shapes_grid(test) != 0).sum()
+    assert set(np.unique(got[0:3, 0:4])) == {0, 1}            # the L, turned and longer: blue
+    assert set(np.unique(got[5:9, 6:8])) == {0, 6}            # the U, turned and deeper: magenta
+    assert set(np.unique(got[8:11, 0:3])) == {0, 2}           # the T, upside down: red
+    assert apply_table(_shapes_grid([(np.ones((2, 2), bool), 0, 0)]), 0, "c4", "topology", table) is None
+
+
+def test_recolour_by_topology_answers_a_real_training_task():
+    assert_op_solves(recolour, "e509e548", ["recolour(topology,c4;(2, 1):1,(2, 2):6,(3, 2):2)"])
+
+
 def test_recolour_finisher_maps_program_outputs():
     from trm_submit.search.dsl import TaskContext
     rng = np.random.default_rng(6)

@@ -1,6 +1,7 @@
 """New grids drawn from what a grid holds: a count (non-background cells, colours or objects) drawn as a row,
 a column, a square or a diagonal of the grid's main colour, or as a line centred in the grid's middle row or column
-(dce56571); a 1-cell frame around the grid's border; and a square spiral over the whole grid.
+(dce56571), or as runs of cells of each output colour filling a fixed canvas in reading order (`count_canvas`:
+"as many blue cells as blue squares", 1fad071e); a 1-cell frame around the grid's border; and a square spiral over the whole grid.
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -17,6 +18,7 @@ from .fitting import agrees
 from .objects import colour_counts, components, grid_background
 
 QUANTITIES = ("cells", "colours", "objects")
+MAX_CANVAS = 30   # cells of a fixed output a count fills
 LAYOUTS = ("row", "column", "square", "diagonal")
 
 
@@ -49,6 +51,56 @@ def count_block(grid: np.ndarray, ctx_bg: int, quantity: str, layout: str) -> Op
     out = np.full((n, n), bg, np.uint8)
     np.fill_diagonal(out, colour)
     return out
+
+
+def count_canvas(grid: np.ndarray, ctx_bg: int, quantity: str, colours: tuple[int, ...], shape: tuple[int, int],
+                 fill: int) -> Optional[np.ndarray]:
+    """A canvas of `shape` in `fill` with, in reading order from its first cell, as many cells of each of `colours`
+    (in that order) as `grid` holds cells or 8-connected objects of it. None where they do not fit."""
+    bg = grid_background(grid, ctx_bg)
+    if quantity == "objects":
+        found = np.zeros(10, np.int64)
+        for o in components(grid, bg, "c8"):
+            found[o.grid[o.mask][0]] += 1
+    else:
+        found = colour_counts(grid, bg)
+    cells = np.repeat(np.array(colours, np.uint8), found[list(colours)])
+    if cells.size > shape[0] * shape[1]:
+        return None
+    out = np.full(shape, fill, np.uint8)
+    out.flat[:cells.size] = cells
+    return out
+
+
+def _canvas_order(ctx: TaskContext) -> Optional[tuple[tuple[int, ...], tuple[int, int], int]]:
+    """(colours in order, shape, fill) where every train output has one shape of at most MAX_CANVAS cells and
+    reads, row by row, as one run per colour and then `fill` (the colours' order the same in every output)."""
+    shapes = set(ctx.out_shapes)
+    if len(shapes) != 1 or ctx.same_shape:
+        return None
+    shape = shapes.pop()
+    if shape[0] * shape[1] > MAX_CANVAS:
+        return None
+    order: list[int] = []
+    fills = set()
+    for out in ctx.train_out:
+        flat = out.ravel()
+        starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+        runs = [int(c) for c in flat[starts]]
+        if len(set(runs)) != len(runs) or len(runs) < 2:
+            return None
+        fills.add(runs[-1])
+        known = [c for c in runs[:-1] if c in order]
+        if known != [c for c in order if c in known]:
+            return None
+        order += [c for c in runs[:-1] if c not in order]
+    # a colour first seen after others must not go before them in some output: re-check against the final order
+    for out in ctx.train_out:
+        flat = out.ravel()
+        runs = [int(c) for c in flat[np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])]][:-1]
+        if runs != [c for c in order if c in runs]:
+            return None
+    return (tuple(order), shape, fills.pop()) if len(fills) == 1 and fills.isdisjoint(order) else None
 
 
 def count_line(grid: np.ndarray, ctx_bg: int, axis: int) -> Optional[np.ndarray]:
@@ -132,5 +184,11 @@ def ops(ctx: TaskContext) -> list[Op]:
         return ([op(frame, colour=c, keeps_shape=True) for c in colours]
                 + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
                 + [o for o in lines if agrees(o.fn, ctx, exact=True)])
-    return [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
-            for q in QUANTITIES for layout in _layouts(ctx)]
+    found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
+             for q in QUANTITIES for layout in _layouts(ctx)]
+    canvas = _canvas_order(ctx)
+    if canvas is not None:
+        colours, shape, fill = canvas
+        found += [op(count_canvas, label="count_canvas", quantity=q, colours=colours, shape=shape, fill=fill,
+                     ctx_bg=ctx.bg) for q in ("cells", "objects")]
+    return found

@@ -9,7 +9,7 @@ one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d), a mosai
 with holes read as one cell per block (`block_colours`: ARC-AGI-2 80214e03), blocks each the grid under its own
 dihedral map (or blank), the map per block fitted (`dihedral_blocks`: ARC-AGI-2 cf5fd0ad), the grid below a
 header row and right of a header column rolled cyclically by the header markers' offsets (`roll_by_markers`: ARC-AGI-2
-79cce52d).
+79cce52d), the rows or columns sorted by their number of coloured cells (`sort_lines`).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -195,6 +195,41 @@ def drop_blank_lines(g: Grid, bg: int) -> Optional[Grid]:
     if not keep_r.any():
         return None
     return g[keep_r][:, keep_c]
+
+
+def _line_counts(g: Grid, bg: int, axis: int) -> np.ndarray:
+    return (g != bg).sum(axis=1 - axis)
+
+
+def sort_lines(g: Grid, bg: int, axis: int, descending: bool) -> Grid:
+    """The rows (axis 0) or columns (axis 1) reordered by their number of non-background cells, fewest first (or
+    most first), lines of equal count in their order: "the bars stacked by length" (beb8660c, after gravity)."""
+    counts = _line_counts(g, bg, axis)
+    order = np.argsort(-counts if descending else counts, kind="stable")
+    return np.ascontiguousarray(g[order] if axis == 0 else g[:, order])
+
+
+def _sort_lines_ops(ctx: TaskContext) -> list[Op]:
+    """Line sorts whose order the demonstrations show: in every (same-shape) pair, the output's lines have the
+    input's counts of non-background cells, in sorted order, and some input's are not sorted already."""
+    if not ctx.same_shape:
+        return []
+    found = []
+    for axis, word in ((0, "rows"), (1, "cols")):
+        for descending in (False, True):
+            moved = False
+            for i, o in zip(ctx.train_in, ctx.train_out):
+                got, want = _line_counts(i, ctx.bg, axis), _line_counts(o, ctx.bg, axis)
+                ordered = np.sort(got)[::-1] if descending else np.sort(got)
+                if not np.array_equal(want, ordered):
+                    break
+                moved |= not np.array_equal(got, ordered)
+            else:
+                if moved:
+                    found.append(Op(f"sort_{word}({'desc' if descending else 'asc'})",
+                                    partial(sort_lines, bg=ctx.bg, axis=axis, descending=descending),
+                                    keeps_shape=True))
+    return found
 
 
 def drop_repeated_lines(g: Grid) -> Grid:
@@ -507,4 +542,4 @@ def ops(ctx: TaskContext) -> list[Op]:
     paths = partial(reverse_paths, ctx_bg=ctx.bg)
     if ctx.same_shape and agrees(paths, ctx, exact=True):
         out.append(Op("reverse_paths", paths, keeps_shape=True))
-    return out + _size_ops(ctx) + _concat_ops(ctx)
+    return out + _sort_lines_ops(ctx) + _size_ops(ctx) + _concat_ops(ctx)
