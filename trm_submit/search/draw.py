@@ -1,7 +1,8 @@
 """New grids drawn from what a grid holds: a count (non-background cells, colours or objects) drawn as a row,
 a column, a square or a diagonal of the grid's main colour, or as a line centred in the grid's middle row or column
 (dce56571), or as runs of cells of each output colour filling a fixed canvas in reading order (`count_canvas`:
-"as many blue cells as blue squares", 1fad071e); a 1-cell frame around the grid's border; and a square spiral over the whole grid.
+"as many blue cells as blue squares", 1fad071e); a 1-cell frame around the grid's border; and a square spiral over
+the whole grid.
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -188,7 +189,7 @@ def ops(ctx: TaskContext) -> list[Op]:
              for q in QUANTITIES for layout in _layouts(ctx)]
     canvas = _canvas_order(ctx)
     if canvas is not None:
-        colours, shape, fill = canvas
-        found += [op(count_canvas, label="count_canvas", quantity=q, colours=colours, shape=shape, fill=fill,
+        order, shape, fill = canvas
+        found += [op(count_canvas, label="count_canvas", quantity=q, colours=order, shape=shape, fill=fill,
                      ctx_bg=ctx.bg) for q in ("cells", "objects")]
     return found
