@@ -360,6 +360,20 @@ def test_recolour_by_topology_keys_lines_by_ends_and_corners_at_any_size_and_tur
     assert apply_table(_shapes_grid([(np.ones((2, 2), bool), 0, 0)]), 0, "c4", "topology", table) is None
 
 
+def test_recolour_by_topology_needs_a_form_seen_twice():
+    ell = np.array([[1, 0], [1, 1]], bool)
+    you = np.array([[1, 0, 1], [1, 1, 1]], bool)
+    train = ((_shapes_grid([(ell, 1, 1)]), _shapes_grid([(ell, 1, 1)], lambda m: 2)),
+             (_shapes_grid([(you, 4, 4)]), _shapes_grid([(you, 4, 4)], lambda m: 3)))
+    longer_ell = np.array([[1, 0], [1, 0], [1, 0], [1, 1]], bool)   # a form the table knows, not its shape or size
+    ins, outs = zip(*train)
+    found = recolour._fitted_ops(ins, outs, (_shapes_grid([(longer_ell, 0, 0)]),), 0, 50,
+                                 extra_keys=tuple(recolour.SHAPE_KEYS))
+    names = [o.name for o in found]
+    assert "recolour(shape,c4;2 entries)" in names
+    assert not any("topology" in n for n in names)
+
+
 def test_recolour_by_topology_answers_a_real_training_task():
     assert_op_solves(recolour, "e509e548", ["recolour(topology,c4;(2, 1):1,(2, 2):6,(3, 2):2)"])
 
