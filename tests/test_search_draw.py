@@ -83,6 +83,10 @@ def test_count_canvas_is_offered_with_the_colour_order_the_outputs_show():
     train = ((g, np.array([[3, 3, 3], [2, 2, 0]], np.uint8)), (h, np.array([[3, 2, 2], [0, 0, 0]], np.uint8)))
     names = [o.name for o in draw.ops(make_context(Task("canvas", train, (g,))))]
     assert "count_canvas(cells,(3, 2),(2, 3),0,0)" in names
+    blank = np.array([[0, 0], [0, 0]], np.uint8)                            # a demonstration counting none
+    with_none = train + ((blank, np.zeros((2, 3), np.uint8)),)
+    names = [o.name for o in draw.ops(make_context(Task("canvas", with_none, (g,))))]
+    assert "count_canvas(cells,(3, 2),(2, 3),0,0)" in names
     swapped = (train[0], (h, np.array([[2, 2, 3], [0, 0, 0]], np.uint8)))    # 3 before 2, then 2 before 3
     assert not any(n.startswith("count_canvas") for n in
                    (o.name for o in draw.ops(make_context(Task("canvas", swapped, (g,))))))

@@ -88,9 +88,9 @@ def _canvas_order(ctx: TaskContext) -> Optional[tuple[tuple[int, ...], tuple[int
         flat = out.ravel()
         starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
         runs = [int(c) for c in flat[starts]]
-        if len(set(runs)) != len(runs) or len(runs) < 2:
+        if len(set(runs)) != len(runs):
             return None
-        fills.add(runs[-1])
+        fills.add(runs[-1])   # an output all in one colour is a count of none
         known = [c for c in runs[:-1] if c in order]
         if known != [c for c in order if c in known]:
             return None
