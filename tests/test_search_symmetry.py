@@ -228,3 +228,26 @@ def test_unocclude_fills_what_blocks_of_any_colour_hide_and_the_patch_is_the_lar
 def test_unocclusion_solves_training_tasks():
     assert_op_solves(symmetry, "abbfd121", ["unoccluded_patch(tile)"], dataset="arc-agi-2")  # covers of 3 colours
     assert_op_solves(symmetry, "c444b776", ["unocclude(tile)"])
+
+
+def test_mirror_at_marker_reflects_each_shape_over_its_marked_side():
+    g = np.zeros((7, 8), np.uint8)
+    g[1, 1:3] = 4; g[2, 1] = 4; g[1:3, 3] = 2          # an L, marked on its right
+    g[5, 5] = 6; g[6, 5:7] = 6; g[4, 5] = 2             # an L, marked above it
+    out = symmetry.mirror_at_marker(g, 0, 2)
+    want = np.zeros((7, 8), np.uint8)
+    want[1, 1:5] = 4; want[2, 1] = 4; want[2, 4] = 4    # mirrored right, over column 2's edge; marker gone
+    want[4:6, 5] = 6; want[3, 5:7] = 6; want[6, 5:7] = 6
+    assert out.tolist() == want.tolist()
+    around = np.zeros((5, 5), np.uint8)
+    around[2, 1:4] = 3; around[1, 2] = 2; around[3, 2] = 2   # markers on two sides: no side
+    assert symmetry.mirror_at_marker(around, 0, 2) is None
+    edge = np.zeros((3, 4), np.uint8)
+    edge[1, 1:4] = 5; edge[1, 0] = 2                     # the reflection would leave the grid
+    assert symmetry.mirror_at_marker(edge, 0, 2) is None
+    assert symmetry.mirror_at_marker(np.eye(3, dtype=np.uint8) * 4, 0, 2) is None   # no marker
+
+
+def test_mirror_at_marker_then_a_background_map_solves_a_training_task():
+    from trm_submit.search import colour
+    assert_op_solves([symmetry, colour], "2bcee788", ["mirror_at_marker(2)", "fill_bg(3)"])

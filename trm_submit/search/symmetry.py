@@ -10,7 +10,8 @@ its colour and however many there are, and give the completed grid or the larges
 symmetric by itself): "mirror the arm around the cross"; a single line of the anchor colour across the whole grid
 is an axis itself. `symmetrise_objects` completes each object by itself, about the centre that needs the fewest
 new cells ("make every broken shape whole"; offered where the outputs only add cells, the largest group that agrees
-first: a smaller one can fit the demonstrations by chance and miss the test).
+first: a smaller one can fit the demonstrations by chance and miss the test). `mirror_at_marker` reflects each shape
+over the side a marker colour touches it on, the marker giving way to the reflection (2bcee788).
 """
 
 from __future__ import annotations
@@ -352,7 +353,65 @@ def ops(ctx: TaskContext) -> list[Op]:
                     result.append(op)
             else:
                 result.append(Op(f"symmetry_patch({kind},{m})", partial(symmetry_patch, mask_colour=m, kind=kind)))
-    return result + _unocclusion_ops(ctx)
+    return result + _unocclusion_ops(ctx) + _marker_mirror_ops(ctx)
+
+
+def mirror_at_marker(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
+    """Each shape (8-neighbour, multicolour) with cells of `marker` on one side of its other cells reflected over
+    its edge on that side, the marker cells erased first: "a marker says which way the shape opens". None where a
+    marker sits beside no side, a reflection leaves the grid, or no shape carries the marker."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    changed = False
+    for o in components(grid, bg, "m8"):
+        mark, body = o.mask & (o.grid == marker), o.mask & (o.grid != marker)
+        if not mark.any() or not body.any():
+            continue
+        br, bc = np.nonzero(body)
+        mr, mc = np.nonzero(mark)
+        if mc.min() > bc.max():
+            rows, cols = br, 2 * bc.max() + 1 - bc
+        elif mc.max() < bc.min():
+            rows, cols = br, 2 * bc.min() - 1 - bc
+        elif mr.min() > br.max():
+            rows, cols = 2 * br.max() + 1 - br, bc
+        elif mr.max() < br.min():
+            rows, cols = 2 * br.min() - 1 - br, bc
+        else:
+            return None
+        rows, cols = rows + o.top, cols + o.left
+        if rows.min() < 0 or cols.min() < 0 or rows.max() >= grid.shape[0] or cols.max() >= grid.shape[1]:
+            return None
+        out[mr + o.top, mc + o.left] = bg
+        out[rows, cols] = o.grid[br, bc]
+        changed = True
+    return out if changed else None
+
+
+def _marker_mirror_ops(ctx: TaskContext) -> list[Op]:
+    """`mirror_at_marker` for each colour that every input holds and no output does, where on every demonstration
+    the result's shapes are the output's cells and the rest of the output is one colour (the background, or a new
+    one that a colour map then gives)."""
+    if not ctx.same_shape:
+        return []
+    found = []
+    for m in ctx.in_colours:
+        if m == ctx.bg or not all((i == m).any() for i in ctx.train_in) or any((o == m).any() for o in ctx.train_out):
+            continue
+        fn = partial(mirror_at_marker, ctx_bg=ctx.bg, marker=m)
+        rest = set()
+        for i, o in zip(ctx.train_in, ctx.train_out):
+            r = fn(i)
+            if r is None:
+                break
+            shapes = r != grid_background(i, ctx.bg)
+            if (r[shapes] != o[shapes]).any():
+                break
+            rest |= set(np.unique(o[~shapes]).tolist())
+        else:
+            if len(rest) == 1:
+                found.append(Op(f"mirror_at_marker({m})", fn, keeps_shape=True))
+    return found
 
 
 def _largest_block_shape(grid: np.ndarray) -> tuple[int, int] | None:
