@@ -230,20 +230,29 @@ def test_unocclusion_solves_training_tasks():
     assert_op_solves(symmetry, "c444b776", ["unocclude(tile)"])
 
 
+def _rows(*rows: str) -> np.ndarray:
+    return np.array([[int(c) for c in r] for r in rows], np.uint8)
+
+
 def test_mirror_at_marker_reflects_each_shape_over_its_marked_side():
-    g = np.zeros((7, 8), np.uint8)
-    g[1, 1:3] = 4; g[2, 1] = 4; g[1:3, 3] = 2          # an L, marked on its right
-    g[5, 5] = 6; g[6, 5:7] = 6; g[4, 5] = 2             # an L, marked above it
-    out = symmetry.mirror_at_marker(g, 0, 2)
-    want = np.zeros((7, 8), np.uint8)
-    want[1, 1:5] = 4; want[2, 1] = 4; want[2, 4] = 4    # mirrored right, over column 2's edge; marker gone
-    want[4:6, 5] = 6; want[3, 5:7] = 6; want[6, 5:7] = 6
-    assert out.tolist() == want.tolist()
-    around = np.zeros((5, 5), np.uint8)
-    around[2, 1:4] = 3; around[1, 2] = 2; around[3, 2] = 2   # markers on two sides: no side
+    g = _rows("00000000",
+              "04420000",    # an L marked on its right
+              "04020000",
+              "00000000",
+              "00000200",    # an L marked above it
+              "00000600",
+              "00000660")
+    want = _rows("00000000",
+                 "04444000",   # mirrored right over the L's right edge; the marker gone
+                 "04004000",
+                 "00000660",   # mirrored up over the L's top edge
+                 "00000600",
+                 "00000600",
+                 "00000660")
+    assert symmetry.mirror_at_marker(g, 0, 2).tolist() == want.tolist()
+    around = _rows("00000", "00200", "03330", "00200", "00000")   # markers on two sides: no side
     assert symmetry.mirror_at_marker(around, 0, 2) is None
-    edge = np.zeros((3, 4), np.uint8)
-    edge[1, 1:4] = 5; edge[1, 0] = 2                     # the reflection would leave the grid
+    edge = _rows("0000", "2555", "0000")                          # the reflection would leave the grid
     assert symmetry.mirror_at_marker(edge, 0, 2) is None
     assert symmetry.mirror_at_marker(np.eye(3, dtype=np.uint8) * 4, 0, 2) is None   # no marker
 
