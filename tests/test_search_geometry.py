@@ -359,3 +359,16 @@ def test_sort_lines_then_gravity_solves_a_training_task(training):
     pairs = list(task.train) + list(zip(task.test_inputs, solutions["beb8660c"]))
     for i, o in pairs:
         assert np.array_equal(gravity_cells(op.fn(i), 0, "right"), o)
+
+
+def test_crop_colour_margin_grows_a_colours_box_and_stays_in_the_grid():
+    g = np.array([[0, 8, 0, 8], [0, 5, 0, 5], [0, 8, 3, 8], [1, 0, 0, 0]], np.uint8)
+    assert geo.crop_colour_margin(g, 5, 1, 0).tolist() == [[8, 0, 8], [5, 0, 5], [8, 3, 8]]
+    assert geo.crop_colour_margin(g, 3, 0, 1).tolist() == [[8, 3, 8]]
+    assert geo.crop_colour_margin(g, 5, 0, 1) is None            # a column right of the grid's last
+    assert geo.crop_colour_margin(g, 5, 2, 0) is None            # two rows above leave the grid
+    assert geo.crop_colour_margin(g, 7, 1, 0) is None            # no cell of the colour
+
+
+def test_crop_colour_margin_solves_a_training_task():
+    assert_op_solves(geo, "3f7978a0", ["crop(colour 5,+1,+0)"])

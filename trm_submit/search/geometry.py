@@ -9,7 +9,8 @@ one-cell-wide path read backwards (`reverse_paths`: ARC-AGI-2 5792cb4d), a mosai
 with holes read as one cell per block (`block_colours`: ARC-AGI-2 80214e03), blocks each the grid under its own
 dihedral map (or blank), the map per block fitted (`dihedral_blocks`: ARC-AGI-2 cf5fd0ad), the grid below a
 header row and right of a header column rolled cyclically by the header markers' offsets (`roll_by_markers`: ARC-AGI-2
-79cce52d), the rows or columns sorted by their number of coloured cells (`sort_lines`).
+79cce52d), the rows or columns sorted by their number of coloured cells (`sort_lines`), a colour's box grown by a margin
+(`crop_colour_margin`).
 
 Conventions: `flip_h` mirrors left-right (columns reversed), `flip_v` mirrors top-bottom, `rot90` turns a
 quarter counter-clockwise (numpy's rot90). Size parameters (scale and tile factors) are fitted from the
@@ -24,7 +25,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext
-from .fitting import agrees
+from .fitting import agrees, reproduces
 from .grid_loops import colour_box
 from .objects import components, grid_background
 
@@ -63,6 +64,31 @@ def crop_non_bg(g: Grid, bg: int) -> Optional[Grid]:
 def crop_colour(g: Grid, colour: int) -> Optional[Grid]:
     """The bounding box of the cells of `colour` (None when there are none)."""
     return _crop_box(g, colour, True)
+
+
+def crop_colour_margin(g: Grid, colour: int, rows: int, cols: int) -> Optional[Grid]:
+    """The bounding box of the cells of `colour` grown by `rows` above and below and `cols` left and right (None
+    when there are none or the grown box leaves the grid): "the bars and their caps" (3f7978a0)."""
+    r, c = np.nonzero(g == colour)
+    if not r.size:
+        return None
+    top, bottom, left, right = r.min() - rows, r.max() + rows + 1, c.min() - cols, c.max() + cols + 1
+    if top < 0 or left < 0 or bottom > g.shape[0] or right > g.shape[1]:
+        return None
+    return g[top:bottom, left:right]
+
+
+def _margin_crop_ops(ctx: TaskContext) -> list[Op]:
+    """A colour's box grown by one or two lines on some side, where it reproduces every demonstration."""
+    if ctx.same_shape:
+        return []
+    found = []
+    for c in ctx.in_colours:
+        for rows, cols in ((1, 0), (0, 1), (1, 1), (2, 0), (0, 2), (2, 2)):
+            fn = partial(crop_colour_margin, colour=c, rows=rows, cols=cols)
+            if reproduces(fn, ctx):
+                found.append(Op(f"crop(colour {c},+{rows},+{cols})", fn))
+    return found
 
 
 def _within(g: Grid) -> Optional[Grid]:
@@ -542,4 +568,4 @@ def ops(ctx: TaskContext) -> list[Op]:
     paths = partial(reverse_paths, ctx_bg=ctx.bg)
     if ctx.same_shape and agrees(paths, ctx, exact=True):
         out.append(Op("reverse_paths", paths, keeps_shape=True))
-    return out + _sort_lines_ops(ctx) + _size_ops(ctx) + _concat_ops(ctx)
+    return out + _sort_lines_ops(ctx) + _margin_crop_ops(ctx) + _size_ops(ctx) + _concat_ops(ctx)
