@@ -138,6 +138,21 @@ def test_move_by_measure_hand_example():
     assert move.move_by_measure(np.zeros((3, 3), np.uint8), 0, "c8", "up", "cells", ()) is None
 
 
+def test_move_by_measure_never_adds_cells_to_a_colour_the_premise_of_its_cheap_gate():
+    from trm_submit.io.tasks import Task
+    from trm_submit.search.dsl import make_context
+    rng = np.random.default_rng(42)
+    for _ in range(60):
+        g = (rng.random((7, 9)) < 0.3) * rng.integers(1, 5, (7, 9))
+        g = g.astype(np.uint8)
+        for mode, direction, measure in (("c8", "up", "cells"), ("c4", "right", "width"), ("m8", "down", "height")):
+            out = move.move_by_measure(g, 0, mode, direction, measure, (4,))
+            if out is not None:
+                assert move._no_colour_grows(make_context(Task("moved", ((g, out),), (g,))))
+    grown = np.array([[1, 0], [0, 0]], np.uint8), np.array([[1, 1], [0, 0]], np.uint8)
+    assert not move._no_colour_grows(make_context(Task("grown", (grown,), (grown[0],))))
+
+
 @pytest.mark.parametrize("task_id,dataset,name", [
     ("5521c0d9", "arc-agi-1", "move_by_measure(c8,up,height)"),   # each block rises by its height
     ("b2bc3ffd", "arc-agi-2", "move_by_measure(c8,up,cells)"),    # each shape rises by its cell count

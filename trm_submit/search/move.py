@@ -54,7 +54,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, same_shape_pairs, shape_keeping
 from .geometry import DIHEDRAL
-from .objects import Obj, cells_of, components, grid_background, most_common_colour, place
+from .objects import Obj, cells_of, colour_counts, components, grid_background, most_common_colour, place
 
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
 DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task;
@@ -422,9 +422,19 @@ def move_by_measure(grid: np.ndarray, ctx_bg: int, mode: str, direction: str, me
     return out
 
 
+def _no_colour_grows(ctx: TaskContext) -> bool:
+    """No colour has more cells in a train output than in its input: what every plain move keeps (a moved cell
+    can leave the grid or land on another, never add to its colour). A cheap test before fitting 36 moves."""
+    for i, o in same_shape_pairs(ctx):
+        bg = grid_background(i, ctx.bg)
+        if (colour_counts(o, bg) > colour_counts(i, bg)).any():
+            return False
+    return True
+
+
 def _measure_ops(ctx: TaskContext) -> list[Op]:
     """The first (mode, direction, measure) whose moves reproduce every demonstration."""
-    if not ctx.same_shape or not same_shape_pairs(ctx):
+    if not ctx.same_shape or not same_shape_pairs(ctx) or not _no_colour_grows(ctx):
         return []
     static = tuple(_anchor_colours(ctx))
     for mode in ("c8", "m8", "c4"):
