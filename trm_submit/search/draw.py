@@ -73,35 +73,31 @@ def count_canvas(grid: np.ndarray, ctx_bg: int, quantity: str, colours: tuple[in
     return out
 
 
+def _runs(grid: np.ndarray) -> list[int]:
+    """The colours of the grid's runs of equal cells, read row by row."""
+    flat = grid.ravel()
+    return [int(c) for c in flat[np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])]]
+
+
 def _canvas_order(ctx: TaskContext) -> Optional[tuple[tuple[int, ...], tuple[int, int], int]]:
     """(colours in order, shape, fill) where every train output has one shape of at most MAX_CANVAS cells and
-    reads, row by row, as one run per colour and then `fill` (the colours' order the same in every output)."""
+    reads, row by row, as one run per colour and then `fill` (the colours' order the same in every output; an output
+    all in `fill` is a count of none)."""
     shapes = set(ctx.out_shapes)
     if len(shapes) != 1 or ctx.same_shape:
         return None
     shape = shapes.pop()
     if shape[0] * shape[1] > MAX_CANVAS:
         return None
-    order: list[int] = []
-    fills = set()
-    for out in ctx.train_out:
-        flat = out.ravel()
-        starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
-        runs = [int(c) for c in flat[starts]]
-        if len(set(runs)) != len(runs):
-            return None
-        fills.add(runs[-1])   # an output all in one colour is a count of none
-        known = [c for c in runs[:-1] if c in order]
-        if known != [c for c in order if c in known]:
-            return None
-        order += [c for c in runs[:-1] if c not in order]
-    # a colour first seen after others must not go before them in some output: re-check against the final order
-    for out in ctx.train_out:
-        flat = out.ravel()
-        runs = [int(c) for c in flat[np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])]][:-1]
-        if runs != [c for c in order if c in runs]:
-            return None
-    return (tuple(order), shape, fills.pop()) if len(fills) == 1 and fills.isdisjoint(order) else None
+    runs = [_runs(out) for out in ctx.train_out]
+    fills = {r[-1] for r in runs}
+    if len(fills) != 1 or any(len(set(r)) != len(r) for r in runs):
+        return None
+    order = list(dict.fromkeys(c for r in runs for c in r[:-1]))
+    if any(r[:-1] != [c for c in order if c in r[:-1]] for r in runs):
+        return None
+    fill = fills.pop()
+    return (tuple(order), shape, fill) if fill not in order else None
 
 
 def count_line(grid: np.ndarray, ctx_bg: int, axis: int) -> Optional[np.ndarray]:
