@@ -372,3 +372,20 @@ def test_crop_colour_margin_grows_a_colours_box_and_stays_in_the_grid():
 
 def test_crop_colour_margin_solves_a_training_task():
     assert_op_solves(geo, "3f7978a0", ["crop(colour 5,+1,+0)"])
+
+
+def test_roll_rows_by_marker_rolls_the_rows_by_the_header_column():
+    from trm_submit.search.geometry import roll_rows_by_marker
+    body = np.arange(20, dtype=np.uint8).reshape(5, 4) % 9 + 1
+    g = np.full((5, 5), 6, dtype=np.uint8)
+    g[:, 1:] = body
+    g[3, 0] = 2                       # the marker: fourth row
+    assert np.array_equal(roll_rows_by_marker(g, 1), np.roll(body, 3, axis=0))
+    assert np.array_equal(roll_rows_by_marker(g, -1), np.roll(body, -3, axis=0))
+    g[1, 0] = 2                       # two markers: no single offset
+    assert roll_rows_by_marker(g, 1) is None
+    assert roll_rows_by_marker(np.full((3, 3), 6, dtype=np.uint8), 1) is None   # no marker
+
+
+def test_roll_rows_by_marker_solves_a_training_task():
+    assert_op_solves(geo, "6d1d5c90", ["roll_rows_by_marker(1)"], dataset="arc-agi-2")

@@ -551,6 +551,16 @@ def roll_by_markers(g: Grid, sign: int) -> Optional[Grid]:
     return np.roll(g[1:, 1:], (sign * down, sign * right), axis=(0, 1))
 
 
+def roll_rows_by_marker(g: Grid, sign: int) -> Optional[Grid]:
+    """The grid without its first column, its rows rolled cyclically down (`sign` 1; -1: up) by the index of the one
+    marker cell in that column (6d1d5c90; the transposed run reads a header row). None unless the column holds
+    exactly one marker."""
+    if g.shape[1] < 2:
+        return None
+    down = _marker_index(g[:, 0])
+    return None if down is None else np.roll(g[:, 1:], sign * down, axis=0)
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """The task's geometry ops (`reverse_paths` only where it reproduces every demonstration)."""
     out = [Op(name, fn, keeps_shape=name in ("rot180", "flip_h", "flip_v")) for name, fn in DIHEDRAL.items()]
@@ -565,6 +575,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     if not ctx.same_shape:
         out.append(Op("block_colours", partial(block_colours, bg=ctx.bg)))
         out += [Op(f"roll_by_markers({sign})", partial(roll_by_markers, sign=sign)) for sign in (1, -1)]
+        if all(y.shape == (x.shape[0], x.shape[1] - 1) for x, y in zip(ctx.train_in, ctx.train_out)):
+            out += [Op(f"roll_rows_by_marker({sign})", partial(roll_rows_by_marker, sign=sign)) for sign in (1, -1)]
     paths = partial(reverse_paths, ctx_bg=ctx.bg)
     if ctx.same_shape and agrees(paths, ctx, exact=True):
         out.append(Op("reverse_paths", paths, keeps_shape=True))
