@@ -431,3 +431,31 @@ def test_crop_selected_most_of_a_colour():
 
 def test_crop_most_of_a_colour_solves_a_training_task():
     assert_op_solves(select, "e50d258f", ["crop(most(2),m8)"])
+
+
+def test_overlay_common_gathers_the_marks_of_boxes_of_one_colour():
+    from trm_submit.search.objects import overlay_common
+    a = np.full((3, 3), 3, np.uint8)
+    b = a.copy()
+    a[0, 0], b[2, 1] = 6, 1
+    assert overlay_common((a, b)).tolist() == [[6, 3, 3], [3, 3, 3], [3, 1, 3]]
+    b[0, 0] = 5              # both mark one cell: the later item's mark wins
+    assert overlay_common((a, b))[0, 0] == 5
+    assert overlay_common((a,)) is None                          # nothing to gather
+    assert overlay_common((a, np.full((2, 3), 3, np.uint8))) is None   # shapes differ
+
+
+def test_own_objects_segments_on_each_grids_own_background():
+    from trm_submit.search.objects import own_objects
+    g = np.full((6, 8), 4, np.uint8)
+    g[1:4, 0:3] = 3
+    g[2, 1] = 2              # the task's background colour elsewhere, here a mark inside a box
+    g[0:3, 4:7] = 3
+    items = own_objects(g)
+    assert [it.shape for it in items] == [(3, 3), (3, 3)] and items.pos == ((0, 4), (1, 0))
+    ctx_items = object_list(g, 2, "m8")   # on the task's background (2, which this grid holds) the boxes merge
+    assert len(ctx_items) != 2
+
+
+def test_overlay_of_own_objects_solves_a_training_task():
+    assert_op_solves(objects, "25e02866", ["objects(m8,own_bg)", "overlay_common"], dataset="arc-agi-2")

@@ -130,6 +130,12 @@ def object_list(grid: np.ndarray, ctx_bg: int, mode: str) -> tuple | None:
     return Items(tuple(o.grid for o in objs), tuple((o.top, o.left) for o in objs), grid.shape)
 
 
+def own_objects(grid: np.ndarray) -> tuple | None:
+    """The multicolour objects (8-neighbour) of `grid` on its own most common colour, for tasks whose examples
+    differ in background (25e02866)."""
+    return object_list(grid, most_common_colour(grid), "m8")
+
+
 def first_item(items: tuple) -> np.ndarray | None:
     return items[0] if items else None
 
@@ -141,6 +147,19 @@ def overlay(items: tuple, bg: int) -> np.ndarray | None:
     out = items[0].copy()
     for it in items[1:]:
         keep = it != bg
+        out[keep] = it[keep]
+    return out
+
+
+def overlay_common(items: tuple) -> np.ndarray | None:
+    """Items of one shape painted in order over their most common colour, which is transparent in each: the marks
+    of boxes of one colour gathered into one box (25e02866)."""
+    if len(items) < 2 or any(it.shape != items[0].shape for it in items):
+        return None
+    clear = int(np.bincount(np.concatenate([it.ravel() for it in items]), minlength=10).argmax())
+    out = np.full(items[0].shape, clear, dtype=np.uint8)
+    for it in items:
+        keep = it != clear
         out[keep] = it[keep]
     return out
 
@@ -158,10 +177,13 @@ def ops(ctx: TaskContext) -> list[Op]:
     be put back in place) and the list -> grid joins."""
     bg = ctx.bg
     result = [Op(f"objects({m})", partial(object_list, ctx_bg=bg, mode=m), GRID, LIST) for m, _, _ in MODES]
+    if any(most_common_colour(g) != bg for g in ctx.train_in + ctx.test_in):
+        result.append(Op("objects(m8,own_bg)", own_objects, GRID, LIST))
     result += [
         Op("first", first_item, LIST, GRID),
         Op("overlay", lambda items: overlay(items, bg), LIST, GRID),
         Op("overlay_first_on_top", lambda items: overlay(items[::-1], bg), LIST, GRID),
+        Op("overlay_common", overlay_common, LIST, GRID),
         Op("stack_h", lambda items: stack(items, 1), LIST, GRID),
         Op("stack_v", lambda items: stack(items, 0), LIST, GRID),
     ]
