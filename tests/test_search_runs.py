@@ -54,6 +54,28 @@ def test_normalise_then_map_back_is_the_identity_on_every_training_task(training
     assert normalised > 100  # the colours of a role change between demonstrations in many training tasks
 
 
+def test_background_swap_then_map_back_is_the_identity_on_every_training_task(training):
+    challenges, solutions = training
+    swapped = 0
+    for tid, task in challenges.tasks.items():
+        norm = normalise.normalise_background(task)
+        if norm is None:
+            continue
+        swapped += 1
+        ins = [i for i, _ in norm.task.train] + list(norm.task.test_inputs)
+        bgs = {int(np.bincount(g.ravel(), minlength=10).argmax()) for g in ins}
+        assert len(bgs) == 1, tid                                  # one background after the swap
+        n = len(task.train)
+        for k, ((i, o), (ni, no)) in enumerate(zip(task.train, norm.task.train)):
+            assert np.array_equal(norm.perms[k][norm.perms[k]], np.arange(10)), tid   # a swap: its own inverse
+            assert np.array_equal(norm.perms[k][ni], i) and np.array_equal(norm.perms[k][no], o), tid
+        for t, (x, nx, truth) in enumerate(zip(task.test_inputs, norm.task.test_inputs, solutions[tid])):
+            assert np.array_equal(normalise.map_back(nx, norm.perms[n + t], x, norm.fixed), x), tid
+            assert np.array_equal(normalise.map_back(norm.perms[n + t][truth], norm.perms[n + t], x, norm.fixed),
+                                  truth), tid
+    assert swapped > 50   # backgrounds differ between the examples of many training tasks
+
+
 def _swap_example(many: int, few: int) -> tuple[np.ndarray, np.ndarray]:
     """A grid with `many` cells of one colour and few of another; its output swaps the two colours."""
     g = np.zeros((6, 7), np.uint8)
@@ -167,11 +189,37 @@ def test_the_runs_go_on_until_the_share_is_used_and_later_runs_get_what_earlier_
                                         abs=0.03)
 
 
+def _fallen(bg: int, other: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grid on background `bg` with cells of 5 and of `other`; its output: every column's cells fallen down."""
+    g = np.full((8, 8), bg, np.uint8)
+    cells = RNG.permutation(g.size)
+    g.flat[cells[:6]] = 5
+    g.flat[cells[6:10]] = other
+    out = np.full_like(g, bg)
+    for c in range(8):
+        column = g[:, c][g[:, c] != bg]
+        out[8 - len(column):, c] = column
+    return g, out
+
+
+def test_a_task_drawn_on_two_backgrounds_is_solved_only_with_the_background_run():
+    # 0 and 3 swap roles between the examples; both are in every input, so the colour run keeps them
+    pairs = (_fallen(0, 3), _fallen(3, 0), _fallen(0, 3), _fallen(3, 0))
+    test, truth = _fallen(3, 0)
+    task = Task("backgrounds", pairs, (test,))
+    assert normalise.normalise(task) is None and normalise.normalise_background(task) is not None
+    without = solve_with_runs(task, Budget.seconds(3), runs=named("raw", "colours")).candidates[0]
+    assert all(c.partial for c in without)                      # no program fits every demonstration
+    best = solve_with_runs(task, Budget.seconds(3), runs=named("raw", "colours", "background")).candidates[0][0]
+    assert not best.partial and np.array_equal(best.grid, truth) and best.program.startswith("[background] ")
+
+
 def test_a_deadline_of_one_second_holds_on_a_30x30_task_with_10_demonstrations_and_every_run():
     def example(k: int) -> tuple[np.ndarray, np.ndarray]:
         colours = RNG.permutation(9)[:3] + 1  # other colours in every example: the colour run applies
         g = colours[RNG.integers(0, 3, (30, 30))].astype(np.uint8)
-        g[RNG.random((30, 30)) < 0.5] = 0
+        bg = 0 if k % 2 else int(np.setdiff1d(np.arange(1, 10), colours)[0])   # two backgrounds: "background"
+        g[RNG.random((30, 30)) < 0.5] = bg
         return g, np.ascontiguousarray(g[::-1])
 
     pairs = tuple(example(k) for k in range(10))
@@ -180,7 +228,7 @@ def test_a_deadline_of_one_second_holds_on_a_30x30_task_with_10_demonstrations_a
     t0 = time.monotonic()
     res = solve_with_runs(task, Budget.seconds(1.0))
     assert time.monotonic() - t0 < 1.5
-    assert "raw" in res.runs and "colours" in res.runs
+    assert "raw" in res.runs and "colours" in res.runs and "background" in res.runs
 
 
 def test_the_outer_product_candidate_solves_a_copy_of_the_input_where_the_input_is_coloured():

@@ -8,6 +8,10 @@ input are ordered by one shape feature (the first of `FEATURES` that ties no two
 else the features in order as one key) and take the free colour numbers in increasing order; an output uses its
 own input's permutation. A test answer is mapped back through its test input's permutation, and dropped when it
 holds a normalised colour that neither is fixed nor comes from that test input (the map back would be a guess).
+
+`normalise_background` is the narrower map of the "background" run: each example's background (its input's most
+common colour) swapped with the task's, every other colour kept, for tasks drawn on other backgrounds in other
+examples (there the colours that swap are often in every input, so the canonical order keeps them).
 """
 
 from __future__ import annotations
@@ -134,6 +138,36 @@ def normalise(task: Task, nth: int = 0) -> Optional[Normalised]:
     train = tuple((perms[k][i], perms[k][o]) for k, (i, o) in enumerate(task.train))
     tests = tuple(perms[n + t][g] for t, g in enumerate(task.test_inputs))
     return Normalised(Task(task.task_id, train, tests), tuple(perms), fixed, name)
+
+
+def _most_common(grids: list[np.ndarray]) -> Optional[int]:
+    """The colour with the most cells over `grids`, None on a tie."""
+    counts = sum(np.bincount(g.ravel(), minlength=N_COLOURS) for g in grids)
+    best = int(np.argmax(counts))
+    return None if (counts == counts[best]).sum() > 1 else best
+
+
+def normalise_background(task: Task) -> Optional[Normalised]:
+    """The task with each example's background (its input's most common colour) swapped with the task's (the most
+    common colour over all inputs), every other colour kept: one background for tasks whose examples are drawn on
+    different ones. None when every input already has the task's background, or when some input, or all of them
+    together, has no one most common colour."""
+    inputs = [i for i, _ in task.train] + list(task.test_inputs)
+    target = _most_common(inputs)
+    perms = []
+    for g in inputs:
+        perm = np.arange(N_COLOURS, dtype=np.uint8)
+        own = _most_common([g])
+        if own is None or target is None:
+            return None
+        perm[own], perm[target] = target, own
+        perms.append(perm)
+    if all(np.array_equal(p, perms[0]) for p in perms):
+        return None
+    n = len(task.train)
+    train = tuple((perms[k][i], perms[k][o]) for k, (i, o) in enumerate(task.train))
+    tests = tuple(perms[n + t][g] for t, g in enumerate(task.test_inputs))
+    return Normalised(Task(task.task_id, train, tests), tuple(perms), frozenset(range(N_COLOURS)), "background")
 
 
 def map_back(answer: np.ndarray, perm: np.ndarray, test_input: np.ndarray, fixed: frozenset[int]

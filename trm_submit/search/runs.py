@@ -2,7 +2,8 @@
 merged into one ranked candidate list per test input. The search source calls `solve_with_runs`.
 
 Runs (`RUNS`, in this order): "outer" (the outer-product candidate, `outer.py`, fitted directly without the
-engine), "raw" (the task as given), "colours" (the colour-normalised task, `normalise.py`), "transpose" and
+engine), "raw" (the task as given), "colours" (the colour-normalised task, `normalise.py`), "background" (each
+example's background swapped with the task's, `normalise.normalise_background`), "transpose" and
 "anti_transpose" (the whole task under that dihedral view, `views.py`), then "deeper" (the raw task one level
 deeper, on small tasks only). `EXTRA_RUNS` holds a run measured and left out: "colours_alt" (normalised by the
 next feature that separates the colours, when it gives another task). An engine run that cannot change anything
@@ -58,6 +59,7 @@ RUNS: tuple[Run, ...] = (
     Run("outer", 0.0, 0.5),
     Run("raw", 6.0, 0.0),
     Run("colours", 3.0, 0.5),
+    Run("background", 2.0, 0.5),
     Run("transpose", 1.0, 1.5, generic=False),
     Run("anti_transpose", 1.0, 1.5, generic=False),
     Run("deeper", 1.0, 0.0, generic=False),
@@ -101,6 +103,12 @@ def _prepared(task: Task, run: Run, max_depth: int
             first = normalise.normalise(task, 0)
             if first is not None and all(np.array_equal(a, b) for a, b in zip(first.perms, norm.perms)):
                 return None  # the same normalised task as the colour run
+        return norm.task, max_depth, 200_000, lambda t, g: normalise.map_back(
+            g, norm.test_perms[t], task.test_inputs[t], norm.fixed)
+    if run.name == "background":
+        norm = normalise.normalise_background(task)
+        if norm is None:
+            return None
         return norm.task, max_depth, 200_000, lambda t, g: normalise.map_back(
             g, norm.test_perms[t], task.test_inputs[t], norm.fixed)
     if run.name in views.VIEWS:
