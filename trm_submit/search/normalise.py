@@ -142,7 +142,7 @@ def normalise(task: Task, nth: int = 0) -> Optional[Normalised]:
 
 def _most_common(grids: list[np.ndarray]) -> Optional[int]:
     """The colour with the most cells over `grids`, None on a tie."""
-    counts = sum(np.bincount(g.ravel(), minlength=N_COLOURS) for g in grids)
+    counts = np.sum([np.bincount(g.ravel(), minlength=N_COLOURS) for g in grids], axis=0)
     best = int(np.argmax(counts))
     return None if (counts == counts[best]).sum() > 1 else best
 
