@@ -325,6 +325,17 @@ def test_window_counts_equal_a_plain_count_of_every_window():
         assert np.array_equal(window_counts(mask, hh, ww), want)
 
 
+def test_pad1_equals_numpy_pad_with_a_one_cell_border():
+    from trm_submit.search.grid_loops import pad1
+    rng = np.random.default_rng(8)
+    for shape in ((1, 1), (3, 7), (30, 30)):
+        mask = rng.random(shape) < 0.5
+        grid = rng.integers(0, 10, shape).astype(np.uint8)
+        for a, value in ((mask, False), (mask, True), (grid, 0), (grid, 7)):
+            got = pad1(a, value)
+            assert got.dtype == a.dtype and np.array_equal(got, np.pad(a, 1, constant_values=value))
+
+
 def test_uncover_rectangles_lifts_scribbles_off_layered_rectangles():
     g = np.zeros((7, 8), dtype=np.uint8)
     g[1:5, 1:5] = 2                   # the lower rectangle

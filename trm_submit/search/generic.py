@@ -38,6 +38,7 @@ from .grid_loops import (
     enclosed,
     gravity_down,
     label_components,
+    pad1,
     reach_colour,
     smear,
     spread_colours,
@@ -177,7 +178,7 @@ def _shift(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndarray:
 
 def _outline(grid: np.ndarray, bg: int) -> np.ndarray:
     """Only the coloured cells with a background (or outside) 4-neighbour: the shapes' edges."""
-    inside = np.pad(grid != bg, 1)
+    inside = pad1(grid != bg)
     core = inside[1:-1, 1:-1] & inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2] & inside[1:-1, 2:]
     return np.where(core, np.uint8(bg), grid)
 
@@ -185,7 +186,7 @@ def _outline(grid: np.ndarray, bg: int) -> np.ndarray:
 def _corners(grid: np.ndarray, bg: int) -> np.ndarray:
     """Only the coloured cells with a background (or outside) neighbour above or below and one left or right:
     the shapes' corners."""
-    out_ = ~np.pad(grid != bg, 1)
+    out_ = ~pad1(grid != bg)
     corner = (out_[:-2, 1:-1] | out_[2:, 1:-1]) & (out_[1:-1, :-2] | out_[1:-1, 2:])
     return np.where(corner, grid, np.uint8(bg))
 
@@ -222,7 +223,7 @@ def _boxes(grid: np.ndarray, bg: int) -> np.ndarray:
 def _coloured_neighbours(fg: np.ndarray) -> np.ndarray:
     """For every cell, how many of its 8 neighbours are in `fg`."""
     h, w = fg.shape
-    padded = np.pad(fg, 1)
+    padded = pad1(fg)
     count = np.zeros((h, w), dtype=np.int8)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):

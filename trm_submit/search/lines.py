@@ -28,7 +28,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
-from .grid_loops import connect_runs
+from .grid_loops import connect_runs, pad1
 from .objects import components, grid_background
 
 
@@ -66,7 +66,7 @@ def surround(grid: np.ndarray, ctx_bg: int, colour: int, diag: bool) -> np.ndarr
     """Background cells with a non-background neighbour (4-, or 8- if `diag`) painted `colour`."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
-    solid = np.pad(grid != bg, 1)
+    solid = pad1(grid != bg)
     near = np.zeros((h, w), dtype=bool)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .geometry import DIHEDRAL
-from .grid_loops import beside, enclosed
+from .grid_loops import beside, enclosed, pad1
 from .objects import MODES, Obj, components, grid_background, place
 from .select import holes
 
@@ -66,7 +66,7 @@ def _topology(mask: np.ndarray) -> tuple[int, int]:
     """The form of a line drawing, whatever its size or turn: (its ends, its corners), each capped at 5. An end is a
     cell with one 4-neighbour in the object; a corner, a cell with both a vertical and a horizontal one. An L is
     (2, 1), a U or a Z (2, 2), a T (3, 1): "every L blue, every U magenta, the branched ones red" (e509e548)."""
-    p = np.pad(mask, 1)
+    p = pad1(mask)
     up, down, left, right = p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]
     neighbours = up.astype(np.int8) + down + left + right
     ends = int((mask & (neighbours == 1)).sum())
@@ -114,7 +114,7 @@ def _inside(obj: Obj) -> np.ndarray:
 
 def _halo_cells(obj: Obj, grid: np.ndarray, bg: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols) of the background cells of `grid` that touch the object (8-neighbour): its halo."""
-    rows, cols = np.nonzero(beside(np.pad(obj.mask, 1), ""))
+    rows, cols = np.nonzero(beside(pad1(obj.mask), ""))
     rows, cols = rows + obj.top - 1, cols + obj.left - 1
     inside = (rows >= 0) & (cols >= 0) & (rows < grid.shape[0]) & (cols < grid.shape[1])
     rows, cols = rows[inside], cols[inside]
