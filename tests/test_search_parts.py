@@ -131,3 +131,23 @@ def test_solid_parts_reads_the_plain_panels_among_patterned_ones():
 
 def test_solid_parts_solves_a_training_task():
     assert_op_solves(parts, "458e3a53", ["solid_parts"], dataset="arc-agi-2")
+
+
+def test_part_to_marker_slot_moves_the_marked_part_to_the_slot_its_marker_names():
+    g = np.zeros((5, 5), np.uint8)
+    g[2, :] = g[:, 2] = 5                          # 2 x 2 parts of 2 x 2 cells
+    g[0, 0], g[3, 4] = 3, 6                        # noise in two other parts
+    g[3, 0], g[4, 1] = 7, 4                        # the marked part (bottom left); its 4 names slot (1, 1)
+    want = np.zeros((5, 5), np.uint8)
+    want[2, :] = want[:, 2] = 5
+    want[3:5, 3:5] = g[3:5, 0:2]
+    assert np.array_equal(parts.part_to_marker_slot(g, 0, 4), want)
+    g[0, 1] = 4                                    # two parts hold the marker: no single source
+    assert parts.part_to_marker_slot(g, 0, 4) is None
+    g[0, 1] = 0
+    g[3, 1] = 4                                    # two marker cells in the part: no single slot
+    assert parts.part_to_marker_slot(g, 0, 4) is None
+
+
+def test_part_to_marker_slot_solves_a_training_task():
+    assert_op_solves(parts, "6d0160f0", ["part_to_marker_slot(4)"])

@@ -7,9 +7,11 @@ with two dots gives a 1"). `copy_parts` fills the empty parts with the one colou
 map fitted per part position ("the next cell shows it turned a quarter"), or `copy_everywhere` under one map
 wherever the coloured part is. `copy_to_marked`: among parts of one size, most look alike (plain); the one that
 differs from them most is the pattern, and every other part that differs (a marked one) becomes a copy of it
-(e734a0e8: "the pattern goes to every cell with a dot"). `solid_parts`: among patterned parts, the few filled with
-one colour form a block; one cell per solid part, laid out as they are (458e3a53: "the colours of the plain
-panels").
+(e734a0e8: "the pattern goes to every cell with a dot"). `part_to_marker_slot`: parts laid out as the cells of one
+part; the one part holding a marker colour goes to the slot its marker cell names and the others are cleared
+(6d0160f0: "the panel with the yellow cell goes where the yellow cell points"). `solid_parts`: among patterned
+parts, the few filled with one colour form a block; one cell per solid part, laid out as they are (458e3a53: "the
+colours of the plain panels").
 """
 
 from __future__ import annotations
@@ -190,6 +192,31 @@ def copy_everywhere(grid: np.ndarray, ctx_bg: int, name: str) -> np.ndarray | No
     return copy_parts(grid, ctx_bg, source, tuple(None if k == source else name for k in range(len(found[0]))))
 
 
+def part_to_marker_slot(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
+    """Every part cleared but the slot named by the one `marker` cell of the one part that holds it, which takes
+    that part's cells; the parts must be as many (rows x columns) as a part has cells. None otherwise."""
+    layout = _layout(grid, ctx_bg)
+    if layout is None:
+        return None
+    parts, n_rows, n_cols, bg = layout
+    if any((r1 - r0, c1 - c0) != (n_rows, n_cols) for r0, r1, c0, c1 in parts):
+        return None
+    holding = [k for k, (r0, r1, c0, c1) in enumerate(parts) if (grid[r0:r1, c0:c1] == marker).any()]
+    if len(holding) != 1:
+        return None
+    r0, r1, c0, c1 = parts[holding[0]]
+    source = grid[r0:r1, c0:c1]
+    where = np.argwhere(source == marker)
+    if len(where) != 1:
+        return None
+    out = grid.copy()
+    for a0, a1, b0, b1 in parts:
+        out[a0:a1, b0:b1] = bg
+    t0, _, u0, _ = parts[int(where[0][0]) * n_cols + int(where[0][1])]
+    out[t0:t0 + n_rows, u0:u0 + n_cols] = source
+    return out
+
+
 def copy_to_marked(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     """The pattern part copied over every marked part (module docstring); None without a layout of three or more
     parts of one size, two alike, one pattern and a marked part."""
@@ -305,6 +332,12 @@ def ops(ctx: TaskContext) -> list[Op]:
         op = Op("copy_to_marked", partial(copy_to_marked, ctx_bg=ctx.bg), keeps_shape=True)
         if agrees(op.fn, ctx, exact=True):
             found.append(op)
+        for m in ctx.in_colours:
+            op = Op(f"part_to_marker_slot({m})", partial(part_to_marker_slot, ctx_bg=ctx.bg, marker=m),
+                    keeps_shape=True)
+            if m != ctx.bg and agrees(op.fn, ctx, exact=True):
+                found.append(op)
+                break
         for paint in ("separator", "template"):
             op = Op(f"stamp_parts({paint})", partial(stamp_parts, ctx_bg=ctx.bg, paint=paint), keeps_shape=True)
             if agrees(op.fn, ctx, exact=True):
