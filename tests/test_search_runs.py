@@ -32,6 +32,17 @@ def training():
     return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
 
 
+def _assert_tests_map_back(tid, task, norm, truths, may_refuse: bool) -> None:
+    """Each normalised test input, and its true answer normalised with the input's colours, map back to
+    themselves (the answer may be refused, as None, where `may_refuse`)."""
+    n = len(task.train)
+    for t, (x, nx, truth) in enumerate(zip(task.test_inputs, norm.task.test_inputs, truths)):
+        perm = norm.perms[n + t]
+        assert np.array_equal(normalise.map_back(nx, perm, x, norm.fixed), x), tid
+        back = normalise.map_back(perm[truth], perm, x, norm.fixed)
+        assert (may_refuse and back is None) or np.array_equal(back, truth), tid
+
+
 def test_normalise_then_map_back_is_the_identity_on_every_training_task(training):
     challenges, solutions = training
     normalised = 0
@@ -40,17 +51,12 @@ def test_normalise_then_map_back_is_the_identity_on_every_training_task(training
         if norm is None:
             continue
         normalised += 1
-        n = len(task.train)
         for k, ((i, o), (ni, no)) in enumerate(zip(task.train, norm.task.train)):
             inverse = np.argsort(norm.perms[k])
             assert np.array_equal(inverse[ni], i) and np.array_equal(inverse[no], o), tid
             assert all(norm.perms[k][c] == c for c in norm.fixed), tid
-        for t, (x, nx, truth) in enumerate(zip(task.test_inputs, norm.task.test_inputs, solutions[tid])):
-            assert np.array_equal(normalise.map_back(nx, norm.perms[n + t], x, norm.fixed), x), tid
-            # the true answer, normalised with its input's colours, maps back to itself (or is refused when it
-            # holds a colour neither fixed nor in its test input)
-            back = normalise.map_back(norm.perms[n + t][truth], norm.perms[n + t], x, norm.fixed)
-            assert back is None or np.array_equal(back, truth), tid
+        # the true answer may be refused when it holds a colour neither fixed nor in its test input
+        _assert_tests_map_back(tid, task, norm, solutions[tid], may_refuse=True)
     assert normalised > 100  # the colours of a role change between demonstrations in many training tasks
 
 
@@ -65,14 +71,10 @@ def test_background_swap_then_map_back_is_the_identity_on_every_training_task(tr
         ins = [i for i, _ in norm.task.train] + list(norm.task.test_inputs)
         bgs = {int(np.bincount(g.ravel(), minlength=10).argmax()) for g in ins}
         assert len(bgs) == 1, tid                                  # one background after the swap
-        n = len(task.train)
         for k, ((i, o), (ni, no)) in enumerate(zip(task.train, norm.task.train)):
             assert np.array_equal(norm.perms[k][norm.perms[k]], np.arange(10)), tid   # a swap: its own inverse
             assert np.array_equal(norm.perms[k][ni], i) and np.array_equal(norm.perms[k][no], o), tid
-        for t, (x, nx, truth) in enumerate(zip(task.test_inputs, norm.task.test_inputs, solutions[tid])):
-            assert np.array_equal(normalise.map_back(nx, norm.perms[n + t], x, norm.fixed), x), tid
-            assert np.array_equal(normalise.map_back(norm.perms[n + t][truth], norm.perms[n + t], x, norm.fixed),
-                                  truth), tid
+        _assert_tests_map_back(tid, task, norm, solutions[tid], may_refuse=False)
     assert swapped > 50   # backgrounds differ between the examples of many training tasks
 
 
