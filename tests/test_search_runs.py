@@ -32,6 +32,12 @@ def training():
     return datasets.load_tasks("arc-agi-1", "training", log=lambda line: None)
 
 
+def _normalised(challenges, normalising) -> list:
+    """(task id, task, normalised task) of every task that `normalising` changes."""
+    found = [(tid, task, normalising(task)) for tid, task in challenges.tasks.items()]
+    return [row for row in found if row[2] is not None]
+
+
 def _assert_tests_map_back(tid, task, norm, truths, may_refuse: bool) -> None:
     """Each normalised test input, and its true answer normalised with the input's colours, map back to
     themselves (the answer may be refused, as None, where `may_refuse`)."""
@@ -45,29 +51,21 @@ def _assert_tests_map_back(tid, task, norm, truths, may_refuse: bool) -> None:
 
 def test_normalise_then_map_back_is_the_identity_on_every_training_task(training):
     challenges, solutions = training
-    normalised = 0
-    for tid, task in challenges.tasks.items():
-        norm = normalise.normalise(task)
-        if norm is None:
-            continue
-        normalised += 1
+    found = _normalised(challenges, normalise.normalise)
+    for tid, task, norm in found:
         for k, ((i, o), (ni, no)) in enumerate(zip(task.train, norm.task.train)):
             inverse = np.argsort(norm.perms[k])
             assert np.array_equal(inverse[ni], i) and np.array_equal(inverse[no], o), tid
             assert all(norm.perms[k][c] == c for c in norm.fixed), tid
         # the true answer may be refused when it holds a colour neither fixed nor in its test input
         _assert_tests_map_back(tid, task, norm, solutions[tid], may_refuse=True)
-    assert normalised > 100  # the colours of a role change between demonstrations in many training tasks
+    assert len(found) > 100  # the colours of a role change between demonstrations in many training tasks
 
 
 def test_background_swap_then_map_back_is_the_identity_on_every_training_task(training):
     challenges, solutions = training
-    swapped = 0
-    for tid, task in challenges.tasks.items():
-        norm = normalise.normalise_background(task)
-        if norm is None:
-            continue
-        swapped += 1
+    found = _normalised(challenges, normalise.normalise_background)
+    for tid, task, norm in found:
         ins = [i for i, _ in norm.task.train] + list(norm.task.test_inputs)
         bgs = {int(np.bincount(g.ravel(), minlength=10).argmax()) for g in ins}
         assert len(bgs) == 1, tid                                  # one background after the swap
@@ -75,7 +73,7 @@ def test_background_swap_then_map_back_is_the_identity_on_every_training_task(tr
             assert np.array_equal(norm.perms[k][norm.perms[k]], np.arange(10)), tid   # a swap: its own inverse
             assert np.array_equal(norm.perms[k][ni], i) and np.array_equal(norm.perms[k][no], o), tid
         _assert_tests_map_back(tid, task, norm, solutions[tid], may_refuse=False)
-    assert swapped > 50   # backgrounds differ between the examples of many training tasks
+    assert len(found) > 50   # backgrounds differ between the examples of many training tasks
 
 
 def _swap_example(many: int, few: int) -> tuple[np.ndarray, np.ndarray]:
