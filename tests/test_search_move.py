@@ -337,3 +337,24 @@ def test_dock_turns_each_shape_onto_the_markers_that_repeat_its_key_cells():
 def test_dock_solves_a_training_task():
     assert_op_solves(move, "0e206a2e", ["dock(move)"])
     assert_op_solves(move, "6aa20dc0", ["dock(copy)"])   # copied at scales 1 to 3, the background differs by pair
+
+
+def test_move_by_count_moves_the_rest_one_step_per_marker_cell():
+    from trm_submit.search.move import move_by_count
+    g = np.zeros((6, 6), np.uint8)
+    g[2, 1:3] = 4                          # a bar
+    g[0, 5] = g[1, 5] = 5                  # two markers: two steps
+    want = np.zeros((6, 6), np.uint8)
+    want[4, 1:3] = 4
+    assert np.array_equal(move_by_count(g, 0, 5, "down", False), want)
+    want = np.zeros((6, 6), np.uint8)
+    want[0, 3:5] = 4                       # up-right two steps
+    assert np.array_equal(move_by_count(g, 0, 5, "ur", False), want)
+    g[:, 0] = 3                            # a line across the grid: lost at the edge, or continued with `extend`
+    lost, kept = move_by_count(g, 0, 5, "down", False), move_by_count(g, 0, 5, "down", True)
+    assert lost[:2, 0].tolist() == [0, 0] and (kept[:, 0] == 3).all() and kept[4, 1:3].tolist() == [4, 4]
+    assert move_by_count(np.zeros((3, 3), np.uint8), 0, 5, "down", False) is None   # no marker
+
+
+def test_move_by_count_solves_a_training_task():
+    assert_op_solves(move, "e48d4e1a", ["move_by_count(5,dl,extend)"])

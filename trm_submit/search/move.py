@@ -422,6 +422,46 @@ def move_by_measure(grid: np.ndarray, ctx_bg: int, mode: str, direction: str, me
     return out
 
 
+DIRECTIONS8 = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1), "ul": (-1, -1), "ur": (-1, 1),
+               "dl": (1, -1), "dr": (1, 1)}
+
+
+def move_by_count(grid: np.ndarray, ctx_bg: int, marker: int, direction: str, extend: bool) -> np.ndarray | None:
+    """The cells of `marker` erased and the rest of the grid moved toward `direction` by as many cells as the marker
+    had: "the shape moves one step per counter" (e48d4e1a). What comes in at the edges is background, or with
+    `extend` the edge lines continued, so that lines across the grid stay across it. None without a marker cell."""
+    bg = grid_background(grid, ctx_bg)
+    n = int((grid == marker).sum())
+    if not n:
+        return None
+    body = np.where(grid == marker, np.uint8(bg), grid).astype(np.uint8)
+    dy, dx = DIRECTIONS8[direction]
+    h, w = grid.shape
+    rows, cols = np.arange(h) - dy * n, np.arange(w) - dx * n
+    if extend:
+        return np.ascontiguousarray(body[np.clip(rows, 0, h - 1)][:, np.clip(cols, 0, w - 1)])
+    out = np.full(grid.shape, bg, dtype=np.uint8)
+    r_in, c_in = (rows >= 0) & (rows < h), (cols >= 0) & (cols < w)
+    out[np.ix_(r_in, c_in)] = body[np.ix_(rows[r_in], cols[c_in])]
+    return out
+
+
+def _count_move_ops(ctx: TaskContext) -> list[Op]:
+    """The first `move_by_count` (marker: a colour of every train input and no train output) that reproduces every
+    demonstration."""
+    if not ctx.same_shape:
+        return []
+    for m in ctx.in_colours:
+        if m == ctx.bg or not all((i == m).any() for i in ctx.train_in) or any((o == m).any() for o in ctx.train_out):
+            continue
+        for direction in DIRECTIONS8:
+            for extend in (False, True):
+                fn = partial(move_by_count, ctx_bg=ctx.bg, marker=m, direction=direction, extend=extend)
+                if agrees(fn, ctx, exact=True):
+                    return [Op(f"move_by_count({m},{direction}{',extend' if extend else ''})", fn)]
+    return []
+
+
 def _no_colour_grows(ctx: TaskContext) -> bool:
     """No colour has more cells in a train output than in its input: what every plain move keeps (a moved cell
     can leave the grid or land on another, never add to its colour). A cheap test before fitting 36 moves."""
@@ -555,7 +595,8 @@ def dock(grid: np.ndarray, keep: bool) -> np.ndarray | None:
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
     to_own_colour, to_own_wall, step_to_corner and dock, where their moves agree with the train outputs; shift_colours
-    where every colour's own translation reproduces the train outputs; the first move_by_measure that does."""
+    where every colour's own translation reproduces the train outputs; the first move_by_measure and the first
+    move_by_count that do."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -575,4 +616,4 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
                    for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
-                         + _measure_ops(ctx))
+                         + _measure_ops(ctx) + _count_move_ops(ctx))
