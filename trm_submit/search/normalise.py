@@ -131,7 +131,12 @@ def normalise(task: Task, nth: int = 0) -> Optional[Normalised]:
     choice = separating[nth] if separating else None
     name = choice[0] if choice else "+".join(n for n, _ in FEATURES)
     keys = [choice[1]] if choice else [k for _, k in FEATURES]
-    perms = [_permutation(g, fixed, keys) for g in inputs]
+    return _permuted(task, [_permutation(g, fixed, keys) for g in inputs], fixed, name)
+
+
+def _permuted(task: Task, perms: list[np.ndarray], fixed: frozenset[int], name: str) -> Optional[Normalised]:
+    """`task` with each example in its permutation's colours (an output in its input's), or None when every example
+    has the same permutation (the task with its colours renamed: nothing a search could use)."""
     if all(np.array_equal(p, perms[0]) for p in perms):
         return None
     n = len(task.train)
@@ -154,20 +159,17 @@ def normalise_background(task: Task) -> Optional[Normalised]:
     together, has no one most common colour."""
     inputs = [i for i, _ in task.train] + list(task.test_inputs)
     target = _most_common(inputs)
+    if target is None:
+        return None
     perms = []
     for g in inputs:
-        perm = np.arange(N_COLOURS, dtype=np.uint8)
         own = _most_common([g])
-        if own is None or target is None:
+        if own is None:
             return None
+        perm = np.arange(N_COLOURS, dtype=np.uint8)
         perm[own], perm[target] = target, own
         perms.append(perm)
-    if all(np.array_equal(p, perms[0]) for p in perms):
-        return None
-    n = len(task.train)
-    train = tuple((perms[k][i], perms[k][o]) for k, (i, o) in enumerate(task.train))
-    tests = tuple(perms[n + t][g] for t, g in enumerate(task.test_inputs))
-    return Normalised(Task(task.task_id, train, tests), tuple(perms), frozenset(range(N_COLOURS)), "background")
+    return _permuted(task, perms, frozenset(range(N_COLOURS)), "background")
 
 
 def map_back(answer: np.ndarray, perm: np.ndarray, test_input: np.ndarray, fixed: frozenset[int]

@@ -95,20 +95,15 @@ def _prepared(task: Task, run: Run, max_depth: int
     run would repeat another."""
     if run.name == "raw":
         return task, max_depth, 200_000, lambda t, g: g
-    if run.name in ("colours", "colours_alt"):
-        norm = normalise.normalise(task, 0 if run.name == "colours" else 1)
+    if run.name in ("colours", "colours_alt", "background"):
+        norm = (normalise.normalise_background(task) if run.name == "background"
+                else normalise.normalise(task, 0 if run.name == "colours" else 1))
         if norm is None:
             return None
         if run.name == "colours_alt":
             first = normalise.normalise(task, 0)
             if first is not None and all(np.array_equal(a, b) for a, b in zip(first.perms, norm.perms)):
                 return None  # the same normalised task as the colour run
-        return norm.task, max_depth, 200_000, lambda t, g: normalise.map_back(
-            g, norm.test_perms[t], task.test_inputs[t], norm.fixed)
-    if run.name == "background":
-        norm = normalise.normalise_background(task)
-        if norm is None:
-            return None
         return norm.task, max_depth, 200_000, lambda t, g: normalise.map_back(
             g, norm.test_perms[t], task.test_inputs[t], norm.fixed)
     if run.name in views.VIEWS:
