@@ -35,6 +35,13 @@ def added_colours(ctx: TaskContext, enclosed_only: bool) -> set[int]:
     return found
 
 
+def marker_colours(ctx: TaskContext) -> list[int]:
+    """Colours (not the background) that every train input holds and no train output does: markers that say
+    something and are gone once it is done."""
+    return [m for m in ctx.in_colours if m != ctx.bg and all((i == m).any() for i in ctx.train_in)
+            and not any((o == m).any() for o in ctx.train_out)]
+
+
 def agrees(fn: Callable, ctx: TaskContext, exact: bool) -> bool:
     """`fn` applies to every same-shape train input, changes something, and every cell it changes takes
     the output's colour (or, `exact`, it reproduces the output)."""

@@ -52,7 +52,7 @@ from typing import Callable
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import agrees, same_shape_pairs, shape_keeping
+from .fitting import agrees, marker_colours, same_shape_pairs, shape_keeping
 from .geometry import DIHEDRAL
 from .objects import Obj, cells_of, colour_counts, components, grid_background, most_common_colour, place
 
@@ -422,8 +422,7 @@ def move_by_measure(grid: np.ndarray, ctx_bg: int, mode: str, direction: str, me
     return out
 
 
-DIRECTIONS8 = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1), "ul": (-1, -1), "ur": (-1, 1),
-               "dl": (1, -1), "dr": (1, 1)}
+DIRECTIONS8 = STEPS | {"ul": (-1, -1), "ur": (-1, 1), "dl": (1, -1), "dr": (1, 1)}
 
 
 def move_by_count(grid: np.ndarray, ctx_bg: int, marker: int, direction: str, extend: bool) -> np.ndarray | None:
@@ -451,9 +450,7 @@ def _count_move_ops(ctx: TaskContext) -> list[Op]:
     demonstration."""
     if not ctx.same_shape:
         return []
-    for m in ctx.in_colours:
-        if m == ctx.bg or not all((i == m).any() for i in ctx.train_in) or any((o == m).any() for o in ctx.train_out):
-            continue
+    for m in marker_colours(ctx):
         for direction in DIRECTIONS8:
             for extend in (False, True):
                 fn = partial(move_by_count, ctx_bg=ctx.bg, marker=m, direction=direction, extend=extend)

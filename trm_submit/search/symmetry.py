@@ -21,7 +21,7 @@ from functools import lru_cache, partial
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import agrees
+from .fitting import agrees, marker_colours
 from .grid_loops import component_boxes, label_components, mirror_axis, periodic_fill
 from .objects import components, grid_background
 
@@ -395,9 +395,7 @@ def _marker_mirror_ops(ctx: TaskContext) -> list[Op]:
     if not ctx.same_shape:
         return []
     found = []
-    for m in ctx.in_colours:
-        if m == ctx.bg or not all((i == m).any() for i in ctx.train_in) or any((o == m).any() for o in ctx.train_out):
-            continue
+    for m in marker_colours(ctx):
         fn = partial(mirror_at_marker, ctx_bg=ctx.bg, marker=m)
         rest = set()
         for i, o in zip(ctx.train_in, ctx.train_out):
