@@ -254,3 +254,37 @@ def test_rings_from_markers_paints_each_ring_in_the_colour_of_its_marker():
 
 def test_rings_from_markers_solves_a_training_task():
     assert_op_solves(col, "ac0c2ac3", ["rings_from_markers"], dataset="arc-agi-2")
+
+
+def _quadrants(tl: int, tr: int, br: int, bl: int, side: int = 6) -> np.ndarray:
+    """A square in four one-colour quadrants with a fixed 5 cross between them."""
+    g = np.full((side, side), 5, np.uint8)
+    h = side // 2
+    g[:h - 1, :h - 1], g[:h - 1, h + 1:], g[h + 1:, h + 1:], g[h + 1:, :h - 1] = tl, tr, br, bl
+    return g
+
+
+def test_rotate_colours_turns_the_regions_colours_around_the_middle():
+    g = _quadrants(1, 2, 3, 4)
+    # step 1: each region takes the colour of the one before it clockwise on the screen (top-left from bottom-left)
+    assert (col.rotate_colours(g, (5,), 1) == _quadrants(4, 1, 2, 3)).all()
+    assert (col.rotate_colours(g, (5,), -1) == _quadrants(2, 3, 4, 1)).all()
+    assert col.rotate_colours(_quadrants(1, 1, 1, 1), (5,), 1) is None   # one turning colour: nothing to turn
+    diagonal = _quadrants(1, 2, 1, 2)                                       # two colours at one mean position
+    assert col.rotate_colours(diagonal, (5,), 1) is None
+
+
+def test_rotate_colours_offered_only_where_every_demonstration_turns_one_way():
+    pairs = [(_quadrants(1, 2, 3, 4), _quadrants(4, 1, 2, 3)), (_quadrants(6, 7, 8, 9), _quadrants(9, 6, 7, 8))]
+    test = _quadrants(2, 0, 4, 6)
+    names = {o.name: o for o in col.ops(make_context(Task("hand", tuple(pairs), (test,))))}
+    # the cross (5) is kept by every demonstration; the test's colours turn, 0 and the unseen ones included
+    assert (names["rotate_colours(1)"].fn(test) == _quadrants(6, 2, 0, 4)).all()
+    assert "rotate_colours(-1)" not in names
+    mixed = [pairs[0], (_quadrants(6, 7, 8, 9), _quadrants(7, 8, 9, 6))]   # one turns each way
+    assert not [n for n in (o.name for o in col.ops(make_context(Task("hand", tuple(mixed), (test,)))))
+                if n.startswith("rotate_colours")]
+
+
+def test_rotate_colours_solves_a_training_task():
+    assert_op_solves(col, "d511f180", ["rotate_colours(1)"])   # two colours: a swap

@@ -96,3 +96,19 @@ def test_count_canvas_after_a_colour_and_the_lone_cells_solves_a_training_task()
     from trm_submit.search import colour, patterns
     assert_op_solves([colour, patterns, draw], "1fad071e",
                      ["keep_colour(1)", "remove_isolated", "count_canvas(objects,(1,),(1, 5),0,0)"])
+
+
+def test_sort_cells_lays_the_colours_most_first_in_each_order():
+    g = np.array([[3, 1, 1], [1, 2, 1]], np.uint8)   # 1: four cells, then 3 and 2 tie
+    assert draw.sort_cells(g, 0) is None               # two colours of one count: no order
+    g[1, 1] = 3                                        # 1: four, 3: two
+    assert draw.sort_cells(g, 0).tolist() == [[1, 1, 1], [1, 3, 3]]
+    # every order holds the same cells; order 3 fills columns from the bottom-left corner upward
+    assert draw.sort_cells(g, 3).tolist() == [[1, 1, 3], [1, 1, 3]]
+    for k in range(8):
+        out = draw.sort_cells(g, k)
+        assert out.shape == g.shape and sorted(out.ravel()) == sorted(g.ravel())
+
+
+def test_sort_cells_solves_a_training_task():
+    assert_op_solves(draw, "bd283c4a", ["sort_cells(3)"], dataset="arc-agi-2")

@@ -83,3 +83,26 @@ def test_rewrite_touching_recolours_touching_pairs_in_any_orientation():
 
 def test_rewrite_touching_solves_a_training_task():
     assert_op_solves(rewrite, "d90796e8", ["rewrite_touching(2>0,3>8)"])
+
+
+L = np.array([[4, 0], [4, 4]], dtype=np.uint8)
+L_FILLED = np.array([[4, 1], [4, 4]], dtype=np.uint8)
+
+
+def test_a_turned_rewrite_turns_the_patch_with_the_object():
+    # the demonstrations show the L in two orientations; the test shows it in two others
+    pairs = [(_canvas((L, 0, 0), (BAR, 6, 4)), _canvas((L_FILLED, 0, 0), (BAR, 6, 4))),
+             (_canvas((np.rot90(L), 4, 4)), _canvas((np.rot90(L_FILLED), 4, 4)))]
+    test = _canvas((np.rot90(L, 2), 0, 5), (L.T, 5, 1), (BAR, 3, 3))
+    ops = {op.name: op for op in rewrite.ops(make_context(_task(pairs, [test])))}
+    assert not any("turned" not in name for name in ops)   # as they are, the test's Ls are unseen
+    turned = ops["rewrite(c4,margin 0,turned;2 looks)"]
+    want = _canvas((np.rot90(L_FILLED, 2), 0, 5), (L_FILLED.T, 5, 1), (BAR, 3, 3))
+    assert (turned.fn(test) == want).all()
+    # a symmetric object's patch must agree under each map that leaves it as it is: a bar painted at one end does not
+    bars = [(_canvas((BAR, 0, 0)), _canvas((np.array([[2, 1, 1]], np.uint8), 0, 0)))]
+    assert rewrite.fit_rewrites(bars, 0, "c4", 0, turned=True) is None
+
+
+def test_a_turned_rewrite_solves_a_training_task():
+    assert_op_solves(rewrite, "3aa6fb7a", ["rewrite(c4,margin 0,turned;1 looks)"])

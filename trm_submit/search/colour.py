@@ -6,6 +6,8 @@ rings swap colours, a map that differs in every demonstration. `colour_histogram
 bars; `largest_bars` draws one bar per largest object; `concentric` draws the grid's nested layers (or its colours,
 the most frequent outside) as square rings; `rings_from_markers` fills a square grid with rings around its centre,
 each ring the colour of the marker cell lying on it (ac0c2ac3: "each dot's distance from the middle is its ring").
+`rotate_colours` turns the colours of the regions around the grid's centre one step (880c1354: "the colours go round
+the middle"), the colours that no demonstration changes held fixed.
 """
 
 from __future__ import annotations
@@ -274,6 +276,38 @@ def permute_layers(g: Grid, how: str) -> Optional[Grid]:
     return lut[g]
 
 
+def rotate_colours(g: Grid, fixed: tuple[int, ...], step: int) -> Optional[Grid]:
+    """Each colour of `g` outside `fixed` takes the colour of the one `step` places before it in the order of their
+    cells' mean position by angle around the grid's centre (step 1: clockwise, -1: anticlockwise on the screen; with
+    two colours both swap them). None with fewer than two such colours or two of them at one angle."""
+    h, w = g.shape
+    turning = []
+    for c in np.unique(g).tolist():
+        if c in fixed:
+            continue
+        ys, xs = np.nonzero(g == c)
+        turning.append((round(float(np.arctan2(ys.mean() - (h - 1) / 2, xs.mean() - (w - 1) / 2)), 9), c))
+    turning.sort()
+    if len(turning) < 2 or len({a for a, _ in turning}) < len(turning):
+        return None
+    lut = np.arange(10, dtype=g.dtype)
+    for k, (_, c) in enumerate(turning):
+        lut[c] = turning[(k - step) % len(turning)][1]
+    return lut[g]
+
+
+def _kept_colours(ctx: TaskContext) -> tuple[int, ...]:
+    """The colours of the train inputs whose cells keep their colour in every same-shape demonstration."""
+    kept: set[int] = set()
+    changed: set[int] = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        if i.shape != o.shape:
+            continue
+        for c in np.unique(i).tolist():
+            (changed if (o[i == c] != c).any() else kept).add(c)
+    return tuple(sorted(kept - changed))
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """The task's colour ops: parameters from the colours the task uses."""
     bg = ctx.bg
@@ -316,6 +350,12 @@ def ops(ctx: TaskContext) -> list[Op]:
         op = Op("rings_from_markers", partial(rings_from_markers, bg=bg), keeps_shape=True)
         if agrees(op.fn, ctx, exact=True):
             out.append(op)
+        fixed = _kept_colours(ctx)
+        for step in (1, -1):
+            op = Op(f"rotate_colours({step})", partial(rotate_colours, fixed=fixed, step=step), keeps_shape=True)
+            if agrees(op.fn, ctx, exact=True):
+                out.append(op)
+                break
     return out
 
 

@@ -1,8 +1,9 @@
 """New grids drawn from what a grid holds: a count (non-background cells, colours or objects) drawn as a row,
 a column, a square or a diagonal of the grid's main colour, or as a line centred in the grid's middle row or column
 (dce56571), or as runs of cells of each output colour filling a fixed canvas in reading order (`count_canvas`:
-"as many blue cells as blue squares", 1fad071e); a 1-cell frame around the grid's border; and a square spiral over
-the whole grid.
+"as many blue cells as blue squares", 1fad071e); a 1-cell frame around the grid's border; a square spiral over
+the whole grid; and the grid's own cells sorted by colour count (`sort_cells`: the commonest colour's cells first,
+laid in one of the eight corner-and-direction orders, bd283c4a: "the colours poured in, most first").
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -14,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..grids.augment import DIHEDRAL_INVERSE, dihedral
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext, op
 from .fitting import agrees
 from .objects import colour_counts, components, grid_background
@@ -157,6 +159,18 @@ def spiral(grid: np.ndarray, colour: int) -> np.ndarray:
     return out
 
 
+def sort_cells(grid: np.ndarray, order: int) -> Optional[np.ndarray]:
+    """The grid's cells rearranged: its colours by count, the commonest first, each colour's cells in one run laid row
+    by row in the frame of dihedral map `order` (0: from the top-left corner rightward; the other seven: from each
+    corner, along rows or columns). None with one colour or two colours of one count."""
+    counts = np.bincount(grid.ravel(), minlength=10)
+    colours = sorted(np.flatnonzero(counts).tolist(), key=lambda c: -counts[c])
+    if len(colours) < 2 or len(set(counts[colours].tolist())) < len(colours):
+        return None
+    cells = np.repeat(np.array(colours, np.uint8), counts[colours])
+    return dihedral(cells.reshape(dihedral(grid, order).shape), DIHEDRAL_INVERSE[order])
+
+
 def _layouts(ctx: TaskContext) -> list[str]:
     """The layouts the train outputs' shapes allow: rows for 1-row outputs, columns for 1-column ones,
     squares and diagonals for square ones."""
@@ -178,9 +192,10 @@ def ops(ctx: TaskContext) -> list[Op]:
         colours = [c for c in ctx.out_colours if c != ctx.bg]
         spirals = [op(spiral, colour=c, keeps_shape=True) for c in colours]
         lines = [op(count_line, axis=axis, ctx_bg=ctx.bg, keeps_shape=True) for axis in (0, 1)]
+        sorts = [op(sort_cells, order=k, keeps_shape=True) for k in range(8)]
         return ([op(frame, colour=c, keeps_shape=True) for c in colours]
                 + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
-                + [o for o in lines if agrees(o.fn, ctx, exact=True)])
+                + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
     found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
              for q in QUANTITIES for layout in _layouts(ctx)]
     canvas = _canvas_order(ctx)

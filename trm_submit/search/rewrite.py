@@ -3,7 +3,9 @@ the patch the demonstrations show over its bounding box grown by a margin (0 or 
 train pairs, one per object key (the object's exact cells, colours included); where two objects with one key disagree
 the rule does not fit. A key by shape alone (the patch written in the object's own colour) was tried: on the ARC-AGI-1
 training set it fitted two more tasks and got both tests wrong. A test object whose key no demonstration shows makes the
-op return None (an unseen object has no known rewrite).
+op return None (an unseen object has no known rewrite). A turned rewrite keys an object up to rotations and reflections
+(its cells, colours included) and turns its patch with it: "every L gets its corner filled, whichever way it faces";
+scanned on both training sets (ARC-AGI-1 evaluation ids left out): it fitted 11 tasks, all 11 right.
 
 Offered only where the rewrite reproduces every train output exactly (so the cells outside every patch are
 unchanged) and changes something: "every hollow square becomes a plus, every other shape stays".
@@ -20,6 +22,7 @@ from functools import partial
 
 import numpy as np
 
+from ..grids.augment import DIHEDRAL_INVERSE, dihedral
 from .dsl import Op, TaskContext
 from .fitting import same_shape_pairs
 from .grid_loops import beside
@@ -46,29 +49,44 @@ def _patch(grid: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return out
 
 
-def fit_rewrites(pairs: list[tuple[np.ndarray, np.ndarray]], ctx_bg: int, mode: str, margin: int) -> Table | None:
-    """{object key: output patch} agreeing over every object of every pair, or None on a disagreement or a
-    pair without objects."""
+def _keys(obj: Obj, turned: bool) -> tuple[tuple, list[int]]:
+    """(the object's key, the dihedral maps that take its cells to the key's frame): its cells as they are, or
+    (turned) the least of their eight images (several maps where the object is symmetric)."""
+    if not turned:
+        return obj.content_key(), [0]
+    images = [dihedral(obj.grid, k) for k in range(8)]
+    keys = [(im.shape, im.tobytes()) for im in images]
+    least = min(keys)
+    return least, [k for k in range(8) if keys[k] == least]
+
+
+def fit_rewrites(pairs: list[tuple[np.ndarray, np.ndarray]], ctx_bg: int, mode: str, margin: int,
+                 turned: bool = False) -> Table | None:
+    """{object key: output patch (in the key's frame)} agreeing over every object of every pair, or None on a
+    disagreement or a pair without objects."""
     table: Table = {}
     for i, o in pairs:
         objs = components(i, grid_background(i, ctx_bg), mode)
         if not objs:
             return None
         for obj in objs:
-            patch = _patch(o, _box(obj, margin))
-            k = obj.content_key()
-            known = table.get(k)
-            if known is None:
-                table[k] = patch
-                continue
-            both = (known != OUTSIDE) & (patch != OUTSIDE)
-            if (known[both] != patch[both]).any():
-                return None
-            table[k] = np.where(known == OUTSIDE, patch, known)
+            seen = _patch(o, _box(obj, margin))
+            key, maps = _keys(obj, turned)
+            for k in maps:
+                patch = dihedral(seen, k)
+                known = table.get(key)
+                if known is None:
+                    table[key] = patch
+                    continue
+                both = (known != OUTSIDE) & (patch != OUTSIDE)
+                if (known[both] != patch[both]).any():
+                    return None
+                table[key] = np.where(known == OUTSIDE, patch, known)
     return table
 
 
-def apply_rewrites(grid: np.ndarray, ctx_bg: int, mode: str, margin: int, table: Table) -> np.ndarray | None:
+def apply_rewrites(grid: np.ndarray, ctx_bg: int, mode: str, margin: int, table: Table,
+                   turned: bool = False) -> np.ndarray | None:
     """`grid` with every object's grown box painted with its key's patch (in object order), or None when an
     object's key is unknown or its patch has no colour for a cell inside the grid."""
     objs = components(grid, grid_background(grid, ctx_bg), mode)
@@ -77,9 +95,11 @@ def apply_rewrites(grid: np.ndarray, ctx_bg: int, mode: str, margin: int, table:
     out = grid.copy()
     h, w = grid.shape
     for obj in objs:
-        patch = table.get(obj.content_key())
+        key, maps = _keys(obj, turned)
+        patch = table.get(key)
         if patch is None:
             return None
+        patch = dihedral(patch, DIHEDRAL_INVERSE[maps[0]])
         r0, c0, r1, c1 = _box(obj, margin)
         seen = patch[max(-r0, 0):patch.shape[0] - max(r1 - h, 0), max(-c0, 0):patch.shape[1] - max(c1 - w, 0)]
         if (seen == OUTSIDE).any():
@@ -138,16 +158,17 @@ def ops(ctx: TaskContext) -> list[Op]:
     if not pairs or all((i == o).all() for i, o in pairs):
         return []
     found: dict[tuple, Op] = {}
-    for margin, (mode, _, _) in itertools.product(MARGINS, MODES):
-        table = fit_rewrites(pairs, ctx.bg, mode, margin)
+    for turned, margin, (mode, _, _) in itertools.product((False, True), MARGINS, MODES):
+        table = fit_rewrites(pairs, ctx.bg, mode, margin, turned)
         if table is None:
             continue
-        fn = partial(apply_rewrites, ctx_bg=ctx.bg, mode=mode, margin=margin, table=table)
+        fn = partial(apply_rewrites, ctx_bg=ctx.bg, mode=mode, margin=margin, table=table, turned=turned)
         if not all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
             continue
         results = [fn(g) for g in ctx.test_in]
         sig = tuple(r.tobytes() for r in results if r is not None)
         if len(sig) < len(results):
             continue
-        found.setdefault(sig, Op(f"rewrite({mode},margin {margin};{len(table)} looks)", fn, keeps_shape=True))
+        name = f"rewrite({mode},margin {margin}{',turned' if turned else ''};{len(table)} looks)"
+        found.setdefault(sig, Op(name, fn, keeps_shape=True))
     return list(found.values())[:MAX_REWRITE_OPS] + _touching_ops(ctx, pairs)
