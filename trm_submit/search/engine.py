@@ -63,7 +63,7 @@ from ..grids import vote
 from ..grids.encoding import MAX_SIDE as ARC_MAX_SIDE  # a candidate must be a valid ARC grid
 from ..grids.kernels import grid_hash  # the hash TRM's candidates carry too
 from ..io.tasks import Task
-from . import cases, generic, library, postpass, sizes, stack
+from . import generic, library, postpass, sizes, stack
 from .dsl import GRID, LIST, Fitter, Op, TaskContext, Value, as_grid, as_value, cells, make_context, value_key
 from .lists import CENTRED_MAPS, map_items, overlay_at
 from .solutions import PARTIAL_MIN_DEMOS, Solutions, Verifier, program_text
@@ -88,7 +88,6 @@ BASE_STACKS = True      # stacks built from the bottom: a whole image under clea
 SUBSET_STACKS = True    # stacks built on subsets of the demonstrations, checked on the others (stack.subset_stacks)
 MISSED_DEMO_COST = 1000 # a partial fit's rank cost per demonstration missed beyond the first
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
-CASE_SPLITS = True      # two programs joined by a feature of the input that tells their demonstrations apart (cases)
 CHECK_EVERY = 4             # op applications between two budget checks
 REFUSAL_MEMO = True         # last level: an op refused on a first train value (it gave None, or a grid that
                             # nothing could make the first output) is refused without a call on that value
@@ -480,13 +479,9 @@ def run_search(task: Task, budget: Budget, max_depth: int, max_states: int,
                 verifier.partials.add(text, cost + MISSED_DEMO_COST * max(0, n - goods - 1), tests)
     if deepest and DEEPER_GENERIC:    # the time left: one generic function more, checked only
         generic.check_deeper(ctx, verifier, deepest, budget)
-    splits = Solutions()
-    if CASE_SPLITS:
-        for text, cost, tests in cases.splits(verifier.by_demos, ctx.train_in, ctx.test_in, predicted):
-            splits.add(text, cost, tests)
     stats = dict(states=len(search.seen), depth=depth, stopped_by=stopped, predicted=predicted,
                  applications=search.applications, errors=search.errors)
-    stats["partials"], stats["splits"] = verifier.partials, splits
+    stats["partials"] = verifier.partials
     return verifier.solutions, stats
 
 
@@ -502,17 +497,15 @@ def _compose_generic(search: _Search, ctx: TaskContext, verifier: Verifier, n: i
     return generic.compose_over(ctx, verifier, after, budget.fraction(COMPOSE_SHARE))
 
 
-def _candidates(solutions: Solutions, n_test: int, partials: Optional[Solutions] = None,
-                splits: Optional[Solutions] = None) -> list[list[vote.Candidate]]:
-    """Ranked distinct candidates per test input (the rank rule of this module's docstring): the full fits, then
-    the case splits' grids and then the partial fits' grids that no earlier tier gives (both tagged partial)."""
+def _candidates(solutions: Solutions, n_test: int, partials: Optional[Solutions] = None
+                ) -> list[list[vote.Candidate]]:
+    """Ranked distinct candidates per test input (the rank rule of this module's docstring): the full fits,
+    then the partial fits' grids that no full fit gives (tagged partial)."""
     out: list[list[vote.Candidate]] = []
     for t in range(n_test):
-        ranked = _ranked(solutions, t, set())
-        for tier in (splits, partials):
-            if tier is not None:
-                ranked += _ranked(tier, t, {c.hash for c in ranked}, partial=True)
-        out.append(ranked[:MAX_CANDIDATES])
+        full = _ranked(solutions, t, set())
+        out.append(full + _ranked(partials, t, {c.hash for c in full}, partial=True) if partials else full)
+        out[-1] = out[-1][:MAX_CANDIDATES]
     return out
 
 
@@ -552,8 +545,7 @@ def solve_task(task: Task, budget: Budget, max_depth: int = 3, max_states: int =
     t0 = time.monotonic()
     try:
         solutions, stats = run_search(task, budget, max_depth, max_states, collect, givens, generic_pieces)
-        candidates = _candidates(solutions, task.n_test, stats["partials"] if PARTIAL_FITS else None,
-                                 stats["splits"])
+        candidates = _candidates(solutions, task.n_test, stats["partials"] if PARTIAL_FITS else None)
     except Exception as e:  # defensive: a bug must not cost the run its other tasks
         print(f"search: task {task.task_id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         return SearchResult([[] for _ in task.test_inputs], 0, 0, 0, "error", time.monotonic() - t0)

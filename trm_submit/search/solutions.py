@@ -19,7 +19,6 @@ from .dsl import Fitter, Op, TaskContext, as_grid, value_key
 from .stack import Pieces
 
 PARTIAL_MIN_DEMOS = 3   # a partial fit must reproduce at least 2 demonstrations and miss exactly one
-PER_DEMOS = 3           # programs kept per set of demonstrations reproduced (the sides of case splits)
 
 
 @dataclass
@@ -61,9 +60,6 @@ class Verifier:
         self.finishers = finishers
         self.solutions = Solutions()
         self.partials = Solutions()   # programs that reproduce every demonstration but one
-        # demonstrations reproduced (a bit each; some, not all) -> the cheapest programs (text, cost, test answers)
-        # with distinct answers, at most PER_DEMOS
-        self.by_demos: dict[int, list[tuple[str, int, tuple]]] = {}
         self.pieces = Pieces(targets=ctx.train_out, bg=ctx.bg)
         self.fit_cache: dict[int, list[Op]] = {}
         self.fit_errors = 0
@@ -83,11 +79,8 @@ class Verifier:
         if all(same):
             self.solutions.add(program_text(program), cost, tests)
             return True
-        good = sum(same)
-        if self.n_train >= PARTIAL_MIN_DEMOS and good == self.n_train - 1:
+        if self.n_train >= PARTIAL_MIN_DEMOS and sum(same) == self.n_train - 1:
             self.partials.add(program_text(program), cost, tests)
-        if good:
-            self._by_demos(sum(1 << i for i, s in enumerate(same) if s), program, cost, tests)
         if not all(fits):
             return False
         if piece:
@@ -97,21 +90,6 @@ class Verifier:
             fixed = tuple(None if t is None else _apply(op.fn, t) for t in tests)
             self.solutions.add(program_text(program + (op.name,)), cost + op.cost, fixed)
         return bool(fitted)
-
-    def _by_demos(self, demos: int, program: tuple[str, ...], cost: int, tests: tuple) -> None:
-        known = self.by_demos.setdefault(demos, [])
-        if len(known) == PER_DEMOS and cost >= known[-1][1]:
-            return
-        key = tuple(value_key(t) for t in tests)
-        for k, (_, old_cost, old_tests) in enumerate(known):
-            if tuple(value_key(t) for t in old_tests) == key:
-                if cost < old_cost:
-                    known[k] = (program_text(program), cost, tests)
-                    known.sort(key=lambda e: e[1])
-                return
-        known.append((program_text(program), cost, tests))
-        known.sort(key=lambda e: e[1])
-        del known[PER_DEMOS:]
 
     def fitted(self, train: tuple) -> list[Op]:
         """The finisher ops that map these train values onto the outputs (cached by the train values: many
