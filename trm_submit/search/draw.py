@@ -187,7 +187,8 @@ def _layouts(ctx: TaskContext) -> list[str]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame and a
-    spiral in each output colour and the count as a centred line (same-shape tasks)."""
+    spiral in each output colour, and the count as a centred line or the cells sorted by count where they reproduce
+    every demonstration, at most three (same-shape tasks)."""
     if ctx.same_shape:
         colours = [c for c in ctx.out_colours if c != ctx.bg]
         spirals = [op(spiral, colour=c, keeps_shape=True) for c in colours]
