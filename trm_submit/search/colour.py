@@ -296,8 +296,9 @@ def rotate_colours(g: Grid, fixed: tuple[int, ...], step: int) -> Optional[Grid]
     return lut[g]
 
 
-def _kept_colours(ctx: TaskContext) -> tuple[int, ...]:
-    """The colours of the train inputs whose cells keep their colour in every same-shape demonstration."""
+def _unchanged_colours(ctx: TaskContext) -> tuple[int, ...]:
+    """The colours of the train inputs (any of them, the background included) whose cells keep their colour in every
+    same-shape demonstration that holds them."""
     kept: set[int] = set()
     changed: set[int] = set()
     for i, o in zip(ctx.train_in, ctx.train_out):
@@ -350,7 +351,7 @@ def ops(ctx: TaskContext) -> list[Op]:
         op = Op("rings_from_markers", partial(rings_from_markers, bg=bg), keeps_shape=True)
         if agrees(op.fn, ctx, exact=True):
             out.append(op)
-        fixed = _kept_colours(ctx)
+        fixed = _unchanged_colours(ctx)
         for step in (1, -1):
             op = Op(f"rotate_colours({step})", partial(rotate_colours, fixed=fixed, step=step), keeps_shape=True)
             if agrees(op.fn, ctx, exact=True):
