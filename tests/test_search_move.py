@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves, random_sparse, ref_components
 
+from trm_submit.io.tasks import Task
 from trm_submit.search import move
+from trm_submit.search.dsl import make_context
 from trm_submit.search.move import attract
 
 
@@ -358,3 +360,31 @@ def test_move_by_count_moves_the_rest_one_step_per_marker_cell():
 
 def test_move_by_count_solves_a_training_task():
     assert_op_solves(move, "e48d4e1a", ["move_by_count(5,dl,extend)"])
+
+
+def test_snap_pairs_moves_the_later_cell_of_a_known_pair_beside_the_earlier():
+    g = np.array([[4, 0, 0, 7, 0],
+                  [6, 0, 0, 7, 0],
+                  [0, 7, 0, 0, 4]], np.uint8)
+    want = np.array([[4, 7, 0, 0, 0],
+                     [6, 0, 0, 7, 0],      # 6 and 7: not a pair
+                     [0, 7, 4, 0, 0]], np.uint8)
+    assert np.array_equal(move.snap_pairs(g, 0, frozenset({(4, 7)}), 0), want)
+    assert np.array_equal(move.snap_pairs(g.T.copy(), 0, frozenset({(4, 7)}), 1), want.T)
+    assert move.snap_pairs(g, 0, frozenset({(1, 2)}), 0) is None    # nothing moves
+
+
+def test_snap_pairs_reads_the_pairs_off_the_demonstrations():
+    a = np.array([[4, 0, 0, 7], [6, 0, 7, 0]], np.uint8)
+    b = np.array([[4, 7, 0, 0], [6, 0, 7, 0]], np.uint8)
+    test = np.array([[0, 7, 0, 4], [7, 0, 0, 6]], np.uint8)
+    ops = {o.name: o for o in move.ops(make_context(Task("hand", ((a, b),), (test,))))}
+    assert np.array_equal(ops["snap_pairs(rows;47)"].fn(test), np.array([[0, 7, 4, 0], [7, 0, 0, 6]], np.uint8))
+    # a pair that one demonstration snaps and another leaves apart is no rule
+    c = np.array([[7, 0, 4, 0]], np.uint8)
+    names = [o.name for o in move.ops(make_context(Task("hand", ((a, b), (c, c.copy())), (test,))))]
+    assert not [n for n in names if n.startswith("snap_pairs")]
+
+
+def test_snap_pairs_solves_a_training_task():
+    assert_op_solves(move, "494ef9d7", ["snap_pairs(rows;18,47)"], dataset="arc-agi-2")

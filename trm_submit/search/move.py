@@ -42,6 +42,10 @@ is moved, turned, reflected or scaled as needed, onto the marker cells elsewhere
 and layout, and leaves its old place (`dock(move)`: "fit each shape onto its three dots", 0e206a2e), or stays and is
 copied onto every group of markers that fits it (`dock(copy)`: "draw the pattern wherever its corners are marked, at
 their scale", 6aa20dc0). Every marker must serve exactly one placement, and a group of markers one painting.
+
+Snapping pairs: along each row (or column), of two cells next in line whose colours make a pair the demonstrations
+snap together, the later one slides back to touch the earlier one; other pairs stay (`snap_pairs`: "4 and 7 belong
+together, 6 and 7 do not", ARC-AGI-2 494ef9d7). The pairs are read off the demonstrations.
 """
 
 from __future__ import annotations
@@ -589,11 +593,63 @@ def dock(grid: np.ndarray, keep: bool) -> np.ndarray | None:
     return out
 
 
+Pair = tuple[int, int]
+
+
+def _neighbours_in_line(line: np.ndarray, bg: int) -> list[tuple[int, int]]:
+    """(index, index) of each two non-background cells of `line` next in line with a gap between them."""
+    at = np.flatnonzero(line != bg)
+    return [(int(a), int(b)) for a, b in zip(at[:-1], at[1:]) if b > a + 1]
+
+
+def snap_pairs(grid: np.ndarray, ctx_bg: int, pairs: frozenset[Pair], axis: int) -> np.ndarray | None:
+    """Along each row (axis 0) or column (axis 1), the later cell of two next in line whose colours (either order)
+    are in `pairs` moved back beside the earlier one; None where nothing moves."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy() if axis == 0 else grid.T.copy()
+    moved = False
+    for line in out:
+        for a, b in _neighbours_in_line(line, bg):
+            if tuple(sorted((int(line[a]), int(line[b])))) in pairs:
+                line[a + 1], line[b] = line[b], bg
+                moved = True
+    if not moved:
+        return None
+    return out if axis == 0 else np.ascontiguousarray(out.T)
+
+
+def _snap_ops(ctx: TaskContext) -> list[Op]:
+    """snap_pairs along rows or columns, the pairs those that the demonstrations move together (and no pair that they
+    leave apart), where it reproduces every demonstration."""
+    pairs = same_shape_pairs(ctx)
+    if not ctx.same_shape or not pairs:
+        return []
+    found = []
+    for axis in (0, 1):
+        snapped: set[Pair] = set()
+        apart: set[Pair] = set()
+        for i, o in pairs:
+            bg = grid_background(i, ctx.bg)
+            for line, after in zip(i if axis == 0 else i.T, o if axis == 0 else o.T):
+                for a, b in _neighbours_in_line(line, bg):
+                    x, y = sorted((int(line[a]), int(line[b])))
+                    pair = (x, y)
+                    (snapped if after[a + 1] == line[b] and after[b] == bg else apart).add(pair)
+        together = frozenset(snapped - apart)
+        if not together or together != snapped:
+            continue
+        fn = partial(snap_pairs, ctx_bg=ctx.bg, pairs=together, axis=axis)
+        if all(((r := fn(i)) is None and (i == o).all()) or (r is not None and (r == o).all()) for i, o in pairs):
+            text = ",".join(f"{a}{b}" for a, b in sorted(together))
+            found.append(Op(f"snap_pairs({'rows' if axis == 0 else 'columns'};{text})", fn, keeps_shape=True))
+    return found[:1]
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
     to_own_colour, to_own_wall, step_to_corner and dock, where their moves agree with the train outputs; shift_colours
     where every colour's own translation reproduces the train outputs; the first move_by_measure and the first
-    move_by_count that do."""
+    move_by_count that do; snap_pairs along the first axis where it does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -613,4 +669,4 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
                    for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
-                         + _measure_ops(ctx) + _count_move_ops(ctx))
+                         + _measure_ops(ctx) + _count_move_ops(ctx) + _snap_ops(ctx))
