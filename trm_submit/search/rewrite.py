@@ -158,17 +158,20 @@ def ops(ctx: TaskContext) -> list[Op]:
     if not pairs or all((i == o).all() for i, o in pairs):
         return []
     found: dict[tuple, Op] = {}
-    for turned, margin, (mode, _, _) in itertools.product((False, True), MARGINS, MODES):
-        table = fit_rewrites(pairs, ctx.bg, mode, margin, turned)
-        if table is None:
-            continue
-        fn = partial(apply_rewrites, ctx_bg=ctx.bg, mode=mode, margin=margin, table=table, turned=turned)
-        if not all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
-            continue
-        results = [fn(g) for g in ctx.test_in]
-        sig = tuple(r.tobytes() for r in results if r is not None)
-        if len(sig) < len(results):
-            continue
-        name = f"rewrite({mode},margin {margin}{',turned' if turned else ''};{len(table)} looks)"
-        found.setdefault(sig, Op(name, fn, keeps_shape=True))
+    for margin, (mode, _, _) in itertools.product(MARGINS, MODES):
+        # the turned key is coarser: it fits only where the exact key fits the demonstrations, and answers the same
+        # where the exact key knows every test object, so it is tried only where some test object is unseen
+        for turned in (False, True):
+            table = fit_rewrites(pairs, ctx.bg, mode, margin, turned)
+            if table is None:
+                break
+            fn = partial(apply_rewrites, ctx_bg=ctx.bg, mode=mode, margin=margin, table=table, turned=turned)
+            if not all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
+                break
+            results = [fn(g) for g in ctx.test_in]
+            sig = tuple(r.tobytes() for r in results if r is not None)
+            if len(sig) == len(results):
+                name = f"rewrite({mode},margin {margin}{',turned' if turned else ''};{len(table)} looks)"
+                found.setdefault(sig, Op(name, fn, keeps_shape=True))
+                break
     return list(found.values())[:MAX_REWRITE_OPS] + _touching_ops(ctx, pairs)
