@@ -73,7 +73,7 @@ def fit_rewrites(pairs: list[tuple[np.ndarray, np.ndarray]], ctx_bg: int, mode: 
             seen = _patch(o, _box(obj, margin))
             key, maps = _keys(obj, turned)
             for k in maps:
-                patch = dihedral(seen, k)
+                patch = dihedral(seen, k) if turned else seen
                 known = table.get(key)
                 if known is None:
                     table[key] = patch
@@ -99,7 +99,8 @@ def apply_rewrites(grid: np.ndarray, ctx_bg: int, mode: str, margin: int, table:
         patch = table.get(key)
         if patch is None:
             return None
-        patch = dihedral(patch, DIHEDRAL_INVERSE[maps[0]])
+        if turned:
+            patch = dihedral(patch, DIHEDRAL_INVERSE[maps[0]])
         r0, c0, r1, c1 = _box(obj, margin)
         seen = patch[max(-r0, 0):patch.shape[0] - max(r1 - h, 0), max(-c0, 0):patch.shape[1] - max(c1 - w, 0)]
         if (seen == OUTSIDE).any():
