@@ -236,7 +236,7 @@ def test_a_deadline_of_one_second_holds_on_a_30x30_task_with_10_demonstrations_a
     t0 = time.monotonic()
     res = solve_with_runs(task, Budget.seconds(1.0))
     assert time.monotonic() - t0 < 1.5
-    assert "raw" in res.runs   # the runs after it start only while the share lasts (timing: not asserted here)
+    assert "raw" in res.runs and "colours" in res.runs and "background" in res.runs
 
 
 def test_the_outer_product_candidate_solves_a_copy_of_the_input_where_the_input_is_coloured():

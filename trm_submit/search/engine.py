@@ -88,7 +88,8 @@ BASE_STACKS = True      # stacks built from the bottom: a whole image under clea
 SUBSET_STACKS = True    # stacks built on subsets of the demonstrations, checked on the others (stack.subset_stacks)
 MISSED_DEMO_COST = 1000 # a partial fit's rank cost per demonstration missed beyond the first
 PARTIAL_FITS = True     # answers of programs that reproduce every demonstration but one, after the full fits
-CHECK_EVERY = 4             # op applications between two budget checks
+CHECK_EVERY = 1             # op applications between two budget checks (one: a state's finishers can take
+                            # ~0.07 s on ten 30x30 demonstrations, so four let a run overrun its share by 0.3 s)
 REFUSAL_MEMO = True         # last level: an op refused on a first train value (it gave None, or a grid that
                             # nothing could make the first output) is refused without a call on that value
                             # again; off: every call is made (the same candidates, slower)
