@@ -42,6 +42,41 @@ def test_corner_rays_solve_a_training_task():
     assert_op_solves(rays, "6e19193c", ["corner_rays"])
 
 
+def test_colour_rays_leave_each_colour_its_own_way_diagonals_from_the_objects_corner():
+    g = np.zeros((7, 7), np.uint8)
+    g[2:4, 2:4] = 1                          # a 2 x 2 block of 1: up-left, from its top-left corner only
+    g[5, 1] = 3                              # a lone 3: to the right, up to the 4 in its way
+    g[5, 4] = 4
+    want = g.copy()
+    want[1, 1] = want[0, 0] = 1
+    want[5, 2] = want[5, 3] = 3
+    known = frozenset({0, 1, 3, 4})
+    assert (rays.colour_rays(g, 0, ((1, (-1, -1)), (3, (0, 1))), known) == want).all()
+    g[6, 6] = 5                              # a colour the demonstrations never showed: no answer
+    assert rays.colour_rays(g, 0, ((1, (-1, -1)), (3, (0, 1))), known) is None
+
+
+def test_colour_rays_fit_each_colours_directions_from_the_demonstrations():
+    from trm_submit.io.tasks import Task
+    from trm_submit.search.dsl import make_context
+
+    def pair(r: int) -> tuple[np.ndarray, np.ndarray]:
+        g = np.zeros((6, 6), np.uint8)
+        g[r, 2], g[5 - r, 3] = 1, 2          # 1 runs left, 2 runs right
+        o = g.copy()
+        o[r, :2], o[5 - r, 4:] = 1, 2
+        return g, o
+
+    ctx = make_context(Task("hand", (pair(1), pair(2)), (pair(0)[0],)))
+    assert set(rays._fit_colour_rays(ctx)) == {(1, (0, -1)), (2, (0, 1))}
+    offered = {op.name: op for op in rays.ops(ctx)}
+    assert (offered["colour_rays"].fn(pair(0)[0]) == pair(0)[1]).all()
+
+
+def test_colour_rays_solve_a_training_task():
+    assert_op_solves(rays, "5c0a986e", ["colour_rays"])
+
+
 def test_detour_rays_step_aside_where_a_cell_blocks_the_way():
     g = np.zeros((6, 5), np.uint8)
     g[5, 1] = g[5, 3] = 2                     # two seeds on the bottom row

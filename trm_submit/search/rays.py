@@ -269,6 +269,72 @@ def band_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
     return out if rows is not None else np.ascontiguousarray(out.T)
 
 
+EIGHT = {**STEPS, **DIAGONALS}
+
+
+def _ray_cells(grid: np.ndarray, bg: int, r: int, c: int, step: tuple[int, int]) -> list[tuple[int, int]]:
+    """The background cells from (r, c) along `step` up to the first non-background cell or the edge."""
+    h, w = grid.shape
+    cells = []
+    r, c = r + step[0], c + step[1]
+    while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
+        cells.append((r, c))
+        r, c = r + step[0], c + step[1]
+    return cells
+
+
+def _starts(grid: np.ndarray, bg: int, colour: int, step: tuple[int, int]) -> list[tuple[int, int]]:
+    """The cells of `colour` a ray along `step` leaves from: every one for a row or column step; for a
+    diagonal, the corner of each same-colour object's box that the step points to, where the object has it."""
+    if 0 in step:
+        return [(int(r), int(c)) for r, c in zip(*np.nonzero(grid == colour))]
+    starts = []
+    for o in components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8"):
+        r = o.height - 1 if step[0] > 0 else 0
+        c = o.width - 1 if step[1] > 0 else 0
+        if o.mask[r, c]:
+            starts.append((o.top + r, o.left + c))
+    return starts
+
+
+def colour_rays(grid: np.ndarray, ctx_bg: int, rays: tuple[tuple[int, tuple[int, int]], ...], known: frozenset[int]
+                ) -> np.ndarray | None:
+    """From every cell of each (colour, step) of `rays`, a line in that colour along the step over the input's
+    background up to its first non-background cell or the edge (each colour its own fitted directions; a
+    diagonal leaves from an object's corner, see `_starts`). None on a grid with a colour outside `known` (the
+    demonstrations' colours): what such a colour does was never shown."""
+    if not set(np.unique(grid).tolist()) <= known:
+        return None
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    for colour, step in rays:
+        for r, c in _starts(grid, bg, colour, step):
+            for rr, cc in _ray_cells(grid, bg, r, c, step):
+                out[rr, cc] = colour
+    return out
+
+
+def _fit_colour_rays(ctx: TaskContext) -> tuple[tuple[int, tuple[int, int]], ...]:
+    """Every (colour, step) whose rays land on the output's cells of that colour in every demonstration, and
+    are not empty in all of them (each colour may point its own way: 5c0a986e)."""
+    fitted = []
+    for colour in ctx.in_colours:
+        if colour == ctx.bg:
+            continue
+        for step in EIGHT.values():
+            drawn = False
+            for i, o in zip(ctx.train_in, ctx.train_out):
+                bg = grid_background(i, ctx.bg)
+                cells = [cell for r, c in _starts(i, bg, colour, step) for cell in _ray_cells(i, bg, r, c, step)]
+                if any(o[cell] != colour for cell in cells):
+                    break
+                drawn |= bool(cells)
+            else:
+                if drawn:
+                    fitted.append((int(colour), step))
+    return tuple(fitted)
+
+
 def _ray_colours(ctx: TaskContext) -> list[int]:
     """The one colour the outputs add on background cells, when the inputs have it too."""
     added: set[int] = set()
@@ -359,6 +425,11 @@ def ops(ctx: TaskContext) -> list[Op]:
                   partial(detour_rays, ctx_bg=bg, colour=colour, step=step, aside=aside))
                for colour in _ray_colours(ctx) for name, step in STEPS.items() for side, aside in STEPS.items()
                if aside[0] * step[0] + aside[1] * step[1] == 0]   # steps aside: perpendicular only
+    rays = _fit_colour_rays(ctx)
+    if len({colour for colour, _ in rays}) >= 2:   # one colour alone: the generic rays draw it
+        candidates.append(Op("colour_rays", partial(colour_rays, ctx_bg=bg, rays=rays,
+                                                             known=frozenset(np.unique(np.concatenate([
+                                                                 i.ravel() for i in ctx.train_in])).tolist()))))
     kept = [op for op in candidates if agrees(op.fn, ctx, exact=False)]
     kept += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]   # checked once, here
     return shape_keeping(kept)
