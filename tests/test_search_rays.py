@@ -77,6 +77,26 @@ def test_colour_rays_solve_a_training_task():
     assert_op_solves(rays, "5c0a986e", ["colour_rays"])
 
 
+def test_facing_lines_join_edge_markers_across_the_grid_and_skip_colours_inside_it():
+    g = np.zeros((5, 6), np.uint8)
+    g[2, 0] = g[2, 5] = 3                    # two 3s facing each other across row 2
+    g[0, 4] = g[4, 4] = 2                    # two 2s facing each other down column 4...
+    g[3, 2] = 2                              # ...but 2 also lies inside the grid: not a marker colour
+    g[2, 3] = 6                              # a shape the line runs through
+    over = g.copy()
+    over[2] = 3
+    assert (rays.facing_lines(g, 0, only=False) == over).all()
+    only = np.zeros_like(g)
+    only[2] = 3
+    assert (rays.facing_lines(g, 0, only=True) == only).all()
+    g[2, 5] = 0                              # no pair left
+    assert rays.facing_lines(g, 0, only=True) is None
+
+
+def test_facing_lines_solve_a_training_task():
+    assert_op_solves(rays, "6cdd2623", ["facing_lines(only)"])
+
+
 def test_detour_rays_step_aside_where_a_cell_blocks_the_way():
     g = np.zeros((6, 5), np.uint8)
     g[5, 1] = g[5, 3] = 2                     # two seeds on the bottom row

@@ -10,7 +10,9 @@ draws lines across the grid through the grid's two cells and repeats them, colou
 the far edge; `band_lines` runs every cell of a colour across the band of rows it lies in; `mark_hits` gives the
 first cell of the largest object a marker's row or column meets the marker's colour (projected onto it; 1f642eb9);
 `edge_lines` runs a line across the grid from every marker on its edge, through everything in its way, a cell of
-its own colour turned to background where it crosses one (ARC-AGI-2 981add89).
+its own colour turned to background where it crosses one (ARC-AGI-2 981add89); `facing_lines` joins two markers
+of one colour facing each other across the grid from opposite edges; `colour_rays` draws each colour's rays along
+its own fitted directions.
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -397,6 +399,27 @@ def edge_lines(grid: np.ndarray) -> np.ndarray | None:
     return out if found else None
 
 
+def facing_lines(grid: np.ndarray, ctx_bg: int, only: bool) -> np.ndarray | None:
+    """A line across every row (column) whose two edge cells share a colour that lies only on the grid's edge
+    (markers, not shapes), in that colour, through everything in its way; on the input, or (`only`) on a blank
+    grid. None without such a pair."""
+    bg = grid_background(grid, ctx_bg)
+    if grid.shape[0] < 3 or grid.shape[1] < 3:
+        return None
+    inner = set(np.unique(grid[1:-1, 1:-1]).tolist())
+    markers = np.array([c != bg and c not in inner for c in range(10)])
+    rows = np.flatnonzero((grid[:, 0] == grid[:, -1]) & markers[grid[:, 0]])
+    cols = np.flatnonzero((grid[0] == grid[-1]) & markers[grid[0]])
+    if not (len(rows) or len(cols)):
+        return None
+    out = np.full_like(grid, bg) if only else grid.copy()
+    for r in rows:
+        out[r] = grid[r, 0]
+    for c in cols:
+        out[:, c] = grid[0, c]
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -413,6 +436,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
     candidates.append(Op("edge_lines", edge_lines))
+    candidates += [Op(f"facing_lines({'only' if only else 'over'})", partial(facing_lines, ctx_bg=bg, only=only))
+                   for only in (False, True)]
     candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
