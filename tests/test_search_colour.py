@@ -288,3 +288,22 @@ def test_rotate_colours_offered_only_where_every_demonstration_turns_one_way():
 
 def test_rotate_colours_solves_a_training_task():
     assert_op_solves(col, "d511f180", ["rotate_colours(1)"])   # two colours: a swap
+
+
+def test_nearest_colour_gives_each_cell_or_object_the_nearest_other_colour():
+    g = np.zeros((5, 7), np.uint8)
+    g[:, 0], g[:, 6] = 1, 2                  # two walls
+    g[1, 1] = g[1, 2] = 3                    # an object of 3 nearer the left wall
+    g[3, 5] = 3                              # a lone 3 beside the right wall
+    want = g.copy()
+    want[1, 1] = want[1, 2] = 1
+    want[3, 5] = 2
+    assert (col.nearest_colour(g, 0, 3, objects=True) == want).all()
+    assert (col.nearest_colour(g, 0, 3, objects=False) == want).all()   # each cell nearer the same wall
+    g[4, 3] = 3                              # a lone 3 in the middle column: both walls are as near
+    assert col.nearest_colour(g, 0, 3, objects=True) is None
+    assert col.nearest_colour(np.where(g == 3, 3, 0).astype(np.uint8), 0, 3, objects=True) is None  # no other colour
+
+
+def test_nearest_colour_solves_a_training_task():
+    assert_op_solves(col, "2204b7a8", ["nearest_colour(3,objects)"])

@@ -7,7 +7,8 @@ bars; `largest_bars` draws one bar per largest object; `concentric` draws the gr
 the most frequent outside) as square rings; `rings_from_markers` fills a square grid with rings around its centre,
 each ring the colour of the marker cell lying on it (ac0c2ac3: "each dot's distance from the middle is its ring").
 `rotate_colours` turns the colours of the regions around the grid's centre one step (880c1354: "the colours go round
-the middle"), the colours that no demonstration changes held fixed.
+the middle"), the colours that no demonstration changes held fixed. `nearest_colour` gives each cell (or object) of
+one colour the colour of the nearest cell of any other colour (2204b7a8: "each dot takes the nearer wall's colour").
 """
 
 from __future__ import annotations
@@ -357,7 +358,49 @@ def ops(ctx: TaskContext) -> list[Op]:
             if agrees(op.fn, ctx, exact=True):
                 out.append(op)
                 break
+        for colour in _recoloured_colours(ctx):
+            for objects in (True, False):
+                op = Op(f"nearest_colour({colour},{'objects' if objects else 'cells'})",
+                        partial(nearest_colour, ctx_bg=bg, colour=colour, objects=objects), keeps_shape=True)
+                if agrees(op.fn, ctx, exact=False):
+                    out.append(op)
+                    break
     return out
+
+
+def nearest_colour(grid: Grid, ctx_bg: int, colour: int, objects: bool) -> Optional[Grid]:
+    """Every cell of `colour` (every 8-connected object of it, with `objects`) takes the colour of the nearest
+    cell (straight-line distance) whose colour is neither the background nor `colour`. None without such cells,
+    or when the nearest ones differ in colour."""
+    bg = grid_background(grid, ctx_bg)
+    others = np.argwhere((grid != bg) & (grid != colour))
+    if not len(others) or not (grid == colour).any():
+        return None
+    others_colour = grid[others[:, 0], others[:, 1]]
+    out = grid.copy()
+    if objects:
+        groups = [np.argwhere(o.mask) + (o.top, o.left)
+                  for o in components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8")]
+    else:
+        groups = [cell[None] for cell in np.argwhere(grid == colour)]
+    for cells in groups:
+        d = ((cells[:, None, :] - others[None, :, :]) ** 2).sum(-1).min(0)
+        near = np.unique(others_colour[d == d.min()])
+        if len(near) != 1:
+            return None
+        out[cells[:, 0], cells[:, 1]] = near[0]
+    return out
+
+
+def _recoloured_colours(ctx: TaskContext) -> list[int]:
+    """The input colours some of whose cells take another colour, not the background, in the outputs."""
+    found = set()
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        if i.shape == o.shape:
+            bg = grid_background(i, ctx.bg)
+            changed = (i != o) & (o != bg) & (i != bg)
+            found |= set(np.unique(i[changed]).tolist())
+    return sorted(found)
 
 
 def finishers(ctx: TaskContext) -> list:
