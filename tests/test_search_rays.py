@@ -77,6 +77,24 @@ def test_colour_rays_solve_a_training_task():
     assert_op_solves(rays, "5c0a986e", ["colour_rays"])
 
 
+def test_pointer_rays_run_from_the_marker_through_its_shape_to_the_edge():
+    g = np.zeros((5, 8), np.uint8)
+    g[1:4, 1] = 2
+    g[2, 1:4] = 2                            # a shape pointing right...
+    g[2, 1] = 1                              # ...with its marker at the back
+    want = g.copy()
+    want[2, 4:] = 1                          # the marker's colour, beyond the shape, to the edge
+    assert (rays.pointer_rays(g, 0) == want).all()
+    g[2, 5] = 7                              # a cell in the way stays; the line goes on past it
+    want[2, 5] = 7
+    assert (rays.pointer_rays(g, 0) == want).all()
+    assert rays.pointer_rays(np.where(g == 1, 2, g).astype(np.uint8), 0) is None   # no marker: nothing points
+
+
+def test_pointer_rays_solve_a_training_task():
+    assert_op_solves(rays, "25d487eb", ["pointer_rays"])
+
+
 def test_facing_lines_join_edge_markers_across_the_grid_and_skip_colours_inside_it():
     g = np.zeros((5, 6), np.uint8)
     g[2, 0] = g[2, 5] = 3                    # two 3s facing each other across row 2

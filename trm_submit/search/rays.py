@@ -10,9 +10,10 @@ draws lines across the grid through the grid's two cells and repeats them, colou
 the far edge; `band_lines` runs every cell of a colour across the band of rows it lies in; `mark_hits` gives the
 first cell of the largest object a marker's row or column meets the marker's colour (projected onto it; 1f642eb9);
 `edge_lines` runs a line across the grid from every marker on its edge, through everything in its way, a cell of
-its own colour turned to background where it crosses one (ARC-AGI-2 981add89); `facing_lines` joins two markers
-of one colour facing each other across the grid from opposite edges; `colour_rays` draws each colour's rays along
-its own fitted directions.
+its own colour turned to background where it crosses one (ARC-AGI-2 981add89); `pointer_rays` runs a line from
+the one odd-coloured cell of a shape through the shape, the way it points, to the edge; `facing_lines` joins two
+markers of one colour facing each other across the grid from opposite edges; `colour_rays` draws each colour's rays
+along its own fitted directions.
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -399,6 +400,33 @@ def edge_lines(grid: np.ndarray) -> np.ndarray | None:
     return out if found else None
 
 
+def pointer_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every shape holding one cell of another colour (a marker) points away from it: a line of the marker's
+    colour runs from the marker toward the shape's centre (the nearer of the eight directions) and on to the edge,
+    over the background only. None without such a shape, or where the centre lies on the marker."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    found = False
+    for o in components(grid, bg, "m8"):
+        colours, counts = np.unique(o.grid[o.mask], return_counts=True)
+        if len(colours) != 2 or counts.min() != 1 or counts.max() < 2:
+            continue
+        marker = colours[np.argmin(counts)]
+        (mr, mc), = np.argwhere(o.mask & (o.grid == marker))
+        rows, cols = np.nonzero(o.mask & (o.grid != marker))
+        dr, dc = rows.mean() - mr, cols.mean() - mc
+        if max(abs(dr), abs(dc)) < 0.5:
+            return None
+        step = (int(np.sign(dr)) if abs(dr) >= abs(dc) / 2 else 0, int(np.sign(dc)) if abs(dc) >= abs(dr) / 2 else 0)
+        r, c = o.top + int(mr) + step[0], o.left + int(mc) + step[1]
+        while 0 <= r < grid.shape[0] and 0 <= c < grid.shape[1]:
+            if grid[r, c] == bg:
+                out[r, c] = marker
+            r, c = r + step[0], c + step[1]
+        found = True
+    return out if found else None
+
+
 def facing_lines(grid: np.ndarray, ctx_bg: int, only: bool) -> np.ndarray | None:
     """A line across every row (column) whose two edge cells share a colour that lies only on the grid's edge
     (markers, not shapes), in that colour, through everything in its way; on the input, or (`only`) on a blank
@@ -436,6 +464,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
     candidates.append(Op("edge_lines", edge_lines))
+    candidates.append(Op("pointer_rays", partial(pointer_rays, ctx_bg=bg)))
     candidates += [Op(f"facing_lines({'only' if only else 'over'})", partial(facing_lines, ctx_bg=bg, only=only))
                    for only in (False, True)]
     candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]
