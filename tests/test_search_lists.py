@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from search_reference import training_task
+from search_reference import assert_op_solves, training_task
 
 from trm_submit.search.colour import fill_bg
 from trm_submit.search.dsl import Items, as_value, value_key
@@ -24,6 +24,7 @@ from trm_submit.search.lists import (
     pick_best,
     symmetries,
 )
+from trm_submit.search import lists, objects
 from trm_submit.search.objects import object_list
 from trm_submit.search.split import split_equal, split_lines
 
@@ -152,3 +153,18 @@ def test_pick_least_symmetric_part_solves_a_real_training_task():
     for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
         got = pick_best(split_equal(grid, 3, 0), CRITERIA["symmetries"], 0, -1)
         assert got is not None and np.array_equal(got, want)
+
+
+def test_interlock_fits_two_pieces_into_the_one_rectangle_they_fill():
+    a = np.array([[3, 3, 3], [3, 0, 0], [3, 0, 0]], np.uint8)   # an L...
+    b = np.array([[7, 7], [7, 7]], np.uint8)                    # ...and the block that completes it
+    want = np.array([[3, 3, 3], [3, 7, 7], [3, 7, 7]], np.uint8)
+    assert (lists.interlock((a, b), 0) == want).all()
+    assert (lists.interlock((b, a), 0) == want).all()
+    assert lists.interlock((a, np.array([[7, 7, 7]], np.uint8)), 0) is None   # no rectangle
+    assert lists.interlock((np.array([[5]], np.uint8), np.array([[6]], np.uint8)), 0) is None  # two ways: ambiguous
+    assert lists.interlock((a,), 0) is None
+
+
+def test_interlock_solves_a_training_task():
+    assert_op_solves([objects, lists], "681b3aeb", ["objects(c8)", "interlock"])

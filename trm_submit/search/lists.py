@@ -118,6 +118,38 @@ def assemble(items: tuple) -> Optional[np.ndarray]:
     return out if max(out.shape) <= VALUE_MAX_SIDE else None
 
 
+def interlock(items: tuple, bg: int) -> Optional[np.ndarray]:
+    """Two items fitted together, neither turned, into a rectangle that their cells fill exactly (681b3aeb:
+    "the two pieces of the puzzle"); None unless there are two items and one placement only does it."""
+    if len(items) != 2:
+        return None
+    a, b = items
+    ma, mb = a != bg, b != bg
+    na, nb = int(ma.sum()), int(mb.sum())
+    found = None
+    for dr in range(-b.shape[0], a.shape[0] + 1):
+        for dc in range(-b.shape[1], a.shape[1] + 1):
+            top, left = min(0, dr), min(0, dc)
+            h = max(a.shape[0], dr + b.shape[0]) - top
+            w = max(a.shape[1], dc + b.shape[1]) - left
+            if h * w != na + nb:
+                continue
+            out = np.full((h, w), bg, dtype=np.uint8)
+            filled = np.zeros((h, w), dtype=bool)
+            out[-top:-top + a.shape[0], -left:-left + a.shape[1]][ma] = a[ma]
+            filled[-top:-top + a.shape[0], -left:-left + a.shape[1]] |= ma
+            window = filled[dr - top:dr - top + b.shape[0], dc - left:dc - left + b.shape[1]]
+            if (window & mb).any():
+                continue
+            out[dr - top:dr - top + b.shape[0], dc - left:dc - left + b.shape[1]][mb] = b[mb]
+            window |= mb
+            if filled.all():
+                if found is not None:
+                    return None
+                found = out
+    return found
+
+
 def _positions(items: tuple) -> tuple[tuple[int, int], ...]:
     return items.pos if isinstance(items, Items) else tuple((0, 0) for _ in items)
 
@@ -179,7 +211,7 @@ CENTRED_MAPS = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})  # 
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """overlay_at, assemble; picks (max/min of each criterion, the extreme item in each direction); keep/drop
+    """overlay_at, assemble, interlock (outputs of another shape); picks (max/min of each criterion, the extreme item in each direction); keep/drop
     filters."""
     bg = ctx.bg
     result = [Op("overlay_at", lambda items: overlay_at(items, bg), LIST, GRID), Op("assemble", assemble, LIST, GRID)]
@@ -190,6 +222,8 @@ def ops(ctx: TaskContext) -> list[Op]:
             result.append(Op(f"pick_{word}({name})", _bind_pick(score, bg, sign), LIST, GRID))
     for name, score in EXTENTS.items():
         result.append(Op(f"pick_{name}", _bind_pick(score, bg, 1), LIST, GRID))
+    if not ctx.same_shape:
+        result.append(Op("interlock", lambda items: interlock(items, bg), LIST, GRID))
     for name, score in CRITERIA.items():
         for keep in (True, False):
             result.append(Op(f"{'keep' if keep else 'drop'}_max({name})", _bind_keep(score, bg, keep), LIST, LIST))
