@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves, training_task
 
+from trm_submit.search import lists, objects
 from trm_submit.search.colour import fill_bg
 from trm_submit.search.dsl import Items, as_value, value_key
 from trm_submit.search.geometry import drop_repeated_lines
@@ -24,7 +25,6 @@ from trm_submit.search.lists import (
     pick_best,
     symmetries,
 )
-from trm_submit.search import lists, objects
 from trm_submit.search.objects import object_list
 from trm_submit.search.split import split_equal, split_lines
 

@@ -211,8 +211,8 @@ CENTRED_MAPS = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})  # 
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """overlay_at, assemble, interlock (outputs of another shape); picks (max/min of each criterion, the extreme item in each direction); keep/drop
-    filters."""
+    """overlay_at, assemble, interlock (outputs of another shape); picks (max/min of each criterion, the
+    extreme item in each direction); keep/drop filters."""
     bg = ctx.bg
     result = [Op("overlay_at", lambda items: overlay_at(items, bg), LIST, GRID), Op("assemble", assemble, LIST, GRID)]
     for name, score in CRITERIA.items():
