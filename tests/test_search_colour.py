@@ -307,3 +307,19 @@ def test_nearest_colour_gives_each_cell_or_object_the_nearest_other_colour():
 
 def test_nearest_colour_solves_a_training_task():
     assert_op_solves(col, "2204b7a8", ["nearest_colour(3,objects)"])
+
+
+def test_most_specked_names_the_area_with_the_most_lone_specks():
+    g = np.zeros((6, 8), np.uint8)
+    g[:, 4:] = 3                             # two areas: 0 on the left, 3 on the right
+    g[1, 1] = g[4, 2] = 6                    # two specks in the 0 area
+    g[2, 6] = 6                              # one in the 3 area
+    assert col.most_specked(g).tolist() == [[0]]
+    g[4, 5] = 6                              # two each: a tie
+    assert col.most_specked(g) is None
+    g[4, 6] = 6                              # two 6s side by side: 6 is no longer a speck colour
+    assert col.most_specked(g) is None
+
+
+def test_most_specked_solves_a_training_task():
+    assert_op_solves(col, "de1cd16c", ["most_specked"])

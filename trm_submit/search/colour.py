@@ -8,7 +8,8 @@ the most frequent outside) as square rings; `rings_from_markers` fills a square 
 each ring the colour of the marker cell lying on it (ac0c2ac3: "each dot's distance from the middle is its ring").
 `rotate_colours` turns the colours of the regions around the grid's centre one step (880c1354: "the colours go round
 the middle"), the colours that no demonstration changes held fixed. `nearest_colour` gives each cell (or object) of
-one colour the colour of the nearest cell of any other colour (2204b7a8: "each dot takes the nearer wall's colour").
+one colour the colour of the nearest cell of any other colour (2204b7a8: "each dot takes the nearer wall's colour");
+`most_specked` the colour of the area with the most lone specks, as a 1x1 grid.
 """
 
 from __future__ import annotations
@@ -80,6 +81,33 @@ def minority_colour(g: Grid, bg: int) -> Optional[Grid]:
     if present.size == 0:
         return None
     return np.array([[int(present[np.argmin(counts[present])])]], dtype=np.uint8)
+
+
+def most_specked(g: Grid) -> Optional[Grid]:
+    """1x1 grid of the colour of the area holding the most specks (de1cd16c: "the field with the most dots"):
+    the specks are the one colour whose every cell stands alone (no 8-neighbour of its colour); a speck lies in
+    the area of its 4-neighbours' commonest colour. None without one speck colour, or on a tie."""
+    h, w = g.shape
+    padded = np.pad(g.astype(np.int16), 1, constant_values=-1)
+    same = np.zeros((h, w), dtype=int)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr or dc:
+                same += padded[1 + dr:1 + dr + h, 1 + dc:1 + dc + w] == g
+    alone = [c for c in np.unique(g).tolist() if not same[g == c].any()]
+    if len(alone) != 1 or (g == alone[0]).sum() < 2:
+        return None
+    counts = np.zeros(10, dtype=int)
+    for r, c in np.argwhere(g == alone[0]):
+        near = [int(padded[1 + r + dr, 1 + c + dc]) for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))]
+        near = [x for x in near if x >= 0 and x != alone[0]]
+        if near:
+            values, n = np.unique(near, return_counts=True)
+            if (n == n.max()).sum() == 1:
+                counts[values[np.argmax(n)]] += 1
+    if counts.max() == 0 or (counts == counts.max()).sum() > 1:
+        return None
+    return np.array([[int(np.argmax(counts))]], dtype=np.uint8)
 
 
 def stacking_order(g: Grid, bg: int) -> Optional[list[int]]:
@@ -337,6 +365,9 @@ def ops(ctx: TaskContext) -> list[Op]:
                 break
         op = Op("largest_bars", partial(largest_bars, bg=bg))
         if reproduces(op.fn, ctx):
+            out.append(op)
+        op = Op("most_specked", most_specked)
+        if all(o.shape == (1, 1) for o in ctx.train_out) and reproduces(op.fn, ctx):
             out.append(op)
         for order in ("layer", "count"):
             op = Op(f"concentric({order})", partial(concentric, bg=bg, order=order))
