@@ -21,8 +21,8 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
-from .grid_loops import label_components
-from .objects import colour_counts, components, grid_background
+from .grid_loops import beside, label_components
+from .objects import colour_components, colour_counts, components, grid_background
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -87,16 +87,11 @@ def most_specked(g: Grid) -> Optional[Grid]:
     """1x1 grid of the colour of the area holding the most specks (de1cd16c: "the field with the most dots"):
     the specks are the one colour whose every cell stands alone (no 8-neighbour of its colour); a speck lies in
     the area of its 4-neighbours' commonest colour. None without one speck colour, or on a tie."""
-    h, w = g.shape
-    padded = np.pad(g.astype(np.int16), 1, constant_values=-1)
-    same = np.zeros((h, w), dtype=int)
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr or dc:
-                same += padded[1 + dr:1 + dr + h, 1 + dc:1 + dc + w] == g
-    alone = [c for c in np.unique(g).tolist() if not same[g == c].any()]
+    alone = [c for c in np.unique(g).tolist()
+             if not ((g == c) & (beside(g == c, "4") | beside(g == c, "diag"))).any()]
     if len(alone) != 1 or (g == alone[0]).sum() < 2:
         return None
+    padded = np.pad(g.astype(np.int16), 1, constant_values=-1)
     counts = np.zeros(10, dtype=int)
     for r, c in np.argwhere(g == alone[0]):
         near = [int(padded[1 + r + dr, 1 + c + dc]) for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))]
@@ -411,7 +406,7 @@ def nearest_colour(grid: Grid, ctx_bg: int, colour: int, objects: bool) -> Optio
     out = grid.copy()
     if objects:
         groups = [np.argwhere(o.mask) + (o.top, o.left)
-                  for o in components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8")]
+                  for o in colour_components(grid, bg, colour)]
     else:
         groups = [cell[None] for cell in np.argwhere(grid == colour)]
     for cells in groups:

@@ -107,6 +107,11 @@ def components(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
     return _components_cached(g.tobytes(), g.shape[0], g.shape[1], int(bg), mode)
 
 
+def colour_components(grid: np.ndarray, bg: int, colour: int) -> tuple[Obj, ...]:
+    """The 8-connected objects of one colour (the grid's other colours taken as background)."""
+    return components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8")
+
+
 def cells_of(objs: Sequence[Obj], shape: tuple[int, int]) -> np.ndarray:
     """The cells of `objs` as one boolean mask over a grid of `shape`."""
     mask = np.zeros(shape, dtype=bool)

@@ -27,8 +27,9 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
+from .grid_loops import draw_rays
 from .move import first_seen
-from .objects import components, grid_background, most_common_colour
+from .objects import colour_components, components, grid_background, most_common_colour
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
 
@@ -275,29 +276,24 @@ def band_lines(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
 EIGHT = {**STEPS, **DIAGONALS}
 
 
-def _ray_cells(grid: np.ndarray, bg: int, r: int, c: int, step: tuple[int, int]) -> list[tuple[int, int]]:
-    """The background cells from (r, c) along `step` up to the first non-background cell or the edge."""
-    h, w = grid.shape
-    cells = []
-    r, c = r + step[0], c + step[1]
-    while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
-        cells.append((r, c))
-        r, c = r + step[0], c + step[1]
-    return cells
-
-
-def _starts(grid: np.ndarray, bg: int, colour: int, step: tuple[int, int]) -> list[tuple[int, int]]:
-    """The cells of `colour` a ray along `step` leaves from: every one for a row or column step; for a
+def _starts(grid: np.ndarray, bg: int, colour: int, step: tuple[int, int]) -> np.ndarray:
+    """The cells of `colour` a ray along `step` leaves from (a mask): every one for a row or column step; for a
     diagonal, the corner of each same-colour object's box that the step points to, where the object has it."""
     if 0 in step:
-        return [(int(r), int(c)) for r, c in zip(*np.nonzero(grid == colour))]
-    starts = []
-    for o in components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8"):
+        return grid == colour
+    seeds = np.zeros(grid.shape, dtype=bool)
+    for o in colour_components(grid, bg, colour):
         r = o.height - 1 if step[0] > 0 else 0
         c = o.width - 1 if step[1] > 0 else 0
-        if o.mask[r, c]:
-            starts.append((o.top + r, o.left + c))
-    return starts
+        seeds[o.top + r, o.left + c] = o.mask[r, c]
+    return seeds
+
+
+def _ray(grid: np.ndarray, bg: int, seeds: np.ndarray, step: tuple[int, int], through: bool) -> np.ndarray:
+    """The cells (a mask) that rays along `step` from `seeds` paint (`grid_loops.draw_rays`: over background
+    cells, up to the first other cell unless `through`, to the edge)."""
+    g = np.ascontiguousarray(grid, dtype=np.uint8)
+    return draw_rays(g, seeds, np.array([step], dtype=np.int64), bg, through) != g
 
 
 def colour_rays(grid: np.ndarray, ctx_bg: int, rays: tuple[tuple[int, tuple[int, int]], ...], known: frozenset[int]
@@ -311,9 +307,7 @@ def colour_rays(grid: np.ndarray, ctx_bg: int, rays: tuple[tuple[int, tuple[int,
     bg = grid_background(grid, ctx_bg)
     out = grid.copy()
     for colour, step in rays:
-        for r, c in _starts(grid, bg, colour, step):
-            for rr, cc in _ray_cells(grid, bg, r, c, step):
-                out[rr, cc] = colour
+        out[_ray(grid, bg, _starts(grid, bg, colour, step), step, through=False)] = colour
     return out
 
 
@@ -328,10 +322,10 @@ def _fit_colour_rays(ctx: TaskContext) -> tuple[tuple[int, tuple[int, int]], ...
             drawn = False
             for i, o in zip(ctx.train_in, ctx.train_out):
                 bg = grid_background(i, ctx.bg)
-                cells = [cell for r, c in _starts(i, bg, colour, step) for cell in _ray_cells(i, bg, r, c, step)]
-                if any(o[cell] != colour for cell in cells):
+                cells = _ray(i, bg, _starts(i, bg, colour, step), step, through=False)
+                if (o[cells] != colour).any():
                     break
-                drawn |= bool(cells)
+                drawn |= bool(cells.any())
             else:
                 if drawn:
                     fitted.append((int(colour), step))
@@ -418,11 +412,9 @@ def pointer_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
         if max(abs(dr), abs(dc)) < 0.5:
             return None
         step = (int(np.sign(dr)) if abs(dr) >= abs(dc) / 2 else 0, int(np.sign(dc)) if abs(dc) >= abs(dr) / 2 else 0)
-        r, c = o.top + int(mr) + step[0], o.left + int(mc) + step[1]
-        while 0 <= r < grid.shape[0] and 0 <= c < grid.shape[1]:
-            if grid[r, c] == bg:
-                out[r, c] = marker
-            r, c = r + step[0], c + step[1]
+        seed = np.zeros(grid.shape, dtype=bool)
+        seed[o.top + int(mr), o.left + int(mc)] = True
+        out[_ray(grid, bg, seed, step, through=True)] = marker
         found = True
     return out if found else None
 
@@ -481,9 +473,8 @@ def ops(ctx: TaskContext) -> list[Op]:
                if aside[0] * step[0] + aside[1] * step[1] == 0]   # steps aside: perpendicular only
     rays = _fit_colour_rays(ctx)
     if len({colour for colour, _ in rays}) >= 2:   # one colour alone: the generic rays draw it
-        candidates.append(Op("colour_rays", partial(colour_rays, ctx_bg=bg, rays=rays,
-                                                             known=frozenset(np.unique(np.concatenate([
-                                                                 i.ravel() for i in ctx.train_in])).tolist()))))
+        known = frozenset(int(c) for i in ctx.train_in for c in np.unique(i))   # the train inputs' colours
+        candidates.append(Op("colour_rays", partial(colour_rays, ctx_bg=bg, rays=rays, known=known)))
     kept = [op for op in candidates if agrees(op.fn, ctx, exact=False)]
     kept += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]   # checked once, here
     return shape_keeping(kept)
