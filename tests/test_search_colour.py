@@ -234,6 +234,21 @@ def test_colour_list_stacked_reads_the_frames_from_the_bottom_up():
     assert col.colour_list(g, 0, "stacked") is None
 
 
+def test_colour_list_stacked_row_reads_crossing_lines_from_the_bottom_up():
+    g = np.full((5, 5), 7, np.uint8)
+    g[:, 2] = 2                      # a vertical 2-line
+    for k in range(5):
+        g[k, k] = 4                  # a diagonal 4-line over it (at (2,2))
+    g[3, :] = 5                      # a horizontal 5-line over both
+    assert col.colour_list(g, 7, "stacked_row").tolist() == [[2, 4, 5]]
+    assert col.colour_list(g, 7, "stacked").tolist() == [[2], [4], [5]]
+    g[0, 0] = 7                      # the diagonal loses its end: still a line (from (1,1) on)
+    assert col.colour_list(g, 7, "stacked_row").tolist() == [[2, 4, 5]]
+    g[1, 1] = 7
+    g[2, 2] = 7                      # a gap inside the 4-line and the 2-line: neither is a line
+    assert col.colour_list(g, 7, "stacked_row") is None
+
+
 def test_colour_list_stacked_solves_a_training_task():
     assert_op_solves(col, "68bc2e87", ["colour_list(stacked)"], "arc-agi-2")
 

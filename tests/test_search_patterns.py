@@ -362,5 +362,19 @@ def test_reverse_layers_brings_the_lower_rectangle_to_the_front():
     assert patterns.reverse_layers(g, 0) is None
 
 
-def test_reverse_layers_solves_a_training_task():
-    assert_op_solves(patterns, "ba97ae07", ["reverse_layers"])
+def test_reverse_layers_lifts_a_diagonal_line_over_a_shape_on_top():
+    g = np.zeros((6, 6), dtype=np.uint8)
+    for k in range(6):
+        g[k, k] = 3                   # a diagonal 3-line
+    g[2:5, 1:4] = 8                   # an 8-block over it (hides (2,2), (3,3))
+    g[4, 1] = 0                       # a notch: the 8 shape is no rectangle, but nothing lies over it
+    want = g.copy()
+    want[2, 2] = want[3, 3] = 3       # the line now crosses over the block
+    assert np.array_equal(patterns.reverse_layers(g, 0), want)
+    g[4, 4] = 0                       # a gap in the line: no layer under the block
+    assert patterns.reverse_layers(g, 0) is None
+
+
+@pytest.mark.parametrize("task_id,dataset", [("ba97ae07", "arc-agi-1"), ("52df9849", "arc-agi-2")])
+def test_reverse_layers_solves_training_tasks(task_id, dataset):
+    assert_op_solves(patterns, task_id, ["reverse_layers"], dataset=dataset)

@@ -22,7 +22,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
 from .grid_loops import beside, label_components
-from .objects import colour_components, colour_counts, components, grid_background
+from .objects import colour_components, colour_counts, components, diagonal_segment, grid_background
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -107,9 +107,10 @@ def most_specked(g: Grid) -> Optional[Grid]:
 
 def stacking_order(g: Grid, bg: int) -> Optional[list[int]]:
     """The non-background colours from the bottom layer up, where each colour is one rectangle outline (or
-    solid rectangle) that others may cover: a colour B lies above A where B shows on the border of A's bounding
-    box. None when a border cell is background (no rectangle), or when the order has a cycle or leaves two
-    colours unordered (68bc2e87: "which frame lies on which")."""
+    solid rectangle, or straight line) or one diagonal line that others may cover: a colour B lies above A where B
+    shows on the border of A's bounding box (on A's line). None when a colour is neither (a background cell on
+    both), or when the order has a cycle or leaves two colours unordered (68bc2e87: "which frame lies on which";
+    ARC-AGI-2 22425bda: "which line crosses over which")."""
     present = [int(c) for c in np.unique(g) if c != bg]
     if len(present) < 2:
         return None
@@ -120,7 +121,10 @@ def stacking_order(g: Grid, bg: int) -> Optional[list[int]]:
         border = np.concatenate([g[top, left:right + 1], g[bottom, left:right + 1],
                                  g[top:bottom + 1, left], g[top:bottom + 1, right]])
         if (border == bg).any():
-            return None
+            line = diagonal_segment(g, c, bg)
+            if line is None:
+                return None
+            border = g[line]
         above[c] = {int(v) for v in np.unique(border) if v != c}
     order: list[int] = []
     while len(order) < len(present):   # the bottom colour is the one no remaining colour lies under
@@ -134,13 +138,15 @@ def stacking_order(g: Grid, bg: int) -> Optional[list[int]]:
 
 def colour_list(g: Grid, bg: int, order: str) -> Optional[Grid]:
     """The colours present, one cell each: the non-background ones by count ("count_desc", "count_asc"; ties:
-    the smaller colour first) as a column, or from the bottom layer up ("stacked", `stacking_order`) as a
-    column, or every one along the grid ("along", stripes: in the order of their cells' mean column, as a row,
-    where the colours' mean columns spread wider than their mean rows; else by mean row, as a column). None
-    with fewer than two colours or a tie in position."""
-    if order == "stacked":
+    the smaller colour first) as a column, or from the bottom layer up (`stacking_order`) as a column ("stacked")
+    or a row ("stacked_row"), or every one along the grid ("along", stripes: in the order of their cells' mean
+    column, as a row, where the colours' mean columns spread wider than their mean rows; else by mean row, as a
+    column). None with fewer than two colours or a tie in position."""
+    if order in ("stacked", "stacked_row"):
         stacked = stacking_order(g, bg)
-        return None if stacked is None else np.array(stacked, dtype=np.uint8)[:, None]
+        if stacked is None:
+            return None
+        return np.array([stacked] if order == "stacked_row" else [[c] for c in stacked], dtype=np.uint8)
     counts = colour_counts(g, bg) if order != "along" else np.bincount(g.ravel(), minlength=10)
     present = [int(c) for c in np.flatnonzero(counts)]
     if len(present) < 2:
@@ -351,7 +357,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     out.append(Op("minority_colour", partial(minority_colour, bg=bg)))
     if all(1 in o.shape for o in ctx.train_out):   # colour lists: only where every output is one line
         out += [Op(f"colour_list({order})", partial(colour_list, bg=bg, order=order))
-                for order in ("count_desc", "count_asc", "along", "stacked")]
+                for order in ("count_desc", "count_asc", "along", "stacked", "stacked_row")]
     if not ctx.same_shape:   # offered where it gives every train output
         for which in ("all", "non_bg"):
             op = Op(f"colour_histogram({which})", partial(colour_histogram, bg=bg, which=which))

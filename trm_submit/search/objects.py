@@ -112,6 +112,23 @@ def colour_components(grid: np.ndarray, bg: int, colour: int) -> tuple[Obj, ...]
     return components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8")
 
 
+def diagonal_segment(grid: np.ndarray, colour: int, bg: int) -> np.ndarray | None:
+    """The cells of the one diagonal (or anti-diagonal) segment from the first to the last cell of `colour`, where
+    every cell of the colour lies on it and none of its cells is background (a line others may cross over); None
+    otherwise or with fewer than two cells."""
+    ys, xs = np.nonzero(grid == colour)
+    if len(ys) < 2:
+        return None
+    for sign in (1, -1):
+        key = ys - sign * xs
+        if (key == key[0]).all():
+            rows = np.arange(ys.min(), ys.max() + 1)
+            mask = np.zeros(grid.shape, dtype=bool)
+            mask[rows, sign * (rows - key[0])] = True
+            return None if (grid[mask] == bg).any() else mask
+    return None
+
+
 def cells_of(objs: Sequence[Obj], shape: tuple[int, int]) -> np.ndarray:
     """The cells of `objs` as one boolean mask over a grid of `shape`."""
     mask = np.zeros(shape, dtype=bool)

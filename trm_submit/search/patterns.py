@@ -23,7 +23,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
 from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3, window_counts
-from .objects import Obj, components, grid_background, place
+from .objects import Obj, components, diagonal_segment, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
 _FRAMES: dict[str, tuple[Callable, Callable]] = {
@@ -401,16 +401,36 @@ def uncover_rectangles(grid: np.ndarray, noise: int) -> np.ndarray | None:
     return out
 
 
+def _layer_shapes(grid: np.ndarray, bg: int) -> dict[int, np.ndarray]:
+    """{colour: the cells of its layer}: its bounding box where no cell of the box is background, else the diagonal
+    line through its cells (`diagonal_segment`), else its own cells (a shape nothing lies over)."""
+    shapes = {}
+    for colour in np.unique(grid[grid != bg]):
+        mask = grid == colour
+        ys, xs = np.nonzero(mask)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        if (grid[y0:y1, x0:x1] != bg).all():
+            mask = np.zeros(grid.shape, dtype=bool)
+            mask[y0:y1, x0:x1] = True
+        else:
+            line = diagonal_segment(grid, int(colour), bg)
+            mask = mask if line is None else line
+        shapes[int(colour)] = mask
+    return shapes
+
+
 def reverse_layers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
-    """Overlapping one-colour rectangles redrawn in the reverse order (`_colour_boxes`: the one on top goes to the
-    bottom; 52df9849: "the bar underneath comes to the front"). None unless every colour fills its box where no
-    other lies over it, the layering has no cycle and some box lies over another."""
+    """Overlapping layers redrawn in the reverse order (`_layer_shapes`: each colour one rectangle, one diagonal line
+    or, on top, a shape of its own; the one on top goes to the bottom; 52df9849: "the bar underneath comes to the
+    front"). None unless the layers, drawn bottom first, give the grid back, their order has no cycle and some
+    layer lies over another."""
     bg = grid_background(grid, ctx_bg)
-    boxes, over = _colour_boxes(grid, grid == bg)
-    if len(boxes) < 2 or not any(over.values()):
+    shapes = _layer_shapes(grid, bg)
+    over = {(a, b): bool((grid[shapes[b]] == a).any()) for b in shapes for a in shapes if a != b}
+    if len(shapes) < 2 or not any(over.values()):
         return None
     order: list[int] = []          # bottom first
-    left = set(boxes)
+    left = set(shapes)
     while left:
         bottom = [k for k in sorted(left) if not any(over[k, d] for d in left if d != k)]
         if not bottom:
@@ -419,13 +439,11 @@ def reverse_layers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
         left.remove(bottom[0])
     out = np.full(grid.shape, bg, dtype=np.uint8)
     for k in order:                  # the old order: it must give the grid back
-        y0, y1, x0, x1 = boxes[k]
-        out[y0:y1, x0:x1] = k
+        out[shapes[k]] = k
     if not np.array_equal(out, grid):
         return None
     for k in reversed(order):
-        y0, y1, x0, x1 = boxes[k]
-        out[y0:y1, x0:x1] = k
+        out[shapes[k]] = k
     return out
 
 
