@@ -112,3 +112,22 @@ def test_sort_cells_lays_the_colours_most_first_in_each_order():
 
 def test_sort_cells_solves_a_training_task():
     assert_op_solves(draw, "bd283c4a", ["sort_cells(3)"], dataset="arc-agi-2")
+
+
+def test_seed_rings_follow_the_fitted_succession():
+    after = [255] * 10
+    after[4], after[6] = 6, 4         # 4 and 6 take turns
+    g = np.zeros((5, 5), np.uint8)
+    g[1, 1] = 4
+    out = draw.seed_rings(g, 0, "chebyshev", tuple(after))
+    want = np.array([[6, 6, 6, 4, 6], [6, 4, 6, 4, 6], [6, 6, 6, 4, 6], [4, 4, 4, 4, 6], [6, 6, 6, 6, 6]])
+    assert out.tolist() == want.tolist()
+    assert draw.seed_rings(g, 0, "manhattan", tuple(after))[0].tolist() == [4, 6, 4, 6, 4]
+    g[1, 1] = 3                       # a seed colour the succession does not know
+    assert draw.seed_rings(g, 0, "chebyshev", tuple(after)) is None
+    g[1, 1], g[4, 4] = 4, 4           # two coloured cells: no one seed
+    assert draw.seed_rings(g, 0, "chebyshev", tuple(after)) is None
+
+
+def test_seed_rings_solve_a_training_task():
+    assert_op_solves(draw, "aaef0977", ["seed_rings(manhattan)"], dataset="arc-agi-2")

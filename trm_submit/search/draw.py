@@ -3,7 +3,10 @@ a column, a square or a diagonal of the grid's main colour, or as a line centred
 (dce56571), or as runs of cells of each output colour filling a fixed canvas in reading order (`count_canvas`:
 "as many blue cells as blue squares", 1fad071e); a 1-cell frame around the grid's border; a square spiral over
 the whole grid; and the grid's own cells sorted by colour count (`sort_cells`: the commonest colour's cells first,
-laid in one of the eight corner-and-direction orders, bd283c4a: "the colours poured in, most first").
+laid in one of the eight corner-and-direction orders, bd283c4a: "the colours poured in, most first"); rings around
+a grid's one coloured cell, each ring (cells at one Manhattan or Chebyshev distance) the colour that follows the
+previous ring's in a succession read off the demonstrations (`seed_rings`: ARC-AGI-2 aaef0977, "the colours run
+out from the dot in a fixed cycle"; two colours taking turns give alternating rings).
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -11,6 +14,7 @@ diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import numpy as np
@@ -185,6 +189,57 @@ def _layouts(ctx: TaskContext) -> list[str]:
     return found
 
 
+def _distances(shape: tuple[int, int], seed: tuple[int, int], metric: str) -> np.ndarray:
+    rows, cols = np.indices(shape)
+    dy, dx = np.abs(rows - seed[0]), np.abs(cols - seed[1])
+    return dy + dx if metric == "manhattan" else np.maximum(dy, dx)
+
+
+def _seed(grid: np.ndarray, bg: int) -> tuple[int, int] | None:
+    cells = np.argwhere(grid != bg)
+    return (int(cells[0][0]), int(cells[0][1])) if len(cells) == 1 else None
+
+
+def seed_rings(grid: np.ndarray, ctx_bg: int, metric: str, after: tuple[int, ...]) -> Optional[np.ndarray]:
+    """Every cell coloured by its distance (`metric`) from the grid's one non-background cell: that cell's colour at
+    distance 0, then each ring the colour `after` gives for the ring inside it (255: unknown). None without a
+    single coloured cell or where the succession meets a colour it does not know."""
+    seed = _seed(grid, grid_background(grid, ctx_bg))
+    if seed is None:
+        return None
+    dist = _distances(grid.shape, seed, metric)
+    ring = [int(grid[seed])]
+    for _ in range(int(dist.max())):
+        ring.append(after[ring[-1]])
+        if ring[-1] == 255:
+            return None
+    return np.array(ring, dtype=np.uint8)[dist]
+
+
+def _fit_succession(ctx: TaskContext, metric: str) -> tuple[int, ...] | None:
+    """colour -> the next ring's colour, read off demonstrations whose input has one coloured cell (every ring
+    of the output one colour, the first the seed's); None where a demonstration disagrees or none qualifies."""
+    after = [255] * 10
+    for i, o in zip(ctx.train_in, ctx.train_out):
+        seed = _seed(i, grid_background(i, ctx.bg)) if i.shape == o.shape else None
+        if seed is None:
+            return None
+        dist = _distances(i.shape, seed, metric)
+        ring = []
+        for d in range(int(dist.max()) + 1):
+            colours = np.unique(o[dist == d])
+            if len(colours) != 1:
+                return None
+            ring.append(int(colours[0]))
+        if ring[0] != int(i[seed]):
+            return None
+        for a, b in zip(ring, ring[1:]):
+            if after[a] not in (255, b):
+                return None
+            after[a] = b
+    return tuple(after)
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame and a
     spiral in each output colour, and the count as a centred line or the cells sorted by count where they reproduce
@@ -194,7 +249,10 @@ def ops(ctx: TaskContext) -> list[Op]:
         spirals = [op(spiral, colour=c, keeps_shape=True) for c in colours]
         lines = [op(count_line, axis=axis, ctx_bg=ctx.bg, keeps_shape=True) for axis in (0, 1)]
         sorts = [op(sort_cells, order=k, keeps_shape=True) for k in range(8)]
-        return ([op(frame, colour=c, keeps_shape=True) for c in colours]
+        fitted = [(metric, _fit_succession(ctx, metric)) for metric in ("manhattan", "chebyshev")]
+        rings = [Op(f"seed_rings({metric})", partial(seed_rings, ctx_bg=ctx.bg, metric=metric, after=after),
+                    keeps_shape=True) for metric, after in fitted if after is not None]
+        return (rings + [op(frame, colour=c, keeps_shape=True) for c in colours]
                 + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
                 + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
     found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
