@@ -103,3 +103,19 @@ def test_dye_by_marker_dyes_touched_shapes_and_drops_every_marker():
 
 def test_dye_by_marker_solves_a_training_task():
     assert_op_solves(keyed, "b7256dcd", ["dye_by_marker(6)"], dataset="arc-agi-2")
+
+
+def test_recolour_by_table_applies_the_pairs_in_order():
+    g = np.zeros((6, 8), np.uint8)
+    g[0:3, 0:2] = [[1, 4], [3, 5], [4, 6]]        # 1 -> 4, then 3 -> 5, then 4 -> 6: 1 ends as 6
+    g[4, 4], g[5, 6], g[1, 5], g[2, 7] = 1, 3, 4, 8
+    want = g.copy()
+    want[4, 4], want[5, 6], want[1, 5] = 6, 5, 6    # 8 is no key: it stays; the table stays
+    assert np.array_equal(keyed.recolour_by_table(g, 0), want)
+    assert np.array_equal(keyed.recolour_by_table(g.T.copy(), 0), want.T)   # a table lying down: pairs as columns
+    g[0, 2] = 7                                   # the block is no longer two wide: no table
+    assert keyed.recolour_by_table(g, 0) is None
+
+
+def test_recolour_by_table_solves_a_training_task():
+    assert_op_solves(keyed, "e4888269", ["recolour_by_table"], dataset="arc-agi-2")

@@ -8,6 +8,9 @@ demonstrations overwrite; a direction is offered only where it agrees with the t
 A legend is a set of two-colour pieces, each two one-colour halves side by side ("31" at the grid's edge: 3 goes
 with 1). `frame_by_legend` rings every other object whose colour the legend names with the legend's other colour:
 the background around it within one cell of its box, holes it encloses left alone (5adee1b2).
+`recolour_by_table`: a table is one block two cells wide (or two tall) of pairs "a b", one per row read top down
+(per column read left to right); every cell outside it takes, of each colour, what the table's pairs make of it
+applied in their order (a chain "1 4" then "4 6" turns 1 into 6; ARC-AGI-2 e4888269).
 `dye_by_marker`: every other colour is a marker; each object of the body colour (4-neighbour) that a marker touches
 takes the marker's colour, and every marker goes (b7256dcd: "the dot dyes the shape it touches").
 """
@@ -126,6 +129,40 @@ def frame_by_legend(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if done else None
 
 
+def _table(grid: np.ndarray, bg: int) -> tuple[list[tuple[int, int]], np.ndarray] | None:
+    """([(a, b) pairs in reading order], mask of the table's cells) of the grid's one pair table: a multicolour
+    object (8-neighbour) filling a box two cells wide and taller than wide (or the turned box), each pair two
+    colours. None where no object or two objects qualify."""
+    found = None
+    for obj in components(grid, bg, "m8"):
+        if not obj.mask.all() or 2 not in obj.mask.shape or obj.size < 4:
+            continue
+        pairs = obj.grid if obj.width == 2 else obj.grid.T
+        if (pairs[:, 0] == pairs[:, 1]).any():
+            continue
+        if found is not None:
+            return None
+        mask = np.zeros(grid.shape, dtype=bool)
+        mask[obj.top:obj.top + obj.height, obj.left:obj.left + obj.width] = True
+        found = [(int(a), int(b)) for a, b in pairs], mask
+    return found
+
+
+def recolour_by_table(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every colour outside the grid's pair table (`_table`) put through the table's pairs in order. None without
+    a table or a cell it changes."""
+    bg = grid_background(grid, ctx_bg)
+    table = _table(grid, bg)
+    if table is None:
+        return None
+    pairs, in_table = table
+    lookup = np.arange(10, dtype=np.uint8)
+    for a, b in pairs:
+        lookup[lookup == a] = b
+    out = np.where(in_table, grid, lookup[grid]).astype(np.uint8)
+    return None if np.array_equal(out, grid) else out
+
+
 def dye_by_marker(grid: np.ndarray, ctx_bg: int, body: int) -> np.ndarray | None:
     """Cells neither background nor `body` are markers and turn background; each `body` object (4-neighbour) that
     markers of one colour touch (4-neighbour) takes that colour. None without a dyed object, or where markers of
@@ -161,11 +198,12 @@ def _placeholder(ctx: TaskContext) -> int | None:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Key recolourings (4 directions, per cell or per object), legend frames and marker dyes that agree with every
-    train pair."""
+    """Key recolourings (4 directions, per cell or per object), legend frames, table recolourings and marker dyes
+    that agree with every train pair."""
     bg = ctx.bg
     framed = Op("frame_by_legend", partial(frame_by_legend, ctx_bg=bg), keeps_shape=True)
-    found = [framed] if ctx.same_shape and agrees(framed.fn, ctx, exact=False) else []
+    tabled = Op("recolour_by_table", partial(recolour_by_table, ctx_bg=bg), keeps_shape=True)
+    found = [op for op in (framed, tabled) if ctx.same_shape and agrees(op.fn, ctx, exact=False)]
     if ctx.same_shape:
         for body in ctx.in_colours:
             dye = Op(f"dye_by_marker({body})", partial(dye_by_marker, ctx_bg=bg, body=body), keeps_shape=True)
