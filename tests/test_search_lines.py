@@ -1,4 +1,4 @@
-"""Line and stamp primitives of the search (connect, surround, stamp) against loops written by hand and real
+"""Line and stamp primitives of the search (connect, surround, stamp, motif rays) against loops written by hand and real
 ARC-AGI-1 training tasks."""
 
 from __future__ import annotations
@@ -339,3 +339,23 @@ def test_trim_objects_erases_the_first_lines_of_each_object_from_a_side():
 
 def test_trim_objects_solves_a_training_task():
     assert_op_solves(lines, "52364a65", ["trim_objects(left,2)"], dataset="arc-agi-2")
+
+
+def test_motif_rays_repeat_the_first_period_to_the_edge():
+    g = np.zeros((6, 7), np.uint8)
+    g[0, 1], g[0, 5] = 2, 8
+    motif = ((1, -1, stamp.SEED_COLOUR), (1, 1, stamp.SEED_COLOUR), (2, 0, stamp.SEED_COLOUR))
+    out = stamp.draw_motifs(g, 0, motif, (2, 0), False)
+    zigzag = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0], [1, 0, 1], [0, 1, 0], [1, 0, 1]], bool)
+    want = g.copy()
+    want[:, 0:3][zigzag & (want[:, 0:3] == 0)] = 2
+    want[:, 4:7][zigzag & (want[:, 4:7] == 0)] = 8
+    assert np.array_equal(out, want)
+    both = stamp.draw_motifs(np.pad(g, ((5, 0), (0, 0))), 0, motif, (2, 0), True)
+    assert both[4, 0] == 2 and both[3, 1] == 2      # the motif turned the other way: up from the seed
+    assert stamp.draw_motifs(np.zeros((4, 4), np.uint8), 0, motif, (2, 0), False) is None   # no seed
+
+
+@pytest.mark.parametrize("task_id,name", [("3ac3eb23", "motif_rays(2,0,one)"), ("d06dbe63", "motif_rays(-2,2,both)")])
+def test_motif_rays_solve_training_tasks(task_id, name):
+    assert_op_solves(stamp, task_id, [name])

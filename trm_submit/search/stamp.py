@@ -3,6 +3,12 @@
 offset of the input-background cells around that colour's cells, where every instance agrees), and the op
 is offered only if it then reproduces every train output exactly. The functions take any radius; radius 2
 is not offered (on the ARC-AGI-1 training set it fitted one task's demonstrations and got its test wrong).
+
+Repeated motifs (`motif_rays`): from every lone cell (a seed), a motif repeated along a period vector v to the
+grid's edge: the cells at the offsets of the first period (those whose projection on v lies in (0, |v|]) and
+their translates by every multiple of v, painted in the seed's colour or a fixed one; "both" also draws the motif
+turned by 180 degrees the other way (3ac3eb23: "a zigzag falls from each dot"; d06dbe63: "a staircase up and down
+from the dot"). The motif and v are read off the demonstrations and offered only where they reproduce them.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import same_shape_pairs
-from .objects import grid_background
+from .objects import components, grid_background
 
 Stamps = dict[int, tuple[tuple[int, int, int], ...]]   # seed colour -> ((dy, dx, colour), ...)
 
@@ -69,18 +75,107 @@ def apply_stamps(grid: np.ndarray, ctx_bg: int, stamps: Stamps) -> np.ndarray:
     return out
 
 
+SEED_COLOUR = 10   # a motif cell painted in its seed's colour
+MAX_PERIOD = 4     # |vy|, |vx| of the period vectors tried
+MAX_PAINTED = 200  # painted cells of one demonstration the motif rays may explain
+Motif = tuple[tuple[int, int, int], ...]   # ((dy, dx, colour or SEED_COLOUR), ...)
+
+
+def _seeds(grid: np.ndarray, bg: int) -> list[tuple[int, int, int]]:
+    """(row, column, colour) of every lone cell (no non-background 8-neighbour)."""
+    return [(o.top, o.left, int(o.grid[0, 0])) for o in components(grid, bg, "m8") if o.size == 1]
+
+
+def _first_period(dy: int, dx: int, v: tuple[int, int]) -> bool:
+    dot = dy * v[0] + dx * v[1]
+    return 0 < dot <= v[0] * v[0] + v[1] * v[1]
+
+
+def draw_motifs(grid: np.ndarray, ctx_bg: int, motif: Motif, v: tuple[int, int], both: bool) -> np.ndarray | None:
+    """Every seed's motif rays (module docstring) painted over the background. None without a seed."""
+    bg = grid_background(grid, ctx_bg)
+    seeds = _seeds(grid, bg)
+    if not seeds:
+        return None
+    h, w = grid.shape
+    out = grid.copy()
+    steps = max(h, w) // max(abs(v[0]), abs(v[1])) + 1
+    for r, c, colour in seeds:
+        for sign in ((1, -1) if both else (1,)):
+            for dy, dx, value in motif:
+                for n in range(steps):
+                    y, x = r + sign * (dy + n * v[0]), c + sign * (dx + n * v[1])
+                    if 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+                        out[y, x] = colour if value == SEED_COLOUR else value
+    return out
+
+
+def _painted(pairs: list[tuple[np.ndarray, np.ndarray]], ctx_bg: int) -> np.ndarray | None:
+    """Rows (dy, dx, colour) of every cell an output paints, read from its nearest seed (Chebyshev; cells as near
+    to two seeds are left out: they tell nothing about either), colour SEED_COLOUR where it is the seed's own.
+    None where a demonstration has no seed or more than MAX_PAINTED painted cells."""
+    rows = []
+    for i, o in pairs:
+        seeds = np.array(_seeds(i, grid_background(i, ctx_bg)))
+        painted = np.argwhere(o != i)
+        if not len(seeds) or len(painted) > MAX_PAINTED:
+            return None
+        dist = np.abs(painted[:, None, :] - seeds[None, :, :2]).max(axis=2)
+        nearest = dist.argmin(axis=1)
+        single = (dist == dist.min(axis=1, keepdims=True)).sum(axis=1) == 1
+        painted, seed = painted[single], seeds[nearest[single]]
+        value = o[painted[:, 0], painted[:, 1]].astype(np.int64)
+        rows.append(np.column_stack([painted - seed[:, :2], np.where(value == seed[:, 2], SEED_COLOUR, value)]))
+    return np.concatenate(rows) if rows else None
+
+
+def _fit_motif(painted: np.ndarray, v: tuple[int, int]) -> Motif | None:
+    """The first-period offsets of the painted cells (`_painted`), each with one colour in every instance; None
+    where two instances disagree, there is nothing, or no painted cell lies beyond the first period (the
+    repetition must be seen, not assumed)."""
+    dot = painted[:, 0] * v[0] + painted[:, 1] * v[1]
+    period = v[0] * v[0] + v[1] * v[1]
+    if not (dot > period).any():
+        return None
+    first = np.unique(painted[(dot > 0) & (dot <= period)], axis=0)
+    if not len(first) or len(np.unique(first[:, :2], axis=0)) < len(first):
+        return None
+    return tuple((int(dy), int(dx), int(value)) for dy, dx, value in first)
+
+
+def motif_ops(ctx: TaskContext, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[Op]:
+    """The first motif ray (period vectors shortest first) that reproduces every train output, if any."""
+    if any(((i != o) & (i != grid_background(i, ctx.bg))).any() for i, o in pairs):
+        return []   # the motifs only paint over the background
+    vectors = sorted(((vy, vx) for vy in range(-MAX_PERIOD, MAX_PERIOD + 1) for vx in range(-MAX_PERIOD, MAX_PERIOD + 1)
+                      if vy or vx), key=lambda v: (abs(v[0]) + abs(v[1]), v))
+    painted = _painted(pairs, ctx.bg)
+    if painted is None:
+        return []
+    for v in vectors:
+        motif = _fit_motif(painted, v)
+        if motif is None:
+            continue
+        for both in (False, True):
+            fn = partial(draw_motifs, ctx_bg=ctx.bg, motif=motif, v=v, both=both)
+            if all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
+                return [Op(f"motif_rays({v[0]},{v[1]},{'both' if both else 'one'})", fn, keeps_shape=True)]
+    return []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """The radius-1 stamp op, if it reproduces every train output (same-shape tasks)."""
+    """The motif rays and the radius-1 stamp op, where they reproduce every train output (same-shape tasks)."""
     pairs = same_shape_pairs(ctx)
     if not ctx.same_shape or not pairs:
         return []
     bg = ctx.bg
+    found = motif_ops(ctx, pairs)
     for radius in (1,):
         stamps = fit_stamps(pairs, bg, radius)
         if not stamps:
             continue
         if all((apply_stamps(i, bg, stamps) == o).all() for i, o in pairs):
             text = ";".join(f"{c}:{len(v)}" for c, v in stamps.items())
-            return [Op(f"stamp(r{radius};{text})", partial(apply_stamps, ctx_bg=bg, stamps=stamps),
-                       keeps_shape=True)]
-    return []
+            return found + [Op(f"stamp(r{radius};{text})", partial(apply_stamps, ctx_bg=bg, stamps=stamps),
+                               keeps_shape=True)]
+    return found
