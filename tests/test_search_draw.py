@@ -131,3 +131,18 @@ def test_seed_rings_follow_the_fitted_succession():
 
 def test_seed_rings_solve_a_training_task():
     assert_op_solves(draw, "aaef0977", ["seed_rings(manhattan)"], dataset="arc-agi-2")
+
+
+def test_gather_cells_lays_the_cells_along_the_canvas_path():
+    g = np.zeros((5, 5), np.uint8)
+    g[4, 0], g[0, 1], g[2, 2], g[1, 4] = 3, 1, 8, 6          # by column: 3, 1, 8, 6
+    assert draw.gather_cells(g, 0, "cols", "rows", (2, 3)).tolist() == [[3, 1, 8], [6, 0, 0]]
+    assert draw.gather_cells(g, 0, "cols", "snake", (2, 3)).tolist() == [[3, 1, 8], [0, 0, 6]]
+    assert draw.gather_cells(g, 0, "cols", "cols", (2, 3)).tolist() == [[3, 8, 0], [1, 6, 0]]
+    assert draw.gather_cells(g, 0, "cols", "snake_cols", (2, 3)).tolist() == [[3, 6, 0], [1, 8, 0]]
+    assert draw.gather_cells(g, 0, "rows", "rows", (2, 3)).tolist() == [[1, 6, 8], [3, 0, 0]]   # by row
+    assert draw.gather_cells(g, 0, "cols", "rows", (1, 3)) is None   # four cells, three places
+
+
+def test_gather_cells_solves_a_training_task():
+    assert_op_solves(draw, "cdecee7f", ["gather_cells(cols,snake)"])

@@ -6,7 +6,9 @@ the whole grid; and the grid's own cells sorted by colour count (`sort_cells`: t
 laid in one of the eight corner-and-direction orders, bd283c4a: "the colours poured in, most first"); rings around
 a grid's one coloured cell, each ring (cells at one Manhattan or Chebyshev distance) the colour that follows the
 previous ring's in a succession read off the demonstrations (`seed_rings`: ARC-AGI-2 aaef0977, "the colours run
-out from the dot in a fixed cycle"; two colours taking turns give alternating rings).
+out from the dot in a fixed cycle"; two colours taking turns give alternating rings); every coloured cell of the grid
+gathered, in the order of its column (or row), into a fixed small canvas laid row by row, snaking, or column by
+column (`gather_cells`: cdecee7f, "the scattered dots collected left to right into a 3x3, snaking").
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -21,7 +23,7 @@ import numpy as np
 
 from ..grids.augment import DIHEDRAL_INVERSE, dihedral
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext, op
-from .fitting import agrees
+from .fitting import agrees, reproduces
 from .objects import colour_counts, components, grid_background
 
 QUANTITIES = ("cells", "colours", "objects")
@@ -189,6 +191,33 @@ def _layouts(ctx: TaskContext) -> list[str]:
     return found
 
 
+def _canvas_path(shape: tuple[int, int], layout: str) -> np.ndarray:
+    """The (row, column) cells of a canvas in the order `layout` fills them: "rows" (reading order), "snake" (rows,
+    every other one right to left), "cols" (column by column), "snake_cols"."""
+    h, w = shape
+    if layout.endswith("cols"):
+        return _canvas_path((w, h), "rows" if layout == "cols" else "snake")[:, ::-1]   # the turned canvas
+    path = np.array([(r, c) for r in range(h) for c in range(w)])
+    if layout == "snake":
+        path = np.array([(r, c if r % 2 == 0 else w - 1 - c) for r, c in path])
+    return path
+
+
+def gather_cells(grid: np.ndarray, ctx_bg: int, key: str, layout: str, shape: tuple[int, int]) -> Optional[np.ndarray]:
+    """A canvas of `shape` in the background colour holding every non-background cell of `grid`, taken in the order
+    of their column then row (`key` "cols") or row then column ("rows") and laid along `_canvas_path(layout)`. None
+    without a cell or with more cells than the canvas holds."""
+    bg = grid_background(grid, ctx_bg)
+    cells = np.argwhere(grid != bg)
+    if not len(cells) or len(cells) > shape[0] * shape[1]:
+        return None
+    order = np.lexsort((cells[:, 0], cells[:, 1]) if key == "cols" else (cells[:, 1], cells[:, 0]))
+    path = _canvas_path(shape, layout)[:len(cells)]
+    out = np.full(shape, bg, dtype=np.uint8)
+    out[path[:, 0], path[:, 1]] = grid[cells[order, 0], cells[order, 1]]
+    return out
+
+
 def _distances(shape: tuple[int, int], seed: tuple[int, int], metric: str) -> np.ndarray:
     rows, cols = np.indices(shape)
     dy, dx = np.abs(rows - seed[0]), np.abs(cols - seed[1])
@@ -257,6 +286,11 @@ def ops(ctx: TaskContext) -> list[Op]:
                 + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
     found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
              for q in QUANTITIES for layout in _layouts(ctx)]
+    if len(set(ctx.out_shapes)) == 1 and ctx.out_shapes[0][0] * ctx.out_shapes[0][1] <= MAX_CANVAS:
+        gathers = [Op(f"gather_cells({key},{layout})", partial(gather_cells, ctx_bg=ctx.bg, key=key, layout=layout,
+                                                                shape=ctx.out_shapes[0]))
+                   for key in ("cols", "rows") for layout in ("rows", "snake", "cols", "snake_cols")]
+        found += [g for g in gathers if reproduces(g.fn, ctx)][:1]
     canvas = _canvas_order(ctx)
     if canvas is not None:
         order, shape, fill = canvas
