@@ -261,3 +261,28 @@ def test_edge_lines_cross_the_grid_and_clear_their_own_colour():
 
 def test_edge_lines_solve_a_training_task():
     assert_op_solves(rays, "981add89", ["edge_lines"], dataset="arc-agi-2")
+
+
+def test_own_wall_rays_run_each_cell_to_the_edge_of_its_colour():
+    g = np.zeros((6, 6), np.uint8)
+    g[-1, :], g[:, 0] = 2, 3              # the bottom edge lined in 2, the left edge in 3
+    g[1, 3], g[2, 4], g[3, 2] = 2, 2, 3
+    g[4, 3] = 5                            # a cell in the way of the first 2
+    want = g.copy()
+    want[2:4, 3] = 2                       # down from (1, 3), up to the 5
+    want[3:5, 4] = 2                       # down from (2, 4) to the edge
+    want[3, 1] = 3                         # left from (3, 2) to the 3 edge
+    assert np.array_equal(rays.own_wall_rays(g, 0), want)
+    assert rays.own_wall_rays(want, 0) is None       # nothing left to draw
+    g[-1, 2] = 0                           # the bottom edge is no longer lined: the 2s stay
+    assert rays.own_wall_rays(g, 0)[2, 3] == 0
+
+
+def test_crop_to_the_fenced_panel_then_rays_solve_a_training_task():
+    from trm_submit.search import select
+    g = np.zeros((7, 8), np.uint8)
+    g[1, :], g[5, :], g[:, 2], g[:, 6] = 1, 1, 4, 4
+    g[0, 0] = 7                            # outside the fence
+    assert np.array_equal(select.crop_line_box(g, 0), g[1:6, 2:7])
+    assert select.crop_line_box(g[1:6, 2:7], 0) is None   # the fence is the whole grid
+    assert_op_solves([select, rays], "5daaa586", ["crop(line_box)", "own_wall_rays"])

@@ -13,7 +13,8 @@ first cell of the largest object a marker's row or column meets the marker's col
 its own colour turned to background where it crosses one (ARC-AGI-2 981add89); `pointer_rays` runs a line from
 the one odd-coloured cell of a shape through the shape, the way it points, to the edge; `facing_lines` joins two
 markers of one colour facing each other across the grid from opposite edges; `colour_rays` draws each colour's rays
-along its own fitted directions.
+along its own fitted directions; `own_wall_rays` runs a line from every cell toward the grid edge lined in its own
+colour (5daaa586, after the crop to the fenced panel).
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -28,7 +29,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
 from .grid_loops import draw_rays
-from .move import first_seen
+from .move import _edge_walls, first_seen
 from .objects import colour_components, components, grid_background, most_common_colour
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
@@ -440,11 +441,28 @@ def facing_lines(grid: np.ndarray, ctx_bg: int, only: bool) -> np.ndarray | None
     return out
 
 
+def own_wall_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """From every cell (off the edges) whose colour lines one grid edge (`move._edge_walls`), a line in its colour
+    toward that edge over the background, up to the first other cell. None without such a cell."""
+    bg = grid_background(grid, ctx_bg)
+    walls = _edge_walls(grid, bg)
+    h, w = grid.shape
+    out, drawn = grid.copy(), False
+    for colour, (dy, dx, _) in walls.items():
+        for r, c in np.argwhere(grid[1:-1, 1:-1] == colour) + 1:
+            r, c = r + dy, c + dx
+            while 0 < r < h - 1 and 0 < c < w - 1 and grid[r, c] == bg:
+                out[r, c], drawn = colour, True
+                r, c = r + dy, c + dx
+    return out if drawn else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """Ray variants that agree with the train outputs (same-shape tasks only)."""
-    if not ctx.same_shape:
-        return []
+    """Ray variants that agree with the train outputs (same-shape tasks); elsewhere `own_wall_rays`, which has no
+    parameter to fit, for a later level (after a crop)."""
     bg = ctx.bg
+    if not ctx.same_shape:
+        return [Op("own_wall_rays", partial(own_wall_rays, ctx_bg=bg), keeps_shape=True)]
     added = sorted(added_colours(ctx, enclosed_only=False))
     candidates = []
     for name, step in DIAGONALS.items():
@@ -457,6 +475,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
     candidates.append(Op("edge_lines", edge_lines))
     candidates.append(Op("pointer_rays", partial(pointer_rays, ctx_bg=bg)))
+    candidates.append(Op("own_wall_rays", partial(own_wall_rays, ctx_bg=bg)))
     candidates += [Op(f"facing_lines({'only' if only else 'over'})", partial(facing_lines, ctx_bg=bg, only=only))
                    for only in (False, True)]
     candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]

@@ -128,6 +128,19 @@ def crop_colour_rank(grid: np.ndarray, ctx_bg: int, rarest: bool) -> np.ndarray 
     return np.ascontiguousarray(grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
 
 
+def crop_line_box(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The box from the first to the last full line in each direction, lines included (a full line: a row or column
+    with no background cell; four lines fence a panel, 5daaa586). None with fewer than two full lines either way, or
+    when the box is the whole grid."""
+    bg = grid_background(grid, ctx_bg)
+    full = grid != bg
+    rows, cols = np.flatnonzero(full.all(axis=1)), np.flatnonzero(full.all(axis=0))
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    box = grid[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return None if box.shape == grid.shape else np.ascontiguousarray(box)
+
+
 def _shape_fits(a: tuple[int, int], out: tuple[int, int]) -> bool:
     """`out` is `a` up to transpose, its inside (one line less on every side: a frame's content), or a whole
     multiple / divisor of it per side."""
@@ -167,6 +180,7 @@ def crop_ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     return [Op(name, partial(crop_selected, ctx_bg=bg, mode=mode, rule=rule, keep_box=keep))
             for _, mode, rule, name, keep in _crop_candidates(ctx)[:MAX_CROP_OPS]] + [
+        Op("crop(line_box)", partial(crop_line_box, ctx_bg=bg)),
         Op("crop(rarest_colour)", lambda g: crop_colour_rank(g, bg, True)),
         Op("crop(commonest_colour)", lambda g: crop_colour_rank(g, bg, False))]
 
