@@ -304,3 +304,25 @@ def test_blank_output_canvas_is_a_start_state():
     assert res.candidates[0][0].program == "blank_output | frame(8)"
     assert res.predicted_sizes == [(4, 5)]
     assert solve_task(task, Budget.seconds(5), max_depth=2, collect=only(ring), givens=False).candidates == [[]]
+
+
+def test_refit_fits_the_same_shape_ops_on_a_states_values():
+    """A task whose outputs change shape: after the crop to the fenced panel, the rays toward each colour's own
+    edge are fitted on the crops -> outputs (5daaa586); the memorising modules are not refitted."""
+    from search_reference import training_task
+
+    from trm_submit.search import library, select
+    task, solutions = training_task("5daaa586")
+    ctx = make_context(task)
+    refit = library._refitter(ctx)
+    crops = [select.crop_line_box(i, ctx.bg) for i in ctx.train_in]
+    op = refit(crops, list(ctx.train_out))
+    assert op is not None and op.name == "own_wall_rays"
+    assert np.array_equal(op.fn(select.crop_line_box(task.test_inputs[0], ctx.bg)), solutions[0])
+    res = solve_task(task, Budget.seconds(20))
+    assert np.array_equal(res.candidates[0][0].grid, solutions[0])
+    assert refit(crops[::-1], list(ctx.train_out)) is None        # crops of other outputs: nothing fits
+    for _ in range(library.MAX_REFITS):
+        refit(crops, list(ctx.train_out))
+    assert refit(crops, list(ctx.train_out)) is None               # the task's refits are used up
+    assert library.rewrite not in library.REFIT_REGISTRY and library.lookup not in library.REFIT_REGISTRY

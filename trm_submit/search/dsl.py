@@ -113,9 +113,13 @@ def _colour_set(grids: tuple[np.ndarray, ...]) -> set[int]:
 
 def make_context(task: Task) -> TaskContext:
     """The context of `task`: its grids and colour/shape facts from the demonstrations and test inputs."""
-    train_in = tuple(i for i, _ in task.train)
-    train_out = tuple(o for _, o in task.train)
-    inputs = train_in + task.test_inputs
+    return context_of(tuple(i for i, _ in task.train), tuple(o for _, o in task.train), tuple(task.test_inputs))
+
+
+def context_of(train_in: tuple[np.ndarray, ...], train_out: tuple[np.ndarray, ...],
+               test_in: tuple[np.ndarray, ...]) -> TaskContext:
+    """The context of demonstrations `train_in` -> `train_out` with test inputs `test_in` (`make_context`)."""
+    inputs = train_in + test_in
     counts: Counter = Counter()
     for g in inputs:
         values, n = np.unique(g, return_counts=True)
@@ -124,11 +128,11 @@ def make_context(task: Task) -> TaskContext:
     in_c, out_c = _colour_set(inputs), _colour_set(train_out)
     shapes = tuple(o.shape for o in train_out)
     return TaskContext(
-        train_in=train_in, train_out=train_out, test_in=task.test_inputs,
+        train_in=train_in, train_out=train_out, test_in=test_in,
         colours=tuple(sorted(in_c | out_c)), bg=int(bg),
         in_colours=tuple(sorted(in_c)), out_colours=tuple(sorted(out_c)),
         new_colours=tuple(sorted(out_c - in_c)), out_shapes=shapes,
-        same_shape=all(i.shape == o.shape for i, o in task.train),
+        same_shape=all(i.shape == o.shape for i, o in zip(train_in, train_out)),
         const_shape=shapes[0] if len(set(shapes)) == 1 else None,
     )
 

@@ -458,11 +458,10 @@ def own_wall_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
 
 
 def ops(ctx: TaskContext) -> list[Op]:
-    """Ray variants that agree with the train outputs (same-shape tasks); elsewhere `own_wall_rays`, which has no
-    parameter to fit, for a later level (after a crop)."""
-    bg = ctx.bg
+    """Ray variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
-        return [Op("own_wall_rays", partial(own_wall_rays, ctx_bg=bg), keeps_shape=True)]
+        return []
+    bg = ctx.bg
     added = sorted(added_colours(ctx, enclosed_only=False))
     candidates = []
     for name, step in DIAGONALS.items():
