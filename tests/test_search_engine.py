@@ -314,7 +314,7 @@ def test_refit_fits_the_same_shape_ops_on_a_states_values():
     from trm_submit.search import library, select
     task, solutions = training_task("5daaa586")
     ctx = make_context(task)
-    refit = library._refitter(ctx)
+    refit = library._refitter()
     crops = [select.crop_line_box(i, ctx.bg) for i in ctx.train_in]
     op = refit(crops, list(ctx.train_out))
     assert op is not None and op.name == "own_wall_rays"
