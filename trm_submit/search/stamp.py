@@ -86,11 +86,6 @@ def _seeds(grid: np.ndarray, bg: int) -> list[tuple[int, int, int]]:
     return [(o.top, o.left, int(o.grid[0, 0])) for o in components(grid, bg, "m8") if o.size == 1]
 
 
-def _first_period(dy: int, dx: int, v: tuple[int, int]) -> bool:
-    dot = dy * v[0] + dx * v[1]
-    return 0 < dot <= v[0] * v[0] + v[1] * v[1]
-
-
 def draw_motifs(grid: np.ndarray, ctx_bg: int, motif: Motif, v: tuple[int, int], both: bool) -> np.ndarray | None:
     """Every seed's motif rays (module docstring) painted over the background. None without a seed."""
     bg = grid_background(grid, ctx_bg)
