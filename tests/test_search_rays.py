@@ -278,11 +278,13 @@ def test_own_wall_rays_run_each_cell_to_the_edge_of_its_colour():
     assert rays.own_wall_rays(g, 0)[2, 3] == 0
 
 
-def test_crop_to_the_fenced_panel_then_rays_solve_a_training_task():
+def test_crop_to_the_fenced_panel():
+    """(The panel's rays, fitted after this crop by the refit finisher on 5daaa586: test_search_engine.)"""
     from trm_submit.search import select
     g = np.zeros((7, 8), np.uint8)
     g[1, :], g[5, :], g[:, 2], g[:, 6] = 1, 1, 4, 4
     g[0, 0] = 7                            # outside the fence
     assert np.array_equal(select.crop_line_box(g, 0), g[1:6, 2:7])
     assert select.crop_line_box(g[1:6, 2:7], 0) is None   # the fence is the whole grid
-    assert_op_solves([select, rays], "5daaa586", ["crop(line_box)", "own_wall_rays"])
+    g[5, 0] = 0                            # one full row left: no fence
+    assert select.crop_line_box(g, 0) is None

@@ -164,7 +164,7 @@ def to_own_colour(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray 
     return out
 
 
-def _edge_walls(grid: np.ndarray, bg: int) -> dict[int, tuple[int, int, np.ndarray]]:
+def edge_walls(grid: np.ndarray, bg: int) -> dict[int, tuple[int, int, np.ndarray]]:
     """colour -> (dy, dx, line mask) of the one grid edge whose cells (its two end cells aside) are all that
     colour; colours on two such edges are left out."""
     h, w = grid.shape
@@ -185,7 +185,7 @@ def to_own_wall(grid: np.ndarray, ctx_bg: int, keep_lost: bool) -> np.ndarray | 
     """Every one-colour object (8-neighbour) slid toward the edge line of its own colour (module docstring);
     None without such an edge or without an object that has one."""
     bg = grid_background(grid, ctx_bg)
-    walls = _edge_walls(grid, bg)
+    walls = edge_walls(grid, bg)
     if not walls:
         return None
     fixed = np.zeros(grid.shape, bool)

@@ -29,7 +29,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
 from .grid_loops import draw_rays
-from .move import _edge_walls, first_seen
+from .move import edge_walls, first_seen
 from .objects import colour_components, components, grid_background, most_common_colour
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
@@ -442,10 +442,10 @@ def facing_lines(grid: np.ndarray, ctx_bg: int, only: bool) -> np.ndarray | None
 
 
 def own_wall_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
-    """From every cell (off the edges) whose colour lines one grid edge (`move._edge_walls`), a line in its colour
+    """From every cell (off the edges) whose colour lines one grid edge (`move.edge_walls`), a line in its colour
     toward that edge over the background, up to the first other cell. None without such a cell."""
     bg = grid_background(grid, ctx_bg)
-    walls = _edge_walls(grid, bg)
+    walls = edge_walls(grid, bg)
     h, w = grid.shape
     out, drawn = grid.copy(), False
     for colour, (dy, dx, _) in walls.items():
