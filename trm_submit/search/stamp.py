@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import same_shape_pairs
+from .fitting import reproduces, same_shape_pairs
 from .objects import components, grid_background
 
 Stamps = dict[int, tuple[tuple[int, int, int], ...]]   # seed colour -> ((dy, dx, colour), ...)
@@ -153,7 +153,7 @@ def motif_ops(ctx: TaskContext, pairs: list[tuple[np.ndarray, np.ndarray]]) -> l
             continue
         for both in (False, True):
             fn = partial(draw_motifs, ctx_bg=ctx.bg, motif=motif, v=v, both=both)
-            if all((r := fn(i)) is not None and (r == o).all() for i, o in pairs):
+            if reproduces(fn, ctx):   # ops() offers motifs on same-shape tasks only: `pairs` is every pair
                 return [Op(f"motif_rays({v[0]},{v[1]},{'both' if both else 'one'})", fn, keeps_shape=True)]
     return []
 
