@@ -338,3 +338,52 @@ def test_most_specked_names_the_area_with_the_most_lone_specks():
 
 def test_most_specked_solves_a_training_task():
     assert_op_solves(col, "de1cd16c", ["most_specked"])
+
+
+def _side_counts_loop(g: np.ndarray, bg: int) -> np.ndarray:
+    """How many of each cell's four side neighbours are not background, by plain loops."""
+    h, w = g.shape
+    out = np.zeros((h, w), int)
+    for r in range(h):
+        for c in range(w):
+            out[r, c] = sum(0 <= r + dr < h and 0 <= c + dc < w and g[r + dr, c + dc] != bg
+                            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)))
+    return out
+
+
+def test_side_keys_count_coloured_side_neighbours_like_a_loop():
+    for _ in range(20):
+        g = rand(6, 7, colours=3)
+        fg, keys = col._side_keys(g, 0)
+        assert (fg == (g != 0)).all()
+        assert (keys == g.astype(int) * 5 + _side_counts_loop(g, 0)).all()
+
+
+def test_recolour_by_sides_colours_corners_edges_and_inside():
+    def box(h: int, w: int, at: tuple[int, int], shape: tuple[int, int], colours: bool) -> np.ndarray:
+        g = np.zeros(shape, np.uint8)
+        r, c = at
+        g[r:r + h, c:c + w] = 2 if colours else 5
+        if colours:
+            g[r + 1:r + h - 1, c:c + w] = 4
+            g[r:r + h, c + 1:c + w - 1] = 4
+            g[r + 1:r + h - 1, c + 1:c + w - 1] = 7
+            g[r, c] = g[r, c + w - 1] = g[r + h - 1, c] = g[r + h - 1, c + w - 1] = 1
+        return g
+    ins = (box(4, 4, (1, 1), (8, 8), False), box(3, 5, (2, 2), (7, 9), False))
+    outs = (box(4, 4, (1, 1), (8, 8), True), box(3, 5, (2, 2), (7, 9), True))
+    table = col.fit_side_table(ins, outs, 0)
+    assert table is not None
+    test = box(5, 3, (0, 3), (6, 6), False)
+    assert (col.recolour_by_sides(test, 0, tuple(table.tolist())) == box(5, 3, (0, 3), (6, 6), True)).all()
+    lone = test.copy()
+    lone[5, 0] = 5                          # a lone cell: no demonstration shows a cell with no coloured side
+    assert col.recolour_by_sides(lone, 0, tuple(table.tolist())) is None
+    assert col.fit_side_table(ins, ins, 0) is None          # nothing changes by its sides: a plain colour map
+    bad = outs[0].copy()
+    bad[0, 0] = 3                           # a background cell changes: not this rule
+    assert col.fit_side_table((ins[0],), (bad,), 0) is None
+
+
+def test_recolour_by_sides_solves_a_training_task():
+    assert_op_solves(col, "b6afb2da", ["recolour_by_sides"])

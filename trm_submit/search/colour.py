@@ -9,7 +9,9 @@ each ring the colour of the marker cell lying on it (ac0c2ac3: "each dot's dista
 `rotate_colours` turns the colours of the regions around the grid's centre one step (880c1354: "the colours go round
 the middle"), the colours that no demonstration changes held fixed. `nearest_colour` gives each cell (or object) of
 one colour the colour of the nearest cell of any other colour (2204b7a8: "each dot takes the nearer wall's colour");
-`most_specked` the colour of the area with the most lone specks, as a 1x1 grid.
+`most_specked` the colour of the area with the most lone specks, as a 1x1 grid. `recolour_by_sides` recolours each
+coloured cell by a table keyed by its colour and how many of its four side neighbours are coloured (b6afb2da: "corners
+one colour, edges another, the inside a third"), the table read off the demonstrations.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
-from .grid_loops import beside, label_components
+from .grid_loops import beside, label_components, pad1
 from .objects import colour_components, colour_counts, components, diagonal_segment, grid_background
 
 Grid = np.ndarray
@@ -326,6 +328,53 @@ def rotate_colours(g: Grid, fixed: tuple[int, ...], step: int) -> Optional[Grid]
     return lut[g]
 
 
+def _side_keys(g: Grid, bg: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coloured cells mask, key per cell): key = colour * 5 + how many of its four side neighbours are coloured."""
+    fg = g != bg
+    p = pad1(fg, False)
+    sides = p[:-2, 1:-1].astype(np.int64) + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:]
+    return fg, g.astype(np.int64) * 5 + sides
+
+
+def fit_side_table(ins: tuple, outs: tuple, bg: int) -> Optional[np.ndarray]:
+    """The table key -> colour (`_side_keys`; UNSEEN where no coloured cell has that key) under which every coloured
+    cell of each input takes its output's colour and every background cell stays; None where two cells of one key
+    disagree, a background cell changes, or no colour takes two colours by its sides (a plain colour map)."""
+    table = np.full(50, UNSEEN, dtype=np.int64)
+    for i, o in zip(ins, outs):
+        if i.shape != o.shape:
+            return None
+        fg, keys = _side_keys(i, bg)
+        if (o[~fg] != bg).any():
+            return None
+        k, v = keys[fg], o[fg].astype(np.int64)
+        order = np.argsort(k, kind="stable")
+        k, v = k[order], v[order]
+        first = np.r_[True, k[1:] != k[:-1]]
+        if (v != np.repeat(v[first], np.diff(np.r_[np.nonzero(first)[0], len(k)]))).any():
+            return None
+        seen = table[k[first]]
+        if ((seen != UNSEEN) & (seen != v[first])).any():
+            return None
+        table[k[first]] = v[first]
+    known = table.reshape(10, 5)
+    if not any(len({int(x) for x in row if x != UNSEEN}) > 1 for row in known):
+        return None
+    return table
+
+
+def recolour_by_sides(g: Grid, bg: int, table: tuple) -> Optional[Grid]:
+    """Each coloured cell of `g` takes `table`'s colour for its key (`_side_keys`); None for a key the table lacks."""
+    fg, keys = _side_keys(g, bg)
+    lut = np.array(table, dtype=np.int64)
+    got = lut[keys[fg]]
+    if (got == UNSEEN).any():
+        return None
+    out = g.copy()
+    out[fg] = got
+    return out
+
+
 def _unchanged_colours(ctx: TaskContext) -> tuple[int, ...]:
     """The colours of the train inputs (any of them, the background included) whose cells keep their colour in every
     same-shape demonstration that holds them."""
@@ -390,6 +439,10 @@ def ops(ctx: TaskContext) -> list[Op]:
             if agrees(op.fn, ctx, exact=True):
                 out.append(op)
                 break
+        table = fit_side_table(ctx.train_in, ctx.train_out, bg)
+        if table is not None:
+            out.append(Op("recolour_by_sides", partial(recolour_by_sides, bg=bg, table=tuple(table.tolist())),
+                          keeps_shape=True))
         for colour in _recoloured_colours(ctx):
             for objects in (True, False):
                 op = Op(f"nearest_colour({colour},{'objects' if objects else 'cells'})",
