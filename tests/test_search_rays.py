@@ -288,3 +288,35 @@ def test_crop_to_the_fenced_panel():
     assert select.crop_line_box(g[1:6, 2:7], 0) is None   # the fence is the whole grid
     g[5, 0] = 0                            # one full row left: no fence
     assert select.crop_line_box(g, 0) is None
+
+
+def test_segment_bounce_runs_on_from_the_free_end_and_turns_at_the_wall():
+    g = np.zeros((7, 8), np.uint8)
+    g[5, 1] = g[6, 0] = 1                    # a segment with one end on the bottom edge: it runs up-right from (5, 1)
+    g[:, 5] = 2                              # a wall column
+    want = g.copy()
+    for r, c in ((4, 2), (3, 3), (2, 4), (1, 3), (0, 2)):   # up to the wall, then back left (the column step turns)
+        want[r, c] = 1
+    assert (rays.segment_bounce(g, 0, 1, 2, 1, over=False) == want).all()
+    blocked = g.copy()
+    blocked[3, 3] = 4                        # a cell of another colour in the way: the line ends there ...
+    stopped = blocked.copy()
+    stopped[4, 2] = 1
+    assert (rays.segment_bounce(blocked, 0, 1, 2, 1, over=False) == stopped).all()
+    painted = want.copy()                    # ... or is painted over
+    assert (rays.segment_bounce(blocked, 0, 1, 2, 1, over=True) == painted).all()
+    wall_row = np.zeros((6, 6), np.uint8)
+    wall_row[0, 0] = wall_row[1, 1] = 3      # runs down-right from (1, 1) into a wall row: the row step turns
+    wall_row[4, :] = 2
+    turned = wall_row.copy()
+    for r, c in ((2, 2), (3, 3), (2, 4), (1, 5)):
+        turned[r, c] = 5
+    assert (rays.segment_bounce(wall_row, 0, 3, 2, 5, over=False) == turned).all()
+    lone = np.zeros((5, 5), np.uint8)
+    lone[2, 2] = 1                           # a lone cell has no way to run
+    assert rays.segment_bounce(lone, 0, 1, 2, 1, over=False) is None
+
+
+def test_segment_bounce_solves_training_tasks():
+    assert_op_solves(rays, "508bd3b6", ["segment_bounce(8,2,3,stop)"])
+    assert_op_solves(rays, "7e2bad24", ["segment_bounce(1,2,1,over)"], dataset="arc-agi-2")

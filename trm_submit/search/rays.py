@@ -14,7 +14,9 @@ its own colour turned to background where it crosses one (ARC-AGI-2 981add89); `
 the one odd-coloured cell of a shape through the shape, the way it points, to the edge; `facing_lines` joins two
 markers of one colour facing each other across the grid from opposite edges; `colour_rays` draws each colour's rays
 along its own fitted directions; `own_wall_rays` runs a line from every cell toward the grid edge lined in its own
-colour (5daaa586, after the crop to the fenced panel).
+colour (5daaa586, after the crop to the fenced panel); `segment_bounce` carries every diagonal segment of a colour on
+from each end that is off the grid's edge, reflecting off the cells of a wall colour (the step across the wall
+turned back), to the grid's edge (508bd3b6, ARC-AGI-2 7e2bad24: "the ball bounces off the wall").
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -457,6 +459,79 @@ def own_wall_rays(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if drawn else None
 
 
+def _segment_ends(grid: np.ndarray, colour: int, bg: int) -> list[tuple[int, int, int, int]]:
+    """(row, column, step) of every end of each diagonal segment (8-neighbour object of `colour`, two or more cells
+    on one diagonal line) that lies off the grid's edge, the step leading away from the segment."""
+    h, w = grid.shape
+    ends = []
+    for o in colour_components(grid, bg, colour):
+        cells = np.argwhere(o.mask) + (o.top, o.left)
+        if len(cells) < 2 or len(cells) != max(o.height, o.width) or o.height != o.width:
+            continue
+        dr, dc = 1, (1 if o.mask[0, 0] else -1)
+        first, last = (o.top, o.left if dc == 1 else o.left + o.width - 1), \
+            (o.top + o.height - 1, o.left + o.width - 1 if dc == 1 else o.left)
+        for (r, c), (sr, sc) in ((first, (-dr, -dc)), (last, (dr, dc))):
+            if 0 < r < h - 1 and 0 < c < w - 1:
+                ends.append((r, c, sr, sc))
+    return ends
+
+
+def segment_bounce(grid: np.ndarray, ctx_bg: int, colour: int, wall: int, paint: int, over: bool
+                   ) -> np.ndarray | None:
+    """From each free end of every diagonal segment of `colour` (`_segment_ends`), a diagonal line in `paint` along
+    the segment's way; at a cell of `wall` it turns back the step that crosses the wall (the row step where the
+    cell beside it in that direction is wall, the column step likewise, both at a corner) and goes on; other cells
+    are painted over (`over`) or end the line; it ends at the grid's edge. None without a free end."""
+    bg = grid_background(grid, ctx_bg)
+    if wall in (bg, colour):
+        return None
+    ends = _segment_ends(grid, colour, bg)
+    if not ends:
+        return None
+    h, w = grid.shape
+    out = grid.copy()
+    inside = lambda r, c: 0 <= r < h and 0 <= c < w   # noqa: E731
+    for r, c, dr, dc in ends:
+        for _ in range(4 * (h + w)):   # a line may run back and forth between walls: bounded
+            nr, nc = r + dr, c + dc
+            if not inside(nr, nc):
+                break
+            if grid[nr, nc] == wall:
+                across_cols = inside(r, nc) and grid[r, nc] == wall
+                across_rows = inside(nr, c) and grid[nr, c] == wall
+                if across_cols == across_rows:
+                    dr, dc = -dr, -dc
+                elif across_cols:
+                    dc = -dc
+                else:
+                    dr = -dr
+                continue
+            if grid[nr, nc] != bg and not over:
+                break
+            out[nr, nc] = paint
+            r, c = nr, nc
+    return out
+
+
+def _segment_bounce_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
+    """`segment_bounce` variants (segment colour: one every train input has; wall colour: any other; paint: the
+    segment's own or an added colour; over) that reproduce every train output; the first only."""
+    bg = ctx.bg
+    shown = [c for c in ctx.in_colours if c != bg and all((i == c).any() for i in ctx.train_in)]
+    for colour in shown:
+        for wall in ctx.in_colours:
+            if wall in (bg, colour):
+                continue
+            for paint in [colour] + [c for c in added if c != colour]:
+                for over in (False, True):
+                    op = Op(f"segment_bounce({colour},{wall},{paint},{'over' if over else 'stop'})",
+                            partial(segment_bounce, ctx_bg=bg, colour=colour, wall=wall, paint=paint, over=over))
+                    if agrees(op.fn, ctx, exact=True):
+                        return [op]
+    return []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -494,5 +569,6 @@ def ops(ctx: TaskContext) -> list[Op]:
         known = frozenset(int(c) for i in ctx.train_in for c in np.unique(i))   # the train inputs' colours
         candidates.append(Op("colour_rays", partial(colour_rays, ctx_bg=bg, rays=rays, known=known)))
     kept = [op for op in candidates if agrees(op.fn, ctx, exact=False)]
+    kept += _segment_bounce_ops(ctx, added)
     kept += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]   # checked once, here
     return shape_keeping(kept)
