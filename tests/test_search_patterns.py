@@ -85,6 +85,23 @@ def test_gravity_objects_equals_step_simulation():
         assert (gravity_objects(g, 0, "right") == _ref_gravity_objects_down(g.T.copy()).T).all()
 
 
+def test_sized_gravity_drops_the_large_objects_and_leaves_the_small_ones():
+    g = np.zeros((6, 5), np.uint8)
+    g[0:2, 0:2] = 3                          # a 2 x 2 block: falls
+    g[1, 3] = 3                              # a lone cell: stays
+    g[3, 0] = 4                              # a lone cell below the block: stays, and the block lands on it
+    want = np.zeros_like(g)
+    want[1, 3] = 3
+    want[3, 0] = 4
+    want[1:3, 0:2] = 3
+    assert (gravity_objects(g, 0, "down", "c4", min_size=2) == want).all()
+    assert (gravity_objects(g, 0, "down", "c4", min_size=0) == _ref_gravity_objects_down(g)).all()
+
+
+def test_sized_gravity_solves_a_training_task():
+    assert_op_solves(patterns, "6ca952ad", ["gravity_objects(down,c4,4+)"], dataset="arc-agi-2")
+
+
 def test_border_reach_kernel_equals_bfs():
     rng = np.random.default_rng(13)
     for _ in range(60):

@@ -64,13 +64,15 @@ def _drop(canvas: np.ndarray, obj: Obj, bg: int) -> Obj:
     return Obj(top, obj.left, obj.grid, obj.mask, bg)
 
 
-def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "m8") -> np.ndarray | None:
+def gravity_objects(grid: np.ndarray, ctx_bg: int, direction: str, mode: str = "m8", min_size: int = 0
+                    ) -> np.ndarray | None:
     """Objects fall as rigid units toward `direction` until each rests on the border or on another object:
-    drop them one by one (nearest the wall first), repeated until none moves."""
+    drop them one by one (nearest the wall first), repeated until none moves. Objects of fewer than `min_size`
+    cells stay where they are (others may land on them)."""
     to_frame, from_frame = _FRAMES[direction]
     g = _c(to_frame(grid))
     bg = grid_background(g, ctx_bg)
-    objs = sorted(components(g, bg, mode), key=lambda o: -(o.top + o.height))
+    objs = sorted((o for o in components(g, bg, mode) if o.size >= min_size), key=lambda o: -(o.top + o.height))
     if not objs:
         return grid
     canvas = g.copy()
@@ -248,7 +250,29 @@ def gravity_ops(ctx: TaskContext) -> list[Op]:
             if r is None or not ((r != b) == (o != b)).all():
                 return False
         return True
-    return [op for op in found if mask_fits(op)]
+    kept = [op for op in found if mask_fits(op)]
+    return kept + ([] if kept else _sized_gravity_ops(ctx))
+
+
+MAX_STAYING = 8   # sized gravity: the largest object size that may stay where it is
+
+
+def _sized_gravity_ops(ctx: TaskContext) -> list[Op]:
+    """Gravity of the objects of at least k cells (the smaller ones stay), the first (direction, mode, k) that
+    reproduces every train output; k from 2 to MAX_STAYING + 1."""
+    if not ctx.same_shape or all((i == o).all() for i, o in zip(ctx.train_in, ctx.train_out)):
+        return []
+    if any((np.bincount(i.ravel(), minlength=10) != np.bincount(o.ravel(), minlength=10)).any()
+           for i, o in zip(ctx.train_in, ctx.train_out)):   # objects only move: every colour keeps its count
+        return []
+    for d in _FRAMES:
+        for mode in ("c4", "c8"):
+            for k in range(2, MAX_STAYING + 2):
+                op = Op(f"gravity_objects({d},{mode},{k}+)",
+                        partial(gravity_objects, ctx_bg=ctx.bg, direction=d, mode=mode, min_size=k))
+                if agrees(op.fn, ctx, exact=True):
+                    return [op]
+    return []
 
 
 def fill_ops(ctx: TaskContext) -> list[Op]:
