@@ -320,3 +320,26 @@ def test_segment_bounce_runs_on_from_the_free_end_and_turns_at_the_wall():
 def test_segment_bounce_solves_training_tasks():
     assert_op_solves(rays, "508bd3b6", ["segment_bounce(8,2,3,stop)"])
     assert_op_solves(rays, "7e2bad24", ["segment_bounce(1,2,1,over)"], dataset="arc-agi-2")
+
+
+def test_bend_rays_leave_each_bend_away_from_both_neighbours():
+    g = np.zeros((7, 7), np.uint8)
+    g[0:3, 1] = g[2, 1:5] = g[0:3, 4] = 8    # a cup: bends at (2, 1) and (2, 4)
+    g[0, 2] = 6                              # the other colour, inside the cup
+    want = g.copy()
+    for r, c in ((3, 0), (3, 5), (4, 6)):
+        want[r, c] = 6
+    assert (rays.bend_rays(g, 0, other=True) == want).all()
+    own = want.copy()
+    own[want == 6] = 8
+    own[0, 2] = 6
+    assert (rays.bend_rays(g, 0, other=False) == own).all()
+    block = np.zeros((5, 5), np.uint8)
+    block[1:3, 1:3] = 8                      # a block's corners are no bends (the cell between is its own)
+    block[4, 4] = 6
+    assert rays.bend_rays(block, 0, other=True) is None
+    assert rays.bend_rays(g[:, :4] * (g[:, :4] == 8), 0, other=True) is None   # one colour only
+
+
+def test_bend_rays_solve_a_training_task():
+    assert_op_solves(rays, "ec883f72", ["bend_rays(other)"])

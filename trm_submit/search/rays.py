@@ -16,7 +16,10 @@ markers of one colour facing each other across the grid from opposite edges; `co
 along its own fitted directions; `own_wall_rays` runs a line from every cell toward the grid edge lined in its own
 colour (5daaa586, after the crop to the fenced panel); `segment_bounce` carries every diagonal segment of a colour on
 from each end that is off the grid's edge, reflecting off the cells of a wall colour (the step across the wall
-turned back), to the grid's edge (508bd3b6, ARC-AGI-2 7e2bad24: "the ball bounces off the wall").
+turned back), to the grid's edge (508bd3b6, ARC-AGI-2 7e2bad24: "the ball bounces off the wall"); `bend_rays` draws
+a diagonal line out of every bend of a one-cell-wide line of one colour (a cell with one neighbour of its colour
+across and one down or up, the cell between them not of it), away from both, in the grid's other colour or its own
+(ec883f72: "light leaves the cup's corners").
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -514,6 +517,46 @@ def segment_bounce(grid: np.ndarray, ctx_bg: int, colour: int, wall: int, paint:
     return out
 
 
+def _bends(grid: np.ndarray, colour: int) -> list[tuple[int, int, int, int]]:
+    """(row, column, step) of every bend of `colour`'s lines (`bend_rays`), the step leading away from both
+    neighbours."""
+    h, w = grid.shape
+    own = np.pad(grid == colour, 1)
+    bends = []
+    for r, c in np.argwhere(grid == colour).tolist():
+        pr, pc = r + 1, c + 1
+        across = [d for d in (-1, 1) if own[pr, pc + d]]
+        updown = [d for d in (-1, 1) if own[pr + d, pc]]
+        if len(across) == 1 and len(updown) == 1 and not own[pr + updown[0], pc + across[0]]:
+            bends.append((r, c, -updown[0], -across[0]))
+    return bends
+
+
+def bend_rays(grid: np.ndarray, ctx_bg: int, other: bool) -> np.ndarray | None:
+    """From every bend (`_bends`) of the one colour that has bends, a diagonal line over background cells to the
+    grid's edge, in the grid's one other colour (`other`) or the bend's own. None unless the grid has two colours
+    besides the background, exactly one of them with bends."""
+    bg = grid_background(grid, ctx_bg)
+    colours = [int(c) for c in np.unique(grid) if c != bg]
+    if len(colours) != 2:
+        return None
+    found = [(c, b) for c in colours if (b := _bends(grid, c))]
+    if len(found) != 1:
+        return None
+    colour, bends = found[0]
+    paint = colours[1] if colours[0] == colour else colours[0]
+    paint = paint if other else colour
+    h, w = grid.shape
+    out = grid.copy()
+    for r, c, dr, dc in bends:
+        r, c = r + dr, c + dc
+        while 0 <= r < h and 0 <= c < w:
+            if grid[r, c] == bg:
+                out[r, c] = paint
+            r, c = r + dr, c + dc
+    return out
+
+
 def _segment_bounce_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     """`segment_bounce` variants (segment colour: one every train input has; wall colour: any other; paint: the
     segment's own or an added colour; over) that reproduce every train output; the first only."""
@@ -544,6 +587,8 @@ def ops(ctx: TaskContext) -> list[Op]:
             candidates.append(Op(f"bounce({name},{'cols' if reflect_cols else 'rows'})",
                                  partial(bounce, ctx_bg=bg, step=step, reflect_cols=reflect_cols)))
     candidates.append(Op("corner_rays", partial(corner_rays, ctx_bg=bg)))
+    candidates += [Op(f"bend_rays({'other' if other else 'own'})", partial(bend_rays, ctx_bg=bg, other=other))
+                   for other in (True, False)]
     candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
