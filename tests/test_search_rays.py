@@ -343,3 +343,28 @@ def test_bend_rays_leave_each_bend_away_from_both_neighbours():
 
 def test_bend_rays_solve_a_training_task():
     assert_op_solves(rays, "ec883f72", ["bend_rays(other)"])
+
+
+def test_region_rays_take_each_regions_marker_colour():
+    g = np.full((6, 6), 2, np.uint8)
+    g[:, 3:] = 8                             # two regions: 2 on the left, 8 on the right
+    g[1, 1] = 4                              # a marker of the 2 region
+    g[4, 4] = 1                              # a marker of the 8 region
+    want = g.copy()
+    for r0, c0 in ((1, 1), (4, 4)):
+        for dr in (-1, 1):
+            for dc in (-1, 1):
+                r, c = r0 + dr, c0 + dc
+                while 0 <= r < 6 and 0 <= c < 6:
+                    want[r, c] = {2: 4, 8: 1}.get(int(g[r, c]), int(g[r, c]))
+                    r, c = r + dr, c + dc
+    assert (rays.region_rays(g) == want).all()
+    assert want[5, 5] == 1 and want[3, 3] == 1 and want[2, 2] == 4 and want[0, 2] == 4   # hand-checked cells
+    two = g.copy()
+    two[4, 1] = 6                            # a second marker colour in the 2 region: no one map
+    assert rays.region_rays(two) is None
+    assert rays.region_rays(np.full((4, 4), 2, np.uint8)) is None   # no marker
+
+
+def test_region_rays_solve_a_training_task():
+    assert_op_solves(rays, "d07ae81c", ["region_rays"])

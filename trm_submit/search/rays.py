@@ -19,7 +19,9 @@ from each end that is off the grid's edge, reflecting off the cells of a wall co
 turned back), to the grid's edge (508bd3b6, ARC-AGI-2 7e2bad24: "the ball bounces off the wall"); `bend_rays` draws
 a diagonal line out of every bend of a one-cell-wide line of one colour (a cell with one neighbour of its colour
 across and one down or up, the cell between them not of it), away from both, in the grid's other colour or its own
-(ec883f72: "light leaves the cup's corners").
+(ec883f72: "light leaves the cup's corners"); `region_rays` runs the four diagonals from every marker (a lone cell
+most of whose 8 neighbours are of one other colour, its region's) across the grid, each crossed cell of a region colour
+taking the colour of that region's markers (d07ae81c: "the beams change colour as they cross into the other area").
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -557,6 +559,53 @@ def bend_rays(grid: np.ndarray, ctx_bg: int, other: bool) -> np.ndarray | None:
     return out
 
 
+def _region_markers(grid: np.ndarray) -> tuple[list[tuple[int, int]], dict[int, int]] | None:
+    """The markers (cells with no 8-neighbour of their colour, most of whose 8 neighbours inside the grid are of one
+    colour, their region's) and the map region colour -> its markers' colour; None without a marker, where one
+    region's markers differ in colour or a marker colour is a region colour too."""
+    h, w = grid.shape
+    p = np.pad(grid.astype(np.int16), 1, constant_values=-1)
+    around = np.stack([p[1 + dr:1 + dr + h, 1 + dc:1 + dc + w] for dr in (-1, 0, 1) for dc in (-1, 0, 1)
+                       if dr or dc])
+    lone = ~(around == grid).any(axis=0)
+    colour_of: dict[int, int] = {}
+    cells = []
+    for r, c in np.argwhere(lone).tolist():
+        near = around[:, r, c]
+        near = near[near >= 0]
+        counts = np.bincount(near, minlength=10)
+        region = int(counts.argmax())
+        if 2 * counts[region] <= len(near):
+            continue
+        if colour_of.setdefault(region, int(grid[r, c])) != grid[r, c]:
+            return None
+        cells.append((r, c))
+    if not cells or set(colour_of) & set(colour_of.values()):
+        return None
+    return cells, colour_of
+
+
+def region_rays(grid: np.ndarray) -> np.ndarray | None:
+    """The four diagonals from every marker (`_region_markers`) to the grid's edge, each crossed cell of a region
+    colour painted its markers' colour (other cells kept). None without markers."""
+    found = _region_markers(grid)
+    if found is None:
+        return None
+    cells, colour_of = found
+    lut = np.arange(10, dtype=grid.dtype)
+    for region, marker in colour_of.items():
+        lut[region] = marker
+    h, w = grid.shape
+    out = grid.copy()
+    for r0, c0 in cells:
+        for dr, dc in DIAGONALS.values():
+            r, c = r0 + dr, c0 + dc
+            while 0 <= r < h and 0 <= c < w:
+                out[r, c] = lut[grid[r, c]]
+                r, c = r + dr, c + dc
+    return out
+
+
 def _segment_bounce_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     """`segment_bounce` variants (segment colour: one every train input has; wall colour: any other; paint: the
     segment's own or an added colour; over) that reproduce every train output; the first only."""
@@ -593,6 +642,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
     candidates.append(Op("edge_lines", edge_lines))
+    candidates.append(Op("region_rays", region_rays))
     candidates.append(Op("pointer_rays", partial(pointer_rays, ctx_bg=bg)))
     candidates.append(Op("own_wall_rays", partial(own_wall_rays, ctx_bg=bg)))
     candidates += [Op(f"facing_lines({'only' if only else 'over'})", partial(facing_lines, ctx_bg=bg, only=only))
