@@ -368,3 +368,32 @@ def test_region_rays_take_each_regions_marker_colour():
 
 def test_region_rays_solve_a_training_task():
     assert_op_solves(rays, "d07ae81c", ["region_rays"])
+
+
+def _beams_loop(g: np.ndarray, colour: int, paint: int, over: set) -> np.ndarray:
+    out = g.copy()
+    h, w = g.shape
+    for r0, c0 in np.argwhere(g == colour).tolist():
+        for dr, dc in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+            r, c = r0 + dr, c0 + dc
+            while 0 <= r < h and 0 <= c < w and g[r, c] in over:
+                out[r, c] = paint
+                r, c = r + dr, c + dc
+    return out
+
+
+def test_beams_equal_a_loop_and_stop_at_other_colours():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        g = rng.choice(np.array([0, 0, 0, 0, 1, 2, 8], np.uint8), size=(7, 9))
+        if not (g == 8).any():
+            continue
+        assert (rays.beams(g, 8, 4, frozenset({0, 2})) == _beams_loop(g, 8, 4, {0, 2})).all()
+    g = np.zeros((3, 5), np.uint8)
+    g[1, 0], g[1, 2], g[0, 0] = 8, 1, 2      # the beam right stops at the 1; the one up paints over the 2
+    assert rays.beams(g, 8, 4, frozenset({0, 2})).tolist() == [[4, 0, 0, 0, 0], [8, 4, 1, 0, 0], [4, 0, 0, 0, 0]]
+    assert rays.beams(np.zeros((3, 3), np.uint8), 8, 4, frozenset({0})) is None
+
+
+def test_beams_solve_a_training_task():
+    assert_op_solves(rays, "6ffe8f07", ["beams(8,4)"], dataset="arc-agi-2")

@@ -21,7 +21,10 @@ a diagonal line out of every bend of a one-cell-wide line of one colour (a cell 
 across and one down or up, the cell between them not of it), away from both, in the grid's other colour or its own
 (ec883f72: "light leaves the cup's corners"); `region_rays` runs the four diagonals from every marker (a lone cell
 most of whose 8 neighbours are of one other colour, its region's) across the grid, each crossed cell of a region colour
-taking the colour of that region's markers (d07ae81c: "the beams change colour as they cross into the other area").
+taking the colour of that region's markers (d07ae81c: "the beams change colour as they cross into the other area");
+`beams` runs the four straight lines from every cell of a colour in a paint colour over the colours the demonstrations
+paint over, up to the first cell of any other colour (ARC-AGI-2 6ffe8f07: "the block's beams pass through the red
+shapes and stop at the blue ones").
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -606,6 +609,40 @@ def region_rays(grid: np.ndarray) -> np.ndarray | None:
     return out
 
 
+def beams(grid: np.ndarray, colour: int, paint: int, over: frozenset) -> np.ndarray | None:
+    """From every cell of `colour`, the four straight lines to the grid's edge in `paint` over cells whose colour is
+    in `over`, each ending at the first cell of another colour (not `colour`). None without a cell of `colour`."""
+    src = grid == colour
+    if not src.any():
+        return None
+    passable = np.isin(grid, list(over))
+    out = grid.copy()
+    for turns in range(4):   # each direction as "rightward" in a turned frame
+        s, p = np.rot90(src, turns), np.rot90(passable, turns)
+        lit = np.zeros_like(s)
+        for c in range(1, s.shape[1]):
+            lit[:, c] = (s[:, c - 1] | lit[:, c - 1]) & p[:, c]
+        out[np.rot90(lit, -turns)] = paint
+    return out
+
+
+def _beam_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
+    """`beams` from a colour every train input has, in the one added colour, over the colours the outputs paint
+    over: offered where it reproduces every train output."""
+    if len(added) != 1:
+        return []
+    paint = added[0]
+    over = frozenset(int(c) for i, o in zip(ctx.train_in, ctx.train_out) for c in np.unique(i[(o == paint) & (i != o)]))
+    found = []
+    for colour in ctx.in_colours:
+        if colour in over or colour == paint or not all((i == colour).any() for i in ctx.train_in):
+            continue
+        op = Op(f"beams({colour},{paint})", partial(beams, colour=colour, paint=paint, over=over))
+        if agrees(op.fn, ctx, exact=True):
+            found.append(op)
+    return found[:1]
+
+
 def _segment_bounce_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     """`segment_bounce` variants (segment colour: one every train input has; wall colour: any other; paint: the
     segment's own or an added colour; over) that reproduce every train output; the first only."""
@@ -664,6 +701,6 @@ def ops(ctx: TaskContext) -> list[Op]:
         known = frozenset(int(c) for i in ctx.train_in for c in np.unique(i))   # the train inputs' colours
         candidates.append(Op("colour_rays", partial(colour_rays, ctx_bg=bg, rays=rays, known=known)))
     kept = [op for op in candidates if agrees(op.fn, ctx, exact=False)]
-    kept += _segment_bounce_ops(ctx, added)
+    kept += _segment_bounce_ops(ctx, added) + _beam_ops(ctx, added)
     kept += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]   # checked once, here
     return shape_keeping(kept)
