@@ -359,3 +359,21 @@ def test_motif_rays_repeat_the_first_period_to_the_edge():
 @pytest.mark.parametrize("task_id,name", [("3ac3eb23", "motif_rays(2,0,one)"), ("d06dbe63", "motif_rays(-2,2,both)")])
 def test_motif_rays_solve_training_tasks(task_id, name):
     assert_op_solves(stamp, task_id, [name])
+
+
+def test_corner_ticks_carry_each_side_of_a_hollow_square_past_its_corners():
+    g = np.zeros((8, 9), np.uint8)
+    g[1:4, 1:4] = 6
+    g[2, 2] = 0                              # a hollow 3 x 3 square
+    g[5:7, 5:9] = 6                          # a solid 2 x 4 block: no outline of a square
+    want = g.copy()
+    for r, c in ((0, 1), (1, 0), (0, 3), (1, 4), (4, 1), (3, 0), (4, 3), (3, 4)):
+        want[r, c] = 2
+    assert (lines.corner_ticks(g, 0, 2, squares=True) == want).all()
+    boxes = lines.corner_ticks(g, 0, 2, squares=False)   # the block's outline is itself (two rows): ticks too
+    assert (boxes[want != g] == 2).all() and boxes[4, 5] == 2 and boxes[5, 4] == 2
+    assert lines.corner_ticks(g[5:, :], 0, 2, squares=True) is None
+
+
+def test_corner_ticks_solve_a_training_task():
+    assert_op_solves(lines, "14b8e18c", ["corner_ticks(2,squares)"], dataset="arc-agi-2")

@@ -395,3 +395,22 @@ def test_reverse_layers_lifts_a_diagonal_line_over_a_shape_on_top():
 @pytest.mark.parametrize("task_id,dataset", [("ba97ae07", "arc-agi-1"), ("52df9849", "arc-agi-2")])
 def test_reverse_layers_solves_training_tasks(task_id, dataset):
     assert_op_solves(patterns, task_id, ["reverse_layers"], dataset=dataset)
+
+
+def test_repeat_round_edge_repeats_the_one_edge_run_clockwise():
+    g = np.full((4, 5), 8, np.uint8)
+    g[0, 0:2] = 3                            # a run of two on the edge
+    rows, cols = patterns._rim(4, 5)
+    assert len(rows) == 14 and (rows[:5] == 0).all() and (cols[5:8] == 4).all()   # clockwise from the top-left
+    want = g.copy()
+    for k, (r, c) in enumerate(zip(rows, cols)):
+        want[r, c] = 3 if k % 4 < 2 else 8
+    assert (patterns.repeat_round_edge(g, 8) == want).all()
+    two = g.copy()
+    two[2, 4] = 3                            # a second run: not one pattern
+    assert patterns.repeat_round_edge(two, 8) is None
+    assert patterns.repeat_round_edge(np.full((3, 3), 8, np.uint8), 8) is None
+
+
+def test_repeat_round_edge_solves_a_training_task():
+    assert_op_solves(patterns, "30f42897", ["repeat_round_edge"], dataset="arc-agi-2")

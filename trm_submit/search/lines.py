@@ -14,8 +14,9 @@ box with one gap in its wall and runs a line from the gap out to the grid's edge
 fills the gaps of the broken lines of a colour (rows and columns of its box it mostly covers); `box_in_markers` draws,
 in the shape's colour, the rectangle one cell inside the lone marker cells around it (928ad970: "a box that just fits
 between the dots"); `trim_objects` erases the first k columns (or rows) of every object from one side (52364a65: "each
-shape loses its two leftmost columns"). Lines drawn from seed cells across the grid (bounces, detours, walls, crossings)
-live in `rays`.
+shape loses its two leftmost columns"); `corner_ticks` paints the eight cells that carry each side of every hollow
+square (or rectangle) one cell past its corners (ARC-AGI-2 14b8e18c). Lines drawn from seed cells across the grid
+(bounces, detours, walls, crossings) live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
@@ -410,6 +411,29 @@ def trim_objects(grid: np.ndarray, ctx_bg: int, side: str, k: int) -> np.ndarray
     return out if done else None
 
 
+def corner_ticks(grid: np.ndarray, ctx_bg: int, colour: int, squares: bool) -> np.ndarray | None:
+    """Every one-colour object (8-neighbour) whose cells are exactly its box's outline (a 2 x 2 block included), a
+    square only where `squares`, gets the background cells one step past each corner along both of its sides
+    painted `colour`. None without such an object."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "c8"):
+        if o.height < 2 or o.width < 2 or (squares and o.height != o.width) or o.n_colours != 1:
+            continue
+        ring = np.ones(o.mask.shape, dtype=bool)
+        ring[1:-1, 1:-1] = False
+        if not (o.mask == ring).all():
+            continue
+        found = True
+        top, left, bottom, right = o.top, o.left, o.top + o.height - 1, o.left + o.width - 1
+        for r, c in ((top - 1, left), (top, left - 1), (top - 1, right), (top, right + 1),
+                     (bottom + 1, left), (bottom, left - 1), (bottom + 1, right), (bottom, right + 1)):
+            if 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
+                out[r, c] = colour
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -434,6 +458,9 @@ def ops(ctx: TaskContext) -> list[Op]:
                              partial(mark_blank_lines, ctx_bg=bg, colour=added[0], inner=True)))
         candidates.append(Op(f"centre_lines({added[0]})", partial(centre_lines, ctx_bg=bg, colour=added[0])))
         candidates.append(Op(f"leak({added[0]})", partial(leak, ctx_bg=bg, colour=added[0])))
+        candidates += [Op(f"corner_ticks({added[0]},{'squares' if squares else 'boxes'})",
+                          partial(corner_ticks, ctx_bg=bg, colour=added[0], squares=squares))
+                       for squares in (True, False)]
 
         candidates += [Op(f"complete_dashes({line},{added[0]})",
                           partial(complete_dashes, ctx_bg=bg, line=line, colour=added[0]))

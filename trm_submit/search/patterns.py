@@ -4,7 +4,8 @@ cells, small objects, objects inside another object's box, 3x3 majority filter, 
 majority colour, the largest solid rectangle kept alone, scribbles lifted off layered rectangles), the largest
 blank rectangle (at least 2 x 2) filled (3eda0437: "paint the biggest empty area"), a path flooded in two colours
 by turns (b782dc8a), rows continued like a template row in their own colours and blank rows filled with the first
-row's colours in turn, overlapping rectangles redrawn in the reverse order (52df9849).
+row's colours in turn, overlapping rectangles redrawn in the reverse order (52df9849), the one run of colour on the
+grid's edge repeated all the way round it, a gap of its length between copies (ARC-AGI-2 30f42897).
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -504,11 +505,46 @@ def denoise_ops(ctx: TaskContext) -> list[Op]:
     return result
 
 
+def _rim(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the grid's edge cells in clockwise order from the top-left corner (h, w >= 2)."""
+    rows = [0] * w + list(range(1, h)) + [h - 1] * (w - 1) + list(range(h - 2, 0, -1))
+    cols = list(range(w)) + [w - 1] * (h - 1) + list(range(w - 2, -1, -1)) + [0] * (h - 2)
+    return np.array(rows), np.array(cols)
+
+
+def repeat_round_edge(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The one run of one colour on the grid's edge (read round it, clockwise) repeated all the way round: run,
+    a gap of background as long, run, ... from where it starts. None unless the edge holds exactly one such run of
+    non-background cells (and some background)."""
+    h, w = grid.shape
+    if h < 2 or w < 2:
+        return None
+    bg = grid_background(grid, ctx_bg)
+    rows, cols = _rim(h, w)
+    ring = grid[rows, cols]
+    on = ring != bg
+    n = len(ring)
+    starts = np.nonzero(on & ~np.roll(on, 1))[0]
+    if len(starts) != 1 or on.all():
+        return None
+    start = int(starts[0])
+    length = int(np.argmin(np.roll(on, -start)))   # the run's length: up to its first background cell
+    colours = np.unique(np.roll(ring, -start)[:length])
+    if len(colours) != 1:
+        return None
+    k = (np.arange(n) - start) % n
+    out = grid.copy()
+    out[rows, cols] = np.where(k % (2 * length) < length, colours[0], bg)
+    return out
+
+
 def continue_ops(ctx: TaskContext) -> list[Op]:
-    """Rows continued, headers cycled and paths flooded by turns, where they agree with the outputs."""
+    """Rows continued, headers cycled, paths flooded by turns and edge runs repeated round the grid, where they
+    agree with the outputs."""
     found = [Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg)),
              Op("cycle_header", partial(cycle_header, ctx_bg=ctx.bg))]
     found += [Op(f"flood_checker({c})", partial(flood_checker, over=c)) for c in ctx.in_colours]
+    found.append(Op("repeat_round_edge", partial(repeat_round_edge, ctx_bg=ctx.bg)))
     return [op for op in found if ctx.same_shape and agrees(op.fn, ctx, exact=False)]
 
 
