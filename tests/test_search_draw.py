@@ -146,3 +146,27 @@ def test_gather_cells_lays_the_cells_along_the_canvas_path():
 
 def test_gather_cells_solves_a_training_task():
     assert_op_solves(draw, "cdecee7f", ["gather_cells(cols,snake)"])
+
+
+def test_spaced_rings_draw_a_target_from_three_spaced_dots():
+    g = np.zeros((9, 9), np.uint8)
+    g[2, 6] = g[4, 4] = g[6, 2] = 3          # three dots two apart on an anti-diagonal: centre (4, 4), spacing 2
+    want = np.zeros_like(g)
+    for r in range(9):
+        for c in range(9):
+            if max(abs(r - 4), abs(c - 4)) % 2 == 0:
+                want[r, c] = 3
+    assert (draw.spaced_rings(g, 0) == want).all()
+    uneven = g.copy()
+    uneven[6, 2], uneven[7, 1] = 0, 3        # unequal spacing
+    assert draw.spaced_rings(uneven, 0) is None
+    two = g.copy()
+    two[6, 2] = 0                            # two dots: no middle one
+    assert draw.spaced_rings(two, 0) is None
+    bent = g.copy()
+    bent[6, 2], bent[4, 6] = 0, 3            # not on one line
+    assert draw.spaced_rings(bent, 0) is None
+
+
+def test_spaced_rings_solve_a_training_task():
+    assert_op_solves(draw, "5c2c9af4", ["spaced_rings(0)"])

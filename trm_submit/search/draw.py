@@ -8,7 +8,9 @@ a grid's one coloured cell, each ring (cells at one Manhattan or Chebyshev dista
 previous ring's in a succession read off the demonstrations (`seed_rings`: ARC-AGI-2 aaef0977, "the colours run
 out from the dot in a fixed cycle"; two colours taking turns give alternating rings); every coloured cell of the grid
 gathered, in the order of its column (or row), into a fixed small canvas laid row by row, snaking, or column by
-column (`gather_cells`: cdecee7f, "the scattered dots collected left to right into a 3x3, snaking").
+column (`gather_cells`: cdecee7f, "the scattered dots collected left to right into a 3x3, snaking"); square rings
+around the middle one of three or more equally spaced dots in a line, one ring at every multiple of their spacing
+(`spaced_rings`: 5c2c9af4, "the dots mark the first rings of a target").
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -245,6 +247,24 @@ def seed_rings(grid: np.ndarray, ctx_bg: int, metric: str, after: tuple[int, ...
     return np.array(ring, dtype=np.uint8)[dist]
 
 
+def spaced_rings(grid: np.ndarray, ctx_bg: int) -> Optional[np.ndarray]:
+    """The grid's coloured cells (one colour, an odd number of at least three, equally spaced along one row, column
+    or diagonal) as the centre and first rings of a target: every cell whose Chebyshev distance from the middle
+    one is a multiple of their spacing takes their colour, the others the background. None otherwise."""
+    bg = grid_background(grid, ctx_bg)
+    cells = np.argwhere(grid != bg)
+    if len(cells) < 3 or len(cells) % 2 == 0 or len(np.unique(grid[grid != bg])) != 1:
+        return None
+    steps = np.diff(cells, axis=0)
+    dr, dc = (int(v) for v in steps[0])
+    if not (steps == steps[0]).all() or not (dr == 0 or dc == 0 or abs(dr) == abs(dc)):
+        return None
+    spacing = max(abs(dr), abs(dc))
+    centre = tuple(int(v) for v in cells[len(cells) // 2])
+    dist = _distances(grid.shape, centre, "chebyshev")
+    return np.where(dist % spacing == 0, grid[centre], bg).astype(grid.dtype)
+
+
 def _fit_succession(ctx: TaskContext, metric: str) -> tuple[int, ...] | None:
     """colour -> the next ring's colour, read off demonstrations whose input has one coloured cell (every ring
     of the output one colour, the first the seed's); None where a demonstration disagrees or none qualifies."""
@@ -281,7 +301,8 @@ def ops(ctx: TaskContext) -> list[Op]:
         fitted = [(metric, _fit_succession(ctx, metric)) for metric in ("manhattan", "chebyshev")]
         rings = [Op(f"seed_rings({metric})", partial(seed_rings, ctx_bg=ctx.bg, metric=metric, after=after),
                     keeps_shape=True) for metric, after in fitted if after is not None]
-        return (rings + [op(frame, colour=c, keeps_shape=True) for c in colours]
+        targets = [o for o in [op(spaced_rings, ctx_bg=ctx.bg, keeps_shape=True)] if agrees(o.fn, ctx, exact=True)]
+        return (rings + targets + [op(frame, colour=c, keeps_shape=True) for c in colours]
                 + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
                 + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
     found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
