@@ -260,7 +260,7 @@ def spaced_rings(grid: np.ndarray, ctx_bg: int) -> Optional[np.ndarray]:
     if not (steps == steps[0]).all() or not (dr == 0 or dc == 0 or abs(dr) == abs(dc)):
         return None
     spacing = max(abs(dr), abs(dc))
-    centre = tuple(int(v) for v in cells[len(cells) // 2])
+    centre = (int(cells[len(cells) // 2][0]), int(cells[len(cells) // 2][1]))
     dist = _distances(grid.shape, centre, "chebyshev")
     return np.where(dist % spacing == 0, grid[centre], bg).astype(grid.dtype)
 
