@@ -256,3 +256,43 @@ def test_stretch_into_frame_keeps_full_lines_thin():
 
 def test_stretch_into_frame_solves_a_training_task():
     assert_op_solves(copies, "465b7d93", ["stretch_into_frame"], dataset="arc-agi-2")
+
+
+def test_shoot_copies_slide_the_block_off_toward_each_marked_corner():
+    g = np.zeros((6, 6), np.uint8)
+    g[2:4, 2:4] = 6
+    g[2, 3] = 2                              # one marked corner: top right
+    want = np.zeros_like(g)
+    for k in range(6):                       # the block at (2 - k, 2 + k), clipped to the grid
+        for r in (2 - k, 3 - k):
+            for c in (2 + k, 3 + k):
+                if 0 <= r < 6 and 0 <= c < 6:
+                    want[r, c] = 6
+    assert (copies.shoot_copies(g, 0, 2) == want).all()
+    edge = np.zeros((6, 6), np.uint8)
+    edge[2:4, 2:5] = 6
+    edge[3, 3] = 2                           # a marker off the box's corners (the block is 2 x 3)
+    assert copies.shoot_copies(edge, 0, 2) is None
+    assert copies.shoot_copies(np.where(g == 2, 6, g).astype(np.uint8), 0, 2) is None   # no marker
+
+
+def test_shoot_copies_solve_a_training_task():
+    assert_op_solves(copies, "1f0c79e5", ["shoot_copies(2)"])
+
+
+def test_colour_like_penned_turns_the_twins_of_a_cornered_sample_the_wall_colour():
+    g = np.zeros((8, 8), np.uint8)
+    g[0:3, 3] = g[3, 0:4] = 5                # a pen in the top-left corner, walls of 5
+    g[1, 0] = g[1, 1] = g[2, 1] = 3          # the sample inside it
+    g[5, 5] = g[5, 6] = g[6, 6] = 7          # its twin outside: turns 5
+    g[5, 1] = g[6, 1] = g[6, 2] = 4          # another shape: stays
+    want = g.copy()
+    want[g == 7] = 5
+    assert np.array_equal(copies.colour_like_penned(g, 0), want)
+    no_twin = g.copy()
+    no_twin[g == 7] = 0
+    assert copies.colour_like_penned(no_twin, 0) is None   # nothing to recolour
+
+
+def test_colour_like_penned_solves_a_training_task():
+    assert_op_solves(copies, "63613498", ["colour_like_penned"])

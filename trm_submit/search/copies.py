@@ -20,7 +20,10 @@ pieces around each grey dot together").
 background rectangle of exactly its inside's size (890034e9: "the frame fits one more hole").
 
 `colour_like_framed`: the shapes shut inside a closed frame are samples; every other object of a sample's shape
-takes that sample's colour (776ffc46: "colour the shapes like the one in the box").
+takes that sample's colour (776ffc46: "colour the shapes like the one in the box"). `colour_like_penned`: the shapes
+in a pen (an area one colour's walls cut off from the rest of the grid, the grid's edge closing it: a corner box)
+are samples; every other object of a sample's shape takes the pen's wall colour (63613498: "the shape like the one in
+the corner turns grey").
 
 `assemble_corners`: four corner pieces of one box size (each with a full outer row and column at one corner, a
 different corner each) put together into one square, each in its own corner (a61ba2ce: "fit the four L's
@@ -35,6 +38,10 @@ is the largest whose key is one cell. Every other two-colour object is a seed: i
 scale, its other colour the body colour, and the template is drawn around it at that scale, in that colour, turned or
 reflected only where it does not fit as it is (57aa92db: "grow each seed into the pattern, at its size and in its
 colour").
+
+`shoot_copies`: an object with cells of a marker colour at corners of its box is copied, in its other colour, one
+diagonal step at a time toward each marked corner until it leaves the grid, its markers taking that colour too
+(1f0c79e5: "the block slides off the way its red corners point").
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from functools import partial
 import numpy as np
 
 from .dsl import Op, TaskContext
-from .fitting import agrees, reproduces
+from .fitting import agrees, marker_colours, reproduces
 from .geometry import DIHEDRAL
 from .grid_loops import border_reach, window_counts
 from .objects import Obj, cells_of, components, grid_background, most_common_colour, place
@@ -222,6 +229,39 @@ def stretch_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out
 
 
+def shoot_copies(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
+    """Every object (multicolour, 8-neighbour) holding `marker` only at corners of its box and one other colour is
+    redrawn in that colour and copied in it along the diagonal out of each marked corner, one cell per step, until
+    the copies leave the grid. None without such an object, or with a marker cell off an object's box corners."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "m8"):
+        marked = (o.grid == marker) & o.mask
+        if not marked.any():
+            continue
+        others = np.unique(o.grid[o.mask & ~marked])
+        if len(others) != 1 or o.height < 2 or o.width < 2:
+            return None
+        corners = [(r, c) for r in (0, o.height - 1) for c in (0, o.width - 1) if marked[r, c]]
+        if len(corners) != int(marked.sum()):
+            return None
+        found = True
+        colour = int(others[0])
+        rows, cols = np.nonzero(o.mask)
+        rows, cols = rows + o.top, cols + o.left
+        out[rows, cols] = colour
+        for r, c in corners:
+            dr, dc = (1 if r else -1), (1 if c else -1)
+            for k in range(1, h + w):
+                rr, cc = rows + k * dr, cols + k * dc
+                keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+                if not keep.any():
+                    break
+                out[rr[keep], cc[keep]] = colour
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again, the
     shapes coloured like the framed ones and the shape stretched into the frame (same-shape tasks); the shape scaled
@@ -240,7 +280,10 @@ def ops(ctx: TaskContext) -> list[Op]:
     fitted = [Op("stretch_to_marker", partial(stretch_to_marker, ctx_bg=ctx.bg), keeps_shape=True),
               Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True),
               Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True),
+              Op("colour_like_penned", partial(colour_like_penned, ctx_bg=ctx.bg), keeps_shape=True),
               Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True)]
+    fitted += [Op(f"shoot_copies({m})", partial(shoot_copies, ctx_bg=ctx.bg, marker=m), keeps_shape=True)
+               for m in marker_colours(ctx)]
     completing = [Op("complete_copies", complete_copies, keeps_shape=True),
                   Op("complete_copies(turned)", partial(complete_copies, turned=True), keeps_shape=True),
                   Op("grow_copies", grow_copies, keeps_shape=True)]
@@ -386,6 +429,55 @@ def colour_like_framed(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
         like = samples.get((o.mask.shape, o.mask.tobytes()))
         if like is not None and not inside[o.top:o.top + o.height, o.left:o.left + o.width][o.mask].any():
             place(out, o, like)
+    return None if np.array_equal(out, grid) else out
+
+
+def _pens(grid: np.ndarray, bg: int) -> list[tuple[int, np.ndarray]]:
+    """(wall colour, pen mask) of every area that one colour's cells cut off from the largest other area of the grid
+    (4-neighbour regions of the cells not of that colour, the grid's edge closing them)."""
+    pens = []
+    for f in np.unique(grid).tolist():
+        if f == bg:
+            continue
+        regions = components((grid != f).astype(np.uint8), 0, "c4")
+        if len(regions) < 2:
+            continue
+        largest = max(r.size for r in regions)
+        for r in regions:
+            if r.size < largest:
+                mask = np.zeros(grid.shape, dtype=bool)
+                mask[r.top:r.top + r.height, r.left:r.left + r.width] = r.mask
+                pens.append((int(f), mask))
+    return pens
+
+
+def colour_like_penned(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Objects (one colour, 8-neighbour) outside every pen recoloured to the wall colour of the pen holding a sample
+    of their shape (module docstring); None without a sample, with samples of one shape in pens of two wall colours,
+    or when nothing changes."""
+    bg = grid_background(grid, ctx_bg)
+    pens = _pens(grid, bg)
+    if not pens:
+        return None
+    penned = np.zeros(grid.shape, dtype=bool)
+    for _, mask in pens:
+        penned |= mask
+    samples: dict[tuple, int] = {}
+    objs = components(grid, bg, "c8")
+    for o in objs:
+        box = (slice(o.top, o.top + o.height), slice(o.left, o.left + o.width))
+        for f, mask in pens:
+            if mask[box][o.mask].all() and o.colour != f:
+                if samples.setdefault((o.mask.shape, o.mask.tobytes()), f) != f:
+                    return None
+    if not samples:
+        return None
+    out = grid.copy()
+    for o in objs:
+        box = (slice(o.top, o.top + o.height), slice(o.left, o.left + o.width))
+        wall = samples.get((o.mask.shape, o.mask.tobytes()))
+        if wall is not None and not penned[box][o.mask].any() and o.colour != wall:
+            place(out, o, wall)
     return None if np.array_equal(out, grid) else out
 
 
