@@ -232,7 +232,8 @@ def stretch_into_frame(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
 def shoot_copies(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
     """Every object (multicolour, 8-neighbour) holding `marker` only at corners of its box and one other colour is
     redrawn in that colour and copied in it along the diagonal out of each marked corner, one cell per step, until
-    the copies leave the grid. None without such an object, or with a marker cell off an object's box corners."""
+    the copies leave the grid. None without such an object, or where an object holding `marker` has a marker cell
+    off its box's corners, another number of other colours, or a box one cell across."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
     out, found = grid.copy(), False
