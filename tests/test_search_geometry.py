@@ -389,3 +389,11 @@ def test_roll_rows_by_marker_rolls_the_rows_by_the_header_column():
 
 def test_roll_rows_by_marker_solves_a_training_task():
     assert_op_solves(geo, "6d1d5c90", ["roll_rows_by_marker(1)"], dataset="arc-agi-2")
+
+
+def test_kron_self_offered_where_outputs_are_square_numbers_and_a_chain_solves_a_training_task():
+    # 80af3007: the 9 x 9 output is no input's side squared; the shape cropped and shrunk is the pattern
+    assert_op_solves(geo, "80af3007", ["crop(non_bg)", "scale_down(3x3)", "kron_self"])
+    a = rand(3, 4)
+    same = make_context(Task("x", ((np.zeros((4, 4), np.uint8), np.ones((4, 4), np.uint8)),), (a,)))
+    assert "kron_self" not in {op.name for op in geo.ops(same)}   # same shapes: never

@@ -453,7 +453,9 @@ def _size_ops(ctx: TaskContext) -> list[Op]:
     for ry, rx in sorted(up | {(2, 2)}):
         ops.append(Op(f"tile({ry}x{rx})", partial(tile, ry=ry, rx=rx)))
     pairs = list(zip(ctx.train_in, ctx.train_out))
-    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in pairs):
+    squares = {k * k for k in range(2, 6)}   # an output n*n x m*m may be a pattern put in place of its own cells
+    if any(i.shape[0] ** 2 == o.shape[0] and i.shape[1] ** 2 == o.shape[1] for i, o in pairs) or \
+            not ctx.same_shape and all(o.shape[0] in squares and o.shape[1] in squares for o in ctx.train_out):
         ops.append(Op("kron_self", partial(kron_self, bg=ctx.bg)))
         ops += [Op(f"kron_colours({pad})", partial(kron_colours, pad=pad)) for pad in sorted({0, ctx.bg})]
     table = fit_dihedral_blocks(ctx)
