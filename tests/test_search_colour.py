@@ -380,6 +380,8 @@ def test_recolour_by_sides_colours_corners_edges_and_inside():
     lone[5, 0] = 5                          # a lone cell: no demonstration shows a cell with no coloured side
     assert col.recolour_by_sides(lone, 0, tuple(table.tolist())) is None
     assert col.fit_side_table(ins, ins, 0) is None          # nothing changes by its sides: a plain colour map
+    blank = np.zeros((3, 3), np.uint8)
+    assert col.fit_side_table(ins + (blank,), outs + (blank,), 0) is not None   # a blank demonstration says nothing
     bad = outs[0].copy()
     bad[0, 0] = 3                           # a background cell changes: not this rule
     assert col.fit_side_table((ins[0],), (bad,), 0) is None

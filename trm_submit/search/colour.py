@@ -348,6 +348,8 @@ def fit_side_table(ins: tuple, outs: tuple, bg: int) -> Optional[np.ndarray]:
         if (o[~fg] != bg).any():
             return None
         k, v = keys[fg], o[fg].astype(np.int64)
+        if not len(k):   # a blank input: nothing to read
+            continue
         order = np.argsort(k, kind="stable")
         k, v = k[order], v[order]
         first = np.r_[True, k[1:] != k[:-1]]
