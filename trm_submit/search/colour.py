@@ -340,27 +340,18 @@ def fit_side_table(ins: tuple, outs: tuple, bg: int) -> Optional[np.ndarray]:
     """The table key -> colour (`_side_keys`; UNSEEN where no coloured cell has that key) under which every coloured
     cell of each input takes its output's colour and every background cell stays; None where two cells of one key
     disagree, a background cell changes, or no colour takes two colours by its sides (a plain colour map)."""
-    table = np.full(50, UNSEEN, dtype=np.int64)
+    seen = np.zeros((50, 10), dtype=bool)   # key -> the output colours its cells take
     for i, o in zip(ins, outs):
         if i.shape != o.shape:
             return None
         fg, keys = _side_keys(i, bg)
         if (o[~fg] != bg).any():
             return None
-        k, v = keys[fg], o[fg].astype(np.int64)
-        if not len(k):   # a blank input: nothing to read
-            continue
-        order = np.argsort(k, kind="stable")
-        k, v = k[order], v[order]
-        first = np.r_[True, k[1:] != k[:-1]]
-        if (v != np.repeat(v[first], np.diff(np.r_[np.nonzero(first)[0], len(k)]))).any():
-            return None
-        seen = table[k[first]]
-        if ((seen != UNSEEN) & (seen != v[first])).any():
-            return None
-        table[k[first]] = v[first]
-    known = table.reshape(10, 5)
-    if not any(len({int(x) for x in row if x != UNSEEN}) > 1 for row in known):
+        seen[keys[fg], o[fg]] = True
+    if (seen.sum(axis=1) > 1).any():
+        return None
+    table = np.where(seen.any(axis=1), seen.argmax(axis=1), UNSEEN)
+    if not any(len({int(x) for x in row if x != UNSEEN}) > 1 for row in table.reshape(10, 5)):
         return None
     return table
 

@@ -419,7 +419,7 @@ def corner_ticks(grid: np.ndarray, ctx_bg: int, colour: int, squares: bool) -> n
     h, w = grid.shape
     out, found = grid.copy(), False
     for o in components(grid, bg, "c8"):
-        if o.height < 2 or o.width < 2 or (squares and o.height != o.width) or o.n_colours != 1:
+        if o.height < 2 or o.width < 2 or (squares and o.height != o.width):
             continue
         ring = np.ones(o.mask.shape, dtype=bool)
         ring[1:-1, 1:-1] = False

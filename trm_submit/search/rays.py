@@ -626,6 +626,11 @@ def beams(grid: np.ndarray, colour: int, paint: int, over: frozenset) -> np.ndar
     return out
 
 
+def _in_every_input(ctx: TaskContext) -> list[int]:
+    """The colours (the background too) that every train input holds."""
+    return [c for c in ctx.in_colours if all((i == c).any() for i in ctx.train_in)]
+
+
 def _beam_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     """`beams` from a colour every train input has, in the one added colour, over the colours the outputs paint
     over: offered where it reproduces every train output."""
@@ -634,8 +639,8 @@ def _beam_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     paint = added[0]
     over = frozenset(int(c) for i, o in zip(ctx.train_in, ctx.train_out) for c in np.unique(i[(o == paint) & (i != o)]))
     found = []
-    for colour in ctx.in_colours:
-        if colour in over or colour == paint or not all((i == colour).any() for i in ctx.train_in):
+    for colour in _in_every_input(ctx):
+        if colour in over or colour == paint:
             continue
         op = Op(f"beams({colour},{paint})", partial(beams, colour=colour, paint=paint, over=over))
         if agrees(op.fn, ctx, exact=True):
@@ -647,8 +652,7 @@ def _segment_bounce_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     """`segment_bounce` variants (segment colour: one every train input has; wall colour: any other; paint: the
     segment's own or an added colour; over) that reproduce every train output; the first only."""
     bg = ctx.bg
-    shown = [c for c in ctx.in_colours if c != bg and all((i == c).any() for i in ctx.train_in)]
-    for colour in shown:
+    for colour in [c for c in _in_every_input(ctx) if c != bg]:
         for wall in ctx.in_colours:
             if wall in (bg, colour):
                 continue
