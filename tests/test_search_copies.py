@@ -296,3 +296,27 @@ def test_colour_like_penned_turns_the_twins_of_a_cornered_sample_the_wall_colour
 
 def test_colour_like_penned_solves_a_training_task():
     assert_op_solves(copies, "63613498", ["colour_like_penned"])
+
+
+def test_anchored_copies_grow_each_dot_into_its_pattern_turned_as_fitted():
+    g = np.zeros((7, 8), dtype=np.uint8)
+    g[1, 1], g[1, 2], g[2, 1] = 3, 5, 5         # template of anchor 3: an L of 5s
+    g[1, 5], g[2, 5], g[2, 6] = 5, 5, 2         # template of anchor 2
+    g[5, 2], g[5, 6] = 3, 2                     # lone dots
+    want = g.copy()
+    want[5, 3], want[6, 2] = 5, 5               # 3's pattern as it is
+    want[5, 6], want[4, 7], want[5, 7] = 2, 5, 5   # 2's pattern mirrored left-right: its 5s go right of the dot
+    got = copies.anchored_copies(g, 0, {3: "identity", 2: "flip_h"})
+    assert got is not None and (got == want).all()
+    pairs = [(g, want)]
+    assert copies.fit_anchor_turns(pairs, 0) == {3: "identity", 2: "flip_h"}
+    no_dots = g.copy()
+    no_dots[5, 2] = no_dots[5, 6] = 0
+    assert copies.anchored_copies(no_dots, 0, {3: "identity", 2: "flip_h"}) is None
+    shared = g.copy()
+    shared[2, 6] = 3                            # two templates hold 3 once: no anchor is sure
+    assert copies.anchored_copies(shared, 0, {3: "identity"}) is None
+
+
+def test_anchored_copies_solve_a_training_task():
+    assert_op_solves(copies, "3e980e27", ["anchored_copies(2:flip_h,3:identity)"])

@@ -96,6 +96,91 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
     return out if painted else None
 
 
+TURNS = ("identity",) + tuple(DIHEDRAL)   # anchored_copies: how a template is turned, per anchor colour
+
+
+def _anchored_templates(grid: np.ndarray, bg: int) -> tuple[dict[int, tuple[Obj, int, int]], list] | None:
+    """({anchor colour: (template, the anchor's row and column in its box)}, the lone cells [(row, col, colour)]):
+    a template is an object (8-neighbour) of two or more colours, its anchors the colours it holds once; None where
+    two templates share an anchor colour."""
+    templates: dict[int, tuple[Obj, int, int]] = {}
+    lone = []
+    for o in components(grid, bg, "m8"):
+        if o.size == 1:
+            lone.append((o.top, o.left, int(o.grid[0, 0])))
+            continue
+        colours, counts = np.unique(o.grid[o.mask], return_counts=True)
+        if len(colours) < 2:
+            continue
+        for c in colours[counts == 1].tolist():
+            if c in templates:
+                return None
+            ys, xs = np.nonzero(o.mask & (o.grid == c))
+            templates[c] = (o, int(ys[0]), int(xs[0]))
+    return templates, lone
+
+
+def _turned_template(o: Obj, ay: int, ax: int, turn: str) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(cells, mask, anchor row, anchor column) of the template turned by `turn` (a TURNS name)."""
+    if turn == "identity":
+        return o.grid, o.mask, ay, ax
+    f = DIHEDRAL[turn]
+    where = np.zeros(o.mask.shape, dtype=bool)
+    where[ay, ax] = True
+    ys, xs = np.nonzero(f(where))
+    return f(o.grid), f(o.mask), int(ys[0]), int(xs[0])
+
+
+def anchored_copies(grid: np.ndarray, ctx_bg: int, turns: dict[int, str]) -> np.ndarray | None:
+    """A copy of the template over every lone cell of one of its anchor colours, anchor on the cell, turned as
+    `turns` says for that colour (3e980e27: "each dot grows the pattern that holds its colour; red ones mirrored").
+    None where no lone cell of a colour in `turns` has a template."""
+    bg = grid_background(grid, ctx_bg)
+    found = _anchored_templates(grid, bg)
+    if found is None:
+        return None
+    templates, lone = found
+    out = grid.copy()
+    h, w = grid.shape
+    painted = False
+    for y, x, c in lone:
+        if c not in templates or c not in turns:
+            continue
+        cells, mask, ay, ax = _turned_template(*templates[c], turns[c])
+        top, left = y - ay, x - ax
+        r0, c0, r1, c1 = max(top, 0), max(left, 0), min(top + mask.shape[0], h), min(left + mask.shape[1], w)
+        cut = mask[r0 - top:r1 - top, c0 - left:c1 - left]
+        out[r0:r1, c0:c1][cut] = cells[r0 - top:r1 - top, c0 - left:c1 - left][cut]
+        painted = True
+    return out if painted else None
+
+
+def fit_anchor_turns(pairs: list[tuple[np.ndarray, np.ndarray]], ctx_bg: int) -> dict[int, str] | None:
+    """{anchor colour: the first turn whose copies give the output's colour at every cell they paint, in every
+    pair}; None where some colour with lone cells and a template has no such turn, or none has."""
+    turns: dict[int, str] = {}
+    seen: set[int] = set()
+    for i, _ in pairs:
+        found = _anchored_templates(i, grid_background(i, ctx_bg))
+        if found is None:
+            return None
+        seen |= {c for _, _, c in found[1] if c in found[0]}
+    for c in sorted(seen):
+        for turn in TURNS:
+            ok = True
+            for i, o in pairs:
+                r = anchored_copies(i, ctx_bg, {c: turn})
+                if r is not None and not (r[r != i] == o[r != i]).all():
+                    ok = False
+                    break
+            if ok:
+                turns[c] = turn
+                break
+        else:
+            return None
+    return turns or None
+
+
 CORNERS = {(0, 0): (0, 0), (0, -1): (0, 1), (-1, 0): (1, 0), (-1, -1): (1, 1)}   # (row, column) -> quadrant
 
 
@@ -285,6 +370,11 @@ def ops(ctx: TaskContext) -> list[Op]:
               Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True)]
     fitted += [Op(f"shoot_copies({m})", partial(shoot_copies, ctx_bg=ctx.bg, marker=m), keeps_shape=True)
                for m in marker_colours(ctx)]
+    turns = fit_anchor_turns(list(zip(ctx.train_in, ctx.train_out)), ctx.bg)
+    if turns is not None:
+        text = ",".join(f"{c}:{t}" for c, t in turns.items())
+        fitted.append(Op(f"anchored_copies({text})", partial(anchored_copies, ctx_bg=ctx.bg, turns=turns),
+                         keeps_shape=True))
     completing = [Op("complete_copies", complete_copies, keeps_shape=True),
                   Op("complete_copies(turned)", partial(complete_copies, turned=True), keeps_shape=True),
                   Op("grow_copies", grow_copies, keeps_shape=True)]
