@@ -42,6 +42,10 @@ colour").
 `shoot_copies`: an object with cells of a marker colour at corners of its box is copied, in its other colour, one
 diagonal step at a time toward each marked corner until it leaves the grid, its markers taking that colour too
 (1f0c79e5: "the block slides off the way its red corners point").
+
+`anchored_copies`: every template (an object of two or more colours) is anchored on each colour it holds once; a lone
+cell of an anchor colour gets a copy of that template, anchor on the cell, turned the way the demonstrations show for
+that colour (3e980e27: "each dot grows the pattern that holds its colour; red ones mirrored").
 """
 
 from __future__ import annotations
