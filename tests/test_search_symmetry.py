@@ -260,3 +260,25 @@ def test_mirror_at_marker_reflects_each_shape_over_its_marked_side():
 def test_mirror_at_marker_then_a_background_map_solves_a_training_task():
     from trm_submit.search import colour
     assert_op_solves([symmetry, colour], "2bcee788", ["mirror_at_marker(2)", "fill_bg(3)"])
+
+
+def test_mirror_to_corner_cells_reflects_the_shape_toward_each_coloured_corner_cell():
+    g = np.zeros((8, 8), dtype=np.uint8)
+    g[3, 3], g[4, 3], g[4, 2] = 5, 5, 5      # the shape; its pivot (3, 3)
+    g[2, 3], g[3, 4] = 2, 4                  # a cell above the pivot and one to its right
+    want = g.copy()
+    want[1, 3], want[1, 2] = 2, 2            # mirrored up over the pivot's top side, in 2 (the mark's cell stays)
+    want[3, 4], want[4, 4], want[4, 5] = 4, 4, 4   # mirrored right over its right side, in 4
+    got = symmetry.mirror_to_corner_cells(g, 0)
+    assert got is not None and (got == want).all()
+    g[2, 4] = 3                              # a diagonal cell: the shape turned about the pivot's corner
+    want[2, 4], want[1, 4], want[1, 5] = 3, 3, 3
+    got = symmetry.mirror_to_corner_cells(g, 0)
+    assert got is not None and (got == want).all()
+    apart = np.zeros((8, 8), dtype=np.uint8)
+    apart[3, 3], apart[3, 4], apart[4, 3], apart[4, 4] = 5, 2, 5, 3   # two pivots touch both marks
+    assert symmetry.mirror_to_corner_cells(apart, 0) is None
+
+
+def test_mirror_to_corner_cells_solves_a_training_task():
+    assert_op_solves(symmetry, "b775ac94", ["mirror_to_corner_cells"])

@@ -12,6 +12,8 @@ is an axis itself. `symmetrise_objects` completes each object by itself, about t
 new cells ("make every broken shape whole"; offered where the outputs only add cells, the largest group that agrees
 first: a smaller one can fit the demonstrations by chance and miss the test). `mirror_at_marker` reflects each shape
 over the side a marker colour touches it on, the marker giving way to the reflection (2bcee788).
+`mirror_to_corner_cells` reflects a shape toward each lone cell of another colour at one corner of it, in that cell's
+colour: over a side for a cell beside the corner cell, through the corner for a diagonal one (b775ac94).
 """
 
 from __future__ import annotations
@@ -353,6 +355,8 @@ def ops(ctx: TaskContext) -> list[Op]:
                     result.append(op)
             else:
                 result.append(Op(f"symmetry_patch({kind},{m})", partial(symmetry_patch, mask_colour=m, kind=kind)))
+    corner = Op("mirror_to_corner_cells", partial(mirror_to_corner_cells, ctx_bg=ctx.bg), keeps_shape=True)
+    result += [corner] if ctx.same_shape and agrees(corner.fn, ctx, exact=False) else []
     return result + _unocclusion_ops(ctx) + _marker_mirror_ops(ctx)
 
 
@@ -385,6 +389,54 @@ def mirror_at_marker(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray |
         out[mr + o.top, mc + o.left] = bg
         out[rows, cols] = o.grid[br, bc]
         changed = True
+    return out if changed else None
+
+
+def _pivot(main: np.ndarray, marks: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The one cell of `main` (a mask) that every mark touches (8-neighbour), the marks all on one corner's side of
+    it (one 2x2 block with it); None where there is none or more than one."""
+    found = []
+    for y, x in zip(*np.nonzero(main)):
+        offsets = [(my - y, mx - x) for my, mx in marks]
+        if all(max(abs(dy), abs(dx)) == 1 for dy, dx in offsets) and \
+                len({dy for dy, _ in offsets} - {0}) <= 1 and len({dx for _, dx in offsets} - {0}) <= 1:
+            found.append((int(y), int(x)))
+    return found[0] if len(found) == 1 else None
+
+
+def mirror_to_corner_cells(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Each shape (8-neighbour) of one main colour with lone cells of other colours at one corner of a cell of it
+    (the pivot) reflected toward each such cell in that cell's colour: over the pivot's side for a cell beside it,
+    through its corner for a diagonal one (b775ac94: "the coloured corner says where the mirror images go"); only
+    background cells painted. None where a shape's marks have no single pivot or no shape has marks."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    h, w = grid.shape
+    changed = False
+    for o in components(grid, bg, "m8"):
+        colours, counts = np.unique(o.grid[o.mask], return_counts=True)
+        if len(colours) < 2 or len(colours) > 4:
+            continue
+        main_colour = int(colours[np.argmax(counts)])
+        main = o.mask & (o.grid == main_colour)
+        marks = list(zip(*np.nonzero(o.mask & ~main)))
+        if len(marks) > 3 or len(colours) != len(marks) + 1:
+            return None
+        pivot = _pivot(main, marks)
+        if pivot is None:
+            return None
+        py, px = pivot
+        ys, xs = np.nonzero(main)
+        for my, mx in marks:
+            dy, dx = int(my) - py, int(mx) - px
+            rows = 2 * py + dy - ys if dy else ys
+            cols = 2 * px + dx - xs if dx else xs
+            rows, cols = rows + o.top, cols + o.left
+            inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+            rows, cols = rows[inside], cols[inside]
+            free = grid[rows, cols] == bg
+            out[rows[free], cols[free]] = o.grid[my, mx]
+            changed = True
     return out if changed else None
 
 
