@@ -414,3 +414,27 @@ def test_repeat_round_edge_repeats_the_one_edge_run_clockwise():
 
 def test_repeat_round_edge_solves_a_training_task():
     assert_op_solves(patterns, "30f42897", ["repeat_round_edge"], dataset="arc-agi-2")
+
+
+def test_fill_boxes_of_shades_the_box_of_each_cluster_one_cell_gaps_included():
+    g = np.array([[2, 1, 2, 0, 0, 0, 0],
+                  [0, 0, 0, 0, 0, 0, 0],
+                  [0, 1, 2, 0, 0, 0, 0],
+                  [0, 0, 0, 0, 0, 0, 0],
+                  [0, 0, 0, 0, 0, 0, 0],
+                  [0, 0, 0, 0, 1, 2, 2]], dtype=np.uint8)
+    want = np.array([[2, 4, 2, 0, 0, 0, 0],       # rows 0-2: one cluster (a row between its cells)
+                     [4, 4, 4, 0, 0, 0, 0],
+                     [4, 4, 2, 0, 0, 0, 0],
+                     [0, 0, 0, 0, 0, 0, 0],
+                     [0, 0, 0, 0, 0, 0, 0],
+                     [0, 0, 0, 0, 1, 2, 2]], dtype=np.uint8)   # two rows off: its own cluster, nothing to shade
+    assert patterns.fill_boxes_of(g, 2, 4).tolist() == want.tolist()
+    assert patterns.fill_boxes_of(want, 2, 4) is None   # every box already shaded
+    assert patterns.fill_boxes_of(g, 3, 4) is None      # no cell of the colour
+
+
+@pytest.mark.parametrize("task_id", ["36fdfd69", "60b61512"])
+def test_fill_boxes_of_solves_training_tasks(task_id):
+    name = {"36fdfd69": "fill_boxes_of(2,4)", "60b61512": "fill_boxes_of(4,7)"}[task_id]
+    assert_op_solves(patterns, task_id, [name])

@@ -5,7 +5,8 @@ majority colour, the largest solid rectangle kept alone, scribbles lifted off la
 blank rectangle (at least 2 x 2) filled (3eda0437: "paint the biggest empty area"), a path flooded in two colours
 by turns (b782dc8a), rows continued like a template row in their own colours and blank rows filled with the first
 row's colours in turn, overlapping rectangles redrawn in the reverse order (52df9849), the one run of colour on the
-grid's edge repeated all the way round it, a gap of its length between copies (ARC-AGI-2 30f42897).
+grid's edge repeated all the way round it, a gap of its length between copies (ARC-AGI-2 30f42897), the box each
+cluster of a colour spans shaded in a new colour (36fdfd69).
 Symmetry completion lives in `symmetry`, splitting and boolean combination in `split`; `ops` also offers
 the ops of `lines` (connect, surround, fill_box, interior), `stamp` (fitted neighbourhood patterns) and
 `move` (objects attracted to an anchor colour).
@@ -23,7 +24,15 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3, window_counts
+from .grid_loops import (
+    beside,
+    draw_rays,
+    enclosed,
+    gravity_down,
+    label_components,
+    majority3x3,
+    window_counts,
+)
 from .objects import Obj, components, diagonal_segment, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
@@ -276,6 +285,31 @@ def _sized_gravity_ops(ctx: TaskContext) -> list[Op]:
     return []
 
 
+MAX_CLUSTER_CELLS = 400   # fill_boxes_of: more cells of the colour than this and it is no cluster colour
+
+
+def fill_boxes_of(grid: np.ndarray, colour: int, fill: int) -> np.ndarray | None:
+    """Every cell of another colour in the bounding box of a cluster of `colour` painted `fill` (36fdfd69: "shade
+    the box each red cluster spans"); a cluster's cells are linked by steps of at most two cells each way (one cell
+    between them). None without such a cell."""
+    ys, xs = np.nonzero(grid == colour)
+    if len(ys) == 0 or len(ys) > MAX_CLUSTER_CELLS:
+        return None
+    near = (np.abs(ys[:, None] - ys[None, :]) <= 2) & (np.abs(xs[:, None] - xs[None, :]) <= 2)
+    cluster = np.arange(len(ys))
+    while True:                      # each cell takes the least label within reach until none changes
+        least = np.where(near, cluster[None, :], len(ys)).min(axis=1)
+        if np.array_equal(least, cluster):
+            break
+        cluster = least[least]
+    out = grid.copy()
+    for k in np.unique(cluster):
+        r, c = ys[cluster == k], xs[cluster == k]
+        box = out[r.min():r.max() + 1, c.min():c.max() + 1]
+        box[grid[r.min():r.max() + 1, c.min():c.max() + 1] != colour] = fill
+    return None if np.array_equal(out, grid) else out
+
+
 def fill_ops(ctx: TaskContext) -> list[Op]:
     """Fills of enclosed regions in the colours the outputs add there; floods from a colour that the outputs
     spread over background, where they agree with the outputs."""
@@ -288,6 +322,9 @@ def fill_ops(ctx: TaskContext) -> list[Op]:
         spread = added_colours(ctx, enclosed_only=False) & set(ctx.in_colours)
         floods = [Op(f"flood_from({c})", partial(flood_from, ctx_bg=bg, colour=c)) for c in sorted(spread)]
         found += [op for op in floods if agrees(op.fn, ctx, exact=False)][:2]
+        boxes = [Op(f"fill_boxes_of({c},{f})", partial(fill_boxes_of, colour=c, fill=f))
+                 for c in ctx.in_colours if c != bg for f in ctx.new_colours]
+        found += [op for op in boxes if agrees(op.fn, ctx, exact=False)][:1]
     return found
 
 
