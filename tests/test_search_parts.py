@@ -37,6 +37,31 @@ def test_fullest_part_takes_its_own_colour_and_the_others_clear():
     assert (ops[name].fn(test) == _grid([[[4, 4], [4, 4]], E, E, E])).all()
 
 
+def test_place_keys_the_corner_edge_and_centre_parts_of_any_layout():
+    assert [parts._place(k, 5) for k in range(5)] == ["first", "inner", "middle", "inner", "last"]
+    assert [parts._place(k, 2) for k in range(2)] == ["first", "last"]
+    three = np.full((5, 8), 5, np.uint8)        # one row of three parts, cut by columns 2 and 5
+    three[:, [0, 1, 3, 4, 6, 7]] = 0
+    pair = (three, np.where(three == 5, 5, np.array([0, 0, 5, 3, 3, 5, 0, 0])).astype(np.uint8))   # centre -> 3
+    wide = np.full((5, 14), 5, np.uint8)        # five parts: only the centre one is "middle"
+    for c in (0, 3, 6, 9, 12):
+        wide[:, c:c + 2] = 0
+    other = np.full((4, 11), 5, np.uint8)       # three parts of other widths
+    other[:, [0, 2, 3, 4, 5, 7, 8, 9, 10]] = 0
+    ops = {op.name: op for op in parts.ops(make_context(Task("hand", (pair,), (other,))))}
+    name = "fill_parts(place;3 entries)"
+    assert name in ops, sorted(ops)
+    want = other.copy()
+    want[:, 2:6] = 3
+    assert (ops[name].fn(other) == want).all()
+    ops = {op.name: op for op in parts.ops(make_context(Task("hand", (pair,), (wide,))))}
+    assert name not in ops                       # "inner" parts never seen: no rule for the test's parts
+    want = wide.copy()
+    want[:, 6:8] = 3
+    ops = parts.ops(make_context(Task("hand", (pair, (wide, want)), (wide,))))
+    assert any(op.fn(wide) is not None and (op.fn(wide) == want).all() for op in ops)
+
+
 def test_summary_gives_one_cell_per_part_in_the_layout():
     pairs = [
         (_grid([[[2, 0], [0, 2]], [[2, 0], [0, 0]], E, [[0, 2], [2, 0]]]), np.array([[1, 0], [0, 1]], np.uint8)),
@@ -77,6 +102,7 @@ def test_no_layout_no_ops():
     ("6773b310", "summarise_parts(fullest;False:0,True:1)"),
     ("8e5a5113", "copy_parts(0;None,rot270,rot180)"),
     ("c444b776", "copy_everywhere(id)"),                  # the coloured part sits elsewhere in each example
+    ("272f95fa", "fill_parts(place;9 entries)"),          # each part coloured by where it lies in the layout
 ])
 def test_real_training_tasks(task_id, name):
     assert_op_solves(parts, task_id, [name])

@@ -1,6 +1,7 @@
 """Per-part rules on a grid cut by separator lines (`split.separator_lines`): each part is judged by a key
 (its number of coloured cells, whether it is the fullest or the emptiest, its number of colours, its one
-colour, whether its content is unique among the parts) and a table read off the demonstrations says what it
+colour, whether its content is unique among the parts, where it lies: first, middle, last or between in its row and
+column of parts) and a table read off the demonstrations says what it
 becomes: filled with a colour or with its own colour, or kept (`fill_parts`, same-shape tasks: "fill the
 fullest cell, clear the rest"); or one cell of an output laid out like the parts (`summarise_parts`: "a cell
 with two dots gives a 1"). `copy_parts` fills the empty parts with the one coloured part under a dihedral
@@ -79,6 +80,21 @@ def _extreme(grid: np.ndarray, parts: list[Part], bg: int, pick: Callable) -> li
     return [n == best for n in counts]
 
 
+def _place(k: int, n: int) -> str:
+    """Where index k of n lies: "first", "last", "middle" (the centre of an odd count) or "inner"."""
+    if k == 0:
+        return "first"
+    if k == n - 1:
+        return "last"
+    return "middle" if n % 2 and k == n // 2 else "inner"
+
+
+def _places(grid: np.ndarray, parts: list[Part], bg: int) -> list[tuple[str, str]]:
+    """Per part: (`_place` of its row of parts, `_place` of its column): "the corner cells", "the centre cell"."""
+    rows, cols = sorted({p[0] for p in parts}), sorted({p[2] for p in parts})
+    return [(_place(rows.index(r0), len(rows)), _place(cols.index(c0), len(cols))) for r0, _, c0, _ in parts]
+
+
 # Key: (grid, parts, bg) -> one hashable value per part.
 KEYS: dict[str, Callable[[np.ndarray, list[Part], int], list]] = {
     "fullest": lambda g, ps, bg: _extreme(g, ps, bg, max),
@@ -87,6 +103,7 @@ KEYS: dict[str, Callable[[np.ndarray, list[Part], int], list]] = {
     "n_colours": lambda g, ps, bg: [len(np.unique(g[r0:r1, c0:c1][g[r0:r1, c0:c1] != bg])) for r0, r1, c0, c1 in ps],
     "colour": lambda g, ps, bg: [_colour(g[r0:r1, c0:c1], bg) for r0, r1, c0, c1 in ps],
     "unique": _unique,
+    "place": _places,
 }
 
 
