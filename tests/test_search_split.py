@@ -104,8 +104,19 @@ def test_key_paint_kron_and_scale_by_hand():
     assert split.key_paint(np.hstack([key, key]), 0, "kron", "halves") is None   # no one-colour mask
 
 
+def test_key_paint_takes_the_four_corner_parts_as_the_key():
+    g = np.zeros((6, 6), np.uint8)
+    g[1, :], g[4, :], g[:, 1], g[:, 4] = 1, 1, 1, 1    # a frame of lines: a 3 x 3 layout of parts
+    g[0, 0], g[0, 5], g[5, 0], g[5, 5] = 2, 3, 4, 6    # the corner parts
+    g[2, 2], g[2, 3], g[3, 3] = 8, 8, 8                # the middle part: the mask
+    assert split.key_paint(g, 0, "scale", "lines").tolist() == [[2, 3], [0, 6]]
+    g[0, 5] = 0                                         # a blank corner: no key
+    assert split.key_paint(g, 0, "scale", "lines") is None
+
+
 @pytest.mark.parametrize("task_id,name", [("b190f7f5", "key_paint(kron,halves)"),
-                                          ("7c008303", "key_paint(scale,lines)")])
+                                          ("7c008303", "key_paint(scale,lines)"),
+                                          ("77fdfe62", "key_paint(scale,lines,bg0)")])
 def test_key_paint_solves_training_tasks(task_id, name):
     assert_op_solves(split, task_id, [name])
 

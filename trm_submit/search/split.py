@@ -8,7 +8,8 @@ Combination (list -> grid): and / or / xor / nor of the parts' non-background ma
 painted in a colour fitted from the train outputs on the background colour of the outputs.
 Keyed products (grid -> grid, `key_paint`): of the two non-blank parts, the one-colour one is a mask and the
 other a key of colours; "kron" puts a copy of the mask in each key cell's colour at that cell's block
-(b190f7f5), "scale" colours the mask by the key stretched over it (7c008303).
+(b190f7f5), "scale" colours the mask by the key stretched over it (7c008303); in a 3 x 3 layout whose only non-blank parts are the
+corners and the middle, the corners put together are the key (77fdfe62). Tried on the task's background, then black.
 """
 
 from __future__ import annotations
@@ -113,13 +114,19 @@ def combine(items: tuple, logic: str, part_bg: int, colour: int, out_bg: int) ->
 def key_paint(grid: np.ndarray, ctx_bg: int, how: str, split: str) -> np.ndarray | None:
     """The keyed product `how` ("kron" or "scale") of the grid's parts cut by `split` ("lines": at separator lines,
     "halves": across its longer side); None unless exactly two parts are not blank, one of them of one colour
-    (module docstring)."""
+    (module docstring), or, in a 3 x 3 layout, the four corner parts and the middle one: the corners, put together,
+    are the key (77fdfe62: "each quarter of the pattern takes its corner's colour")."""
     bg = grid_background(grid, ctx_bg)
     h, w = grid.shape
     parts = split_lines(grid, bg) if split == "lines" else None if h == w else split_equal(grid, 2, int(w > h))
     if parts is None:
         return None
     full = [p for p in parts if (p != bg).any()]
+    if len(full) == 5 and len(parts) == 9 and all((parts[k] != bg).any() for k in (0, 2, 4, 6, 8)):
+        corners = [parts[k] for k in (0, 2, 6, 8)]   # four corner parts around a middle one: the corners a key
+        if any(c.shape != corners[0].shape for c in corners):
+            return None
+        full = [parts[4], np.block([[corners[0], corners[1]], [corners[2], corners[3]]])]
     if len(full) != 2:
         return None
     ones = [p for p in full if len(np.unique(p[p != bg])) == 1]
@@ -138,12 +145,15 @@ def key_paint(grid: np.ndarray, ctx_bg: int, how: str, split: str) -> np.ndarray
 
 
 def key_ops(ctx: TaskContext) -> list[Op]:
-    """The first keyed product that reproduces every demonstration."""
-    for how in ("kron", "scale"):
-        for split in ("lines", "halves"):
-            op = Op(f"key_paint({how},{split})", partial(key_paint, ctx_bg=ctx.bg, how=how, split=split))
-            if reproduces(op.fn, ctx):
-                return [op]
+    """The first keyed product that reproduces every demonstration, on the task's background or else on black (a
+    frame can outnumber the background: 77fdfe62)."""
+    for bg in dict.fromkeys((ctx.bg, 0)):
+        for how in ("kron", "scale"):
+            for split in ("lines", "halves"):
+                name = f"key_paint({how},{split}{'' if bg == ctx.bg else f',bg{bg}'})"
+                op = Op(name, partial(key_paint, ctx_bg=bg, how=how, split=split))
+                if reproduces(op.fn, ctx):
+                    return [op]
     return []
 
 
