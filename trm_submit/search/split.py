@@ -8,8 +8,9 @@ Combination (list -> grid): and / or / xor / nor of the parts' non-background ma
 painted in a colour fitted from the train outputs on the background colour of the outputs.
 Keyed products (grid -> grid, `key_paint`): of the two non-blank parts, the one-colour one is a mask and the
 other a key of colours; "kron" puts a copy of the mask in each key cell's colour at that cell's block
-(b190f7f5), "scale" colours the mask by the key stretched over it (7c008303); in a 3 x 3 layout whose only non-blank parts are the
-corners and the middle, the corners put together are the key (77fdfe62). Tried on the task's background, then black.
+(b190f7f5), "scale" colours the mask by the key stretched over it (7c008303); in a 3 x 3 layout whose only
+non-blank parts are the corners and the middle, the corners put together are the key (77fdfe62). Tried on the
+task's background, then on black.
 """
 
 from __future__ import annotations
