@@ -76,7 +76,6 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
     out = grid.copy()
     if not keep:
         out[t.top:t.top + t.height, t.left:t.left + t.width][t.mask] = bg
-    h, w = grid.shape
     painted = False
     for o in objs:
         if o is t:
@@ -89,15 +88,21 @@ def copy_template(grid: np.ndarray, ctx_bg: int, keep: bool, mode: str = "m8") -
             top, left = o.top, o.left
         else:
             continue
-        r0, c0 = max(top, 0), max(left, 0)
-        r1, c1 = min(top + t.height, h), min(left + t.width, w)
-        if r0 >= r1 or c0 >= c1:
-            continue
-        region = out[r0:r1, c0:c1]
-        cut = t.mask[r0 - top:r1 - top, c0 - left:c1 - left]
-        region[cut] = t.grid[r0 - top:r1 - top, c0 - left:c1 - left][cut]
-        painted = True
+        painted |= _paste_clipped(out, t.grid, t.mask, top, left)
     return out if painted else None
+
+
+def _paste_clipped(out: np.ndarray, cells: np.ndarray, mask: np.ndarray, top: int, left: int) -> bool:
+    """`cells` under `mask` painted onto `out` (in place) with their box's corner at (top, left), the part off the
+    grid cut away; False (nothing painted) where the box lies wholly off the grid."""
+    h, w = out.shape
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + mask.shape[0], h), min(left + mask.shape[1], w)
+    if r0 >= r1 or c0 >= c1:
+        return False
+    cut = mask[r0 - top:r1 - top, c0 - left:c1 - left]
+    out[r0:r1, c0:c1][cut] = cells[r0 - top:r1 - top, c0 - left:c1 - left][cut]
+    return True
 
 
 TURNS = ("identity",) + tuple(DIHEDRAL)   # anchored_copies: how a template is turned, per anchor colour
@@ -145,17 +150,12 @@ def anchored_copies(grid: np.ndarray, ctx_bg: int, turns: dict[int, str]) -> np.
         return None
     templates, lone = found
     out = grid.copy()
-    h, w = grid.shape
     painted = False
     for y, x, c in lone:
         if c not in templates or c not in turns:
             continue
         cells, mask, ay, ax = _turned_template(*templates[c], turns[c])
-        top, left = y - ay, x - ax
-        r0, c0, r1, c1 = max(top, 0), max(left, 0), min(top + mask.shape[0], h), min(left + mask.shape[1], w)
-        cut = mask[r0 - top:r1 - top, c0 - left:c1 - left]
-        out[r0:r1, c0:c1][cut] = cells[r0 - top:r1 - top, c0 - left:c1 - left][cut]
-        painted = True
+        painted |= _paste_clipped(out, cells, mask, y - ay, x - ax)
     return out if painted else None
 
 

@@ -24,15 +24,7 @@ import numpy as np
 
 from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
-from .grid_loops import (
-    beside,
-    draw_rays,
-    enclosed,
-    gravity_down,
-    label_components,
-    majority3x3,
-    window_counts,
-)
+from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3, window_counts
 from .objects import Obj, components, diagonal_segment, grid_background, place
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
