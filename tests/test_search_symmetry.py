@@ -282,3 +282,31 @@ def test_mirror_to_corner_cells_reflects_the_shape_toward_each_coloured_corner_c
 
 def test_mirror_to_corner_cells_solves_a_training_task():
     assert_op_solves(symmetry, "b775ac94", ["mirror_to_corner_cells"])
+
+
+def test_throw_corners_sends_each_corner_colour_past_the_opposite_corner():
+    g = np.zeros((7, 7), dtype=np.uint8)
+    g[2:5, 3:5] = [[1, 2], [7, 7], [3, 4]]   # a 3 x 2 block of several colours
+    want = g.copy()
+    want[0:2, 1:3] = 4                       # the bottom-right colour as a 3 x 2 block past the top-left corner,
+    want[0:2, 5:7] = 3                       # clipped at the top edge
+    want[5:7, 1:3] = 2
+    want[5:7, 5:7] = 1
+    got = symmetry.throw_corners(g, 0, "block")
+    assert got is not None and (got == want).all()
+    assert symmetry.throw_corners(g, 0, "frame") is None
+    f = np.zeros((8, 8), dtype=np.uint8)
+    f[1:7, 1:6] = 5
+    f[2:6, 2:5] = 0
+    f[2, 2], f[5, 4] = 3, 6                  # two inner corners hold a colour
+    want = f.copy()
+    want[2, 2], want[5, 4] = 0, 0            # taken out of the frame,
+    want[7, 6], want[0, 0] = 3, 6            # each one cell diagonally past the opposite corner
+    got = symmetry.throw_corners(f, 0, "frame")
+    assert got is not None and (got == want).all()
+    assert symmetry.throw_corners(f, 0, "block") is None
+
+
+def test_throw_corners_solves_two_training_tasks():
+    assert_op_solves(symmetry, "93b581b8", ["throw_corners(block)"])
+    assert_op_solves(symmetry, "952a094c", ["throw_corners(frame)"])

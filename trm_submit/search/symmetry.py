@@ -14,6 +14,9 @@ first: a smaller one can fit the demonstrations by chance and miss the test). `m
 over the side a marker colour touches it on, the marker giving way to the reflection (2bcee788).
 `mirror_to_corner_cells` reflects a shape toward each lone cell of another colour at one corner of it, in that cell's
 colour: over a side for a cell beside the corner cell, through the corner for a diagonal one (b775ac94).
+`throw_corners` reflects an object's four corner colours through its centre, out past its opposite corners: a
+solid block's corners as blocks of its size (93b581b8), a frame's inner corner cells as one cell each, taken out of
+the frame (952a094c).
 """
 
 from __future__ import annotations
@@ -357,6 +360,9 @@ def ops(ctx: TaskContext) -> list[Op]:
                 result.append(Op(f"symmetry_patch({kind},{m})", partial(symmetry_patch, mask_colour=m, kind=kind)))
     corner = Op("mirror_to_corner_cells", partial(mirror_to_corner_cells, ctx_bg=ctx.bg), keeps_shape=True)
     result += [corner] if ctx.same_shape and agrees(corner.fn, ctx, exact=False) else []
+    for kind in THROW_KINDS:
+        throw = Op(f"throw_corners({kind})", partial(throw_corners, ctx_bg=ctx.bg, kind=kind), keeps_shape=True)
+        result += [throw] if ctx.same_shape and agrees(throw.fn, ctx, exact=False) else []
     return result + _unocclusion_ops(ctx) + _marker_mirror_ops(ctx)
 
 
@@ -436,6 +442,59 @@ def mirror_to_corner_cells(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
             rows, cols = rows[inside], cols[inside]
             free = grid[rows, cols] == bg
             out[rows[free], cols[free]] = o.grid[my, mx]
+            changed = True
+    return out if changed else None
+
+
+THROW_KINDS = ("block", "frame")
+
+
+def _thrown_corners(grid: np.ndarray, bg: int, top: int, left: int, bottom: int, right: int,
+                    kind: str) -> list[tuple[int, int, int, int]] | None:
+    """The (row, col, dy, dx) of the corner cells `throw_corners` takes from the box top..bottom x left..right (ends
+    included) and the diagonal each goes out along; None where the box is no solid block / no one-colour frame."""
+    box = grid[top:bottom + 1, left:right + 1]
+    if kind == "block":
+        if box.shape[0] < 2 or box.shape[1] < 2 or (box == bg).any():
+            return None
+        return [(top, left, 1, 1), (top, right, 1, -1), (bottom, left, -1, 1), (bottom, right, -1, -1)]
+    if box.shape[0] < 4 or box.shape[1] < 4:
+        return None
+    ring = np.ones(box.shape, bool)
+    ring[1:-1, 1:-1] = False
+    if len(np.unique(box[ring])) != 1 or box[0, 0] == bg:
+        return None
+    corners = [(top + 1, left + 1, 1, 1), (top + 1, right - 1, 1, -1), (bottom - 1, left + 1, -1, 1),
+               (bottom - 1, right - 1, -1, -1)]
+    return [c for c in corners if grid[c[0], c[1]] not in (bg, box[0, 0])] or None
+
+
+def throw_corners(grid: np.ndarray, ctx_bg: int, kind: str) -> np.ndarray | None:
+    """Each object (8-neighbour, multicolour) whose box is a solid block of several colours ("block") or a one-colour
+    frame with cells at its inner corners ("frame") has each corner colour thrown through the centre to beyond the
+    opposite corner: a block's corner as a block of the object's size diagonally beside that corner (93b581b8), a
+    frame's inner corner as the one cell diagonally outside it, the inner cell cleared (952a094c). Only background
+    cells painted, clipped at the edge. None where no object has such corners."""
+    bg = grid_background(grid, ctx_bg)
+    out = grid.copy()
+    h, w = grid.shape
+    changed = False
+    for o in components(grid, bg, "m8"):
+        bottom, right = o.top + o.mask.shape[0] - 1, o.left + o.mask.shape[1] - 1
+        corners = _thrown_corners(grid, bg, o.top, o.left, bottom, right, kind)
+        if corners is None or (kind == "block" and len(np.unique(o.grid)) < 2):
+            continue
+        bh, bw = (o.mask.shape if kind == "block" else (1, 1))
+        for y, x, dy, dx in corners:
+            row = bottom + 1 if dy > 0 else o.top - bh   # beyond the opposite corner, outward
+            col = right + 1 if dx > 0 else o.left - bw
+            r0, r1, c0, c1 = max(row, 0), min(row + bh, h), max(col, 0), min(col + bw, w)
+            if r0 >= r1 or c0 >= c1:
+                continue
+            patch = out[r0:r1, c0:c1]
+            patch[grid[r0:r1, c0:c1] == bg] = grid[y, x]
+            if kind == "frame":
+                out[y, x] = bg
             changed = True
     return out if changed else None
 
