@@ -320,3 +320,31 @@ def test_anchored_copies_grow_each_dot_into_its_pattern_turned_as_fitted():
 
 def test_anchored_copies_solve_a_training_task():
     assert_op_solves(copies, "3e980e27", ["anchored_copies(2:flip_h,3:identity)"])
+
+
+def test_repeat_toward_marker_repeats_the_shape_in_the_marker_colour_to_the_edge():
+    g = np.full((7, 7), 1, dtype=np.uint8)   # background: the most common colour
+    g[1:3, 1:3] = 0                          # a 2 x 2 block of colour 0
+    g[3, 3] = 5                              # the marker at its bottom-right corner
+    want = g.copy()
+    want[3:5, 3:5] = 5                       # a step of (1, 1) would touch the block: the step is (2, 2)
+    want[5:7, 5:7] = 5
+    got = copies.repeat_toward_marker(g)
+    assert got is not None and (got == want).all()
+    up = np.full((7, 7), 1, dtype=np.uint8)
+    up[4, 2:5] = 0                           # a bar of three, the marker above its middle: straight up
+    up[3, 3] = 5
+    want = up.copy()
+    want[3, 2:5] = 5
+    want[2, 2:5] = 5
+    want[1, 2:5] = 5
+    want[0, 2:5] = 5
+    got = copies.repeat_toward_marker(up)
+    assert got is not None and (got == want).all()
+    lone = np.full((5, 5), 1, dtype=np.uint8)
+    lone[2, 2] = 0
+    assert copies.repeat_toward_marker(lone) is None   # no marker beside the shape
+
+
+def test_repeat_toward_marker_solves_a_training_task():
+    assert_op_solves(copies, "e8dc4411", ["repeat_toward_marker"])

@@ -46,6 +46,9 @@ diagonal step at a time toward each marked corner until it leaves the grid, its 
 `anchored_copies`: every template (an object of two or more colours) is anchored on each colour it holds once; a lone
 cell of an anchor colour gets a copy of that template, anchor on the cell, turned the way the demonstrations show for
 that colour (3e980e27: "each dot grows the pattern that holds its colour; red ones mirrored").
+
+`repeat_toward_marker`: a one-colour shape touched by one lone cell of another colour repeated in that colour toward
+the cell, step after step to the edge (e8dc4411: "the dot says which way the pattern runs").
 """
 
 from __future__ import annotations
@@ -352,6 +355,51 @@ def shoot_copies(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | Non
     return out if found else None
 
 
+def _repeat_step(shape: np.ndarray, mark: tuple[int, int], h: int, w: int) -> tuple[int, int] | None:
+    """The step from `shape` (a mask) toward `mark`: along the signs of the mark's offset from the shape's box
+    centre, the fewest cells that carry a copy onto the mark without touching the shape."""
+    rows, cols = np.nonzero(shape)
+    dy = int(np.sign(2 * mark[0] - rows.min() - rows.max()))
+    dx = int(np.sign(2 * mark[1] - cols.min() - cols.max()))
+    for k in range(1, max(h, w) + 1):
+        moved = set(zip((rows + k * dy).tolist(), (cols + k * dx).tolist()))
+        if mark in moved and not moved & set(zip(rows.tolist(), cols.tolist())):
+            return k * dy, k * dx
+    return None
+
+
+def repeat_toward_marker(grid: np.ndarray) -> np.ndarray | None:
+    """Every one-colour shape touched (8-neighbour) by one lone cell of another colour is repeated in that cell's
+    colour toward it, step after step to the grid's edge, each step the shortest that puts a copy on the marker
+    without touching the shape (e8dc4411: "the dot says which way the pattern runs"). The background is the grid's
+    most common colour; only its cells are painted. None where no shape has such a marker or a step fails."""
+    bg = most_common_colour(grid)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "m8"):
+        colours, counts = np.unique(o.grid[o.mask], return_counts=True)
+        if len(colours) != 2 or counts.min() != 1 or counts.max() < 2:
+            continue
+        marker = int(colours[np.argmin(counts)])
+        my, mx = np.argwhere(o.mask & (o.grid == marker))[0]
+        mark = (int(my), int(mx))
+        step = _repeat_step(o.mask & (o.grid != marker), mark, h, w)
+        if step is None:
+            return None
+        rows, cols = np.nonzero(o.mask & (o.grid != marker))
+        rows, cols = rows + o.top, cols + o.left
+        for k in range(1, h + w):
+            rr, cc = rows + k * step[0], cols + k * step[1]
+            keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            if not keep.any():
+                break
+            rr, cc = rr[keep], cc[keep]
+            free = grid[rr, cc] == bg
+            out[rr[free], cc[free]] = marker
+        found = True
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again, the
     shapes coloured like the framed ones and the shape stretched into the frame (same-shape tasks); the shape scaled
@@ -371,7 +419,8 @@ def ops(ctx: TaskContext) -> list[Op]:
               Op("frame_again", partial(frame_again, ctx_bg=ctx.bg), keeps_shape=True),
               Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True),
               Op("colour_like_penned", partial(colour_like_penned, ctx_bg=ctx.bg), keeps_shape=True),
-              Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True)]
+              Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True),
+              Op("repeat_toward_marker", repeat_toward_marker, keeps_shape=True)]
     fitted += [Op(f"shoot_copies({m})", partial(shoot_copies, ctx_bg=ctx.bg, marker=m), keeps_shape=True)
                for m in marker_colours(ctx)]
     turns = fit_anchor_turns(list(zip(ctx.train_in, ctx.train_out)), ctx.bg)
