@@ -377,3 +377,73 @@ def test_corner_ticks_carry_each_side_of_a_hollow_square_past_its_corners():
 
 def test_corner_ticks_solve_a_training_task():
     assert_op_solves(lines, "14b8e18c", ["corner_ticks(2,squares)"], dataset="arc-agi-2")
+
+
+def test_swap_and_extend_turns_a_framed_square_inside_out_and_grows_it():
+    g = np.zeros((8, 8), dtype=np.uint8)
+    g[2:6, 2:5] = 4
+    g[3:5, 3] = 6                            # a 4 x 3 frame of 4 around a 2 x 1 inside of 6
+    want = np.zeros((8, 8), dtype=np.uint8)
+    want[2:6, 2:5] = 6
+    want[3:5, 3] = 4                         # swapped
+    want[0:2, 2:5] = 4                       # up and down by the inside's height (2)
+    want[6:8, 2:5] = 4
+    want[2:6, 1] = 4                         # left and right by its width (1)
+    want[2:6, 5] = 4
+    got = lines.swap_and_extend(g, 0)
+    assert got is not None and (got == want).all()
+    solid = np.zeros((6, 6), dtype=np.uint8)
+    solid[1:4, 1:4] = 4                      # one colour: no inside
+    assert lines.swap_and_extend(solid, 0) is None
+
+
+def test_swap_and_extend_solves_a_training_task():
+    assert_op_solves(lines, "3befdf3e", ["swap_and_extend"])
+
+
+def test_shelter_lines_rain_down_the_columns_with_a_dot_under_the_shelter():
+    g = np.zeros((9, 9), dtype=np.uint8)
+    g[1, 3:6] = 7
+    g[2, 2], g[2, 6] = 7, 7                  # the shelter: a bar with two legs, columns 2-6
+    g[6, 4], g[5, 6], g[4, 8], g[0, 3] = 2, 2, 2, 2   # under column 4 and 6; outside; above
+    before = g.copy()
+    want = g.copy()
+    want[2:, 4] = 2                          # from under the bar to the bottom
+    want[3:, 6] = 2                          # from under the leg
+    got = lines.shelter_lines(g, 0)
+    assert got is not None and (got == want).all()
+    assert (g == before).all()               # the input is left as it was
+    g[6, 4] = 3                              # dots of two colours: no single rain colour
+    assert lines.shelter_lines(g, 0) is None
+
+
+def test_shelter_lines_solve_a_training_task():
+    assert_op_solves(lines, "6d58a25d", ["shelter_lines"])
+
+
+def test_corner_stamps_fit_each_corner_and_paint_it_in_the_cell_colour():
+    def pair(y: int, x: int, colour: int, cells: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        i = np.zeros((6, 6), dtype=np.uint8)
+        i[y, x] = colour
+        o = np.zeros((6, 6), dtype=np.uint8)
+        for r, c in cells:
+            o[r, c] = colour
+        return i, o
+    pairs = [pair(0, 0, 3, [(1, 1), (1, 2)]),          # top-left: erased, a bar one row in
+             pair(5, 5, 4, [(5, 5), (3, 3)])]          # bottom-right: kept, a dot two steps in
+    stamps = stamp.fit_corner_stamps(pairs, 0)
+    assert stamps == {0: (False, ((1, 1), (1, 2))), 3: (True, ((2, 2),))}
+    test = np.zeros((6, 6), dtype=np.uint8)
+    test[0, 0], test[5, 5] = 7, 8
+    want = np.zeros((6, 6), dtype=np.uint8)
+    want[1, 1], want[1, 2] = 7, 7
+    want[5, 5], want[3, 3] = 8, 8
+    got = stamp.corner_stamps(test, 0, stamps)
+    assert got is not None and (got == want).all()
+    test[0, 5] = 2                                     # a corner no demonstration showed
+    assert stamp.corner_stamps(test, 0, stamps) is None
+    assert stamp.fit_corner_stamps(pairs + [pair(0, 0, 3, [(2, 2)])], 0) is None   # two top-left stamps
+
+
+def test_corner_stamps_solve_a_training_task():
+    assert_op_solves(stamp, "fd02da9e", ["corner_stamps(4)"], dataset="arc-agi-2")

@@ -15,7 +15,10 @@ fills the gaps of the broken lines of a colour (rows and columns of its box it m
 in the shape's colour, the rectangle one cell inside the lone marker cells around it (928ad970: "a box that just fits
 between the dots"); `trim_objects` erases the first k columns (or rows) of every object from one side (52364a65: "each
 shape loses its two leftmost columns"); `corner_ticks` paints the eight cells that carry each side of every hollow
-square (or rectangle) one cell past its corners (ARC-AGI-2 14b8e18c). Lines drawn from seed cells across the grid
+square (or rectangle) one cell past its corners (ARC-AGI-2 14b8e18c); `swap_and_extend` swaps a framed square's frame and
+inside colours and extends each of its sides outward by the inside's width in the frame's colour (3befdf3e);
+`shelter_lines` drops a line from the underside of the largest shape to the bottom edge down every column where a
+dot lies under it, in the dots' colour (6d58a25d: "rain under the umbrella where a drop fell"). Lines drawn from seed cells across the grid
 (bounces, detours, walls, crossings) live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -434,6 +437,64 @@ def corner_ticks(grid: np.ndarray, ctx_bg: int, colour: int, squares: bool) -> n
     return out if found else None
 
 
+def swap_and_extend(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every solid rectangle (multicolour object, 4-neighbour, filling its box) of a one-cell frame of one colour
+    around an inside of another gets the two colours swapped and each side extended outward, as long as the side,
+    by as many cells as the inside is wide across that side, in the frame's colour (3befdf3e: "the square turns
+    inside out and grows by its middle"). Only background cells painted. None without such a rectangle."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "m4"):
+        if o.height < 3 or o.width < 3 or not o.mask.all():
+            continue
+        ring = np.ones(o.mask.shape, dtype=bool)
+        ring[1:-1, 1:-1] = False
+        frame, inside = np.unique(o.grid[ring]), np.unique(o.grid[~ring])
+        if len(frame) != 1 or len(inside) != 1 or frame[0] == inside[0]:
+            continue
+        found = True
+        f, i = int(frame[0]), int(inside[0])
+        top, left, bottom, right = o.top, o.left, o.top + o.height, o.left + o.width
+        out[top:bottom, left:right] = np.where(ring, i, f)
+        kh, kw = o.height - 2, o.width - 2
+        for r0, r1, c0, c1 in ((top - kh, top, left, right), (bottom, bottom + kh, left, right),
+                               (top, bottom, left - kw, left), (top, bottom, right, right + kw)):
+            r0, r1, c0, c1 = max(r0, 0), min(r1, h), max(c0, 0), min(c1, w)
+            if r0 < r1 and c0 < c1:
+                patch = out[r0:r1, c0:c1]
+                patch[grid[r0:r1, c0:c1] == bg] = f
+    return out if found else None
+
+
+def shelter_lines(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """The largest object (one colour, 8-neighbour) is a shelter; every other object is a dot (at most half its
+    size), all of one colour. Down each column of the shelter that has a dot cell below its lowest shelter cell, the
+    background from there to the bottom edge is painted in the dots' colour. None where the dots have several
+    colours or no column has a dot under the shelter."""
+    bg = grid_background(grid, ctx_bg)
+    objs = components(grid, bg, "c8")
+    if len(objs) < 2:
+        return None
+    shelter = max(objs, key=lambda o: o.size)
+    dots = [o for o in objs if o is not shelter]
+    colours = {int(o.grid[0, 0]) for o in dots}
+    if len(colours) != 1 or shelter.size < 3 or any(o.size * 2 > shelter.size for o in dots):
+        return None
+    colour = colours.pop()
+    out, found = grid.copy(), False
+    for x in range(shelter.width):
+        rows = np.nonzero(shelter.mask[:, x])[0]
+        if not len(rows):
+            continue
+        r, c = shelter.top + int(rows.max()), shelter.left + x
+        column = grid[r + 1:, c]
+        if (column == colour).any():
+            out[r + 1:, c] = np.where(column == bg, colour, column)
+            found = True
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """connect and surround variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -485,6 +546,8 @@ def ops(ctx: TaskContext) -> list[Op]:
                             disjoint=disjoint)))
     candidates.append(Op("box_in_markers", partial(box_in_markers, ctx_bg=bg)))
     candidates.append(Op("connect_diagonal", partial(connect_diagonal, ctx_bg=bg)))
+    candidates.append(Op("swap_and_extend", partial(swap_and_extend, ctx_bg=bg)))
+    candidates.append(Op("shelter_lines", partial(shelter_lines, ctx_bg=bg)))
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))

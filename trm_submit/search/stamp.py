@@ -9,6 +9,10 @@ grid's edge: the cells at the offsets of the first period (those whose projectio
 their translates by every multiple of v, painted in the seed's colour or a fixed one; "both" also draws the motif
 turned by 180 degrees the other way (3ac3eb23: "a zigzag falls from each dot"; d06dbe63: "a staircase up and down
 from the dot"). The motif and v are read off the demonstrations and offered only where they reproduce them.
+
+Corner stamps (`corner_stamps`): a cell at a corner of the grid is replaced by a pattern in its colour, the pattern
+(offsets from the corner, and whether the cell itself stays) read off the demonstrations per corner, whatever the
+colour (ARC-AGI-2 fd02da9e: "each corner dot throws its own shape inward").
 """
 
 from __future__ import annotations
@@ -158,13 +162,68 @@ def motif_ops(ctx: TaskContext, pairs: list[tuple[np.ndarray, np.ndarray]]) -> l
     return []
 
 
+CornerStamps = dict[int, tuple[bool, tuple[tuple[int, int], ...]]]   # corner -> (seed kept, offsets)
+
+
+def _corner_cells(h: int, w: int) -> list[tuple[int, int, int, int]]:
+    """(row, column, row step inward, column step inward) of the four corners: top-left, top-right, bottom-left,
+    bottom-right."""
+    return [(0, 0, 1, 1), (0, w - 1, 1, -1), (h - 1, 0, -1, 1), (h - 1, w - 1, -1, -1)]
+
+
+def fit_corner_stamps(pairs: list[tuple[np.ndarray, np.ndarray]], ctx_bg: int) -> CornerStamps | None:
+    """Per corner that holds a coloured cell on some train input: the output cells of that colour that were
+    background, as offsets inward from the corner, and whether the corner cell keeps its colour. None where a
+    corner's instances disagree, two corners of one input share a colour, or no corner holds one."""
+    stamps: CornerStamps = {}
+    for i, o in pairs:
+        bg = grid_background(i, ctx_bg)
+        h, w = i.shape
+        corners = [(k, y, x, sy, sx) for k, (y, x, sy, sx) in enumerate(_corner_cells(h, w)) if i[y, x] != bg]
+        if len({int(i[y, x]) for _, y, x, _, _ in corners}) != len(corners):
+            return None
+        for k, y, x, sy, sx in corners:
+            ys, xs = np.nonzero((o == i[y, x]) & (i == bg))
+            entry = (bool(o[y, x] == i[y, x]), tuple(sorted(zip(((ys - y) * sy).tolist(), ((xs - x) * sx).tolist()))))
+            if stamps.setdefault(k, entry) != entry:
+                return None
+    return stamps or None
+
+
+def corner_stamps(grid: np.ndarray, ctx_bg: int, stamps: CornerStamps) -> np.ndarray | None:
+    """Each coloured corner cell replaced by its corner's stamp (offsets inward) in its colour, over the
+    background. None where a coloured corner has no stamp or no corner is coloured."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for k, (y, x, sy, sx) in enumerate(_corner_cells(h, w)):
+        if grid[y, x] == bg:
+            continue
+        if k not in stamps:
+            return None
+        kept, offsets = stamps[k]
+        found = True
+        if not kept:
+            out[y, x] = bg
+        for dy, dx in offsets:
+            r, c = y + dy * sy, x + dx * sx
+            if 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
+                out[r, c] = grid[y, x]
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
-    """The motif rays and the radius-1 stamp op, where they reproduce every train output (same-shape tasks)."""
+    """The motif rays, the corner stamps and the radius-1 stamp op, where they reproduce every train output
+    (same-shape tasks)."""
     pairs = same_shape_pairs(ctx)
     if not ctx.same_shape or not pairs:
         return []
     bg = ctx.bg
     found = motif_ops(ctx, pairs)
+    corners = fit_corner_stamps(pairs, bg)
+    if corners is not None:
+        fn = partial(corner_stamps, ctx_bg=bg, stamps=corners)
+        found += [Op(f"corner_stamps({len(corners)})", fn, keeps_shape=True)] if reproduces(fn, ctx) else []
     for radius in (1,):
         stamps = fit_stamps(pairs, bg, radius)
         if not stamps:
