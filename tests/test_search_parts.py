@@ -143,6 +143,27 @@ def test_copy_to_marked_solves_a_real_training_task():
     assert_op_solves(parts, "e734a0e8", ["copy_to_marked"], "arc-agi-2")
 
 
+def test_part_as_map_fills_each_part_with_its_cell_of_the_emptiest_part():
+    g = np.zeros((5, 5), np.uint8)
+    g[2, :] = 5
+    g[:, 2] = 5                                  # four 2x2 parts, separated by 5-lines
+    g[0:2, 0:2] = [[1, 0], [0, 3]]               # the emptiest part (two cells): the map
+    g[0:2, 3:5] = [[4, 4], [4, 0]]
+    g[3:5, 0:2] = [[6, 6], [0, 6]]
+    g[3:5, 3:5] = [[7, 7], [7, 7]]
+    want = g.copy()
+    want[0:2, 0:2], want[0:2, 3:5], want[3:5, 0:2], want[3:5, 3:5] = 1, 0, 0, 3
+    assert np.array_equal(parts.part_as_map(g, 0, "emptiest"), want)
+    want[0:2, 0:2], want[0:2, 3:5], want[3:5, 0:2], want[3:5, 3:5] = 7, 7, 7, 7   # the fullest: all 7
+    assert np.array_equal(parts.part_as_map(g, 0, "fullest"), want)
+    g[0:2, 3:5] = [[4, 0], [0, 4]]               # two parts tie for the emptiest
+    assert parts.part_as_map(g, 0, "emptiest") is None
+
+
+def test_part_as_map_solves_a_real_training_task():
+    assert_op_solves(parts, "09629e4f", ["part_as_map(emptiest,bg0)"])
+
+
 def test_solid_parts_reads_the_plain_panels_among_patterned_ones():
     rng = np.random.default_rng(5)
     g = rng.integers(1, 4, size=(11, 14)).astype(np.uint8)

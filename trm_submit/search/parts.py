@@ -12,7 +12,9 @@ differs from them most is the pattern, and every other part that differs (a mark
 part; the one part holding a marker colour goes to the slot its marker cell names and the others are cleared
 (6d0160f0: "the panel with the yellow cell goes where the yellow cell points"). `solid_parts`: among patterned
 parts, the few filled with one colour form a block; one cell per solid part, laid out as they are (458e3a53: "the
-colours of the plain panels").
+colours of the plain panels"). `part_as_map`: parts laid out as the cells of one part; the emptiest (or fullest)
+part is a map, and every part is filled with the colour of its cell in the map (09629e4f: "the sparsest panel says
+how to paint the panels").
 """
 
 from __future__ import annotations
@@ -234,6 +236,28 @@ def part_to_marker_slot(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarra
     return out
 
 
+def part_as_map(grid: np.ndarray, ctx_bg: int, pick: str) -> np.ndarray | None:
+    """Every part filled with the colour of its own cell in the one part whose coloured-cell count is the least
+    (`pick` "emptiest") or the most ("fullest"); the parts must be as many (rows x columns) as a part has cells.
+    None otherwise, or where two parts tie for the map."""
+    layout = _layout(grid, ctx_bg)
+    if layout is None:
+        return None
+    parts, n_rows, n_cols, bg = layout
+    if any((r1 - r0, c1 - c0) != (n_rows, n_cols) for r0, r1, c0, c1 in parts):
+        return None
+    counts = _counts(grid, parts, bg)
+    best = min(counts) if pick == "emptiest" else max(counts)
+    if counts.count(best) != 1 or best == 0:
+        return None
+    r0, r1, c0, c1 = parts[counts.index(best)]
+    source = grid[r0:r1, c0:c1]
+    out = grid.copy()
+    for k, (a0, a1, b0, b1) in enumerate(parts):
+        out[a0:a1, b0:b1] = source[k // n_cols, k % n_cols]
+    return out
+
+
 def copy_to_marked(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     """The pattern part copied over every marked part (module docstring); None without a layout of three or more
     parts of one size, two alike, one pattern and a marked part."""
@@ -323,11 +347,24 @@ def _text(table: dict) -> str:
     return ",".join(f"{k}:{names.get(v, v)}" for k, v in sorted(table.items(), key=str))
 
 
+def _map_ops(ctx: TaskContext) -> list[Op]:
+    """The first `part_as_map` that reproduces every train output, on the task's background or, where the
+    separators are the commonest colour, on black."""
+    for bg in dict.fromkeys((ctx.bg, 0)):
+        for pick in ("emptiest", "fullest"):
+            op = Op(f"part_as_map({pick}{',bg0' if bg != ctx.bg else ''})",
+                    partial(part_as_map, ctx_bg=bg, pick=pick), keeps_shape=True)
+            if agrees(op.fn, ctx, exact=True):
+                return [op]
+    return []
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
     of the one coloured part into the empty ones, where every train input has a separator layout; the solid
-    parts' colours where they give every train output (no separators needed)."""
+    parts' colours where they give every train output (no separators needed); the map part where it gives them."""
     solid = [Op("solid_parts", solid_parts)] if not ctx.same_shape and reproduces(solid_parts, ctx) else []
+    solid += _map_ops(ctx) if ctx.same_shape else []
     found_layouts = [_layout(i, ctx.bg) for i in ctx.train_in]
     if not found_layouts or any(layout is None for layout in found_layouts):
         return solid
