@@ -15,11 +15,11 @@ fills the gaps of the broken lines of a colour (rows and columns of its box it m
 in the shape's colour, the rectangle one cell inside the lone marker cells around it (928ad970: "a box that just fits
 between the dots"); `trim_objects` erases the first k columns (or rows) of every object from one side (52364a65: "each
 shape loses its two leftmost columns"); `corner_ticks` paints the eight cells that carry each side of every hollow
-square (or rectangle) one cell past its corners (ARC-AGI-2 14b8e18c); `swap_and_extend` swaps a framed square's frame and
-inside colours and extends each of its sides outward by the inside's width in the frame's colour (3befdf3e);
-`shelter_lines` drops a line from the underside of the largest shape to the bottom edge down every column where a
-dot lies under it, in the dots' colour (6d58a25d: "rain under the umbrella where a drop fell"). Lines drawn from seed cells across the grid
-(bounces, detours, walls, crossings) live in `rays`.
+square (or rectangle) one cell past its corners (ARC-AGI-2 14b8e18c); `swap_and_extend` swaps a framed square's
+frame and inside colours and extends each of its sides outward by the inside's width in the frame's colour
+(3befdf3e); `shelter_lines` drops a line from the underside of the largest shape to the bottom edge down every column
+where a dot lies under it, in the dots' colour (6d58a25d: "rain under the umbrella where a drop fell"). Lines drawn
+from seed cells across the grid (bounces, detours, walls, crossings) live in `rays`.
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
 """
