@@ -348,3 +348,26 @@ def test_repeat_toward_marker_repeats_the_shape_in_the_marker_colour_to_the_edge
 
 def test_repeat_toward_marker_solves_a_training_task():
     assert_op_solves(copies, "e8dc4411", ["repeat_toward_marker"])
+
+
+def test_repeat_to_wall_runs_the_tile_to_the_wall_of_its_key_colour():
+    g = np.full((5, 12), 8, dtype=np.uint8)       # background: the most common colour
+    g[1:4, 1:4] = 1
+    g[2, 2] = 4                                   # a 3 x 3 tile of 1 with a key cell of 4
+    g[:, 10:12] = 4                               # the wall of 4, to the right
+    assert copies.repeat_to_wall(g) is None       # copies at columns 4 and 7 miss it; the next leaves the grid
+    g2 = np.full((5, 13), 8, dtype=np.uint8)
+    g2[1:4, 1:4] = 1
+    g2[2, 2] = 4
+    g2[:, 10:13] = 4
+    want = g2.copy()
+    for left in (4, 7, 10):                       # the third copy's key (column 11) lands on the wall
+        want[1:4, left:left + 3] = g2[1:4, 1:4]
+    got = copies.repeat_to_wall(g2)
+    assert got is not None and (got == want).all()
+    g2[:, 10:13] = 5                              # a wall of another colour: nothing to run to
+    assert copies.repeat_to_wall(g2) is None
+
+
+def test_repeat_to_wall_solves_a_training_task():
+    assert_op_solves(copies, "985ae207", ["repeat_to_wall"], "arc-agi-2")

@@ -48,7 +48,10 @@ cell of an anchor colour gets a copy of that template, anchor on the cell, turne
 that colour (3e980e27: "each dot grows the pattern that holds its colour; red ones mirrored").
 
 `repeat_toward_marker`: a one-colour shape touched by one lone cell of another colour repeated in that colour toward
-the cell, step after step to the edge (e8dc4411: "the dot says which way the pattern runs").
+the cell, step after step to the edge (e8dc4411: "the dot says which way the pattern runs"). `repeat_to_wall`: an
+object of several colours, one of them in a single cell, repeated side by side toward the first cell of that colour
+along that cell's row or column until a copy's single cell lands on it (ARC-AGI-2 985ae207: "the tile runs to the wall
+of its middle colour").
 """
 
 from __future__ import annotations
@@ -400,6 +403,52 @@ def repeat_toward_marker(grid: np.ndarray) -> np.ndarray | None:
     return out if found else None
 
 
+def _wall_step(grid: np.ndarray, bg: int, o: Obj, y: int, x: int) -> tuple[int, int] | None:
+    """The step (one object height or width) from the object toward the first non-background cell beyond it
+    along the row or column of its key cell (y, x), where that cell has the key colour; None unless exactly one
+    direction finds one."""
+    h, w = grid.shape
+    key = grid[y, x]
+    found = []
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        r, c = y + dy, x + dx
+        while 0 <= r < h and 0 <= c < w and (o.top <= r < o.top + o.height and o.left <= c < o.left + o.width):
+            r, c = r + dy, c + dx
+        while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
+            r, c = r + dy, c + dx
+        if 0 <= r < h and 0 <= c < w and grid[r, c] == key:
+            found.append((dy * o.height, dx * o.width))
+    return found[0] if len(found) == 1 else None
+
+
+def repeat_to_wall(grid: np.ndarray) -> np.ndarray | None:
+    """Every object (8-neighbour, several colours, filling its box) with one colour in a single cell (its key) is
+    copied side by side toward the first cell of the key colour along the key cell's row or column, until a copy's
+    key cell lands on a cell of that colour; the copies are painted over whatever lies there. The background is the
+    grid's most common colour. None where an object's copies leave the grid first or no object has such a wall."""
+    bg = most_common_colour(grid)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "m8"):
+        colours, counts = np.unique(o.grid[o.mask], return_counts=True)
+        if len(colours) < 2 or not o.mask.all() or (counts == 1).sum() != 1:
+            continue
+        ky, kx = np.argwhere(o.grid == colours[counts == 1][0])[0]
+        y, x = o.top + int(ky), o.left + int(kx)
+        step = _wall_step(grid, bg, o, y, x)
+        if step is None:
+            continue
+        for k in range(1, h + w):
+            top, left = o.top + k * step[0], o.left + k * step[1]
+            if top < 0 or left < 0 or top + o.height > h or left + o.width > w:
+                return None
+            out[top:top + o.height, left:left + o.width] = o.grid
+            if grid[y + k * step[0], x + k * step[1]] == grid[y, x]:
+                break
+        found = True
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Template copies, the template kept or erased, the box stretched to its marker, the frame drawn again, the
     shapes coloured like the framed ones and the shape stretched into the frame (same-shape tasks); the shape scaled
@@ -420,7 +469,8 @@ def ops(ctx: TaskContext) -> list[Op]:
               Op("colour_like_framed", partial(colour_like_framed, ctx_bg=ctx.bg), keeps_shape=True),
               Op("colour_like_penned", partial(colour_like_penned, ctx_bg=ctx.bg), keeps_shape=True),
               Op("stretch_into_frame", partial(stretch_into_frame, ctx_bg=ctx.bg), keeps_shape=True),
-              Op("repeat_toward_marker", repeat_toward_marker, keeps_shape=True)]
+              Op("repeat_toward_marker", repeat_toward_marker, keeps_shape=True),
+              Op("repeat_to_wall", repeat_to_wall, keeps_shape=True)]
     fitted += [Op(f"shoot_copies({m})", partial(shoot_copies, ctx_bg=ctx.bg, marker=m), keeps_shape=True)
                for m in marker_colours(ctx)]
     turns = fit_anchor_turns(list(zip(ctx.train_in, ctx.train_out)), ctx.bg)
