@@ -388,3 +388,26 @@ def test_snap_pairs_reads_the_pairs_off_the_demonstrations():
 
 def test_snap_pairs_solves_a_training_task():
     assert_op_solves(move, "494ef9d7", ["snap_pairs(rows;18,47)"], dataset="arc-agi-2")
+
+
+def test_plug_holes_moves_each_piece_into_the_hole_of_its_shape():
+    g = np.zeros((8, 8), dtype=np.uint8)
+    g[0:4, 0:4] = 5
+    g[1:3, 1], g[1, 2] = 0, 0                    # an L-shaped hole in a box of 5
+    g[5, 5:7], g[6, 5] = 3, 3                    # a piece of that L shape
+    g[7, 0:2] = 4                                # a bar: no hole of its shape, it stays
+    want = g.copy()
+    want[5, 5:7], want[6, 5] = 0, 0              # the piece leaves its place
+    want[1:3, 1], want[1, 2] = 3, 3              # and fills the hole
+    got = move.plug_holes(g, 0)
+    assert got is not None and (got == want).all()
+    g[2, 5:7], g[3, 5] = 2, 2                    # a second piece of the L shape (and colour 2 nowhere else): a tie
+    assert move.plug_holes(g, 0) is None
+    g[7, 7] = 2                                  # 2 now scattered over two objects: the piece of 3 wins again
+    want[2, 5:7], want[3, 5], want[7, 7] = 2, 2, 2
+    got = move.plug_holes(g, 0)
+    assert got is not None and (got == want).all()
+
+
+def test_plug_holes_solves_a_training_task():
+    assert_op_solves(move, "228f6490", ["plug_holes"])

@@ -46,10 +46,14 @@ their scale", 6aa20dc0). Every marker must serve exactly one placement, and a gr
 Snapping pairs: along each row (or column), of two cells next in line whose colours make a pair the demonstrations
 snap together, the later one slides back to touch the earlier one; other pairs stay (`snap_pairs`: "4 and 7 belong
 together, 6 and 7 do not", ARC-AGI-2 494ef9d7). The pairs are read off the demonstrations.
+
+Plugging holes: every enclosed background region that exactly one loose piece (a one-colour object) matches in shape
+takes that piece, which leaves its old place (`plug_holes`: "each piece goes into the hole it fits", 228f6490).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from typing import Callable
 
@@ -58,6 +62,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, marker_colours, same_shape_pairs, shape_keeping
 from .geometry import DIHEDRAL
+from .grid_loops import enclosed
 from .objects import Obj, cells_of, colour_counts, components, grid_background, most_common_colour, place
 
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
@@ -645,11 +650,41 @@ def _snap_ops(ctx: TaskContext) -> list[Op]:
     return found[:1]
 
 
+def _colour_of(o: Obj) -> int:
+    """The colour of a one-colour object."""
+    return int(o.grid[o.mask][0])
+
+
+def plug_holes(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Each hole (an enclosed background region, 4-neighbour) whose shape exactly one piece (a one-colour object,
+    8-neighbour, no turning) has gets that piece, erased where it was; where several fit, the one piece whose colour
+    no other object has. A piece goes into one hole at most. None where no hole is plugged."""
+    bg = grid_background(grid, ctx_bg)
+    holes = components(enclosed(grid, bg).astype(np.uint8), 0, "c4")
+    if not holes:
+        return None
+    pieces = components(grid, bg, "c8")
+    per_colour = Counter(_colour_of(p) for p in pieces)
+    out, used = grid.copy(), set()
+    for hole in holes:
+        fits = [k for k, p in enumerate(pieces) if p.mask.shape == hole.mask.shape and (p.mask == hole.mask).all()]
+        if len(fits) > 1:   # a piece whose colour no other object has beats pieces of a scattered colour
+            fits = [k for k in fits if per_colour[_colour_of(pieces[k])] == 1]
+        if len(fits) != 1 or fits[0] in used:
+            continue
+        piece = pieces[fits[0]]
+        used.add(fits[0])
+        rows, cols = np.nonzero(piece.mask)
+        out[rows + piece.top, cols + piece.left] = bg
+        out[rows + hole.top, cols + hole.left] = piece.grid[rows, cols]
+    return out if used else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
-    to_own_colour, to_own_wall, step_to_corner and dock, where their moves agree with the train outputs; shift_colours
-    where every colour's own translation reproduces the train outputs; the first move_by_measure and the first
-    move_by_count that do; snap_pairs along the first axis where it does."""
+    to_own_colour, to_own_wall, step_to_corner, plug_holes and dock, where their moves agree with the train outputs;
+    shift_colours where every colour's own translation reproduces the train outputs; the first move_by_measure and
+    the first move_by_count that do; snap_pairs along the first axis where it does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -666,6 +701,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"to_own_wall({'keep' if keep else 'erase'})",
                       partial(to_own_wall, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     candidates.append(Op("step_to_corner", partial(step_to_corner, ctx_bg=bg)))
+    candidates.append(Op("plug_holes", partial(plug_holes, ctx_bg=bg)))
     candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
                    for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
