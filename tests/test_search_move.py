@@ -411,3 +411,22 @@ def test_plug_holes_moves_each_piece_into_the_hole_of_its_shape():
 
 def test_plug_holes_solves_a_training_task():
     assert_op_solves(move, "228f6490", ["plug_holes"])
+
+
+def test_retract_tethers_pulls_the_body_in_along_its_stalk():
+    g = np.zeros((9, 7), dtype=np.uint8)
+    g[0:2, 1:6] = 4                              # the anchor
+    g[2:5, 3] = 2                                # a stalk three cells long, its tip under the anchor
+    g[5:7, 2:5] = 2                              # the body
+    want = np.zeros((9, 7), dtype=np.uint8)
+    want[0:2, 1:6] = 4
+    want[2:4, 2:5] = 2                           # the body moved up three rows, the stalk gone
+    got = move.retract_tethers(g, 0)
+    assert got is not None and (got == want).all()
+    loose = g.copy()
+    loose[0:2, 1:6] = 0                          # nothing at the tip: nothing pulls
+    assert move.retract_tethers(loose, 0) is None
+
+
+def test_retract_tethers_solves_a_training_task():
+    assert_op_solves(move, "98cf29f8", ["retract_tethers"])

@@ -49,6 +49,10 @@ together, 6 and 7 do not", ARC-AGI-2 494ef9d7). The pairs are read off the demon
 
 Plugging holes: every enclosed background region that exactly one loose piece (a one-colour object) matches in shape
 takes that piece, which leaves its old place (`plug_holes`: "each piece goes into the hole it fits", 228f6490).
+
+Tethers: a one-colour object made of a body and a one-cell-wide stalk at one end whose tip touches another object
+drops the stalk and moves its body along it until it touches that object (`retract_tethers`: "the block is pulled in
+on its string", 98cf29f8).
 """
 
 from __future__ import annotations
@@ -680,11 +684,54 @@ def plug_holes(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if used else None
 
 
+def _stalk(mask: np.ndarray) -> tuple[int, int, int] | None:
+    """(axis, direction, length) of the one stalk of an object mask: the lines (rows for axis 0, columns for 1) at
+    one end holding one cell each, the body's lines beyond them holding more; direction -1 at the start, +1 at the
+    end. None without exactly one."""
+    found = []
+    for axis in (0, 1):
+        counts = mask.sum(axis=1 - axis)
+        for direction, seq in ((-1, counts), (1, counts[::-1])):
+            k = int(np.argmax(seq != 1)) if (seq != 1).any() else len(seq)
+            if 0 < k < len(seq) and seq[k] > 1:
+                found.append((axis, direction, k))
+    return found[0] if len(found) == 1 else None
+
+
+def retract_tethers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Every one-colour object (4-neighbour) with one stalk (`_stalk`) whose tip has a non-background cell of
+    another colour just beyond it loses the stalk, and its body moves the stalk's length toward that cell. None
+    where no object has such a tether."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "c4"):
+        stalk = _stalk(o.mask)
+        if stalk is None:
+            continue
+        axis, direction, k = stalk
+        rows, cols = np.nonzero(o.mask)
+        line = rows if axis == 0 else cols
+        tip = line.min() if direction < 0 else line.max()
+        ty, tx = (rows[line == tip][0], cols[line == tip][0])
+        by, bx = (ty + direction, tx) if axis == 0 else (ty, tx + direction)
+        by, bx = by + o.top, bx + o.left
+        colour = int(o.grid[ty, tx])
+        if not (0 <= by < h and 0 <= bx < w) or grid[by, bx] in (bg, colour):
+            continue
+        body = (line >= tip + k) if direction < 0 else (line <= tip - k)
+        dy, dx = (direction * k, 0) if axis == 0 else (0, direction * k)
+        out[rows + o.top, cols + o.left] = bg
+        out[rows[body] + o.top + dy, cols[body] + o.left + dx] = colour
+        found = True
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
-    to_own_colour, to_own_wall, step_to_corner, plug_holes and dock, where their moves agree with the train outputs;
-    shift_colours where every colour's own translation reproduces the train outputs; the first move_by_measure and
-    the first move_by_count that do; snap_pairs along the first axis where it does."""
+    to_own_colour, to_own_wall, step_to_corner, plug_holes, retract_tethers and dock, where their moves agree with
+    the train outputs; shift_colours where every colour's own translation reproduces the train outputs; the first
+    move_by_measure and the first move_by_count that do; snap_pairs along the first axis where it does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -702,6 +749,7 @@ def ops(ctx: TaskContext) -> list[Op]:
                       partial(to_own_wall, ctx_bg=bg, keep_lost=keep)) for keep in (False, True)]
     candidates.append(Op("step_to_corner", partial(step_to_corner, ctx_bg=bg)))
     candidates.append(Op("plug_holes", partial(plug_holes, ctx_bg=bg)))
+    candidates.append(Op("retract_tethers", partial(retract_tethers, ctx_bg=bg)))
     candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
                    for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
