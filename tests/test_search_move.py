@@ -430,3 +430,22 @@ def test_retract_tethers_pulls_the_body_in_along_its_stalk():
 
 def test_retract_tethers_solves_a_training_task():
     assert_op_solves(move, "98cf29f8", ["retract_tethers"])
+
+
+def test_corners_inward_steps_the_matching_corner_blocks_in_by_their_size():
+    g = np.zeros((8, 9), dtype=np.uint8)
+    g[0:2, 0:3] = 5                              # 5 in two corners: both move
+    g[6:8, 7:9] = 5
+    g[0, 8] = 6                                  # 6 in one corner only: it stays
+    want = np.zeros((8, 9), dtype=np.uint8)
+    want[2:4, 3:6] = 5                           # in by its 2 rows and 3 columns
+    want[4:6, 5:7] = 5
+    want[0, 8] = 6
+    got = move.corners_inward(g, 0)
+    assert got is not None and (got == want).all()
+    g[6:8, 7:9] = 0                              # no colour in two corners
+    assert move.corners_inward(g, 0) is None
+
+
+def test_corners_inward_solves_a_training_task():
+    assert_op_solves(move, "22208ba4", ["corners_inward"], "arc-agi-2")

@@ -53,6 +53,10 @@ takes that piece, which leaves its old place (`plug_holes`: "each piece goes int
 Tethers: a one-colour object made of a body and a one-cell-wide stalk at one end whose tip touches another object
 drops the stalk and moves its body along it until it touches that object (`retract_tethers`: "the block is pulled in
 on its string", 98cf29f8).
+
+Corners inward: every object in a corner of the grid whose colour sits in another corner too moves diagonally inward
+by its own height and width; corner objects of a colour found in one corner stay (`corners_inward`: ARC-AGI-2
+22208ba4, "the matching corner blocks step in").
 """
 
 from __future__ import annotations
@@ -727,11 +731,40 @@ def retract_tethers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return out if found else None
 
 
+def corners_inward(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """Each one-colour object (8-neighbour) holding a corner cell of the grid, whose colour another corner's object
+    has too, erased and drawn again moved inward along the diagonal by its box's height and width. None where no
+    colour holds two corners."""
+    bg = grid_background(grid, ctx_bg)
+    h, w = grid.shape
+    corners = {(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)}
+    held = []
+    for o in components(grid, bg, "c8"):
+        cells = {(o.top + int(r), o.left + int(c)) for r, c in zip(*np.nonzero(o.mask))}
+        for y, x in corners & cells:
+            held.append((o, 1 if y == 0 else -1, 1 if x == 0 else -1))
+    per_colour = Counter(_colour_of(o) for o, _, _ in held)
+    moving = [(o, sy, sx) for o, sy, sx in held if per_colour[_colour_of(o)] >= 2]
+    if not moving:
+        return None
+    out = grid.copy()
+    for o, _, _ in moving:
+        rows, cols = np.nonzero(o.mask)
+        out[rows + o.top, cols + o.left] = bg
+    for o, sy, sx in moving:
+        rows, cols = np.nonzero(o.mask)
+        rr, cc = rows + o.top + sy * o.height, cols + o.left + sx * o.width
+        keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        out[rr[keep], cc[keep]] = _colour_of(o)
+    return out
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """attract(anchor), align(anchor) and reflect_out(anchor) for anchor colours, to_anchor, gather_onto(colour),
-    to_own_colour, to_own_wall, step_to_corner, plug_holes, retract_tethers and dock, where their moves agree with
-    the train outputs; shift_colours where every colour's own translation reproduces the train outputs; the first
-    move_by_measure and the first move_by_count that do; snap_pairs along the first axis where it does."""
+    to_own_colour, to_own_wall, step_to_corner, plug_holes, retract_tethers, corners_inward and dock, where their
+    moves agree with the train outputs; shift_colours where every colour's own translation reproduces the train
+    outputs; the first move_by_measure and the first move_by_count that do; snap_pairs along the first axis where it
+    does."""
     bg = ctx.bg
     anchors = [c for c in _anchor_colours(ctx) if c != bg]
     candidates = [Op(f"attract({c})", partial(attract, ctx_bg=bg, anchor=c)) for c in anchors]
@@ -750,6 +783,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("step_to_corner", partial(step_to_corner, ctx_bg=bg)))
     candidates.append(Op("plug_holes", partial(plug_holes, ctx_bg=bg)))
     candidates.append(Op("retract_tethers", partial(retract_tethers, ctx_bg=bg)))
+    candidates.append(Op("corners_inward", partial(corners_inward, ctx_bg=bg)))
     candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
                    for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
