@@ -170,3 +170,19 @@ def test_spaced_rings_draw_a_target_from_three_spaced_dots():
 
 def test_spaced_rings_solve_a_training_task():
     assert_op_solves(draw, "5c2c9af4", ["spaced_rings(0)"])
+
+
+def test_stripe_square_lists_the_stripes_under_a_block():
+    g = np.zeros((9, 8), dtype=np.uint8)
+    g[1, :], g[4, :], g[5, :], g[7, :] = 2, 3, 3, 6   # stripes; the 3 one two rows thick
+    g[3:8, 2:5] = 5                                    # a block laid over some of them
+    want = np.array([[2, 2, 2], [3, 3, 3], [6, 6, 6]], dtype=np.uint8)
+    got = draw.stripe_square(g, 0)
+    assert got is not None and (got == want).all()
+    assert (draw.stripe_square(g.T.copy(), 0) == want.T).all()   # columns give the columns
+    g[1, 0] = 4                                        # a row holding two colours: no stripe list
+    assert draw.stripe_square(g, 0) is None
+
+
+def test_stripe_square_solves_a_training_task():
+    assert_op_solves(draw, "8e1813be", ["stripe_square(0)"])

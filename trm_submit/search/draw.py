@@ -10,7 +10,9 @@ out from the dot in a fixed cycle"; two colours taking turns give alternating ri
 gathered, in the order of its column (or row), into a fixed small canvas laid row by row, snaking, or column by
 column (`gather_cells`: cdecee7f, "the scattered dots collected left to right into a 3x3, snaking"); square rings
 around the middle one of three or more equally spaced dots in a line, one ring at every multiple of their spacing
-(`spaced_rings`: 5c2c9af4, "the dots mark the first rings of a target").
+(`spaced_rings`: 5c2c9af4, "the dots mark the first rings of a target"); the colours of the stripes (rows, or columns,
+holding one colour besides a block laid over them) in order, as the rows (or columns) of a square (`stripe_square`:
+8e1813be, "list the stripes").
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -289,6 +291,37 @@ def _fit_succession(ctx: TaskContext, metric: str) -> tuple[int, ...] | None:
     return tuple(after)
 
 
+def _stripe_colours(grid: np.ndarray, bg: int, block: int, axis: int) -> list[int]:
+    """The one colour (not bg, not `block`) of each row (axis 0) or column (axis 1) that holds only that colour
+    besides bg and `block`, in order, a stripe several lines thick counted once; [] where a line holds two."""
+    found: list[int] = []
+    previous = None
+    for line in (grid if axis == 0 else grid.T):
+        colours = set(np.unique(line).tolist()) - {bg, block}
+        if len(colours) > 1:
+            return []
+        colour = colours.pop() if colours else None
+        if colour is not None and colour != previous:
+            found.append(colour)
+        previous = colour
+    return found
+
+
+def stripe_square(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
+    """A k x k grid whose rows (for horizontal stripes; columns for vertical ones) are the colours of the grid's k
+    stripes in order, the colour of the grid's largest solid block (at least 2 x 2) ignored where it covers them.
+    None unless exactly one direction has two or more stripes."""
+    bg = grid_background(grid, ctx_bg)
+    blocks = [o for o in components(grid, bg, "c4") if o.mask.all() and o.height >= 2 and o.width >= 2]
+    block = int(max(blocks, key=lambda o: o.size).grid[0, 0]) if blocks else -1
+    rows, cols = _stripe_colours(grid, bg, block, 0), _stripe_colours(grid, bg, block, 1)
+    if (len(rows) >= 2) == (len(cols) >= 2):
+        return None
+    colours = np.array(rows if len(rows) >= 2 else cols, dtype=grid.dtype)
+    k = len(colours)
+    return np.repeat(colours[:, None], k, axis=1) if len(rows) >= 2 else np.repeat(colours[None, :], k, axis=0)
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame and a
     spiral in each output colour, and the count as a centred line or the cells sorted by count where they reproduce
@@ -307,6 +340,8 @@ def ops(ctx: TaskContext) -> list[Op]:
                 + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
     found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
              for q in QUANTITIES for layout in _layouts(ctx)]
+    stripes = op(stripe_square, ctx_bg=ctx.bg)
+    found += [stripes] if all(o.shape[0] == o.shape[1] for o in ctx.train_out) and reproduces(stripes.fn, ctx) else []
     if len(set(ctx.out_shapes)) == 1 and ctx.out_shapes[0][0] * ctx.out_shapes[0][1] <= MAX_CANVAS:
         gathers = [Op(f"gather_cells({key},{layout})", partial(gather_cells, ctx_bg=ctx.bg, key=key, layout=layout,
                                                                 shape=ctx.out_shapes[0]))
