@@ -186,3 +186,21 @@ def test_stripe_square_lists_the_stripes_under_a_block():
 
 def test_stripe_square_solves_a_training_task():
     assert_op_solves(draw, "8e1813be", ["stripe_square(0)"])
+
+
+def test_colour_count_bars_hang_one_row_per_colour_under_each_block():
+    g = np.zeros((8, 7), dtype=np.uint8)
+    g[0:2, 0:2] = [[1, 2], [2, 1]]               # two colours: a bar two rows long
+    g[1:3, 4:7] = [[4, 5, 6], [6, 6, 6]]         # three colours: three rows, as wide as the block
+    want = g.copy()
+    want[2:4, 0:2] = 3
+    want[3:6, 4:7] = 3
+    got = draw.colour_count_bars(g, 0, 3)
+    assert got is not None and (got == want).all()
+    one = np.zeros((5, 5), dtype=np.uint8)
+    one[1:3, 1:3] = 7                            # one colour only: no bar
+    assert draw.colour_count_bars(one, 0, 3) is None
+
+
+def test_colour_count_bars_solve_a_training_task():
+    assert_op_solves(draw, "fcc82909", ["colour_count_bars(3)"])

@@ -12,7 +12,8 @@ column (`gather_cells`: cdecee7f, "the scattered dots collected left to right in
 around the middle one of three or more equally spaced dots in a line, one ring at every multiple of their spacing
 (`spaced_rings`: 5c2c9af4, "the dots mark the first rings of a target"); the colours of the stripes (rows, or columns,
 holding one colour besides a block laid over them) in order, as the rows (or columns) of a square (`stripe_square`:
-8e1813be, "list the stripes").
+8e1813be, "list the stripes"); under every object of several colours, a bar as wide as it and as long as its number
+of colours (`colour_count_bars`: fcc82909, "each block drips one row per colour").
 
 Each is admitted by a training task (ARC-AGI-1): counting cells into a row, d631b094; counting objects into a
 diagonal, d0f5fe59; the frame, 6f8cd79b; the spiral, 28e73c20.
@@ -322,6 +323,22 @@ def stripe_square(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     return np.repeat(colours[:, None], k, axis=1) if len(rows) >= 2 else np.repeat(colours[None, :], k, axis=0)
 
 
+def colour_count_bars(grid: np.ndarray, ctx_bg: int, colour: int) -> np.ndarray | None:
+    """Below every object (8-neighbour, several colours), a bar of `colour` across its columns, as many rows long
+    as the object has colours, over the background only, clipped at the edge. None without such an object."""
+    bg = grid_background(grid, ctx_bg)
+    out, found = grid.copy(), False
+    for o in components(grid, bg, "m8"):
+        n = len(np.unique(o.grid[o.mask]))
+        if n < 2:
+            continue
+        found = True
+        top = o.top + o.height
+        cells = out[top:top + n, o.left:o.left + o.width]
+        cells[grid[top:top + n, o.left:o.left + o.width] == bg] = colour
+    return out if found else None
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Count blocks in the layouts the output shapes allow (tasks whose outputs change shape), and a frame and a
     spiral in each output colour, and the count as a centred line or the cells sorted by count where they reproduce
@@ -335,6 +352,9 @@ def ops(ctx: TaskContext) -> list[Op]:
         rings = [Op(f"seed_rings({metric})", partial(seed_rings, ctx_bg=ctx.bg, metric=metric, after=after),
                     keeps_shape=True) for metric, after in fitted if after is not None]
         targets = [o for o in [op(spaced_rings, ctx_bg=ctx.bg, keeps_shape=True)] if agrees(o.fn, ctx, exact=True)]
+        bars = [Op(f"colour_count_bars({c})", partial(colour_count_bars, ctx_bg=ctx.bg, colour=c), keeps_shape=True)
+                for c in colours if c not in ctx.in_colours]
+        targets += [b for b in bars if agrees(b.fn, ctx, exact=False)]
         return (rings + targets + [op(frame, colour=c, keeps_shape=True) for c in colours]
                 + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
                 + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
