@@ -445,6 +445,10 @@ def test_corners_inward_steps_the_matching_corner_blocks_in_by_their_size():
     assert got is not None and (got == want).all()
     g[6:8, 7:9] = 0                              # no colour in two corners
     assert move.corners_inward(g, 0) is None
+    bar = np.zeros((6, 6), dtype=np.uint8)
+    bar[0, :] = 5                                # a bar across two corners has no one way in: it does not count
+    bar[4:6, 0:2] = 5
+    assert move.corners_inward(bar, 0) is None
 
 
 def test_corners_inward_solves_a_training_task():

@@ -732,7 +732,7 @@ def retract_tethers(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
 
 
 def corners_inward(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
-    """Each one-colour object (8-neighbour) holding a corner cell of the grid, whose colour another corner's object
+    """Each one-colour object (8-neighbour) holding one corner cell of the grid, whose colour another corner's object
     has too, erased and drawn again moved inward along the diagonal by its box's height and width. None where no
     colour holds two corners."""
     bg = grid_background(grid, ctx_bg)
@@ -741,7 +741,9 @@ def corners_inward(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     held = []
     for o in components(grid, bg, "c8"):
         cells = {(o.top + int(r), o.left + int(c)) for r, c in zip(*np.nonzero(o.mask))}
-        for y, x in corners & cells:
+        mine = corners & cells
+        if len(mine) == 1:   # an object across two corners (a full bar) has no one way in
+            y, x = mine.pop()
             held.append((o, 1 if y == 0 else -1, 1 if x == 0 else -1))
     per_colour = Counter(_colour_of(o) for o, _, _ in held)
     moving = [(o, sy, sx) for o, sy, sx in held if per_colour[_colour_of(o)] >= 2]
