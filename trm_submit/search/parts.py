@@ -211,15 +211,23 @@ def copy_everywhere(grid: np.ndarray, ctx_bg: int, name: str) -> np.ndarray | No
     return copy_parts(grid, ctx_bg, source, tuple(None if k == source else name for k in range(len(found[0]))))
 
 
-def part_to_marker_slot(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
-    """Every part cleared but the slot named by the one `marker` cell of the one part that holds it, which takes
-    that part's cells; the parts must be as many (rows x columns) as a part has cells. None otherwise."""
+def _layout_of_part_size(grid: np.ndarray, ctx_bg: int) -> Layout | None:
+    """The separator layout where every part has as many rows and columns as the layout has parts (a part's cells
+    can name the parts); None otherwise."""
     layout = _layout(grid, ctx_bg)
     if layout is None:
         return None
-    parts, n_rows, n_cols, bg = layout
-    if any((r1 - r0, c1 - c0) != (n_rows, n_cols) for r0, r1, c0, c1 in parts):
+    parts, n_rows, n_cols, _ = layout
+    return None if any((r1 - r0, c1 - c0) != (n_rows, n_cols) for r0, r1, c0, c1 in parts) else layout
+
+
+def part_to_marker_slot(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | None:
+    """Every part cleared but the slot named by the one `marker` cell of the one part that holds it, which takes
+    that part's cells; the parts must be as many (rows x columns) as a part has cells. None otherwise."""
+    layout = _layout_of_part_size(grid, ctx_bg)
+    if layout is None:
         return None
+    parts, n_rows, n_cols, bg = layout
     holding = [k for k, (r0, r1, c0, c1) in enumerate(parts) if (grid[r0:r1, c0:c1] == marker).any()]
     if len(holding) != 1:
         return None
@@ -240,12 +248,10 @@ def part_as_map(grid: np.ndarray, ctx_bg: int, pick: str) -> np.ndarray | None:
     """Every part filled with the colour of its own cell in the one part whose coloured-cell count is the least
     (`pick` "emptiest") or the most ("fullest"); the parts must be as many (rows x columns) as a part has cells.
     None otherwise, or where two parts tie for the map."""
-    layout = _layout(grid, ctx_bg)
+    layout = _layout_of_part_size(grid, ctx_bg)
     if layout is None:
         return None
     parts, n_rows, n_cols, bg = layout
-    if any((r1 - r0, c1 - c0) != (n_rows, n_cols) for r0, r1, c0, c1 in parts):
-        return None
     counts = _counts(grid, parts, bg)
     best = min(counts) if pick == "emptiest" else max(counts)
     if counts.count(best) != 1 or best == 0:
