@@ -70,8 +70,16 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .fitting import agrees, marker_colours, same_shape_pairs, shape_keeping
 from .geometry import DIHEDRAL
-from .grid_loops import enclosed
-from .objects import Obj, cells_of, colour_counts, components, grid_background, most_common_colour, place
+from .objects import (
+    Obj,
+    cells_of,
+    colour_counts,
+    components,
+    enclosed_regions,
+    grid_background,
+    most_common_colour,
+    place,
+)
 
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
 DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task;
@@ -668,7 +676,7 @@ def plug_holes(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
     8-neighbour, no turning) has gets that piece, erased where it was; where several fit, the one piece whose colour
     no other object has. A piece goes into one hole at most. None where no hole is plugged."""
     bg = grid_background(grid, ctx_bg)
-    holes = components(enclosed(grid, bg).astype(np.uint8), 0, "c4")
+    holes = enclosed_regions(grid, bg)
     if not holes:
         return None
     pieces = components(grid, bg, "c8")

@@ -1,7 +1,7 @@
-"""Objects: connected components of a grid (4-/8-neighbour, one colour or multicolour, background excluded),
-object lists as "list" values (each object cropped to its bounding box, row-major order of first cell), and
-the list -> grid joins (first item, overlay of equal-size items: later ones on top or the first on top,
-horizontal/vertical stacks).
+"""Objects: connected components of a grid (4-/8-neighbour, one colour or multicolour, background excluded) and the
+background regions they enclose (`enclosed_regions`), object lists as "list" values (each object cropped to its
+bounding box, row-major order of first cell), and the list -> grid joins (first item, overlay of equal-size items:
+later ones on top or the first on top, horizontal/vertical stacks).
 
 Background of one grid: the task's background colour (TaskContext.bg, the most frequent colour over all
 inputs) when the grid holds it, else the grid's own most frequent colour (smallest colour on ties).
@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .dsl import GRID, LIST, MAX_LIST, VALUE_MAX_SIDE, Items, Op, TaskContext
-from .grid_loops import component_boxes, label_components
+from .grid_loops import component_boxes, enclosed, label_components
 
 # Segmentation modes: (name, 8-neighbour, multicolour)
 MODES: tuple[tuple[str, bool, bool], ...] = (("c4", False, False), ("c8", True, False), ("m8", True, True))
@@ -110,6 +110,13 @@ def components(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
 def colour_components(grid: np.ndarray, bg: int, colour: int) -> tuple[Obj, ...]:
     """The 8-connected objects of one colour (the grid's other colours taken as background)."""
     return components(np.where(grid == colour, colour, bg).astype(np.uint8), bg, "c8")
+
+
+def enclosed_regions(grid: np.ndarray, bg: int) -> tuple[Obj, ...]:
+    """The enclosed background regions (4-neighbour, not reached from the border) as objects of background
+    cells: the holes a shape encloses."""
+    regions = components(enclosed(grid, bg).astype(np.uint8), 0, "c4")
+    return tuple(Obj(o.top, o.left, np.full(o.mask.shape, bg, np.uint8), o.mask, bg) for o in regions)
 
 
 def diagonal_segment(grid: np.ndarray, colour: int, bg: int) -> np.ndarray | None:

@@ -22,7 +22,7 @@ import numpy as np
 from .dsl import Op, TaskContext
 from .geometry import DIHEDRAL
 from .grid_loops import beside, enclosed, pad1
-from .objects import MODES, Obj, components, grid_background, place
+from .objects import MODES, Obj, components, enclosed_regions, grid_background, place
 from .select import holes
 
 KEEP = -1
@@ -152,16 +152,9 @@ def _target(obj: Obj, out: np.ndarray, part: str = "all") -> int | None:
     return int(first) if (region == first).all() else None
 
 
-def _holes(grid: np.ndarray, bg: int) -> tuple[Obj, ...]:
-    """The enclosed background regions (4-neighbour, not reached from the border) as objects of background
-    cells."""
-    regions = components(enclosed(grid, bg).astype(np.uint8), 0, "c4")
-    return tuple(Obj(o.top, o.left, np.full(o.mask.shape, bg, np.uint8), o.mask, bg) for o in regions)
-
-
 def _objects(grid: np.ndarray, bg: int, mode: str) -> tuple[Obj, ...]:
     """The objects a rule keys: components under a segmentation mode, or "holes" (enclosed background)."""
-    return _holes(grid, bg) if mode == "holes" else components(grid, bg, mode)
+    return enclosed_regions(grid, bg) if mode == "holes" else components(grid, bg, mode)
 
 
 # per train pair: (its input's objects, each object's target colour / KEEP / None, the input's shape)
