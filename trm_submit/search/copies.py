@@ -330,7 +330,6 @@ def shoot_copies(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | Non
     the copies leave the grid. None without such an object, or where an object holding `marker` has a marker cell
     off its box's corners, another number of other colours, or a box one cell across."""
     bg = grid_background(grid, ctx_bg)
-    h, w = grid.shape
     out, found = grid.copy(), False
     for o in components(grid, bg, "m8"):
         marked = (o.grid == marker) & o.mask
@@ -348,14 +347,24 @@ def shoot_copies(grid: np.ndarray, ctx_bg: int, marker: int) -> np.ndarray | Non
         rows, cols = rows + o.top, cols + o.left
         out[rows, cols] = colour
         for r, c in corners:
-            dr, dc = (1 if r else -1), (1 if c else -1)
-            for k in range(1, h + w):
-                rr, cc = rows + k * dr, cols + k * dc
-                keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-                if not keep.any():
-                    break
-                out[rr[keep], cc[keep]] = colour
+            _trail(out, rows, cols, (1 if r else -1, 1 if c else -1), colour)
     return out if found else None
+
+
+def _trail(out: np.ndarray, rows: np.ndarray, cols: np.ndarray, step: tuple[int, int], colour: int,
+           only: np.ndarray | None = None) -> None:
+    """The cells (rows, cols) moved by 1, 2, 3, ... times `step` until every copy is off the grid, each copy painted
+    `colour` on `out` (in place), on the cells where `only` holds when it is given."""
+    h, w = out.shape
+    for k in range(1, h + w):
+        rr, cc = rows + k * step[0], cols + k * step[1]
+        keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        if not keep.any():
+            break
+        rr, cc = rr[keep], cc[keep]
+        if only is not None:
+            rr, cc = rr[only[rr, cc]], cc[only[rr, cc]]
+        out[rr, cc] = colour
 
 
 def _repeat_step(shape: np.ndarray, mark: tuple[int, int], h: int, w: int) -> tuple[int, int] | None:
@@ -390,15 +399,7 @@ def repeat_toward_marker(grid: np.ndarray) -> np.ndarray | None:
         if step is None:
             return None
         rows, cols = np.nonzero(o.mask & (o.grid != marker))
-        rows, cols = rows + o.top, cols + o.left
-        for k in range(1, h + w):
-            rr, cc = rows + k * step[0], cols + k * step[1]
-            keep = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-            if not keep.any():
-                break
-            rr, cc = rr[keep], cc[keep]
-            free = grid[rr, cc] == bg
-            out[rr[free], cc[free]] = marker
+        _trail(out, rows + o.top, cols + o.left, step, marker, only=grid == bg)
         found = True
     return out if found else None
 
