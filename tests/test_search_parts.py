@@ -49,15 +49,15 @@ def test_place_keys_the_corner_edge_and_centre_parts_of_any_layout():
     other = np.full((4, 11), 5, np.uint8)       # three parts of other widths
     other[:, [0, 2, 3, 4, 5, 7, 8, 9, 10]] = 0
     ops = {op.name: op for op in parts.ops(make_context(Task("hand", (pair,), (other,))))}
-    name = "fill_parts(place;3 entries)"
+    name = "fill_parts(place;4 entries)"   # first, middle, last and the unseen places (kept)
     assert name in ops, sorted(ops)
     want = other.copy()
     want[:, 2:6] = 3
     assert (ops[name].fn(other) == want).all()
-    ops = {op.name: op for op in parts.ops(make_context(Task("hand", (pair,), (wide,))))}
-    assert name not in ops                       # "inner" parts never seen: no rule for the test's parts
     want = wide.copy()
     want[:, 6:8] = 3
+    ops = {op.name: op for op in parts.ops(make_context(Task("hand", (pair,), (wide,))))}
+    assert (ops[name].fn(wide) == want).all()    # "inner" parts never seen: kept, as most parts were
     ops = parts.ops(make_context(Task("hand", (pair, (wide, want)), (wide,))))
     assert any(op.fn(wide) is not None and (op.fn(wide) == want).all() for op in ops)
 
@@ -198,3 +198,50 @@ def test_part_to_marker_slot_moves_the_marked_part_to_the_slot_its_marker_names(
 
 def test_part_to_marker_slot_solves_a_training_task():
     assert_op_solves(parts, "6d0160f0", ["part_to_marker_slot(4)"])
+
+
+def test_pile_parts_piles_every_parts_rows_into_one_part():
+    g = np.zeros((3, 11), np.uint8)
+    g[:, 3] = g[:, 7] = 5                            # three 3 x 3 parts side by side
+    g[0, 0:2] = 1                                    # part 0: one row
+    g[2, 5] = 2                                      # part 1: one row
+    g[1, 8], g[2, 9] = 3, 4                          # part 2: two rows
+    assert parts.pile_parts(g, 0, "start", "end") is None          # four rows do not fit three
+    g[1, 8] = 0                                      # part 2 keeps one row
+    first_lowest = np.array([[0, 4, 0], [0, 2, 0], [1, 1, 0]], np.uint8)
+    assert np.array_equal(parts.pile_parts(g, 0, "start", "end"), first_lowest)
+    assert np.array_equal(parts.pile_parts(g, 0, "start", "start"), first_lowest[::-1])   # first on top
+    # stacked parts pile their columns: the transposed task gives the transposed answer
+    assert np.array_equal(parts.pile_parts(np.ascontiguousarray(g.T), 0, "start", "end"), first_lowest.T)
+    g[0, 4] = 6                                      # part 1 now has two rows, kept in their order
+    assert parts.pile_parts(g, 0, "start", "end") is None
+    g[0, 0:2] = 0                                    # part 0 blank: three rows fit again
+    assert np.array_equal(parts.pile_parts(g, 0, "end", "start"),
+                          np.array([[0, 4, 0], [6, 0, 0], [0, 2, 0]], np.uint8))          # last part on top
+
+
+def test_pile_parts_solves_a_training_task():
+    assert_op_solves(parts, "25c199f5", ["pile_parts(start,end)"], dataset="arc-agi-2")
+
+
+def test_fill_parts_keeps_parts_whose_place_no_demonstration_showed():
+    def grid(n: int) -> np.ndarray:                  # n x n parts of 2 x 2 cells, cut by 5-lines
+        g = np.zeros((3 * n - 1, 3 * n - 1), np.uint8)
+        g[2::3, :] = g[:, 2::3] = 5
+        return g
+    g = grid(3)
+    want = g.copy()
+    want[0:2, 0:2], want[3:5, 3:5], want[6:8, 6:8] = 1, 2, 3        # first, middle, last along the diagonal
+    layouts = [parts._layout(g, 0)]
+    table = parts._fit([g], [want], layouts, "place", summary=False)
+    assert table is not None and table[parts.UNSEEN] == parts.KEEP
+    big = grid(5)                                    # inner parts: a place the demonstration lacks
+    out = parts.fill_parts(big, 0, "place", table)
+    assert (out[0:2, 0:2] == 1).all() and (out[6:8, 6:8] == 2).all() and (out[12:14, 12:14] == 3).all()
+    assert np.array_equal(out[3:5, 3:5], big[3:5, 3:5]) and (out == 5).sum() == (big == 5).sum()
+    del table[parts.UNSEEN]                          # without the default: no answer for the inner parts
+    assert parts.fill_parts(big, 0, "place", table) is None
+
+
+def test_fill_parts_with_separators_the_commonest_colour_solves_a_training_task():
+    assert_op_solves(parts, "941d9a10", ["fill_parts(place;16 entries) [bg0]"])

@@ -14,7 +14,8 @@ part; the one part holding a marker colour goes to the slot its marker cell name
 parts, the few filled with one colour form a block; one cell per solid part, laid out as they are (458e3a53: "the
 colours of the plain panels"). `part_as_map`: parts laid out as the cells of one part; the emptiest (or fullest)
 part is a map, and every part is filled with the colour of its cell in the map (09629e4f: "the sparsest panel says
-how to paint the panels").
+how to paint the panels"). `pile_parts`: a row of equal parts becomes one part holding every part's coloured rows piled
+against one side (25c199f5: "the panels' shapes drop into one panel").
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .objects import components, grid_background
 from .split import separator_lines, spans
 
 KEEP, OWN = -1, -2   # table entries besides a colour: the part stays as it is / takes its own one colour
+UNSEEN = "*"         # the table key of a fill for key values no demonstration showed
 MAX_PART_OPS = 2
 
 Part = tuple[int, int, int, int]   # rows r0:r1, columns c0:c1
@@ -123,7 +125,8 @@ def _entries(cells: np.ndarray, target: np.ndarray, bg: int) -> set[int]:
 def _fit(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], layouts: Sequence[Layout], key: str,
          summary: bool) -> dict | None:
     """{key value: entry} consistent with every pair (where several entries fit every part of one value:
-    KEEP, then OWN, then the colour), or None. `layouts`: the inputs' layouts."""
+    KEEP, then OWN, then the colour), or None. `layouts`: the inputs' layouts. A fill table whose entries are mostly
+    KEEP keeps a part whose key value it lacks (UNSEEN: 941d9a10's test has inner parts, its demonstrations none)."""
     table: dict = {}
     for i, o, (parts, n_rows, n_cols, bg) in zip(ins, outs, layouts):
         if o.shape != ((n_rows, n_cols) if summary else i.shape):
@@ -136,6 +139,8 @@ def _fit(ins: Sequence[np.ndarray], outs: Sequence[np.ndarray], layouts: Sequenc
             if not table[value]:
                 return None
     chosen = {v: max(e, key=lambda x: (x == KEEP, x == OWN, -x)) for v, e in table.items()}
+    if not summary and 2 * sum(entry == KEEP for entry in chosen.values()) > len(chosen):
+        chosen[UNSEEN] = KEEP   # most parts stay: so does one whose key no demonstration showed
     return chosen if len(set(chosen.values())) >= 2 else None
 
 
@@ -146,7 +151,7 @@ def _apply(grid: np.ndarray, ctx_bg: int, key: str, table: dict, summary: bool) 
     parts, n_rows, n_cols, bg = found
     out = np.zeros((n_rows, n_cols), np.uint8) if summary else grid.copy()
     for k, (r0, r1, c0, c1), value in zip(range(len(parts)), parts, KEYS[key](grid, parts, bg)):
-        entry = table.get(value)
+        entry = table.get(value, table.get(UNSEEN))
         if entry is None:
             return None
         if entry == OWN:
@@ -162,7 +167,7 @@ def _apply(grid: np.ndarray, ctx_bg: int, key: str, table: dict, summary: bool) 
 
 def fill_parts(grid: np.ndarray, ctx_bg: int, key: str, table: dict) -> np.ndarray | None:
     """Each part filled as the table says for its key (kept, its own colour, a colour); None for a key the
-    table lacks."""
+    table lacks (and has no UNSEEN entry for)."""
     return _apply(grid, ctx_bg, key, table, summary=False)
 
 
@@ -367,39 +372,46 @@ def _map_ops(ctx: TaskContext) -> list[Op]:
 
 def ops(ctx: TaskContext) -> list[Op]:
     """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
-    of the one coloured part into the empty ones, where every train input has a separator layout; the solid
-    parts' colours where they give every train output (no separators needed); the map part where it gives them."""
+    of the one coloured part into the empty ones, where every train input has a separator layout (on the task's
+    background or, where the separators are the commonest colour, on black); the solid parts' colours where they
+    give every train output (no separators needed); the map part or the piled parts where they give them."""
     solid = [Op("solid_parts", solid_parts)] if not ctx.same_shape and reproduces(solid_parts, ctx) else []
-    solid += _map_ops(ctx) if ctx.same_shape else []
-    found_layouts = [_layout(i, ctx.bg) for i in ctx.train_in]
-    if not found_layouts or any(layout is None for layout in found_layouts):
-        return solid
-    known = cast(list[Layout], found_layouts)
+    solid += _map_ops(ctx) if ctx.same_shape else _pile_ops(ctx)
+    for bg in dict.fromkeys((ctx.bg, 0)):
+        found_layouts = [_layout(i, bg) for i in ctx.train_in]
+        if found_layouts and all(layout is not None for layout in found_layouts):
+            return solid + _layout_ops(ctx, bg, cast(list[Layout], found_layouts))
+    return solid
+
+
+def _layout_ops(ctx: TaskContext, bg: int, known: list[Layout]) -> list[Op]:
+    """`ops` where every train input has a separator layout on background `bg` (`known`: those layouts)."""
+    tag = "" if bg == ctx.bg else f" [bg{bg}]"
     found = []
     if ctx.same_shape:
         copies = _fit_copies(ctx, known)
         if copies is not None:
             source, maps = copies
-            found.append(Op(f"copy_parts({source};{','.join(str(m) for m in maps)})",
-                            lambda g: copy_parts(g, ctx.bg, source, maps), keeps_shape=True))
+            found.append(Op(f"copy_parts({source};{','.join(str(m) for m in maps)}){tag}",
+                            lambda g: copy_parts(g, bg, source, maps), keeps_shape=True))
         else:
             for name in MAPS:
-                op = Op(f"copy_everywhere({name})", partial(copy_everywhere, ctx_bg=ctx.bg, name=name),
+                op = Op(f"copy_everywhere({name}){tag}", partial(copy_everywhere, ctx_bg=bg, name=name),
                         keeps_shape=True)
                 if agrees(op.fn, ctx, exact=True):
                     found.append(op)
                     break
-        op = Op("copy_to_marked", partial(copy_to_marked, ctx_bg=ctx.bg), keeps_shape=True)
+        op = Op(f"copy_to_marked{tag}", partial(copy_to_marked, ctx_bg=bg), keeps_shape=True)
         if agrees(op.fn, ctx, exact=True):
             found.append(op)
         for m in ctx.in_colours:
-            op = Op(f"part_to_marker_slot({m})", partial(part_to_marker_slot, ctx_bg=ctx.bg, marker=m),
+            op = Op(f"part_to_marker_slot({m}){tag}", partial(part_to_marker_slot, ctx_bg=bg, marker=m),
                     keeps_shape=True)
-            if m != ctx.bg and agrees(op.fn, ctx, exact=True):
+            if m != bg and agrees(op.fn, ctx, exact=True):
                 found.append(op)
                 break
         for paint in ("separator", "template"):
-            op = Op(f"stamp_parts({paint})", partial(stamp_parts, ctx_bg=ctx.bg, paint=paint), keeps_shape=True)
+            op = Op(f"stamp_parts({paint}){tag}", partial(stamp_parts, ctx_bg=bg, paint=paint), keeps_shape=True)
             if agrees(op.fn, ctx, exact=True):
                 found.append(op)
                 break
@@ -410,13 +422,13 @@ def ops(ctx: TaskContext) -> list[Op]:
             table = _fit(ctx.train_in, ctx.train_out, known, key, summary)
             if table is None:
                 continue
-            op_fn = lambda g, k=key, t=table, f=fn: f(g, ctx.bg, k, t)  # noqa: E731
+            op_fn = lambda g, k=key, t=table, f=fn: f(g, bg, k, t)  # noqa: E731
             if any(op_fn(g) is None for g in ctx.test_in):
                 continue
             text = _text(table)
-            found.append(Op(f"{fn.__name__}({key};{text if len(text) <= 60 else f'{len(table)} entries'})",
+            found.append(Op(f"{fn.__name__}({key};{text if len(text) <= 60 else f'{len(table)} entries'}){tag}",
                             op_fn, keeps_shape=not summary))
-    return solid + found[:MAX_PART_OPS]
+    return found[:MAX_PART_OPS]
 
 
 SOLID = 3   # a solid part holds a one-colour 3 x 3 square (the block `beside` spreads a centre over)
@@ -443,3 +455,48 @@ def solid_parts(grid: np.ndarray) -> np.ndarray | None:
     for p in parts:
         out[tops.index(p.top), lefts.index(p.left)] = p.grid[0, 0]
     return out
+
+
+PILES = [(first, align) for first in ("start", "end") for align in ("start", "end")]
+
+
+def pile_parts(grid: np.ndarray, ctx_bg: int, first: str, align: str) -> np.ndarray | None:
+    """One part of a row (or column) of equal parts holding every part's coloured rows (columns) piled up: the
+    parts taken from the `first` end, each one's lines in their own order, pushed against the `align` end of the
+    part (25c199f5: "the panels' shapes drop into one panel, the first one lowest"). None without such a layout or
+    where the lines do not fit."""
+    layout = _layout(grid, ctx_bg)
+    if layout is None:
+        return None
+    parts, n_rows, n_cols, bg = layout
+    if n_rows > 1 and n_cols > 1 or len({(r1 - r0, c1 - c0) for r0, r1, c0, c1 in parts}) != 1:
+        return None
+    turned = n_rows > 1                        # parts stacked: pile columns, as rows of the transposed parts
+    cells = [grid[r0:r1, c0:c1] for r0, r1, c0, c1 in parts]
+    cells = [c.T if turned else c for c in cells]
+    if first == "end":
+        cells = cells[::-1]
+    lines = [[line for line in cell if (line != bg).any()] for cell in cells]
+    if align == "end":                         # the first part's lines lie nearest the end they are pushed to
+        lines = lines[::-1]
+    rows = [line for group in lines for line in group]
+    height, width = cells[0].shape
+    if not rows or len(rows) > height:
+        return None
+    out = np.full((height, width), bg, dtype=np.uint8)
+    if align == "end":
+        out[height - len(rows):] = rows
+    else:
+        out[:len(rows)] = rows
+    return np.ascontiguousarray(out.T) if turned else out
+
+
+def _pile_ops(ctx: TaskContext) -> list[Op]:
+    """The first `pile_parts` that reproduces every train output (on the task's background, then on black)."""
+    for bg in dict.fromkeys((ctx.bg, 0)):
+        for first, align in PILES:
+            op = Op(f"pile_parts({first},{align}{',bg0' if bg != ctx.bg else ''})",
+                    partial(pile_parts, ctx_bg=bg, first=first, align=align))
+            if reproduces(op.fn, ctx):
+                return [op]
+    return []
