@@ -397,3 +397,60 @@ def test_beams_equal_a_loop_and_stop_at_other_colours():
 
 def test_beams_solve_a_training_task():
     assert_op_solves(rays, "6ffe8f07", ["beams(8,4)"], dataset="arc-agi-2")
+
+
+def _cup_grid(rows: list[str]) -> np.ndarray:
+    return np.array([[0 if ch == "." else int(ch) for ch in row] for row in rows], np.uint8)
+
+
+def test_pour_fills_the_cup_the_drop_falls_into():
+    g = _cup_grid(["...1....",
+                   "........",
+                   ".2...2..",
+                   ".2...2..",
+                   ".22222..",
+                   "........"])
+    want = _cup_grid(["........",
+                      "........",
+                      ".21112..",
+                      ".21112..",
+                      ".22222..",
+                      "........"])
+    assert np.array_equal(rays.pour(g, 0, "down"), want)
+    # the same grid turned: the drop falls to the left into the cup opening that way
+    assert np.array_equal(rays.pour(np.rot90(g, -1).copy(), 0, "left"), np.rot90(want, -1))
+
+
+def test_pour_through_a_leaking_cup_floods_the_floor():
+    g = _cup_grid(["..1.....",
+                   "........",
+                   ".2...2..",
+                   ".2...2..",
+                   ".222.2..",
+                   "........"])
+    want = g.copy()
+    want[0, 2] = 0
+    want[5, :] = 1                                   # through the gap at column 4, then along the last row
+    assert np.array_equal(rays.pour(g, 0, "down"), want)
+    g[4, 4] = 2                                      # gap closed: the cup holds it
+    assert (rays.pour(g, 0, "down")[2:4, 2:5] == 1).all()
+
+
+def test_pour_falls_from_an_upper_cup_through_its_hole_into_a_lower_one():
+    g = _cup_grid(["......1.",
+                   "....2..2",
+                   "....2.22",
+                   "........",
+                   ".2....2.",
+                   ".222222.",
+                   "........"])
+    want = g.copy()
+    want[0, 6] = 0
+    want[4, 2:6] = 1                                 # the upper cup leaks at column 5; the lower one fills to its top
+    assert np.array_equal(rays.pour(g, 0, "down"), want)
+    g[0, 0] = 1                                      # two cells of the drop's colour: no lone cell to pour
+    assert rays.pour(g, 0, "down") is None
+
+
+def test_pour_solves_a_training_task():
+    assert_op_solves(rays, "db7260a4", ["pour(down)"], dataset="arc-agi-2")

@@ -24,7 +24,9 @@ most of whose 8 neighbours are of one other colour, its region's) across the gri
 taking the colour of that region's markers (d07ae81c: "the beams change colour as they cross into the other area");
 `beams` runs the four straight lines from every cell of a colour in a paint colour over the colours the demonstrations
 paint over, up to the first cell of any other colour (ARC-AGI-2 6ffe8f07: "the block's beams pass through the red
-shapes and stop at the blue ones").
+shapes and stop at the blue ones"); `pour` lets the grid's one lone colour cell fall as water in a fitted direction,
+filling the cup it lands in to the top of its walls, or falling on through a gap, to flood the last row (ARC-AGI-2
+db7260a4: "the drop fills the cup, or runs through it to the floor").
 (Lines between cells and around them live in `lines`; the generic rays in `generic`.)
 
 A variant is offered only where every cell it changes on the train inputs takes the output's colour.
@@ -665,6 +667,87 @@ def _segment_bounce_ops(ctx: TaskContext, added: list[int]) -> list[Op]:
     return []
 
 
+POUR_TURNS = {"down": 0, "left": 1, "up": 2, "right": 3}   # np.rot90 turns that make the flow run down
+
+
+def _run(row: np.ndarray, x: int) -> tuple[int, int]:
+    """The run of False cells of `row` around column x: (first, last)."""
+    a, b = x, x
+    while a > 0 and not row[a - 1]:
+        a -= 1
+    while b < len(row) - 1 and not row[b + 1]:
+        b += 1
+    return a, b
+
+
+def _pour_down(solid: np.ndarray, r: int, c: int) -> np.ndarray:
+    """The cells water poured at (r, c) comes to rest in, falling down: a stream falls until something is under it;
+    on it the water spreads along its row; where the row is walled on both sides and everything under it holds, it
+    fills the row and rises row by row while the rows above stay walled; where a cell under it is open the water falls
+    from there; a stream that reaches the last row floods that row's run; water that runs off a side is lost."""
+    h, _ = solid.shape
+    water = np.zeros(solid.shape, bool)
+    sources, seen = [(r, c)], set()
+    while sources:
+        r, c = sources.pop()
+        if (r, c) in seen:
+            continue
+        seen.add((r, c))
+        while r + 1 < h and not solid[r + 1, c]:
+            r += 1
+        if r == h - 1:                                   # the floor: the water spreads along it
+            a, b = _run(solid[r] | water[r], c)
+            water[r, a:b + 1] = True
+            continue
+        runs = [_run(solid[r] | water[r], c)]
+        level = r
+        while level >= 0:
+            held = solid | water
+            walled = all(a > 0 and b < solid.shape[1] - 1 for a, b in runs)
+            if level < r and not walled:
+                break                                    # full to the top of its walls: no more rises
+            holes = [(level, x) for a, b in runs for x in range(a, b + 1) if not held[level + 1, x]]
+            if holes:
+                sources += holes
+                break
+            if not walled:
+                break                                    # it runs off a side
+            for a, b in runs:
+                water[level, a:b + 1] = True
+            level -= 1
+            if level < 0:
+                break
+            above = solid[level] | water[level]
+            runs = sorted({_run(above, x) for a, b in runs for x in range(a, b + 1) if not above[x]})
+            if not runs:
+                break
+    return water
+
+
+def pour(grid: np.ndarray, ctx_bg: int, direction: str) -> np.ndarray | None:
+    """The grid's one lone colour cell (the only cell of its colour) poured out in `direction`: the cells the water
+    comes to rest in (`_pour_down`, in that frame) take its colour and the cell itself turns to background (ARC-AGI-2
+    db7260a4: "the drop falls into the cup and fills it, or through it to the floor"). None without one such cell, or
+    where the water comes to rest nowhere."""
+    bg = grid_background(grid, ctx_bg)
+    counts = np.bincount(grid.ravel(), minlength=10)
+    lone = [k for k in range(10) if counts[k] == 1 and k != bg]
+    if len(lone) != 1:
+        return None
+    turns = POUR_TURNS[direction]
+    turned = np.rot90(grid, turns)
+    r, c = (int(v) for v in np.argwhere(turned == lone[0])[0])
+    solid = turned != bg
+    solid[r, c] = False
+    water = _pour_down(solid, r, c)
+    if not water.any():
+        return None
+    out = turned.copy()
+    out[r, c] = bg
+    out[water] = lone[0]
+    return np.ascontiguousarray(np.rot90(out, -turns))
+
+
 def ops(ctx: TaskContext) -> list[Op]:
     """Ray variants that agree with the train outputs (same-shape tasks only)."""
     if not ctx.same_shape:
@@ -689,6 +772,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"facing_lines({'only' if only else 'over'})", partial(facing_lines, ctx_bg=bg, only=only))
                    for only in (False, True)]
     candidates += [Op(f"band_lines({c})", partial(band_lines, ctx_bg=bg, colour=c)) for c in ctx.in_colours]
+    candidates += [Op(f"pour({name})", partial(pour, ctx_bg=bg, direction=name)) for name in POUR_TURNS]
     new = [c for c in added if not any((i == c).any() for i in ctx.train_in)]
     if len(new) == 1:   # the colour of the crossings or of the meeting point: one the inputs never have
         candidates.append(Op(f"crosses({new[0]})", partial(crosses, ctx_bg=bg, colour=new[0])))
