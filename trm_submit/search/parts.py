@@ -31,7 +31,7 @@ from .fitting import agrees, reproduces
 from .geometry import DIHEDRAL
 from .grid_loops import beside, window_counts
 from .objects import components, grid_background
-from .split import separator_lines, spans
+from .split import layout_backgrounds, separator_lines, spans
 
 KEEP, OWN = -1, -2   # table entries besides a colour: the part stays as it is / takes its own one colour
 UNSEEN = "*"         # the table key of a fill for key values no demonstration showed
@@ -361,7 +361,7 @@ def _text(table: dict) -> str:
 def _map_ops(ctx: TaskContext) -> list[Op]:
     """The first `part_as_map` that reproduces every train output, on the task's background or, where the
     separators are the commonest colour, on black."""
-    for bg in dict.fromkeys((ctx.bg, 0)):
+    for bg in layout_backgrounds(ctx):
         for pick in ("emptiest", "fullest"):
             op = Op(f"part_as_map({pick}{',bg0' if bg != ctx.bg else ''})",
                     partial(part_as_map, ctx_bg=bg, pick=pick), keeps_shape=True)
@@ -377,7 +377,7 @@ def ops(ctx: TaskContext) -> list[Op]:
     give every train output (no separators needed); the map part or the piled parts where they give them."""
     solid = [Op("solid_parts", solid_parts)] if not ctx.same_shape and reproduces(solid_parts, ctx) else []
     solid += _map_ops(ctx) if ctx.same_shape else _pile_ops(ctx)
-    for bg in dict.fromkeys((ctx.bg, 0)):
+    for bg in layout_backgrounds(ctx):
         found_layouts = [_layout(i, bg) for i in ctx.train_in]
         if found_layouts and all(layout is not None for layout in found_layouts):
             return solid + _layout_ops(ctx, bg, cast(list[Layout], found_layouts))
@@ -493,7 +493,7 @@ def pile_parts(grid: np.ndarray, ctx_bg: int, first: str, align: str) -> np.ndar
 
 def _pile_ops(ctx: TaskContext) -> list[Op]:
     """The first `pile_parts` that reproduces every train output (on the task's background, then on black)."""
-    for bg in dict.fromkeys((ctx.bg, 0)):
+    for bg in layout_backgrounds(ctx):
         for first, align in PILES:
             op = Op(f"pile_parts({first},{align}{',bg0' if bg != ctx.bg else ''})",
                     partial(pile_parts, ctx_bg=bg, first=first, align=align))

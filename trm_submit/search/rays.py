@@ -42,7 +42,7 @@ from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
 from .grid_loops import draw_rays
 from .move import edge_walls, first_seen
-from .objects import colour_components, components, grid_background, most_common_colour
+from .objects import colour_components, colour_counts, components, grid_background, most_common_colour
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
 
@@ -702,11 +702,11 @@ def _pour_down(solid: np.ndarray, r: int, c: int) -> np.ndarray:
         runs = [_run(solid[r] | water[r], c)]
         level = r
         while level >= 0:
-            held = solid | water
             walled = all(a > 0 and b < solid.shape[1] - 1 for a, b in runs)
             if level < r and not walled:
                 break                                    # full to the top of its walls: no more rises
-            holes = [(level, x) for a, b in runs for x in range(a, b + 1) if not held[level + 1, x]]
+            under = solid[level + 1] | water[level + 1]
+            holes = [(level, x) for a, b in runs for x in range(a, b + 1) if not under[x]]
             if holes:
                 sources += holes
                 break
@@ -730,13 +730,13 @@ def pour(grid: np.ndarray, ctx_bg: int, direction: str) -> np.ndarray | None:
     db7260a4: "the drop falls into the cup and fills it, or through it to the floor"). None without one such cell, or
     where the water comes to rest nowhere."""
     bg = grid_background(grid, ctx_bg)
-    counts = np.bincount(grid.ravel(), minlength=10)
-    lone = [k for k in range(10) if counts[k] == 1 and k != bg]
+    lone = np.flatnonzero(colour_counts(grid, bg) == 1)
     if len(lone) != 1:
         return None
     turns = POUR_TURNS[direction]
     turned = np.rot90(grid, turns)
-    r, c = (int(v) for v in np.argwhere(turned == lone[0])[0])
+    colour = int(lone[0])
+    r, c = (int(v) for v in np.argwhere(turned == colour)[0])
     solid = turned != bg
     solid[r, c] = False
     water = _pour_down(solid, r, c)
@@ -744,7 +744,7 @@ def pour(grid: np.ndarray, ctx_bg: int, direction: str) -> np.ndarray | None:
         return None
     out = turned.copy()
     out[r, c] = bg
-    out[water] = lone[0]
+    out[water] = colour
     return np.ascontiguousarray(np.rot90(out, -turns))
 
 

@@ -145,10 +145,16 @@ def key_paint(grid: np.ndarray, ctx_bg: int, how: str, split: str) -> np.ndarray
     return np.where(mask, np.repeat(np.repeat(key, fy, axis=0), fx, axis=1), np.uint8(bg)).astype(np.uint8)
 
 
+def layout_backgrounds(ctx: TaskContext) -> tuple[int, ...]:
+    """The backgrounds separator layouts are tried on, in order: the task's, then black (where the separators or a
+    frame are the commonest colour, the task's background is theirs: 77fdfe62, 09629e4f, 941d9a10)."""
+    return tuple(dict.fromkeys((ctx.bg, 0)))
+
+
 def key_ops(ctx: TaskContext) -> list[Op]:
     """The first keyed product that reproduces every demonstration, on the task's background or else on black (a
     frame can outnumber the background: 77fdfe62)."""
-    for bg in dict.fromkeys((ctx.bg, 0)):
+    for bg in layout_backgrounds(ctx):
         for how in ("kron", "scale"):
             for split in ("lines", "halves"):
                 name = f"key_paint({how},{split}{'' if bg == ctx.bg else f',bg{bg}'})"
