@@ -453,3 +453,41 @@ def test_corners_inward_steps_the_matching_corner_blocks_in_by_their_size():
 
 def test_corners_inward_solves_a_training_task():
     assert_op_solves(move, "22208ba4", ["corners_inward"], "arc-agi-2")
+
+
+def test_turn_about_moves_each_marker_to_its_turned_offset_from_its_anchor():
+    g = np.zeros((9, 9), dtype=np.uint8)
+    g[4, 4] = 1                                  # the anchor
+    g[4, 7] = 6                                  # three cells right of it
+    g[0, 0] = 1                                  # a second anchor, the marker below it
+    g[2, 0] = 6
+    want = np.zeros_like(g)
+    want[4, 4], want[0, 0] = 1, 1
+    want[1, 4] = 7                               # right turned counter-clockwise: three cells up
+    want[0, 2] = 7                               # two cells below turned counter-clockwise: two cells right
+    got = move.turn_about(g, 0, (1,), "ccw", 7)
+    assert got is not None and (got == want).all()
+    half = move.turn_about(g, 0, (1,), "half", -1)   # a half turn: to the other side, own colour
+    want_half = np.zeros_like(g)
+    want_half[4, 4], want_half[0, 0], want_half[4, 1] = 1, 1, 6   # the marker below (0, 0) leaves the grid
+    assert half is not None and (half == want_half).all()
+    alone = np.zeros((3, 3), dtype=np.uint8)
+    alone[0, 0], alone[2, 2] = 1, 6              # the marker sees no anchor along its row or column
+    assert move.turn_about(alone, 0, (1,), "ccw", 7) is None
+
+
+def test_turn_about_gives_each_anchor_one_marker():
+    row = np.zeros((5, 7), dtype=np.uint8)
+    row[4, 0], row[4, 3], row[4, 6] = 1, 6, 1    # the 6 sees two anchors three cells away
+    assert move.turn_about(row, 0, (1,), "ccw", 7) is None
+    row[1, 0] = 6                                # this 6 sees only the left anchor, which it takes first
+    got = move.turn_about(row, 0, (1,), "cw", -1)
+    want = np.zeros_like(row)
+    want[4, 0], want[4, 6] = 1, 1
+    want[1, 6] = 6                               # the middle 6 pairs with the right anchor: (0, -3) turns to (-3, 0)
+    want[4, 3] = 6                               # the upper 6: (-3, 0) from the left anchor turns to (0, 3)
+    assert got is not None and (got == want).all()
+
+
+def test_turn_about_solves_a_training_task():
+    assert_op_solves(move, "1a244afd", ["turn_about(1,ccw,7)"], dataset="arc-agi-2")

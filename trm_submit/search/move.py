@@ -57,6 +57,10 @@ on its string", 98cf29f8).
 Corners inward: every object in a corner of the grid whose colour sits in another corner too moves diagonally inward
 by its own height and width; corner objects of a colour found in one corner stay (`corners_inward`: ARC-AGI-2
 22208ba4, "the matching corner blocks step in").
+
+Turns about an anchor: every cell not of an anchor colour pairs with the nearest anchor cell it sees along its row or
+column (each anchor takes one cell) and jumps to its offset from that anchor turned by a fitted dihedral map, in its
+own colour or a fitted new one (`turn_about`: ARC-AGI-2 1a244afd, "each marker swings a quarter turn around its dot").
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ from .objects import (
 DOCK_MAX_SCALE = 3   # a docked shape may be drawn up to this many times larger (each cell a k x k block)
 DOCK_MAX_SHAPES = 8     # more shapes with a body than this (or more marker cells than the next) is no docking task;
 DOCK_MAX_MARKERS = 64   # the caps bound the Python loop over placements on crowded grids
+TURN_MAX_MOVERS = 64   # more moving cells than this is no pairing task (the pairing loop is Python)
 
 
 def _direction(top: int, left: int, obj: Obj, box: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -336,6 +341,83 @@ def to_anchor(grid: np.ndarray, ctx_bg: int, anchors: tuple[int, ...]) -> np.nda
         out[y, x] = grid[r, c]
         moved |= (y, x) != (r, c)
     return out if moved else None
+
+
+# How a mover's offset from its anchor is turned (dy, dx) -> ...: the seven non-identity dihedral maps of a vector.
+TURNS: dict[str, Callable[[int, int], tuple[int, int]]] = {
+    "ccw": lambda dy, dx: (-dx, dy),
+    "cw": lambda dy, dx: (dx, -dy),
+    "half": lambda dy, dx: (-dy, -dx),
+    "flip_v": lambda dy, dx: (-dy, dx),
+    "flip_h": lambda dy, dx: (dy, -dx),
+    "transpose": lambda dy, dx: (dx, dy),
+    "anti": lambda dy, dx: (-dx, -dy),
+}
+
+
+def _pair_with_anchors(grid: np.ndarray, bg: int, anchor: np.ndarray,
+                       movers: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """(row, col, anchor row, anchor col) for every mover: the nearest anchor cell it sees along its row or column,
+    each anchor taken by one mover; movers with one nearest anchor choose first, then the others among the anchors
+    left. None when a mover sees none, or two equally near ones are left to it."""
+    seen = [[(d, y, x) for d, y, x, _, _ in first_seen(grid, bg, r, c) if anchor[y, x]] for r, c in movers]
+    pairs: dict[int, tuple[int, int]] = {}
+    taken: set[tuple[int, int]] = set()
+    while len(pairs) < len(movers):
+        progress = False
+        for k, options in enumerate(seen):
+            if k in pairs:
+                continue
+            left = [o for o in options if (o[1], o[2]) not in taken]
+            if not left:
+                return None
+            if len(left) > 1 and left[0][0] == left[1][0]:
+                continue
+            pairs[k] = (left[0][1], left[0][2])
+            taken.add(pairs[k])
+            progress = True
+        if not progress:
+            return None
+    return [(int(r), int(c), *pairs[k]) for k, (r, c) in enumerate(movers)]
+
+
+def turn_about(grid: np.ndarray, ctx_bg: int, anchors: tuple[int, ...], turn: str, paint: int) -> np.ndarray | None:
+    """Every cell not of an `anchors` colour leaves its place for the place its offset from its anchor (the nearest
+    anchor cell it sees along its row or column, `_pair_with_anchors`) takes under `turn`, painted `paint` (-1: its
+    own colour); a place outside the grid is lost. None when a cell has no anchor or two cells land on one place."""
+    bg = grid_background(grid, ctx_bg)
+    anchor = np.isin(grid, anchors) & (grid != bg)
+    movers = np.argwhere((grid != bg) & ~anchor)
+    if not anchor.any() or not len(movers) or len(movers) > TURN_MAX_MOVERS:
+        return None
+    pairs = _pair_with_anchors(grid, bg, anchor, movers)
+    if pairs is None:
+        return None
+    h, w = grid.shape
+    out = np.where(anchor, grid, np.uint8(bg)).astype(np.uint8)
+    for r, c, y, x in pairs:
+        dy, dx = TURNS[turn](r - y, c - x)
+        ty, tx = y + dy, x + dx
+        if not (0 <= ty < h and 0 <= tx < w):
+            continue
+        if out[ty, tx] != bg:
+            return None
+        out[ty, tx] = grid[r, c] if paint < 0 else paint
+    return out
+
+
+def _turn_ops(ctx: TaskContext, anchors: list[int]) -> list[Op]:
+    """turn_about for the task's anchor colours, each turn and paint (a mover's own colour, or a colour new in the
+    outputs), where it agrees with the train outputs."""
+    if not anchors:
+        return []
+    found = []
+    for turn in TURNS:
+        for paint in (-1, *ctx.new_colours):
+            fn = partial(turn_about, ctx_bg=ctx.bg, anchors=tuple(anchors), turn=turn, paint=paint)
+            if agrees(fn, ctx, exact=False):
+                found.append(Op(f"turn_about({''.join(map(str, anchors))},{turn}{'' if paint < 0 else f',{paint}'})", fn))
+    return found
 
 
 def _kept_colours(ctx: TaskContext) -> list[int]:
@@ -797,4 +879,4 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"dock({'copy' if keep else 'move'})", partial(dock, keep=keep))
                    for keep in (False, True)]
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)] + _shift_ops(ctx)
-                         + _measure_ops(ctx) + _count_move_ops(ctx) + _snap_ops(ctx))
+                         + _measure_ops(ctx) + _count_move_ops(ctx) + _snap_ops(ctx) + _turn_ops(ctx, anchors))
