@@ -95,11 +95,17 @@ def _training(dataset: str):
     return _CACHE[dataset]
 
 
-def assert_op_solves(modules, task_id: str, op_names: list[str], dataset: str = "arc-agi-1") -> None:
+def assert_op_solves(modules, task_id: str, op_names: list[str], dataset: str = "arc-agi-1", remap=None) -> None:
     """The ops named (in order) from the `ops(ctx)` of `modules` (one or a list) map every train input to its
-    output and the test inputs to their solutions (a training task of `dataset`)."""
+    output and the test inputs to their solutions (a training task of `dataset`; with `remap`, every grid of the
+    task and its solutions mapped by it first: the task turned or recoloured)."""
+    from trm_submit.io.tasks import Task
     from trm_submit.search.dsl import make_context
     task, solutions = training_task(task_id, dataset)
+    if remap is not None:
+        task = Task(task.task_id, tuple((remap(i), remap(o)) for i, o in task.train),
+                    tuple(remap(g) for g in task.test_inputs))
+        solutions = [remap(g) for g in solutions]
     ctx = make_context(task)
     modules = modules if isinstance(modules, (list, tuple)) else [modules]
     available = {op.name: op for module in modules for op in module.ops(ctx)}

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves, training_task
 
+from trm_submit.io.tasks import Task
 from trm_submit.search import objects, select, split
 from trm_submit.search.colour import majority_colour
+from trm_submit.search.dsl import make_context
 from trm_submit.search.lists import assemble, map_items
 from trm_submit.search.split import combine, separator_lines, split_equal, split_lines
 
@@ -136,3 +138,18 @@ def test_split_blank_map_assemble_solves_a_real_training_task():
     for grid, want in list(task.train) + list(zip(task.test_inputs, solutions)):
         got = assemble(map_items(split.split_blank(grid, 0), partial(majority_colour, bg=0)))
         assert np.array_equal(got, want)
+
+
+def test_layout_backgrounds_are_the_commonest_colour_then_the_next():
+    g = np.full((5, 5), 5, dtype=np.uint8)
+    g[1:4, 1:4] = 3                       # 9 cells of 3, 16 of 5
+    g[2, 2] = 1
+    ctx = make_context(Task("t", ((g, g),), (g,)))
+    assert split.layout_backgrounds(ctx) == (5, 3)
+    one = np.full((3, 3), 4, dtype=np.uint8)
+    assert split.layout_backgrounds(make_context(Task("t", ((one, one),), (one,)))) == (4,)
+
+
+def test_key_paint_finds_the_parts_background_whatever_its_colour():
+    recoloured = np.array([2, 0, 1, 3, 4, 5, 6, 7, 8, 9], dtype=np.uint8)   # black -> 2, blue -> black, red -> blue
+    assert_op_solves(split, "77fdfe62", ["key_paint(scale,lines,bg2)"], remap=lambda g: recoloured[g])

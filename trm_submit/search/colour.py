@@ -25,6 +25,7 @@ from .dsl import Op, TaskContext
 from .fitting import agrees, reproduces
 from .grid_loops import beside, label_components, pad1
 from .objects import colour_components, colour_counts, components, diagonal_segment, grid_background
+from .views import turned_ops
 
 Grid = np.ndarray
 UNSEEN = 255
@@ -166,15 +167,15 @@ def colour_list(g: Grid, bg: int, order: str) -> Optional[Grid]:
     return column.T.copy() if axis == 1 else column
 
 
-def colour_histogram(g: Grid, bg: int, which: str) -> Optional[Grid]:
+def colour_histogram(g: Grid, bg: int, which: str, fill: int = 0) -> Optional[Grid]:
     """Bars of the colours' counts: one column per colour (every colour, or `which` "non_bg": all but `bg`), the
     most frequent first (ties: the smaller colour), each filled from the top with its colour as many cells as it
-    has, on black. None with fewer than two colours or a bar longer than 30."""
+    has, on `fill`. None with fewer than two colours or a bar longer than 30."""
     counts = np.bincount(g.ravel(), minlength=10) if which == "all" else colour_counts(g, bg)
     present = sorted((int(c) for c in np.flatnonzero(counts)), key=lambda c: (-int(counts[c]), c))
     if len(present) < 2 or counts[present[0]] > 30:
         return None
-    out = np.zeros((int(counts[present[0]]), len(present)), dtype=np.uint8)
+    out = np.full((int(counts[present[0]]), len(present)), fill, dtype=np.uint8)
     for k, c in enumerate(present):
         out[:int(counts[c]), k] = c
     return out
@@ -401,11 +402,11 @@ def ops(ctx: TaskContext) -> list[Op]:
         out += [Op(f"colour_list({order})", partial(colour_list, bg=bg, order=order))
                 for order in ("count_desc", "count_asc", "along", "stacked", "stacked_row")]
     if not ctx.same_shape:   # offered where it gives every train output
-        for which in ("all", "non_bg"):
-            op = Op(f"colour_histogram({which})", partial(colour_histogram, bg=bg, which=which))
-            if reproduces(op.fn, ctx):
-                out.append(op)
-                break
+        bars = [Op(f"colour_histogram({which}{'' if fill == 0 else f',{fill}'})",
+                   partial(colour_histogram, bg=bg, which=which, fill=fill))
+                for fill in dict.fromkeys((0, *ctx.new_colours)) for which in ("all", "non_bg")]   # on black or new
+        fits = lambda fn: reproduces(fn, ctx)   # noqa: E731
+        out += ([op for op in bars if fits(op.fn)] or turned_ops(bars, fits))[:1]   # bars hang down, or turned
         op = Op("largest_bars", partial(largest_bars, bg=bg))
         if reproduces(op.fn, ctx):
             out.append(op)

@@ -30,6 +30,7 @@ from ..grids.augment import DIHEDRAL_INVERSE, dihedral
 from .dsl import VALUE_MAX_SIDE, Op, TaskContext, op
 from .fitting import agrees, reproduces
 from .objects import colour_counts, components, grid_background
+from .views import turned_ops
 
 QUANTITIES = ("cells", "colours", "objects")
 MAX_CANVAS = 30   # cells of a fixed output a count fills
@@ -357,6 +358,7 @@ def ops(ctx: TaskContext) -> list[Op]:
         targets += [b for b in bars if agrees(b.fn, ctx, exact=False)]
         return (rings + targets + [op(frame, colour=c, keeps_shape=True) for c in colours]
                 + [o for o in spirals if agrees(o.fn, ctx, exact=False)]   # a spiral is rarely right: only then
+                + turned_ops(spirals, lambda fn: agrees(fn, ctx, exact=False))   # from another corner, either way
                 + [o for o in lines + sorts if agrees(o.fn, ctx, exact=True)][:3])
     found = [op(count_block, label="count", quantity=q, layout=layout, ctx_bg=ctx.bg)
              for q in QUANTITIES for layout in _layouts(ctx)]
@@ -366,7 +368,8 @@ def ops(ctx: TaskContext) -> list[Op]:
         gathers = [Op(f"gather_cells({key},{layout})", partial(gather_cells, ctx_bg=ctx.bg, key=key, layout=layout,
                                                                 shape=ctx.out_shapes[0]))
                    for key in ("cols", "rows") for layout in ("rows", "snake", "cols", "snake_cols")]
-        found += [g for g in gathers if reproduces(g.fn, ctx)][:1]
+        fits = lambda fn: reproduces(fn, ctx)   # noqa: E731
+        found += ([g for g in gathers if fits(g.fn)] or turned_ops(gathers, fits))[:1]   # or from another corner
     canvas = _canvas_order(ctx)
     if canvas is not None:
         order, shape, fill = canvas

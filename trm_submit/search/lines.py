@@ -34,6 +34,7 @@ from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, shape_keeping
 from .grid_loops import connect_runs, pad1
 from .objects import components, grid_background
+from .views import turned_ops
 
 
 def _connect_rows(grid: np.ndarray, out: np.ndarray, bg: int, colour: int | None) -> None:
@@ -547,7 +548,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates.append(Op("box_in_markers", partial(box_in_markers, ctx_bg=bg)))
     candidates.append(Op("connect_diagonal", partial(connect_diagonal, ctx_bg=bg)))
     candidates.append(Op("swap_and_extend", partial(swap_and_extend, ctx_bg=bg)))
-    candidates.append(Op("shelter_lines", partial(shelter_lines, ctx_bg=bg)))
+    shelter = Op("shelter_lines", partial(shelter_lines, ctx_bg=bg))
+    candidates.append(shelter)
     for rows_last in (True, False):
         candidates.append(Op(f"segment_lines({'rows' if rows_last else 'cols'} last)",
                              partial(segment_lines, ctx_bg=bg, rows_last=rows_last)))
@@ -556,4 +558,5 @@ def ops(ctx: TaskContext) -> list[Op]:
     trims = [Op(f"trim_objects({side},{k})", partial(trim_objects, ctx_bg=bg, side=side, k=k))
              for side in ("left", "right", "top", "bottom") for k in (1, 2, 3)] if ctx.same_shape else []
     return shape_keeping([op for op in candidates if agrees(op.fn, ctx, exact=False)]
-                         + [op for op in trims if agrees(op.fn, ctx, exact=True)])
+                         + [op for op in trims if agrees(op.fn, ctx, exact=True)]
+                         + turned_ops([shelter], lambda fn: agrees(fn, ctx, exact=False)))   # shelters drop down

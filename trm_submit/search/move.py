@@ -416,7 +416,8 @@ def _turn_ops(ctx: TaskContext, anchors: list[int]) -> list[Op]:
         for paint in (-1, *ctx.new_colours):
             fn = partial(turn_about, ctx_bg=ctx.bg, anchors=tuple(anchors), turn=turn, paint=paint)
             if agrees(fn, ctx, exact=False):
-                found.append(Op(f"turn_about({''.join(map(str, anchors))},{turn}{'' if paint < 0 else f',{paint}'})", fn))
+                painted = '' if paint < 0 else f',{paint}'
+                found.append(Op(f"turn_about({''.join(map(str, anchors))},{turn}{painted})", fn))
     return found
 
 

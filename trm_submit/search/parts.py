@@ -360,10 +360,10 @@ def _text(table: dict) -> str:
 
 def _map_ops(ctx: TaskContext) -> list[Op]:
     """The first `part_as_map` that reproduces every train output, on the task's background or, where the
-    separators are the commonest colour, on black."""
+    separators are the commonest colour, on the next commonest."""
     for bg in layout_backgrounds(ctx):
         for pick in ("emptiest", "fullest"):
-            op = Op(f"part_as_map({pick}{',bg0' if bg != ctx.bg else ''})",
+            op = Op(f"part_as_map({pick}{'' if bg == ctx.bg else f',bg{bg}'})",
                     partial(part_as_map, ctx_bg=bg, pick=pick), keeps_shape=True)
             if agrees(op.fn, ctx, exact=True):
                 return [op]
@@ -373,8 +373,9 @@ def _map_ops(ctx: TaskContext) -> list[Op]:
 def ops(ctx: TaskContext) -> list[Op]:
     """Fill or summary ops whose tables fit every train pair and know every test input's parts, and the copy
     of the one coloured part into the empty ones, where every train input has a separator layout (on the task's
-    background or, where the separators are the commonest colour, on black); the solid parts' colours where they
-    give every train output (no separators needed); the map part or the piled parts where they give them."""
+    background or, where the separators are the commonest colour, on the next commonest); the solid parts' colours
+    where they give every train output (no separators needed); the map part or the piled parts where they give
+    them."""
     solid = [Op("solid_parts", solid_parts)] if not ctx.same_shape and reproduces(solid_parts, ctx) else []
     solid += _map_ops(ctx) if ctx.same_shape else _pile_ops(ctx)
     for bg in layout_backgrounds(ctx):
@@ -492,10 +493,10 @@ def pile_parts(grid: np.ndarray, ctx_bg: int, first: str, align: str) -> np.ndar
 
 
 def _pile_ops(ctx: TaskContext) -> list[Op]:
-    """The first `pile_parts` that reproduces every train output (on the task's background, then on black)."""
+    """The first `pile_parts` that reproduces every train output (on `layout_backgrounds`)."""
     for bg in layout_backgrounds(ctx):
         for first, align in PILES:
-            op = Op(f"pile_parts({first},{align}{',bg0' if bg != ctx.bg else ''})",
+            op = Op(f"pile_parts({first},{align}{'' if bg == ctx.bg else f',bg{bg}'})",
                     partial(pile_parts, ctx_bg=bg, first=first, align=align))
             if reproduces(op.fn, ctx):
                 return [op]

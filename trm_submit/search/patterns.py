@@ -26,6 +26,7 @@ from .dsl import Op, TaskContext
 from .fitting import added_colours, agrees, same_shape_pairs, shape_keeping
 from .grid_loops import beside, draw_rays, enclosed, gravity_down, label_components, majority3x3, window_counts
 from .objects import Obj, components, diagonal_segment, grid_background, place
+from .views import turned_ops
 
 # Direction d means: apply in the frame where d points down. to_frame/from_frame map a grid there and back.
 _FRAMES: dict[str, tuple[Callable, Callable]] = {
@@ -570,11 +571,14 @@ def repeat_round_edge(grid: np.ndarray, ctx_bg: int) -> np.ndarray | None:
 def continue_ops(ctx: TaskContext) -> list[Op]:
     """Rows continued, headers cycled, paths flooded by turns and edge runs repeated round the grid, where they
     agree with the outputs."""
-    found = [Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg)),
-             Op("cycle_header", partial(cycle_header, ctx_bg=ctx.bg))]
+    if not ctx.same_shape:
+        return []
+    header = Op("cycle_header", partial(cycle_header, ctx_bg=ctx.bg))
+    found = [Op("continue_rows", partial(continue_rows, ctx_bg=ctx.bg)), header]
     found += [Op(f"flood_checker({c})", partial(flood_checker, over=c)) for c in ctx.in_colours]
     found.append(Op("repeat_round_edge", partial(repeat_round_edge, ctx_bg=ctx.bg)))
-    return [op for op in found if ctx.same_shape and agrees(op.fn, ctx, exact=False)]
+    fits = lambda fn: agrees(fn, ctx, exact=False)   # noqa: E731
+    return [op for op in found if fits(op.fn)] + turned_ops([header], fits)   # the header in another edge
 
 
 def ops(ctx: TaskContext) -> list[Op]:

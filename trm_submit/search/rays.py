@@ -43,6 +43,7 @@ from .fitting import added_colours, agrees, shape_keeping
 from .grid_loops import draw_rays
 from .move import edge_walls, first_seen
 from .objects import colour_components, colour_counts, components, grid_background, most_common_colour
+from .views import turned_ops
 
 DIAGONALS = {"ur": (-1, 1), "ul": (-1, -1), "dr": (1, 1), "dl": (1, -1)}
 
@@ -763,7 +764,8 @@ def ops(ctx: TaskContext) -> list[Op]:
     candidates += [Op(f"bend_rays({'other' if other else 'own'})", partial(bend_rays, ctx_bg=bg, other=other))
                    for other in (True, False)]
     candidates.append(Op("to_corner", partial(to_corner, ctx_bg=bg)))
-    candidates.append(Op("stripes", partial(stripes, ctx_bg=bg)))
+    stripes_op = Op("stripes", partial(stripes, ctx_bg=bg))
+    candidates.append(stripes_op)
     candidates.append(Op("mark_hits", partial(mark_hits, ctx_bg=bg)))
     candidates.append(Op("edge_lines", edge_lines))
     candidates.append(Op("region_rays", region_rays))
@@ -790,5 +792,6 @@ def ops(ctx: TaskContext) -> list[Op]:
         candidates.append(Op("colour_rays", partial(colour_rays, ctx_bg=bg, rays=rays, known=known)))
     kept = [op for op in candidates if agrees(op.fn, ctx, exact=False)]
     kept += _segment_bounce_ops(ctx, added) + _beam_ops(ctx, added)
+    kept += turned_ops([stripes_op], lambda fn: agrees(fn, ctx, exact=False))   # stripes run one way
     kept += [op for op in detours if agrees(op.fn, ctx, exact=False)][:MAX_DETOURS]   # checked once, here
     return shape_keeping(kept)

@@ -10,7 +10,7 @@ Keyed products (grid -> grid, `key_paint`): of the two non-blank parts, the one-
 other a key of colours; "kron" puts a copy of the mask in each key cell's colour at that cell's block
 (b190f7f5), "scale" colours the mask by the key stretched over it (7c008303); in a 3 x 3 layout whose only
 non-blank parts are the corners and the middle, the corners put together are the key (77fdfe62). Tried on the
-task's background, then on black.
+task's background, then on the next commonest colour (`layout_backgrounds`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from .dsl import GRID, LIST, MAX_LIST, Items, Op, TaskContext
 from .fitting import reproduces
-from .objects import grid_background
+from .objects import colour_counts, grid_background
 
 LOGIC = ("and", "or", "xor", "nor")
 
@@ -146,14 +146,16 @@ def key_paint(grid: np.ndarray, ctx_bg: int, how: str, split: str) -> np.ndarray
 
 
 def layout_backgrounds(ctx: TaskContext) -> tuple[int, ...]:
-    """The backgrounds separator layouts are tried on, in order: the task's, then black (where the separators or a
-    frame are the commonest colour, the task's background is theirs: 77fdfe62, 09629e4f, 941d9a10)."""
-    return tuple(dict.fromkeys((ctx.bg, 0)))
+    """The backgrounds separator layouts are tried on, in order: the task's, then the next commonest colour of the
+    inputs (where the separators or a frame are the commonest colour, the task's background is theirs and the
+    parts' own background comes second: 77fdfe62, 09629e4f, 941d9a10, black in all three)."""
+    counts = np.sum([colour_counts(g, ctx.bg) for g in ctx.train_in + ctx.test_in], axis=0)
+    return (ctx.bg, int(np.argmax(counts))) if counts.any() else (ctx.bg,)
 
 
 def key_ops(ctx: TaskContext) -> list[Op]:
-    """The first keyed product that reproduces every demonstration, on the task's background or else on black (a
-    frame can outnumber the background: 77fdfe62)."""
+    """The first keyed product that reproduces every demonstration, on the task's background or else on the next
+    commonest colour (a frame can outnumber the background: 77fdfe62)."""
     for bg in layout_backgrounds(ctx):
         for how in ("kron", "scale"):
             for split in ("lines", "halves"):
