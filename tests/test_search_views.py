@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from search_reference import assert_op_solves
 
-from trm_submit.search import colour, draw, lines, patterns, rays, views
+from trm_submit.search import colour, draw, keyed, lines, patterns, rays, views
 from trm_submit.search.dsl import Op
 from trm_submit.search.patterns import cycle_header
 
@@ -64,6 +64,7 @@ def test_turned_ops_solve_training_tasks_seen_in_a_mirror(module, task_id, name)
 def test_turned_ops_solve_training_tasks_turned_a_quarter():
     assert_op_solves(lines, "6d58a25d", ["shelter_lines@rot270"], remap=_turn(1))
     assert_op_solves(draw, "cdecee7f", ["gather_cells(cols,snake)@rot90"], remap=_turn(-1))
+    assert_op_solves(keyed, "e4888269", ["recolour_by_table@rot270"], "arc-agi-2", remap=_turn(1))
 
 
 def test_colour_histogram_on_a_fill_colour():

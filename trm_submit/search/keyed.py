@@ -25,6 +25,7 @@ from .dsl import Op, TaskContext
 from .fitting import agrees, same_shape_pairs
 from .grid_loops import border_reach
 from .objects import components, grid_background
+from .views import turned_ops
 
 LOOK = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 MAX_KEYED_OPS = 2
@@ -203,7 +204,9 @@ def ops(ctx: TaskContext) -> list[Op]:
     bg = ctx.bg
     framed = Op("frame_by_legend", partial(frame_by_legend, ctx_bg=bg), keeps_shape=True)
     tabled = Op("recolour_by_table", partial(recolour_by_table, ctx_bg=bg), keeps_shape=True)
-    found = [op for op in (framed, tabled) if ctx.same_shape and agrees(op.fn, ctx, exact=False)]
+    fits = lambda fn: agrees(fn, ctx, exact=False)   # noqa: E731
+    found = [op for op in (framed, tabled) if ctx.same_shape and fits(op.fn)]
+    found += turned_ops([tabled], fits) if ctx.same_shape else []   # a table read the other way round
     if ctx.same_shape:
         for body in ctx.in_colours:
             dye = Op(f"dye_by_marker({body})", partial(dye_by_marker, ctx_bg=bg, body=body), keeps_shape=True)
