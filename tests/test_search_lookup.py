@@ -98,3 +98,11 @@ def test_line_rule_fills_each_line_by_a_feature_of_the_line():
 
 def test_line_rule_solves_a_training_task():
     assert_op_solves(lookup, "25d8a9c8", ["line_rule(rows,uniform;True:5,False:0)"])
+
+
+def test_commonest_colour_has_no_value_on_a_tie():
+    g = np.array([[0, 3, 3], [5, 5, 0], [0, 0, 0]], dtype=np.uint8)
+    assert lookup.feature(g, 0, "commonest") is None            # two 3s, two 5s: no colour is the commonest
+    g[2, 2] = 5
+    assert lookup.feature(g, 0, "commonest") == 5
+    assert lookup.feature(np.zeros((2, 2), np.uint8), 0, "commonest") is None

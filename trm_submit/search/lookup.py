@@ -41,8 +41,13 @@ def _one_colour(grid: np.ndarray, bg: int) -> int | None:
 
 
 def _commonest(grid: np.ndarray, bg: int) -> int | None:
+    """The commonest coloured cell's colour; None on a tie (which colour wins would depend on the colours'
+    numbers, not on the grid)."""
     cells = _coloured(grid, bg)
-    return int(np.bincount(cells, minlength=10).argmax()) if cells.size else None
+    if not cells.size:
+        return None
+    counts = np.bincount(cells, minlength=10)
+    return int(counts.argmax()) if (counts == counts.max()).sum() == 1 else None
 
 
 def _symmetries(grid: np.ndarray, bg: int) -> tuple[bool, bool]:
