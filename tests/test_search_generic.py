@@ -11,6 +11,7 @@ import pytest
 from search_reference import training_task
 
 from trm_submit.budget import Budget
+from trm_submit.io.tasks import Task
 from trm_submit.search import generic, grid_loops, library, stack
 from trm_submit.search.dsl import make_context
 from trm_submit.search.solutions import Verifier
@@ -462,7 +463,7 @@ def _ref_alternate_along(grid: np.ndarray, bg: int, dy: int, dx: int) -> np.ndar
     return out
 
 
-@pytest.mark.parametrize("dy,dx", [(1, 1), (-1, 1), (0, 1), (1, 0)])
+@pytest.mark.parametrize("dy,dx", [(1, 1), (-1, 1), (0, 1), (1, 0), (0, -1), (-1, 0), (-1, -1), (1, -1)])
 def test_diagonal_runs_and_alternate_cells_equal_plain_loops(dy, dx):
     rng = np.random.default_rng(11)
     for _ in range(40):
@@ -505,6 +506,8 @@ def test_lattice_and_centre_lines():
     assert (cols[:, [0, 2, 4]] == grid[:, [0, 2, 4]]).all() and not cols[:, [1, 3]].any()
     rows = generic._lattice(grid, 0, 0, 3, 0, False)  # rows 0 and 3
     assert (rows[[0, 3]] == grid[[0, 3]]).all() and not rows[[1, 2]].any()
+    third_from_end = generic._lattice(grid, 0, 1, 3, 0, True)  # 5 columns: from the right, columns 4 and 1
+    assert (third_from_end[:, [1, 4]] == grid[:, [1, 4]]).all() and not third_from_end[:, [0, 2, 3]].any()
     odd_from_end = generic._lattice(grid, 0, 0, 2, 1, True)  # 4 rows: from the bottom, rows 2 and 0
     assert (odd_from_end[[0, 2]] == grid[[0, 2]]).all() and not odd_from_end[[1, 3]].any()
     assert generic._centre_line(grid, 0, 0) is None    # four rows: two middles
@@ -591,3 +594,11 @@ def test_corners_the_box_of_a_colour_and_what_touches_it():
                                                         [0, 0, 1, 0],
                                                         [0, 0, 0, 0]]
     assert generic._touching(np.array([[3, 0, 1]], np.uint8), 0, 3) is None   # nothing touches it
+
+
+def test_alternate_cells_counted_from_either_end():
+    row = np.array([[3, 3, 3, 3, 0, 5, 5, 5]], np.uint8)
+    ctx = make_context(Task("t", ((row, row),), (row,)))
+    pieces = dict(generic.functions(ctx))
+    assert pieces["alternate(h)"](row, 0).tolist() == [[0, 3, 0, 3, 0, 0, 5, 0]]       # second, fourth from the left
+    assert pieces["alternate(h,end)"](row, 0).tolist() == [[3, 0, 3, 0, 0, 0, 5, 0]]   # from the right: differs on 3333

@@ -346,14 +346,16 @@ def functions(ctx: TaskContext) -> list[tuple[str, Fn]]:
         out.append((f"runs({name})", partial(_connect, rows=rows, cols=cols)))
     for name, (dy, dx) in (("diag", _X), ("anti", _Z)):
         out.append((f"runs({name})", partial(connect_along, dy=dy, dx=dx)))
-    for name, (dy, dx) in (("h", _R), ("v", _D), ("diag", _X), ("anti", _Z)):
+    for name, (dy, dx) in (("h", _R), ("v", _D), ("diag", _X), ("anti", _Z), ("h,end", _L), ("v,end", _U),
+                           ("diag,end", _Y), ("anti,end", _W)):   # each run counted from either end
         out.append((f"alternate({name})", partial(alternate_along, dy=dy, dx=dx)))
     out += [("largest", partial(_by_size, largest=True)), ("smallest", partial(_by_size, largest=False)),
             ("singles", partial(_singles, keep=True)), ("no_singles", partial(_singles, keep=False)),
             ("rarest", _rarest), ("centre_row", partial(_centre_line, axis=0)),
             ("centre_col", partial(_centre_line, axis=1))]
     for axis, line in ((0, "rows"), (1, "cols")):
-        for period, phase, from_end in ((2, 0, False), (2, 1, False), (2, 0, True), (2, 1, True), (3, 0, False)):
+        for period, phase, from_end in ((2, 0, False), (2, 1, False), (2, 0, True), (2, 1, True), (3, 0, False),
+                                        (3, 0, True)):
             end = ",end" if from_end else ""
             out.append((f"{line}({period},{phase}{end})",
                         partial(_lattice, axis=axis, period=period, phase=phase, from_end=from_end)))
