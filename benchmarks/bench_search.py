@@ -11,6 +11,13 @@ per search second.
 With `--runs raw,colours,...` each task goes through `search.runs.solve_with_runs` (the entry point the search
 source calls) with those runs; `--ablation` adds the pass@2 of every run added alone to the raw run, of all but
 each run and of each merge penalty, merged from the same tasks' runs.
+
+With `--perturb KIND` every task (its demonstrations, test inputs and solutions) is changed as a whole first: turned
+a quarter ("rot90"), reflected left to right ("flip"), colours 1-9 permuted with black kept ("colours"), all ten
+colours permuted with black moved ("all_colours"), or its demonstrations in reverse order ("reverse"); the colour
+permutations are drawn per task from its id. A search should solve a task it solves as it is in each of these
+forms too: run `--ids` of the solved tasks with each KIND, and a task lost at a longer `--seconds` is an op that
+reads the grid one way round, or gives black, a colour number or a demonstration's place a meaning.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import pickle
 import resource
 import sys
 import time
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -31,6 +39,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from trm_submit.budget import Budget  # noqa: E402
 from trm_submit.io import datasets  # noqa: E402
+from trm_submit.io.tasks import Task  # noqa: E402
 from trm_submit.search import runs as search_runs  # noqa: E402
 from trm_submit.search import solve_task, warm_up  # noqa: E402
 
@@ -46,10 +55,31 @@ def _load(name: str, split: str) -> None:
     warm_up()
 
 
+PERTURBATIONS = ("rot90", "flip", "colours", "all_colours", "reverse")
+
+
+def perturbed(task: Task, truth: list, kind: str) -> tuple[Task, list]:
+    """`task` and its test solutions changed as a whole by `kind` (one of PERTURBATIONS; "" changes nothing)."""
+    if not kind:
+        return task, truth
+    rng = np.random.default_rng(zlib.crc32(task.task_id.encode()))
+    if kind == "colours":
+        table = np.concatenate([[0], 1 + rng.permutation(9)]).astype(np.uint8)
+    else:
+        table = rng.permutation(10).astype(np.uint8)
+        while table[0] == 0:
+            table = rng.permutation(10).astype(np.uint8)
+    maps = {"rot90": lambda g: np.ascontiguousarray(np.rot90(g)), "flip": lambda g: np.ascontiguousarray(g[:, ::-1]),
+            "colours": lambda g: table[g], "all_colours": lambda g: table[g], "reverse": lambda g: g}
+    change = maps[kind]
+    train = tuple((change(i), change(o)) for i, o in task.train)
+    train = train[::-1] if kind == "reverse" else train
+    return Task(task.task_id, train, tuple(change(g) for g in task.test_inputs)), [change(g) for g in truth]
+
+
 def _one(args: tuple) -> dict:
-    task_id, seconds, depth, run_names = args
-    task = _TASKS["tasks"][task_id]
-    truth = _TASKS["solutions"][task_id]
+    task_id, seconds, depth, run_names, perturb = args
+    task, truth = perturbed(_TASKS["tasks"][task_id], _TASKS["solutions"][task_id], perturb)
     per_run: dict = {}
     if run_names:
         chosen = tuple(r for r in search_runs.RUNS + search_runs.EXTRA_RUNS if r.name in run_names)
@@ -101,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", default="", help="write one JSON line per task (id, score, program...) to this file")
     ap.add_argument("--dump", default="", help="pickle every row, with each run's candidates and the solutions, to "
                                                "this file (to replay merges offline: benchmarks/merge_replay.py)")
+    ap.add_argument("--perturb", default="", choices=("",) + PERTURBATIONS,
+                    help="change every task as a whole first (module docstring): an invariance check")
     args = ap.parse_args(argv)
     _load(args.set, args.split)
     ids = sorted(_TASKS["tasks"])
@@ -118,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     unknown = set(run_names) - set(known)
     if unknown:
         ap.error(f"unknown runs {sorted(unknown)}; known: {known}")
-    jobs = [(t, args.seconds, args.depth, run_names) for t in ids]
+    jobs = [(t, args.seconds, args.depth, run_names, args.perturb) for t in ids]
     t0 = time.time()
     with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.set, args.split)) as pool:
         rows = list(pool.map(_one, jobs, chunksize=1))
@@ -141,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     score = float(np.mean([r["score"] for r in rows]))
     stops = {s: sum(1 for r in rows if r["stopped"] == s) for s in sorted({r["stopped"] for r in rows})}
     print(f"set {args.set}/{args.split}: {len(rows)} tasks, {args.seconds:g} s/task, depth {args.depth}, "
-          f"{args.workers} workers, wall {wall:.0f} s")
+          f"{args.workers} workers, wall {wall:.0f} s{f', perturbed: {args.perturb}' if args.perturb else ''}")
     print(f"tasks with a fitting program: {fitted_tasks} ({100 * fitted_tasks / len(rows):.1f}%)")
     print(f"precision of attempt 1 (right / test inputs with a candidate): {right}/{fitted}"
           f" = {100 * right / max(1, fitted):.1f}%")
